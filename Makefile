@@ -1,0 +1,116 @@
+# audithound build. Plain make; sources are found by wildcard, so adding a
+# module or a test needs no edit here.
+#
+#   make            build build/audithound
+#   make check      install missing deps, build, run every test (plain and ASan+UBSan)
+#   make demo       install missing deps, build, run a hunt over samples/
+#   make bench      throughput and peak memory on large synthetic inputs
+#   make install PREFIX=/usr/local
+
+PREFIX   ?= /usr/local
+CC       ?= cc
+PKGS     := libarchive libpcre2-8 libcjson zlib
+DEB_PKGS := libarchive-dev libpcre2-dev libcjson-dev zlib1g-dev libcmocka-dev pkg-config python3 gzip zip p7zip-full
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -larchive -lpcre2-8 -lcjson -lz)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+CSTD  := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
+WARN  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+         -Wformat=2 -Wformat-security -Wimplicit-fallthrough -Wundef -Wpointer-arith \
+         -Wno-format-nonliteral
+OPT   ?= -O2 -g
+SAN   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -I. -MMD -MP $(EXTRA_CFLAGS)
+
+BUILD ?= build
+LIB_SRC  := $(sort $(shell find parsers analyzer -name '*.c' -not -path 'analyzer/cli/*'))
+CLI_SRC  := $(sort $(wildcard analyzer/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TEST_SUPPORT := $(sort $(wildcard tests/unit/support/*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+SUP_OBJ  := $(TEST_SUPPORT:%.c=$(BUILD)/obj/%.o)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all deps check test unit e2e rules-check corpus-check san-check demo bench install clean catalogue
+
+all: $(BUILD)/audithound
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libaudithound.a: $(LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/audithound: $(CLI_OBJ) $(BUILD)/libaudithound.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(OPT) $(EXTRA_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libaudithound.a $(PKG_LIBS) -lm -lpthread
+
+$(BUILD)/tests/%: tests/unit/%.c $(SUP_OBJ) $(BUILD)/libaudithound.a
+	@mkdir -p $(dir $@)
+	@echo "  TEST-CC $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(SUP_OBJ) $(BUILD)/libaudithound.a $(PKG_LIBS) $(CMOCKA_LIBS) -lm -lpthread
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# --- set-up ---------------------------------------------------------------
+deps:
+	@sh tests/tools/deps.sh $(DEB_PKGS)
+
+# --- tests ----------------------------------------------------------------
+unit: $(TEST_BIN)
+	@sh tests/tools/run-unit.sh $(TEST_BIN)
+
+e2e: $(BUILD)/audithound
+	@sh tests/e2e/run.sh $(BUILD)/audithound
+
+rules-check: $(BUILD)/audithound
+	@sh tests/tools/rules-check.sh $(BUILD)/audithound
+
+corpus-check: $(BUILD)/audithound
+	@sh tests/corpus/run.sh $(BUILD)/audithound
+
+test: unit e2e rules-check corpus-check
+
+# Plain build and tests, then the same tests under AddressSanitizer and UBSan.
+check: deps
+	@rm -f build/.results build/san/.results
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory san-check
+	@sh tests/tools/summary.sh
+
+san-check:
+	@echo "== sanitizer build (ASan + UBSan) =="
+	@$(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g" EXTRA_CFLAGS="$(SAN)" test
+
+# --- demo and bench -------------------------------------------------------
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh samples/demo.sh $(BUILD)/audithound
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench/bench.sh $(BUILD)/audithound
+
+# --- install --------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/audithound/rules $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/audithound $(DESTDIR)$(PREFIX)/bin/audithound
+	cp -R rules/. $(DESTDIR)$(PREFIX)/share/audithound/rules/
+	install -m 644 docs/audithound.1 $(DESTDIR)$(PREFIX)/share/man/man1/audithound.1
+
+clean:
+	rm -rf build

@@ -1,0 +1,66 @@
+/*
+ * source.h: inputs -> leaf byte streams with provenance.
+ *
+ * Accepts files, directories (walked recursively, sorted by name so runs
+ * are reproducible) and "-" (standard input). Container and compression
+ * are decided by content, never by file name: plain files, gzip (including
+ * multi-member), bzip2/xz, zip, tar (+ compressed), 7z, and one level of
+ * archive or compressed file inside an archive. Each leaf stream
+ * (a plain file, a decompressed file, an archive member) is handed out in
+ * turn as an ah_input; its bytes are streamed, never held whole.
+ *
+ * While a top-level file is read its SHA-256 and size are computed over
+ * the bytes on disk (chain of custody), and bytes consumed are counted
+ * for progress reporting.
+ */
+#ifndef AH_SOURCE_H
+#define AH_SOURCE_H
+
+#include "../event.h"
+#include "../util/diag.h"
+
+typedef struct ah_source ah_source;
+typedef struct ah_input ah_input;
+
+/* A top-level input file as given on the command line or found in a directory. */
+typedef struct ah_source_file {
+    const char *path;       /* as given / as found */
+    uint64_t size;          /* bytes read from disk (whole file once done) */
+    char sha256[65];        /* lowercase hex, "" until the file is fully read */
+    bool unreadable;        /* open/read failed or container corrupt (reported) */
+    uint32_t leaf_count;    /* leaf streams produced from it */
+} ah_source_file;
+
+ah_source *ah_source_new(ah_diag *diag);
+void ah_source_free(ah_source *s);
+
+/* Queue a path: a file, a directory (recursive) or "-". Directories are
+ * expanded immediately (sorted); a missing path is reported and returns
+ * AH_ERR_IO (the caller decides whether that is fatal). */
+ah_status ah_source_add(ah_source *s, const char *path);
+
+/* Total bytes of all queued regular files (0 for stdin), for progress. */
+uint64_t ah_source_total_bytes(const ah_source *s);
+/* Bytes read from disk so far across all files. */
+uint64_t ah_source_done_bytes(const ah_source *s);
+
+/* Open the next leaf stream. Returns AH_OK with *out set, or AH_END.
+ * Unreadable files and corrupt archive members are reported to diag,
+ * marked in their ah_source_file, and skipped. The previous ah_input is
+ * closed automatically by this call (and by ah_source_free). */
+ah_status ah_source_next(ah_source *s, ah_input **out);
+
+/* The leaf stream's decompressed bytes. read() returns -1 on a corrupt or
+ * truncated stream after reporting it to diag. */
+ah_reader *ah_input_reader(ah_input *in);
+const ah_origin *ah_input_origin(const ah_input *in); /* valid for the source's lifetime */
+/* Container chain for reports, e.g. "gzip", "zip", "tar.gz > zip", "plain". */
+const char *ah_input_container(const ah_input *in);
+
+/* Top-level files, in input order (valid for the source's lifetime). */
+size_t ah_source_file_count(const ah_source *s);
+const ah_source_file *ah_source_file_at(const ah_source *s, size_t i);
+/* Index (into the file list) of the file the given input came from. */
+size_t ah_input_file_index(const ah_input *in);
+
+#endif

@@ -1,0 +1,53 @@
+#include "common.h"
+
+#include <string.h>
+
+const char *ah_status_str(ah_status s)
+{
+    switch (s) {
+    case AH_OK: return "ok";
+    case AH_END: return "end of input";
+    case AH_ERR_RECORD: return "malformed record";
+    case AH_ERR_STREAM: return "unreadable stream";
+    case AH_ERR_NOMEM: return "out of memory";
+    case AH_ERR_TOOBIG: return "size limit exceeded";
+    case AH_ERR_IO: return "input/output error";
+    case AH_ERR_USAGE: return "usage error";
+    case AH_ERR_SYNTAX: return "syntax error";
+    }
+    return "unknown status";
+}
+
+ah_span ah_span_cstr(const char *s) { return (ah_span){s, s ? strlen(s) : 0}; }
+
+bool ah_span_eq(ah_span a, const char *s)
+{
+    size_t n = strlen(s);
+    return a.n == n && (n == 0 || memcmp(a.p, s, n) == 0);
+}
+
+static inline unsigned char fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c; }
+
+bool ah_span_eq_ci(ah_span a, const char *s)
+{
+    size_t n = strlen(s);
+    if (a.n != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (fold((unsigned char)a.p[i]) != fold((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
+ah_span ah_span_trim(ah_span s)
+{
+    while (s.n && is_ws(s.p[0])) {
+        s.p++;
+        s.n--;
+    }
+    while (s.n && is_ws(s.p[s.n - 1]))
+        s.n--;
+    return s;
+}

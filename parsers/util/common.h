@@ -1,0 +1,60 @@
+/*
+ * common.h: types every stage shares. Included first by every .c file.
+ *
+ * Conventions (see docs/internals.md):
+ *  - Every function that can fail returns an ah_status; AH_OK is 0.
+ *  - ah_x_new/ah_x_free pair up; free functions accept NULL.
+ *  - Spans borrowed from a stage stay valid until that stage's next call.
+ *  - No global mutable state anywhere: every stage keeps its state in its
+ *    own handle so inputs can be processed on several threads.
+ */
+#ifndef AH_COMMON_H
+#define AH_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Status codes. Never renumber; retire instead. */
+typedef enum ah_status {
+    AH_OK = 0,
+    AH_END = 1,              /* no more items (not an error) */
+    AH_ERR_RECORD = -1,      /* this record is bad: count it, skip it, go on */
+    AH_ERR_STREAM = -2,      /* this stream cannot be read further */
+    AH_ERR_NOMEM = -3,       /* allocation failed */
+    AH_ERR_TOOBIG = -4,      /* a configured limit was exceeded */
+    AH_ERR_IO = -5,          /* read/write/open failed */
+    AH_ERR_USAGE = -6,       /* bad argument or option */
+    AH_ERR_SYNTAX = -7,      /* rule or expression syntax/semantic error */
+} ah_status;
+
+const char *ah_status_str(ah_status s);
+
+/* A borrowed, not necessarily NUL-terminated, byte range. */
+typedef struct ah_span {
+    const char *p;
+    size_t n;
+} ah_span;
+
+#define AH_SPAN_NULL ((ah_span){NULL, 0})
+static inline ah_span ah_span_make(const char *p, size_t n) { return (ah_span){p, n}; }
+ah_span ah_span_cstr(const char *s);
+bool ah_span_eq(ah_span a, const char *s);       /* exact */
+bool ah_span_eq_ci(ah_span a, const char *s);    /* ASCII case-insensitive */
+ah_span ah_span_trim(ah_span s);                 /* ASCII whitespace both ends */
+
+/* A pull reader: the interface between container, decoding and framing.
+ * read() returns the number of bytes placed in buf (>0), 0 at end of
+ * stream, or -1 on error (the producer reports the reason itself). */
+typedef struct ah_reader {
+    ssize_t (*read)(void *ctx, char *buf, size_t n);
+    void *ctx;
+} ah_reader;
+
+static inline ssize_t ah_read(ah_reader *r, char *buf, size_t n) { return r->read(r->ctx, buf, n); }
+
+#define AH_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define AH_UNUSED(x) ((void)(x))
+
+#endif
