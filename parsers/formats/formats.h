@@ -49,10 +49,12 @@ void ah_normalizer_free(ah_normalizer *n);
  * InteractiveSignIns_ vs NonInteractiveSignIns_ files share one header). */
 void ah_normalizer_begin(ah_normalizer *n, const ah_origin *origin);
 
-/* CSV: recognise the layout from the header read by `csv` and bind its
- * columns. Returns the format, or NULL with a reason in why (e.g.
- * "unrecognised CSV header: Event ID,Category,..."). */
-const ah_format *ah_normalizer_bind_csv(ah_normalizer *n, const ah_csv *csv, char *why, size_t why_size);
+/* CSV: recognise the layout from the header cells (as read by the CSV
+ * reader, BOM already stripped) and bind its columns by name. Returns the
+ * format, or NULL with a reason in why (e.g. "unrecognised CSV header:
+ * Event ID,Category,..."). The header spans must stay valid until the next
+ * ah_normalizer_begin. */
+const ah_format *ah_normalizer_bind_csv(ah_normalizer *n, const ah_span *header, size_t ncols, char *why, size_t why_size);
 
 /* Normalize one record. On AH_OK the event is filled (format, source, time,
  * result, fields, operation_canon, raw, body, digest; provenance fields
