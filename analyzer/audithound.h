@@ -1,0 +1,114 @@
+/*
+ * audithound.h: the library API the command line (and any other program)
+ * uses. Opaque handles; the event is a read-only view (parsers/event.h).
+ *
+ *   ah_session  inputs -> normalized, deduplicated events, with a per-input
+ *               account of records read, events, duplicates and errors.
+ *   rules       analyzer/rules/rules.h (compile once, match per event).
+ *   output      analyzer/output/timeline.h, analyzer/order/sorter.h.
+ *
+ * Ownership: every ah_x_new pairs with ah_x_free (NULL accepted). Events
+ * and reports returned by a session are borrowed: an event is valid until
+ * the next ah_session_next call, reports until ah_session_free.
+ */
+#ifndef AUDITHOUND_H
+#define AUDITHOUND_H
+
+#include "../parsers/event.h"
+#include "../parsers/formats/formats.h"
+#include "../parsers/util/diag.h"
+
+#define AH_VERSION "0.1.0"
+
+/* Process exit statuses (docs/exit-codes.md). Never renumber. */
+enum ah_exit {
+    AH_EXIT_HITS = 0,      /* finished; hits found (or, for commands without hits, success) */
+    AH_EXIT_NO_HITS = 1,   /* finished; no hits (hunt, search, test-rules failures) */
+    AH_EXIT_USAGE = 2,     /* usage error, rule error */
+    AH_EXIT_PARTIAL = 3,   /* finished, but some input could not be read */
+};
+
+typedef struct ah_session ah_session;
+
+typedef struct ah_session_options {
+    size_t max_record;         /* default 64 MiB */
+    ah_date_order date_order;
+    bool keep_duplicates;      /* disable dedup */
+    ah_diag_fn diag_fn;        /* where problems are reported; NULL discards */
+    void *diag_ud;
+} ah_session_options;
+
+void ah_session_options_init(ah_session_options *o);
+
+ah_session *ah_session_new(const ah_session_options *o);
+void ah_session_free(ah_session *s);
+
+/* Queue an input path (file, directory, "-"). A missing path is reported
+ * and counted as unreadable input; returns AH_ERR_IO then. */
+ah_status ah_session_add_input(ah_session *s, const char *path);
+
+/* Next event across all inputs, in input order. AH_OK or AH_END;
+ * AH_ERR_NOMEM is the only failure. Duplicates are skipped (and counted)
+ * unless keep_duplicates. */
+ah_status ah_session_next(ah_session *s, const ah_event **ev);
+
+/* Progress: bytes of input files read so far and in total (0 if unknown). */
+void ah_session_progress(const ah_session *s, uint64_t *done, uint64_t *total);
+
+/* --- the account of a finished run ------------------------------------ */
+
+/* One leaf stream (a file, or an archive member). */
+typedef struct ah_stream_report {
+    const char *path;
+    const char *entry;          /* NULL for a plain or compressed file */
+    const char *container;
+    const char *encoding;
+    const char *framing;        /* "csv" / "json" / NULL (empty or unreadable) */
+    const char *format;         /* format id, "mixed" when a JSON stream held several, NULL if none */
+    ah_source_kind source;      /* of the first format */
+    uint64_t records, events, duplicates, errors; /* records = events + duplicates + errors */
+    bool has_time;
+    ah_time first, last;
+    bool failed;                /* stream-level failure: see failure */
+    const char *failure;
+    bool truncated_hint;        /* exactly 5,000 or 50,000 records: the export cap */
+    uint64_t ambiguous_dates, no_time, unknown_zone;
+} ah_stream_report;
+
+size_t ah_session_stream_count(const ah_session *s);
+const ah_stream_report *ah_session_stream(const ah_session *s, size_t i);
+
+/* Top-level input files with their SHA-256 (chain of custody). */
+typedef struct ah_file_report {
+    const char *path;
+    uint64_t size;
+    const char *sha256;         /* "" when the file could not be read */
+    bool unreadable;
+} ah_file_report;
+size_t ah_session_file_count(const ah_session *s);
+ah_file_report ah_session_file(const ah_session *s, size_t i);
+
+/* Per source: time covered and the empty hours inside it (a sign of a
+ * truncated or partial export). */
+typedef struct ah_coverage {
+    uint64_t events;
+    bool has_time;
+    ah_time first, last;
+    uint64_t empty_hours;       /* hours inside [first,last] without any event */
+    uint64_t gaps;              /* runs of empty hours */
+    int64_t longest_gap_start;  /* first empty hour of the longest run, as unix seconds */
+    uint64_t longest_gap_hours;
+} ah_coverage;
+ah_coverage ah_session_coverage(const ah_session *s, ah_source_kind k);
+
+typedef struct ah_totals {
+    uint64_t records, events, duplicates, errors;
+    uint64_t unreadable_inputs;  /* files or streams that failed as a whole */
+    uint64_t dedup_memory;       /* bytes held by the dedup set */
+} ah_totals;
+ah_totals ah_session_totals(const ah_session *s);
+
+/* True if any input or record could not be read (exit status 3). */
+bool ah_session_partial(const ah_session *s);
+
+#endif

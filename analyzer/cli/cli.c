@@ -1,0 +1,295 @@
+/*
+ * cli.c: option parsing, help rendering and diagnostics for the
+ * subcommands. Parsing is a small hand-written loop over the command's
+ * option table (long options "--name[=value]", bundled short flags,
+ * "-x value"), so that help and parsing share one table.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ah_cli_errorf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("audithound: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void ah_cli_warnf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("audithound: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int ah_cli_usage_error(const ah_cli_cmd *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("audithound: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "usage: audithound %s %s\nTry 'audithound %s --help'.\n", cmd->name, cmd->usage, cmd->name);
+    return AH_EXIT_USAGE;
+}
+
+void ah_cli_help(const ah_cli_cmd *cmd, FILE *out)
+{
+    fprintf(out, "usage: audithound %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+    if (cmd->description && *cmd->description)
+        fprintf(out, "\n%s\n", cmd->description);
+    fputs("\noptions:\n", out);
+    for (const ah_cli_opt *o = cmd->opts; o && o->id; o++) {
+        char left[80];
+        int n = 0;
+        if (o->short_name)
+            n = snprintf(left, sizeof left, "-%c, ", o->short_name);
+        else
+            n = snprintf(left, sizeof left, "    ");
+        snprintf(left + n, sizeof left - (size_t)n, "--%s%s%s", o->long_name, o->arg ? " " : "", o->arg ? o->arg : "");
+        if (strlen(left) > 28)
+            fprintf(out, "  %s\n  %-28s %s\n", left, "", o->help);
+        else
+            fprintf(out, "  %-28s %s\n", left, o->help);
+    }
+    fprintf(out, "  %-28s %s\n", "-h, --help", "show this help");
+}
+
+static const ah_cli_opt *find_long(const ah_cli_cmd *cmd, const char *name, size_t len)
+{
+    for (const ah_cli_opt *o = cmd->opts; o && o->id; o++)
+        if (strlen(o->long_name) == len && memcmp(o->long_name, name, len) == 0)
+            return o;
+    return NULL;
+}
+
+static const ah_cli_opt *find_short(const ah_cli_cmd *cmd, char c)
+{
+    for (const ah_cli_opt *o = cmd->opts; o && o->id; o++)
+        if (o->short_name == c)
+            return o;
+    return NULL;
+}
+
+/* Operands are moved to the end of argv in order, so callers see
+ * argv[first..argc) as the operands. */
+int ah_cli_parse(const ah_cli_cmd *cmd, int argc, char **argv, ah_cli_handler fn, void *ctx, int *exit_status)
+{
+    char **operands = calloc((size_t)argc + 1, sizeof *operands);
+    int nops = 0, rc = -1;
+    if (!operands) {
+        *exit_status = AH_EXIT_USAGE;
+        return -1;
+    }
+    int i;
+    for (i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            for (i++; i < argc; i++)
+                operands[nops++] = argv[i];
+            break;
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            ah_cli_help(cmd, stdout);
+            *exit_status = 0;
+            goto out;
+        }
+        if (a[0] != '-' || a[1] == '\0') { /* "-" is an operand (stdin / stdout) */
+            operands[nops++] = a;
+            continue;
+        }
+        if (a[1] == '-') {
+            const char *name = a + 2, *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            const ah_cli_opt *o = find_long(cmd, name, len);
+            if (!o) {
+                *exit_status = ah_cli_usage_error(cmd, "unknown option '--%.*s'", (int)len, name);
+                goto out;
+            }
+            const char *val = NULL;
+            if (o->arg) {
+                if (eq)
+                    val = eq + 1;
+                else if (i + 1 < argc)
+                    val = argv[++i];
+                else {
+                    *exit_status = ah_cli_usage_error(cmd, "option '--%s' needs a value (%s)", o->long_name, o->arg);
+                    goto out;
+                }
+            } else if (eq) {
+                *exit_status = ah_cli_usage_error(cmd, "option '--%s' takes no value", o->long_name);
+                goto out;
+            }
+            int r = fn(ctx, o->id, val);
+            if (r) {
+                *exit_status = r;
+                goto out;
+            }
+            continue;
+        }
+        for (const char *c = a + 1; *c; c++) { /* bundled short options */
+            const ah_cli_opt *o = find_short(cmd, *c);
+            if (!o) {
+                *exit_status = ah_cli_usage_error(cmd, "unknown option '-%c'", *c);
+                goto out;
+            }
+            const char *val = NULL;
+            if (o->arg) {
+                if (c[1])
+                    val = c + 1;
+                else if (i + 1 < argc)
+                    val = argv[++i];
+                else {
+                    *exit_status = ah_cli_usage_error(cmd, "option '-%c' needs a value (%s)", *c, o->arg);
+                    goto out;
+                }
+            }
+            int r = fn(ctx, o->id, val);
+            if (r) {
+                *exit_status = r;
+                goto out;
+            }
+            if (val)
+                break;
+        }
+    }
+    rc = argc - nops;
+    for (int k = 0; k < nops; k++)
+        argv[rc + k] = operands[k];
+out:
+    free(operands);
+    return rc;
+}
+
+int ah_cli_parse_uint(const char *s, unsigned long long *out)
+{
+    if (!s || !*s || *s == '-')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int ah_cli_parse_size(const char *s, size_t *out)
+{
+    if (!s || !*s || *s == '-')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    unsigned shift = 0;
+    switch (*end) {
+    case '\0': break;
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    default: return -1;
+    }
+    if (*end == 'i' || *end == 'B')
+        end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+    if (*end || (shift && v > (SIZE_MAX >> shift)) || v == 0)
+        return -1;
+    *out = (size_t)(v << shift);
+    return 0;
+}
+
+/* --- diagnostics ---------------------------------------------------------- */
+
+#define MAX_MESSAGES_PER_STREAM 50
+
+static void flush_suppressed(ah_cli_diag *d)
+{
+    if (d->suppressed)
+        fprintf(stderr, "audithound: note: %s: %u more messages not shown (all are counted)\n", d->last_key,
+                d->suppressed);
+    d->suppressed = 0;
+}
+
+void ah_cli_diag_fn(void *ud, ah_severity sev, const ah_where *where, const char *msg)
+{
+    ah_cli_diag *d = ud;
+    if (d->quiet && sev != AH_SEV_ERROR)
+        return;
+    char key[512];
+    snprintf(key, sizeof key, "%s%s%s%s", where && where->path ? where->path : "", where && where->entry ? "[" : "",
+             where && where->entry ? where->entry : "", where && where->entry ? "]" : "");
+    if (strcmp(key, d->last_key) != 0) {
+        flush_suppressed(d);
+        snprintf(d->last_key, sizeof d->last_key, "%s", key);
+        d->shown = 0;
+    }
+    if (where && where->record_no && d->shown >= MAX_MESSAGES_PER_STREAM) {
+        d->suppressed++;
+        return;
+    }
+    d->shown++;
+    static const char *const names[] = {"note", "warning", "error"};
+    char loc[640];
+    ah_where_format(where, loc, sizeof loc);
+    fprintf(stderr, "audithound: %s: %s: %s\n", names[sev], loc, msg);
+}
+
+void ah_cli_diag_finish(ah_cli_diag *d) { flush_suppressed(d); }
+
+int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const char *arg)
+{
+    switch (id) {
+    case AH_OPT_MAX_RECORD:
+        if (ah_cli_parse_size(arg, &so->max_record) != 0)
+            return ah_cli_usage_error(NULL, "--max-record: not a size: '%s'", arg);
+        return 1;
+    case AH_OPT_DATE_ORDER:
+        if (strcmp(arg, "auto") == 0)
+            so->date_order = AH_DATE_ORDER_AUTO;
+        else if (strcmp(arg, "mdy") == 0)
+            so->date_order = AH_DATE_ORDER_MDY;
+        else if (strcmp(arg, "dmy") == 0)
+            so->date_order = AH_DATE_ORDER_DMY;
+        else
+            return ah_cli_usage_error(NULL, "--date-order: expected auto, mdy or dmy, not '%s'", arg);
+        return 1;
+    case AH_OPT_KEEP_DUPLICATES:
+        so->keep_duplicates = true;
+        return 1;
+    case AH_OPT_QUIET:
+        diag->quiet = true;
+        return 1;
+    }
+    return 0;
+}
+
+ah_session *ah_cli_open_session(ah_session_options *so, ah_cli_diag *diag, int argc, char **argv, int first)
+{
+    so->diag_fn = ah_cli_diag_fn;
+    so->diag_ud = diag;
+    ah_session *s = ah_session_new(so);
+    if (!s) {
+        ah_cli_errorf("out of memory");
+        return NULL;
+    }
+    for (int i = first; i < argc; i++)
+        ah_session_add_input(s, argv[i]); /* a missing path is reported and counted */
+    return s;
+}
+
+int ah_cli_read_status(const ah_session *s, int ok_status)
+{
+    return ah_session_partial(s) ? AH_EXIT_PARTIAL : ok_status;
+}

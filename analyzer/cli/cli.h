@@ -1,0 +1,88 @@
+/*
+ * cli.h: what the subcommands share. Each subcommand is one file
+ * (cmd_<name>.c) with an option table; the table drives both parsing and
+ * `--help`, so the help text cannot drift from what is accepted.
+ */
+#ifndef AH_CLI_H
+#define AH_CLI_H
+
+#include <stdio.h>
+
+#include "../audithound.h"
+
+typedef struct ah_cli_opt {
+    int id;                /* returned to the handler; 0 ends the table */
+    char short_name;       /* 0 if none */
+    const char *long_name;
+    const char *arg;       /* argument name for help, NULL for a flag */
+    const char *help;
+} ah_cli_opt;
+
+typedef struct ah_cli_cmd {
+    const char *name;
+    const char *usage;       /* after "audithound NAME " */
+    const char *summary;     /* one line for the command list */
+    const char *description; /* paragraphs for NAME --help */
+    const ah_cli_opt *opts;
+    int (*run)(int argc, char **argv);
+} ah_cli_cmd;
+
+/* Called for every option. Return 0 to go on, or an exit status to stop. */
+typedef int (*ah_cli_handler)(void *ctx, int id, const char *arg);
+
+/* Parse argv (argv[0] is the subcommand name). Handles -h/--help itself
+ * (prints help, returns -1 with *exit_status 0). On success returns the
+ * index of the first operand. On error prints a message and returns -1
+ * with *exit_status = AH_EXIT_USAGE. Options and operands may be mixed;
+ * "--" ends options. */
+int ah_cli_parse(const ah_cli_cmd *cmd, int argc, char **argv, ah_cli_handler fn, void *ctx, int *exit_status);
+void ah_cli_help(const ah_cli_cmd *cmd, FILE *out);
+int ah_cli_usage_error(const ah_cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse a size with optional K/M/G suffix (binary). */
+int ah_cli_parse_size(const char *s, size_t *out);
+int ah_cli_parse_uint(const char *s, unsigned long long *out);
+
+/* Diagnostics printer for ah_diag: "audithound: error: where: msg" on
+ * stderr, at most a fixed number of messages per input stream. */
+typedef struct ah_cli_diag {
+    bool quiet;          /* suppress notes and warnings */
+    char last_key[512];  /* path + entry of the last message */
+    unsigned shown;      /* messages shown for last_key */
+    unsigned suppressed;
+} ah_cli_diag;
+void ah_cli_diag_fn(void *ud, ah_severity sev, const ah_where *where, const char *msg);
+void ah_cli_diag_finish(ah_cli_diag *d);
+void ah_cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ah_cli_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Options every input-reading subcommand accepts. */
+enum {
+    AH_OPT_MAX_RECORD = 1000,
+    AH_OPT_DATE_ORDER,
+    AH_OPT_KEEP_DUPLICATES,
+    AH_OPT_QUIET,
+};
+#define AH_CLI_INPUT_OPTS                                                                                   \
+    {AH_OPT_MAX_RECORD, 0, "max-record", "SIZE",                                                            \
+     "largest record accepted (default 64M; K/M/G suffixes); a larger one is an error for that record"},   \
+    {AH_OPT_DATE_ORDER, 0, "date-order", "auto|mdy|dmy",                                                   \
+     "day/month order of culture-formatted dates without an ISO twin (default auto: month first, counted)"}, \
+    {AH_OPT_KEEP_DUPLICATES, 0, "keep-duplicates", NULL, "do not drop records already seen (same record identity)"}, \
+    {AH_OPT_QUIET, 'q', "quiet", NULL, "no warnings or progress on stderr (errors are still printed)"}
+
+/* Apply a shared input option; returns 1 if id was one, 0 if not, or an exit status >1 on bad value. */
+int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const char *arg);
+
+/* Open a session over the operands. Returns NULL on allocation failure. */
+ah_session *ah_cli_open_session(ah_session_options *so, ah_cli_diag *diag, int argc, char **argv, int first);
+
+/* Exit status for a finished read: AH_EXIT_PARTIAL if any input or record
+ * could not be read, else `ok_status`. */
+int ah_cli_read_status(const ah_session *s, int ok_status);
+
+/* The subcommand table (commands.def). */
+size_t ah_cli_command_count(void);
+const ah_cli_cmd *ah_cli_command_at(size_t i);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * main.c: `audithound SUBCOMMAND ...` dispatch. Everything else lives in
+ * one file per subcommand (cmd_<name>.c) over the library API.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define AH_COMMAND(name) extern const ah_cli_cmd cmd_##name;
+#include "commands.def"
+#undef AH_COMMAND
+
+static const ah_cli_cmd *const commands[] = {
+#define AH_COMMAND(name) &cmd_##name,
+#include "commands.def"
+#undef AH_COMMAND
+};
+
+size_t ah_cli_command_count(void) { return AH_ARRAY_LEN(commands); }
+const ah_cli_cmd *ah_cli_command_at(size_t i) { return commands[i]; }
+
+static void main_help(FILE *out)
+{
+    fputs("usage: audithound COMMAND [OPTIONS] [ARGS]\n\n"
+          "Streaming forensic analyzer for exported Microsoft 365 audit logs: Purview / Unified\n"
+          "Audit Log exports, Entra ID sign-in and directory-audit exports (CSV or JSON, plain,\n"
+          "gzip, zip, tar, 7z). Times are UTC.\n\ncommands:\n",
+          out);
+    for (size_t i = 0; i < AH_ARRAY_LEN(commands); i++)
+        fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
+    fputs("\n'audithound COMMAND --help' (or 'audithound help COMMAND') describes a command.\n"
+          "Exit status: 0 hits found / success, 1 no hits, 2 usage or rule error,\n"
+          "3 finished but some input could not be read.\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        main_help(stderr);
+        return AH_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("audithound %s\n", AH_VERSION);
+        return 0;
+    }
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
+        main_help(stdout);
+        return 0;
+    }
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) {
+            main_help(stdout);
+            return 0;
+        }
+        name = argv[2];
+        for (size_t i = 0; i < AH_ARRAY_LEN(commands); i++)
+            if (strcmp(commands[i]->name, name) == 0) {
+                ah_cli_help(commands[i], stdout);
+                return 0;
+            }
+        return ah_cli_usage_error(NULL, "unknown command '%s' (see 'audithound --help')", name);
+    }
+    for (size_t i = 0; i < AH_ARRAY_LEN(commands); i++)
+        if (strcmp(commands[i]->name, name) == 0)
+            return commands[i]->run(argc - 1, argv + 1);
+    return ah_cli_usage_error(NULL, "unknown command '%s' (see 'audithound --help')", name);
+}

@@ -1,0 +1,353 @@
+/*
+ * session.c: the ingest pipeline behind ah_session.
+ *
+ * source -> scanner (decode, frame, detect, normalize) -> dedup, with the
+ * per-stream account kept as it goes. Coverage per source is tracked as a
+ * set of distinct hours with events, which stays small (one entry per hour
+ * of data) whatever the input size, and turned into gap figures at the end.
+ */
+#include "../audithound.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../parsers/scanner.h"
+#include "../../parsers/source/source.h"
+#include "../../parsers/util/hash.h"
+#include "dedup.h"
+
+#define DEFAULT_MAX_RECORD (64u << 20)
+#define MAX_HOURS (1u << 20) /* distinct hours tracked per source (~120 years) */
+
+typedef struct stream_slot {
+    ah_stream_report rep;
+    char *path, *entry, *container, *encoding, *failure;
+} stream_slot;
+
+typedef struct hour_set {
+    int64_t *slots; /* open addressing; INT64_MIN marks empty */
+    size_t cap, count;
+} hour_set;
+
+typedef struct source_cov {
+    uint64_t events;
+    bool has_time;
+    ah_time first, last;
+    hour_set hours;
+} source_cov;
+
+struct ah_session {
+    ah_session_options opt;
+    ah_diag diag;
+    ah_source *source;
+    ah_scanner *scanner;
+    ah_dedup *dedup;
+    bool in_stream;
+    stream_slot *streams;
+    size_t nstreams, streams_cap;
+    source_cov cov[AH_SOURCE_COUNT];
+    ah_event ev;
+    uint64_t missing_inputs;
+};
+
+void ah_session_options_init(ah_session_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_record = DEFAULT_MAX_RECORD;
+    o->date_order = AH_DATE_ORDER_AUTO;
+}
+
+ah_session *ah_session_new(const ah_session_options *o)
+{
+    ah_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->opt = *o;
+    if (!s->opt.max_record)
+        s->opt.max_record = DEFAULT_MAX_RECORD;
+    s->diag.fn = o->diag_fn;
+    s->diag.ud = o->diag_ud;
+    ah_scan_options so = {.max_record = s->opt.max_record, .date_order = s->opt.date_order};
+    s->source = ah_source_new(&s->diag);
+    s->scanner = ah_scanner_new(&so, &s->diag);
+    s->dedup = o->keep_duplicates ? NULL : ah_dedup_new();
+    if (!s->source || !s->scanner || (!o->keep_duplicates && !s->dedup)) {
+        ah_session_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void ah_session_free(ah_session *s)
+{
+    if (!s)
+        return;
+    ah_scanner_free(s->scanner);
+    ah_source_free(s->source);
+    ah_dedup_free(s->dedup);
+    for (size_t i = 0; i < s->nstreams; i++) {
+        stream_slot *t = &s->streams[i];
+        free(t->path);
+        free(t->entry);
+        free(t->container);
+        free(t->encoding);
+        free(t->failure);
+    }
+    free(s->streams);
+    for (int k = 0; k < AH_SOURCE_COUNT; k++)
+        free(s->cov[k].hours.slots);
+    free(s);
+}
+
+ah_status ah_session_add_input(ah_session *s, const char *path)
+{
+    ah_status st = ah_source_add(s->source, path);
+    if (st == AH_ERR_IO)
+        s->missing_inputs++;
+    return st;
+}
+
+/* --- coverage ----------------------------------------------------------- */
+
+static bool hour_insert(hour_set *h, int64_t hour)
+{
+    if (h->count >= MAX_HOURS)
+        return false;
+    if (h->count * 10 >= h->cap * 7) {
+        size_t ncap = h->cap ? h->cap * 2 : 1024;
+        int64_t *ns = malloc(ncap * sizeof *ns);
+        if (!ns)
+            return false;
+        for (size_t i = 0; i < ncap; i++)
+            ns[i] = INT64_MIN;
+        for (size_t i = 0; i < h->cap; i++) {
+            if (h->slots[i] == INT64_MIN)
+                continue;
+            size_t j = ah_hash64(&h->slots[i], sizeof(int64_t), 7) & (ncap - 1);
+            while (ns[j] != INT64_MIN)
+                j = (j + 1) & (ncap - 1);
+            ns[j] = h->slots[i];
+        }
+        free(h->slots);
+        h->slots = ns;
+        h->cap = ncap;
+    }
+    size_t j = ah_hash64(&hour, sizeof hour, 7) & (h->cap - 1);
+    while (h->slots[j] != INT64_MIN) {
+        if (h->slots[j] == hour)
+            return true;
+        j = (j + 1) & (h->cap - 1);
+    }
+    h->slots[j] = hour;
+    h->count++;
+    return true;
+}
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+static void note_coverage(ah_session *s, const ah_event *ev)
+{
+    source_cov *c = &s->cov[ev->source];
+    c->events++;
+    if (!ev->has_time)
+        return;
+    if (!c->has_time || ah_time_cmp(ev->time, c->first) < 0)
+        c->first = ev->time;
+    if (!c->has_time || ah_time_cmp(ev->time, c->last) > 0)
+        c->last = ev->time;
+    c->has_time = true;
+    hour_insert(&c->hours, floor_div(ev->time.sec, 3600));
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+ah_coverage ah_session_coverage(const ah_session *s, ah_source_kind k)
+{
+    ah_coverage r = {0};
+    if ((unsigned)k >= AH_SOURCE_COUNT)
+        return r;
+    const source_cov *c = &s->cov[k];
+    r.events = c->events;
+    r.has_time = c->has_time;
+    r.first = c->first;
+    r.last = c->last;
+    if (c->hours.count < 2)
+        return r;
+    int64_t *hours = malloc(c->hours.count * sizeof *hours);
+    if (!hours)
+        return r;
+    size_t n = 0;
+    for (size_t i = 0; i < c->hours.cap; i++)
+        if (c->hours.slots[i] != INT64_MIN)
+            hours[n++] = c->hours.slots[i];
+    qsort(hours, n, sizeof *hours, cmp_i64);
+    for (size_t i = 1; i < n; i++) {
+        uint64_t empty = (uint64_t)(hours[i] - hours[i - 1] - 1);
+        if (!empty)
+            continue;
+        r.gaps++;
+        r.empty_hours += empty;
+        if (empty > r.longest_gap_hours) {
+            r.longest_gap_hours = empty;
+            r.longest_gap_start = (hours[i - 1] + 1) * 3600;
+        }
+    }
+    free(hours);
+    return r;
+}
+
+/* --- streams ------------------------------------------------------------ */
+
+static char *dup_or_null(const char *p)
+{
+    if (!p)
+        return NULL;
+    size_t n = strlen(p) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, p, n);
+    return d;
+}
+
+static stream_slot *cur_slot(ah_session *s) { return &s->streams[s->nstreams - 1]; }
+
+static ah_status open_slot(ah_session *s)
+{
+    if (s->nstreams == s->streams_cap) {
+        size_t ncap = s->streams_cap ? s->streams_cap * 2 : 16;
+        stream_slot *ns = realloc(s->streams, ncap * sizeof *ns);
+        if (!ns)
+            return AH_ERR_NOMEM;
+        s->streams = ns;
+        s->streams_cap = ncap;
+    }
+    stream_slot *t = &s->streams[s->nstreams++];
+    memset(t, 0, sizeof *t);
+    return AH_OK;
+}
+
+/* Copy the scanner's account of the stream that just ended into its slot. */
+static void close_slot(ah_session *s)
+{
+    stream_slot *t = cur_slot(s);
+    const ah_stream_stats *st = ah_scanner_stats(s->scanner);
+    ah_stream_report *r = &t->rep;
+    t->path = dup_or_null(st->origin ? st->origin->path : "-");
+    t->entry = dup_or_null(st->origin ? st->origin->entry : NULL);
+    t->container = dup_or_null(st->container);
+    t->encoding = dup_or_null(st->encoding[0] ? st->encoding : NULL);
+    t->failure = st->failed ? dup_or_null(st->failure) : NULL;
+    r->path = t->path;
+    r->entry = t->entry;
+    r->container = t->container;
+    r->encoding = t->encoding;
+    r->framing = st->framing;
+    r->format = st->mixed_formats ? "mixed" : st->format ? st->format->name : NULL;
+    r->source = st->format ? st->format->source : AH_SOURCE_UNKNOWN;
+    r->records = st->records;
+    r->errors = st->errors;
+    r->failed = st->failed;
+    r->failure = t->failure;
+    r->truncated_hint = st->records == 5000 || st->records == 50000;
+    r->ambiguous_dates = st->norm.ambiguous_dates;
+    r->no_time = st->norm.no_time;
+    r->unknown_zone = st->norm.unknown_zone;
+    if (r->truncated_hint) {
+        ah_where w = {r->path, r->entry, 0, 0};
+        ah_diag_report(&s->diag, AH_SEV_WARNING, &w,
+                       "exactly %llu records: the export may have been truncated at its cap",
+                       (unsigned long long)r->records);
+    }
+}
+
+static void count_event(ah_session *s, const ah_event *ev)
+{
+    ah_stream_report *r = &cur_slot(s)->rep;
+    r->events++;
+    if (ev->has_time) {
+        if (!r->has_time || ah_time_cmp(ev->time, r->first) < 0)
+            r->first = ev->time;
+        if (!r->has_time || ah_time_cmp(ev->time, r->last) > 0)
+            r->last = ev->time;
+        r->has_time = true;
+    }
+    note_coverage(s, ev);
+}
+
+ah_status ah_session_next(ah_session *s, const ah_event **out)
+{
+    for (;;) {
+        if (!s->in_stream) {
+            ah_input *in = NULL;
+            ah_status st = ah_source_next(s->source, &in);
+            if (st == AH_END)
+                return AH_END;
+            if (st != AH_OK)
+                return st;
+            if ((st = open_slot(s)) != AH_OK || (st = ah_scanner_open(s->scanner, in)) != AH_OK)
+                return st;
+            s->in_stream = true;
+        }
+        ah_status st = ah_scanner_next(s->scanner, &s->ev);
+        if (st == AH_END) {
+            close_slot(s);
+            s->in_stream = false;
+            continue;
+        }
+        if (st != AH_OK)
+            return st;
+        if (s->dedup && !ah_dedup_insert(s->dedup, s->ev.digest)) {
+            cur_slot(s)->rep.duplicates++;
+            continue;
+        }
+        count_event(s, &s->ev);
+        *out = &s->ev;
+        return AH_OK;
+    }
+}
+
+void ah_session_progress(const ah_session *s, uint64_t *done, uint64_t *total)
+{
+    *done = ah_source_done_bytes(s->source);
+    *total = ah_source_total_bytes(s->source);
+}
+
+size_t ah_session_stream_count(const ah_session *s) { return s->nstreams - (s->in_stream ? 1 : 0); }
+
+const ah_stream_report *ah_session_stream(const ah_session *s, size_t i) { return &s->streams[i].rep; }
+
+size_t ah_session_file_count(const ah_session *s) { return ah_source_file_count(s->source); }
+
+ah_file_report ah_session_file(const ah_session *s, size_t i)
+{
+    const ah_source_file *f = ah_source_file_at(s->source, i);
+    return (ah_file_report){f->path, f->size, f->sha256, f->unreadable};
+}
+
+ah_totals ah_session_totals(const ah_session *s)
+{
+    ah_totals t = {0};
+    for (size_t i = 0; i < ah_session_stream_count(s); i++) {
+        const ah_stream_report *r = &s->streams[i].rep;
+        t.records += r->records;
+        t.events += r->events;
+        t.duplicates += r->duplicates;
+        t.errors += r->errors;
+        t.unreadable_inputs += r->failed;
+    }
+    for (size_t i = 0; i < ah_source_file_count(s->source); i++)
+        t.unreadable_inputs += ah_source_file_at(s->source, i)->unreadable;
+    t.unreadable_inputs += s->missing_inputs;
+    t.dedup_memory = s->dedup ? ah_dedup_memory(s->dedup) : 0;
+    return t;
+}
+
+bool ah_session_partial(const ah_session *s)
+{
+    ah_totals t = ah_session_totals(s);
+    return t.errors > 0 || t.unreadable_inputs > 0;
+}

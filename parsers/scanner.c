@@ -1,0 +1,277 @@
+/*
+ * scanner.c: decode -> frame -> detect -> normalize for one leaf stream.
+ *
+ * The framing is chosen from the first decoded bytes, which are read into a
+ * small prefix buffer and replayed to the framer, so nothing is read twice
+ * and the stream is never rewound (archive members cannot be).
+ */
+#include "scanner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode.h"
+#include "frame/csv.h"
+#include "frame/jsonsplit.h"
+
+#define PREFIX_SIZE 4096
+
+struct ah_scanner {
+    ah_scan_options opt;
+    ah_diag *diag;
+    ah_normalizer *norm;
+    ah_input *input;
+    ah_decoder *decoder;
+    ah_csv *csv;
+    ah_jsplit *jsplit;
+    ah_reader prefixed;       /* prefix replay, then the decoder */
+    char prefix[PREFIX_SIZE];
+    size_t prefix_len, prefix_pos;
+    bool started;
+    bool done;
+    bool csv_unbound;         /* header not recognised: rows are counted as errors */
+    ah_stream_stats stats;
+};
+
+static ssize_t prefixed_read(void *ctx, char *buf, size_t n)
+{
+    ah_scanner *s = ctx;
+    if (s->prefix_pos < s->prefix_len) {
+        size_t k = s->prefix_len - s->prefix_pos;
+        if (k > n)
+            k = n;
+        memcpy(buf, s->prefix + s->prefix_pos, k);
+        s->prefix_pos += k;
+        return (ssize_t)k;
+    }
+    return ah_read(ah_decoder_reader(s->decoder), buf, n);
+}
+
+ah_scanner *ah_scanner_new(const ah_scan_options *opt, ah_diag *diag)
+{
+    ah_scanner *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->opt = *opt;
+    s->diag = diag;
+    ah_norm_options no = {.date_order = opt->date_order, .max_record = opt->max_record};
+    s->norm = ah_normalizer_new(&no);
+    if (!s->norm) {
+        free(s);
+        return NULL;
+    }
+    s->prefixed.read = prefixed_read;
+    s->prefixed.ctx = s;
+    return s;
+}
+
+static void close_stream(ah_scanner *s)
+{
+    ah_csv_free(s->csv);
+    ah_jsplit_free(s->jsplit);
+    ah_decoder_free(s->decoder);
+    s->csv = NULL;
+    s->jsplit = NULL;
+    s->decoder = NULL;
+    s->input = NULL;
+}
+
+void ah_scanner_free(ah_scanner *s)
+{
+    if (!s)
+        return;
+    close_stream(s);
+    ah_normalizer_free(s->norm);
+    free(s);
+}
+
+static ah_where where_of(const ah_scanner *s, uint64_t record_no, uint64_t line_no)
+{
+    const ah_origin *o = s->stats.origin;
+    return (ah_where){o ? o->path : NULL, o ? o->entry : NULL, record_no, line_no};
+}
+
+static void fail_stream(ah_scanner *s, const char *why)
+{
+    ah_where w = where_of(s, 0, 0);
+    ah_diag_report(s->diag, AH_SEV_ERROR, &w, "%s", why);
+    s->stats.failed = true;
+    snprintf(s->stats.failure, sizeof s->stats.failure, "%s", why);
+}
+
+static void reject_record(ah_scanner *s, uint64_t record_no, uint64_t line_no, const char *why)
+{
+    ah_where w = where_of(s, record_no, line_no);
+    ah_diag_report(s->diag, AH_SEV_ERROR, &w, "%s", why);
+    s->stats.errors++;
+}
+
+ah_status ah_scanner_open(ah_scanner *s, ah_input *in)
+{
+    close_stream(s);
+    memset(&s->stats, 0, sizeof s->stats);
+    s->input = in;
+    s->stats.origin = ah_input_origin(in);
+    snprintf(s->stats.container, sizeof s->stats.container, "%s", ah_input_container(in));
+    s->prefix_len = s->prefix_pos = 0;
+    s->started = s->done = s->csv_unbound = false;
+    s->decoder = ah_decoder_new(ah_input_reader(in));
+    if (!s->decoder)
+        return AH_ERR_NOMEM;
+    ah_normalizer_begin(s->norm, s->stats.origin);
+    return AH_OK;
+}
+
+static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* Read the prefix, pick the framing and set up the framer. */
+static ah_status start_stream(ah_scanner *s)
+{
+    s->started = true;
+    ah_reader *dec = ah_decoder_reader(s->decoder);
+    bool blank_only = true;
+    char first = 0;
+    while (s->prefix_len < PREFIX_SIZE) {
+        ssize_t k = ah_read(dec, s->prefix + s->prefix_len, PREFIX_SIZE - s->prefix_len);
+        if (k < 0) {
+            fail_stream(s, "read error before the first record");
+            return AH_END;
+        }
+        if (k == 0)
+            break;
+        for (ssize_t i = 0; i < k && blank_only; i++) {
+            char c = s->prefix[s->prefix_len + (size_t)i];
+            if (!is_blank(c)) {
+                blank_only = false;
+                first = c;
+            }
+        }
+        s->prefix_len += (size_t)k;
+        if (!blank_only)
+            break;
+    }
+    ah_decoder_describe(s->decoder, s->stats.encoding, sizeof s->stats.encoding);
+    if (blank_only)
+        return AH_END; /* empty stream: zero records, nothing to say */
+
+    if (first == '{' || first == '[') {
+        s->stats.framing = "json";
+        s->jsplit = ah_jsplit_new(&s->prefixed, s->opt.max_record);
+        return s->jsplit ? AH_OK : AH_ERR_NOMEM;
+    }
+    s->stats.framing = "csv";
+    s->csv = ah_csv_new(&s->prefixed, s->opt.max_record);
+    if (!s->csv)
+        return AH_ERR_NOMEM;
+    ah_status st = ah_csv_read_header(s->csv);
+    if (st != AH_OK) {
+        fail_stream(s, st == AH_END ? "empty CSV" : "unreadable CSV header");
+        return AH_END;
+    }
+    size_t ncols = ah_csv_ncols(s->csv);
+    ah_span *hdr = calloc(ncols ? ncols : 1, sizeof *hdr);
+    if (!hdr)
+        return AH_ERR_NOMEM;
+    for (size_t i = 0; i < ncols; i++)
+        hdr[i] = ah_csv_header(s->csv, i);
+    char why[160];
+    const ah_format *f = ah_normalizer_bind_csv(s->norm, hdr, ncols, why, sizeof why);
+    free(hdr);
+    if (!f) {
+        fail_stream(s, why);
+        s->csv_unbound = true; /* keep reading to count the rows it could not take */
+        return AH_OK;
+    }
+    s->stats.format = f;
+    return AH_OK;
+}
+
+static void note_format(ah_scanner *s, const ah_format *f)
+{
+    if (!s->stats.format)
+        s->stats.format = f;
+    else if (s->stats.format != f)
+        s->stats.mixed_formats = true;
+}
+
+static ah_status next_csv(ah_scanner *s, ah_event *ev)
+{
+    for (;;) {
+        ah_csv_row row;
+        ah_status st = ah_csv_next(s->csv, &row);
+        if (st == AH_END)
+            return AH_END;
+        if (st == AH_ERR_STREAM) {
+            fail_stream(s, "read error");
+            return AH_END;
+        }
+        s->stats.records++;
+        if (st == AH_ERR_RECORD) {
+            reject_record(s, row.record_no, row.line_no, ah_csv_error(s->csv));
+            continue;
+        }
+        if (s->csv_unbound) {
+            s->stats.errors++; /* reported once, as the stream failure */
+            continue;
+        }
+        const char *why = NULL;
+        st = ah_normalize_csv(s->norm, &row, ev, &why);
+        if (st == AH_OK) {
+            ev->origin = s->stats.origin;
+            return AH_OK;
+        }
+        if (st == AH_ERR_NOMEM)
+            return st;
+        reject_record(s, row.record_no, row.line_no, why ? why : ah_status_str(st));
+    }
+}
+
+static ah_status next_json(ah_scanner *s, ah_event *ev)
+{
+    for (;;) {
+        ah_json_record rec;
+        ah_status st = ah_jsplit_next(s->jsplit, &rec);
+        if (st == AH_END)
+            return AH_END;
+        if (st == AH_ERR_STREAM) {
+            fail_stream(s, "read error");
+            return AH_END;
+        }
+        s->stats.records++;
+        if (st == AH_ERR_RECORD) {
+            reject_record(s, rec.record_no, rec.line_no, ah_jsplit_error(s->jsplit));
+            continue;
+        }
+        const char *why = NULL;
+        st = ah_normalize_json(s->norm, &rec, ev, &why);
+        if (st == AH_OK) {
+            ev->origin = s->stats.origin;
+            note_format(s, ev->format);
+            return AH_OK;
+        }
+        if (st == AH_ERR_NOMEM)
+            return st;
+        reject_record(s, rec.record_no, rec.line_no, why ? why : ah_status_str(st));
+    }
+}
+
+ah_status ah_scanner_next(ah_scanner *s, ah_event *ev)
+{
+    if (!s->input || s->done)
+        return AH_END;
+    ah_status st = AH_OK;
+    if (!s->started)
+        st = start_stream(s);
+    if (st == AH_OK)
+        st = s->csv ? next_csv(s, ev) : next_json(s, ev);
+    if (st != AH_OK) {
+        s->done = true;
+        s->stats.norm = *ah_normalizer_stats(s->norm);
+        if (s->decoder) /* again at the end: the cp1252 fallback is known only now */
+            ah_decoder_describe(s->decoder, s->stats.encoding, sizeof s->stats.encoding);
+    }
+    return st;
+}
+
+const ah_stream_stats *ah_scanner_stats(const ah_scanner *s) { return &s->stats; }

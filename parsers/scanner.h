@@ -1,0 +1,49 @@
+/*
+ * scanner.h: one leaf stream -> normalized events.
+ *
+ * Ties the input side together: decode (any encoding -> UTF-8), choose the
+ * framing by content (a stream whose first non-blank byte is '{' or '[' is
+ * JSON, anything else CSV), frame records, detect the format and normalize.
+ * Bad records are reported to the diag sink with provenance, counted, and
+ * skipped; the scanner only ever returns events or the end of the stream.
+ * One scanner per thread; reusable across streams.
+ */
+#ifndef AH_SCANNER_H
+#define AH_SCANNER_H
+
+#include "formats/formats.h"
+#include "source/source.h"
+#include "util/diag.h"
+
+typedef struct ah_scan_options {
+    size_t max_record;        /* bytes; a larger record is an error for that record only */
+    ah_date_order date_order;
+} ah_scan_options;
+
+typedef struct ah_stream_stats {
+    const ah_origin *origin;
+    char container[64];       /* "plain", "gzip", "zip", "tar.gz > zip", ... */
+    char encoding[64];        /* as ah_decoder_describe */
+    const char *framing;      /* "csv", "json" or NULL before the first byte */
+    const ah_format *format;  /* the (first) format recognised */
+    bool mixed_formats;       /* JSON stream with records of several formats */
+    uint64_t records;         /* records read, good or bad */
+    uint64_t errors;          /* records rejected */
+    bool failed;              /* stream-level failure (see failure) */
+    char failure[192];
+    ah_norm_stats norm;
+} ah_stream_stats;
+
+typedef struct ah_scanner ah_scanner;
+
+ah_scanner *ah_scanner_new(const ah_scan_options *opt, ah_diag *diag);
+void ah_scanner_free(ah_scanner *s);
+
+/* Start reading a leaf stream (the input stays owned by the source). */
+ah_status ah_scanner_open(ah_scanner *s, ah_input *in);
+/* AH_OK with *ev filled (valid until the next call), or AH_END when the
+ * stream is exhausted (also after a stream-level failure, see stats). */
+ah_status ah_scanner_next(ah_scanner *s, ah_event *ev);
+const ah_stream_stats *ah_scanner_stats(const ah_scanner *s);
+
+#endif
