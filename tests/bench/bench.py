@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""make bench: throughput and peak memory of audithound on large synthetic
+exports, next to the baselines it names (zlib inflate of the same file on one
+core, and zcat). Not a test: nothing here passes or fails.
+
+Data (generated once into bench-data/, deterministic):
+  audit.jsonl.gz  AuditData JSON Lines, >= 1 GiB uncompressed (AH_BENCH_MIB to change)
+  purview.csv.gz  Purview audit CSV (new layout), a quarter of that
+"""
+import os, resource, subprocess, sys, time
+
+binary = sys.argv[1]
+root = os.path.dirname(os.path.abspath(__file__))
+data = os.environ.get('AH_BENCH_DIR', 'bench-data')
+mib = int(os.environ.get('AH_BENCH_MIB', '1100'))
+os.makedirs(data, exist_ok=True)
+gen = os.path.join(data, 'gen_bench')
+if not os.path.exists(gen) or os.path.getmtime(gen) < os.path.getmtime(os.path.join(root, 'gen_bench.c')):
+    subprocess.run(['cc', '-std=c11', '-D_DEFAULT_SOURCE', '-O2', os.path.join(root, 'gen_bench.c'), '-lz', '-o', gen], check=True)
+
+files = {'jsonl': os.path.join(data, f'audit-{mib}m.jsonl.gz'), 'csv': os.path.join(data, f'purview-{mib // 4}m.csv.gz')}
+for kind, path in files.items():
+    if not os.path.exists(path):
+        subprocess.run([gen, kind, path + '.tmp', str(mib if kind == 'jsonl' else mib // 4)], check=True)
+        os.rename(path + '.tmp', path)
+
+def run(cmd, stdout=subprocess.DEVNULL):
+    """Wall time and peak RSS (KiB) of one child process."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    dt = time.perf_counter() - t0
+    err = p.stderr.read().decode(errors='replace')
+    p.stderr.close()
+    return dt, ru.ru_maxrss, os.waitstatus_to_exitcode(status), err
+
+def uncompressed_size(path):
+    out = subprocess.run([gen, 'inflate', path], capture_output=True, text=True, check=True).stdout
+    return int(out)
+
+print(f'audithound bench ({os.cpu_count()} cores; one core used by every measurement)')
+for kind, path in files.items():
+    size = uncompressed_size(path)
+    mb = size / 1e6
+    t_inf, rss_inf, _, _ = run([gen, 'inflate', path])
+    t_zcat, _, _, _ = run(['zcat', path])
+    t_dump, rss_dump, rc, err = run([binary, 'dump', '-q', path])
+    records = None
+    t_insp, _, _, _ = (0, 0, 0, '')
+    p = subprocess.run([binary, 'inspect', '--json', '-q', path], capture_output=True, text=True)
+    try:
+        import json
+        records = json.loads(p.stdout)['totals']['records']
+    except Exception:
+        pass
+    print(f'\n{os.path.basename(path)}: {mb:,.0f} MB uncompressed, {records or "?":,} records')
+    print(f'  baseline zlib inflate   {mb / t_inf:8.1f} MB/s   {t_inf:6.2f} s')
+    print(f'  baseline zcat           {mb / t_zcat:8.1f} MB/s   {t_zcat:6.2f} s')
+    rate = f'{records / t_dump:,.0f} records/s' if records else ''
+    print(f'  audithound dump         {mb / t_dump:8.1f} MB/s   {t_dump:6.2f} s   {rate}   peak RSS {rss_dump / 1024:.1f} MiB'
+          f'   = {100 * t_inf / t_dump:.0f}% of inflate (target >= 25%, RSS < 100 MiB){"" if rc == 0 else f"  [exit {rc}: {err[:200]}]"}')
+    for extra in os.environ.get('AH_BENCH_EXTRA', '').split(';'):
+        if extra.strip():
+            args = [a.replace('{input}', path) for a in extra.split()]
+            t, rss, rc, err = run([binary] + args)
+            print(f'  audithound {" ".join(args[:3]):<12} {mb / t:8.1f} MB/s   {t:6.2f} s   peak RSS {rss / 1024:.1f} MiB')

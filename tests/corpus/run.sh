@@ -1,0 +1,8 @@
+#!/bin/sh
+# Hunt/inspect the public corpus when it is present (../shared/corpus or $AH_CORPUS).
+corpus=${AH_CORPUS:-../shared/corpus}
+if [ ! -d "$corpus" ]; then
+    echo "corpus: skipped: $corpus not found (set AH_CORPUS to the shared corpus to run these checks)"
+    exit 0
+fi
+exec python3 tests/corpus/check.py "$1" "$corpus"
