@@ -41,7 +41,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps check test unit e2e rules-check corpus-check san-check demo bench install clean catalogue
+.PHONY: all deps check test unit e2e rules-check corpus-check docs-check san-check demo bench install clean man
 
 all: $(BUILD)/audithound
 
@@ -82,7 +82,13 @@ rules-check: $(BUILD)/audithound
 corpus-check: $(BUILD)/audithound
 	@sh tests/corpus/run.sh $(BUILD)/audithound
 
-test: unit e2e rules-check corpus-check
+docs-check: $(BUILD)/audithound
+	@python3 tests/tools/gen-man.py --check $(BUILD)/audithound
+
+man: $(BUILD)/audithound
+	python3 tests/tools/gen-man.py $(BUILD)/audithound > docs/audithound.1
+
+test: unit e2e rules-check corpus-check docs-check
 
 # Plain build and tests, then the same tests under AddressSanitizer and UBSan.
 check: deps

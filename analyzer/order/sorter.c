@@ -1,0 +1,718 @@
+/*
+ * sorter.c: external merge sort of timeline rows (see sorter.h).
+ *
+ * One serialization serves both sides: a row is encoded once into the
+ * arena when added (compact varints, spans as length+1 with 0 for absent),
+ * a spill writes those bytes unchanged behind a length prefix, and the
+ * reader decodes them with spans pointing into its buffer. So a spill is a
+ * sequential write with no re-encoding, and the in-memory tail is just one
+ * more merge source. A parallel array of fixed-size keys
+ * (has_time, sec, nsec, seq, ordinal) is what qsort and the heap compare;
+ * the ordinal (add order) makes every key unique, so the unstable qsort
+ * and the heap still give a stable, deterministic order.
+ */
+#include "sorter.h"
+
+#include "../../parsers/util/buf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SORTER_MAGIC 0x534f5254u /* "SORT" */
+#define MIN_CHUNK ((size_t)512)
+#define MAX_CHUNK ((size_t)1 << 20)
+#define MIN_READ_BUF ((size_t)4096)
+#define MAX_READ_BUF ((size_t)64 * 1024)
+#define MAX_VARINT 10
+
+typedef enum sorter_state { ST_ADDING, ST_MERGING, ST_FAILED } sorter_state;
+
+typedef struct sort_key {
+    int64_t sec;
+    int32_t nsec;
+    bool has_time;
+    uint64_t seq;
+    uint64_t ordinal;
+    const unsigned char *rec; /* encoded row (memory source only) */
+    size_t len;
+} sort_key;
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t cap, used;
+    unsigned char data[];
+} chunk;
+
+typedef struct run {
+    char *path; /* NULL once deleted */
+    uint64_t rows;
+} run;
+
+/* A merge input: a run file or the sorted in-memory rows. */
+typedef struct source {
+    FILE *f;        /* NULL for the memory source */
+    size_t run_idx; /* index in s->runs for a file source */
+    ah_buf rec;     /* current payload (file source) */
+    size_t pos;     /* next key index (memory source) */
+    sort_key key;
+    ah_row row;
+} source;
+
+struct ah_sorter {
+    uint32_t magic;
+    sorter_state state;
+    size_t budget;
+    size_t chunk_size;
+    size_t read_buf;
+    char *tmp_parent; /* NULL: $TMPDIR or /tmp */
+    char *dir;        /* run directory, after the first spill */
+    ah_diag *diag;
+    chunk *chunks;
+    size_t arena_bytes;
+    sort_key *keys;
+    size_t nkeys, keys_cap;
+    size_t max_rec; /* largest encoded row, bounds the readers' buffers */
+    run *runs;
+    size_t nruns, runs_cap;
+    uint64_t run_counter;
+    source *srcs; /* final merge */
+    size_t nsrcs;
+    source **heap;
+    size_t nheap;
+    bool advance_top; /* the top's row was handed out: step it before the next */
+    ah_sorter_stats stats;
+};
+
+/* ---- accounting -------------------------------------------------------- */
+
+static size_t mem_used(const ah_sorter *s) { return s->arena_bytes + s->keys_cap * sizeof(sort_key); }
+
+static void note_peak(ah_sorter *s, size_t extra)
+{
+    size_t m = mem_used(s) + extra;
+    if (m > s->stats.peak_bytes)
+        s->stats.peak_bytes = m;
+}
+
+static ah_status fail(ah_sorter *s, ah_status st, const char *msg, int err)
+{
+    ah_where where = {.path = s->dir};
+    if (err)
+        ah_diag_report(s->diag, AH_SEV_ERROR, &where, "sort: %s: %s", msg, strerror(err));
+    else
+        ah_diag_report(s->diag, AH_SEV_ERROR, &where, "sort: %s", msg);
+    s->state = ST_FAILED;
+    return st;
+}
+
+/* ---- encoding ---------------------------------------------------------- */
+
+static size_t uvarint_size(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static unsigned char *put_uvarint(unsigned char *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (unsigned char)v;
+    return p;
+}
+
+static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+static bool is_text_col(int c) { return c != AH_COL_TIME && c != AH_COL_INPUT_RECORD; }
+
+static size_t span_size(ah_span sp) { return sp.p ? uvarint_size((uint64_t)sp.n + 1) + sp.n : 1; }
+
+static size_t encoded_size(const ah_row *row)
+{
+    size_t n = 1 + uvarint_size(zigzag(row->time.sec)) + uvarint_size(zigzag(row->time.nsec)) +
+               uvarint_size(row->seq) + MAX_VARINT /* ordinal */ + uvarint_size(row->input_record);
+    for (int c = 0; c < AH_COL_COUNT; c++)
+        if (is_text_col(c))
+            n += span_size(row->col[c]);
+    return n + span_size(row->raw);
+}
+
+static unsigned char *put_span(unsigned char *p, ah_span sp)
+{
+    if (!sp.p)
+        return put_uvarint(p, 0);
+    p = put_uvarint(p, (uint64_t)sp.n + 1);
+    if (sp.n)
+        memcpy(p, sp.p, sp.n);
+    return p + sp.n;
+}
+
+static size_t encode(unsigned char *p, const ah_row *row, uint64_t ordinal)
+{
+    unsigned char *start = p;
+    *p++ = row->has_time ? 1 : 0;
+    p = put_uvarint(p, zigzag(row->time.sec));
+    p = put_uvarint(p, zigzag(row->time.nsec));
+    p = put_uvarint(p, row->seq);
+    p = put_uvarint(p, ordinal);
+    p = put_uvarint(p, row->input_record);
+    for (int c = 0; c < AH_COL_COUNT; c++)
+        if (is_text_col(c))
+            p = put_span(p, row->col[c]);
+    p = put_span(p, row->raw);
+    return (size_t)(p - start);
+}
+
+typedef struct cursor {
+    const unsigned char *p, *end;
+    bool ok;
+} cursor;
+
+static uint64_t get_uvarint(cursor *c)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64 && c->p < c->end; shift += 7) {
+        unsigned char b = *c->p++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return v;
+    }
+    c->ok = false;
+    return 0;
+}
+
+static ah_span get_span(cursor *c)
+{
+    uint64_t n = get_uvarint(c);
+    if (!c->ok || n == 0)
+        return AH_SPAN_NULL;
+    n--;
+    if (n > (uint64_t)(c->end - c->p)) {
+        c->ok = false;
+        return AH_SPAN_NULL;
+    }
+    ah_span sp = {(const char *)c->p, (size_t)n};
+    c->p += n;
+    return sp;
+}
+
+/* Decode an encoded row; spans point into p. False when corrupt. */
+static bool decode(const unsigned char *p, size_t n, sort_key *key, ah_row *row)
+{
+    cursor c = {p, p + n, n > 0};
+    memset(row, 0, sizeof *row);
+    if (!c.ok)
+        return false;
+    row->has_time = *c.p++ & 1;
+    row->time.sec = unzigzag(get_uvarint(&c));
+    row->time.nsec = (int32_t)unzigzag(get_uvarint(&c));
+    row->seq = get_uvarint(&c);
+    key->ordinal = get_uvarint(&c);
+    row->input_record = get_uvarint(&c);
+    for (int col = 0; col < AH_COL_COUNT; col++)
+        if (is_text_col(col))
+            row->col[col] = get_span(&c);
+    row->raw = get_span(&c);
+    key->has_time = row->has_time;
+    key->sec = row->time.sec;
+    key->nsec = row->time.nsec;
+    key->seq = row->seq;
+    return c.ok && c.p == c.end;
+}
+
+static int key_cmp(const sort_key *a, const sort_key *b)
+{
+    if (a->has_time != b->has_time)
+        return a->has_time ? 1 : -1; /* no time first */
+    if (a->has_time) {
+        if (a->sec != b->sec)
+            return a->sec < b->sec ? -1 : 1;
+        if (a->nsec != b->nsec)
+            return a->nsec < b->nsec ? -1 : 1;
+    }
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    return a->ordinal < b->ordinal ? -1 : a->ordinal > b->ordinal;
+}
+
+static int key_qsort_cmp(const void *a, const void *b) { return key_cmp(a, b); }
+
+/* ---- arena ------------------------------------------------------------- */
+
+static void arena_reset(ah_sorter *s)
+{
+    while (s->chunks) {
+        chunk *next = s->chunks->next;
+        free(s->chunks);
+        s->chunks = next;
+    }
+    s->arena_bytes = 0;
+}
+
+/* Bytes a new allocation of n would add (0 when the current chunk has room). */
+static size_t arena_growth(const ah_sorter *s, size_t n)
+{
+    if (s->chunks && s->chunks->cap - s->chunks->used >= n)
+        return 0;
+    return sizeof(chunk) + (n > s->chunk_size ? n : s->chunk_size);
+}
+
+static unsigned char *arena_alloc(ah_sorter *s, size_t n)
+{
+    if (!s->chunks || s->chunks->cap - s->chunks->used < n) {
+        size_t cap = n > s->chunk_size ? n : s->chunk_size;
+        chunk *c = malloc(sizeof(chunk) + cap);
+        if (!c)
+            return NULL;
+        c->cap = cap;
+        c->used = 0;
+        c->next = s->chunks;
+        s->chunks = c;
+        s->arena_bytes += sizeof(chunk) + cap;
+    }
+    unsigned char *p = s->chunks->data + s->chunks->used;
+    s->chunks->used += n;
+    return p;
+}
+
+/* ---- run files ---------------------------------------------------------- */
+
+static ah_status ensure_dir(ah_sorter *s)
+{
+    if (s->dir)
+        return AH_OK;
+    const char *parent = s->tmp_parent;
+    if (!parent) {
+        parent = getenv("TMPDIR");
+        if (!parent || !*parent)
+            parent = "/tmp";
+    }
+    size_t n = strlen(parent) + sizeof "/audithound-sort-XXXXXX";
+    char *dir = malloc(n);
+    if (!dir)
+        return fail(s, AH_ERR_NOMEM, "out of memory", 0);
+    snprintf(dir, n, "%s/audithound-sort-XXXXXX", parent);
+    if (!mkdtemp(dir)) {
+        int err = errno;
+        ah_where where = {.path = parent};
+        ah_diag_report(s->diag, AH_SEV_ERROR, &where, "sort: cannot create a temporary directory: %s", strerror(err));
+        free(dir);
+        s->state = ST_FAILED;
+        return AH_ERR_IO;
+    }
+    s->dir = dir;
+    return AH_OK;
+}
+
+/* Create the next run file; on success it is registered in s->runs so
+ * ah_sorter_free deletes it whatever happens next. */
+static ah_status new_run(ah_sorter *s, FILE **out)
+{
+    ah_status st = ensure_dir(s);
+    if (st != AH_OK)
+        return st;
+    if (s->nruns == s->runs_cap) {
+        size_t cap = s->runs_cap ? s->runs_cap * 2 : 16;
+        run *r = realloc(s->runs, cap * sizeof *r);
+        if (!r)
+            return fail(s, AH_ERR_NOMEM, "out of memory", 0);
+        s->runs = r;
+        s->runs_cap = cap;
+    }
+    size_t n = strlen(s->dir) + 32;
+    char *path = malloc(n);
+    if (!path)
+        return fail(s, AH_ERR_NOMEM, "out of memory", 0);
+    snprintf(path, n, "%s/run-%06llu", s->dir, (unsigned long long)++s->run_counter);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        int err = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(path);
+        }
+        free(path);
+        return fail(s, AH_ERR_IO, "cannot create a run file", err);
+    }
+    s->runs[s->nruns++] = (run){path, 0};
+    *out = f;
+    return AH_OK;
+}
+
+static void delete_run(run *r)
+{
+    if (r->path) {
+        unlink(r->path);
+        free(r->path);
+        r->path = NULL;
+    }
+}
+
+static ah_status put_record(ah_sorter *s, FILE *f, const unsigned char *p, size_t n)
+{
+    unsigned char hdr[MAX_VARINT];
+    size_t h = (size_t)(put_uvarint(hdr, n) - hdr);
+    if (fwrite(hdr, 1, h, f) != h || fwrite(p, 1, n, f) != n)
+        return AH_ERR_IO;
+    s->stats.bytes_spilled += h + n;
+    return AH_OK;
+}
+
+static ah_status close_run(ah_sorter *s, FILE *f, ah_status st)
+{
+    int err = 0;
+    if (st == AH_OK && fflush(f) != 0)
+        err = errno;
+    if (fclose(f) != 0 && !err)
+        err = errno;
+    if (st == AH_OK && err)
+        return fail(s, AH_ERR_IO, "cannot write a run file", err);
+    if (st == AH_ERR_IO)
+        return fail(s, AH_ERR_IO, "cannot write a run file", errno);
+    return st;
+}
+
+/* Sort what is in memory and write it out as one run. */
+static ah_status spill(ah_sorter *s)
+{
+    FILE *f = NULL;
+    qsort(s->keys, s->nkeys, sizeof *s->keys, key_qsort_cmp);
+    ah_status st = new_run(s, &f);
+    if (st != AH_OK)
+        return st;
+    for (size_t i = 0; st == AH_OK && i < s->nkeys; i++)
+        st = put_record(s, f, s->keys[i].rec, s->keys[i].len);
+    s->runs[s->nruns - 1].rows = s->nkeys;
+    st = close_run(s, f, st);
+    if (st != AH_OK)
+        return st;
+    s->stats.runs_spilled++;
+    s->nkeys = 0;
+    arena_reset(s);
+    return AH_OK;
+}
+
+/* ---- public: construction and adding ----------------------------------- */
+
+ah_sorter *ah_sorter_new(size_t memory_budget, const char *tmpdir, ah_diag *diag)
+{
+    ah_sorter *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->magic = SORTER_MAGIC;
+    s->diag = diag;
+    s->budget = memory_budget ? memory_budget : AH_SORTER_DEFAULT_BUDGET;
+    if (s->budget < AH_SORTER_MIN_BUDGET)
+        s->budget = AH_SORTER_MIN_BUDGET;
+    s->chunk_size = s->budget / 8;
+    s->chunk_size = s->chunk_size < MIN_CHUNK ? MIN_CHUNK : s->chunk_size > MAX_CHUNK ? MAX_CHUNK : s->chunk_size;
+    s->read_buf = s->budget / (4 * AH_SORTER_MAX_FANIN);
+    s->read_buf = s->read_buf < MIN_READ_BUF ? MIN_READ_BUF : s->read_buf > MAX_READ_BUF ? MAX_READ_BUF : s->read_buf;
+    if (tmpdir) {
+        size_t n = strlen(tmpdir) + 1;
+        s->tmp_parent = malloc(n);
+        if (!s->tmp_parent) {
+            free(s);
+            return NULL;
+        }
+        memcpy(s->tmp_parent, tmpdir, n);
+    }
+    return s;
+}
+
+static ah_status check_state(ah_sorter *s, sorter_state want)
+{
+    if (!s || s->magic != SORTER_MAGIC)
+        return AH_ERR_USAGE;
+    if (s->state == ST_FAILED)
+        return AH_ERR_IO;
+    return s->state == want ? AH_OK : AH_ERR_USAGE;
+}
+
+ah_status ah_sorter_add(ah_sorter *s, const ah_row *row)
+{
+    ah_status st = check_state(s, ST_ADDING);
+    if (st != AH_OK)
+        return st;
+    if (!row)
+        return AH_ERR_USAGE;
+    size_t len = encoded_size(row);
+    size_t key_growth = s->nkeys == s->keys_cap ? (s->keys_cap ? s->keys_cap : 16) * sizeof(sort_key) : 0;
+    if (s->nkeys > 0 && mem_used(s) + arena_growth(s, len) + key_growth > s->budget) {
+        if ((st = spill(s)) != AH_OK)
+            return st;
+        key_growth = s->nkeys == s->keys_cap ? (s->keys_cap ? s->keys_cap : 16) * sizeof(sort_key) : 0;
+    }
+    if (key_growth) {
+        size_t cap = s->keys_cap ? s->keys_cap * 2 : 16;
+        sort_key *k = realloc(s->keys, cap * sizeof *k);
+        if (!k)
+            return AH_ERR_NOMEM;
+        s->keys = k;
+        s->keys_cap = cap;
+    }
+    unsigned char *p = arena_alloc(s, len);
+    if (!p)
+        return AH_ERR_NOMEM;
+    sort_key *key = &s->keys[s->nkeys++];
+    key->rec = p;
+    key->len = encode(p, row, s->stats.rows);
+    key->has_time = row->has_time;
+    key->sec = row->time.sec;
+    key->nsec = row->time.nsec;
+    key->seq = row->seq;
+    key->ordinal = s->stats.rows;
+    s->stats.rows++;
+    /* Give back the slack left by the ordinal's worst-case varint size. */
+    s->chunks->used -= len - key->len;
+    if (key->len > s->max_rec)
+        s->max_rec = key->len;
+    note_peak(s, 0);
+    return AH_OK;
+}
+
+/* ---- merging ------------------------------------------------------------- */
+
+/* Load the next row of a source: AH_OK, AH_END, or AH_ERR_IO. */
+static ah_status source_next(ah_sorter *s, source *src)
+{
+    if (!src->f) {
+        if (src->pos == s->nkeys)
+            return AH_END;
+        const sort_key *k = &s->keys[src->pos++];
+        if (!decode(k->rec, k->len, &src->key, &src->row))
+            return fail(s, AH_ERR_IO, "internal row encoding error", 0);
+        return AH_OK;
+    }
+    uint64_t len = 0;
+    unsigned shift = 0;
+    for (;;) {
+        int c = getc(src->f);
+        if (c == EOF) {
+            if (ferror(src->f))
+                return fail(s, AH_ERR_IO, "cannot read a run file", errno);
+            if (shift == 0)
+                return AH_END;
+            return fail(s, AH_ERR_IO, "run file is truncated", 0);
+        }
+        len |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            break;
+        shift += 7;
+        if (shift >= 64)
+            return fail(s, AH_ERR_IO, "run file is corrupt", 0);
+    }
+    if (len == 0 || len > s->max_rec)
+        return fail(s, AH_ERR_IO, "run file is corrupt", 0);
+    ah_buf_reset(&src->rec);
+    if (ah_buf_reserve(&src->rec, (size_t)len) != AH_OK)
+        return fail(s, AH_ERR_NOMEM, "out of memory", 0);
+    if (fread(src->rec.data, 1, (size_t)len, src->f) != (size_t)len)
+        return fail(s, AH_ERR_IO, ferror(src->f) ? "cannot read a run file" : "run file is truncated",
+                    ferror(src->f) ? errno : 0);
+    src->rec.len = (size_t)len;
+    if (!decode((const unsigned char *)src->rec.data, src->rec.len, &src->key, &src->row))
+        return fail(s, AH_ERR_IO, "run file is corrupt", 0);
+    return AH_OK;
+}
+
+static ah_status source_open(ah_sorter *s, source *src, size_t run_idx)
+{
+    memset(src, 0, sizeof *src);
+    ah_buf_init(&src->rec, s->max_rec);
+    src->run_idx = run_idx;
+    src->f = fopen(s->runs[run_idx].path, "rb");
+    if (!src->f)
+        return fail(s, AH_ERR_IO, "cannot reopen a run file", errno);
+    if (setvbuf(src->f, NULL, _IOFBF, s->read_buf) != 0)
+        return fail(s, AH_ERR_NOMEM, "out of memory", 0);
+    return AH_OK;
+}
+
+static void source_close(source *src)
+{
+    if (src->f)
+        fclose(src->f);
+    src->f = NULL;
+    ah_buf_free(&src->rec);
+}
+
+static void sift_down(source **heap, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && key_cmp(&heap[l]->key, &heap[m]->key) < 0)
+            m = l;
+        if (l + 1 < n && key_cmp(&heap[l + 1]->key, &heap[m]->key) < 0)
+            m = l + 1;
+        if (m == i)
+            return;
+        source *t = heap[i];
+        heap[i] = heap[m];
+        heap[m] = t;
+        i = m;
+    }
+}
+
+/* Prime each source and heapify the ones that have rows. */
+static ah_status heap_build(ah_sorter *s, source *srcs, size_t n, source **heap, size_t *nheap)
+{
+    *nheap = 0;
+    for (size_t i = 0; i < n; i++) {
+        ah_status st = source_next(s, &srcs[i]);
+        if (st == AH_OK)
+            heap[(*nheap)++] = &srcs[i];
+        else if (st != AH_END)
+            return st;
+    }
+    for (size_t i = *nheap / 2; i-- > 0;)
+        sift_down(heap, *nheap, i);
+    return AH_OK;
+}
+
+/* Step the top source and restore the heap. */
+static ah_status heap_advance(ah_sorter *s, source **heap, size_t *nheap)
+{
+    ah_status st = source_next(s, heap[0]);
+    if (st == AH_END) {
+        heap[0] = heap[--*nheap];
+        st = AH_OK;
+    } else if (st != AH_OK)
+        return st;
+    sift_down(heap, *nheap, 0);
+    return AH_OK;
+}
+
+/* Merge runs[first .. first+k) into one new run, deleting the inputs. */
+static ah_status merge_pass(ah_sorter *s, size_t first, size_t k)
+{
+    source srcs[AH_SORTER_MAX_FANIN];
+    source *heap[AH_SORTER_MAX_FANIN];
+    size_t nheap = 0, opened = 0;
+    FILE *out = NULL;
+    ah_status st = AH_OK;
+    note_peak(s, k * (s->read_buf + s->max_rec));
+    for (; st == AH_OK && opened < k; opened++)
+        st = source_open(s, &srcs[opened], first + opened);
+    if (st == AH_OK)
+        st = new_run(s, &out);
+    if (st == AH_OK)
+        st = heap_build(s, srcs, k, heap, &nheap);
+    uint64_t rows = 0;
+    while (st == AH_OK && nheap > 0) {
+        st = put_record(s, out, (const unsigned char *)heap[0]->rec.data, heap[0]->rec.len);
+        if (st == AH_ERR_IO)
+            st = fail(s, AH_ERR_IO, "cannot write a run file", errno);
+        rows++;
+        if (st == AH_OK)
+            st = heap_advance(s, heap, &nheap);
+    }
+    if (out) {
+        s->runs[s->nruns - 1].rows = rows;
+        st = close_run(s, out, st);
+    }
+    for (size_t i = 0; i < opened; i++)
+        source_close(&srcs[i]);
+    if (st != AH_OK)
+        return st;
+    for (size_t i = 0; i < k; i++)
+        delete_run(&s->runs[first + i]);
+    memmove(s->runs + first, s->runs + first + k, (s->nruns - first - k) * sizeof *s->runs);
+    s->nruns -= k;
+    s->stats.merge_passes++;
+    return AH_OK;
+}
+
+ah_status ah_sorter_finish(ah_sorter *s)
+{
+    ah_status st = check_state(s, ST_ADDING);
+    if (st != AH_OK)
+        return st;
+    s->state = ST_MERGING;
+    /* If passes are needed, the in-memory rows join the runs first so that
+     * memory is free for the merge buffers. */
+    if (s->nruns > 0 && s->nkeys > 0 && s->nruns + 1 > AH_SORTER_MAX_FANIN && (st = spill(s)) != AH_OK)
+        return st;
+    while (s->nruns > AH_SORTER_MAX_FANIN) {
+        /* Merge just enough runs that the final merge fits the fan-in. */
+        size_t k = s->nruns - AH_SORTER_MAX_FANIN + 1;
+        if (k > AH_SORTER_MAX_FANIN)
+            k = AH_SORTER_MAX_FANIN;
+        if ((st = merge_pass(s, 0, k)) != AH_OK)
+            return st;
+    }
+    if (s->nkeys > 1)
+        qsort(s->keys, s->nkeys, sizeof *s->keys, key_qsort_cmp);
+    size_t n = s->nruns + 1;
+    s->srcs = calloc(n, sizeof *s->srcs);
+    s->heap = calloc(n, sizeof *s->heap);
+    if (!s->srcs || !s->heap)
+        return fail(s, AH_ERR_NOMEM, "out of memory", 0);
+    note_peak(s, s->nruns * (s->read_buf + s->max_rec));
+    for (size_t i = 0; i < s->nruns; i++) {
+        s->nsrcs++;
+        if ((st = source_open(s, &s->srcs[i], i)) != AH_OK)
+            return st;
+    }
+    s->srcs[s->nsrcs++].f = NULL; /* the memory source (pos 0) */
+    return heap_build(s, s->srcs, s->nsrcs, s->heap, &s->nheap);
+}
+
+ah_status ah_sorter_next(ah_sorter *s, ah_row *out)
+{
+    ah_status st = check_state(s, ST_MERGING);
+    if (st != AH_OK)
+        return st;
+    if (s->advance_top) {
+        s->advance_top = false;
+        if ((st = heap_advance(s, s->heap, &s->nheap)) != AH_OK)
+            return st;
+    }
+    if (s->nheap == 0)
+        return AH_END;
+    *out = s->heap[0]->row;
+    s->advance_top = true;
+    return AH_OK;
+}
+
+void ah_sorter_get_stats(const ah_sorter *s, ah_sorter_stats *stats)
+{
+    if (s && stats)
+        *stats = s->stats;
+}
+
+const char *ah_sorter_tmpdir(const ah_sorter *s) { return s ? s->dir : NULL; }
+
+void ah_sorter_free(ah_sorter *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nsrcs; i++)
+        source_close(&s->srcs[i]);
+    free(s->srcs);
+    free(s->heap);
+    for (size_t i = 0; i < s->nruns; i++)
+        delete_run(&s->runs[i]);
+    free(s->runs);
+    if (s->dir)
+        rmdir(s->dir);
+    free(s->dir);
+    free(s->tmp_parent);
+    arena_reset(s);
+    free(s->keys);
+    s->magic = 0;
+    free(s);
+}

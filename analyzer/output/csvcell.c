@@ -1,0 +1,156 @@
+/*
+ * csvcell.c: quoting, formula neutralisation and Excel-limit truncation of
+ * one CSV cell (see csvcell.h). Two passes over the text: the first counts
+ * UTF-16 units to decide on truncation, the second emits.
+ */
+#include "csvcell.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+static const char ellipsis[] = "\xE2\x80\xA6";    /* U+2026, one UTF-16 unit */
+
+size_t ah_utf8_seq_len(const unsigned char *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    unsigned char c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F; /* > U+10FFFF */
+    } else
+        return 0;
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+bool ah_csvout_needs_neutralising(ah_span text)
+{
+    if (text.n == 0)
+        return false;
+    const unsigned char *p = (const unsigned char *)text.p;
+    switch (p[0]) {
+    case '=': case '+': case '-': case '@': case '\t': case '\r':
+        return true;
+    default:
+        break;
+    }
+    /* U+FF1D U+FF0B U+FF0D U+FF20: EF BC 9D / 8B / 8D, EF BC A0 */
+    return text.n >= 3 && p[0] == 0xEF && p[1] == 0xBC && (p[2] == 0x9D || p[2] == 0x8B || p[2] == 0x8D || p[2] == 0xA0);
+}
+
+static size_t decimal_digits(size_t v)
+{
+    size_t d = 1;
+    while (v >= 10) {
+        v /= 10;
+        d++;
+    }
+    return d;
+}
+
+#define MARKER_HEAD "[truncated "
+#define MARKER_TAIL " chars]"
+
+ah_status ah_csvout_cell(ah_buf *out, ah_span text, bool excel_safe, size_t max_units, unsigned *flags)
+{
+    const unsigned char *p = (const unsigned char *)(text.p ? text.p : "");
+    size_t n = text.p ? text.n : 0;
+    unsigned f = 0;
+    size_t units = 0, quotes = 0, bad = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = ah_utf8_seq_len(p + i, n - i);
+        if (k == 0) {
+            bad++;
+            units++;
+            i++;
+            continue;
+        }
+        units += k == 4 ? 2 : 1;
+        quotes += p[i] == '"';
+        i += k;
+    }
+    size_t prefix = excel_safe && ah_csvout_needs_neutralising(text) ? 1 : 0;
+    size_t budget = SIZE_MAX; /* content units we may keep */
+    size_t marker_max = 0;
+    if (max_units && prefix + units > max_units) {
+        /* The marker's length depends on the count it reports. Start from
+         * digits(units), an upper bound, and tighten while fewer digits
+         * suffice. If a surrogate pair then keeps one unit less than the
+         * budget, the count may gain a digit, but the total still fits. */
+        size_t fixed = 1 + strlen(MARKER_HEAD) + strlen(MARKER_TAIL);
+        size_t digits = decimal_digits(units);
+        for (;;) {
+            marker_max = fixed + digits;
+            budget = max_units > prefix + marker_max ? max_units - prefix - marker_max : 0;
+            size_t need = decimal_digits(units - budget);
+            if (need >= digits)
+                break;
+            digits = need;
+        }
+        f |= AH_CELL_TRUNCATED;
+    }
+    if (prefix)
+        f |= AH_CELL_NEUTRALISED;
+    if (bad)
+        f |= AH_CELL_REPAIRED;
+    /* Reserve the worst case once, so a failure leaves out untouched. */
+    size_t worst = n + quotes + bad * 2 + prefix + 2 + (marker_max ? marker_max + 2 + 24 : 0);
+    ah_status st = ah_buf_reserve(out, worst);
+    if (st != AH_OK)
+        return st;
+    char *w = out->data + out->len;
+    *w++ = '"';
+    if (prefix)
+        *w++ = '\'';
+    size_t kept = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = ah_utf8_seq_len(p + i, n - i);
+        size_t u = k == 4 ? 2 : 1;
+        if (kept + u > budget)
+            break;
+        kept += u;
+        if (k == 0) {
+            memcpy(w, replacement, 3);
+            w += 3;
+            i++;
+            continue;
+        }
+        if (p[i] == '"')
+            *w++ = '"';
+        memcpy(w, p + i, k);
+        w += k;
+        i += k;
+    }
+    if (f & AH_CELL_TRUNCATED) {
+        memcpy(w, ellipsis, 3);
+        w += 3;
+        w += sprintf(w, MARKER_HEAD "%zu" MARKER_TAIL, units - kept);
+    }
+    *w++ = '"';
+    out->len = (size_t)(w - out->data);
+    out->data[out->len] = '\0';
+    if (flags)
+        *flags = f;
+    return AH_OK;
+}

@@ -1,0 +1,115 @@
+/*
+ * timeline.h: the timeline row and its writers (CSV, JSON Lines, JSON).
+ *
+ * A writer streams rows to one destination (see sink.h for the file
+ * rules: temp file + rename, no clobber without force, "-" = stdout,
+ * devices and FIFOs written directly). Nothing is buffered beyond one row
+ * and a fixed-size output block, so memory does not grow with the output.
+ * The schema is fixed (columns.def); docs/output.md documents it.
+ *
+ * Ownership: the writer copies the options it keeps (path, tz name); rows
+ * are borrowed for the duration of ah_writer_write only.
+ */
+#ifndef AH_TIMELINE_H
+#define AH_TIMELINE_H
+
+#include "../../parsers/event.h"
+#include "../../parsers/util/diag.h"
+
+typedef enum ah_col_id {
+#define AH_COL(id, name, doc) AH_COL_##id,
+#include "columns.def"
+#undef AH_COL
+    AH_COL_COUNT
+} ah_col_id;
+
+const char *ah_col_name(ah_col_id c); /* "time", ...; "?" when out of range */
+const char *ah_col_doc(ah_col_id c);
+/* AH_COL_COUNT when the name is not a column. */
+ah_col_id ah_col_from_name(ah_span name);
+
+/* One timeline line. All spans are UTF-8 text; {NULL,0} means absent
+ * (empty in CSV, null in JSON), {"",0} means present and empty.
+ * col[AH_COL_TIME] and col[AH_COL_INPUT_RECORD] are ignored: those
+ * columns come from `time` and `input_record`. */
+typedef struct ah_row {
+    bool has_time;
+    ah_time time;
+    ah_span col[AH_COL_COUNT];
+    uint64_t input_record; /* 1-based; 0 = unknown */
+    uint64_t seq;          /* input order, the tie-break when sorting; not written */
+    ah_span raw;           /* the record as complete JSON text (JSON formats only) */
+} ah_row;
+
+typedef enum ah_out_format {
+    AH_OUT_CSV = 0,
+    AH_OUT_JSONL,
+    AH_OUT_JSON,
+} ah_out_format;
+
+const char *ah_out_format_name(ah_out_format f); /* "csv", "jsonl", "json" */
+/* "csv", "jsonl" (also "json-lines", "ndjson"), "json"; case-insensitive.
+ * AH_ERR_USAGE when unknown. */
+ah_status ah_out_format_from_name(ah_span name, ah_out_format *out);
+
+#define AH_EXCEL_MAX_ROWS 1048576u      /* per sheet, header included */
+#define AH_EXCEL_MAX_CELL_CHARS 32767u  /* UTF-16 code units per cell */
+#define AH_WRITER_DEFAULT_SPLIT_ROWS (AH_EXCEL_MAX_ROWS - 1u)
+
+typedef struct ah_writer_options {
+    ah_out_format format;
+    const char *path;       /* "-" = stdout; required */
+    bool force;             /* replace an existing regular file */
+    char delimiter;         /* CSV: printable ASCII except '"', or TAB; 0 = ',' */
+    bool bom;               /* CSV: start each file with a UTF-8 BOM */
+    bool excel_safe;        /* CSV: neutralise formula-leading cells with a ' prefix */
+    size_t max_cell_chars;  /* CSV: truncate longer cells (UTF-16 units); 0 = no limit */
+    uint64_t split_rows;    /* CSV to a regular file: data rows per file; 0 = never split */
+    bool excel_dates;       /* add time_excel ("YYYY-MM-DD HH:MM:SS", UTC) after time */
+    const char *tz;         /* IANA zone: add time_local (RFC 3339 with offset); NULL = none */
+    const char *zoneinfo_dir; /* NULL: $TZDIR, else /usr/share/zoneinfo */
+    bool include_raw;       /* JSON formats: add "raw" */
+} ah_writer_options;
+
+/* Defaults: CSV to "-", no force, ',', no BOM, excel_safe on, cells
+ * limited to AH_EXCEL_MAX_CELL_CHARS, split at AH_WRITER_DEFAULT_SPLIT_ROWS,
+ * no Excel dates, no zone, raw included. */
+void ah_writer_options_init(ah_writer_options *opt);
+
+typedef struct ah_writer_stats {
+    uint64_t rows;             /* data rows written, all files */
+    uint64_t files;            /* files started (1 + splits); 1 for stdout/devices */
+    uint64_t cells_truncated;  /* CSV cells cut at max_cell_chars */
+    uint64_t cells_neutralised;/* CSV cells given a ' prefix */
+    uint64_t cells_repaired;   /* cells whose invalid UTF-8 was replaced by U+FFFD */
+    uint64_t raw_invalid;      /* raw values that were not valid JSON (written as a string) */
+    uint64_t bytes;            /* bytes written, all files */
+} ah_writer_stats;
+
+typedef struct ah_writer ah_writer;
+
+/* Open the destination and write the preamble (BOM, header, "["). On
+ * failure returns NULL with *st set (AH_ERR_USAGE: bad option, unknown
+ * zone, or the file exists without force; AH_ERR_IO; AH_ERR_NOMEM) and
+ * the reason reported to diag. */
+ah_writer *ah_writer_open(const ah_writer_options *opt, ah_diag *diag, ah_status *st);
+
+/* Write one row. AH_ERR_RECORD: the row could not be formatted (a field
+ * past the row limit); nothing of it was written, it was reported, and the
+ * writer goes on. Any other error (I/O, a split part that exists) fails
+ * the writer: later writes return the same status; call ah_writer_abort
+ * (or ah_writer_close, which then also discards). */
+ah_status ah_writer_write(ah_writer *w, const ah_row *row);
+
+/* Finish every file (trailer, flush, fsync) and move them to their final
+ * names; then free the writer. stats (may be NULL) receives the totals.
+ * On failure nothing that is still temporary is kept. Accepts NULL. */
+ah_status ah_writer_close(ah_writer *w, ah_writer_stats *stats);
+
+/* Discard: remove temporary files, free. Accepts NULL. */
+void ah_writer_abort(ah_writer *w);
+
+/* Running totals (for progress display). */
+void ah_writer_get_stats(const ah_writer *w, ah_writer_stats *stats);
+
+#endif
