@@ -36,6 +36,8 @@ ah_reader *ah_decoder_reader(ah_decoder *d);
 ah_encoding ah_decoder_encoding(const ah_decoder *d);
 /* Bytes that were not valid UTF-8 and were read as Windows-1252. */
 uint64_t ah_decoder_cp1252_bytes(const ah_decoder *d);
+/* NUL bytes dropped (8-bit text), plus 2 per U+0000 unit dropped from UTF-16. */
+uint64_t ah_decoder_nul_bytes(const ah_decoder *d);
 /* Human-readable name for reports: "utf-8", "utf-8 (BOM)", "utf-16le (BOM)",
  * "utf-16be (BOM)", "utf-16le (no BOM)"; with " + windows-1252 fallback"
  * appended when any byte was transcoded from cp1252. Written into buf. */

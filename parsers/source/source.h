@@ -12,6 +12,32 @@
  * While a top-level file is read its SHA-256 and size are computed over
  * the bytes on disk (chain of custody), and bytes consumed are counted
  * for progress reporting.
+ *
+ * Details of the contract as implemented:
+ *  - Nesting: an archive member that is itself an archive is opened (entry
+ *    "outer!inner", container "zip > tar.gz"); inside that, a compressed
+ *    file is still decompressed ("zip > zip > gzip") but a third-level
+ *    archive is reported as unsupported and skipped. 7z needs random
+ *    access, so a 7z inside an archive or on a pipe is reported and skipped
+ *    (stdin redirected from a file is seekable and works).
+ *  - Origins: entry is NULL for plain and compressed files (a gzip's stored
+ *    name is ignored); names longer than 4096 bytes are cut. Archive
+ *    directories, links and other non-regular members are skipped silently.
+ *  - Errors (AH_SEV_ERROR, where = path + entry, libarchive's message):
+ *    unopenable file, corrupt archive, truncated or corrupt compressed data,
+ *    encrypted member ("encrypted archive entry (password-protected archives
+ *    are not supported)"), nesting too deep. Each sets the file's
+ *    `unreadable`: some of its content was not read. One cause is reported
+ *    once, at the innermost stream it hit.
+ *  - sha256/size are final once ah_source_next has moved past the file's
+ *    last leaf (leaves need not be read to the end: the rest is hashed at
+ *    close; a pipe is read to EOF for that). A corrupt archive is still
+ *    hashed; only a read error from the OS leaves sha256 "".
+ *  - Directories: regular files and subdirectories are followed (also via
+ *    symbolic links); loops, dangling links (warnings) and special files
+ *    (notes) are skipped. Paths named explicitly may be pipes or devices.
+ *    "-" given twice is read once (warning).
+ *  - At most 2^20 leaf streams per source (origins live for the session).
  */
 #ifndef AH_SOURCE_H
 #define AH_SOURCE_H
@@ -36,7 +62,9 @@ void ah_source_free(ah_source *s);
 
 /* Queue a path: a file, a directory (recursive) or "-". Directories are
  * expanded immediately (sorted); a missing path is reported and returns
- * AH_ERR_IO (the caller decides whether that is fatal). */
+ * AH_ERR_IO (the caller decides whether that is fatal). A missing path is
+ * not queued; a directory with unreadable parts queues the rest and
+ * returns AH_ERR_IO. */
 ah_status ah_source_add(ah_source *s, const char *path);
 
 /* Total bytes of all queued regular files (0 for stdin), for progress. */

@@ -1,0 +1,333 @@
+/*
+ * decode.c: byte stream in any export encoding -> UTF-8, streaming.
+ *
+ * Two fixed buffers: raw input (`in`) and converted output (`out`). A read
+ * converts the whole of `in` at once (out is sized for the worst case of
+ * 3 output bytes per input byte), then hands `out` to the caller in
+ * whatever sizes it asks for. A sequence cut by a read boundary (a UTF-8
+ * lead byte without its continuations, half a UTF-16 unit, a high
+ * surrogate without its low half) stays at the front of `in` and is
+ * completed by the next refill, so the output never depends on how the
+ * source chunks its data.
+ *
+ * 8-bit text: a byte that starts no well-formed UTF-8 sequence (Unicode
+ * table 3-7: no overlongs, no encoded surrogates, nothing above U+10FFFF)
+ * is taken as Windows-1252, one byte at a time, and counted; the bytes
+ * after it are examined afresh. NUL bytes (and U+0000 in UTF-16) are
+ * dropped and counted: no export carries them as text, and the framers
+ * downstream work on C-string-friendly data.
+ */
+#include "decode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    SNIFF_SIZE = 1024,            /* bytes examined for BOM-less UTF-16LE */
+    IN_SIZE = 16 * 1024,          /* >= SNIFF_SIZE */
+    OUT_SIZE = IN_SIZE * 3 + 16,  /* every input byte yields at most 3 output bytes */
+};
+
+struct ah_decoder {
+    ah_reader *src;
+    ah_reader out_reader;
+    ah_encoding enc;
+    bool sniffed;
+    bool src_eof;
+    bool src_err;
+    uint64_t cp1252_bytes;
+    uint64_t nul_bytes;
+    size_t in_pos, in_len;
+    size_t out_pos, out_len;
+    unsigned char in[IN_SIZE];
+    unsigned char out[OUT_SIZE];
+};
+
+/* Windows-1252 0x80..0x9F; 0xA0..0xFF equal their code points. 0 marks the
+ * five bytes cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D). */
+static const uint16_t cp1252_high[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
+};
+
+static size_t put_utf8(unsigned char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | cp >> 6);
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | cp >> 12);
+        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | cp >> 18);
+    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static uint32_t cp1252_to_ucs(unsigned char c)
+{
+    if (c < 0x80 || c >= 0xA0)
+        return c;
+    uint32_t cp = cp1252_high[c - 0x80];
+    return cp ? cp : 0xFFFD;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (lead byte >= 0x80), 0 if
+ * it may still become well-formed with more bytes, -1 if it cannot. */
+static int utf8_sequence(const unsigned char *p, size_t avail, bool at_eof)
+{
+    unsigned char c = p[0];
+    int len;
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F; /* UTF-16 surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
+    } else
+        return -1;
+    for (int i = 1; i < len; i++) {
+        if ((size_t)i >= avail)
+            return at_eof ? -1 : 0;
+        unsigned char b = p[i];
+        if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF))
+            return -1;
+    }
+    return len;
+}
+
+/* Convert in[in_pos..in_len) as far as it is complete. */
+static void convert_8bit(ah_decoder *d)
+{
+    const unsigned char *in = d->in;
+    size_t i = d->in_pos, n = d->in_len, o = d->out_len;
+    while (i < n && o + 4 <= OUT_SIZE) {
+        unsigned char c = in[i];
+        if (c < 0x80) {
+            if (c == 0)
+                d->nul_bytes++;
+            else
+                d->out[o++] = c;
+            i++;
+            continue;
+        }
+        int len = utf8_sequence(in + i, n - i, d->src_eof);
+        if (len == 0)
+            break; /* incomplete: wait for the next refill */
+        if (len > 0) {
+            memcpy(d->out + o, in + i, (size_t)len);
+            o += (size_t)len;
+            i += (size_t)len;
+        } else {
+            o += put_utf8(d->out + o, cp1252_to_ucs(c));
+            d->cp1252_bytes++;
+            i++;
+        }
+    }
+    d->in_pos = i;
+    d->out_len = o;
+}
+
+static uint32_t unit16(const unsigned char *p, bool big_endian)
+{
+    return big_endian ? (uint32_t)p[0] << 8 | p[1] : (uint32_t)p[1] << 8 | p[0];
+}
+
+static void convert_utf16(ah_decoder *d, bool big_endian)
+{
+    const unsigned char *in = d->in;
+    size_t i = d->in_pos, n = d->in_len, o = d->out_len;
+    while (i + 1 < n && o + 4 <= OUT_SIZE) {
+        uint32_t u = unit16(in + i, big_endian);
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            if (i + 3 < n) {
+                uint32_t low = unit16(in + i + 2, big_endian);
+                if (low >= 0xDC00 && low <= 0xDFFF) {
+                    o += put_utf8(d->out + o, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
+                    i += 4;
+                    continue;
+                }
+            } else if (!d->src_eof) {
+                break; /* the low half may be in the next read */
+            }
+            o += put_utf8(d->out + o, 0xFFFD); /* lone high surrogate */
+        } else if (u >= 0xDC00 && u <= 0xDFFF) {
+            o += put_utf8(d->out + o, 0xFFFD); /* lone low surrogate */
+        } else if (u == 0) {
+            d->nul_bytes += 2;
+        } else {
+            o += put_utf8(d->out + o, u);
+        }
+        i += 2;
+    }
+    if (d->src_eof && i + 1 == n && o + 4 <= OUT_SIZE) {
+        o += put_utf8(d->out + o, 0xFFFD); /* odd trailing byte */
+        i++;
+    }
+    d->in_pos = i;
+    d->out_len = o;
+}
+
+static void convert(ah_decoder *d)
+{
+    switch (d->enc) {
+    case AH_ENC_UTF16LE_BOM:
+    case AH_ENC_UTF16LE_NOBOM: convert_utf16(d, false); break;
+    case AH_ENC_UTF16BE_BOM: convert_utf16(d, true); break;
+    case AH_ENC_UTF8:
+    case AH_ENC_UTF8_BOM: convert_8bit(d); break;
+    }
+}
+
+/* Move the unconverted tail to the front and read once more from the source. */
+static void refill(ah_decoder *d)
+{
+    size_t keep = d->in_len - d->in_pos;
+    if (keep && d->in_pos)
+        memmove(d->in, d->in + d->in_pos, keep);
+    d->in_pos = 0;
+    d->in_len = keep;
+    ssize_t k = ah_read(d->src, (char *)d->in + keep, IN_SIZE - keep);
+    if (k < 0)
+        d->src_err = true;
+    else if (k == 0)
+        d->src_eof = true;
+    else
+        d->in_len += (size_t)k;
+}
+
+static bool looks_like_utf16le(const unsigned char *p, size_t n)
+{
+    size_t units = (n < SNIFF_SIZE ? n : SNIFF_SIZE) / 2;
+    if (units < 2)
+        return false;
+    size_t odd_nul = 0, even_nul = 0;
+    for (size_t i = 0; i < units; i++) {
+        even_nul += p[2 * i] == 0;
+        odd_nul += p[2 * i + 1] == 0;
+    }
+    /* ASCII-range UTF-16LE: nearly every high byte is 0, almost no low byte is. */
+    return odd_nul * 10 >= units * 9 && even_nul * 10 <= units;
+}
+
+static void sniff(ah_decoder *d)
+{
+    d->sniffed = true;
+    while (d->in_len < SNIFF_SIZE && !d->src_eof && !d->src_err)
+        refill(d);
+    const unsigned char *p = d->in;
+    size_t n = d->in_len;
+    if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+        d->enc = AH_ENC_UTF8_BOM;
+        d->in_pos = 3;
+    } else if (n >= 2 && p[0] == 0xFF && p[1] == 0xFE) {
+        d->enc = AH_ENC_UTF16LE_BOM;
+        d->in_pos = 2;
+    } else if (n >= 2 && p[0] == 0xFE && p[1] == 0xFF) {
+        d->enc = AH_ENC_UTF16BE_BOM;
+        d->in_pos = 2;
+    } else if (looks_like_utf16le(p, n)) {
+        d->enc = AH_ENC_UTF16LE_NOBOM;
+    } else {
+        d->enc = AH_ENC_UTF8;
+    }
+}
+
+static ssize_t decoder_read(void *ctx, char *buf, size_t n)
+{
+    ah_decoder *d = ctx;
+    if (n == 0)
+        return 0;
+    if (!d->sniffed)
+        sniff(d);
+    for (;;) {
+        if (d->out_pos < d->out_len) {
+            size_t k = d->out_len - d->out_pos;
+            if (k > n)
+                k = n;
+            memcpy(buf, d->out + d->out_pos, k);
+            d->out_pos += k;
+            return (ssize_t)k;
+        }
+        d->out_pos = d->out_len = 0;
+        if (d->in_pos < d->in_len) {
+            convert(d);
+            if (d->out_len)
+                continue;
+        }
+        /* Output empty: input exhausted, only NULs dropped, or an incomplete tail waits. */
+        if (d->src_err)
+            return -1; /* the source reported the reason */
+        if (d->src_eof && d->in_pos >= d->in_len)
+            return 0;
+        if (!d->src_eof)
+            refill(d);
+    }
+}
+
+ah_decoder *ah_decoder_new(ah_reader *src)
+{
+    if (!src)
+        return NULL;
+    ah_decoder *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->src = src;
+    d->enc = AH_ENC_UTF8;
+    d->out_reader.read = decoder_read;
+    d->out_reader.ctx = d;
+    return d;
+}
+
+void ah_decoder_free(ah_decoder *d) { free(d); }
+
+ah_reader *ah_decoder_reader(ah_decoder *d) { return &d->out_reader; }
+
+ah_encoding ah_decoder_encoding(const ah_decoder *d) { return d->enc; }
+
+uint64_t ah_decoder_cp1252_bytes(const ah_decoder *d) { return d->cp1252_bytes; }
+
+uint64_t ah_decoder_nul_bytes(const ah_decoder *d) { return d->nul_bytes; }
+
+static const char *encoding_name(ah_encoding e)
+{
+    switch (e) {
+    case AH_ENC_UTF8: return "utf-8";
+    case AH_ENC_UTF8_BOM: return "utf-8 (BOM)";
+    case AH_ENC_UTF16LE_BOM: return "utf-16le (BOM)";
+    case AH_ENC_UTF16BE_BOM: return "utf-16be (BOM)";
+    case AH_ENC_UTF16LE_NOBOM: return "utf-16le (no BOM)";
+    }
+    return "unknown";
+}
+
+const char *ah_decoder_describe(const ah_decoder *d, char *buf, size_t size)
+{
+    const char *name = encoding_name(d->enc);
+    if (!buf || size == 0)
+        return name;
+    snprintf(buf, size, "%s%s", name, d->cp1252_bytes ? " + windows-1252 fallback" : "");
+    return buf;
+}

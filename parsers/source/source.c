@@ -1,0 +1,912 @@
+/*
+ * source.c: paths -> leaf byte streams, through libarchive.
+ *
+ * Every stream, whether a top-level file or an archive member, is opened as a
+ * libarchive reader with the same bidders: compression filters (those linked
+ * into libarchive, so no external programs), the formats zip, tar and 7zip,
+ * and "raw" and "empty" for everything else. The result decides the kind:
+ * raw or empty means a leaf (plain, or decompressed when a filter matched),
+ * anything else is an archive whose regular members are opened the same way,
+ * reading from the enclosing reader. That gives a stack of at most three
+ * layers (file, member, member of a nested archive); an archive found at the
+ * third layer is reported and skipped, a compressed file there is read.
+ * Nothing is ever rewound: libarchive's own read-ahead does the bidding.
+ *
+ * Top-level files are fed to libarchive by our own callbacks, so the
+ * SHA-256 covers exactly the bytes on disk. Bytes are hashed as they are
+ * read in order; when libarchive seeks (7z, zip central directory) or stops
+ * early (a zip read from a pipe ends at its central directory) the digest
+ * lags, and closing the file finishes it with one sequential pass from where
+ * it stopped (regular files: pread; pipes: read to the end).
+ *
+ * Memory: one 64 KiB buffer for the file and one per member layer, plus what
+ * libarchive keeps per reader. Origins are kept for the session, one per leaf
+ * (capped, see MAX_LEAVES).
+ */
+#include "source.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../util/sha256.h"
+
+enum {
+    IO_BLOCK = 64 * 1024,
+    MAX_LAYERS = 3,            /* file, member, member of a nested archive */
+    MAX_DIR_DEPTH = 64,
+    MAX_ENTRY_NAME = 4096,     /* composed member names are cut beyond this */
+    MAX_RETRIES = 16,          /* ARCHIVE_RETRY in a row before giving up */
+    MAX_BAD_HEADERS = 64,      /* ARCHIVE_FAILED headers in a row before giving up on an archive */
+    MAX_LEAVES = 1 << 20,      /* leaf streams per session: origins live as long as the session */
+    CONTAINER_SIZE = 128,
+};
+
+typedef struct file_rec {
+    ah_source_file pub;
+    bool is_stdin;
+} file_rec;
+
+typedef enum layer_kind { LAYER_ARCHIVE, LAYER_LEAF, LAYER_EMPTY } layer_kind;
+
+typedef struct layer {
+    ah_source *src;
+    int depth;                       /* index in src->layers */
+    struct archive *a;
+    layer_kind kind;
+    char *entry;                     /* member name this layer reads ("a.zip!b.json"); NULL at depth 0 */
+    char desc[40];                   /* "tar.gz", "zip", "gzip", "" for plain */
+    bool handed_out;                 /* leaf: its ah_input was given out */
+    bool has_first;                  /* archive: the header read while detecting is not processed yet */
+    int first_status;
+    struct archive_entry *first_entry;
+    bool child_failed;               /* a member read failed and the member's layer reported it */
+    int bad_headers;
+    char *buf;                       /* IO_BLOCK, for layers fed by an enclosing archive */
+} layer;
+
+typedef struct file_stream {
+    int fd;
+    bool owns_fd;
+    bool seekable;
+    bool io_error;
+    uint64_t pos;      /* offset of the next read (seekable files) */
+    uint64_t hashed;   /* bytes [0, hashed) are in sha */
+    uint64_t progress; /* furthest offset read */
+    uint64_t size_at_open;
+    uint64_t base;     /* file offset of byte 0 (stdin redirected from a file may start later) */
+    ah_sha256 sha;
+} file_stream;
+
+struct ah_input {
+    ah_source *src;
+    ah_reader reader;
+    const ah_origin *origin;
+    size_t file_index;
+    bool open;
+    bool eof;
+    bool failed;
+    char container[CONTAINER_SIZE];
+};
+
+struct ah_source {
+    ah_diag *diag;
+    file_rec **files;
+    size_t nfiles, files_cap;
+    ah_origin **origins;
+    size_t norigins, origins_cap;
+    uint64_t total_bytes, done_bytes;
+    bool stdin_added;
+    bool leaf_limit_reported;
+    size_t next_file;
+    size_t cur_file;
+    bool file_open;
+    file_stream fs;
+    char *io_buf;
+    layer layers[MAX_LAYERS];
+    int depth; /* layers in use */
+    ah_input input;
+};
+
+/* --- reporting ------------------------------------------------------------ */
+
+static const char *errno_text(int e, char *buf, size_t size)
+{
+    if (strerror_r(e, buf, size) != 0)
+        snprintf(buf, size, "error %d", e);
+    return buf;
+}
+
+static void report(ah_source *s, ah_severity sev, const char *path, const char *entry, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void report(ah_source *s, ah_severity sev, const char *path, const char *entry, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r' || msg[n - 1] == ' '))
+        msg[--n] = '\0'; /* some libarchive messages end in a newline */
+    ah_where w = {path, entry, 0, 0};
+    ah_diag_report(s->diag, sev, &w, "%s", msg);
+}
+
+static const char *cur_path(const ah_source *s) { return s->files[s->cur_file]->pub.path; }
+
+/* An error that loses content of the current file: report it and mark the file. */
+static void fail(ah_source *s, const char *entry, const char *msg)
+{
+    report(s, AH_SEV_ERROR, cur_path(s), entry, "%s", msg);
+    s->files[s->cur_file]->pub.unreadable = true;
+}
+
+static const char *archive_why(struct archive *a, const char *fallback)
+{
+    const char *m = a ? archive_error_string(a) : NULL;
+    return m && *m ? m : fallback;
+}
+
+/* --- the file list -------------------------------------------------------- */
+
+static ah_status add_file(ah_source *s, const char *path, bool is_stdin, bool regular, uint64_t size)
+{
+    if (s->nfiles == s->files_cap) {
+        size_t cap = s->files_cap ? s->files_cap * 2 : 16;
+        file_rec **nf = realloc(s->files, cap * sizeof *nf);
+        if (!nf)
+            return AH_ERR_NOMEM;
+        s->files = nf;
+        s->files_cap = cap;
+    }
+    file_rec *f = calloc(1, sizeof *f);
+    char *p = strdup(path);
+    if (!f || !p) {
+        free(f);
+        free(p);
+        return AH_ERR_NOMEM;
+    }
+    f->pub.path = p;
+    f->is_stdin = is_stdin;
+    s->files[s->nfiles++] = f;
+    if (regular)
+        s->total_bytes += size;
+    return AH_OK;
+}
+
+typedef struct dir_chain {
+    dev_t dev;
+    ino_t ino;
+    const struct dir_chain *up;
+} dir_chain;
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+    size_t dl = strlen(dir), nl = strlen(name);
+    bool slash = dl > 0 && dir[dl - 1] == '/';
+    char *p = malloc(dl + nl + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, dir, dl);
+    if (!slash)
+        p[dl++] = '/';
+    memcpy(p + dl, name, nl + 1);
+    return p;
+}
+
+static ah_status walk_dir(ah_source *s, const char *dir, const struct stat *dst, const dir_chain *up, int depth);
+
+/* One directory entry: regular files are queued, directories walked, the rest skipped. */
+static ah_status walk_entry(ah_source *s, const char *path, const dir_chain *chain, int depth)
+{
+    char why[128];
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        report(s, AH_SEV_WARNING, path, NULL, "skipped: %s", errno_text(errno, why, sizeof why));
+        return AH_OK;
+    }
+    if (S_ISREG(st.st_mode))
+        return add_file(s, path, false, true, (uint64_t)st.st_size);
+    if (!S_ISDIR(st.st_mode)) {
+        report(s, AH_SEV_NOTE, path, NULL, "skipped: not a regular file or directory");
+        return AH_OK;
+    }
+    for (const dir_chain *c = chain; c; c = c->up)
+        if (c->dev == st.st_dev && c->ino == st.st_ino) {
+            report(s, AH_SEV_WARNING, path, NULL, "skipped: directory loop (symbolic link to an enclosing directory)");
+            return AH_OK;
+        }
+    if (depth >= MAX_DIR_DEPTH) {
+        report(s, AH_SEV_ERROR, path, NULL, "skipped: directories nested deeper than %d levels", MAX_DIR_DEPTH);
+        return AH_ERR_IO;
+    }
+    return walk_dir(s, path, &st, chain, depth + 1);
+}
+
+static ah_status walk_dir(ah_source *s, const char *dir, const struct stat *dst, const dir_chain *up, int depth)
+{
+    dir_chain me = {dst->st_dev, dst->st_ino, up};
+    char why[128];
+    ah_status status = AH_OK;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        report(s, AH_SEV_ERROR, dir, NULL, "cannot read directory: %s", errno_text(errno, why, sizeof why));
+        return AH_ERR_IO;
+    }
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno) {
+                report(s, AH_SEV_ERROR, dir, NULL, "cannot read directory: %s", errno_text(errno, why, sizeof why));
+                status = AH_ERR_IO;
+            }
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 32;
+            char **nn = realloc(names, ncap * sizeof *nn);
+            if (!nn) {
+                status = AH_ERR_NOMEM;
+                goto out;
+            }
+            names = nn;
+            cap = ncap;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            status = AH_ERR_NOMEM;
+            goto out;
+        }
+        n++;
+    }
+    closedir(d);
+    d = NULL;
+    if (n)
+        qsort(names, n, sizeof *names, compare_names); /* byte order: locale-independent */
+    for (size_t i = 0; i < n; i++) {
+        char *path = join_path(dir, names[i]);
+        if (!path) {
+            status = AH_ERR_NOMEM;
+            goto out;
+        }
+        ah_status st = walk_entry(s, path, &me, depth);
+        free(path);
+        if (st == AH_ERR_NOMEM) {
+            status = st;
+            goto out;
+        }
+        if (st != AH_OK)
+            status = st;
+    }
+out:
+    if (d)
+        closedir(d);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return status;
+}
+
+ah_source *ah_source_new(ah_diag *diag)
+{
+    ah_source *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->diag = diag;
+    s->fs.fd = -1;
+    s->input.src = s;
+    return s;
+}
+
+ah_status ah_source_add(ah_source *s, const char *path)
+{
+    if (!s || !path || !*path)
+        return AH_ERR_USAGE;
+    if (strcmp(path, "-") == 0) {
+        if (s->stdin_added) {
+            report(s, AH_SEV_WARNING, "-", NULL, "standard input given more than once; it is read once");
+            return AH_OK;
+        }
+        s->stdin_added = true;
+        return add_file(s, "-", true, false, 0);
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        char why[128];
+        report(s, AH_SEV_ERROR, path, NULL, "cannot open: %s", errno_text(errno, why, sizeof why));
+        return AH_ERR_IO;
+    }
+    if (S_ISDIR(st.st_mode))
+        return walk_dir(s, path, &st, NULL, 0);
+    /* Named explicitly: pipes and devices are read too (e.g. process substitution). */
+    return add_file(s, path, false, S_ISREG(st.st_mode), (uint64_t)st.st_size);
+}
+
+uint64_t ah_source_total_bytes(const ah_source *s) { return s ? s->total_bytes : 0; }
+uint64_t ah_source_done_bytes(const ah_source *s) { return s ? s->done_bytes : 0; }
+size_t ah_source_file_count(const ah_source *s) { return s ? s->nfiles : 0; }
+
+const ah_source_file *ah_source_file_at(const ah_source *s, size_t i)
+{
+    return s && i < s->nfiles ? &s->files[i]->pub : NULL;
+}
+
+/* --- top-level file: read callbacks with hashing -------------------------- */
+
+static void advance_progress(ah_source *s, uint64_t end)
+{
+    file_stream *fs = &s->fs;
+    if (end > fs->progress) {
+        s->done_bytes += end - fs->progress;
+        fs->progress = end;
+    }
+}
+
+/* Bytes [pos, pos+n) were read: extend the digest if they continue it. */
+static void account(ah_source *s, const char *buf, uint64_t pos, size_t n)
+{
+    file_stream *fs = &s->fs;
+    uint64_t end = pos + n;
+    if (pos <= fs->hashed && fs->hashed < end) {
+        ah_sha256_update(&fs->sha, buf + (fs->hashed - pos), (size_t)(end - fs->hashed));
+        fs->hashed = end;
+    }
+    advance_progress(s, end);
+}
+
+static ssize_t file_read_at(file_stream *fs, char *buf, uint64_t pos)
+{
+    ssize_t n;
+    if (fs->seekable && pos > (uint64_t)INT64_MAX - fs->base)
+        return 0; /* a seek far past the end (hostile offsets): end of file */
+    do
+        n = fs->seekable ? pread(fs->fd, buf, IO_BLOCK, (off_t)(fs->base + pos)) : read(fs->fd, buf, IO_BLOCK);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+static la_ssize_t file_read_cb(struct archive *a, void *ud, const void **out)
+{
+    layer *L = ud;
+    ah_source *s = L->src;
+    file_stream *fs = &s->fs;
+    ssize_t n = file_read_at(fs, s->io_buf, fs->pos);
+    if (n < 0) {
+        char why[128];
+        int e = errno;
+        fs->io_error = true;
+        archive_set_error(a, e, "read error: %s", errno_text(e, why, sizeof why));
+        return ARCHIVE_FATAL;
+    }
+    account(s, s->io_buf, fs->pos, (size_t)n);
+    fs->pos += (uint64_t)n;
+    *out = s->io_buf;
+    return n;
+}
+
+static la_int64_t file_seek_cb(struct archive *a, void *ud, la_int64_t offset, int whence)
+{
+    layer *L = ud;
+    file_stream *fs = &L->src->fs;
+    int64_t base;
+    switch (whence) {
+    case SEEK_SET: base = 0; break;
+    case SEEK_CUR: base = (int64_t)fs->pos; break;
+    case SEEK_END: base = (int64_t)fs->size_at_open; break;
+    default: return ARCHIVE_FATAL;
+    }
+    /* Offsets come from archive headers: check before adding. */
+    if ((offset > 0 && base > INT64_MAX - offset) || base + offset < 0) {
+        archive_set_error(a, EINVAL, "seek outside the file");
+        return ARCHIVE_FATAL;
+    }
+    fs->pos = (uint64_t)(base + offset);
+    return (la_int64_t)fs->pos;
+}
+
+/* Finish the digest with a sequential pass over whatever was not hashed yet, then close. */
+static void finish_file(ah_source *s)
+{
+    file_stream *fs = &s->fs;
+    file_rec *f = s->files[s->cur_file];
+    while (!fs->io_error) {
+        ssize_t n = file_read_at(fs, s->io_buf, fs->hashed);
+        if (n < 0) {
+            char why[128], msg[160];
+            fs->io_error = true;
+            snprintf(msg, sizeof msg, "read error: %s", errno_text(errno, why, sizeof why));
+            fail(s, NULL, msg);
+            break;
+        }
+        if (n == 0)
+            break;
+        account(s, s->io_buf, fs->hashed, (size_t)n);
+    }
+    if (!fs->io_error)
+        ah_sha256_hex(&fs->sha, f->pub.sha256);
+    f->pub.size = fs->io_error ? fs->progress : fs->hashed;
+    if (fs->owns_fd && fs->fd >= 0)
+        close(fs->fd);
+    fs->fd = -1;
+    s->file_open = false;
+}
+
+/* --- layers --------------------------------------------------------------- */
+
+static la_ssize_t member_read_cb(struct archive *a, void *ud, const void **out)
+{
+    layer *L = ud;
+    layer *parent = &L->src->layers[L->depth - 1];
+    for (int tries = 0;; tries++) {
+        la_ssize_t n = archive_read_data(parent->a, L->buf, IO_BLOCK);
+        if (n >= 0) {
+            *out = L->buf;
+            return n;
+        }
+        if (n == ARCHIVE_RETRY && tries < MAX_RETRIES)
+            continue;
+        /* The member's reader reports this, with the enclosing archive's reason. */
+        archive_set_error(a, archive_errno(parent->a), "%s",
+                          archive_why(parent->a, "read error in the enclosing archive"));
+        parent->child_failed = true;
+        return ARCHIVE_FATAL;
+    }
+}
+
+static bool configure_reader(struct archive *a)
+{
+    /* Only filters libarchive has linked in: the others would run external
+     * programs. Not uu (its bidder can claim plain text) and not rpm. */
+    bool ok = archive_read_support_filter_compress(a) == ARCHIVE_OK;
+    if (archive_zlib_version())
+        ok &= archive_read_support_filter_gzip(a) == ARCHIVE_OK;
+    if (archive_bzlib_version())
+        ok &= archive_read_support_filter_bzip2(a) == ARCHIVE_OK;
+    if (archive_liblzma_version()) {
+        ok &= archive_read_support_filter_xz(a) == ARCHIVE_OK;
+        ok &= archive_read_support_filter_lzma(a) == ARCHIVE_OK;
+        ok &= archive_read_support_filter_lzip(a) == ARCHIVE_OK;
+    }
+    if (archive_libzstd_version())
+        ok &= archive_read_support_filter_zstd(a) == ARCHIVE_OK;
+    if (archive_liblz4_version())
+        ok &= archive_read_support_filter_lz4(a) == ARCHIVE_OK;
+    /* Not format_all: mtree and others bid on plain text. */
+    ok &= archive_read_support_format_zip(a) == ARCHIVE_OK;
+    ok &= archive_read_support_format_tar(a) == ARCHIVE_OK;
+    ok &= archive_read_support_format_7zip(a) == ARCHIVE_OK;
+    ok &= archive_read_support_format_raw(a) == ARCHIVE_OK;
+    ok &= archive_read_support_format_empty(a) == ARCHIVE_OK;
+    return ok;
+}
+
+static const char *filter_name(int code, bool suffix)
+{
+    switch (code) {
+    case ARCHIVE_FILTER_GZIP: return suffix ? "gz" : "gzip";
+    case ARCHIVE_FILTER_BZIP2: return suffix ? "bz2" : "bzip2";
+    case ARCHIVE_FILTER_XZ: return "xz";
+    case ARCHIVE_FILTER_LZMA: return "lzma";
+    case ARCHIVE_FILTER_LZIP: return suffix ? "lz" : "lzip";
+    case ARCHIVE_FILTER_ZSTD: return suffix ? "zst" : "zstd";
+    case ARCHIVE_FILTER_LZ4: return "lz4";
+    case ARCHIVE_FILTER_COMPRESS: return suffix ? "Z" : "compress";
+    default: return "?";
+    }
+}
+
+/* "tar.gz", "zip", "7z" for archives; "gzip" (or "xz > gzip") for compressed
+ * leaves; "" for plain leaves. Filter 0 is the one nearest the format. */
+static void describe_layer(layer *L)
+{
+    size_t n = 0, size = sizeof L->desc;
+    int filters = archive_filter_count(L->a) - 1; /* the last one is the client */
+    L->desc[0] = '\0';
+    if (L->kind == LAYER_ARCHIVE) {
+        const char *fmt;
+        switch (archive_format(L->a) & ARCHIVE_FORMAT_BASE_MASK) {
+        case ARCHIVE_FORMAT_ZIP: fmt = "zip"; break;
+        case ARCHIVE_FORMAT_TAR: fmt = "tar"; break;
+        case ARCHIVE_FORMAT_7ZIP: fmt = "7z"; break;
+        default: fmt = "archive"; break;
+        }
+        n = (size_t)snprintf(L->desc, size, "%s", fmt);
+        for (int i = 0; i < filters && n < size; i++)
+            n += (size_t)snprintf(L->desc + n, size - n, ".%s", filter_name(archive_filter_code(L->a, i), true));
+    } else {
+        for (int i = filters - 1; i >= 0 && n < size; i--)
+            n += (size_t)snprintf(L->desc + n, size - n, "%s%s", n ? " > " : "",
+                                  filter_name(archive_filter_code(L->a, i), false));
+    }
+}
+
+static int next_header(struct archive *a, struct archive_entry **e)
+{
+    int r;
+    for (int tries = 0; (r = archive_read_next_header(a, e)) == ARCHIVE_RETRY && tries < MAX_RETRIES; tries++)
+        ;
+    return r == ARCHIVE_RETRY ? ARCHIVE_FATAL : r;
+}
+
+static void pop_layer(ah_source *s)
+{
+    layer *L = &s->layers[--s->depth];
+    archive_read_free(L->a);
+    L->a = NULL;
+    free(L->entry);
+    L->entry = NULL;
+}
+
+/* The reader on top has just been opened: read its first header to learn
+ * what the stream is. Pops the layer again when it cannot be used. */
+static void classify_layer(ah_source *s, layer *L)
+{
+    struct archive_entry *e = NULL;
+    int r = next_header(L->a, &e);
+    switch (archive_format(L->a) & ARCHIVE_FORMAT_BASE_MASK) {
+    case ARCHIVE_FORMAT_EMPTY:
+        L->kind = LAYER_EMPTY;
+        break;
+    case ARCHIVE_FORMAT_RAW:
+        if (r < ARCHIVE_WARN) {
+            fail(s, L->entry, archive_why(L->a, "unreadable input"));
+            pop_layer(s);
+            return;
+        }
+        L->kind = LAYER_LEAF;
+        break;
+    case ARCHIVE_FORMAT_7ZIP:
+        if (L->depth > 0 || !s->fs.seekable) {
+            /* Small ones might work from the read-ahead alone; refuse them all
+             * so the result never depends on sizes. */
+            fail(s, L->entry, "7-Zip archive inside another archive or on a pipe is not supported "
+                              "(7-Zip needs random access; skipped)");
+            pop_layer(s);
+            return;
+        }
+        /* fall through */
+    default:
+        if (L->depth == MAX_LAYERS - 1 && r >= ARCHIVE_WARN) {
+            fail(s, L->entry, "archive nested more than one level deep is not supported (skipped)");
+            pop_layer(s);
+            return;
+        }
+        L->kind = LAYER_ARCHIVE;
+        L->has_first = true;
+        L->first_status = r;
+        L->first_entry = e;
+        break;
+    }
+    describe_layer(L);
+}
+
+/* Open a reader at `depth` (taking ownership of `entry`) and push it.
+ * Unusable streams are reported and leave nothing pushed; only running
+ * out of memory is an error for the caller. */
+static ah_status push_layer(ah_source *s, int depth, char *entry)
+{
+    ah_status status = AH_OK;
+    layer *L = &s->layers[depth];
+    char *buf = L->buf; /* kept across members */
+    memset(L, 0, sizeof *L);
+    L->src = s;
+    L->depth = depth;
+    L->entry = entry;
+    L->buf = buf;
+    if ((depth > 0 && !L->buf && !(L->buf = malloc(IO_BLOCK))) || !(L->a = archive_read_new())) {
+        status = AH_ERR_NOMEM;
+        goto out;
+    }
+    if (!configure_reader(L->a)) {
+        fail(s, entry, archive_why(L->a, "cannot set up the archive reader"));
+        goto out;
+    }
+    archive_read_set_callback_data(L->a, L);
+    archive_read_set_read_callback(L->a, depth ? member_read_cb : file_read_cb);
+    if (depth == 0 && s->fs.seekable)
+        archive_read_set_seek_callback(L->a, file_seek_cb);
+    if (archive_read_open1(L->a) < ARCHIVE_WARN) {
+        fail(s, entry, archive_why(L->a, "unreadable input"));
+        goto out;
+    }
+    s->depth = depth + 1;
+    classify_layer(s, L);
+    return AH_OK;
+out:
+    archive_read_free(L->a);
+    L->a = NULL;
+    free(L->entry);
+    L->entry = NULL;
+    return status;
+}
+
+/* "outer!inner", cut to MAX_ENTRY_NAME bytes. */
+static char *compose_entry(const char *outer, const char *name)
+{
+    const char *parts[3] = {outer, outer ? "!" : NULL, name};
+    size_t total = 0;
+    for (int i = 0; i < 3; i++)
+        total += parts[i] ? strlen(parts[i]) : 0;
+    if (total > MAX_ENTRY_NAME)
+        total = MAX_ENTRY_NAME;
+    char *p = malloc(total + 1);
+    if (!p)
+        return NULL;
+    size_t n = 0;
+    for (int i = 0; i < 3 && n < total; i++) {
+        if (!parts[i])
+            continue;
+        size_t k = strlen(parts[i]);
+        if (k > total - n)
+            k = total - n;
+        memcpy(p + n, parts[i], k);
+        n += k;
+    }
+    p[n] = '\0';
+    return p;
+}
+
+static const char *member_name(struct archive_entry *e)
+{
+    const char *name = archive_entry_pathname_utf8(e);
+    if (!name)
+        name = archive_entry_pathname(e);
+    return name && *name ? name : "(unnamed)";
+}
+
+static const char encrypted_msg[] = "encrypted archive entry (password-protected archives are not supported)";
+
+/* Process the next header of the archive on top: skip it, report it, or push its member. */
+static ah_status next_member(ah_source *s, layer *L)
+{
+    struct archive_entry *e = NULL;
+    int r;
+    if (L->has_first) {
+        L->has_first = false;
+        r = L->first_status;
+        e = L->first_entry;
+    } else {
+        r = next_header(L->a, &e);
+    }
+    if (r == ARCHIVE_EOF) {
+        pop_layer(s);
+        return AH_OK;
+    }
+    if (r == ARCHIVE_FATAL) {
+        if (!L->child_failed) /* otherwise the member's reader already said why */
+            fail(s, L->entry, archive_why(L->a, "corrupt archive"));
+        pop_layer(s);
+        return AH_OK;
+    }
+    L->child_failed = false;
+    if (r == ARCHIVE_FAILED) {
+        /* e.g. a zip read as a stream cannot skip an encrypted member of unknown size */
+        char *entry = e ? compose_entry(L->entry, member_name(e)) : NULL;
+        fail(s, entry ? entry : L->entry,
+             e && archive_entry_is_encrypted(e) ? encrypted_msg : archive_why(L->a, "unreadable archive entry"));
+        free(entry);
+        if (++L->bad_headers >= MAX_BAD_HEADERS)
+            pop_layer(s);
+        return AH_OK;
+    }
+    L->bad_headers = 0;
+    /* Directories, links, devices; tar hard links repeat another member's data. */
+    if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e))
+        return AH_OK;
+    char *entry = compose_entry(L->entry, member_name(e));
+    if (!entry)
+        return AH_ERR_NOMEM;
+    if (r == ARCHIVE_WARN)
+        report(s, AH_SEV_WARNING, cur_path(s), entry, "%s", archive_why(L->a, "archive warning"));
+    if (archive_entry_is_encrypted(e)) {
+        fail(s, entry, encrypted_msg);
+        free(entry);
+        return AH_OK;
+    }
+    return push_layer(s, L->depth + 1, entry);
+}
+
+static ah_status open_file(ah_source *s, size_t index)
+{
+    file_rec *f = s->files[index];
+    file_stream *fs = &s->fs;
+    memset(fs, 0, sizeof *fs);
+    fs->fd = -1;
+    ah_sha256_init(&fs->sha);
+    s->cur_file = index;
+    if (!s->io_buf && !(s->io_buf = malloc(IO_BLOCK)))
+        return AH_ERR_NOMEM;
+    if (f->is_stdin) {
+        fs->fd = STDIN_FILENO;
+        /* `< file` makes stdin seekable: use that (7z needs it), from the current offset on. */
+        struct stat st;
+        off_t at = lseek(fs->fd, 0, SEEK_CUR);
+        if (fstat(fs->fd, &st) == 0 && S_ISREG(st.st_mode) && at >= 0 && at <= st.st_size) {
+            fs->seekable = true;
+            fs->base = (uint64_t)at;
+            fs->size_at_open = (uint64_t)(st.st_size - at);
+        }
+    } else {
+        fs->fd = open(f->pub.path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fs->fd < 0) {
+            char why[128];
+            report(s, AH_SEV_ERROR, f->pub.path, NULL, "cannot open: %s", errno_text(errno, why, sizeof why));
+            f->pub.unreadable = true;
+            return AH_OK;
+        }
+        fs->owns_fd = true;
+        struct stat st;
+        if (fstat(fs->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            fs->seekable = true;
+            fs->size_at_open = (uint64_t)st.st_size;
+        }
+    }
+    s->file_open = true;
+    return push_layer(s, 0, NULL);
+}
+
+/* --- leaf inputs ---------------------------------------------------------- */
+
+static ssize_t input_read(void *ctx, char *buf, size_t n)
+{
+    ah_input *in = ctx;
+    ah_source *s = in->src;
+    if (!in->open || in->eof || n == 0)
+        return 0;
+    if (in->failed)
+        return -1;
+    layer *L = &s->layers[s->depth - 1];
+    if (L->kind == LAYER_EMPTY) {
+        in->eof = true;
+        return 0;
+    }
+    if (n > (size_t)1 << 30)
+        n = (size_t)1 << 30;
+    for (int tries = 0;; tries++) {
+        la_ssize_t r = archive_read_data(L->a, buf, n);
+        if (r > 0)
+            return (ssize_t)r;
+        if (r == 0) {
+            in->eof = true;
+            return 0;
+        }
+        if (r == ARCHIVE_RETRY && tries < MAX_RETRIES)
+            continue;
+        fail(s, in->origin->entry, archive_why(L->a, "read error"));
+        in->failed = true;
+        return -1;
+    }
+}
+
+static ah_status hand_out(ah_source *s, layer *L, ah_input **out)
+{
+    file_rec *f = s->files[s->cur_file];
+    if (s->norigins >= MAX_LEAVES) {
+        if (!s->leaf_limit_reported)
+            report(s, AH_SEV_ERROR, f->pub.path, L->entry,
+                   "more than %d input streams in this run; the rest are skipped", MAX_LEAVES);
+        s->leaf_limit_reported = true;
+        f->pub.unreadable = true;
+        return AH_END; /* not an input: caller moves on */
+    }
+    if (s->norigins == s->origins_cap) {
+        size_t cap = s->origins_cap ? s->origins_cap * 2 : 64;
+        ah_origin **no = realloc(s->origins, cap * sizeof *no);
+        if (!no)
+            return AH_ERR_NOMEM;
+        s->origins = no;
+        s->origins_cap = cap;
+    }
+    size_t elen = L->entry ? strlen(L->entry) + 1 : 0;
+    ah_origin *o = malloc(sizeof *o + elen);
+    if (!o)
+        return AH_ERR_NOMEM;
+    o->path = f->pub.path;
+    o->entry = NULL;
+    if (L->entry) {
+        char *copy = (char *)(o + 1);
+        memcpy(copy, L->entry, elen);
+        o->entry = copy;
+    }
+    o->input_no = (uint32_t)s->norigins;
+    s->origins[s->norigins++] = o;
+    f->pub.leaf_count++;
+
+    ah_input *in = &s->input;
+    in->reader.read = input_read;
+    in->reader.ctx = in;
+    in->origin = o;
+    in->file_index = s->cur_file;
+    in->open = true;
+    in->eof = in->failed = false;
+    size_t n = 0;
+    in->container[0] = '\0';
+    for (int i = 0; i < s->depth && n < sizeof in->container; i++)
+        if (s->layers[i].desc[0])
+            n += (size_t)snprintf(in->container + n, sizeof in->container - n, "%s%s", n ? " > " : "",
+                                  s->layers[i].desc);
+    if (!in->container[0])
+        snprintf(in->container, sizeof in->container, "plain");
+    *out = in;
+    return AH_OK;
+}
+
+ah_status ah_source_next(ah_source *s, ah_input **out)
+{
+    *out = NULL;
+    if (!s)
+        return AH_ERR_USAGE;
+    s->input.open = false;
+    for (;;) {
+        ah_status st;
+        if (s->depth == 0) {
+            if (s->file_open)
+                finish_file(s);
+            if (s->next_file >= s->nfiles)
+                return AH_END;
+            if ((st = open_file(s, s->next_file++)) != AH_OK)
+                return st;
+            continue;
+        }
+        layer *L = &s->layers[s->depth - 1];
+        if (L->kind != LAYER_ARCHIVE) {
+            if (L->handed_out) {
+                pop_layer(s);
+                continue;
+            }
+            L->handed_out = true;
+            st = hand_out(s, L, out);
+            if (st == AH_END)
+                continue;
+            return st;
+        }
+        if ((st = next_member(s, L)) != AH_OK)
+            return st;
+    }
+}
+
+ah_reader *ah_input_reader(ah_input *in) { return &in->reader; }
+const ah_origin *ah_input_origin(const ah_input *in) { return in->origin; }
+const char *ah_input_container(const ah_input *in) { return in->container; }
+size_t ah_input_file_index(const ah_input *in) { return in->file_index; }
+
+void ah_source_free(ah_source *s)
+{
+    if (!s)
+        return;
+    while (s->depth > 0)
+        pop_layer(s);
+    if (s->file_open && s->fs.owns_fd && s->fs.fd >= 0)
+        close(s->fs.fd);
+    for (int i = 0; i < MAX_LAYERS; i++)
+        free(s->layers[i].buf);
+    for (size_t i = 0; i < s->nfiles; i++) {
+        free((char *)s->files[i]->pub.path);
+        free(s->files[i]);
+    }
+    free(s->files);
+    for (size_t i = 0; i < s->norigins; i++)
+        free(s->origins[i]);
+    free(s->origins);
+    free(s->io_buf);
+    free(s);
+}
