@@ -240,6 +240,10 @@ void ah_cli_diag_fn(void *ud, ah_severity sev, const ah_where *where, const char
         return;
     }
     d->shown++;
+    if (d->bare) {
+        fprintf(stderr, "%s\n", msg);
+        return;
+    }
     static const char *const names[] = {"note", "warning", "error"};
     char loc[640];
     ah_where_format(where, loc, sizeof loc);

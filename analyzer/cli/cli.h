@@ -47,6 +47,7 @@ int ah_cli_parse_uint(const char *s, unsigned long long *out);
  * stderr, at most a fixed number of messages per input stream. */
 typedef struct ah_cli_diag {
     bool quiet;          /* suppress notes and warnings */
+    bool bare;           /* messages carry their own location (rule compiler): print as is */
     char last_key[512];  /* path + entry of the last message */
     unsigned shown;      /* messages shown for last_key */
     unsigned suppressed;
@@ -86,3 +87,35 @@ size_t ah_cli_command_count(void);
 const ah_cli_cmd *ah_cli_command_at(size_t i);
 
 #endif
+
+/* --- rules, shared by hunt, search, lint, test-rules ----------------------- */
+#include "../rules/rules.h"
+
+enum {
+    AH_OPT_RULES = 1100,
+    AH_OPT_SET,
+    AH_OPT_VARS,
+};
+#define AH_CLI_RULE_OPTS                                                                                \
+    {AH_OPT_RULES, 'r', "rules", "PATH", "rule file or directory (repeatable; default: the shipped rules)"}, \
+    {AH_OPT_SET, 0, "set", "NAME=VALUE", "set a rule variable, e.g. --set mimecast_app_id=<guid> (repeatable)"}, \
+    {AH_OPT_VARS, 0, "vars", "FILE", "read rule variables from a file of NAME=VALUE lines"}
+
+typedef struct ah_cli_rules {
+    const char **paths;
+    size_t npaths;
+    const char **sets;
+    size_t nsets;
+    const char *vars_file;
+} ah_cli_rules;
+
+/* Collect a shared rule option; 1 if id was one, 0 if not, >1 exit status on error. */
+int ah_cli_rules_opt(ah_cli_rules *r, int id, const char *arg);
+void ah_cli_rules_free(ah_cli_rules *r);
+/* The shipped rules: $AUDITHOUND_RULES, else <bindir>/../share/audithound/rules,
+ * else <bindir>/../rules (running from the build tree). NULL if none exists. */
+const char *ah_cli_default_rules(char *buf, size_t size);
+/* New ruleset with variables set and every path (or the default) loaded and
+ * compiled. On a rule error returns NULL and sets *exit_status. Problems are
+ * reported through diag. */
+ah_ruleset *ah_cli_load_rules(const ah_cli_rules *r, ah_diag *diag, int *exit_status);

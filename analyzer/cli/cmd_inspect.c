@@ -7,9 +7,8 @@
  */
 #include <string.h>
 
-#include "../../parsers/formats/timeparse.h"
-#include "../../parsers/frame/jscan.h"
 #include "cli.h"
+#include "report.h"
 
 enum { OPT_JSON = 1 };
 
@@ -52,144 +51,6 @@ const ah_cli_cmd cmd_inspect = {
     run_inspect,
 };
 
-static const char *fmt_time(bool has, ah_time t, char *buf)
-{
-    return has ? ah_time_format(t, buf) : "-";
-}
-
-static void json_str(ah_buf *b, const char *s)
-{
-    if (s)
-        ah_json_write_string(b, ah_span_cstr(s));
-    else
-        ah_buf_puts(b, "null");
-}
-
-static void json_time(ah_buf *b, bool has, ah_time t)
-{
-    char tb[40];
-    json_str(b, has ? ah_time_format(t, tb) : NULL);
-}
-
-static void report_json(const ah_session *s, ah_buf *b)
-{
-    ah_buf_puts(b, "{\"streams\":[");
-    for (size_t i = 0; i < ah_session_stream_count(s); i++) {
-        const ah_stream_report *r = ah_session_stream(s, i);
-        ah_buf_puts(b, i ? ",\n{\"input\":" : "\n{\"input\":");
-        json_str(b, r->path);
-        ah_buf_puts(b, ",\"entry\":");
-        json_str(b, r->entry);
-        ah_buf_puts(b, ",\"container\":");
-        json_str(b, r->container);
-        ah_buf_puts(b, ",\"encoding\":");
-        json_str(b, r->encoding);
-        ah_buf_puts(b, ",\"framing\":");
-        json_str(b, r->framing);
-        ah_buf_puts(b, ",\"format\":");
-        json_str(b, r->format);
-        ah_buf_puts(b, ",\"source\":");
-        json_str(b, r->format ? ah_source_name(r->source) : NULL);
-        ah_buf_printf(b, ",\"records\":%llu,\"events\":%llu,\"duplicates\":%llu,\"errors\":%llu",
-                      (unsigned long long)r->records, (unsigned long long)r->events,
-                      (unsigned long long)r->duplicates, (unsigned long long)r->errors);
-        ah_buf_puts(b, ",\"first\":");
-        json_time(b, r->has_time, r->first);
-        ah_buf_puts(b, ",\"last\":");
-        json_time(b, r->has_time, r->last);
-        ah_buf_printf(b, ",\"truncated_hint\":%s,\"ambiguous_dates\":%llu,\"no_time\":%llu,\"unknown_zone\":%llu",
-                      r->truncated_hint ? "true" : "false", (unsigned long long)r->ambiguous_dates,
-                      (unsigned long long)r->no_time, (unsigned long long)r->unknown_zone);
-        ah_buf_puts(b, ",\"failure\":");
-        json_str(b, r->failure);
-        ah_buf_putc(b, '}');
-    }
-    ah_totals t = ah_session_totals(s);
-    ah_buf_printf(b,
-                  "\n],\"totals\":{\"records\":%llu,\"events\":%llu,\"duplicates\":%llu,\"errors\":%llu,"
-                  "\"unreadable_inputs\":%llu},\"coverage\":{",
-                  (unsigned long long)t.records, (unsigned long long)t.events, (unsigned long long)t.duplicates,
-                  (unsigned long long)t.errors, (unsigned long long)t.unreadable_inputs);
-    bool first = true;
-    for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
-        ah_coverage c = ah_session_coverage(s, (ah_source_kind)k);
-        if (!c.events)
-            continue;
-        ah_buf_printf(b, "%s\"%s\":{\"events\":%llu,\"first\":", first ? "" : ",", ah_source_name((ah_source_kind)k),
-                      (unsigned long long)c.events);
-        first = false;
-        json_time(b, c.has_time, c.first);
-        ah_buf_puts(b, ",\"last\":");
-        json_time(b, c.has_time, c.last);
-        ah_buf_printf(b, ",\"empty_hours\":%llu,\"gaps\":%llu,\"longest_gap_hours\":%llu}",
-                      (unsigned long long)c.empty_hours, (unsigned long long)c.gaps,
-                      (unsigned long long)c.longest_gap_hours);
-    }
-    ah_buf_puts(b, "},\"files\":[");
-    for (size_t i = 0; i < ah_session_file_count(s); i++) {
-        ah_file_report f = ah_session_file(s, i);
-        ah_buf_puts(b, i ? ",\n{\"path\":" : "\n{\"path\":");
-        json_str(b, f.path);
-        ah_buf_printf(b, ",\"size\":%llu,\"sha256\":", (unsigned long long)f.size);
-        json_str(b, f.sha256 && *f.sha256 ? f.sha256 : NULL);
-        ah_buf_printf(b, ",\"unreadable\":%s}", f.unreadable ? "true" : "false");
-    }
-    ah_buf_puts(b, "\n]}\n");
-}
-
-static void report_text(const ah_session *s, FILE *out)
-{
-    char t1[40], t2[40];
-    for (size_t i = 0; i < ah_session_stream_count(s); i++) {
-        const ah_stream_report *r = ah_session_stream(s, i);
-        fprintf(out, "%s%s%s%s\n", r->path, r->entry ? " [" : "", r->entry ? r->entry : "", r->entry ? "]" : "");
-        fprintf(out, "  container %s, encoding %s, framing %s\n", r->container ? r->container : "-",
-                r->encoding ? r->encoding : "-", r->framing ? r->framing : "-");
-        if (r->format)
-            fprintf(out, "  format    %s (%s)\n", r->format, ah_source_name(r->source));
-        else
-            fprintf(out, "  format    none recognised\n");
-        fprintf(out, "  records   %llu = %llu events + %llu duplicates + %llu errors\n",
-                (unsigned long long)r->records, (unsigned long long)r->events, (unsigned long long)r->duplicates,
-                (unsigned long long)r->errors);
-        fprintf(out, "  time      %s .. %s\n", fmt_time(r->has_time, r->first, t1), fmt_time(r->has_time, r->last, t2));
-        if (r->failed)
-            fprintf(out, "  FAILED    %s\n", r->failure ? r->failure : "unreadable");
-        if (r->truncated_hint)
-            fprintf(out, "  WARNING   exactly %llu records: the export cap; probably truncated\n",
-                    (unsigned long long)r->records);
-        if (r->ambiguous_dates)
-            fprintf(out, "  WARNING   %llu dates with ambiguous day/month order (read month first; see --date-order)\n",
-                    (unsigned long long)r->ambiguous_dates);
-        if (r->no_time)
-            fprintf(out, "  WARNING   %llu events without a usable timestamp\n", (unsigned long long)r->no_time);
-        if (r->unknown_zone)
-            fprintf(out, "  WARNING   %llu times from a column not marked UTC\n", (unsigned long long)r->unknown_zone);
-    }
-    ah_totals t = ah_session_totals(s);
-    fprintf(out, "\ntotal: %llu records = %llu events + %llu duplicates + %llu errors; %llu unreadable inputs\n",
-            (unsigned long long)t.records, (unsigned long long)t.events, (unsigned long long)t.duplicates,
-            (unsigned long long)t.errors, (unsigned long long)t.unreadable_inputs);
-    for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
-        ah_coverage c = ah_session_coverage(s, (ah_source_kind)k);
-        if (!c.events)
-            continue;
-        fprintf(out, "coverage %-11s %llu events, %s .. %s", ah_source_name((ah_source_kind)k),
-                (unsigned long long)c.events, fmt_time(c.has_time, c.first, t1), fmt_time(c.has_time, c.last, t2));
-        if (c.gaps) {
-            ah_time g = {c.longest_gap_start, 0};
-            fprintf(out, "; %llu empty hours in %llu gaps, longest %llu h from %s", (unsigned long long)c.empty_hours,
-                    (unsigned long long)c.gaps, (unsigned long long)c.longest_gap_hours, ah_time_format_digits(g, 0, t1));
-        }
-        fputc('\n', out);
-    }
-    for (size_t i = 0; i < ah_session_file_count(s); i++) {
-        ah_file_report f = ah_session_file(s, i);
-        fprintf(out, "sha256 %s  %s (%llu bytes)%s\n", f.sha256 && *f.sha256 ? f.sha256 : "-", f.path,
-                (unsigned long long)f.size, f.unreadable ? " UNREADABLE" : "");
-    }
-}
-
 static int run_inspect(int argc, char **argv)
 {
     inspect_ctx c = {0};
@@ -216,11 +77,13 @@ static int run_inspect(int argc, char **argv)
     if (c.json) {
         ah_buf b;
         ah_buf_init(&b, 0);
-        report_json(s, &b);
+        ah_buf_putc(&b, '{');
+        ah_report_inputs_json(s, &b);
+        ah_buf_puts(&b, "}\n");
         fwrite(b.data, 1, b.len, stdout);
         ah_buf_free(&b);
     } else {
-        report_text(s, stdout);
+        ah_report_inputs_text(s, stdout);
     }
     if (fflush(stdout) != 0)
         rc = AH_EXIT_PARTIAL;

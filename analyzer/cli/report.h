@@ -1,0 +1,20 @@
+/* report.h: the account of what was read, shared by `inspect` and `hunt`. */
+#ifndef AH_CLI_REPORT_H
+#define AH_CLI_REPORT_H
+
+#include <stdio.h>
+
+#include "../../parsers/util/buf.h"
+#include "../audithound.h"
+
+/* JSON members (no braces): "streams":[...],"totals":{...},"coverage":{...},"files":[...] */
+void ah_report_inputs_json(const ah_session *s, ah_buf *b);
+/* Human-readable per-stream report, totals, coverage and digests. */
+void ah_report_inputs_text(const ah_session *s, FILE *out);
+/* One line per stream with a warning (truncation, ambiguous dates, no time,
+ * failures), for run summaries. */
+void ah_report_input_warnings(const ah_session *s, FILE *out);
+/* JSON string or null. */
+void ah_report_json_str(ah_buf *b, const char *s);
+
+#endif
