@@ -1,0 +1,315 @@
+/*
+ * explain.c: `lint --explain`, a disassembler for compiled rules.
+ *
+ * Prints what the matcher will really do: the resolved accessor of every
+ * operand (normalized field, pseudo-field or raw path with its steps),
+ * literals after canonicalization and variable substitution, sets and
+ * prefixes after de-duplication and merging, regex flags, and the index
+ * keys the rule is filed under. The format is stable and golden-tested, so
+ * a compiler change shows up as a readable diff.
+ */
+#include "rules_private.h"
+
+#include <string.h>
+
+#include "../../parsers/formats/timeparse.h"
+
+#define SET_PREVIEW 8
+
+static ah_status indent(ah_buf *out, int depth)
+{
+    for (int i = 0; i < depth; i++)
+        if (ah_buf_puts(out, "  ") != AH_OK)
+            return AH_ERR_TOOBIG;
+    return AH_OK;
+}
+
+/* A double-quoted string with JSON-style escapes for quotes, backslashes
+ * and control characters. */
+static void quoted(ah_buf *out, const char *s, size_t n)
+{
+    ah_buf_putc(out, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': ah_buf_puts(out, "\\\""); break;
+        case '\\': ah_buf_puts(out, "\\\\"); break;
+        case '\n': ah_buf_puts(out, "\\n"); break;
+        case '\r': ah_buf_puts(out, "\\r"); break;
+        case '\t': ah_buf_puts(out, "\\t"); break;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                ah_buf_printf(out, "\\u%04x", c);
+            else
+                ah_buf_putc(out, (char)c);
+        }
+    }
+    ah_buf_putc(out, '"');
+}
+
+static bool plain_key(const char *k, size_t n)
+{
+    if (n == 0 || !((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= 'A' && k[0] <= 'Z') || k[0] == '_'))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
+              k[i] == '_'))
+            return false;
+    return true;
+}
+
+static void steps(ah_buf *out, const ahi_cstep *st, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (st[i].kind) {
+        case AHI_STEP_KEY:
+            if (plain_key(st[i].key, st[i].keylen)) {
+                ah_buf_putc(out, '.');
+                ah_buf_append(out, st[i].key, st[i].keylen);
+            } else {
+                ah_buf_putc(out, '[');
+                quoted(out, st[i].key, st[i].keylen);
+                ah_buf_putc(out, ']');
+            }
+            break;
+        case AHI_STEP_INDEX: ah_buf_printf(out, "[%lld]", st[i].index); break;
+        case AHI_STEP_ALL: ah_buf_puts(out, "[*]"); break;
+        case AHI_STEP_SELECT:
+            ah_buf_putc(out, '[');
+            ah_buf_append(out, st[i].key, st[i].keylen);
+            ah_buf_putc(out, '=');
+            quoted(out, st[i].sel, st[i].seln);
+            ah_buf_putc(out, ']');
+            break;
+        case AHI_STEP_JSON: ah_buf_puts(out, " |json "); break;
+        }
+    }
+}
+
+ah_status ahi_explain_operand(ah_buf *out, const ahi_operand *o)
+{
+    switch (o->kind) {
+    case AHI_OPD_FIELD: ah_buf_printf(out, "field %s", ah_field_name(o->field)); break;
+    case AHI_OPD_OPCANON: ah_buf_puts(out, "operation(canonical)"); break;
+    case AHI_OPD_OPRAW: ah_buf_puts(out, "field operation(as written)"); break;
+    case AHI_OPD_TIME: ah_buf_puts(out, "time"); break;
+    case AHI_OPD_SOURCE: ah_buf_puts(out, "source"); break;
+    case AHI_OPD_FORMAT: ah_buf_puts(out, "format"); break;
+    case AHI_OPD_RESULT: ah_buf_puts(out, "result"); break;
+    case AHI_OPD_RAWTEXT: ah_buf_puts(out, "raw(record text)"); break;
+    case AHI_OPD_PATH:
+        if (o->slot >= 0)
+            ah_buf_printf(out, "%s", o->slot_name ? o->slot_name : "?");
+        else
+            ah_buf_puts(out, "raw(body, then record)");
+        steps(out, o->steps, o->nsteps);
+        break;
+    }
+    return AH_OK;
+}
+
+static void lit(ah_buf *out, const ahi_lit *l)
+{
+    if (l->is_time) {
+        char b[40];
+        ah_buf_puts(out, ah_time_format(l->time, b));
+    } else if (l->is_num) {
+        ah_buf_printf(out, "%.*s (number)", (int)l->n, l->s);
+    } else {
+        quoted(out, l->s, l->n);
+    }
+}
+
+static void items(ah_buf *out, const char *const *v, size_t n, bool quote)
+{
+    ah_buf_putc(out, '{');
+    for (size_t i = 0; i < n && i < SET_PREVIEW; i++) {
+        if (i)
+            ah_buf_puts(out, ", ");
+        if (quote)
+            quoted(out, v[i], strlen(v[i]));
+        else
+            ah_buf_puts(out, v[i]);
+    }
+    if (n > SET_PREVIEW)
+        ah_buf_printf(out, ", ... %zu more", n - SET_PREVIEW);
+    ah_buf_putc(out, '}');
+}
+
+static const char *opname(const ahi_cnode *c)
+{
+    bool neg = c->negate;
+    switch (c->op) {
+    case AHI_OP_EQ: return neg ? "!=" : "==";
+    case AHI_OP_CONTAINS: return neg ? "not contains" : "contains";
+    case AHI_OP_STARTS: return neg ? "not startswith" : "startswith";
+    case AHI_OP_ENDS: return neg ? "not endswith" : "endswith";
+    case AHI_OP_MATCHES: return neg ? "not matches" : "matches";
+    case AHI_OP_IN: return neg ? "not in" : "in";
+    case AHI_OP_CIDR: return neg ? "not in cidr" : "in cidr";
+    case AHI_OP_LT: return "<";
+    case AHI_OP_LE: return "<=";
+    case AHI_OP_GT: return ">";
+    case AHI_OP_GE: return ">=";
+    case AHI_OP_EXISTS: return neg ? "not exists" : "exists";
+    case AHI_OP_EMPTY: return neg ? "is not empty" : "is empty";
+    }
+    return "?";
+}
+
+static bool ordering(ahi_op op) { return op == AHI_OP_LT || op == AHI_OP_LE || op == AHI_OP_GT || op == AHI_OP_GE; }
+
+ah_status ahi_explain_node(ah_buf *out, const ahi_cnode *n, int depth)
+{
+    indent(out, depth);
+    switch (n->kind) {
+    case AHI_N_AND:
+    case AHI_N_OR:
+    case AHI_N_NOT:
+        ah_buf_puts(out, n->kind == AHI_N_AND ? "and\n" : n->kind == AHI_N_OR ? "or\n" : "not\n");
+        for (size_t i = 0; i < n->nkids; i++)
+            ahi_explain_node(out, n->kids[i], depth + 1);
+        break;
+    case AHI_N_CONST:
+        ah_buf_puts(out, n->cval ? "true\n" : "false\n");
+        break;
+    case AHI_N_QUANT:
+        ah_buf_puts(out, n->all ? "all " : "any ");
+        ahi_explain_operand(out, &n->over);
+        ah_buf_printf(out, " as %s (slot %d)%s\n", n->bind_name ? n->bind_name : "?", n->slot,
+                      n->all ? ", false when there are no elements" : "");
+        ahi_explain_node(out, n->kids[0], depth + 1);
+        break;
+    case AHI_N_CMP:
+        if (ordering(n->op) && n->negate)
+            ah_buf_puts(out, "not ");
+        ahi_explain_operand(out, &n->opd);
+        ah_buf_printf(out, " %s", opname(n));
+        switch (n->op) {
+        case AHI_OP_EXISTS:
+        case AHI_OP_EMPTY:
+            break;
+        case AHI_OP_MATCHES:
+            ah_buf_putc(out, ' ');
+            ah_buf_putc(out, '/');
+            ah_buf_puts(out, n->re_src ? n->re_src : "");
+            ah_buf_printf(out, "/%s", n->re_flags);
+            ah_buf_puts(out, n->cased ? " (case-sensitive)" : " (caseless)");
+            break;
+        case AHI_OP_IN:
+            if (n->list_path)
+                ah_buf_printf(out, " list(%s)", n->list_path);
+            ah_buf_putc(out, ' ');
+            if (n->set) {
+                items(out, n->set->items, n->set->nitems, true);
+                ah_buf_printf(out, " (%zu value%s)", n->set->nitems, n->set->nitems == 1 ? "" : "s");
+            }
+            break;
+        case AHI_OP_CIDR:
+            if (n->list_path)
+                ah_buf_printf(out, " list(%s)", n->list_path);
+            ah_buf_putc(out, ' ');
+            if (n->cidr) {
+                items(out, n->cidr->items, n->cidr->nitems, false);
+                ah_buf_printf(out, " (%zu range%s)", n->cidr->n, n->cidr->n == 1 ? "" : "s");
+            }
+            break;
+        default:
+            ah_buf_putc(out, ' ');
+            lit(out, &n->lit);
+            break;
+        }
+        if (n->cased && n->op != AHI_OP_MATCHES)
+            ah_buf_puts(out, " cased");
+        ah_buf_putc(out, '\n');
+        break;
+    }
+    return AH_OK;
+}
+
+static void sources(ah_buf *out, unsigned mask)
+{
+    bool first = true;
+    for (int s = AH_SOURCE_UAL; s < AH_SOURCE_COUNT; s++)
+        if (mask & AH_SOURCE_BIT(s)) {
+            ah_buf_printf(out, "%s%s", first ? "" : " ", ah_source_name((ah_source_kind)s));
+            first = false;
+        }
+}
+
+static void explain_rule(ah_buf *out, const ah_rule *r)
+{
+    const ah_rule_meta *m = &r->meta;
+    ah_buf_printf(out, "rule %s (%s:%llu)\n", m->id, m->file, (unsigned long long)m->line);
+    ah_buf_printf(out, "  severity: %s\n", ah_level_name(m->level));
+    ah_buf_puts(out, "  sources:  ");
+    sources(out, m->sources);
+    ah_buf_putc(out, '\n');
+    if (m->skipped) {
+        ah_buf_printf(out, "  skipped:  %s\n", m->skipped);
+    } else if (r->cond) {
+        ah_buf_puts(out, "  index:    ");
+        if (r->pinned) {
+            ah_buf_puts(out, "operation ");
+            items(out, r->pinned, r->npinned, true);
+        } else {
+            ah_buf_puts(out, "every ");
+            sources(out, m->sources);
+            ah_buf_puts(out, " event");
+        }
+        ah_buf_putc(out, '\n');
+        ah_buf_printf(out, "  raw:      %s\n", m->needs_raw ? "yes" : "no");
+        ah_buf_puts(out, "  match:\n");
+        ahi_explain_node(out, r->cond, 2);
+    }
+    if (r->test_cond) {
+        ah_buf_puts(out, "  match with test variables:\n");
+        ahi_explain_node(out, r->test_cond, 2);
+    }
+    if (r->tmpl) {
+        ah_buf_puts(out, "  details:\n");
+        for (size_t i = 0; i < r->tmpl->nparts; i++) {
+            indent(out, 2);
+            if (r->tmpl->parts[i].opd) {
+                ahi_explain_operand(out, r->tmpl->parts[i].opd);
+            } else {
+                ah_buf_puts(out, "text ");
+                quoted(out, r->tmpl->parts[i].text, r->tmpl->parts[i].n);
+            }
+            ah_buf_putc(out, '\n');
+        }
+    }
+    if (r->ntests) {
+        size_t hits = 0;
+        for (size_t i = 0; i < r->ntests; i++)
+            hits += r->tests[i].expect_hit;
+        ah_buf_printf(out, "  tests:    %zu hit, %zu miss\n", hits, r->ntests - hits);
+    }
+}
+
+ah_status ah_ruleset_explain(const ah_ruleset *rs, const char *rule_id, ah_buf *out)
+{
+    if (!rs || !out)
+        return AH_ERR_USAGE;
+    bool found = false;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        const ah_rule *r = rs->rules[i];
+        if (rule_id && strcmp(r->meta.id, rule_id) != 0)
+            continue;
+        if (found)
+            ah_buf_putc(out, '\n');
+        explain_rule(out, r);
+        found = true;
+    }
+    if (rule_id && !found)
+        return AH_ERR_USAGE;
+    return AH_OK;
+}
+
+ah_status ah_expr_explain(const ah_expr *e, ah_buf *out)
+{
+    if (!e || !e->root || !out)
+        return AH_ERR_USAGE;
+    ah_buf_printf(out, "raw: %s\n", e->needs_raw ? "yes" : "no");
+    return ahi_explain_node(out, e->root, 0);
+}

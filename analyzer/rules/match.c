@@ -1,0 +1,848 @@
+/*
+ * match.c: evaluating compiled rules against events.
+ *
+ * Per event, the index (ruleset.c) yields the candidate rules: the rules
+ * for the event's source that pin no operation, merged in rule order with
+ * the rules filed under the event's canonical operation. Comparisons on
+ * normalized fields read spans straight from the event; set and CIDR
+ * lookups hash or binary-search without allocating.
+ *
+ * Raw paths need the record's JSON tree. It is parsed (cJSON) on the first
+ * raw access for an event and cached in the matcher until the next event,
+ * so any number of rules share one parse and events no rule looks into are
+ * never parsed. Strings holding JSON are decoded when a path step needs an
+ * object or array inside them; the decoded tree is hung on the string
+ * node's unused `child` pointer (cJSON_Delete frees it with the tree), so
+ * the string itself stays available to comparisons and each layer is
+ * decoded at most once per event.
+ *
+ * Values: a path may yield several values ([*], selections, arrays met on
+ * the way); a comparison is true when any value satisfies it. Arrays at the
+ * end of a path compare element by element; objects compare as their
+ * compact JSON text; JSON null counts as absent.
+ */
+#include "rules_private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../parsers/formats/formats.h"
+#include "../../parsers/formats/timeparse.h"
+
+/* --- life cycle -------------------------------------------------------- */
+
+ah_matcher *ah_matcher_new(const ah_ruleset *rs)
+{
+    ah_matcher *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->rs = rs;
+    ah_buf_init(&m->scratch, AHI_MAX_PRINT + 16);
+    m->md = pcre2_match_data_create(1, NULL);
+    m->mctx = pcre2_match_context_create(NULL);
+    m->jit = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+    if (!m->md || !m->mctx) {
+        ah_matcher_free(m);
+        return NULL;
+    }
+    if (m->jit)
+        pcre2_jit_stack_assign(m->mctx, NULL, m->jit);
+    pcre2_set_match_limit(m->mctx, AHI_REGEX_MATCH_LIMIT);
+    pcre2_set_depth_limit(m->mctx, 10000);
+    pcre2_set_heap_limit(m->mctx, 20 * 1024); /* KiB */
+    return m;
+}
+
+static void drop_trees(ah_matcher *m)
+{
+    if (m->raw && m->raw != m->body)
+        cJSON_Delete(m->raw);
+    cJSON_Delete(m->body);
+    m->raw = m->body = NULL;
+    m->body_done = m->raw_done = false;
+}
+
+void ah_matcher_free(ah_matcher *m)
+{
+    if (!m)
+        return;
+    drop_trees(m);
+    pcre2_match_data_free(m->md);
+    pcre2_match_context_free(m->mctx);
+    pcre2_jit_stack_free(m->jit);
+    ah_buf_free(&m->scratch);
+    free(m);
+}
+
+void ah_matcher_begin_event(ah_matcher *m, const ah_event *ev)
+{
+    drop_trees(m);
+    m->ev = ev;
+    m->seq++;
+    if (ev) {
+        m->ev_raw = ev->raw;
+        m->ev_body = ev->body;
+    }
+}
+
+/* Is the cache still about this event? Same struct and same JSON spans (a
+ * caller reusing one ah_event for the next record changes at least the
+ * spans in practice; ah_matcher_begin_event covers the rest). */
+static bool same_event(const ah_matcher *m, const ah_event *ev)
+{
+    return m->ev == ev && m->ev_raw.p == ev->raw.p && m->ev_raw.n == ev->raw.n && m->ev_body.p == ev->body.p &&
+           m->ev_body.n == ev->body.n;
+}
+
+const ah_matcher_stats *ah_matcher_get_stats(const ah_matcher *m) { return &m->stats; }
+
+/* --- the record's JSON ------------------------------------------------- */
+
+static cJSON *parse_span(ah_matcher *m, ah_span s)
+{
+    if (!s.p || s.n == 0)
+        return NULL;
+    m->stats.json_parses++;
+    cJSON *t = cJSON_ParseWithLength(s.p, s.n);
+    if (!t)
+        m->stats.json_errors++;
+    return t;
+}
+
+static cJSON *get_body(ah_matcher *m)
+{
+    if (!m->body_done) {
+        m->body_done = true;
+        m->body = parse_span(m, m->ev->body.p ? m->ev->body : m->ev->raw);
+    }
+    return m->body;
+}
+
+static cJSON *get_raw(ah_matcher *m)
+{
+    if (!m->raw_done) {
+        m->raw_done = true;
+        const ah_event *ev = m->ev;
+        if (!ev->body.p || (ev->body.p == ev->raw.p && ev->body.n == ev->raw.n))
+            m->raw = get_body(m);
+        else
+            m->raw = parse_span(m, ev->raw);
+    }
+    return m->raw;
+}
+
+/* The tree inside a string holding JSON, decoded once and cached on the
+ * node. NULL when the string is not a JSON object, array or string. */
+static cJSON *decoded(ah_matcher *m, cJSON *s)
+{
+    if (s->child)
+        return (s->child->type & 0xFF) == cJSON_Invalid ? NULL : s->child;
+    const char *p = s->valuestring;
+    if (!p)
+        return NULL;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        p++;
+    if (*p != '{' && *p != '[' && *p != '"')
+        return NULL;
+    size_t n = strlen(p);
+    const char *end = NULL;
+    m->stats.json_parses++;
+    cJSON *t = cJSON_ParseWithLengthOpts(p, n, &end, 0);
+    if (t && end) {
+        while (end < p + n && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+            end++;
+        if (end != p + n) {
+            cJSON_Delete(t);
+            t = NULL;
+        }
+    }
+    if (!t) {
+        /* Remember the failure so the next rule does not parse again. */
+        t = cJSON_CreateNull();
+        if (!t)
+            return NULL;
+        t->type = cJSON_Invalid;
+        s->child = t;
+        return NULL;
+    }
+    s->child = t;
+    return t;
+}
+
+/* --- walking paths ----------------------------------------------------- */
+
+typedef bool (*visit_fn)(ah_matcher *m, cJSON *node, void *ctx);
+
+static cJSON *find_key(cJSON *obj, const char *key, size_t keylen)
+{
+    for (cJSON *c = obj->child; c; c = c->next)
+        if (c->string && ahi_eq_ci(c->string, strlen(c->string), key, keylen))
+            return c;
+    return NULL;
+}
+
+static size_t num_text(double d, char *buf, size_t size)
+{
+    int n;
+    if (d > -1e18 && d < 1e18 && d == (double)(long long)d)
+        n = snprintf(buf, size, "%lld", (long long)d);
+    else {
+        n = snprintf(buf, size, "%.15g", d);
+        if (strtod(buf, NULL) != d)
+            n = snprintf(buf, size, "%.17g", d);
+    }
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* Text of a scalar node for comparisons and selections. false for null,
+ * objects and arrays. */
+static bool scalar_text(cJSON *node, const char **p, size_t *n, char *numbuf, size_t numsize)
+{
+    switch (node->type & 0xFF) {
+    case cJSON_String:
+        *p = node->valuestring ? node->valuestring : "";
+        *n = strlen(*p);
+        return true;
+    case cJSON_Number:
+        *n = num_text(node->valuedouble, numbuf, numsize);
+        *p = numbuf;
+        return true;
+    case cJSON_True:
+        *p = "true";
+        *n = 4;
+        return true;
+    case cJSON_False:
+        *p = "false";
+        *n = 5;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool sel_match(cJSON *elem, const ahi_cstep *st)
+{
+    if (!cJSON_IsObject(elem))
+        return false;
+    cJSON *v = find_key(elem, st->key, st->keylen);
+    if (!v)
+        return false;
+    char nb[40];
+    const char *p;
+    size_t n;
+    if (!scalar_text(v, &p, &n, nb, sizeof nb))
+        return false;
+    return ahi_eq_ci(p, n, st->sel, st->seln);
+}
+
+static bool walk(ah_matcher *m, cJSON *node, const ahi_cstep *st, size_t n, visit_fn fn, void *ctx, int depth)
+{
+    if (depth > AHI_MAX_WALK || !node)
+        return false;
+    if (n == 0)
+        return fn(m, node, ctx);
+    int type = node->type & 0xFF;
+    if (type == cJSON_String && st->kind != AHI_STEP_JSON) {
+        /* The step needs an object or array: look inside the string. */
+        cJSON *d = decoded(m, node);
+        return d ? walk(m, d, st, n, fn, ctx, depth + 1) : false;
+    }
+    switch (st->kind) {
+    case AHI_STEP_KEY:
+        if (type == cJSON_Object) {
+            cJSON *c = find_key(node, st->key, st->keylen);
+            return c ? walk(m, c, st + 1, n - 1, fn, ctx, depth) : false;
+        }
+        if (type == cJSON_Array) {
+            /* A key applied to an array applies to each element. */
+            for (cJSON *e = node->child; e; e = e->next)
+                if (walk(m, e, st, n, fn, ctx, depth + 1))
+                    return true;
+        }
+        return false;
+    case AHI_STEP_INDEX: {
+        if (type != cJSON_Array)
+            return false;
+        long long idx = st->index;
+        if (idx < 0) {
+            long long size = 0;
+            for (cJSON *e = node->child; e; e = e->next)
+                size++;
+            idx += size;
+            if (idx < 0)
+                return false;
+        }
+        cJSON *e = node->child;
+        for (long long i = 0; e && i < idx; i++)
+            e = e->next;
+        return e ? walk(m, e, st + 1, n - 1, fn, ctx, depth) : false;
+    }
+    case AHI_STEP_ALL:
+        if (type != cJSON_Array && type != cJSON_Object)
+            return false;
+        for (cJSON *e = node->child; e; e = e->next)
+            if (walk(m, e, st + 1, n - 1, fn, ctx, depth + 1))
+                return true;
+        return false;
+    case AHI_STEP_SELECT:
+        if (type == cJSON_Array) {
+            for (cJSON *e = node->child; e; e = e->next)
+                if (sel_match(e, st) && walk(m, e, st + 1, n - 1, fn, ctx, depth + 1))
+                    return true;
+            return false;
+        }
+        return type == cJSON_Object && sel_match(node, st) ? walk(m, node, st + 1, n - 1, fn, ctx, depth) : false;
+    case AHI_STEP_JSON:
+        if (type == cJSON_String) {
+            cJSON *d = decoded(m, node);
+            return d ? walk(m, d, st + 1, n - 1, fn, ctx, depth + 1) : false;
+        }
+        /* Already structured (e.g. Graph records carry objects where other
+         * exports carry strings): json() is a no-op. */
+        return walk(m, node, st + 1, n - 1, fn, ctx, depth);
+    }
+    return false;
+}
+
+/* Walk an operand's path from its root: a bound element, or the record
+ * (body first; the full record when the first key is not in the body). */
+static bool walk_operand(ah_matcher *m, const ahi_operand *o, visit_fn fn, void *ctx)
+{
+    if (o->slot >= 0)
+        return walk(m, m->slots[o->slot], o->steps, o->nsteps, fn, ctx, 0);
+    cJSON *body = get_body(m);
+    if (o->nsteps > 0 && o->steps[0].kind == AHI_STEP_KEY) {
+        if (body && cJSON_IsObject(body)) {
+            cJSON *c = find_key(body, o->steps[0].key, o->steps[0].keylen);
+            if (c)
+                return walk(m, c, o->steps + 1, o->nsteps - 1, fn, ctx, 0);
+        }
+        cJSON *raw = get_raw(m);
+        if (raw && raw != body && cJSON_IsObject(raw)) {
+            cJSON *c = find_key(raw, o->steps[0].key, o->steps[0].keylen);
+            if (c)
+                return walk(m, c, o->steps + 1, o->nsteps - 1, fn, ctx, 0);
+        }
+        return false;
+    }
+    if (!body)
+        body = get_raw(m);
+    return walk(m, body, o->steps, o->nsteps, fn, ctx, 0);
+}
+
+/* --- comparisons ------------------------------------------------------- */
+
+static const char *find_exact(const char *h, size_t hn, const char *nd, size_t nn)
+{
+    if (nn == 0)
+        return h;
+    if (nn > hn)
+        return NULL;
+    const char *end = h + (hn - nn) + 1;
+    for (const char *p = h; p < end;) {
+        const char *c = memchr(p, nd[0], (size_t)(end - p));
+        if (!c)
+            return NULL;
+        if (memcmp(c, nd, nn) == 0)
+            return c;
+        p = c + 1;
+    }
+    return NULL;
+}
+
+static int cmp_double(double a, double b) { return a < b ? -1 : a > b ? 1 : 0; }
+
+static bool order_ok(ahi_op op, int c)
+{
+    switch (op) {
+    case AHI_OP_LT: return c < 0;
+    case AHI_OP_LE: return c <= 0;
+    case AHI_OP_GT: return c > 0;
+    case AHI_OP_GE: return c >= 0;
+    default: return false;
+    }
+}
+
+/* Does one text value satisfy the comparison? num: the value as a number
+ * when known (JSON numbers). */
+static bool text_matches(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    const ahi_lit *l = &c->lit;
+    switch (c->op) {
+    case AHI_OP_EQ:
+        if (l->is_num) {
+            double v;
+            if (num)
+                return *num == l->num;
+            if (ahi_parse_number(p, n, &v))
+                return v == l->num;
+        }
+        if (c->cased)
+            return n == l->n && (n == 0 || memcmp(p, l->s, n) == 0);
+        return ahi_eq_ci(p, n, l->s, l->n);
+    case AHI_OP_CONTAINS:
+        return (c->cased ? find_exact(p, n, l->s, l->n) : ahi_find_ci(p, n, l->s, l->n)) != NULL;
+    case AHI_OP_STARTS:
+        if (n < l->n)
+            return false;
+        return c->cased ? memcmp(p, l->s, l->n) == 0 : ahi_eq_ci(p, l->n, l->s, l->n);
+    case AHI_OP_ENDS:
+        if (n < l->n)
+            return false;
+        return c->cased ? memcmp(p + n - l->n, l->s, l->n) == 0 : ahi_eq_ci(p + n - l->n, l->n, l->s, l->n);
+    case AHI_OP_MATCHES: {
+        if (!c->re)
+            return false;
+        int rc = pcre2_match(c->re, (PCRE2_SPTR)p, n, 0, 0, m->md, m->mctx);
+        if (rc >= 0)
+            return true;
+        if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+            rc == PCRE2_ERROR_JIT_STACKLIMIT)
+            m->stats.regex_limit++;
+        return false;
+    }
+    case AHI_OP_IN:
+        return ahi_strset_has(c->set, p, n);
+    case AHI_OP_CIDR:
+        return ahi_cidrset_has_text(c->cidr, p, n);
+    case AHI_OP_LT:
+    case AHI_OP_LE:
+    case AHI_OP_GT:
+    case AHI_OP_GE: {
+        if (l->is_time) {
+            ah_time_parse tp;
+            if (ah_time_parse_str(ah_span_make(p, n), AH_DATE_ORDER_AUTO, &tp) != AH_OK)
+                return false;
+            return order_ok(c->op, ah_time_cmp(tp.time, l->time));
+        }
+        double v;
+        if (num)
+            v = *num;
+        else if (!ahi_parse_number(p, n, &v))
+            return false;
+        return order_ok(c->op, cmp_double(v, l->num));
+    }
+    case AHI_OP_EXISTS:
+    case AHI_OP_EMPTY:
+        return false;
+    }
+    return false;
+}
+
+static bool node_matches(ah_matcher *m, const ahi_cnode *c, cJSON *node, int depth)
+{
+    switch (node->type & 0xFF) {
+    case cJSON_Array:
+        if (depth > AHI_MAX_WALK)
+            return false;
+        for (cJSON *e = node->child; e; e = e->next)
+            if (node_matches(m, c, e, depth + 1))
+                return true;
+        return false;
+    case cJSON_Object: {
+        /* Compare as compact JSON text. Rare; the scratch buffer grows to
+         * the largest object printed and is reused. */
+        size_t cap = m->scratch.cap > 256 ? m->scratch.cap : 256;
+        for (;;) {
+            if (ah_buf_reserve(&m->scratch, cap) != AH_OK)
+                return false;
+            if (cJSON_PrintPreallocated(node, m->scratch.data, (int)(m->scratch.cap - 1), 0))
+                break;
+            if (cap >= AHI_MAX_PRINT)
+                return false;
+            cap *= 2;
+        }
+        return text_matches(m, c, m->scratch.data, strlen(m->scratch.data), NULL);
+    }
+    case cJSON_Number: {
+        char nb[40];
+        size_t n = num_text(node->valuedouble, nb, sizeof nb);
+        return text_matches(m, c, nb, n, &node->valuedouble);
+    }
+    default: {
+        char nb[40];
+        const char *p;
+        size_t n;
+        if (!scalar_text(node, &p, &n, nb, sizeof nb))
+            return false; /* null: absent */
+        return text_matches(m, c, p, n, NULL);
+    }
+    }
+}
+
+static bool visit_cmp(ah_matcher *m, cJSON *node, void *ctx) { return node_matches(m, ctx, node, 0); }
+
+static bool visit_exists(ah_matcher *m, cJSON *node, void *ctx)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(ctx);
+    int t = node->type & 0xFF;
+    return t != cJSON_NULL && t != cJSON_Invalid;
+}
+
+static bool visit_empty(ah_matcher *m, cJSON *node, void *ctx)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(ctx);
+    switch (node->type & 0xFF) {
+    case cJSON_String: return !node->valuestring || node->valuestring[0] == '\0';
+    case cJSON_Array:
+    case cJSON_Object: return node->child == NULL;
+    default: return false;
+    }
+}
+
+static bool span_cmp(ah_matcher *m, const ahi_cnode *c, ah_span s)
+{
+    if (c->op == AHI_OP_EXISTS)
+        return s.p != NULL;
+    if (c->op == AHI_OP_EMPTY)
+        return s.p != NULL && s.n == 0;
+    return s.p != NULL && text_matches(m, c, s.p, s.n, NULL);
+}
+
+/* A normalized field (slot AH_F_COUNT: the canonical operation) against a
+ * set or a CIDR set, with the hash / parsed address cached per event. */
+static bool cached_cmp(ah_matcher *m, const ahi_cnode *c, ah_span s, int slot)
+{
+    if (!s.p)
+        return false;
+    if (c->op == AHI_OP_CIDR && slot < AH_F_COUNT) {
+        if (m->ip_seq[slot] != m->seq) {
+            m->ip_seq[slot] = m->seq;
+            m->ip_ok[slot] = ahi_parse_ip(s.p, s.n, m->ip[slot]);
+        }
+        return m->ip_ok[slot] && ahi_cidrset_has_ip(c->cidr, m->ip[slot]);
+    }
+    if (c->op == AHI_OP_IN && c->set && !c->set->cased) {
+        if (m->hash_seq[slot] != m->seq) {
+            m->hash_seq[slot] = m->seq;
+            m->hash[slot] = ahi_strset_hash_ci(s.p, s.n);
+        }
+        return ahi_strset_has_h(c->set, s.p, s.n, m->hash[slot]);
+    }
+    return text_matches(m, c, s.p, s.n, NULL);
+}
+
+static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
+{
+    const ah_event *ev = m->ev;
+    bool r = false;
+    switch (c->opd.kind) {
+    case AHI_OPD_FIELD:
+        if (c->op == AHI_OP_IN || c->op == AHI_OP_CIDR)
+            r = cached_cmp(m, c, ev->field[c->opd.field], (int)c->opd.field);
+        else
+            r = span_cmp(m, c, ev->field[c->opd.field]);
+        break;
+    case AHI_OPD_OPCANON:
+        if (c->op == AHI_OP_IN)
+            r = cached_cmp(m, c, ev->operation_canon, AH_F_COUNT);
+        else
+            r = span_cmp(m, c, ev->operation_canon.p ? ev->operation_canon : AH_SPAN_NULL);
+        break;
+    case AHI_OPD_OPRAW:
+        r = span_cmp(m, c, ev->field[AH_F_OPERATION]);
+        break;
+    case AHI_OPD_RAWTEXT:
+        r = span_cmp(m, c, ev->raw);
+        break;
+    case AHI_OPD_SOURCE:
+        r = span_cmp(m, c, ev->source != AH_SOURCE_UNKNOWN ? ah_span_cstr(ah_source_name(ev->source)) : AH_SPAN_NULL);
+        break;
+    case AHI_OPD_FORMAT:
+        r = span_cmp(m, c, ev->format && ev->format->name ? ah_span_cstr(ev->format->name) : AH_SPAN_NULL);
+        break;
+    case AHI_OPD_RESULT:
+        r = span_cmp(m, c, ah_span_cstr(ah_result_name(ev->result)));
+        break;
+    case AHI_OPD_TIME:
+        if (c->op == AHI_OP_EXISTS)
+            r = ev->has_time;
+        else if (ev->has_time && c->lit.is_time)
+            r = c->op == AHI_OP_EQ ? ah_time_cmp(ev->time, c->lit.time) == 0
+                                   : order_ok(c->op, ah_time_cmp(ev->time, c->lit.time));
+        break;
+    case AHI_OPD_PATH:
+        r = walk_operand(m, &c->opd,
+                         c->op == AHI_OP_EXISTS ? visit_exists : c->op == AHI_OP_EMPTY ? visit_empty : visit_cmp,
+                         (void *)c);
+        break;
+    }
+    return c->negate ? !r : r;
+}
+
+/* --- quantifiers ------------------------------------------------------- */
+
+typedef struct qctx {
+    const ahi_cnode *c;
+    bool found;   /* any: an element satisfied the body */
+    bool failed;  /* all: an element did not */
+    size_t count;
+} qctx;
+
+static bool quant_elem(ah_matcher *m, qctx *q, cJSON *elem)
+{
+    m->slots[q->c->slot] = elem;
+    bool r = ahi_eval(m, q->c->kids[0]);
+    q->count++;
+    if (q->c->all) {
+        if (!r) {
+            q->failed = true;
+            return true;
+        }
+        return false;
+    }
+    if (r) {
+        q->found = true;
+        return true;
+    }
+    return false;
+}
+
+static bool visit_quant(ah_matcher *m, cJSON *node, void *ctx)
+{
+    qctx *q = ctx;
+    cJSON *arr = node;
+    if ((node->type & 0xFF) == cJSON_String) {
+        cJSON *d = decoded(m, node);
+        if (d && cJSON_IsArray(d))
+            arr = d;
+    }
+    if (cJSON_IsArray(arr)) {
+        for (cJSON *e = arr->child; e; e = e->next)
+            if (quant_elem(m, q, e))
+                return true;
+        return false;
+    }
+    if ((node->type & 0xFF) == cJSON_NULL)
+        return false;
+    return quant_elem(m, q, node);
+}
+
+static bool eval_quant(ah_matcher *m, const ahi_cnode *c)
+{
+    qctx q = {c, false, false, 0};
+    walk_operand(m, &c->over, visit_quant, &q);
+    /* `all` needs at least one element: over a missing or empty array it is
+     * false, so a detection never fires on absent data. */
+    return c->all ? (!q.failed && q.count > 0) : q.found;
+}
+
+bool ahi_eval(ah_matcher *m, const ahi_cnode *n)
+{
+    switch (n->kind) {
+    case AHI_N_AND:
+        for (size_t i = 0; i < n->nkids; i++)
+            if (!ahi_eval(m, n->kids[i]))
+                return false;
+        return true;
+    case AHI_N_OR:
+        for (size_t i = 0; i < n->nkids; i++)
+            if (ahi_eval(m, n->kids[i]))
+                return true;
+        return false;
+    case AHI_N_NOT:
+        return !ahi_eval(m, n->kids[0]);
+    case AHI_N_CONST:
+        return n->cval;
+    case AHI_N_CMP:
+        return eval_cmp(m, n);
+    case AHI_N_QUANT:
+        return eval_quant(m, n);
+    }
+    return false;
+}
+
+/* --- matching rules ---------------------------------------------------- */
+
+/* Evaluate the candidates for ev in rule order. With `only`, evaluate just
+ * that rule if it is a candidate and return 1 on a hit. */
+static size_t run_candidates(ah_matcher *m, const ah_event *ev, const ah_rule **hits, size_t cap, const ah_rule *only)
+{
+    const ah_ruleset *rs = m->rs;
+    if (!rs || !rs->compiled || ev->source <= AH_SOURCE_UNKNOWN || ev->source >= AH_SOURCE_COUNT)
+        return 0;
+    unsigned bit = AH_SOURCE_BIT(ev->source);
+    const uint32_t *a = rs->unpinned[ev->source];
+    size_t na = rs->nunpinned[ev->source];
+    const uint32_t *b = NULL;
+    size_t nb = 0;
+    if (ev->operation_canon.p) {
+        const struct ahi_opentry *e = ahi_opmap_find(rs, ev->operation_canon);
+        if (e && (e->sources & bit)) {
+            b = e->rules;
+            nb = e->nrules;
+        }
+    }
+    size_t count = 0, i = 0, j = 0;
+    while (i < na || j < nb) {
+        uint32_t idx;
+        if (j >= nb || (i < na && a[i] < b[j]))
+            idx = a[i++];
+        else
+            idx = b[j++];
+        const ah_rule *r = rs->rules[idx];
+        if (!(r->meta.sources & bit) || !r->cond)
+            continue;
+        if (only && r != only)
+            continue;
+        m->stats.rules_evaluated++;
+        if (ahi_eval(m, r->cond)) {
+            if (count < cap)
+                hits[count] = r;
+            count++;
+        }
+        if (only)
+            break;
+    }
+    return count;
+}
+
+size_t ah_matcher_match(ah_matcher *m, const ah_event *ev, const ah_rule **hits, size_t cap)
+{
+    ah_matcher_begin_event(m, ev);
+    m->stats.events++;
+    return run_candidates(m, ev, hits, cap, NULL);
+}
+
+bool ahi_rule_hits(ah_matcher *m, const ah_event *ev, const ah_rule *r, bool use_test_cond)
+{
+    ah_matcher_begin_event(m, ev);
+    m->stats.events++;
+    if (!use_test_cond)
+        return run_candidates(m, ev, NULL, 0, r) > 0;
+    if (!r->test_cond || ev->source <= AH_SOURCE_UNKNOWN || ev->source >= AH_SOURCE_COUNT ||
+        !(r->meta.sources & AH_SOURCE_BIT(ev->source)))
+        return false;
+    m->stats.rules_evaluated++;
+    return ahi_eval(m, r->test_cond);
+}
+
+bool ah_expr_eval(ah_matcher *m, const ah_expr *e, const ah_event *ev)
+{
+    ah_matcher_begin_event(m, ev);
+    m->stats.events++;
+    return e && e->root ? ahi_eval(m, e->root) : false;
+}
+
+/* --- details ----------------------------------------------------------- */
+
+typedef struct render {
+    ah_buf *out;
+    size_t count;
+    ah_status st;
+} render;
+
+static void put_value(render *r, const char *p, size_t n)
+{
+    if (r->st != AH_OK)
+        return;
+    if (r->count++)
+        r->st = ah_buf_puts(r->out, ", ");
+    bool cut = false;
+    if (n > AHI_DETAIL_VALUE_MAX) {
+        n = AHI_DETAIL_VALUE_MAX;
+        while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
+            n--; /* do not split a UTF-8 sequence */
+        cut = true;
+    }
+    for (size_t i = 0; i < n && r->st == AH_OK; i++) {
+        unsigned char c = (unsigned char)p[i];
+        r->st = ah_buf_putc(r->out, (c < 0x20 || c == 0x7f) ? ' ' : (char)c);
+    }
+    if (cut && r->st == AH_OK)
+        r->st = ah_buf_puts(r->out, "\xE2\x80\xA6"); /* … */
+}
+
+static void render_node(ah_matcher *m, render *r, cJSON *node, int depth)
+{
+    int t = node->type & 0xFF;
+    if (t == cJSON_Array) {
+        if (depth > AHI_MAX_WALK)
+            return;
+        for (cJSON *e = node->child; e; e = e->next)
+            render_node(m, r, e, depth + 1);
+        return;
+    }
+    if (t == cJSON_Object) {
+        char *s = cJSON_PrintUnformatted(node);
+        if (s) {
+            put_value(r, s, strlen(s));
+            cJSON_free(s);
+        }
+        return;
+    }
+    char nb[40];
+    const char *p;
+    size_t n;
+    if (scalar_text(node, &p, &n, nb, sizeof nb))
+        put_value(r, p, n);
+}
+
+static bool visit_render(ah_matcher *m, cJSON *node, void *ctx)
+{
+    render_node(m, ctx, node, 0);
+    return false; /* keep going: every value */
+}
+
+static void render_operand(ah_matcher *m, const ahi_operand *o, render *r)
+{
+    const ah_event *ev = m->ev;
+    ah_span s = AH_SPAN_NULL;
+    char tbuf[40];
+    switch (o->kind) {
+    case AHI_OPD_FIELD: s = ev->field[o->field]; break;
+    case AHI_OPD_OPCANON:
+    case AHI_OPD_OPRAW:
+        /* Show the operation as written; canonical only as a fallback. */
+        s = ev->field[AH_F_OPERATION].p ? ev->field[AH_F_OPERATION] : ev->operation_canon;
+        break;
+    case AHI_OPD_RAWTEXT: s = ev->raw; break;
+    case AHI_OPD_SOURCE:
+        if (ev->source != AH_SOURCE_UNKNOWN)
+            s = ah_span_cstr(ah_source_name(ev->source));
+        break;
+    case AHI_OPD_FORMAT:
+        if (ev->format && ev->format->name)
+            s = ah_span_cstr(ev->format->name);
+        break;
+    case AHI_OPD_RESULT: s = ah_span_cstr(ah_result_name(ev->result)); break;
+    case AHI_OPD_TIME:
+        if (ev->has_time)
+            s = ah_span_cstr(ah_time_format(ev->time, tbuf));
+        break;
+    case AHI_OPD_PATH:
+        walk_operand(m, o, visit_render, r);
+        return;
+    }
+    if (s.p)
+        put_value(r, s.p, s.n);
+}
+
+ah_status ah_rule_render_details(ah_matcher *m, const ah_rule *rule, const ah_event *ev, ah_buf *out)
+{
+    if (!m || !rule || !ev || !out)
+        return AH_ERR_USAGE;
+    if (!rule->tmpl)
+        return AH_OK;
+    if (!same_event(m, ev))
+        ah_matcher_begin_event(m, ev);
+    for (size_t i = 0; i < rule->tmpl->nparts; i++) {
+        const ahi_tpart *part = &rule->tmpl->parts[i];
+        ah_status st;
+        if (!part->opd) {
+            st = ah_buf_append(out, part->text, part->n);
+        } else {
+            render r = {out, 0, AH_OK};
+            render_operand(m, part->opd, &r);
+            st = r.st;
+            if (st == AH_OK && r.count == 0)
+                st = ah_buf_putc(out, '-');
+        }
+        if (st != AH_OK)
+            return st;
+    }
+    return AH_OK;
+}

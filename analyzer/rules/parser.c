@@ -1,0 +1,1406 @@
+/*
+ * parser.c: hand-written recursive descent over the rule language.
+ *
+ * The parser pulls one token at a time and picks the lexer mode for the
+ * next token from what it expects (word lists, /regex/, inline JSON), so
+ * the grammar needs no lookahead beyond the current token. Precedence, low
+ * to high: or, and, not, comparison. Errors are reported with a caret and
+ * counted; the parser then skips to the next line that starts a metadata
+ * key, a `}` or a `rule`, so one run reports every broken rule and more
+ * than one problem per rule. A rule with any error is kept (so duplicate
+ * ids and the like are still seen) but marked failed and never compiled.
+ *
+ * Grammar (docs/rules.md has the prose):
+ *   file    := rule*
+ *   rule    := 'rule' ID '{' entry* '}'
+ *   entry   := TEXTKEY string+ | WORDKEY word* EOL | 'match' expr
+ *            | 'details' string+ | 'test' ('hit'|'miss') (string|json)
+ *            | 'test' 'set' name string
+ *   expr    := and ('or' and)*
+ *   and     := not ('and' not)*
+ *   not     := 'not' not | primary
+ *   primary := '(' expr ')' | 'true' | 'false'
+ *            | ('any'|'all') operand 'as' name ':' not
+ *            | operand predicate ['cased']
+ *   operand := 'json' '(' operand ')' step* | name step*
+ *   step    := '.' key | '[' (N | '*' | '' | string | key ('='|'==') value) ']'
+ */
+#include "rules_private.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef enum kw {
+    KW_NONE = 0,
+    KW_AND, KW_OR, KW_NOT, KW_ANY, KW_ALL, KW_AS, KW_IN, KW_CIDR, KW_LIST,
+    KW_CONTAINS, KW_STARTSWITH, KW_ENDSWITH, KW_MATCHES, KW_EXISTS, KW_IS,
+    KW_EMPTY, KW_CASED, KW_TRUE, KW_FALSE, KW_JSON, KW_RULE,
+} kw;
+
+static const struct {
+    const char *name;
+    kw k;
+} keywords[] = {
+    {"all", KW_ALL},           {"and", KW_AND},         {"any", KW_ANY},       {"as", KW_AS},
+    {"cased", KW_CASED},       {"cidr", KW_CIDR},       {"contains", KW_CONTAINS},
+    {"empty", KW_EMPTY},       {"endswith", KW_ENDSWITH}, {"exists", KW_EXISTS}, {"false", KW_FALSE},
+    {"in", KW_IN},             {"is", KW_IS},           {"json", KW_JSON},     {"list", KW_LIST},
+    {"matches", KW_MATCHES},   {"not", KW_NOT},         {"or", KW_OR},         {"rule", KW_RULE},
+    {"startswith", KW_STARTSWITH}, {"true", KW_TRUE},
+};
+
+static kw keyword_of(const char *s, size_t n)
+{
+    for (size_t i = 0; i < AH_ARRAY_LEN(keywords); i++)
+        if (strlen(keywords[i].name) == n && memcmp(keywords[i].name, s, n) == 0)
+            return keywords[i].k;
+    return KW_NONE;
+}
+
+typedef enum mkey {
+    MK_NONE = 0,
+    MK_TITLE, MK_DESCRIPTION, MK_NOTE, MK_AUTHOR,            /* text */
+    MK_SEVERITY, MK_STATUS, MK_DATE, MK_MODIFIED, MK_VERSION, /* one word */
+    MK_TAGS, MK_SOURCES, MK_REFERENCES, MK_FALSEPOSITIVES,     /* word lists */
+    MK_MATCH, MK_DETAILS, MK_TEST,
+    MK_COUNT
+} mkey;
+
+static const char *const mkey_names[MK_COUNT] = {
+    "", "title", "description", "note", "author", "severity", "status", "date", "modified", "version",
+    "tags", "sources", "references", "falsepositives", "match", "details", "test",
+};
+
+static mkey mkey_of(const char *s, size_t n)
+{
+    for (int k = 1; k < MK_COUNT; k++)
+        if (strlen(mkey_names[k]) == n && memcmp(mkey_names[k], s, n) == 0)
+            return (mkey)k;
+    return MK_NONE;
+}
+
+struct ahi_parser {
+    ahi_lexer lx;
+    ahi_token cur;
+    ahi_arena *a;
+    ah_diag *diag;
+    uint64_t *errors;
+    int depth;
+    bool failed;          /* an error in the current unit */
+    /* Redirect for details placeholders: report at this range instead. */
+    const ahi_src *err_src;
+    size_t err_off, err_len;
+};
+
+/* Edit distance for "did you mean" hints (small strings only). */
+static size_t edit_distance(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an > 40 || bn > 40)
+        return 99;
+    size_t row[41];
+    for (size_t j = 0; j <= bn; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= an; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= bn; j++) {
+            size_t tmp = row[j];
+            char ca = a[i - 1], cb = b[j - 1];
+            if (ca >= 'A' && ca <= 'Z')
+                ca = (char)(ca + 32);
+            if (cb >= 'A' && cb <= 'Z')
+                cb = (char)(cb + 32);
+            size_t best = prev + (ca == cb ? 0 : 1);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            prev = tmp;
+        }
+    }
+    return row[bn];
+}
+
+static const char *closest(const char *s, size_t n, const char *const *names, size_t count)
+{
+    const char *best = NULL;
+    size_t bestd = n <= 3 ? 1 : (n <= 6 ? 2 : 3);
+    for (size_t i = 0; i < count; i++) {
+        if (!names[i] || !names[i][0])
+            continue;
+        size_t d = edit_distance(s, n, names[i], strlen(names[i]));
+        if (d <= bestd) {
+            best = names[i];
+            bestd = d;
+        }
+    }
+    return best;
+}
+
+static void perr(ahi_parser *p, size_t off, size_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void perr(ahi_parser *p, size_t off, size_t len, const char *fmt, ...)
+{
+    char msg[480];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    p->failed = true;
+    if (p->errors)
+        (*p->errors)++;
+    if (p->err_src)
+        ahi_report(p->diag, p->err_src, p->err_off, p->err_len, AH_SEV_ERROR, "in details placeholder '%.*s': %s",
+                   (int)(p->lx.src->len > 80 ? 80 : p->lx.src->len), p->lx.src->text, msg);
+    else
+        ahi_report(p->diag, p->lx.src, off, len, AH_SEV_ERROR, "%s", msg);
+}
+
+static void pwarn(ahi_parser *p, size_t off, size_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void pwarn(ahi_parser *p, size_t off, size_t len, const char *fmt, ...)
+{
+    char msg[480];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ahi_report(p->diag, p->lx.src, off, len, AH_SEV_WARNING, "%s", msg);
+}
+
+static void advance(ahi_parser *p, ahi_lexmode mode)
+{
+    p->cur = ahi_lex(&p->lx, mode);
+    if (p->cur.kind == AHI_T_ERROR)
+        p->failed = true;
+}
+
+static kw cur_kw(const ahi_parser *p)
+{
+    return p->cur.kind == AHI_T_IDENT ? keyword_of(p->cur.s, p->cur.n) : KW_NONE;
+}
+
+/* A short printable rendering of the current token for messages. */
+static void tok_text(const ahi_parser *p, char *buf, size_t size)
+{
+    const ahi_token *t = &p->cur;
+    if (t->kind == AHI_T_EOF || t->kind == AHI_T_EOL) {
+        snprintf(buf, size, "%s", ahi_tok_name(t->kind));
+        return;
+    }
+    size_t n = t->len > 40 ? 40 : t->len;
+    const char *s = p->lx.src->text + t->off;
+    size_t o = 0;
+    buf[o++] = '\'';
+    for (size_t i = 0; i < n && o + 5 < size; i++)
+        buf[o++] = (s[i] == '\n' || s[i] == '\r' || s[i] == '\t') ? ' ' : s[i];
+    if (t->len > n && o + 5 < size) {
+        buf[o++] = '.';
+        buf[o++] = '.';
+        buf[o++] = '.';
+    }
+    buf[o++] = '\'';
+    buf[o] = '\0';
+}
+
+static void expected(ahi_parser *p, const char *what)
+{
+    if (p->cur.kind == AHI_T_ERROR && !p->err_src)
+        return; /* the lexer has said why */
+    char t[64];
+    tok_text(p, t, sizeof t);
+    perr(p, p->cur.off, p->cur.len ? p->cur.len : 1, "expected %s, found %s", what, t);
+}
+
+/* --- expressions ------------------------------------------------------- */
+
+static ahi_anode *new_node(ahi_parser *p, ahi_node_kind k, size_t off)
+{
+    ahi_anode *n = ahi_alloc(p->a, sizeof *n);
+    if (!n) {
+        perr(p, off, 1, "out of memory");
+        return NULL;
+    }
+    n->kind = k;
+    n->off = off;
+    return n;
+}
+
+static void end_node(ahi_parser *p, ahi_anode *n)
+{
+    size_t end = p->lx.pos;
+    /* The current token is already the one after the node. */
+    if (p->cur.kind != AHI_T_EOF)
+        end = p->cur.off;
+    while (end > n->off && (p->lx.src->text[end - 1] == ' ' || p->lx.src->text[end - 1] == '\n' ||
+                            p->lx.src->text[end - 1] == '\t' || p->lx.src->text[end - 1] == '\r'))
+        end--;
+    n->len = end > n->off ? end - n->off : 1;
+}
+
+static bool add_kid(ahi_parser *p, ahi_anode *n, ahi_anode *kid, size_t *cap)
+{
+    if (!ahi_grow(p->a, (void **)&n->kids, cap, n->nkids, sizeof *n->kids)) {
+        perr(p, n->off, 1, "out of memory");
+        return false;
+    }
+    n->kids[n->nkids++] = kid;
+    return true;
+}
+
+static ahi_anode *parse_or(ahi_parser *p);
+static ahi_anode *parse_not(ahi_parser *p);
+static bool at_line_start(const ahi_src *s, size_t off);
+
+static bool parse_value(ahi_parser *p, ahi_aval *v, const char *what)
+{
+    memset(v, 0, sizeof *v);
+    v->off = p->cur.off;
+    v->len = p->cur.len;
+    switch (p->cur.kind) {
+    case AHI_T_STRING:
+        v->kind = AHI_V_STRING;
+        v->s = p->cur.s;
+        v->n = p->cur.n;
+        break;
+    case AHI_T_NUMBER:
+        v->kind = AHI_V_NUMBER;
+        v->s = ahi_strndup(p->a, p->cur.s, p->cur.n);
+        v->n = p->cur.n;
+        v->num = p->cur.num;
+        break;
+    case AHI_T_VAR:
+        v->kind = AHI_V_VAR;
+        v->s = ahi_strndup(p->a, p->cur.s, p->cur.n);
+        v->n = p->cur.n;
+        break;
+    case AHI_T_IDENT: {
+        kw k = cur_kw(p);
+        if (k == KW_TRUE || k == KW_FALSE) {
+            v->kind = AHI_V_BOOL;
+            v->b = k == KW_TRUE;
+            v->s = v->b ? "true" : "false";
+            v->n = strlen(v->s);
+            break;
+        }
+        char t[64];
+        tok_text(p, t, sizeof t);
+        perr(p, p->cur.off, p->cur.len, "expected %s, found %s (quote text: \"...\"; variables are $name)", what, t);
+        return false;
+    }
+    default:
+        expected(p, what);
+        return false;
+    }
+    if (!v->s) {
+        perr(p, v->off, 1, "out of memory");
+        return false;
+    }
+    advance(p, AHI_LEX_EXPR);
+    return true;
+}
+
+static bool push_step(ahi_parser *p, ahi_aoperand *o, size_t *cap, const ahi_astep *st)
+{
+    if (o->nsteps >= AHI_MAX_STEPS) {
+        perr(p, st->off, st->len, "path too long (more than %d steps)", AHI_MAX_STEPS);
+        return false;
+    }
+    if (!ahi_grow(p->a, (void **)&o->steps, cap, o->nsteps, sizeof *o->steps)) {
+        perr(p, st->off, 1, "out of memory");
+        return false;
+    }
+    o->steps[o->nsteps++] = *st;
+    return true;
+}
+
+/* Steps after a root: .key, ["key"], [N], [*], [], [Key="value"]. */
+static bool parse_steps(ahi_parser *p, ahi_aoperand *o, size_t *cap)
+{
+    for (;;) {
+        ahi_astep st;
+        memset(&st, 0, sizeof st);
+        st.off = p->cur.off;
+        if (p->cur.kind == AHI_T_DOT) {
+            advance(p, AHI_LEX_EXPR);
+            if (p->cur.kind == AHI_T_IDENT) {
+                st.kind = AHI_STEP_KEY;
+                st.key = ahi_strndup(p->a, p->cur.s, p->cur.n);
+                st.keylen = p->cur.n;
+            } else if (p->cur.kind == AHI_T_NUMBER) {
+                perr(p, p->cur.off, p->cur.len, "a key cannot start with a digit; use [%.*s] for an array element or [\"%.*s\"] for a key",
+                     (int)p->cur.n, p->cur.s, (int)p->cur.n, p->cur.s);
+                return false;
+            } else {
+                expected(p, "a key after '.' (use [\"...\"] for keys with spaces or symbols)");
+                return false;
+            }
+            if (!st.key) {
+                perr(p, st.off, 1, "out of memory");
+                return false;
+            }
+            st.len = p->cur.off + p->cur.len - st.off;
+            advance(p, AHI_LEX_EXPR);
+        } else if (p->cur.kind == AHI_T_LBRACK) {
+            advance(p, AHI_LEX_EXPR);
+            if (p->cur.kind == AHI_T_STAR || p->cur.kind == AHI_T_RBRACK) {
+                st.kind = AHI_STEP_ALL;
+                if (p->cur.kind == AHI_T_STAR)
+                    advance(p, AHI_LEX_EXPR);
+            } else if (p->cur.kind == AHI_T_NUMBER) {
+                st.kind = AHI_STEP_INDEX;
+                double d = p->cur.num;
+                if (d != (double)(long long)d || d > 1e9 || d < -1e9) {
+                    perr(p, p->cur.off, p->cur.len, "array index must be a whole number");
+                    return false;
+                }
+                st.index = (long long)d;
+                advance(p, AHI_LEX_EXPR);
+            } else if (p->cur.kind == AHI_T_STRING || p->cur.kind == AHI_T_IDENT) {
+                ahi_token keytok = p->cur;
+                advance(p, AHI_LEX_EXPR);
+                if (p->cur.kind == AHI_T_ASSIGN || p->cur.kind == AHI_T_EQ) {
+                    st.kind = AHI_STEP_SELECT;
+                    advance(p, AHI_LEX_EXPR);
+                    if (!parse_value(p, &st.sel, "a value to select by, e.g. [Name=\"KeyDescription\"]"))
+                        return false;
+                } else if (keytok.kind == AHI_T_STRING) {
+                    st.kind = AHI_STEP_KEY;
+                } else {
+                    expected(p, "'=' in an element selection like [Name=\"X\"]");
+                    return false;
+                }
+                st.key = ahi_strndup(p->a, keytok.s, keytok.n);
+                st.keylen = keytok.n;
+                if (!st.key) {
+                    perr(p, st.off, 1, "out of memory");
+                    return false;
+                }
+            } else {
+                expected(p, "an index, '*', \"key\" or Key=\"value\" inside [ ]");
+                return false;
+            }
+            if (p->cur.kind != AHI_T_RBRACK) {
+                expected(p, "']'");
+                return false;
+            }
+            st.len = p->cur.off + 1 - st.off;
+            advance(p, AHI_LEX_EXPR);
+        } else {
+            return true;
+        }
+        if (!push_step(p, o, cap, &st))
+            return false;
+    }
+}
+
+static bool parse_operand(ahi_parser *p, ahi_aoperand *o)
+{
+    memset(o, 0, sizeof *o);
+    o->off = p->cur.off;
+    size_t cap = 0;
+    if (p->depth > AHI_MAX_DEPTH) {
+        perr(p, p->cur.off, 1, "expression nested too deeply");
+        return false;
+    }
+    if (cur_kw(p) == KW_JSON) {
+        size_t json_off = p->cur.off;
+        advance(p, AHI_LEX_EXPR);
+        if (p->cur.kind != AHI_T_LPAREN) {
+            expected(p, "'(' after json");
+            return false;
+        }
+        advance(p, AHI_LEX_EXPR);
+        p->depth++;
+        ahi_aoperand inner;
+        bool ok = parse_operand(p, &inner);
+        p->depth--;
+        if (!ok)
+            return false;
+        if (p->cur.kind != AHI_T_RPAREN) {
+            expected(p, "')' to close json(");
+            return false;
+        }
+        *o = inner;
+        o->off = json_off;
+        cap = o->nsteps;
+        ahi_astep st;
+        memset(&st, 0, sizeof st);
+        st.kind = AHI_STEP_JSON;
+        st.off = json_off;
+        st.len = p->cur.off + 1 - json_off;
+        advance(p, AHI_LEX_EXPR);
+        if (!push_step(p, o, &cap, &st))
+            return false;
+    } else if (p->cur.kind == AHI_T_IDENT) {
+        kw k = cur_kw(p);
+        if (k != KW_NONE) {
+            perr(p, p->cur.off, p->cur.len, "expected a field name, found keyword '%.*s'", (int)p->cur.n, p->cur.s);
+            return false;
+        }
+        o->head = ahi_strndup(p->a, p->cur.s, p->cur.n);
+        o->headlen = p->cur.n;
+        o->head_off = p->cur.off;
+        if (!o->head) {
+            perr(p, o->off, 1, "out of memory");
+            return false;
+        }
+        advance(p, AHI_LEX_EXPR);
+    } else if (p->cur.kind == AHI_T_STRING) {
+        perr(p, p->cur.off, p->cur.len,
+             "expected a field name, found a string (a condition is `field op value`, e.g. user == \"x\")");
+        return false;
+    } else {
+        expected(p, "a field name (e.g. user, operation, raw.Key)");
+        return false;
+    }
+    if (!parse_steps(p, o, &cap))
+        return false;
+    size_t end = p->cur.kind == AHI_T_EOF ? p->lx.src->len : p->cur.off;
+    while (end > o->off && (p->lx.src->text[end - 1] == ' ' || p->lx.src->text[end - 1] == '\n' ||
+                            p->lx.src->text[end - 1] == '\t' || p->lx.src->text[end - 1] == '\r'))
+        end--;
+    o->len = end > o->off ? end - o->off : 1;
+    return true;
+}
+
+static bool parse_value_list(ahi_parser *p, ahi_anode *n)
+{
+    /* cur is '[' */
+    advance(p, AHI_LEX_EXPR);
+    size_t cap = 0;
+    while (p->cur.kind != AHI_T_RBRACK) {
+        ahi_aval v;
+        if (!parse_value(p, &v, "a value in the list"))
+            return false;
+        if (!ahi_grow(p->a, (void **)&n->vals, &cap, n->nvals, sizeof *n->vals)) {
+            perr(p, v.off, 1, "out of memory");
+            return false;
+        }
+        n->vals[n->nvals++] = v;
+        if (p->cur.kind == AHI_T_COMMA) {
+            advance(p, AHI_LEX_EXPR);
+            continue;
+        }
+        if (p->cur.kind != AHI_T_RBRACK) {
+            expected(p, "',' or ']' in the list");
+            return false;
+        }
+    }
+    advance(p, AHI_LEX_EXPR);
+    return true;
+}
+
+static bool parse_list_file(ahi_parser *p, ahi_anode *n)
+{
+    /* cur is `list` */
+    advance(p, AHI_LEX_EXPR);
+    if (p->cur.kind != AHI_T_LPAREN) {
+        expected(p, "'(' after list");
+        return false;
+    }
+    advance(p, AHI_LEX_EXPR);
+    if (p->cur.kind != AHI_T_STRING) {
+        expected(p, "a file name in quotes, e.g. list(\"lists/ioc-ips.txt\")");
+        return false;
+    }
+    n->vals = ahi_alloc(p->a, sizeof *n->vals);
+    if (!n->vals) {
+        perr(p, p->cur.off, 1, "out of memory");
+        return false;
+    }
+    n->vals[0].kind = AHI_V_STRING;
+    n->vals[0].s = p->cur.s;
+    n->vals[0].n = p->cur.n;
+    n->vals[0].off = p->cur.off;
+    n->vals[0].len = p->cur.len;
+    n->nvals = 1;
+    n->list_file = true;
+    advance(p, AHI_LEX_EXPR);
+    if (p->cur.kind != AHI_T_RPAREN) {
+        expected(p, "')'");
+        return false;
+    }
+    advance(p, AHI_LEX_EXPR);
+    return true;
+}
+
+static const char *const op_hint =
+    "==, !=, <, <=, >, >=, contains, startswith, endswith, matches, in, exists, is empty";
+
+static void bad_operator(ahi_parser *p)
+{
+    const char *hint = "";
+    if (p->cur.n == 2 && (memcmp(p->cur.s, "=~", 2) == 0 || memcmp(p->cur.s, "~=", 2) == 0))
+        hint = " (for a regex write: matches /.../)";
+    else if (p->cur.n == 2 && memcmp(p->cur.s, "<>", 2) == 0)
+        hint = " (did you mean '!='?)";
+    else if (p->cur.n == 2 && (memcmp(p->cur.s, "&&", 2) == 0 || memcmp(p->cur.s, "||", 2) == 0)) {
+        perr(p, p->cur.off, p->cur.len, "unknown operator '%.*s' (write `and` / `or`)", (int)p->cur.n, p->cur.s);
+        return;
+    }
+    perr(p, p->cur.off, p->cur.len, "unknown operator '%.*s'%s; expected %s", (int)p->cur.n, p->cur.s, hint, op_hint);
+}
+
+/* After the operand: the operator and its value. */
+static bool parse_predicate(ahi_parser *p, ahi_anode *n)
+{
+    n->op_off = p->cur.off;
+    n->op_len = p->cur.len;
+    if (cur_kw(p) == KW_NOT) {
+        n->negate = true;
+        advance(p, AHI_LEX_EXPR);
+        kw k = cur_kw(p);
+        if (k != KW_CONTAINS && k != KW_STARTSWITH && k != KW_ENDSWITH && k != KW_MATCHES && k != KW_IN &&
+            k != KW_EXISTS) {
+            expected(p, "contains, startswith, endswith, matches, in or exists after 'not'");
+            return false;
+        }
+        n->op_len = p->cur.off + p->cur.len - n->op_off;
+    }
+    switch (p->cur.kind) {
+    case AHI_T_EQ: n->op = AHI_OP_EQ; break;
+    case AHI_T_NE: n->op = AHI_OP_EQ; n->negate = true; break;
+    case AHI_T_LT: n->op = AHI_OP_LT; break;
+    case AHI_T_LE: n->op = AHI_OP_LE; break;
+    case AHI_T_GT: n->op = AHI_OP_GT; break;
+    case AHI_T_GE: n->op = AHI_OP_GE; break;
+    case AHI_T_ASSIGN:
+        perr(p, p->cur.off, p->cur.len, "unknown operator '=' (did you mean '=='?)");
+        return false;
+    case AHI_T_BADOP:
+        bad_operator(p);
+        return false;
+    case AHI_T_IDENT: {
+        kw k = cur_kw(p);
+        switch (k) {
+        case KW_CONTAINS: n->op = AHI_OP_CONTAINS; break;
+        case KW_STARTSWITH: n->op = AHI_OP_STARTS; break;
+        case KW_ENDSWITH: n->op = AHI_OP_ENDS; break;
+        case KW_MATCHES: n->op = AHI_OP_MATCHES; break;
+        case KW_IN: n->op = AHI_OP_IN; break;
+        case KW_EXISTS: n->op = AHI_OP_EXISTS; break;
+        case KW_IS: {
+            n->op = AHI_OP_EMPTY;
+            advance(p, AHI_LEX_EXPR);
+            if (cur_kw(p) == KW_NOT) {
+                n->negate = true;
+                advance(p, AHI_LEX_EXPR);
+            }
+            if (cur_kw(p) != KW_EMPTY) {
+                expected(p, "'empty' after 'is' (is empty / is not empty; for absence use `not x exists`)");
+                return false;
+            }
+            n->op_len = p->cur.off + p->cur.len - n->op_off;
+            advance(p, AHI_LEX_EXPR);
+            return true;
+        }
+        default: {
+            static const char *const opwords[] = {"contains", "startswith", "endswith", "matches", "in", "exists", "is"};
+            const char *near = closest(p->cur.s, p->cur.n, opwords, AH_ARRAY_LEN(opwords));
+            if (near)
+                perr(p, p->cur.off, p->cur.len, "unknown operator '%.*s' (did you mean '%s'?)", (int)p->cur.n, p->cur.s,
+                     near);
+            else
+                perr(p, p->cur.off, p->cur.len, "unknown operator '%.*s'; expected %s", (int)p->cur.n, p->cur.s, op_hint);
+            return false;
+        }
+        }
+        break;
+    }
+    default:
+        expected(p, "an operator (==, !=, contains, in, ...)");
+        return false;
+    }
+    ahi_op op = n->op;
+    if (op == AHI_OP_MATCHES) {
+        advance(p, AHI_LEX_REGEX);
+    } else {
+        advance(p, AHI_LEX_EXPR);
+    }
+    if (op == AHI_OP_EXISTS)
+        return true;
+    n->vals = NULL;
+    n->nvals = 0;
+    if (op == AHI_OP_MATCHES) {
+        ahi_aval *v = ahi_alloc(p->a, sizeof *v);
+        if (!v) {
+            perr(p, p->cur.off, 1, "out of memory");
+            return false;
+        }
+        v->off = p->cur.off;
+        v->len = p->cur.len;
+        if (p->cur.kind == AHI_T_REGEX) {
+            v->kind = AHI_V_REGEX;
+            v->s = p->cur.s;
+            v->n = p->cur.n;
+            memcpy(v->flags, p->cur.flags, sizeof v->flags);
+            advance(p, AHI_LEX_EXPR);
+        } else if (p->cur.kind == AHI_T_STRING || p->cur.kind == AHI_T_VAR) {
+            if (!parse_value(p, v, "a regex"))
+                return false;
+            if (v->kind == AHI_V_STRING)
+                v->kind = AHI_V_REGEX;
+        } else {
+            expected(p, "a regex after matches, e.g. /^Client=WebServices/");
+            return false;
+        }
+        n->vals = v;
+        n->nvals = 1;
+        return true;
+    }
+    if (op == AHI_OP_IN) {
+        if (cur_kw(p) == KW_CIDR) {
+            n->op = AHI_OP_CIDR;
+            advance(p, AHI_LEX_EXPR);
+        }
+        if (p->cur.kind == AHI_T_LBRACK)
+            return parse_value_list(p, n);
+        if (cur_kw(p) == KW_LIST)
+            return parse_list_file(p, n);
+        expected(p, n->op == AHI_OP_CIDR ? "[\"prefix\", ...] or list(\"file\") after in cidr"
+                                         : "[values], list(\"file\") or cidr after in");
+        return false;
+    }
+    ahi_aval *v = ahi_alloc(p->a, sizeof *v);
+    if (!v) {
+        perr(p, p->cur.off, 1, "out of memory");
+        return false;
+    }
+    if (!parse_value(p, v, "a value (\"text\", a number, true/false or $variable)"))
+        return false;
+    n->vals = v;
+    n->nvals = 1;
+    return true;
+}
+
+static ahi_anode *parse_primary(ahi_parser *p)
+{
+    if (++p->depth > AHI_MAX_DEPTH) {
+        perr(p, p->cur.off, 1, "expression nested too deeply (limit %d)", AHI_MAX_DEPTH);
+        return NULL;
+    }
+    ahi_anode *n = NULL;
+    size_t off = p->cur.off;
+    kw k = cur_kw(p);
+    if (p->cur.kind == AHI_T_LPAREN) {
+        advance(p, AHI_LEX_EXPR);
+        n = parse_or(p);
+        if (!n)
+            goto out;
+        if (p->cur.kind != AHI_T_RPAREN) {
+            expected(p, "')' or an operator (and, or)");
+            n = NULL;
+            goto out;
+        }
+        advance(p, AHI_LEX_EXPR);
+        goto out;
+    }
+    if (k == KW_TRUE || k == KW_FALSE) {
+        n = new_node(p, AHI_N_CONST, off);
+        if (n) {
+            n->cval = k == KW_TRUE;
+            n->len = p->cur.len;
+            advance(p, AHI_LEX_EXPR);
+        }
+        goto out;
+    }
+    if (k == KW_ANY || k == KW_ALL) {
+        n = new_node(p, AHI_N_QUANT, off);
+        if (!n)
+            goto out;
+        n->all = k == KW_ALL;
+        advance(p, AHI_LEX_EXPR);
+        if (!parse_operand(p, &n->over)) {
+            n = NULL;
+            goto out;
+        }
+        if (cur_kw(p) != KW_AS) {
+            expected(p, n->all ? "'as' (all PATH as NAME: condition)" : "'as' (any PATH as NAME: condition)");
+            n = NULL;
+            goto out;
+        }
+        advance(p, AHI_LEX_EXPR);
+        if (p->cur.kind != AHI_T_IDENT || cur_kw(p) != KW_NONE) {
+            expected(p, "a name for the element (e.g. p)");
+            n = NULL;
+            goto out;
+        }
+        n->name = ahi_strndup(p->a, p->cur.s, p->cur.n);
+        n->namelen = p->cur.n;
+        n->name_off = p->cur.off;
+        advance(p, AHI_LEX_EXPR);
+        if (p->cur.kind != AHI_T_COLON) {
+            expected(p, "':' before the condition on each element");
+            n = NULL;
+            goto out;
+        }
+        advance(p, AHI_LEX_EXPR);
+        ahi_anode *body = parse_not(p);
+        if (!body) {
+            n = NULL;
+            goto out;
+        }
+        size_t cap = 0;
+        if (!add_kid(p, n, body, &cap)) {
+            n = NULL;
+            goto out;
+        }
+        end_node(p, n);
+        goto out;
+    }
+    if (p->cur.kind == AHI_T_IDENT && !p->err_src && mkey_of(p->cur.s, p->cur.n) != MK_NONE &&
+        at_line_start(p->lx.src, p->cur.off)) {
+        perr(p, p->cur.off, p->cur.len, "expected a condition, found the key '%.*s' (the condition above is incomplete)",
+             (int)p->cur.n, p->cur.s);
+        goto out;
+    }
+    n = new_node(p, AHI_N_CMP, off);
+    if (!n)
+        goto out;
+    if (!parse_operand(p, &n->opd) || !parse_predicate(p, n)) {
+        n = NULL;
+        goto out;
+    }
+    if (cur_kw(p) == KW_CASED) {
+        n->cased = true;
+        advance(p, AHI_LEX_EXPR);
+    }
+    end_node(p, n);
+out:
+    p->depth--;
+    return n;
+}
+
+static ahi_anode *parse_not(ahi_parser *p)
+{
+    if (cur_kw(p) != KW_NOT)
+        return parse_primary(p);
+    size_t off = p->cur.off;
+    if (++p->depth > AHI_MAX_DEPTH) {
+        perr(p, p->cur.off, 1, "expression nested too deeply (limit %d)", AHI_MAX_DEPTH);
+        p->depth--;
+        return NULL;
+    }
+    advance(p, AHI_LEX_EXPR);
+    ahi_anode *kid = parse_not(p);
+    p->depth--;
+    if (!kid)
+        return NULL;
+    ahi_anode *n = new_node(p, AHI_N_NOT, off);
+    size_t cap = 0;
+    if (!n || !add_kid(p, n, kid, &cap))
+        return NULL;
+    end_node(p, n);
+    return n;
+}
+
+static ahi_anode *parse_chain(ahi_parser *p, kw op)
+{
+    size_t off = p->cur.off;
+    ahi_anode *first = op == KW_OR ? parse_chain(p, KW_AND) : parse_not(p);
+    if (!first || cur_kw(p) != op)
+        return first;
+    ahi_anode *n = new_node(p, op == KW_OR ? AHI_N_OR : AHI_N_AND, off);
+    size_t cap = 0;
+    if (!n || !add_kid(p, n, first, &cap))
+        return NULL;
+    while (cur_kw(p) == op) {
+        advance(p, AHI_LEX_EXPR);
+        ahi_anode *kid = op == KW_OR ? parse_chain(p, KW_AND) : parse_not(p);
+        if (!kid || !add_kid(p, n, kid, &cap))
+            return NULL;
+    }
+    end_node(p, n);
+    return n;
+}
+
+static ahi_anode *parse_or(ahi_parser *p) { return parse_chain(p, KW_OR); }
+
+/* --- rule files -------------------------------------------------------- */
+
+static bool at_line_start(const ahi_src *s, size_t off)
+{
+    while (off > 0 && (s->text[off - 1] == ' ' || s->text[off - 1] == '\t'))
+        off--;
+    return off == 0 || s->text[off - 1] == '\n';
+}
+
+/* Error recovery: move to the next line whose first word is `rule`, `}` or
+ * a metadata key. Returns true if it stopped inside the rule (key or `}`). */
+static bool recover(ahi_parser *p)
+{
+    const ahi_src *s = p->lx.src;
+    size_t i = p->cur.off;
+    /* Start at the line after the error. */
+    while (i < s->len && s->text[i] != '\n')
+        i++;
+    while (i < s->len) {
+        i++; /* past '\n' */
+        size_t w = i;
+        while (w < s->len && (s->text[w] == ' ' || s->text[w] == '\t'))
+            w++;
+        size_t e = w;
+        while (e < s->len && ((s->text[e] >= 'a' && s->text[e] <= 'z') || (s->text[e] >= 'A' && s->text[e] <= 'Z')))
+            e++;
+        bool word_end = e >= s->len || s->text[e] == ' ' || s->text[e] == '\t' || s->text[e] == '\n' ||
+                        s->text[e] == '\r';
+        if (w < s->len && s->text[w] == '}') {
+            p->lx.pos = w;
+            advance(p, AHI_LEX_EXPR);
+            return true;
+        }
+        if (e > w && word_end) {
+            if (e - w == 4 && memcmp(s->text + w, "rule", 4) == 0) {
+                p->lx.pos = w;
+                advance(p, AHI_LEX_EXPR);
+                return false;
+            }
+            if (mkey_of(s->text + w, e - w) != MK_NONE) {
+                p->lx.pos = w;
+                advance(p, AHI_LEX_EXPR);
+                return true;
+            }
+        }
+        while (i < s->len && s->text[i] != '\n')
+            i++;
+    }
+    p->lx.pos = s->len;
+    advance(p, AHI_LEX_EXPR);
+    return false;
+}
+
+typedef struct strvec {
+    const char **v;
+    size_t n, cap;
+} strvec;
+
+static bool strvec_push(ahi_parser *p, strvec *sv, const char *s, size_t n, size_t off)
+{
+    char *c = ahi_strndup(p->a, s, n);
+    if (!c || !ahi_grow(p->a, (void **)&sv->v, &sv->cap, sv->n, sizeof *sv->v)) {
+        perr(p, off, 1, "out of memory");
+        return false;
+    }
+    sv->v[sv->n++] = c;
+    return true;
+}
+
+/* Text value: one or more adjacent strings, concatenated. */
+static const char *parse_text(ahi_parser *p, const char *key, size_t *off_out, size_t *len_out)
+{
+    advance(p, AHI_LEX_EXPR);
+    if (p->cur.kind != AHI_T_STRING) {
+        char what[64];
+        snprintf(what, sizeof what, "a quoted string after %s", key);
+        expected(p, what);
+        return NULL;
+    }
+    size_t off = p->cur.off;
+    ah_buf b;
+    ah_buf_init(&b, AHI_MAX_RULE_FILE);
+    size_t end = off;
+    while (p->cur.kind == AHI_T_STRING) {
+        ah_buf_append(&b, p->cur.s, p->cur.n);
+        end = p->cur.off + p->cur.len;
+        advance(p, AHI_LEX_EXPR);
+    }
+    const char *r = ahi_strndup(p->a, ah_buf_cstr(&b), b.len);
+    ah_buf_free(&b);
+    if (!r)
+        perr(p, off, 1, "out of memory");
+    if (off_out)
+        *off_out = off;
+    if (len_out)
+        *len_out = end - off;
+    return r;
+}
+
+/* Word list up to the end of the line. Leaves cur on the next key. */
+static bool parse_words(ahi_parser *p, strvec *sv)
+{
+    advance(p, AHI_LEX_WORD);
+    for (;;) {
+        switch (p->cur.kind) {
+        case AHI_T_WORD:
+        case AHI_T_STRING:
+            if (!strvec_push(p, sv, p->cur.s, p->cur.n, p->cur.off))
+                return false;
+            advance(p, AHI_LEX_WORD);
+            break;
+        case AHI_T_EOL:
+            advance(p, AHI_LEX_EXPR);
+            return true;
+        case AHI_T_EOF:
+        case AHI_T_RBRACE:
+            return true;
+        default:
+            return false; /* error already reported */
+        }
+    }
+}
+
+typedef struct word_loc {
+    size_t off, len;
+} word_loc;
+
+/* One word (severity, status, date, ...). */
+static bool parse_one_word(ahi_parser *p, const char *key, const char **out, word_loc *loc)
+{
+    advance(p, AHI_LEX_WORD);
+    if (p->cur.kind != AHI_T_WORD && p->cur.kind != AHI_T_STRING) {
+        char what[64];
+        snprintf(what, sizeof what, "a value after %s", key);
+        expected(p, what);
+        return false;
+    }
+    loc->off = p->cur.off;
+    loc->len = p->cur.len;
+    *out = ahi_strndup(p->a, p->cur.s, p->cur.n);
+    if (!*out) {
+        perr(p, loc->off, 1, "out of memory");
+        return false;
+    }
+    advance(p, AHI_LEX_WORD);
+    if (p->cur.kind == AHI_T_WORD || p->cur.kind == AHI_T_STRING) {
+        perr(p, p->cur.off, p->cur.len, "%s takes one value", key);
+        return false;
+    }
+    if (p->cur.kind == AHI_T_EOL)
+        advance(p, AHI_LEX_EXPR);
+    return p->cur.kind != AHI_T_ERROR;
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool parse_test(ahi_parser *p, ah_rule *r)
+{
+    size_t test_off = p->cur.off;
+    advance(p, AHI_LEX_EXPR);
+    if (p->cur.kind == AHI_T_IDENT && p->cur.n == 3 && memcmp(p->cur.s, "set", 3) == 0) {
+        advance(p, AHI_LEX_EXPR);
+        if (p->cur.kind != AHI_T_IDENT) {
+            expected(p, "a variable name after test set");
+            return false;
+        }
+        const char *name = ahi_strndup(p->a, p->cur.s, p->cur.n);
+        advance(p, AHI_LEX_EXPR);
+        if (p->cur.kind != AHI_T_STRING) {
+            expected(p, "the variable's test value in quotes");
+            return false;
+        }
+        if (!name || !ahi_grow(p->a, (void **)&r->tvars, &r->captvars, r->ntvars, sizeof *r->tvars)) {
+            perr(p, test_off, 1, "out of memory");
+            return false;
+        }
+        r->tvars[r->ntvars].name = name;
+        r->tvars[r->ntvars].value = p->cur.s;
+        r->ntvars++;
+        advance(p, AHI_LEX_EXPR);
+        return true;
+    }
+    bool hit;
+    if (p->cur.kind == AHI_T_IDENT && p->cur.n == 3 && memcmp(p->cur.s, "hit", 3) == 0)
+        hit = true;
+    else if (p->cur.kind == AHI_T_IDENT && p->cur.n == 4 && memcmp(p->cur.s, "miss", 4) == 0)
+        hit = false;
+    else {
+        expected(p, "hit, miss or set after test (test hit \"file.json\" / test miss {inline JSON})");
+        return false;
+    }
+    advance(p, AHI_LEX_TEST);
+    ahi_test t;
+    memset(&t, 0, sizeof t);
+    t.expect_hit = hit;
+    t.off = p->cur.off;
+    t.len = p->cur.len;
+    uint64_t col;
+    ahi_src_locate(p->lx.src, test_off, &t.line, &col);
+    if (p->cur.kind == AHI_T_JSON) {
+        t.inline_json = true;
+        t.text = p->cur.s;
+        t.n = p->cur.n;
+        const char *end = NULL;
+        cJSON *j = cJSON_ParseWithLengthOpts(t.text, t.n, &end, 0);
+        if (!j) {
+            size_t at = end && end >= t.text && end <= t.text + t.n ? (size_t)(end - t.text) : 0;
+            perr(p, t.off + at, 1, "invalid inline JSON in test");
+            return false;
+        }
+        cJSON_Delete(j);
+    } else if (p->cur.kind == AHI_T_STRING) {
+        t.text = p->cur.s;
+        t.n = p->cur.n;
+        /* Resolve now so lint reports a missing file: the rule's directory
+         * first, then the current directory (the repository root). */
+        char path[4096];
+        bool found = false;
+        if (t.text[0] == '/') {
+            found = file_exists(t.text);
+        } else {
+            snprintf(path, sizeof path, "%s/%s", p->lx.src->dir, t.text);
+            found = file_exists(path) || file_exists(t.text);
+        }
+        if (!found) {
+            perr(p, t.off, t.len, "test file not found: %s (looked in %s/ and the current directory)", t.text,
+                 p->lx.src->dir);
+            return false;
+        }
+    } else {
+        expected(p, "a test file path in quotes or an inline JSON record");
+        return false;
+    }
+    if (!ahi_grow(p->a, (void **)&r->tests, &r->captests, r->ntests, sizeof *r->tests)) {
+        perr(p, t.off, 1, "out of memory");
+        return false;
+    }
+    r->tests[r->ntests++] = t;
+    advance(p, AHI_LEX_EXPR);
+    return true;
+}
+
+static bool valid_id(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.' || c == ':'))
+            return false;
+    }
+    return true;
+}
+
+static const char *const level_names[] = {"info", "low", "medium", "high", "critical"};
+
+static bool attack_id(const char *tag, const char **id)
+{
+    /* attack.T1098.001 -> T1098.001 */
+    if (strncmp(tag, "attack.", 7) != 0 && strncmp(tag, "ATTACK.", 7) != 0)
+        return false;
+    const char *t = tag + 7;
+    if ((t[0] != 't' && t[0] != 'T') || t[1] < '0' || t[1] > '9')
+        return false;
+    *id = t;
+    return true;
+}
+
+/* Parse the entries of one rule; cur is the token after '{'. */
+static void parse_rule_body(ahi_parser *p, ah_rule *r)
+{
+    bool seen[MK_COUNT] = {false};
+    strvec tags = {0}, refs = {0}, fps = {0}, srcs = {0};
+    word_loc loc;
+    for (;;) {
+        bool ok = true;
+        if (p->cur.kind == AHI_T_RBRACE) {
+            advance(p, AHI_LEX_EXPR);
+            break;
+        }
+        if (p->cur.kind == AHI_T_EOF) {
+            perr(p, r->id_off, r->id_len, "rule '%s' is not closed (missing '}')", r->meta.id);
+            break;
+        }
+        if (p->cur.kind == AHI_T_IDENT && cur_kw(p) == KW_RULE && at_line_start(p->lx.src, p->cur.off)) {
+            perr(p, p->cur.off, p->cur.len, "expected '}' to close rule '%s' before the next rule", r->meta.id);
+            return;
+        }
+        mkey k = p->cur.kind == AHI_T_IDENT ? mkey_of(p->cur.s, p->cur.n) : MK_NONE;
+        size_t key_off = p->cur.off, key_len = p->cur.len;
+        if (k == MK_NONE) {
+            if (p->cur.kind == AHI_T_IDENT) {
+                const char *near = closest(p->cur.s, p->cur.n, mkey_names, MK_COUNT);
+                if (near)
+                    perr(p, p->cur.off, p->cur.len, "unknown key '%.*s' (did you mean '%s'?)", (int)p->cur.n, p->cur.s, near);
+                else
+                    perr(p, p->cur.off, p->cur.len,
+                         "unknown key '%.*s'; expected title, description, severity, status, tags, references, "
+                         "falsepositives, author, date, modified, version, note, sources, match, details, test",
+                         (int)p->cur.n, p->cur.s);
+            } else if (p->cur.kind != AHI_T_ERROR) {
+                expected(p, "a key (title, severity, sources, match, ...) or '}'");
+            }
+            ok = false;
+        } else if (seen[k] && k != MK_TEST && k != MK_TAGS && k != MK_REFERENCES && k != MK_FALSEPOSITIVES &&
+                   k != MK_SOURCES) {
+            perr(p, key_off, key_len, "duplicate key '%s' in rule '%s'", mkey_names[k], r->meta.id);
+            ok = false;
+        } else {
+            seen[k] = true;
+            switch (k) {
+            case MK_TITLE: ok = (r->meta.title = parse_text(p, "title", NULL, NULL)) != NULL; break;
+            case MK_DESCRIPTION: ok = (r->meta.description = parse_text(p, "description", NULL, NULL)) != NULL; break;
+            case MK_NOTE: ok = (r->meta.note = parse_text(p, "note", NULL, NULL)) != NULL; break;
+            case MK_AUTHOR: ok = (r->meta.author = parse_text(p, "author", NULL, NULL)) != NULL; break;
+            case MK_DATE: ok = parse_one_word(p, "date", &r->meta.date, &loc); break;
+            case MK_MODIFIED: ok = parse_one_word(p, "modified", &r->meta.modified, &loc); break;
+            case MK_VERSION: ok = parse_one_word(p, "version", &r->meta.version, &loc); break;
+            case MK_SEVERITY: {
+                const char *w = NULL;
+                ok = parse_one_word(p, "severity", &w, &loc);
+                if (ok && !ah_level_from_name(ah_span_cstr(w), &r->meta.level)) {
+                    /* A bad value, not bad syntax: the parse position is fine. */
+                    const char *near = closest(w, strlen(w), level_names, AH_ARRAY_LEN(level_names));
+                    perr(p, loc.off, loc.len, "severity must be info, low, medium, high or critical, not '%s'%s%s%s", w,
+                         near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+                }
+                break;
+            }
+            case MK_STATUS: {
+                const char *w = NULL;
+                ok = parse_one_word(p, "status", &w, &loc);
+                if (ok) {
+                    if (strcmp(w, "stable") == 0)
+                        r->meta.status = AH_RULE_STATUS_STABLE;
+                    else if (strcmp(w, "test") == 0)
+                        r->meta.status = AH_RULE_STATUS_TEST;
+                    else if (strcmp(w, "experimental") == 0)
+                        r->meta.status = AH_RULE_STATUS_EXPERIMENTAL;
+                    else
+                        perr(p, loc.off, loc.len, "status must be stable, test or experimental, not '%s'", w);
+                }
+                break;
+            }
+            case MK_TAGS: ok = parse_words(p, &tags); break;
+            case MK_REFERENCES: ok = parse_words(p, &refs); break;
+            case MK_FALSEPOSITIVES: ok = parse_words(p, &fps); break;
+            case MK_SOURCES: {
+                advance(p, AHI_LEX_WORD);
+                while (ok && (p->cur.kind == AHI_T_WORD || p->cur.kind == AHI_T_STRING)) {
+                    ah_source_kind sk = ah_source_from_name(ah_span_make(p->cur.s, p->cur.n));
+                    if (sk == AH_SOURCE_UNKNOWN) {
+                        static const char *const snames[] = {"ual", "signin", "entra_audit"};
+                        const char *near = closest(p->cur.s, p->cur.n, snames, 3);
+                        perr(p, p->cur.off, p->cur.len, "unknown source '%.*s' (expected ual, signin or entra_audit)%s%s%s",
+                             (int)p->cur.n, p->cur.s, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+                        advance(p, AHI_LEX_WORD);
+                        continue;
+                    }
+                    if (r->meta.sources & AH_SOURCE_BIT(sk))
+                        pwarn(p, p->cur.off, p->cur.len, "source '%s' listed twice", ah_source_name(sk));
+                    r->meta.sources |= AH_SOURCE_BIT(sk);
+                    ok = strvec_push(p, &srcs, p->cur.s, p->cur.n, p->cur.off);
+                    advance(p, AHI_LEX_WORD);
+                }
+                if (ok && p->cur.kind == AHI_T_EOL)
+                    advance(p, AHI_LEX_EXPR);
+                else if (ok && p->cur.kind != AHI_T_EOF && p->cur.kind != AHI_T_RBRACE)
+                    ok = false;
+                break;
+            }
+            case MK_MATCH: {
+                advance(p, AHI_LEX_EXPR);
+                p->depth = 0;
+                r->match = parse_or(p);
+                ok = r->match != NULL;
+                if (ok && p->cur.kind == AHI_T_IDENT && mkey_of(p->cur.s, p->cur.n) == MK_NONE && cur_kw(p) != KW_RULE) {
+                    expected(p, "and, or, or the next key after the condition");
+                    ok = false;
+                } else if (ok && p->cur.kind == AHI_T_BADOP) {
+                    bad_operator(p);
+                    ok = false;
+                } else if (ok && p->cur.kind != AHI_T_IDENT && p->cur.kind != AHI_T_RBRACE && p->cur.kind != AHI_T_EOF) {
+                    expected(p, "and, or, ')' or the next key after the condition");
+                    ok = false;
+                }
+                break;
+            }
+            case MK_DETAILS: {
+                size_t off = 0, len = 0;
+                r->details_text = parse_text(p, "details", &off, &len);
+                r->details_off = off;
+                r->details_len = len;
+                ok = r->details_text != NULL;
+                break;
+            }
+            case MK_TEST: ok = parse_test(p, r); break;
+            default: break;
+            }
+        }
+        if (!ok) {
+            p->failed = true;
+            if (!recover(p))
+                break; /* at the next rule or EOF */
+        }
+    }
+    r->meta.tags.v = tags.v;
+    r->meta.tags.n = tags.n;
+    r->meta.references.v = refs.v;
+    r->meta.references.n = refs.n;
+    r->meta.falsepositives.v = fps.v;
+    r->meta.falsepositives.n = fps.n;
+    /* ATT&CK ids out of the tags. */
+    strvec att = {0};
+    for (size_t i = 0; i < tags.n; i++) {
+        const char *id;
+        if (attack_id(tags.v[i], &id)) {
+            char up[64];
+            size_t n = strlen(id);
+            if (n >= sizeof up)
+                n = sizeof up - 1;
+            for (size_t j = 0; j < n; j++)
+                up[j] = (id[j] >= 'a' && id[j] <= 'z') ? (char)(id[j] - 32) : id[j];
+            strvec_push(p, &att, up, n, r->id_off);
+        }
+    }
+    r->meta.attack.v = att.v;
+    r->meta.attack.n = att.n;
+    static const struct {
+        mkey k;
+        const char *what;
+    } required[] = {{MK_TITLE, "a title"}, {MK_SEVERITY, "a severity"}, {MK_SOURCES, "sources"}, {MK_MATCH, "a match condition"}};
+    if (seen[MK_SOURCES] && r->meta.sources == 0 && !p->failed)
+        perr(p, r->id_off, r->id_len, "rule '%s' lists no sources (ual, signin, entra_audit): it can never apply",
+             r->meta.id);
+    for (size_t i = 0; i < AH_ARRAY_LEN(required); i++)
+        if (!seen[required[i].k])
+            perr(p, r->id_off, r->id_len, "rule '%s' has no %s (%s is required)", r->meta.id, required[i].what,
+                 mkey_names[required[i].k]);
+    if (r->ntests == 0 && !p->failed)
+        pwarn(p, r->id_off, r->id_len, "rule '%s' has no tests (add `test hit ...` and `test miss ...`)", r->meta.id);
+}
+
+void ahi_parse_file(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *errors, ahi_rule_sink sink, void *ud)
+{
+    ahi_parser P;
+    memset(&P, 0, sizeof P);
+    ahi_parser *p = &P;
+    p->lx.src = src;
+    p->lx.arena = a;
+    p->lx.diag = d;
+    p->lx.errors = errors;
+    p->a = a;
+    p->diag = d;
+    p->errors = errors;
+    advance(p, AHI_LEX_EXPR);
+    while (p->cur.kind != AHI_T_EOF) {
+        if (!(p->cur.kind == AHI_T_IDENT && cur_kw(p) == KW_RULE)) {
+            if (p->cur.kind != AHI_T_ERROR)
+                expected(p, "'rule'");
+            /* Skip to the next line that starts with `rule`. */
+            recover(p);
+            while (p->cur.kind != AHI_T_EOF && !(p->cur.kind == AHI_T_IDENT && cur_kw(p) == KW_RULE))
+                recover(p);
+            continue;
+        }
+        size_t rule_off = p->cur.off;
+        p->failed = false;
+        advance(p, AHI_LEX_WORD);
+        while (p->cur.kind == AHI_T_EOL)
+            advance(p, AHI_LEX_WORD);
+        ah_rule *r = ahi_alloc(a, sizeof *r);
+        if (!r) {
+            perr(p, rule_off, 4, "out of memory");
+            return;
+        }
+        r->src = src;
+        r->meta.title = r->meta.description = r->meta.note = r->meta.author = "";
+        r->meta.date = r->meta.modified = r->meta.version = "";
+        r->meta.file = src->path;
+        uint64_t col;
+        ahi_src_locate(src, rule_off, &r->meta.line, &col);
+        if (p->cur.kind != AHI_T_WORD) {
+            expected(p, "a rule id after 'rule' (letters, digits, - _ . :)");
+            r->meta.id = "";
+            r->id_off = p->cur.off;
+            r->id_len = p->cur.len;
+        } else {
+            r->id_off = p->cur.off;
+            r->id_len = p->cur.len;
+            size_t n = p->cur.n;
+            r->meta.id = ahi_strndup(a, p->cur.s, n);
+            if (!r->meta.id)
+                return;
+            if (!valid_id(p->cur.s, n))
+                perr(p, p->cur.off, p->cur.len, "rule id '%s' may only hold letters, digits, '-', '_', '.', ':'", r->meta.id);
+            advance(p, AHI_LEX_WORD);
+            while (p->cur.kind == AHI_T_EOL)
+                advance(p, AHI_LEX_WORD);
+        }
+        if (p->cur.kind == AHI_T_LBRACE) {
+            advance(p, AHI_LEX_EXPR);
+            parse_rule_body(p, r);
+        } else {
+            expected(p, "'{' after the rule id");
+            p->failed = true;
+            if (recover(p))
+                parse_rule_body(p, r);
+        }
+        r->failed = p->failed;
+        if (r->failed)
+            r->meta.skipped = "it has errors";
+        if (!sink(ud, r))
+            return;
+    }
+}
+
+ahi_anode *ahi_parse_expr(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *errors)
+{
+    ahi_parser P;
+    memset(&P, 0, sizeof P);
+    ahi_parser *p = &P;
+    p->lx.src = src;
+    p->lx.arena = a;
+    p->lx.diag = d;
+    p->lx.errors = errors;
+    p->a = a;
+    p->diag = d;
+    p->errors = errors;
+    advance(p, AHI_LEX_EXPR);
+    if (p->cur.kind == AHI_T_EOF) {
+        perr(p, 0, 1, "empty expression");
+        return NULL;
+    }
+    ahi_anode *n = parse_or(p);
+    if (n && p->cur.kind != AHI_T_EOF) {
+        expected(p, "and, or, or the end of the expression");
+        return NULL;
+    }
+    return p->failed ? NULL : n;
+}
+
+ahi_aoperand *ahi_parse_operand_text(const char *text, size_t n, ahi_arena *a, ah_diag *d, uint64_t *errors,
+                                     const ahi_src *err_src, size_t err_off, size_t err_len)
+{
+    ahi_src *src = ahi_src_new(a, err_src ? err_src->path : "<details>", text, n);
+    if (!src)
+        return NULL;
+    ahi_parser P;
+    memset(&P, 0, sizeof P);
+    ahi_parser *p = &P;
+    p->lx.src = src;
+    p->lx.arena = a;
+    /* Lexer errors inside a placeholder are reported through the parser's
+     * redirect: silence the lexer and re-report. */
+    p->lx.diag = NULL;
+    p->lx.errors = NULL;
+    p->a = a;
+    p->diag = d;
+    p->errors = errors;
+    p->err_src = err_src;
+    p->err_off = err_off;
+    p->err_len = err_len;
+    ahi_aoperand *o = ahi_alloc(a, sizeof *o);
+    if (!o)
+        return NULL;
+    advance(p, AHI_LEX_EXPR);
+    if (p->cur.kind == AHI_T_ERROR) {
+        perr(p, 0, 1, "not a field or path");
+        return NULL;
+    }
+    if (!parse_operand(p, o))
+        return NULL;
+    if (p->cur.kind != AHI_T_EOF) {
+        expected(p, "'}' after the field or path");
+        return NULL;
+    }
+    return p->failed ? NULL : o;
+}

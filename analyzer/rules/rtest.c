@@ -1,0 +1,363 @@
+/*
+ * rtest.c: `test-rules`, the runner for tests embedded in rule files.
+ *
+ * A test is a record in any supported export shape, inline (JSON) or in a
+ * file (JSON in any framing the splitter accepts, or CSV). Each record is
+ * normalized by the same detector and normalizer `hunt` uses, then matched
+ * through the same index and matcher, so a passing test means the shipped
+ * pipeline really fires (or stays quiet) on that record. Rules with
+ * `test set` values are tested with their test-variable instance.
+ *
+ * Test files resolve against the rule file's directory first, then the
+ * current directory (the repository root when run from it), as lint checks.
+ */
+#include "rules_private.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "../../parsers/formats/formats.h"
+#include "../../parsers/frame/csv.h"
+#include "../../parsers/frame/jsonsplit.h"
+
+#define TEST_MAX_RECORD (16u << 20)
+
+typedef struct runner {
+    const ah_ruleset *rs;
+    ah_matcher *m;
+    ah_normalizer *norm;
+    ah_rule_test_fn fn;
+    void *ud;
+    ah_rule_test_totals *tot;
+    ah_buf evtext;
+} runner;
+
+/* Compact JSON for display: drop whitespace outside strings, cut at the
+ * display limit (on a UTF-8 boundary). */
+static ah_span compact(ah_buf *out, ah_span s)
+{
+    ah_buf_reset(out);
+    bool in_str = false;
+    for (size_t i = 0; i < s.n; i++) {
+        char c = s.p[i];
+        if (in_str) {
+            if (c == '\\' && i + 1 < s.n) {
+                ah_buf_putc(out, c);
+                c = s.p[++i];
+            } else if (c == '"') {
+                in_str = false;
+            }
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            continue;
+        } else if (c == '"') {
+            in_str = true;
+        }
+        if (out->len >= AHI_EVENT_TEXT_MAX) {
+            size_t n = out->len;
+            while (n > 0 && ((unsigned char)out->data[n] & 0xC0) == 0x80)
+                n--;
+            out->len = n;
+            out->data[n] = '\0';
+            ah_buf_puts(out, "\xE2\x80\xA6");
+            break;
+        }
+        ah_buf_putc(out, c);
+    }
+    return ah_buf_span(out);
+}
+
+static void report(runner *R, ah_rule_test_case *tc)
+{
+    tc->passed = !tc->error && !tc->skipped && tc->got_hit == tc->expect_hit;
+    if (tc->skipped)
+        R->tot->skipped++;
+    else if (tc->passed)
+        R->tot->passed++;
+    else
+        R->tot->failed++;
+    if (R->fn)
+        R->fn(R->ud, tc);
+}
+
+static void run_event(runner *R, ah_rule_test_case *tc, const ah_event *ev, bool use_test_cond)
+{
+    tc->got_hit = ahi_rule_hits(R->m, ev, tc->rule, use_test_cond);
+    report(R, tc);
+}
+
+/* A FILE* as an ah_reader; a UTF-8 BOM at the start is skipped. */
+typedef struct file_reader {
+    FILE *f;
+    bool started;
+} file_reader;
+
+static ssize_t file_read(void *ctx, char *buf, size_t n)
+{
+    file_reader *fr = ctx;
+    size_t got = fread(buf, 1, n, fr->f);
+    if (got == 0)
+        return ferror(fr->f) ? -1 : 0;
+    if (!fr->started) {
+        fr->started = true;
+        if (got >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB && (unsigned char)buf[2] == 0xBF) {
+            memmove(buf, buf + 3, got - 3);
+            got -= 3;
+            if (got == 0)
+                return file_read(ctx, buf, n);
+        }
+    }
+    return (ssize_t)got;
+}
+
+static void run_json_file(runner *R, ah_rule_test_case *base, FILE *f, bool use_test_cond)
+{
+    file_reader fr = {f, false};
+    ah_reader rd = {file_read, &fr};
+    ah_jsplit *sp = ah_jsplit_new(&rd, TEST_MAX_RECORD);
+    if (!sp) {
+        ah_rule_test_case tc = *base;
+        tc.error = "out of memory";
+        report(R, &tc);
+        return;
+    }
+    size_t records = 0;
+    for (;;) {
+        ah_json_record rec;
+        memset(&rec, 0, sizeof rec);
+        ah_status st = ah_jsplit_next(sp, &rec);
+        if (st == AH_END)
+            break;
+        ah_rule_test_case tc = *base;
+        tc.record_no = rec.record_no;
+        records++;
+        if (st != AH_OK) {
+            tc.error = ah_jsplit_error(sp);
+            if (!tc.error)
+                tc.error = "unreadable record";
+            report(R, &tc);
+            if (st == AH_ERR_STREAM)
+                break;
+            continue;
+        }
+        tc.event = compact(&R->evtext, rec.text);
+        ah_event ev;
+        memset(&ev, 0, sizeof ev);
+        const char *why = NULL;
+        if (ah_normalize_json(R->norm, &rec, &ev, &why) != AH_OK) {
+            tc.error = why ? why : "the record was not recognised";
+            report(R, &tc);
+            continue;
+        }
+        run_event(R, &tc, &ev, use_test_cond);
+    }
+    ah_jsplit_free(sp);
+    if (records == 0) {
+        ah_rule_test_case tc = *base;
+        tc.error = "no records in the test file";
+        report(R, &tc);
+    }
+}
+
+static void run_csv_file(runner *R, ah_rule_test_case *base, FILE *f, bool use_test_cond)
+{
+    file_reader fr = {f, false};
+    ah_reader rd = {file_read, &fr};
+    ah_csv *csv = ah_csv_new(&rd, TEST_MAX_RECORD);
+    ah_span *hdr = NULL;
+    ah_rule_test_case tc = *base;
+    if (!csv) {
+        tc.error = "out of memory";
+        report(R, &tc);
+        return;
+    }
+    if (ah_csv_read_header(csv) != AH_OK) {
+        tc.error = "no CSV header";
+        report(R, &tc);
+        goto out;
+    }
+    size_t ncols = ah_csv_ncols(csv);
+    hdr = calloc(ncols ? ncols : 1, sizeof *hdr);
+    if (!hdr) {
+        tc.error = "out of memory";
+        report(R, &tc);
+        goto out;
+    }
+    for (size_t i = 0; i < ncols; i++)
+        hdr[i] = ah_csv_header(csv, i);
+    char why_buf[256];
+    why_buf[0] = '\0';
+    if (!ah_normalizer_bind_csv(R->norm, hdr, ncols, why_buf, sizeof why_buf)) {
+        tc.error = why_buf[0] ? why_buf : "unrecognised CSV header";
+        report(R, &tc);
+        goto out;
+    }
+    size_t records = 0;
+    for (;;) {
+        ah_csv_row row;
+        ah_status st = ah_csv_next(csv, &row);
+        if (st == AH_END)
+            break;
+        tc = *base;
+        tc.record_no = row.record_no;
+        records++;
+        if (st != AH_OK) {
+            tc.error = ah_csv_error(csv);
+            if (!tc.error)
+                tc.error = "unreadable CSV record";
+            report(R, &tc);
+            if (st == AH_ERR_STREAM)
+                break;
+            continue;
+        }
+        ah_event ev;
+        memset(&ev, 0, sizeof ev);
+        const char *why = NULL;
+        if (ah_normalize_csv(R->norm, &row, &ev, &why) != AH_OK) {
+            tc.error = why ? why : "the record was not recognised";
+            report(R, &tc);
+            continue;
+        }
+        tc.event = compact(&R->evtext, ev.raw);
+        run_event(R, &tc, &ev, use_test_cond);
+    }
+    if (records == 0) {
+        tc = *base;
+        tc.error = "no records in the test file";
+        report(R, &tc);
+    }
+out:
+    free(hdr);
+    ah_csv_free(csv);
+}
+
+static bool is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void run_test(runner *R, const ah_rule *r, const ahi_test *t)
+{
+    ah_rule_test_case tc;
+    memset(&tc, 0, sizeof tc);
+    tc.rule = r;
+    tc.file = r->meta.file;
+    tc.line = t->line;
+    tc.expect_hit = t->expect_hit;
+    if (r->failed) {
+        tc.error = "the rule has errors";
+        report(R, &tc);
+        return;
+    }
+    bool use_test_cond = r->test_cond != NULL;
+    if (!r->cond && !use_test_cond) {
+        tc.skipped = r->test_skipped ? r->test_skipped : (r->meta.skipped ? r->meta.skipped : "the rule is not active");
+        report(R, &tc);
+        return;
+    }
+    if (t->inline_json) {
+        ah_origin origin = {r->meta.file, NULL, 0};
+        ah_normalizer_begin(R->norm, &origin);
+        ah_json_record rec = {ah_span_make(t->text, t->n), 1, t->line, NULL};
+        tc.record_no = 1;
+        tc.event = compact(&R->evtext, rec.text);
+        ah_event ev;
+        memset(&ev, 0, sizeof ev);
+        const char *why = NULL;
+        if (ah_normalize_json(R->norm, &rec, &ev, &why) != AH_OK) {
+            tc.error = why ? why : "the record was not recognised";
+            report(R, &tc);
+            return;
+        }
+        run_event(R, &tc, &ev, use_test_cond);
+        return;
+    }
+    /* A file: the rule's directory first, then the current directory. */
+    char path[4096];
+    if (t->text[0] == '/')
+        snprintf(path, sizeof path, "%s", t->text);
+    else {
+        snprintf(path, sizeof path, "%s/%s", r->src->dir, t->text);
+        if (!is_file(path))
+            snprintf(path, sizeof path, "%s", t->text);
+    }
+    tc.input = t->text;
+    FILE *f = is_file(path) ? fopen(path, "rb") : NULL;
+    if (!f) {
+        tc.error = "test file not found";
+        report(R, &tc);
+        return;
+    }
+    ah_origin origin = {path, NULL, 0};
+    ah_normalizer_begin(R->norm, &origin);
+    size_t n = strlen(path);
+    if (n > 4 && strcasecmp(path + n - 4, ".csv") == 0)
+        run_csv_file(R, &tc, f, use_test_cond);
+    else
+        run_json_file(R, &tc, f, use_test_cond);
+    fclose(f);
+}
+
+ah_status ah_ruleset_run_tests(const ah_ruleset *rs, ah_rule_test_fn fn, void *ud, ah_rule_test_totals *totals)
+{
+    ah_rule_test_totals local = {0, 0, 0};
+    if (!totals)
+        totals = &local;
+    memset(totals, 0, sizeof *totals);
+    if (!rs || !rs->compiled)
+        return AH_ERR_USAGE;
+    runner R;
+    memset(&R, 0, sizeof R);
+    R.rs = rs;
+    R.fn = fn;
+    R.ud = ud;
+    R.tot = totals;
+    ah_buf_init(&R.evtext, AHI_EVENT_TEXT_MAX + 16);
+    ah_norm_options opt = {AH_DATE_ORDER_AUTO, TEST_MAX_RECORD};
+    R.m = ah_matcher_new(rs);
+    R.norm = ah_normalizer_new(&opt);
+    ah_status st = AH_OK;
+    if (!R.m || !R.norm) {
+        st = AH_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < rs->nrules; i++) {
+        const ah_rule *r = rs->rules[i];
+        for (size_t k = 0; k < r->ntests; k++)
+            run_test(&R, r, &r->tests[k]);
+    }
+    st = totals->failed ? AH_ERR_RECORD : AH_OK;
+out:
+    ah_normalizer_free(R.norm);
+    ah_matcher_free(R.m);
+    ah_buf_free(&R.evtext);
+    return st;
+}
+
+ah_status ah_rule_test_format(const ah_rule_test_case *tc, ah_buf *out)
+{
+    if (!tc || !out || !tc->rule)
+        return AH_ERR_USAGE;
+    const char *tag = tc->skipped ? "SKIP" : tc->passed ? "PASS" : "FAIL";
+    ah_buf_printf(out, "%s %s (%s:%llu", tag, tc->rule->meta.id, tc->file, (unsigned long long)tc->line);
+    if (tc->input)
+        ah_buf_printf(out, ", %s", tc->input);
+    if (tc->record_no)
+        ah_buf_printf(out, ", record %llu", (unsigned long long)tc->record_no);
+    ah_buf_puts(out, "): ");
+    if (tc->skipped)
+        ah_buf_printf(out, "not run: %s", tc->skipped);
+    else if (tc->error)
+        ah_buf_printf(out, "cannot run: %s", tc->error);
+    else if (tc->passed)
+        ah_buf_printf(out, "%s as expected", tc->expect_hit ? "hit" : "miss");
+    else
+        ah_buf_printf(out, "expected %s, got %s", tc->expect_hit ? "hit" : "miss", tc->got_hit ? "hit" : "miss");
+    if (!tc->passed && !tc->skipped && tc->event.n) {
+        ah_buf_puts(out, "\n  event: ");
+        ah_buf_append(out, tc->event.p, tc->event.n);
+    }
+    return ah_buf_putc(out, '\n');
+}

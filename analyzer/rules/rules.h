@@ -1,0 +1,248 @@
+/*
+ * rules.h: the rule language (docs/rules.md), its compiler and matcher.
+ *
+ * Life cycle (YARA-like: a compiler and a scanner behind small handles):
+ *
+ *   ah_ruleset *rs = ah_ruleset_new(&diag);
+ *   ah_ruleset_set_var(rs, "mimecast_app_id", "...");      // before compile
+ *   ah_ruleset_load_path(rs, "rules/");                     // files or dirs
+ *   if (ah_ruleset_compile(rs) != AH_OK) -> errors were reported to diag
+ *   ah_matcher *m = ah_matcher_new(rs);                     // one per thread
+ *   n = ah_matcher_match(m, &ev, hits, cap);                // per event
+ *   ah_rule_render_details(m, hits[0], &ev, &buf);
+ *   ah_matcher_free(m); ah_ruleset_free(rs);
+ *
+ * Ownership: a compiled ruleset is immutable and may be shared by any
+ * number of threads, each with its own matcher. Strings returned by
+ * accessors live as long as the ruleset. Free functions accept NULL.
+ *
+ * Diagnostics: every problem is reported to the ah_diag given to
+ * ah_ruleset_new, with where = {path = rule file, line_no = line}. The
+ * message text is complete and ready to print as is:
+ *
+ *   rules/x.rules:12:9: error: unknown field 'usr' (did you mean 'user'?)
+ *     match usr == "a"
+ *           ^^^
+ *
+ * Warnings (e.g. a rule without tests) and notes (e.g. "rule X skipped:
+ * variable mimecast_app_id not set") use AH_SEV_WARNING / AH_SEV_NOTE; only
+ * errors make compile fail. `lint` prints everything; `hunt` may show only
+ * errors and skip notes.
+ */
+#ifndef AH_RULES_H
+#define AH_RULES_H
+
+#include "../../parsers/event.h"
+#include "../../parsers/util/buf.h"
+#include "../../parsers/util/diag.h"
+
+typedef struct ah_ruleset ah_ruleset;
+typedef struct ah_rule ah_rule;
+typedef struct ah_matcher ah_matcher;
+typedef struct ah_expr ah_expr;
+
+/* Rule severity, ordered. */
+typedef enum ah_level {
+    AH_LEVEL_INFO = 0,
+    AH_LEVEL_LOW,
+    AH_LEVEL_MEDIUM,
+    AH_LEVEL_HIGH,
+    AH_LEVEL_CRITICAL,
+} ah_level;
+
+const char *ah_level_name(ah_level l);                /* "info" .. "critical" */
+bool ah_level_from_name(ah_span name, ah_level *out); /* case-insensitive */
+
+typedef enum ah_rule_status {
+    AH_RULE_STATUS_NONE = 0, /* not given */
+    AH_RULE_STATUS_STABLE,
+    AH_RULE_STATUS_TEST,
+    AH_RULE_STATUS_EXPERIMENTAL,
+} ah_rule_status;
+
+const char *ah_rule_status_name(ah_rule_status s);   /* "", "stable", "test", "experimental" */
+
+/* Bit for a source in ah_rule_meta.sources. */
+#define AH_SOURCE_BIT(kind) (1u << (unsigned)(kind))
+
+typedef struct ah_strlist {
+    const char *const *v;
+    size_t n;
+} ah_strlist;
+
+/* A rule's metadata. Read-only view owned by the ruleset; members may be
+ * appended in later versions, never removed or reordered. Absent text
+ * members are "" (never NULL). */
+typedef struct ah_rule_meta {
+    const char *id;
+    const char *title;
+    const char *description;
+    const char *note;          /* investigation note */
+    const char *author;
+    const char *date;
+    const char *modified;
+    const char *version;
+    ah_level level;
+    ah_rule_status status;
+    ah_strlist tags;           /* every tag as written, e.g. "solarwinds", "attack.T1098.001" */
+    ah_strlist attack;         /* ATT&CK technique ids from attack.* tags, e.g. "T1098.001" */
+    ah_strlist references;
+    ah_strlist falsepositives;
+    unsigned sources;          /* AH_SOURCE_BIT(AH_SOURCE_UAL) | ... */
+    const char *file;          /* rule file as loaded */
+    uint64_t line;             /* line of the `rule` keyword */
+    size_t index;              /* position in load order (0-based) */
+    /* NULL when the rule is active. Otherwise why it will not run, e.g.
+     * "variable mimecast_app_id not set"; the rule is then not matched but
+     * still listed so the CLI can say so. */
+    const char *skipped;
+    bool needs_raw;            /* its condition or details read raw paths */
+} ah_rule_meta;
+
+/* --- building a ruleset ------------------------------------------------ */
+
+ah_ruleset *ah_ruleset_new(ah_diag *diag);
+void ah_ruleset_free(ah_ruleset *rs);
+
+/* Variables ($name in rules). Set them before ah_ruleset_compile.
+ * Names: [A-Za-z_][A-Za-z0-9_]*. Setting a name twice replaces the value.
+ * AH_ERR_USAGE for a bad name or after compile. */
+ah_status ah_ruleset_set_var(ah_ruleset *rs, const char *name, const char *value);
+/* "name=value" as given to --set. */
+ah_status ah_ruleset_set_var_arg(ah_ruleset *rs, const char *assignment);
+/* A file of name=value lines (# comments, blank lines, optional "quotes"
+ * around the value). Problems are reported with file:line. */
+ah_status ah_ruleset_load_vars_file(ah_ruleset *rs, const char *path);
+
+/* Parse a rule file, or every *.rules file under a directory (recursive,
+ * sorted by name). Syntax errors are reported and counted; parsing goes on
+ * with the next rule. Returns AH_OK, AH_ERR_SYNTAX (some rule did not
+ * parse), AH_ERR_IO (unreadable path, reported), or AH_ERR_USAGE after
+ * ah_ruleset_compile. */
+ah_status ah_ruleset_load_path(ah_ruleset *rs, const char *path);
+/* Parse rules from memory; `name` is used in messages and as the base for
+ * relative paths (its directory). The text is copied. */
+ah_status ah_ruleset_load_string(ah_ruleset *rs, const char *name, const char *text, size_t len);
+
+/* Resolve and compile everything loaded: fields, variables, lists,
+ * regexes, CIDR sets, details templates, the skip index. Call once.
+ * AH_OK, or AH_ERR_SYNTAX when any error was reported (during load or
+ * compile); the ruleset is then still usable for its valid rules. */
+ah_status ah_ruleset_compile(ah_ruleset *rs);
+
+/* Errors reported so far by this ruleset (load + compile). */
+uint64_t ah_ruleset_error_count(const ah_ruleset *rs);
+
+/* --- looking at rules -------------------------------------------------- */
+
+size_t ah_ruleset_count(const ah_ruleset *rs);               /* every parsed rule, load order */
+const ah_rule *ah_ruleset_rule(const ah_ruleset *rs, size_t i);
+const ah_rule *ah_ruleset_find(const ah_ruleset *rs, const char *id);
+size_t ah_ruleset_active_count(const ah_ruleset *rs);        /* compiled and not skipped */
+const ah_rule_meta *ah_rule_metadata(const ah_rule *r);
+
+/* True if any active rule reads raw paths (a hunt without it never needs
+ * the full JSON parse). */
+bool ah_ruleset_needs_raw(const ah_ruleset *rs);
+
+/* The "first look" hook, for a pipeline that can find the source and the
+ * canonical operation of a record before normalizing it. Returns 0 when no
+ * rule can match such a record (skip it), otherwise AH_LOOK_CANDIDATE, plus
+ * AH_LOOK_NEEDS_RAW when a candidate rule reads raw paths.
+ * operation_canon.p == NULL means "operation not known yet": then every rule
+ * for the source counts. Thread-safe. */
+#define AH_LOOK_CANDIDATE 1u
+#define AH_LOOK_NEEDS_RAW 2u
+unsigned ah_ruleset_first_look(const ah_ruleset *rs, ah_source_kind source, ah_span operation_canon);
+
+/* Print the compiled form of one rule (rule_id) or of every rule (NULL):
+ * an indented tree with canonicalized literals, resolved accessors and the
+ * index keys it is filed under. AH_ERR_USAGE when rule_id is unknown. */
+ah_status ah_ruleset_explain(const ah_ruleset *rs, const char *rule_id, ah_buf *out);
+
+/* --- matching ---------------------------------------------------------- */
+
+/* Per-thread matching state (parsed-JSON cache, PCRE2 match data and JIT
+ * stack, scratch). rs must be compiled; it may be NULL for a matcher used
+ * only with ah_expr_eval. */
+ah_matcher *ah_matcher_new(const ah_ruleset *rs);
+void ah_matcher_free(ah_matcher *m);
+
+/* Forget the cached parse of the previous event. ah_matcher_match and
+ * ah_expr_eval do this themselves, and ah_rule_render_details does when
+ * given another event (another struct, or other raw/body spans). Call it
+ * before rendering only if one ah_event struct was refilled with a new
+ * record whose JSON sits at the same address with the same length. */
+void ah_matcher_begin_event(ah_matcher *m, const ah_event *ev);
+
+/* Evaluate every candidate rule against ev. Stores up to cap matching rules
+ * in hits, in rule order, and returns the number of matching rules (which
+ * may exceed cap). No heap allocation for rules on normalized fields with
+ * ==, contains, startswith, endswith, in [..], in list(), cidr. */
+size_t ah_matcher_match(ah_matcher *m, const ah_event *ev, const ah_rule **hits, size_t cap);
+
+/* Render a rule's details template for ev into out (appended). Values are
+ * cut at 512 bytes with "…"; control characters become spaces; a missing
+ * value renders as "-". Uses the parse cached by the last match/eval of ev.
+ * A rule without a template appends nothing. */
+ah_status ah_rule_render_details(ah_matcher *m, const ah_rule *r, const ah_event *ev, ah_buf *out);
+
+typedef struct ah_matcher_stats {
+    uint64_t events;            /* ah_matcher_match / ah_expr_eval calls */
+    uint64_t rules_evaluated;   /* rule conditions evaluated (after the index) */
+    uint64_t json_parses;       /* raw/body trees parsed */
+    uint64_t json_errors;       /* raw/body text that did not parse */
+    uint64_t regex_limit;       /* regex matches abandoned at the match limit */
+} ah_matcher_stats;
+
+const ah_matcher_stats *ah_matcher_get_stats(const ah_matcher *m);
+
+/* --- embedded tests (test-rules) --------------------------------------- */
+
+typedef struct ah_rule_test_case {
+    const ah_rule *rule;
+    const char *file;       /* rule file holding the `test` line */
+    uint64_t line;          /* line of the `test` line */
+    const char *input;      /* resolved test file path, or NULL for inline JSON */
+    uint64_t record_no;     /* 1-based record within the test input (0: none ran) */
+    bool expect_hit;
+    bool got_hit;
+    bool passed;
+    const char *error;      /* the test could not run (bad JSON, missing file...), else NULL */
+    const char *skipped;    /* the rule is skipped and has no test variables, else NULL */
+    ah_span event;          /* the record as compact JSON (cut at 4 KiB), may be empty */
+} ah_rule_test_case;
+
+typedef struct ah_rule_test_totals {
+    uint64_t passed;
+    uint64_t failed;        /* wrong outcome or could not run */
+    uint64_t skipped;       /* tests of skipped rules */
+} ah_rule_test_totals;
+
+typedef void (*ah_rule_test_fn)(void *ud, const ah_rule_test_case *tc);
+
+/* Run every embedded test of every rule (in rule order). fn (may be NULL)
+ * is called once per test record, passed or not. Records are normalized
+ * with the format detector, exactly as `hunt` would read them. Returns
+ * AH_OK when every test passed, AH_ERR_RECORD when some failed, or
+ * AH_ERR_USAGE if rs is not compiled. */
+ah_status ah_ruleset_run_tests(const ah_ruleset *rs, ah_rule_test_fn fn, void *ud, ah_rule_test_totals *totals);
+
+/* The report for one test case, as test-rules prints it (appended to out):
+ *   FAIL sp-credentials-added (rules/x.rules:14, record 1): expected hit, got miss
+ *     event: {"Operation":"..."}                                                  */
+ah_status ah_rule_test_format(const ah_rule_test_case *tc, ah_buf *out);
+
+/* --- ad-hoc expressions (search) --------------------------------------- */
+
+/* Compile a match expression (the language of a rule's `match`). Variables
+ * come from vars (may be NULL); list("file") paths are relative to the
+ * current directory. Errors go to diag with path "<expr>", line 1, and a
+ * caret under the offending text. Returns NULL on error. */
+ah_expr *ah_expr_compile(const char *text, const ah_ruleset *vars, ah_diag *diag);
+void ah_expr_free(ah_expr *e);
+bool ah_expr_eval(ah_matcher *m, const ah_expr *e, const ah_event *ev);
+bool ah_expr_needs_raw(const ah_expr *e);
+ah_status ah_expr_explain(const ah_expr *e, ah_buf *out);
+
+#endif

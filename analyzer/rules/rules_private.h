@@ -1,0 +1,519 @@
+/*
+ * rules_private.h: the rule engine's internal types, shared by its files.
+ *
+ * Pipeline: source text -> lexer (lexer.c) -> parser (parser.c) -> AST
+ * (ahi_anode) -> compiler (compile.c) -> compiled tree (ahi_cnode) + skip
+ * index (ruleset.c) -> matcher (match.c). The AST is kept after compiling
+ * because a rule with test variables is compiled twice (once with the
+ * analyst's variables, once with the rule's own test values).
+ *
+ * Memory: everything the compiler produces lives in one arena per ruleset
+ * (or per expression), freed at once; only PCRE2 codes need their own free
+ * and are listed in the store. Nothing here is mutable after compile; the
+ * per-thread state is struct ah_matcher.
+ */
+#ifndef AH_RULES_PRIVATE_H
+#define AH_RULES_PRIVATE_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <cjson/cJSON.h>
+#include <pcre2.h>
+
+#include "rules.h"
+
+/* --- limits (one place; see docs/rules.md "Limits") -------------------- */
+#define AHI_MAX_RULE_FILE (16u << 20)   /* bytes per rule file */
+#define AHI_MAX_DEPTH 64                /* expression nesting */
+#define AHI_MAX_BIND 8                  /* nested any/all */
+#define AHI_MAX_STEPS 64                /* steps in one path */
+#define AHI_MAX_LIST_ENTRIES 1000000    /* values per list file */
+#define AHI_MAX_LIST_LINE 4096          /* bytes per list file line */
+#define AHI_MAX_DIR_DEPTH 16            /* directory recursion when loading */
+#define AHI_DETAIL_VALUE_MAX 512        /* bytes per rendered details value */
+#define AHI_MAX_WALK 64                 /* nested arrays / decoded layers while walking */
+#define AHI_REGEX_MATCH_LIMIT 1000000u  /* PCRE2 match limit per match */
+#define AHI_MAX_PRINT (1u << 20)        /* object printed for a string comparison */
+#define AHI_EVENT_TEXT_MAX 4096         /* compact event shown by test-rules */
+
+/* --- arena ------------------------------------------------------------- */
+typedef struct ahi_chunk ahi_chunk;
+typedef struct ahi_arena {
+    ahi_chunk *head;
+    size_t total;
+} ahi_arena;
+
+void ahi_arena_init(ahi_arena *a);
+void ahi_arena_free(ahi_arena *a);
+void *ahi_alloc(ahi_arena *a, size_t n);                 /* zeroed; NULL on OOM */
+char *ahi_strndup(ahi_arena *a, const char *s, size_t n); /* NUL-terminated copy */
+char *ahi_strdup(ahi_arena *a, const char *s);
+/* Grow an arena array (copying); *cap doubles. Returns false on OOM. */
+bool ahi_grow(ahi_arena *a, void **arr, size_t *cap, size_t n, size_t elem);
+
+/* --- source files and diagnostics -------------------------------------- */
+typedef struct ahi_src {
+    char *path;       /* as given (messages) */
+    char *dir;        /* directory for relative paths ("." when none) */
+    char *text;       /* NUL-terminated */
+    size_t len;
+    size_t *lines;    /* offsets of line starts */
+    size_t nlines;
+    struct ahi_src *next;
+} ahi_src;
+
+/* Build a source (copies text). NULL on OOM. */
+ahi_src *ahi_src_new(ahi_arena *a, const char *path, const char *text, size_t len);
+void ahi_src_locate(const ahi_src *s, size_t off, uint64_t *line, uint64_t *col);
+/* Report "path:line:col: <sev>: msg" + source line + carets under
+ * [off, off+len). */
+void ahi_report(ah_diag *d, const ahi_src *s, size_t off, size_t len, ah_severity sev, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* --- lexer ------------------------------------------------------------- */
+typedef enum ahi_tok {
+    AHI_T_EOF = 0,
+    AHI_T_ERROR,   /* already reported */
+    AHI_T_EOL,     /* end of line (word mode only) */
+    AHI_T_WORD,    /* bare word (word mode) */
+    AHI_T_IDENT,
+    AHI_T_STRING,  /* s/n: unescaped value */
+    AHI_T_NUMBER,  /* num, s/n: text */
+    AHI_T_VAR,     /* $name; s/n: name */
+    AHI_T_REGEX,   /* s/n: pattern; flags */
+    AHI_T_JSON,    /* inline JSON value, s/n: its text */
+    AHI_T_LPAREN, AHI_T_RPAREN, AHI_T_LBRACK, AHI_T_RBRACK, AHI_T_LBRACE, AHI_T_RBRACE,
+    AHI_T_COMMA, AHI_T_DOT, AHI_T_COLON, AHI_T_STAR,
+    AHI_T_EQ, AHI_T_ASSIGN, AHI_T_NE, AHI_T_LT, AHI_T_LE, AHI_T_GT, AHI_T_GE,
+    AHI_T_BADOP,   /* an operator-like character run that is not an operator */
+} ahi_tok;
+
+typedef enum ahi_lexmode {
+    AHI_LEX_EXPR,   /* expressions and rule structure; newlines are spaces */
+    AHI_LEX_WORD,   /* metadata word lists: words, strings, EOL */
+    AHI_LEX_REGEX,  /* after `matches`: /re/flags or a string */
+    AHI_LEX_TEST,   /* after `test hit|miss`: a string (path) or inline JSON */
+} ahi_lexmode;
+
+typedef struct ahi_token {
+    ahi_tok kind;
+    size_t off, len;   /* source range */
+    const char *s;     /* decoded text (arena or source), see ahi_tok */
+    size_t n;
+    double num;
+    char flags[8];     /* regex flags */
+    bool triple;       /* string was """triple-quoted""" */
+} ahi_token;
+
+typedef struct ahi_lexer {
+    const ahi_src *src;
+    size_t pos;
+    ahi_arena *arena;
+    ah_diag *diag;
+    uint64_t *errors;
+} ahi_lexer;
+
+ahi_token ahi_lex(ahi_lexer *lx, ahi_lexmode mode);
+const char *ahi_tok_name(ahi_tok t);
+
+/* --- AST --------------------------------------------------------------- */
+typedef enum ahi_val_kind {
+    AHI_V_STRING,
+    AHI_V_NUMBER,
+    AHI_V_VAR,
+    AHI_V_REGEX,
+    AHI_V_BOOL,
+} ahi_val_kind;
+
+typedef struct ahi_aval {
+    ahi_val_kind kind;
+    const char *s;     /* string / number text / var name / regex pattern */
+    size_t n;
+    double num;
+    bool b;
+    char flags[8];
+    size_t off, len;
+} ahi_aval;
+
+typedef enum ahi_step_kind {
+    AHI_STEP_KEY,      /* .key or ["key"] */
+    AHI_STEP_INDEX,    /* [N], negative from the end */
+    AHI_STEP_ALL,      /* [*] */
+    AHI_STEP_SELECT,   /* [Key="value"] */
+    AHI_STEP_JSON,     /* json(...) boundary: decode a string holding JSON */
+} ahi_step_kind;
+
+typedef struct ahi_astep {
+    ahi_step_kind kind;
+    const char *key;   /* NUL-terminated (KEY, SELECT) */
+    size_t keylen;
+    long long index;
+    ahi_aval sel;      /* SELECT value */
+    size_t off, len;
+} ahi_astep;
+
+typedef struct ahi_aoperand {
+    const char *head;  /* root identifier: field, pseudo-field, raw, bound name */
+    size_t headlen;
+    size_t head_off;
+    ahi_astep *steps;
+    size_t nsteps;
+    size_t off, len;   /* whole operand */
+} ahi_aoperand;
+
+typedef enum ahi_op {
+    AHI_OP_EQ,
+    AHI_OP_CONTAINS,
+    AHI_OP_STARTS,
+    AHI_OP_ENDS,
+    AHI_OP_MATCHES,
+    AHI_OP_IN,
+    AHI_OP_CIDR,
+    AHI_OP_LT,
+    AHI_OP_LE,
+    AHI_OP_GT,
+    AHI_OP_GE,
+    AHI_OP_EXISTS,
+    AHI_OP_EMPTY,
+} ahi_op;
+
+typedef enum ahi_node_kind {
+    AHI_N_AND,
+    AHI_N_OR,
+    AHI_N_NOT,
+    AHI_N_CONST,
+    AHI_N_CMP,
+    AHI_N_QUANT,
+} ahi_node_kind;
+
+typedef struct ahi_anode {
+    ahi_node_kind kind;
+    size_t off, len;
+    struct ahi_anode **kids;
+    size_t nkids;
+    bool cval;                 /* CONST */
+    /* CMP */
+    ahi_aoperand opd;
+    ahi_op op;
+    bool negate;               /* !=, not contains, not in, is not empty ... */
+    bool cased;
+    size_t op_off, op_len;
+    ahi_aval *vals;            /* one value, or the items of [..] */
+    size_t nvals;
+    bool list_file;            /* vals[0] is the list("path") */
+    /* QUANT: kids[0] is the body */
+    bool all;
+    const char *name;
+    size_t namelen;
+    size_t name_off;
+    ahi_aoperand over;
+} ahi_anode;
+
+/* --- compiled form ----------------------------------------------------- */
+typedef enum ahi_opd_kind {
+    AHI_OPD_FIELD,     /* normalized field span */
+    AHI_OPD_OPCANON,   /* operation, canonical form */
+    AHI_OPD_OPRAW,     /* operation_raw: as written */
+    AHI_OPD_TIME,
+    AHI_OPD_SOURCE,
+    AHI_OPD_FORMAT,
+    AHI_OPD_RESULT,
+    AHI_OPD_RAWTEXT,   /* `raw` alone: the record's JSON text */
+    AHI_OPD_PATH,      /* raw.* path or a path from a bound element */
+} ahi_opd_kind;
+
+typedef struct ahi_cstep {
+    ahi_step_kind kind;
+    const char *key;   /* NUL-terminated */
+    size_t keylen;
+    long long index;
+    const char *sel;   /* SELECT value text */
+    size_t seln;
+} ahi_cstep;
+
+typedef struct ahi_operand {
+    ahi_opd_kind kind;
+    ah_field_id field;
+    int slot;          /* PATH: -1 = the record, else a bound element */
+    const char *slot_name;
+    ahi_cstep *steps;
+    size_t nsteps;
+} ahi_operand;
+
+/* Hash set of strings (list literals and list files). */
+typedef struct ahi_strset {
+    struct ahi_slot {
+        const char *s;
+        size_t n;
+        uint64_t h;
+    } *slots;
+    size_t mask;       /* slots - 1 (power of two) */
+    size_t count;
+    bool cased;
+    const char **items; /* distinct values in input order, for explain */
+    size_t nitems;
+} ahi_strset;
+
+/* Sorted, merged address ranges in 128-bit IPv6 space (IPv4 mapped). */
+typedef struct ahi_cidrset {
+    struct ahi_range {
+        uint64_t lo_hi, lo_lo, hi_hi, hi_lo;
+    } *r;
+    size_t n;
+    const char **items; /* prefixes as written, for explain */
+    size_t nitems;
+} ahi_cidrset;
+
+typedef struct ahi_lit {
+    const char *s;     /* text (canonicalized for operation, folded for ci) */
+    size_t n;
+    bool is_num;
+    double num;
+    bool is_time;
+    ah_time time;
+} ahi_lit;
+
+typedef struct ahi_cnode {
+    ahi_node_kind kind;
+    struct ahi_cnode **kids;
+    size_t nkids;
+    bool cval;
+    /* CMP */
+    ahi_operand opd;
+    ahi_op op;
+    bool negate;
+    bool cased;
+    ahi_lit lit;
+    const ahi_strset *set;      /* IN */
+    const ahi_cidrset *cidr;    /* CIDR */
+    const char *list_path;      /* IN / CIDR from a list file (explain) */
+    pcre2_code *re;             /* MATCHES */
+    const char *re_src;
+    char re_flags[8];
+    /* QUANT */
+    bool all;
+    int slot;
+    const char *bind_name;
+    ahi_operand over;
+} ahi_cnode;
+
+/* A loaded list file, shared by every rule that uses it the same way. */
+typedef enum ahi_list_mode {
+    AHI_LIST_CI,         /* case-insensitive values */
+    AHI_LIST_CASED,      /* exact values */
+    AHI_LIST_OPCANON,    /* operation names, canonicalized */
+    AHI_LIST_CIDR,       /* address prefixes */
+} ahi_list_mode;
+
+typedef struct ahi_listfile {
+    const char *path;    /* resolved */
+    ahi_list_mode mode;
+    const ahi_strset *set;
+    const ahi_cidrset *cidr;
+    struct ahi_listfile *next;
+} ahi_listfile;
+
+/* Owns compiled artefacts (the ruleset, or one expression). */
+typedef struct ahi_store {
+    ahi_arena arena;
+    pcre2_code **codes;  /* heap array */
+    size_t ncodes, capcodes;
+    ahi_listfile *lists;
+} ahi_store;
+
+void ahi_store_init(ahi_store *st);
+void ahi_store_free(ahi_store *st);
+
+typedef struct ahi_var {
+    char *name;
+    char *value;
+    struct ahi_var *next;
+} ahi_var;
+
+/* Details template. */
+typedef struct ahi_tpart {
+    const char *text;     /* literal text when opd is NULL */
+    size_t n;
+    ahi_operand *opd;
+} ahi_tpart;
+
+typedef struct ahi_template {
+    ahi_tpart *parts;
+    size_t nparts;
+} ahi_template;
+
+typedef struct ahi_test {
+    bool expect_hit;
+    bool inline_json;
+    const char *text;     /* inline JSON, or the path as written */
+    size_t n;
+    size_t off, len;      /* source range of the test value */
+    uint64_t line;
+} ahi_test;
+
+typedef struct ahi_tvar {
+    const char *name;
+    const char *value;
+} ahi_tvar;
+
+struct ah_rule {
+    ah_rule_meta meta;
+    const ahi_src *src;
+    size_t id_off, id_len;
+    ahi_anode *match;
+    const char *details_text;      /* unescaped template */
+    size_t details_off, details_len;
+    ahi_test *tests;
+    size_t ntests, captests;
+    ahi_tvar *tvars;
+    size_t ntvars, captvars;
+    bool failed;                   /* parse or compile error */
+    /* compiled */
+    ahi_cnode *cond;               /* NULL when skipped or failed */
+    ahi_cnode *test_cond;          /* compiled with test variables, or NULL */
+    const char *test_skipped;      /* why tests cannot run, else NULL */
+    ahi_template *tmpl;
+    const char **pinned;           /* canonical operations the rule is filed under */
+    size_t npinned;
+};
+
+/* Compile-time context for one condition. */
+typedef struct ahi_cctx {
+    ahi_store *store;
+    ah_diag *diag;
+    uint64_t *errors;
+    const ahi_src *src;
+    const ahi_var *vars;
+    const ahi_tvar *tvars;
+    size_t ntvars;
+    const char *basedir;      /* for list("...") */
+    const char *missing_var;  /* first unset variable met (the rule is skipped) */
+    bool quiet;               /* do not report (second compile of the same AST) */
+    bool needs_raw;
+    int nbind;
+    struct {
+        const char *name;
+        size_t n;
+    } bind[AHI_MAX_BIND];
+    unsigned sources;         /* the rule's sources (0 for expressions) */
+    /* Details placeholders: report at the template string instead. */
+    const char *rd_text;
+    size_t rd_off, rd_len;
+} ahi_cctx;
+
+/* parser.c */
+typedef struct ahi_parser ahi_parser;
+/* Parse one rule file into rules appended via the callback. */
+typedef bool (*ahi_rule_sink)(void *ud, ah_rule *r);
+void ahi_parse_file(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *errors, ahi_rule_sink sink, void *ud);
+/* Parse a standalone expression (search). NULL on error (reported). */
+ahi_anode *ahi_parse_expr(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *errors);
+/* Parse one operand from a details placeholder; errors are reported at
+ * [err_off, err_off+err_len) of err_src. */
+ahi_aoperand *ahi_parse_operand_text(const char *text, size_t n, ahi_arena *a, ah_diag *d, uint64_t *errors,
+                                     const ahi_src *err_src, size_t err_off, size_t err_len);
+
+/* compile.c */
+ahi_cnode *ahi_compile_node(ahi_cctx *cx, const ahi_anode *n);
+bool ahi_compile_operand(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out);
+ahi_template *ahi_compile_template(ahi_cctx *cx, const char *text, size_t n, size_t err_off, size_t err_len);
+/* Canonical operations the condition pins (top-level and/or of
+ * operation == / in). false when the rule is not pinned. */
+bool ahi_pinned_ops(const ahi_cnode *n, const char ***ops, size_t *nops, ahi_arena *a);
+
+/* lists.c */
+ahi_strset *ahi_strset_build(ahi_arena *a, const ahi_lit *items, size_t n, bool cased);
+bool ahi_strset_has(const ahi_strset *s, const char *p, size_t n);
+/* The hash ahi_strset_has uses for case-insensitive sets, and a lookup with
+ * it precomputed (cased sets ignore it and hash themselves). */
+uint64_t ahi_strset_hash_ci(const char *p, size_t n);
+bool ahi_strset_has_h(const ahi_strset *s, const char *p, size_t n, uint64_t h_ci);
+ahi_cidrset *ahi_cidrset_build(ahi_arena *a, const ahi_lit *items, size_t n, size_t *bad_index);
+bool ahi_cidrset_has_ip(const ahi_cidrset *c, const void *ip16);
+bool ahi_cidrset_has_text(const ahi_cidrset *c, const char *p, size_t n);
+/* Parse an address as CIDR lookups do (brackets/port stripped). */
+bool ahi_parse_ip(const char *p, size_t n, uint8_t out[16]);
+/* Read a list file: one value per line, # comments, blanks skipped, values
+ * trimmed and stripped of zero-width characters. *why on failure. */
+bool ahi_list_read(ahi_arena *a, const char *path, ahi_lit **items, size_t *n, const char **why);
+/* Strip zero-width characters (U+200B..U+200F, U+2060, U+FEFF) in place; returns the new length. */
+size_t ahi_strip_zero_width(char *s, size_t n);
+
+/* match.c */
+bool ahi_eval(ah_matcher *m, const ahi_cnode *n);
+
+/* explain.c */
+ah_status ahi_explain_node(ah_buf *out, const ahi_cnode *n, int depth);
+ah_status ahi_explain_operand(ah_buf *out, const ahi_operand *o);
+
+/* ruleset.c: the operation index lookup (NULL when no rule is filed under op). */
+const struct ahi_opentry *ahi_opmap_find(const ah_ruleset *rs, ah_span op);
+/* match.c: does rule r hit ev? Through the index like ah_matcher_match, or
+ * (use_test_cond) with the rule's test-variable instance. */
+bool ahi_rule_hits(ah_matcher *m, const ah_event *ev, const ah_rule *r, bool use_test_cond);
+
+/* misc string helpers (lists.c) */
+bool ahi_eq_ci(const char *a, size_t an, const char *b, size_t bn);
+const char *ahi_find_ci(const char *hay, size_t hn, const char *needle, size_t nn);
+bool ahi_parse_number(const char *p, size_t n, double *out);
+
+struct ah_ruleset {
+    ah_diag *diag;
+    uint64_t errors;
+    ahi_store store;
+    ahi_src *srcs;
+    ah_rule **rules;
+    size_t nrules, caprules;
+    ahi_var *vars;
+    bool compiled;
+    size_t active;
+    bool needs_raw;
+    /* skip index */
+    uint32_t *unpinned[AH_SOURCE_COUNT];
+    size_t nunpinned[AH_SOURCE_COUNT];
+    bool unpinned_raw[AH_SOURCE_COUNT];
+    bool pinned_any[AH_SOURCE_COUNT];   /* some pinned rule covers the source */
+    bool pinned_raw[AH_SOURCE_COUNT];
+    struct ahi_opentry {
+        const char *op;      /* canonical */
+        size_t n;
+        uint64_t h;
+        uint32_t *rules;     /* sorted rule indices */
+        size_t nrules, cap;
+        unsigned sources;    /* union of the rules' sources */
+        unsigned raw_sources; /* sources for which some rule needs raw */
+    } *opmap;
+    size_t opmask;           /* opmap slots - 1, 0 when empty */
+};
+
+struct ah_expr {
+    ahi_store store;
+    ahi_src *src;
+    ahi_cnode *root;
+    bool needs_raw;
+};
+
+struct ah_matcher {
+    const ah_ruleset *rs;
+    const ah_event *ev;
+    ah_span ev_raw, ev_body;   /* the spans the cached trees were parsed from */
+    uint64_t seq;
+    cJSON *body;
+    cJSON *raw;
+    bool body_done, raw_done;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit;
+    cJSON *slots[AHI_MAX_BIND];
+    ah_buf scratch;
+    ah_matcher_stats stats;
+    /* Per-event caches for normalized fields, valid while *_seq == seq: the
+     * parsed address (CIDR rules) and the case-folded hash (in-set rules),
+     * so a few hundred rules on one field parse and hash it once. */
+    uint64_t ip_seq[AH_F_COUNT];
+    bool ip_ok[AH_F_COUNT];
+    uint8_t ip[AH_F_COUNT][16];
+    uint64_t hash_seq[AH_F_COUNT + 1];
+    uint64_t hash[AH_F_COUNT + 1];   /* [AH_F_COUNT]: the canonical operation */
+};
+
+#endif

@@ -1,0 +1,644 @@
+/*
+ * ruleset.c: the ruleset handle: loading files and variables, compiling,
+ * the skip index, accessors, and ad-hoc expressions for `search`.
+ *
+ * The skip index answers "which rules can match an event with source S
+ * and canonical operation O" without touching the others. A rule whose
+ * condition pins its operations (operation == X, operation in [...], or an
+ * `or` of those, at the top level or as one term of a top-level `and`) is
+ * filed in a hash table under each operation; every other rule is filed
+ * under each of its sources. Both lists hold rule indices in load order,
+ * so the matcher merges them into rule order with no sorting per event.
+ */
+#include "rules_private.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../../parsers/util/hash.h"
+
+#define OPMAP_SEED 0x61686f70ull /* "ahop" */
+
+const char *ah_level_name(ah_level l)
+{
+    static const char *const names[] = {"info", "low", "medium", "high", "critical"};
+    return (unsigned)l < AH_ARRAY_LEN(names) ? names[l] : "info";
+}
+
+bool ah_level_from_name(ah_span name, ah_level *out)
+{
+    for (int l = AH_LEVEL_INFO; l <= AH_LEVEL_CRITICAL; l++)
+        if (ah_span_eq_ci(name, ah_level_name((ah_level)l))) {
+            *out = (ah_level)l;
+            return true;
+        }
+    return false;
+}
+
+const char *ah_rule_status_name(ah_rule_status s)
+{
+    switch (s) {
+    case AH_RULE_STATUS_STABLE: return "stable";
+    case AH_RULE_STATUS_TEST: return "test";
+    case AH_RULE_STATUS_EXPERIMENTAL: return "experimental";
+    default: return "";
+    }
+}
+
+ah_ruleset *ah_ruleset_new(ah_diag *diag)
+{
+    ah_ruleset *rs = calloc(1, sizeof *rs);
+    if (!rs)
+        return NULL;
+    rs->diag = diag;
+    ahi_store_init(&rs->store);
+    return rs;
+}
+
+void ah_ruleset_free(ah_ruleset *rs)
+{
+    if (!rs)
+        return;
+    ahi_store_free(&rs->store);
+    free(rs);
+}
+
+uint64_t ah_ruleset_error_count(const ah_ruleset *rs) { return rs ? rs->errors : 0; }
+
+/* --- variables --------------------------------------------------------- */
+
+static bool valid_var_name(const char *s, size_t n)
+{
+    if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+static ah_status set_var_n(ah_ruleset *rs, const char *name, size_t nn, const char *value, size_t vn)
+{
+    if (!rs || rs->compiled || !valid_var_name(name, nn))
+        return AH_ERR_USAGE;
+    char *v = ahi_strndup(&rs->store.arena, value, vn);
+    if (!v)
+        return AH_ERR_NOMEM;
+    for (ahi_var *x = rs->vars; x; x = x->next)
+        if (strlen(x->name) == nn && memcmp(x->name, name, nn) == 0) {
+            x->value = v;
+            return AH_OK;
+        }
+    ahi_var *x = ahi_alloc(&rs->store.arena, sizeof *x);
+    if (!x || !(x->name = ahi_strndup(&rs->store.arena, name, nn)))
+        return AH_ERR_NOMEM;
+    x->value = v;
+    x->next = rs->vars;
+    rs->vars = x;
+    return AH_OK;
+}
+
+ah_status ah_ruleset_set_var(ah_ruleset *rs, const char *name, const char *value)
+{
+    if (!name || !value)
+        return AH_ERR_USAGE;
+    return set_var_n(rs, name, strlen(name), value, strlen(value));
+}
+
+ah_status ah_ruleset_set_var_arg(ah_ruleset *rs, const char *assignment)
+{
+    const char *eq = assignment ? strchr(assignment, '=') : NULL;
+    if (!eq)
+        return AH_ERR_USAGE;
+    return set_var_n(rs, assignment, (size_t)(eq - assignment), eq + 1, strlen(eq + 1));
+}
+
+static bool read_file(const char *path, size_t limit, char **text, size_t *len, const char **why)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *why = strerror(errno);
+        return false;
+    }
+    ah_buf b;
+    ah_buf_init(&b, limit);
+    char chunk[8192];
+    size_t n;
+    bool ok = true;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (ah_buf_append(&b, chunk, n) != AH_OK) {
+            *why = "file too large";
+            ok = false;
+            break;
+        }
+    }
+    if (ok && ferror(f)) {
+        *why = "read error";
+        ok = false;
+    }
+    fclose(f);
+    if (!ok) {
+        ah_buf_free(&b);
+        return false;
+    }
+    *text = b.data;
+    *len = b.len;
+    if (!*text) {
+        *text = calloc(1, 1);
+        if (!*text) {
+            *why = "out of memory";
+            return false;
+        }
+    }
+    return true;
+}
+
+ah_status ah_ruleset_load_vars_file(ah_ruleset *rs, const char *path)
+{
+    if (!rs || !path || rs->compiled)
+        return AH_ERR_USAGE;
+    char *text = NULL;
+    size_t len = 0;
+    const char *why = NULL;
+    if (!read_file(path, 1u << 20, &text, &len, &why)) {
+        rs->errors++;
+        ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "cannot read variables file %s: %s", path, why);
+        return AH_ERR_IO;
+    }
+    ah_status st = AH_OK;
+    ahi_src *src = ahi_src_new(&rs->store.arena, path, text, len);
+    free(text);
+    if (!src)
+        return AH_ERR_NOMEM;
+    for (size_t li = 0; li < src->nlines; li++) {
+        size_t a = src->lines[li];
+        size_t e = li + 1 < src->nlines ? src->lines[li + 1] - 1 : src->len;
+        while (a < e && (src->text[a] == ' ' || src->text[a] == '\t'))
+            a++;
+        while (e > a && (src->text[e - 1] == ' ' || src->text[e - 1] == '\t' || src->text[e - 1] == '\r'))
+            e--;
+        if (a == e || src->text[a] == '#')
+            continue;
+        const char *line = src->text + a;
+        const char *eq = memchr(line, '=', e - a);
+        if (!eq) {
+            ahi_report(rs->diag, src, a, e - a, AH_SEV_ERROR, "expected name=value");
+            rs->errors++;
+            st = AH_ERR_SYNTAX;
+            continue;
+        }
+        size_t nn = (size_t)(eq - line);
+        while (nn > 0 && (line[nn - 1] == ' ' || line[nn - 1] == '\t'))
+            nn--;
+        const char *v = eq + 1;
+        size_t vn = (size_t)(src->text + e - v);
+        while (vn > 0 && (*v == ' ' || *v == '\t')) {
+            v++;
+            vn--;
+        }
+        if (vn >= 2 && ((v[0] == '"' && v[vn - 1] == '"') || (v[0] == '\'' && v[vn - 1] == '\''))) {
+            v++;
+            vn -= 2;
+        }
+        if (!valid_var_name(line, nn)) {
+            ahi_report(rs->diag, src, a, nn ? nn : 1, AH_SEV_ERROR, "bad variable name (letters, digits, _)");
+            rs->errors++;
+            st = AH_ERR_SYNTAX;
+            continue;
+        }
+        ah_status s2 = set_var_n(rs, line, nn, v, vn);
+        if (s2 != AH_OK)
+            return s2;
+    }
+    return st;
+}
+
+/* --- loading rules ----------------------------------------------------- */
+
+static bool sink(void *ud, ah_rule *r)
+{
+    ah_ruleset *rs = ud;
+    if (r->meta.id[0]) {
+        for (size_t i = 0; i < rs->nrules; i++) {
+            const ah_rule *o = rs->rules[i];
+            if (strcmp(o->meta.id, r->meta.id) == 0) {
+                rs->errors++;
+                ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_ERROR, "duplicate rule id '%s'", r->meta.id);
+                ahi_report(rs->diag, o->src, o->id_off, o->id_len, AH_SEV_NOTE, "'%s' first defined here", o->meta.id);
+                r->failed = true;
+                r->meta.skipped = "duplicate rule id";
+                break;
+            }
+        }
+    }
+    if (!ahi_grow(&rs->store.arena, (void **)&rs->rules, &rs->caprules, rs->nrules, sizeof *rs->rules)) {
+        rs->errors++;
+        ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_ERROR, "out of memory");
+        return false;
+    }
+    r->meta.index = rs->nrules;
+    rs->rules[rs->nrules++] = r;
+    return true;
+}
+
+ah_status ah_ruleset_load_string(ah_ruleset *rs, const char *name, const char *text, size_t len)
+{
+    if (!rs || !name || !text || rs->compiled)
+        return AH_ERR_USAGE;
+    if (len > AHI_MAX_RULE_FILE) {
+        rs->errors++;
+        ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "%s: rule file larger than %u bytes", name, AHI_MAX_RULE_FILE);
+        return AH_ERR_TOOBIG;
+    }
+    ahi_src *src = ahi_src_new(&rs->store.arena, name, text, len);
+    if (!src)
+        return AH_ERR_NOMEM;
+    src->next = rs->srcs;
+    rs->srcs = src;
+    uint64_t before = rs->errors;
+    ahi_parse_file(src, &rs->store.arena, rs->diag, &rs->errors, sink, rs);
+    return rs->errors > before ? AH_ERR_SYNTAX : AH_OK;
+}
+
+static ah_status load_file(ah_ruleset *rs, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    const char *why = NULL;
+    if (!read_file(path, AHI_MAX_RULE_FILE, &text, &len, &why)) {
+        rs->errors++;
+        ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "cannot read rule file %s: %s", path, why);
+        return AH_ERR_IO;
+    }
+    ah_status st = ah_ruleset_load_string(rs, path, text, len);
+    free(text);
+    return st;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+static ah_status load_dir(ah_ruleset *rs, const char *path, int depth)
+{
+    if (depth > AHI_MAX_DIR_DEPTH) {
+        rs->errors++;
+        ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "%s: directories nested too deeply", path);
+        return AH_ERR_IO;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        rs->errors++;
+        ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "cannot read directory %s: %s", path, strerror(errno));
+        return AH_ERR_IO;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    ah_status st = AH_OK;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            char **nn = realloc(names, nc * sizeof *nn);
+            if (!nn) {
+                st = AH_ERR_NOMEM;
+                goto out;
+            }
+            names = nn;
+            cap = nc;
+        }
+        size_t len = strlen(path) + strlen(e->d_name) + 2;
+        names[n] = malloc(len);
+        if (!names[n]) {
+            st = AH_ERR_NOMEM;
+            goto out;
+        }
+        snprintf(names[n], len, "%s%s%s", path, ends_with(path, "/") ? "" : "/", e->d_name);
+        n++;
+    }
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        struct stat sb;
+        if (stat(names[i], &sb) != 0)
+            continue;
+        ah_status s2 = AH_OK;
+        if (S_ISDIR(sb.st_mode))
+            s2 = load_dir(rs, names[i], depth + 1);
+        else if (S_ISREG(sb.st_mode) && ends_with(names[i], ".rules"))
+            s2 = load_file(rs, names[i]);
+        if (s2 != AH_OK && (st == AH_OK || s2 == AH_ERR_IO))
+            st = s2;
+    }
+out:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    closedir(d);
+    return st;
+}
+
+ah_status ah_ruleset_load_path(ah_ruleset *rs, const char *path)
+{
+    if (!rs || !path || rs->compiled)
+        return AH_ERR_USAGE;
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        rs->errors++;
+        ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "cannot open %s: %s", path, strerror(errno));
+        return AH_ERR_IO;
+    }
+    if (S_ISDIR(sb.st_mode))
+        return load_dir(rs, path, 0);
+    return load_file(rs, path);
+}
+
+/* --- compiling --------------------------------------------------------- */
+
+static void cctx_init(ahi_cctx *cx, ah_ruleset *rs, const ah_rule *r)
+{
+    memset(cx, 0, sizeof *cx);
+    cx->store = &rs->store;
+    cx->diag = rs->diag;
+    cx->errors = &rs->errors;
+    cx->src = r->src;
+    cx->vars = rs->vars;
+    cx->basedir = r->src->dir;
+    cx->sources = r->meta.sources;
+}
+
+static uint64_t op_hash(const char *p, size_t n) { return ah_hash64(p, n, OPMAP_SEED); }
+
+const struct ahi_opentry *ahi_opmap_find(const ah_ruleset *rs, ah_span op)
+{
+    if (!rs->opmap)
+        return NULL;
+    uint64_t h = op_hash(op.p, op.n);
+    size_t k = (size_t)h & rs->opmask;
+    while (rs->opmap[k].op) {
+        const struct ahi_opentry *e = &rs->opmap[k];
+        if (e->h == h && e->n == op.n && memcmp(e->op, op.p, op.n) == 0)
+            return e;
+        k = (k + 1) & rs->opmask;
+    }
+    return NULL;
+}
+
+static bool build_index(ah_ruleset *rs)
+{
+    ahi_arena *a = &rs->store.arena;
+    size_t nops = 0;
+    for (size_t i = 0; i < rs->nrules; i++)
+        if (rs->rules[i]->cond)
+            nops += rs->rules[i]->npinned;
+    size_t cap = 8;
+    while (cap < nops * 2 + 2)
+        cap *= 2;
+    if (nops) {
+        rs->opmap = ahi_alloc(a, cap * sizeof *rs->opmap);
+        if (!rs->opmap)
+            return false;
+        rs->opmask = cap - 1;
+    }
+    size_t ucap[AH_SOURCE_COUNT] = {0};
+    for (size_t i = 0; i < rs->nrules; i++) {
+        ah_rule *r = rs->rules[i];
+        if (!r->cond)
+            continue;
+        rs->active++;
+        rs->needs_raw |= r->meta.needs_raw;
+        if (r->pinned) {
+            for (int s = AH_SOURCE_UAL; s < AH_SOURCE_COUNT; s++)
+                if (r->meta.sources & AH_SOURCE_BIT(s)) {
+                    rs->pinned_any[s] = true;
+                    rs->pinned_raw[s] |= r->meta.needs_raw;
+                }
+            for (size_t k = 0; k < r->npinned; k++) {
+                const char *op = r->pinned[k];
+                size_t n = strlen(op);
+                uint64_t h = op_hash(op, n);
+                size_t slot = (size_t)h & rs->opmask;
+                while (rs->opmap[slot].op && !(rs->opmap[slot].h == h && strcmp(rs->opmap[slot].op, op) == 0))
+                    slot = (slot + 1) & rs->opmask;
+                struct ahi_opentry *e = &rs->opmap[slot];
+                if (!e->op) {
+                    e->op = op;
+                    e->n = n;
+                    e->h = h;
+                }
+                /* Indices are appended in rule order; a rule pinning two
+                 * spellings that canonicalize alike appears once. */
+                if (e->nrules && e->rules[e->nrules - 1] == i)
+                    continue;
+                if (!ahi_grow(a, (void **)&e->rules, &e->cap, e->nrules, sizeof *e->rules))
+                    return false;
+                e->rules[e->nrules++] = (uint32_t)i;
+                e->sources |= r->meta.sources;
+                if (r->meta.needs_raw)
+                    e->raw_sources |= r->meta.sources;
+            }
+        } else {
+            for (int s = AH_SOURCE_UAL; s < AH_SOURCE_COUNT; s++) {
+                if (!(r->meta.sources & AH_SOURCE_BIT(s)))
+                    continue;
+                if (!ahi_grow(a, (void **)&rs->unpinned[s], &ucap[s], rs->nunpinned[s], sizeof *rs->unpinned[s]))
+                    return false;
+                rs->unpinned[s][rs->nunpinned[s]++] = (uint32_t)i;
+                rs->unpinned_raw[s] |= r->meta.needs_raw;
+            }
+        }
+    }
+    return true;
+}
+
+ah_status ah_ruleset_compile(ah_ruleset *rs)
+{
+    if (!rs || rs->compiled)
+        return AH_ERR_USAGE;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        ah_rule *r = rs->rules[i];
+        if (r->failed || !r->match)
+            continue;
+        ahi_cctx cx;
+        cctx_init(&cx, rs, r);
+        uint64_t before = rs->errors;
+        ahi_cnode *cond = ahi_compile_node(&cx, r->match);
+        if (r->details_text) {
+            r->tmpl = ahi_compile_template(&cx, r->details_text, strlen(r->details_text), r->details_off, r->details_len);
+            if (!r->tmpl)
+                cond = NULL;
+        }
+        if (!cond || rs->errors > before) {
+            r->failed = true;
+            r->meta.skipped = "it has errors";
+            continue;
+        }
+        r->meta.needs_raw = cx.needs_raw;
+        if (cx.missing_var) {
+            size_t n = strlen(cx.missing_var) + 64;
+            char *why = ahi_alloc(&rs->store.arena, n);
+            if (why)
+                snprintf(why, n, "variable %s not set", cx.missing_var);
+            r->meta.skipped = why ? why : "a variable is not set";
+            r->test_skipped = r->meta.skipped;
+            ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_NOTE,
+                       "rule %s skipped: variable %s not set (--set %s=VALUE)", r->meta.id, cx.missing_var, cx.missing_var);
+        } else {
+            r->cond = cond;
+            if (!ahi_pinned_ops(cond, &r->pinned, &r->npinned, &rs->store.arena)) {
+                r->pinned = NULL;
+                r->npinned = 0;
+            } else if (!r->pinned) {
+                /* Pinned to no operation at all (e.g. `false`): keep an
+                 * empty, non-NULL list so the rule is never a candidate. */
+                r->pinned = ahi_alloc(&rs->store.arena, sizeof *r->pinned);
+                if (!r->pinned)
+                    r->npinned = 0;
+            }
+        }
+        if (r->ntvars > 0) {
+            /* A second instance with the rule's own test values, so its
+             * embedded tests run whatever the analyst has set. */
+            ahi_cctx tx;
+            cctx_init(&tx, rs, r);
+            tx.tvars = r->tvars;
+            tx.ntvars = r->ntvars;
+            tx.quiet = cx.missing_var == NULL;
+            uint64_t b2 = rs->errors;
+            r->test_cond = ahi_compile_node(&tx, r->match);
+            if (!r->test_cond || rs->errors > b2) {
+                r->test_cond = NULL;
+                if (tx.quiet) {
+                    rs->errors++;
+                    ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_ERROR,
+                               "rule %s does not compile with its `test set` values", r->meta.id);
+                }
+                r->test_skipped = "its test values do not compile";
+            } else if (tx.missing_var) {
+                r->test_cond = NULL;
+                size_t n = strlen(tx.missing_var) + 80;
+                char *why = ahi_alloc(&rs->store.arena, n);
+                if (why)
+                    snprintf(why, n, "variable %s not set (add: test set %s \"value\")", tx.missing_var, tx.missing_var);
+                r->test_skipped = why ? why : "a variable is not set";
+            } else {
+                r->test_skipped = NULL;
+            }
+        }
+    }
+    if (!build_index(rs)) {
+        rs->errors++;
+        ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "out of memory building the rule index");
+    }
+    rs->compiled = true;
+    return rs->errors ? AH_ERR_SYNTAX : AH_OK;
+}
+
+/* --- accessors --------------------------------------------------------- */
+
+size_t ah_ruleset_count(const ah_ruleset *rs) { return rs ? rs->nrules : 0; }
+
+const ah_rule *ah_ruleset_rule(const ah_ruleset *rs, size_t i) { return rs && i < rs->nrules ? rs->rules[i] : NULL; }
+
+const ah_rule *ah_ruleset_find(const ah_ruleset *rs, const char *id)
+{
+    if (!rs || !id)
+        return NULL;
+    for (size_t i = 0; i < rs->nrules; i++)
+        if (strcmp(rs->rules[i]->meta.id, id) == 0)
+            return rs->rules[i];
+    return NULL;
+}
+
+size_t ah_ruleset_active_count(const ah_ruleset *rs) { return rs ? rs->active : 0; }
+
+const ah_rule_meta *ah_rule_metadata(const ah_rule *r) { return r ? &r->meta : NULL; }
+
+bool ah_ruleset_needs_raw(const ah_ruleset *rs) { return rs && rs->needs_raw; }
+
+unsigned ah_ruleset_first_look(const ah_ruleset *rs, ah_source_kind source, ah_span operation_canon)
+{
+    if (!rs || !rs->compiled || source <= AH_SOURCE_UNKNOWN || source >= AH_SOURCE_COUNT)
+        return 0;
+    unsigned r = 0;
+    if (rs->nunpinned[source]) {
+        r |= AH_LOOK_CANDIDATE;
+        if (rs->unpinned_raw[source])
+            r |= AH_LOOK_NEEDS_RAW;
+    }
+    if (!operation_canon.p) {
+        if (rs->pinned_any[source]) {
+            r |= AH_LOOK_CANDIDATE;
+            if (rs->pinned_raw[source])
+                r |= AH_LOOK_NEEDS_RAW;
+        }
+        return r;
+    }
+    const struct ahi_opentry *e = ahi_opmap_find(rs, operation_canon);
+    if (e && (e->sources & AH_SOURCE_BIT(source))) {
+        r |= AH_LOOK_CANDIDATE;
+        if (e->raw_sources & AH_SOURCE_BIT(source))
+            r |= AH_LOOK_NEEDS_RAW;
+    }
+    return r;
+}
+
+/* --- expressions ------------------------------------------------------- */
+
+ah_expr *ah_expr_compile(const char *text, const ah_ruleset *vars, ah_diag *diag)
+{
+    if (!text)
+        return NULL;
+    ah_expr *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    ahi_store_init(&e->store);
+    uint64_t errors = 0;
+    e->src = ahi_src_new(&e->store.arena, "<expr>", text, strlen(text));
+    if (!e->src)
+        goto fail;
+    ahi_anode *a = ahi_parse_expr(e->src, &e->store.arena, diag, &errors);
+    if (!a || errors)
+        goto fail;
+    ahi_cctx cx;
+    memset(&cx, 0, sizeof cx);
+    cx.store = &e->store;
+    cx.diag = diag;
+    cx.errors = &errors;
+    cx.src = e->src;
+    cx.vars = vars ? vars->vars : NULL;
+    cx.basedir = ".";
+    e->root = ahi_compile_node(&cx, a);
+    if (!e->root || errors)
+        goto fail;
+    if (cx.missing_var) {
+        ahi_report(diag, e->src, 0, e->src->len, AH_SEV_ERROR, "variable %s is not set (--set %s=VALUE)", cx.missing_var,
+                   cx.missing_var);
+        goto fail;
+    }
+    e->needs_raw = cx.needs_raw;
+    return e;
+fail:
+    ah_expr_free(e);
+    return NULL;
+}
+
+void ah_expr_free(ah_expr *e)
+{
+    if (!e)
+        return;
+    ahi_store_free(&e->store);
+    free(e);
+}
+
+bool ah_expr_needs_raw(const ah_expr *e) { return e && e->needs_raw; }
