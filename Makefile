@@ -74,6 +74,7 @@ unit: $(TEST_BIN)
 	@sh tests/tools/run-unit.sh $(TEST_BIN)
 
 e2e: $(BUILD)/audithound
+	@sh tests/tools/check-samples.sh
 	@sh tests/e2e/run.sh $(BUILD)/audithound
 
 rules-check: $(BUILD)/audithound
