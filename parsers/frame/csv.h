@@ -10,7 +10,15 @@
  *
  * Memory: the reader keeps one record at a time; a record longer than
  * max_record bytes is skipped (reported as AH_ERR_RECORD with reason) and
- * reading resumes at the next record boundary.
+ * reading resumes at the next record boundary. max_record 0 means no limit.
+ *
+ * Leniency (as Excel reads such files): a lone CR outside quotes also ends
+ * a record; a quote inside an unquoted cell is kept literally (a"b); bytes
+ * between a closing quote and the next delimiter or line end are appended
+ * to the cell ("ab"c -> abc). Line numbers count LF, plus a lone CR that
+ * ends a record. Status codes other than those listed below are returned
+ * only for NULL handles (AH_ERR_USAGE); misuse such as ah_csv_next before
+ * ah_csv_read_header, or running out of memory, is AH_ERR_STREAM.
  */
 #ifndef AH_CSV_H
 #define AH_CSV_H

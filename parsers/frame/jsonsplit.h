@@ -16,10 +16,20 @@
  *
  * Errors: a record larger than max_record is skipped (AH_ERR_RECORD) and
  * the splitter resynchronises after it; stray bytes between values (e.g. a
- * trailing comma, a truncated line in JSON Lines) give AH_ERR_RECORD and
- * the splitter resynchronises at the next line that starts a value. The
+ * truncated line in JSON Lines) give AH_ERR_RECORD once and the splitter
+ * resynchronises at the next line whose first non-blank byte is '{' or '['.
+ * Stray commas are not records: a comma between top-level values and a
+ * leading, doubled or trailing comma inside an array are skipped silently.
+ * A top-level record that begins with content on its first line (JSON
+ * Lines) ends as AH_ERR_RECORD at a raw line feed inside a string, or
+ * where a '{' opens in column 0 before it is closed, so a truncated line
+ * does not swallow the lines after it. A wrapper candidate whose leading
+ * "@..." members exceed max_record is taken as one too-big record. The
  * stream is never abandoned for one bad record; AH_ERR_STREAM only on a
- * read error. A truncated final record is AH_ERR_RECORD.
+ * read error (or out of memory). A truncated final record is AH_ERR_RECORD;
+ * truncation between array elements or inside a wrapper's trailing members
+ * loses no record and ends the stream quietly. A UTF-8 BOM at the start is
+ * skipped. max_record 0 means no limit.
  */
 #ifndef AH_JSONSPLIT_H
 #define AH_JSONSPLIT_H
