@@ -125,6 +125,15 @@ ah_status ah_scanner_open(ah_scanner *s, ah_input *in)
 
 static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+static void note_format(ah_scanner *s, const ah_format *f)
+{
+    for (size_t i = 0; i < s->stats.nformats; i++)
+        if (s->stats.formats[i] == f)
+            return;
+    if (s->stats.nformats < AH_SCAN_MAX_FORMATS)
+        s->stats.formats[s->stats.nformats++] = f;
+}
+
 /* Read the prefix, pick the framing and set up the framer. */
 static ah_status start_stream(ah_scanner *s)
 {
@@ -183,16 +192,8 @@ static ah_status start_stream(ah_scanner *s)
         s->csv_unbound = true; /* keep reading to count the rows it could not take */
         return AH_OK;
     }
-    s->stats.format = f;
+    note_format(s, f);
     return AH_OK;
-}
-
-static void note_format(ah_scanner *s, const ah_format *f)
-{
-    if (!s->stats.format)
-        s->stats.format = f;
-    else if (s->stats.format != f)
-        s->stats.mixed_formats = true;
 }
 
 static ah_status next_csv(ah_scanner *s, ah_event *ev)

@@ -20,13 +20,15 @@ typedef struct ah_scan_options {
     ah_date_order date_order;
 } ah_scan_options;
 
+#define AH_SCAN_MAX_FORMATS 8
+
 typedef struct ah_stream_stats {
     const ah_origin *origin;
     char container[64];       /* "plain", "gzip", "zip", "tar.gz > zip", ... */
     char encoding[64];        /* as ah_decoder_describe */
     const char *framing;      /* "csv", "json" or NULL before the first byte */
-    const ah_format *format;  /* the (first) format recognised */
-    bool mixed_formats;       /* JSON stream with records of several formats */
+    const ah_format *formats[AH_SCAN_MAX_FORMATS]; /* formats recognised, in order of first use */
+    size_t nformats;          /* a JSON stream may mix formats (Azure Monitor categories) */
     uint64_t records;         /* records read, good or bad */
     uint64_t errors;          /* records rejected */
     bool failed;              /* stream-level failure (see failure) */

@@ -102,7 +102,7 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
         fprintf(out, "  container %s, encoding %s, framing %s\n", r->container ? r->container : "-",
                 r->encoding ? r->encoding : "-", r->framing ? r->framing : "-");
         if (r->format)
-            fprintf(out, "  format    %s (%s)\n", r->format, ah_source_name(r->source));
+            fprintf(out, "  format    %s (%s)\n", r->format, r->source ? ah_source_name(r->source) : "mixed sources");
         else
             fprintf(out, "  format    none recognised\n");
         fprintf(out, "  records   %llu = %llu events + %llu duplicates + %llu errors\n",

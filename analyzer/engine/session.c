@@ -8,6 +8,7 @@
  */
 #include "../audithound.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@
 
 typedef struct stream_slot {
     ah_stream_report rep;
-    char *path, *entry, *container, *encoding, *failure;
+    char *path, *entry, *container, *encoding, *failure, *format;
 } stream_slot;
 
 typedef struct hour_set {
@@ -92,6 +93,7 @@ void ah_session_free(ah_session *s)
         free(t->container);
         free(t->encoding);
         free(t->failure);
+        free(t->format);
     }
     free(s->streams);
     for (int k = 0; k < AH_SOURCE_COUNT; k++)
@@ -246,8 +248,19 @@ static void close_slot(ah_session *s)
     r->container = t->container;
     r->encoding = t->encoding;
     r->framing = st->framing;
-    r->format = st->mixed_formats ? "mixed" : st->format ? st->format->name : NULL;
-    r->source = st->format ? st->format->source : AH_SOURCE_UNKNOWN;
+    /* "a+b" when a stream mixed formats; the source only when all agree */
+    char names[512] = "";
+    size_t n = 0;
+    r->source = st->nformats ? st->formats[0]->source : AH_SOURCE_UNKNOWN;
+    for (size_t i = 0; i < st->nformats; i++) {
+        int k = snprintf(names + n, sizeof names - n, "%s%s", i ? "+" : "", st->formats[i]->name);
+        if (k > 0 && (size_t)k < sizeof names - n)
+            n += (size_t)k;
+        if (st->formats[i]->source != r->source)
+            r->source = AH_SOURCE_UNKNOWN;
+    }
+    t->format = st->nformats ? dup_or_null(names) : NULL;
+    r->format = t->format;
     r->records = st->records;
     r->errors = st->errors;
     r->failed = st->failed;
@@ -264,10 +277,11 @@ static void close_slot(ah_session *s)
     }
 }
 
-static void count_event(ah_session *s, const ah_event *ev)
+/* The stream's time range covers every record it held, duplicates too:
+ * it says what the file covers, not what survived dedup. */
+static void note_stream_time(ah_session *s, const ah_event *ev)
 {
     ah_stream_report *r = &cur_slot(s)->rep;
-    r->events++;
     if (ev->has_time) {
         if (!r->has_time || ah_time_cmp(ev->time, r->first) < 0)
             r->first = ev->time;
@@ -275,7 +289,6 @@ static void count_event(ah_session *s, const ah_event *ev)
             r->last = ev->time;
         r->has_time = true;
     }
-    note_coverage(s, ev);
 }
 
 ah_status ah_session_next(ah_session *s, const ah_event **out)
@@ -300,11 +313,13 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
         }
         if (st != AH_OK)
             return st;
+        note_stream_time(s, &s->ev);
         if (s->dedup && !ah_dedup_insert(s->dedup, s->ev.digest)) {
             cur_slot(s)->rep.duplicates++;
             continue;
         }
-        count_event(s, &s->ev);
+        cur_slot(s)->rep.events++;
+        note_coverage(s, &s->ev);
         *out = &s->ev;
         return AH_OK;
     }
