@@ -124,6 +124,19 @@ static void convert_8bit(ah_decoder *d)
     const unsigned char *in = d->in;
     size_t i = d->in_pos, n = d->in_len, o = d->out_len;
     while (i < n && o + 4 <= OUT_SIZE) {
+        /* Fast path: almost all of an export is ASCII; move 8 bytes at a
+         * time while none has the high bit set and none is NUL. */
+        while (i + 8 <= n && o + 8 <= OUT_SIZE) {
+            uint64_t w;
+            memcpy(&w, in + i, 8);
+            if ((w & 0x8080808080808080ull) || ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+                break;
+            memcpy(d->out + o, &w, 8);
+            i += 8;
+            o += 8;
+        }
+        if (i >= n || o + 4 > OUT_SIZE)
+            break;
         unsigned char c = in[i];
         if (c < 0x80) {
             if (c == 0)

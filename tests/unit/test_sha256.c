@@ -134,6 +134,38 @@ static void test_raw_digest_and_reuse(void **state)
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+/* The hardware path (when the CPU has it) and the portable path agree on
+ * every length and every way of feeding the bytes in. */
+static void test_hardware_matches_portable(void **state)
+{
+    (void)state;
+    static uint8_t data[4096];
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < sizeof data; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        data[i] = (uint8_t)x;
+    }
+    for (size_t len = 0; len <= sizeof data; len += len < 200 ? 1 : 61) {
+        ah_sha256 a, b;
+        ah_sha256_init(&a);
+        ah_sha256_init_portable(&b);
+        assert_false(b.hw);
+        size_t chunk = 1 + len % 97, off = 0;
+        while (off < len) {
+            size_t n = len - off < chunk ? len - off : chunk;
+            ah_sha256_update(&a, data + off, n);
+            off += n;
+        }
+        ah_sha256_update(&b, data, len);
+        uint8_t da[32], db[32];
+        ah_sha256_final(&a, da);
+        ah_sha256_final(&b, db);
+        assert_memory_equal(da, db, 32);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_million_a_odd_chunks),
         cmocka_unit_test(test_padding_boundaries),
         cmocka_unit_test(test_raw_digest_and_reuse),
+        cmocka_unit_test(test_hardware_matches_portable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
