@@ -196,20 +196,26 @@ static ah_status start_stream(ah_scanner *s)
     return AH_OK;
 }
 
-static ah_status next_csv(ah_scanner *s, ah_event *ev)
+/* One loop for both framings: frame a record, count it, normalize it or
+ * report why not. Only events and the end of the stream come out. */
+static ah_status next_event(ah_scanner *s, ah_event *ev)
 {
+    bool csv = s->csv != NULL;
     for (;;) {
         ah_csv_row row;
-        ah_status st = ah_csv_next(s->csv, &row);
+        ah_json_record rec;
+        ah_status st = csv ? ah_csv_next(s->csv, &row) : ah_jsplit_next(s->jsplit, &rec);
         if (st == AH_END)
             return AH_END;
-        if (st == AH_ERR_STREAM) {
-            fail_stream(s, "read error");
+        const char *framing_error = csv ? ah_csv_error(s->csv) : ah_jsplit_error(s->jsplit);
+        if (st != AH_OK && st != AH_ERR_RECORD) {
+            fail_stream(s, framing_error && *framing_error ? framing_error : "read error");
             return AH_END;
         }
+        uint64_t record_no = csv ? row.record_no : rec.record_no, line_no = csv ? row.line_no : rec.line_no;
         s->stats.records++;
         if (st == AH_ERR_RECORD) {
-            reject_record(s, row.record_no, row.line_no, ah_csv_error(s->csv));
+            reject_record(s, record_no, line_no, framing_error);
             continue;
         }
         if (s->csv_unbound) {
@@ -217,35 +223,7 @@ static ah_status next_csv(ah_scanner *s, ah_event *ev)
             continue;
         }
         const char *why = NULL;
-        st = ah_normalize_csv(s->norm, &row, ev, &why);
-        if (st == AH_OK) {
-            ev->origin = s->stats.origin;
-            return AH_OK;
-        }
-        if (st == AH_ERR_NOMEM)
-            return st;
-        reject_record(s, row.record_no, row.line_no, why ? why : ah_status_str(st));
-    }
-}
-
-static ah_status next_json(ah_scanner *s, ah_event *ev)
-{
-    for (;;) {
-        ah_json_record rec;
-        ah_status st = ah_jsplit_next(s->jsplit, &rec);
-        if (st == AH_END)
-            return AH_END;
-        if (st == AH_ERR_STREAM) {
-            fail_stream(s, "read error");
-            return AH_END;
-        }
-        s->stats.records++;
-        if (st == AH_ERR_RECORD) {
-            reject_record(s, rec.record_no, rec.line_no, ah_jsplit_error(s->jsplit));
-            continue;
-        }
-        const char *why = NULL;
-        st = ah_normalize_json(s->norm, &rec, ev, &why);
+        st = csv ? ah_normalize_csv(s->norm, &row, ev, &why) : ah_normalize_json(s->norm, &rec, ev, &why);
         if (st == AH_OK) {
             ev->origin = s->stats.origin;
             note_format(s, ev->format);
@@ -253,7 +231,7 @@ static ah_status next_json(ah_scanner *s, ah_event *ev)
         }
         if (st == AH_ERR_NOMEM)
             return st;
-        reject_record(s, rec.record_no, rec.line_no, why ? why : ah_status_str(st));
+        reject_record(s, record_no, line_no, why ? why : ah_status_str(st));
     }
 }
 
@@ -265,7 +243,7 @@ ah_status ah_scanner_next(ah_scanner *s, ah_event *ev)
     if (!s->started)
         st = start_stream(s);
     if (st == AH_OK)
-        st = s->csv ? next_csv(s, ev) : next_json(s, ev);
+        st = next_event(s, ev);
     if (st != AH_OK) {
         s->done = true;
         s->stats.norm = *ah_normalizer_stats(s->norm);
