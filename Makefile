@@ -93,11 +93,11 @@ test: unit e2e rules-check corpus-check docs-check
 
 # Plain build and tests, then the same tests under AddressSanitizer and UBSan.
 check: deps
-	@rm -f build/.results build/san/.results
+	@rm -f build/.results
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory test
-	@$(MAKE) --no-print-directory san-check
-	@sh tests/tools/summary.sh
+	@$(MAKE) --no-print-directory -k test; plain=$$?; \
+	 $(MAKE) --no-print-directory -k san-check; san=$$?; \
+	 sh tests/tools/summary.sh && [ $$plain -eq 0 ] && [ $$san -eq 0 ]
 
 san-check:
 	@echo "== sanitizer build (ASan + UBSan) =="

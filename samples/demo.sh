@@ -1,32 +1,41 @@
 #!/bin/sh
-# make demo: run audithound over the contoso sample tenant. samples/tenant-story.md
-# tells the story and lists the findings that should (and should not) appear.
+# make demo: hunt the contoso sample tenant (samples/tenant: ten overlapping
+# exports in as many shapes; samples/tenant-story.md tells the intrusion and
+# lists the findings that should, and should not, appear).
 #   sh samples/demo.sh [BINARY]        (default build/audithound)
-
+# Writes build/demo/timeline.csv, timeline.jsonl and summary.json.
 set -u
 bin=${1:-build/audithound}
-case $bin in
-    /*) ;;
-    *) bin=$(pwd)/$bin ;;
-esac
+case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
 cd "$(dirname "$0")/.." || exit 2
 [ -x "$bin" ] || { echo "demo: no binary at $bin (run make first)" >&2; exit 2; }
+out=build/demo
+mkdir -p "$out"
 
-set -- samples/tenant/*.csv samples/tenant/*.json samples/tenant/*.jsonl
+echo "== 1. What the exports hold (audithound inspect samples/tenant)"
+"$bin" inspect samples/tenant | sed -n '/^total:/,$p'
 
-echo "== What the exports hold: audithound inspect"
-"$bin" inspect "$@"
+echo
+echo "== 2. The hunt (audithound hunt -o $out/timeline.csv --summary $out/summary.json samples/tenant)"
+"$bin" hunt --force -o "$out/timeline.csv" --summary "$out/summary.json" samples/tenant
+rc=$?
+[ "$rc" -le 1 ] || exit "$rc"   # 0 = findings, 1 = none: both are a finished run
+"$bin" hunt --force -q -f jsonl -o "$out/timeline.jsonl" samples/tenant
+[ $? -le 1 ] || exit 1
 
-if "$bin" help hunt >/dev/null 2>&1; then
-    echo
-    echo "== Findings: audithound hunt (compare with samples/tenant-story.md)"
-    "$bin" hunt "$@"
-    rc=$?
-    # 0 = findings, 1 = none: both are a successful demo.
-    [ "$rc" -le 1 ] || exit "$rc"
-else
-    echo
-    echo "== Normalized events, first 15 (audithound dump; 'hunt' is not built yet)"
-    "$bin" dump "$@" | head -n 15
-fi
+echo
+echo "== 3. The timeline, in time order (from $out/timeline.jsonl; medium and above)"
+python3 - "$out/timeline.jsonl" <<'PY'
+import json, sys
+rank = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    if rank.get(r["severity"], 0) < 2:
+        continue
+    who = r["user"] or r["app"] or "-"
+    print(f'{r["time"][:19]}  {r["severity"]:<8} {r["rule_id"]:<44} {who[:26]:<26} {(r["ip"] or "-"):<15} {r["source"]}')
+PY
+echo
+echo "Full timeline: $out/timeline.csv (spreadsheet), $out/timeline.jsonl (with raw records);"
+echo "run summary with input SHA-256 and rule hashes: $out/summary.json."
 exit 0
