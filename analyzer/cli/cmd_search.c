@@ -82,7 +82,9 @@ static int run_search(int argc, char **argv)
             ah_cli_errorf("--set %s: not a valid variable assignment", c.rules.sets[i]);
             goto done;
         }
-    e = ah_expr_compile(argv[first], vars, &diag);
+    ah_cli_diag bare = {.bare = true}; /* compile messages carry their own caret display */
+    ah_diag expr_diag = {ah_cli_diag_fn, &bare, {0}};
+    e = ah_expr_compile(argv[first], vars, &expr_diag);
     if (!e)
         goto done;
     if (c.explain) {
