@@ -16,11 +16,11 @@ echo "== 1. What the exports hold (audithound inspect samples/tenant)"
 "$bin" inspect samples/tenant | sed -n '/^total:/,$p'
 
 echo
-echo "== 2. The hunt (audithound hunt -o $out/timeline.csv --summary $out/summary.json samples/tenant)"
-"$bin" hunt --force -o "$out/timeline.csv" --summary "$out/summary.json" samples/tenant
+echo "== 2. The hunt (audithound hunt -r rules --vars samples/contoso.vars -o $out/timeline.csv --summary $out/summary.json samples/tenant)"
+"$bin" hunt --force -r rules --vars samples/contoso.vars -o "$out/timeline.csv" --summary "$out/summary.json" samples/tenant
 rc=$?
 [ "$rc" -le 1 ] || exit "$rc"   # 0 = findings, 1 = none: both are a finished run
-"$bin" hunt --force -q -f jsonl -o "$out/timeline.jsonl" samples/tenant
+"$bin" hunt --force -q -r rules --vars samples/contoso.vars -f jsonl -o "$out/timeline.jsonl" samples/tenant
 [ $? -le 1 ] || exit 1
 
 echo

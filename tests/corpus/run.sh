@@ -5,4 +5,7 @@ if [ ! -d "$corpus" ]; then
     echo "corpus: skipped: $corpus not found (set AH_CORPUS to the shared corpus to run these checks)"
     exit 0
 fi
-exec python3 tests/corpus/check.py "$1" "$corpus"
+python3 tests/corpus/check.py "$1" "$corpus"; rc=$?
+# Rule detections on the corpus (tests/corpus/hunt_check.py).
+python3 tests/corpus/hunt_check.py "$1" "$corpus" || rc=1
+exit $rc
