@@ -3,14 +3,17 @@
  * every problem with its location (errors, warnings, notes); --explain
  * prints the compiled form of one rule or all of them.
  */
+#include "../../parsers/frame/jscan.h"
 #include "cli.h"
+#include "report.h"
 
-enum { OPT_EXPLAIN = 1, OPT_EXPLAIN_ALL, OPT_STRICT };
+enum { OPT_EXPLAIN = 1, OPT_EXPLAIN_ALL, OPT_STRICT, OPT_JSON };
 
 static const ah_cli_opt lint_opts[] = {
     {OPT_EXPLAIN, 0, "explain", "RULE_ID", "print the compiled form of one rule"},
     {OPT_EXPLAIN_ALL, 0, "explain-all", NULL, "print the compiled form of every rule"},
     {OPT_STRICT, 0, "strict", NULL, "treat warnings as errors"},
+    {OPT_JSON, 0, "json", NULL, "print every rule's metadata as JSON Lines (for catalogues and tooling)"},
     {AH_OPT_SET, 0, "set", "NAME=VALUE", "set a rule variable (repeatable)"},
     {AH_OPT_VARS, 0, "vars", "FILE", "read rule variables from a file of NAME=VALUE lines"},
     {0, 0, NULL, NULL, NULL},
@@ -19,7 +22,7 @@ static const ah_cli_opt lint_opts[] = {
 typedef struct lint_ctx {
     ah_cli_rules rules;
     const char *explain;
-    bool explain_all, strict;
+    bool explain_all, strict, json;
 } lint_ctx;
 
 static int lint_opt(void *ctx, int id, const char *arg)
@@ -31,11 +34,70 @@ static int lint_opt(void *ctx, int id, const char *arg)
         c->explain_all = true;
     else if (id == OPT_STRICT)
         c->strict = true;
+    else if (id == OPT_JSON)
+        c->json = true;
     else {
         int r = ah_cli_rules_opt(&c->rules, id, arg);
         return r == 1 ? 0 : r;
     }
     return 0;
+}
+
+static void json_list(ah_buf *b, const char *key, ah_strlist l)
+{
+    ah_buf_printf(b, ",\"%s\":[", key);
+    for (size_t i = 0; i < l.n; i++) {
+        if (i)
+            ah_buf_putc(b, ',');
+        ah_report_json_str(b, l.v[i]);
+    }
+    ah_buf_putc(b, ']');
+}
+
+static void json_member(ah_buf *b, const char *key, const char *value)
+{
+    ah_buf_printf(b, ",\"%s\":", key);
+    ah_report_json_str(b, value);
+}
+
+/* One JSON object per rule: the metadata as the compiler understood it. */
+static void print_metadata(const ah_ruleset *rs)
+{
+    ah_buf b;
+    ah_buf_init(&b, 0);
+    for (size_t i = 0; i < ah_ruleset_count(rs); i++) {
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(rs, i));
+        ah_buf_reset(&b);
+        ah_buf_puts(&b, "{\"id\":");
+        ah_report_json_str(&b, m->id);
+        json_member(&b, "title", m->title);
+        json_member(&b, "severity", ah_level_name(m->level));
+        json_member(&b, "status", ah_rule_status_name(m->status));
+        ah_buf_puts(&b, ",\"sources\":[");
+        bool first = true;
+        for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++)
+            if (m->sources & AH_SOURCE_BIT(k)) {
+                ah_buf_printf(&b, "%s\"%s\"", first ? "" : ",", ah_source_name((ah_source_kind)k));
+                first = false;
+            }
+        ah_buf_putc(&b, ']');
+        json_list(&b, "tags", m->tags);
+        json_list(&b, "attack", m->attack);
+        json_list(&b, "references", m->references);
+        json_list(&b, "falsepositives", m->falsepositives);
+        json_member(&b, "description", m->description);
+        json_member(&b, "note", m->note);
+        json_member(&b, "author", m->author);
+        json_member(&b, "date", m->date);
+        json_member(&b, "modified", m->modified);
+        json_member(&b, "version", m->version);
+        json_member(&b, "file", m->file);
+        ah_buf_printf(&b, ",\"line\":%llu", (unsigned long long)m->line);
+        json_member(&b, "skipped", m->skipped);
+        ah_buf_printf(&b, ",\"needs_raw\":%s}\n", m->needs_raw ? "true" : "false");
+        fwrite(b.data, 1, b.len, stdout);
+    }
+    ah_buf_free(&b);
 }
 
 static int run_lint(int argc, char **argv);
@@ -90,6 +152,8 @@ static int run_lint(int argc, char **argv)
         fputs(ah_buf_cstr(&b), stdout);
         ah_buf_free(&b);
     }
+    if (c.json)
+        print_metadata(rs);
     fprintf(stderr, "lint: %zu rules (%zu active), %llu errors, %llu warnings\n", ah_ruleset_count(rs),
             ah_ruleset_active_count(rs), (unsigned long long)errors, (unsigned long long)warnings);
     status = errors || (c.strict && warnings) ? AH_EXIT_USAGE : 0;
