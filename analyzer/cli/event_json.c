@@ -44,7 +44,19 @@ ah_status ah_event_write_json(const ah_event *ev, bool include_raw, ah_buf *out)
         ah_buf_puts(out, "null");
     if (include_raw) {
         put_key(out, "raw", &first);
-        ah_buf_append_span(out, ev->raw.p ? ev->raw : ah_span_cstr("null"));
+        if (!ev->raw.p) {
+            ah_buf_puts(out, "null");
+        } else {
+            /* One event per line: a pretty-printed record loses its line
+             * breaks. In valid JSON they can only be whitespace. */
+            const char *p = ev->raw.p, *end = p + ev->raw.n;
+            for (const char *q = p; q < end; q++)
+                if (*q == '\n' || *q == '\r') {
+                    ah_buf_append(out, p, (size_t)(q - p));
+                    p = q + 1;
+                }
+            ah_buf_append(out, p, (size_t)(end - p));
+        }
     }
     return ah_buf_putc(out, '}');
 }
