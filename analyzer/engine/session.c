@@ -220,12 +220,10 @@ static stream_slot *cur_slot(ah_session *s) { return &s->streams[s->nstreams - 1
 static ah_status open_slot(ah_session *s)
 {
     if (s->nstreams == s->streams_cap) {
-        size_t ncap = s->streams_cap ? s->streams_cap * 2 : 16;
-        stream_slot *ns = realloc(s->streams, ncap * sizeof *ns);
+        stream_slot *ns = ah_grow_array(s->streams, &s->streams_cap, 16, sizeof *ns);
         if (!ns)
             return AH_ERR_NOMEM;
         s->streams = ns;
-        s->streams_cap = ncap;
     }
     stream_slot *t = &s->streams[s->nstreams++];
     memset(t, 0, sizeof *t);

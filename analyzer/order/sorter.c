@@ -324,12 +324,10 @@ static ah_status new_run(ah_sorter *s, FILE **out)
     if (st != AH_OK)
         return st;
     if (s->nruns == s->runs_cap) {
-        size_t cap = s->runs_cap ? s->runs_cap * 2 : 16;
-        run *r = realloc(s->runs, cap * sizeof *r);
+        run *r = ah_grow_array(s->runs, &s->runs_cap, 16, sizeof *r);
         if (!r)
             return fail(s, AH_ERR_NOMEM, "out of memory", 0);
         s->runs = r;
-        s->runs_cap = cap;
     }
     size_t n = strlen(s->dir) + 32;
     char *path = malloc(n);
@@ -457,12 +455,10 @@ ah_status ah_sorter_add(ah_sorter *s, const ah_row *row)
         key_growth = s->nkeys == s->keys_cap ? (s->keys_cap ? s->keys_cap : 16) * sizeof(sort_key) : 0;
     }
     if (key_growth) {
-        size_t cap = s->keys_cap ? s->keys_cap * 2 : 16;
-        sort_key *k = realloc(s->keys, cap * sizeof *k);
+        sort_key *k = ah_grow_array(s->keys, &s->keys_cap, 16, sizeof *k);
         if (!k)
             return AH_ERR_NOMEM;
         s->keys = k;
-        s->keys_cap = cap;
     }
     unsigned char *p = arena_alloc(s, len);
     if (!p)

@@ -8,41 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../parsers/util/utf8.h"
+
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 static const char ellipsis[] = "\xE2\x80\xA6";    /* U+2026, one UTF-16 unit */
-
-size_t ah_utf8_seq_len(const unsigned char *p, size_t n)
-{
-    if (n == 0)
-        return 0;
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        else if (c == 0xED)
-            hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F; /* > U+10FFFF */
-    } else
-        return 0;
-    if (n < len || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
 
 bool ah_csvout_needs_neutralising(ah_span text)
 {

@@ -30,7 +30,4 @@ ah_status ah_csvout_cell(ah_buf *out, ah_span text, bool excel_safe, size_t max_
 /* True if a cell with this text would be neutralised. */
 bool ah_csvout_needs_neutralising(ah_span text);
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid/incomplete. */
-size_t ah_utf8_seq_len(const unsigned char *p, size_t n);
-
 #endif

@@ -44,23 +44,14 @@ static ah_status report(ah_sink *s, ah_status st, const char *msg, int err)
     return st;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* Directory part of path ("." when there is none), malloc'd. */
 static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return dup_str(".");
+        return strdup(".");
     if (slash == path)
-        return dup_str("/");
+        return strdup("/");
     size_t n = (size_t)(slash - path);
     char *d = malloc(n + 1);
     if (d) {
@@ -135,7 +126,7 @@ ah_sink *ah_sink_open(const char *path, bool force, ah_diag *diag, ah_status *st
     s->fd = -1;
     s->force = force;
     s->diag = diag;
-    s->path = dup_str(path);
+    s->path = strdup(path);
     if (!s->path) {
         status = AH_ERR_NOMEM;
         goto out;
@@ -303,7 +294,7 @@ void ah_sink_free(ah_sink *s)
 char *ah_sink_part_path(const char *path, unsigned part)
 {
     if (part <= 1)
-        return dup_str(path);
+        return strdup(path);
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     const char *dot = strrchr(base, '.');

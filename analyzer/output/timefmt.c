@@ -3,9 +3,9 @@
  */
 #include "timefmt.h"
 
-#include "civil.h"
-
 #include <stdio.h>
+
+#include "../../parsers/formats/timeparse.h"
 
 typedef struct civil_time {
     int64_t year;
@@ -25,11 +25,11 @@ static civil_time split(ah_time t)
     civil_time c;
     int64_t sec = clamp_sec(t.sec);
     int64_t nsec = t.nsec;
-    sec += ahi_floor_div(nsec, 1000000000);
-    nsec -= ahi_floor_div(nsec, 1000000000) * 1000000000;
-    int64_t days = ahi_floor_div(sec, 86400);
+    sec += ah_floor_div(nsec, 1000000000);
+    nsec -= ah_floor_div(nsec, 1000000000) * 1000000000;
+    int64_t days = ah_floor_div(sec, 86400);
     int64_t rem = sec - days * 86400;
-    ahi_civil_from_days(days, &c.year, &c.month, &c.day);
+    ah_civil_from_days(days, &c.year, &c.month, &c.day);
     c.hour = (unsigned)(rem / 3600);
     c.minute = (unsigned)(rem / 60 % 60);
     c.second = (unsigned)(rem % 60);

@@ -11,14 +11,14 @@
  */
 #include "tz.h"
 
-#include "civil.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "../../parsers/formats/timeparse.h"
 
 #define MAX_OFFSET (26 * 3600) /* RFC 8536 bounds are -89999..93599 */
 #define MAX_RULE_HOURS 167     /* RFC 8536 extension of POSIX transition times */
@@ -162,24 +162,22 @@ static bool parse_rule(const char *p, tz_rule *r)
     return *p == '\0';
 }
 
-static const unsigned char month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
 /* Days since 1970-01-01 of a rule date in year y. */
 static int64_t rule_day(const tz_date *d, int64_t y)
 {
-    int64_t jan1 = ahi_days_from_civil(y, 1, 1);
+    int64_t jan1 = ah_days_from_civil(y, 1, 1);
     switch (d->kind) {
     case RULE_JULIAN1:
-        return jan1 + d->day - 1 + (ahi_is_leap(y) && d->day >= 60);
+        return jan1 + d->day - 1 + (ah_is_leap_year(y) && d->day >= 60);
     case RULE_JULIAN0:
         return jan1 + d->day;
     case RULE_MONTH:
         break;
     }
-    int64_t first = ahi_days_from_civil(y, (unsigned)d->month, 1);
+    int64_t first = ah_days_from_civil(y, (unsigned)d->month, 1);
     int weekday = (int)(((first % 7) + 7 + 4) % 7); /* 1970-01-01 was a Thursday */
     int day = 1 + (d->day - weekday + 7) % 7 + (d->week - 1) * 7;
-    int len = month_days[d->month - 1] + (d->month == 2 && ahi_is_leap(y));
+    int len = ah_days_in_month(y, d->month);
     if (day > len)
         day -= 7;
     return first + day - 1;
@@ -191,7 +189,7 @@ static int32_t rule_offset(const tz_rule *r, int64_t t)
         return r->std_off;
     int64_t y;
     unsigned m, d;
-    ahi_civil_from_days(ahi_floor_div(t + r->std_off, 86400), &y, &m, &d);
+    ah_civil_from_days(ah_floor_div(t + r->std_off, 86400), &y, &m, &d);
     /* The start time is given in standard time, the end time in DST. */
     int64_t start = rule_day(&r->start, y) * 86400 + r->start.time - r->std_off;
     int64_t end = rule_day(&r->end, y) * 86400 + r->end.time - r->dst_off;

@@ -114,15 +114,6 @@ struct ah_writer {
     ah_writer_stats stats;
 };
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static void build_layout(ah_writer *w)
 {
     for (int c = 0; c < AH_COL_COUNT; c++) {
@@ -198,12 +189,10 @@ static ah_status finish_part(ah_writer *w)
     if (st == AH_OK)
         st = ah_sink_finish(w->cur);
     if (w->ndone == w->done_cap) {
-        size_t cap = w->done_cap ? w->done_cap * 2 : 4;
-        ah_sink **d = realloc(w->done, cap * sizeof *d);
+        ah_sink **d = ah_grow_array(w->done, &w->done_cap, 4, sizeof *d);
         if (!d)
             return AH_ERR_NOMEM; /* cur stays owned by w and is freed on abort */
         w->done = d;
-        w->done_cap = cap;
     }
     w->done[w->ndone++] = w->cur;
     w->cur = NULL;
@@ -245,8 +234,8 @@ ah_writer *ah_writer_open(const ah_writer_options *opt, ah_diag *diag, ah_status
     w->opt.delimiter = delimiter;
     w->diag = diag;
     ah_buf_init(&w->out, ROW_LIMIT);
-    w->path = dup_str(opt->path);
-    w->tz_name = opt->tz ? dup_str(opt->tz) : NULL;
+    w->path = strdup(opt->path);
+    w->tz_name = opt->tz ? strdup(opt->tz) : NULL;
     if (!w->path || (opt->tz && !w->tz_name)) {
         status = AH_ERR_NOMEM;
         goto out;
@@ -413,9 +402,7 @@ ah_status ah_writer_write(ah_writer *w, const ah_row *row)
     }
     if (st != AH_OK) {
         /* Nothing of this row has reached the sink yet: drop it and go on. */
-        w->out.len = mark;
-        if (w->out.data)
-            w->out.data[mark] = '\0';
+        ah_buf_truncate(&w->out, mark);
         ah_where where = {.path = w->path, .record_no = row->input_record};
         ah_diag_report(w->diag, AH_SEV_ERROR, &where, "timeline row not written: %s", ah_status_str(st));
         return st == AH_ERR_NOMEM ? st : AH_ERR_RECORD;

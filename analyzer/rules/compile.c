@@ -76,42 +76,13 @@ static bool is_field_name(const char *s, size_t n)
     return ah_field_from_name(ah_span_make(s, n)) != AH_F_COUNT;
 }
 
-static size_t edit_distance_ci(const char *a, size_t an, const char *b, size_t bn)
-{
-    if (an > 40 || bn > 40)
-        return 99;
-    size_t row[41];
-    for (size_t j = 0; j <= bn; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= an; i++) {
-        size_t prev = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= bn; j++) {
-            size_t tmp = row[j];
-            char ca = a[i - 1], cb = b[j - 1];
-            if (ca >= 'A' && ca <= 'Z')
-                ca = (char)(ca + 32);
-            if (cb >= 'A' && cb <= 'Z')
-                cb = (char)(cb + 32);
-            size_t best = prev + (ca == cb ? 0 : 1);
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            prev = tmp;
-        }
-    }
-    return row[bn];
-}
-
 static const char *closest_field(const char *s, size_t n)
 {
     const char *best = NULL;
     size_t limit = n <= 4 ? 1 : (n <= 8 ? 2 : 3), bestd = SIZE_MAX;
     for (int f = 0; f < AH_F_COUNT; f++) {
         const char *name = ah_field_name((ah_field_id)f);
-        size_t d = edit_distance_ci(s, n, name, strlen(name));
+        size_t d = ahi_edit_distance_ci(s, n, name, strlen(name));
         if (d <= limit && d < bestd) {
             best = name;
             bestd = d;
@@ -119,7 +90,7 @@ static const char *closest_field(const char *s, size_t n)
     }
     for (size_t i = 0; i < AH_ARRAY_LEN(pseudo_fields); i++) {
         const char *name = pseudo_fields[i].name;
-        size_t d = edit_distance_ci(s, n, name, strlen(name));
+        size_t d = ahi_edit_distance_ci(s, n, name, strlen(name));
         if (d <= limit && d < bestd) {
             best = name;
             bestd = d;
@@ -463,14 +434,12 @@ static bool compile_regex(ahi_cctx *cx, const ahi_anode *a, ahi_cnode *c)
     (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter when JIT is unavailable */
     ahi_store *st = cx->store;
     if (st->ncodes == st->capcodes) {
-        size_t ncap = st->capcodes ? st->capcodes * 2 : 16;
-        pcre2_code **nc = realloc(st->codes, ncap * sizeof *nc);
+        pcre2_code **nc = ah_grow_array(st->codes, &st->capcodes, 16, sizeof *nc);
         if (!nc) {
             pcre2_code_free(re);
             return false;
         }
         st->codes = nc;
-        st->capcodes = ncap;
     }
     st->codes[st->ncodes++] = re;
     c->re = re;

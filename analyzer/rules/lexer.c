@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../parsers/util/utf8.h"
+
 enum {
     CC_OTHER = 0,
     CC_SPACE,   /* space, tab, CR, FF, VT */
@@ -66,8 +68,6 @@ static inline int cc(const ahi_lexer *lx, size_t i)
 static inline char ch(const ahi_lexer *lx, size_t i) { return i < lx->src->len ? lx->src->text[i] : '\0'; }
 
 static inline bool is_ident_char(int c) { return c == CC_ALPHA || c == CC_DIGIT; }
-
-static inline bool is_cont_byte(char c) { return ((unsigned char)c & 0xC0) == 0x80; }
 
 /* Word lists (tags, sources, dates, bare URLs): anything printable up to
  * whitespace, a quote, a comment or a brace. */
@@ -166,46 +166,11 @@ static size_t line_end(const ahi_lexer *lx, size_t from)
     return from;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 static int hex4(const ahi_lexer *lx, size_t at)
 {
     int v = 0;
     for (int k = 0; k < 4; k++) {
-        int h = hexval(ch(lx, at + (size_t)k));
+        int h = ah_hex_digit((unsigned char)ch(lx, at + (size_t)k));
         if (h < 0 || at + (size_t)k >= lx->src->len)
             return -1;
         v = v * 16 + h;
@@ -351,7 +316,7 @@ static ahi_token lex_string(ahi_lexer *lx)
                 lx->pos = end + 1;
                 return lex_error(lx, i, used, "\\u0000 is not allowed in strings", NULL);
             }
-            n += put_utf8(out + n, cp);
+            n += ah_utf8_encode(cp, (unsigned char *)out + n);
             i += used - 1;
             break;
         }
@@ -541,7 +506,7 @@ ahi_token ahi_lex(ahi_lexer *lx, ahi_lexmode mode)
         if (is_word_char(lx, start))
             return lex_word(lx);
         lx->pos++;
-        while (lx->pos < lx->src->len && is_cont_byte(lx->src->text[lx->pos]))
+        while (lx->pos < lx->src->len && ah_utf8_is_cont((unsigned char)lx->src->text[lx->pos]))
             lx->pos++;
         return lex_error(lx, start, 1, "unexpected character in a word list (words are separated by spaces)", NULL);
     }
@@ -606,7 +571,7 @@ ahi_token ahi_lex(ahi_lexer *lx, ahi_lexmode mode)
         return lex_error(lx, start, 1, "unexpected '/' (a /regex/ may only follow `matches`)", NULL);
     default: {
         lx->pos++;
-        while (lx->pos < lx->src->len && is_cont_byte(lx->src->text[lx->pos]))
+        while (lx->pos < lx->src->len && ah_utf8_is_cont((unsigned char)lx->src->text[lx->pos]))
             lx->pos++;
         return lex_error(lx, start, lx->pos - start, "unexpected character", NULL);
     }

@@ -29,6 +29,7 @@
 
 #include "../../parsers/formats/formats.h"
 #include "../../parsers/formats/timeparse.h"
+#include "../../parsers/util/utf8.h"
 
 /* --- life cycle -------------------------------------------------------- */
 
@@ -743,9 +744,7 @@ static void put_value(render *r, const char *p, size_t n)
         r->st = ah_buf_puts(r->out, ", ");
     bool cut = false;
     if (n > AHI_DETAIL_VALUE_MAX) {
-        n = AHI_DETAIL_VALUE_MAX;
-        while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
-            n--; /* do not split a UTF-8 sequence */
+        n = ah_utf8_cut(p, AHI_DETAIL_VALUE_MAX); /* do not split a UTF-8 sequence */
         cut = true;
     }
     for (size_t i = 0; i < n && r->st == AH_OK; i++) {

@@ -94,36 +94,7 @@ struct ahi_parser {
     size_t err_off, err_len;
 };
 
-/* Edit distance for "did you mean" hints (small strings only). */
-static size_t edit_distance(const char *a, size_t an, const char *b, size_t bn)
-{
-    if (an > 40 || bn > 40)
-        return 99;
-    size_t row[41];
-    for (size_t j = 0; j <= bn; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= an; i++) {
-        size_t prev = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= bn; j++) {
-            size_t tmp = row[j];
-            char ca = a[i - 1], cb = b[j - 1];
-            if (ca >= 'A' && ca <= 'Z')
-                ca = (char)(ca + 32);
-            if (cb >= 'A' && cb <= 'Z')
-                cb = (char)(cb + 32);
-            size_t best = prev + (ca == cb ? 0 : 1);
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            prev = tmp;
-        }
-    }
-    return row[bn];
-}
-
+/* The name nearest to s for a "did you mean" hint, or NULL when none is near. */
 static const char *closest(const char *s, size_t n, const char *const *names, size_t count)
 {
     const char *best = NULL;
@@ -131,7 +102,7 @@ static const char *closest(const char *s, size_t n, const char *const *names, si
     for (size_t i = 0; i < count; i++) {
         if (!names[i] || !names[i][0])
             continue;
-        size_t d = edit_distance(s, n, names[i], strlen(names[i]));
+        size_t d = ahi_edit_distance_ci(s, n, names[i], strlen(names[i]));
         if (d <= bestd) {
             best = names[i];
             bestd = d;
@@ -1268,11 +1239,10 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
         pwarn(p, r->id_off, r->id_len, "rule '%s' has no tests (add `test hit ...` and `test miss ...`)", r->meta.id);
 }
 
-void ahi_parse_file(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *errors, ahi_rule_sink sink, void *ud)
+/* A parser at the start of src; the lexer reports to the same sink. */
+static void parser_init(ahi_parser *p, const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *errors)
 {
-    ahi_parser P;
-    memset(&P, 0, sizeof P);
-    ahi_parser *p = &P;
+    memset(p, 0, sizeof *p);
     p->lx.src = src;
     p->lx.arena = a;
     p->lx.diag = d;
@@ -1280,6 +1250,13 @@ void ahi_parse_file(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *erro
     p->a = a;
     p->diag = d;
     p->errors = errors;
+}
+
+void ahi_parse_file(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *errors, ahi_rule_sink sink, void *ud)
+{
+    ahi_parser P;
+    ahi_parser *p = &P;
+    parser_init(p, src, a, d, errors);
     advance(p, AHI_LEX_EXPR);
     while (p->cur.kind != AHI_T_EOF) {
         if (!(p->cur.kind == AHI_T_IDENT && cur_kw(p) == KW_RULE)) {
@@ -1345,15 +1322,8 @@ void ahi_parse_file(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *erro
 ahi_anode *ahi_parse_expr(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *errors)
 {
     ahi_parser P;
-    memset(&P, 0, sizeof P);
     ahi_parser *p = &P;
-    p->lx.src = src;
-    p->lx.arena = a;
-    p->lx.diag = d;
-    p->lx.errors = errors;
-    p->a = a;
-    p->diag = d;
-    p->errors = errors;
+    parser_init(p, src, a, d, errors);
     advance(p, AHI_LEX_EXPR);
     if (p->cur.kind == AHI_T_EOF) {
         perr(p, 0, 1, "empty expression");
@@ -1374,17 +1344,12 @@ ahi_aoperand *ahi_parse_operand_text(const char *text, size_t n, ahi_arena *a, a
     if (!src)
         return NULL;
     ahi_parser P;
-    memset(&P, 0, sizeof P);
     ahi_parser *p = &P;
-    p->lx.src = src;
-    p->lx.arena = a;
+    parser_init(p, src, a, d, errors);
     /* Lexer errors inside a placeholder are reported through the parser's
      * redirect: silence the lexer and re-report. */
     p->lx.diag = NULL;
     p->lx.errors = NULL;
-    p->a = a;
-    p->diag = d;
-    p->errors = errors;
     p->err_src = err_src;
     p->err_off = err_off;
     p->err_len = err_len;

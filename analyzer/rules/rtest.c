@@ -21,6 +21,7 @@
 #include "../../parsers/formats/formats.h"
 #include "../../parsers/frame/csv.h"
 #include "../../parsers/frame/jsonsplit.h"
+#include "../../parsers/util/utf8.h"
 
 #define TEST_MAX_RECORD (16u << 20)
 
@@ -54,16 +55,12 @@ static ah_span compact(ah_buf *out, ah_span s)
         } else if (c == '"') {
             in_str = true;
         }
-        if (out->len >= AHI_EVENT_TEXT_MAX) {
-            size_t n = out->len;
-            while (n > 0 && ((unsigned char)out->data[n] & 0xC0) == 0x80)
-                n--;
-            out->len = n;
-            out->data[n] = '\0';
+        ah_buf_putc(out, c);
+        if (out->len > AHI_EVENT_TEXT_MAX) { /* the byte after the cut is in the buffer now */
+            ah_buf_truncate(out, ah_utf8_cut(out->data, AHI_EVENT_TEXT_MAX));
             ah_buf_puts(out, "\xE2\x80\xA6");
             break;
         }
-        ah_buf_putc(out, c);
     }
     return ah_buf_span(out);
 }
@@ -85,6 +82,26 @@ static void run_event(runner *R, ah_rule_test_case *tc, const ah_event *ev, bool
 {
     tc->got_hit = ahi_rule_hits(R->m, ev, tc->rule, use_test_cond);
     report(R, tc);
+}
+
+/* Report tc as one that cannot run: `error`, or `fallback` when that is NULL. */
+static void report_error(runner *R, ah_rule_test_case *tc, const char *error, const char *fallback)
+{
+    tc->error = error ? error : fallback;
+    report(R, tc);
+}
+
+/* Normalize one JSON record and run the rule over it. */
+static void run_json_record(runner *R, ah_rule_test_case *tc, const ah_json_record *rec, bool use_test_cond)
+{
+    tc->event = compact(&R->evtext, rec->text);
+    ah_event ev;
+    memset(&ev, 0, sizeof ev);
+    const char *why = NULL;
+    if (ah_normalize_json(R->norm, rec, &ev, &why) != AH_OK)
+        report_error(R, tc, why, "the record was not recognised");
+    else
+        run_event(R, tc, &ev, use_test_cond);
 }
 
 /* A FILE* as an ah_reader; a UTF-8 BOM at the start is skipped. */
@@ -118,8 +135,7 @@ static void run_json_file(runner *R, ah_rule_test_case *base, FILE *f, bool use_
     ah_jsplit *sp = ah_jsplit_new(&rd, TEST_MAX_RECORD);
     if (!sp) {
         ah_rule_test_case tc = *base;
-        tc.error = "out of memory";
-        report(R, &tc);
+        report_error(R, &tc, "out of memory", NULL);
         return;
     }
     size_t records = 0;
@@ -133,30 +149,17 @@ static void run_json_file(runner *R, ah_rule_test_case *base, FILE *f, bool use_
         tc.record_no = rec.record_no;
         records++;
         if (st != AH_OK) {
-            tc.error = ah_jsplit_error(sp);
-            if (!tc.error)
-                tc.error = "unreadable record";
-            report(R, &tc);
+            report_error(R, &tc, ah_jsplit_error(sp), "unreadable record");
             if (st == AH_ERR_STREAM)
                 break;
             continue;
         }
-        tc.event = compact(&R->evtext, rec.text);
-        ah_event ev;
-        memset(&ev, 0, sizeof ev);
-        const char *why = NULL;
-        if (ah_normalize_json(R->norm, &rec, &ev, &why) != AH_OK) {
-            tc.error = why ? why : "the record was not recognised";
-            report(R, &tc);
-            continue;
-        }
-        run_event(R, &tc, &ev, use_test_cond);
+        run_json_record(R, &tc, &rec, use_test_cond);
     }
     ah_jsplit_free(sp);
     if (records == 0) {
         ah_rule_test_case tc = *base;
-        tc.error = "no records in the test file";
-        report(R, &tc);
+        report_error(R, &tc, "no records in the test file", NULL);
     }
 }
 
@@ -168,20 +171,17 @@ static void run_csv_file(runner *R, ah_rule_test_case *base, FILE *f, bool use_t
     ah_span *hdr = NULL;
     ah_rule_test_case tc = *base;
     if (!csv) {
-        tc.error = "out of memory";
-        report(R, &tc);
+        report_error(R, &tc, "out of memory", NULL);
         return;
     }
     if (ah_csv_read_header(csv) != AH_OK) {
-        tc.error = "no CSV header";
-        report(R, &tc);
+        report_error(R, &tc, "no CSV header", NULL);
         goto out;
     }
     size_t ncols = ah_csv_ncols(csv);
     hdr = calloc(ncols ? ncols : 1, sizeof *hdr);
     if (!hdr) {
-        tc.error = "out of memory";
-        report(R, &tc);
+        report_error(R, &tc, "out of memory", NULL);
         goto out;
     }
     for (size_t i = 0; i < ncols; i++)
@@ -189,8 +189,7 @@ static void run_csv_file(runner *R, ah_rule_test_case *base, FILE *f, bool use_t
     char why_buf[256];
     why_buf[0] = '\0';
     if (!ah_normalizer_bind_csv(R->norm, hdr, ncols, why_buf, sizeof why_buf)) {
-        tc.error = why_buf[0] ? why_buf : "unrecognised CSV header";
-        report(R, &tc);
+        report_error(R, &tc, why_buf[0] ? why_buf : NULL, "unrecognised CSV header");
         goto out;
     }
     size_t records = 0;
@@ -203,10 +202,7 @@ static void run_csv_file(runner *R, ah_rule_test_case *base, FILE *f, bool use_t
         tc.record_no = row.record_no;
         records++;
         if (st != AH_OK) {
-            tc.error = ah_csv_error(csv);
-            if (!tc.error)
-                tc.error = "unreadable CSV record";
-            report(R, &tc);
+            report_error(R, &tc, ah_csv_error(csv), "unreadable CSV record");
             if (st == AH_ERR_STREAM)
                 break;
             continue;
@@ -215,8 +211,7 @@ static void run_csv_file(runner *R, ah_rule_test_case *base, FILE *f, bool use_t
         memset(&ev, 0, sizeof ev);
         const char *why = NULL;
         if (ah_normalize_csv(R->norm, &row, &ev, &why) != AH_OK) {
-            tc.error = why ? why : "the record was not recognised";
-            report(R, &tc);
+            report_error(R, &tc, why, "the record was not recognised");
             continue;
         }
         tc.event = compact(&R->evtext, ev.raw);
@@ -224,8 +219,7 @@ static void run_csv_file(runner *R, ah_rule_test_case *base, FILE *f, bool use_t
     }
     if (records == 0) {
         tc = *base;
-        tc.error = "no records in the test file";
-        report(R, &tc);
+        report_error(R, &tc, "no records in the test file", NULL);
     }
 out:
     free(hdr);
@@ -247,8 +241,7 @@ static void run_test(runner *R, const ah_rule *r, const ahi_test *t)
     tc.line = t->line;
     tc.expect_hit = t->expect_hit;
     if (r->failed) {
-        tc.error = "the rule has errors";
-        report(R, &tc);
+        report_error(R, &tc, "the rule has errors", NULL);
         return;
     }
     bool use_test_cond = r->test_cond != NULL;
@@ -262,16 +255,7 @@ static void run_test(runner *R, const ah_rule *r, const ahi_test *t)
         ah_normalizer_begin(R->norm, &origin);
         ah_json_record rec = {ah_span_make(t->text, t->n), 1, t->line, NULL};
         tc.record_no = 1;
-        tc.event = compact(&R->evtext, rec.text);
-        ah_event ev;
-        memset(&ev, 0, sizeof ev);
-        const char *why = NULL;
-        if (ah_normalize_json(R->norm, &rec, &ev, &why) != AH_OK) {
-            tc.error = why ? why : "the record was not recognised";
-            report(R, &tc);
-            return;
-        }
-        run_event(R, &tc, &ev, use_test_cond);
+        run_json_record(R, &tc, &rec, use_test_cond);
         return;
     }
     /* A file: the rule's directory first, then the current directory. */
@@ -286,8 +270,7 @@ static void run_test(runner *R, const ah_rule *r, const ahi_test *t)
     tc.input = t->text;
     FILE *f = is_file(path) ? fopen(path, "rb") : NULL;
     if (!f) {
-        tc.error = "test file not found";
-        report(R, &tc);
+        report_error(R, &tc, "test file not found", NULL);
         return;
     }
     ah_origin origin = {path, NULL, 0};

@@ -68,6 +68,9 @@ void ahi_src_locate(const ahi_src *s, size_t off, uint64_t *line, uint64_t *col)
  * [off, off+len). */
 void ahi_report(ah_diag *d, const ahi_src *s, size_t off, size_t len, ah_severity sev, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* Case-insensitive edit distance for "did you mean" hints (99 when a
+ * string is over 40 bytes). */
+size_t ahi_edit_distance_ci(const char *a, size_t an, const char *b, size_t bn);
 
 /* --- lexer ------------------------------------------------------------- */
 typedef enum ahi_tok {

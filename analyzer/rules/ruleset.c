@@ -308,14 +308,12 @@ static ah_status load_dir(ah_ruleset *rs, const char *path, int depth)
         if (e->d_name[0] == '.')
             continue;
         if (n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            char **nn = realloc(names, nc * sizeof *nn);
+            char **nn = ah_grow_array(names, &cap, 16, sizeof *nn);
             if (!nn) {
                 st = AH_ERR_NOMEM;
                 goto out;
             }
             names = nn;
-            cap = nc;
         }
         size_t len = strlen(path) + strlen(e->d_name) + 2;
         names[n] = malloc(len);

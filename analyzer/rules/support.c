@@ -1,5 +1,6 @@
 /*
- * support.c: the rule engine's arena, source map and caret diagnostics.
+ * support.c: the rule engine's arena, source map and caret diagnostics
+ * (with the edit distance behind their "did you mean" hints).
  *
  * The arena makes compile-time code simple (no frees on error paths: the
  * ruleset frees everything at once) and keeps compiled rules compact. The
@@ -18,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../../parsers/util/utf8.h"
 
 struct ahi_chunk {
     ahi_chunk *next;
@@ -172,8 +175,6 @@ static size_t line_index(const ahi_src *s, size_t off)
     return lo;
 }
 
-static bool is_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
-
 void ahi_src_locate(const ahi_src *s, size_t off, uint64_t *line, uint64_t *col)
 {
     if (off > s->len)
@@ -181,7 +182,7 @@ void ahi_src_locate(const ahi_src *s, size_t off, uint64_t *line, uint64_t *col)
     size_t li = line_index(s, off);
     uint64_t c = 1;
     for (size_t i = s->lines[li]; i < off; i++)
-        if (!is_cont((unsigned char)s->text[i]))
+        if (!ah_utf8_is_cont((unsigned char)s->text[i]))
             c++;
     *line = li + 1;
     *col = c;
@@ -206,15 +207,14 @@ static void caret_lines(ah_buf *b, const ahi_src *s, size_t off, size_t len)
     bool cut_left = false, cut_right = false;
     if (off > start + window / 2 && end - start > window) {
         from = off - window / 2;
-        while (from < off && is_cont((unsigned char)s->text[from]))
+        while (from < off && ah_utf8_is_cont((unsigned char)s->text[from]))
             from++;
         cut_left = true;
     }
     size_t to = end;
     if (to - from > window) {
         to = from + window;
-        while (to > from && is_cont((unsigned char)s->text[to]))
-            to--;
+        to = from + ah_utf8_cut(s->text + from, to - from);
         cut_right = true;
     }
     if (off > to)
@@ -238,12 +238,12 @@ static void caret_lines(ah_buf *b, const ahi_src *s, size_t off, size_t len)
         unsigned char c = (unsigned char)s->text[i];
         if (c == '\t')
             ah_buf_putc(b, '\t');
-        else if (!is_cont(c))
+        else if (!ah_utf8_is_cont(c))
             ah_buf_putc(b, ' ');
     }
     size_t carets = 0;
     for (size_t i = off; i < tok_end; i++)
-        if (!is_cont((unsigned char)s->text[i]))
+        if (!ah_utf8_is_cont((unsigned char)s->text[i]))
             carets++;
     if (carets == 0)
         carets = 1;
@@ -275,4 +275,36 @@ void ahi_report(ah_diag *d, const ahi_src *s, size_t off, size_t len, ah_severit
     ah_where w = {s ? s->path : NULL, NULL, 0, line};
     ah_diag_report(d, sev, &w, "%s", ah_buf_cstr(&b));
     ah_buf_free(&b);
+}
+
+/* Levenshtein distance, ASCII case-insensitive, for "did you mean" hints:
+ * one row of the table, so only small strings (99 when either is longer
+ * than 40 bytes). */
+size_t ahi_edit_distance_ci(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an > 40 || bn > 40)
+        return 99;
+    size_t row[41];
+    for (size_t j = 0; j <= bn; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= an; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= bn; j++) {
+            size_t tmp = row[j];
+            char ca = a[i - 1], cb = b[j - 1];
+            if (ca >= 'A' && ca <= 'Z')
+                ca = (char)(ca + 32);
+            if (cb >= 'A' && cb <= 'Z')
+                cb = (char)(cb + 32);
+            size_t best = prev + (ca == cb ? 0 : 1);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            prev = tmp;
+        }
+    }
+    return row[bn];
 }

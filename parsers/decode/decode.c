@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/utf8.h"
+
 enum {
     SNIFF_SIZE = 1024,            /* bytes examined for BOM-less UTF-16LE */
     IN_SIZE = 16 * 1024,          /* >= SNIFF_SIZE */
@@ -53,69 +55,12 @@ static const uint16_t cp1252_high[32] = {
     0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
 };
 
-static size_t put_utf8(unsigned char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | cp >> 6);
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | cp >> 12);
-        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | cp >> 18);
-    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
-    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 static uint32_t cp1252_to_ucs(unsigned char c)
 {
     if (c < 0x80 || c >= 0xA0)
         return c;
     uint32_t cp = cp1252_high[c - 0x80];
     return cp ? cp : 0xFFFD;
-}
-
-/* Length of the well-formed UTF-8 sequence at p (lead byte >= 0x80), 0 if
- * it may still become well-formed with more bytes, -1 if it cannot. */
-static int utf8_sequence(const unsigned char *p, size_t avail, bool at_eof)
-{
-    unsigned char c = p[0];
-    int len;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        else if (c == 0xED)
-            hi = 0x9F; /* UTF-16 surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xF4)
-            hi = 0x8F; /* above U+10FFFF */
-    } else
-        return -1;
-    for (int i = 1; i < len; i++) {
-        if ((size_t)i >= avail)
-            return at_eof ? -1 : 0;
-        unsigned char b = p[i];
-        if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF))
-            return -1;
-    }
-    return len;
 }
 
 /* Convert in[in_pos..in_len) as far as it is complete. */
@@ -146,7 +91,9 @@ static void convert_8bit(ah_decoder *d)
             i++;
             continue;
         }
-        int len = utf8_sequence(in + i, n - i, d->src_eof);
+        int len = ah_utf8_check(in + i, n - i);
+        if (len == 0 && d->src_eof)
+            len = -1; /* cut short by the end of input */
         if (len == 0)
             break; /* incomplete: wait for the next refill */
         if (len > 0) {
@@ -154,7 +101,7 @@ static void convert_8bit(ah_decoder *d)
             o += (size_t)len;
             i += (size_t)len;
         } else {
-            o += put_utf8(d->out + o, cp1252_to_ucs(c));
+            o += ah_utf8_encode(cp1252_to_ucs(c), d->out + o);
             d->cp1252_bytes++;
             i++;
         }
@@ -178,25 +125,25 @@ static void convert_utf16(ah_decoder *d, bool big_endian)
             if (i + 3 < n) {
                 uint32_t low = unit16(in + i + 2, big_endian);
                 if (low >= 0xDC00 && low <= 0xDFFF) {
-                    o += put_utf8(d->out + o, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
+                    o += ah_utf8_encode(0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00), d->out + o);
                     i += 4;
                     continue;
                 }
             } else if (!d->src_eof) {
                 break; /* the low half may be in the next read */
             }
-            o += put_utf8(d->out + o, 0xFFFD); /* lone high surrogate */
+            o += ah_utf8_encode(0xFFFD, d->out + o); /* lone high surrogate */
         } else if (u >= 0xDC00 && u <= 0xDFFF) {
-            o += put_utf8(d->out + o, 0xFFFD); /* lone low surrogate */
+            o += ah_utf8_encode(0xFFFD, d->out + o); /* lone low surrogate */
         } else if (u == 0) {
             d->nul_bytes += 2;
         } else {
-            o += put_utf8(d->out + o, u);
+            o += ah_utf8_encode(u, d->out + o);
         }
         i += 2;
     }
     if (d->src_eof && i + 1 == n && o + 4 <= OUT_SIZE) {
-        o += put_utf8(d->out + o, 0xFFFD); /* odd trailing byte */
+        o += ah_utf8_encode(0xFFFD, d->out + o); /* odd trailing byte */
         i++;
     }
     d->in_pos = i;

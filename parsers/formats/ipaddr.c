@@ -34,17 +34,6 @@ enum { PORT_MAX = 65535 };
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decimal without leading zeros, value <= max, at most max_digits digits. */
 static bool parse_decimal(const char *p, size_t n, unsigned max_digits, unsigned max, unsigned *out)
 {
@@ -93,10 +82,10 @@ static bool parse_v6(const char *p, size_t n, uint8_t out[16])
     while (i < n) {
         size_t start = i;
         unsigned value = 0;
-        while (i < n && hex_value(p[i]) >= 0) {
+        while (i < n && ah_hex_digit((unsigned char)p[i]) >= 0) {
             if (i - start == 4)
                 return false;
-            value = value * 16 + (unsigned)hex_value(p[i]);
+            value = value * 16 + (unsigned)ah_hex_digit((unsigned char)p[i]);
             i++;
         }
         if (i < n && p[i] == '.') {

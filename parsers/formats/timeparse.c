@@ -95,12 +95,12 @@ static bool eat_word(scan *s, const char *word)
     return true;
 }
 
-static bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool ah_is_leap_year(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-static int days_in_month(int y, int m)
+int ah_days_in_month(int64_t y, int m)
 {
     static const unsigned char days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && is_leap(y))
+    if (m == 2 && ah_is_leap_year(y))
         return 29;
     return days[m - 1];
 }
@@ -235,7 +235,7 @@ static bool parse_dotted(scan *s, int first, fields *f)
 static bool valid(const fields *f)
 {
     return f->year >= YEAR_MIN && f->year <= YEAR_MAX && f->month >= 1 && f->month <= 12 && f->day >= 1 &&
-           f->day <= days_in_month(f->year, f->month) && f->hour <= 23 && f->minute <= 59 && f->second <= 59;
+           f->day <= ah_days_in_month(f->year, f->month) && f->hour <= 23 && f->minute <= 59 && f->second <= 59;
 }
 
 ah_status ah_time_parse_str(ah_span text, ah_date_order order, ah_time_parse *out)

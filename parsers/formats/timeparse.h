@@ -41,6 +41,11 @@ char *ah_time_format_digits(ah_time t, int digits, char *buf);
 /* Civil conversions (proleptic Gregorian, UTC). */
 int64_t ah_days_from_civil(int64_t y, unsigned m, unsigned d);
 void ah_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+bool ah_is_leap_year(int64_t y);
+int ah_days_in_month(int64_t y, int m); /* m 1..12 */
+
+/* a / b rounded toward minus infinity (b != 0): days from seconds before 1970. */
+static inline int64_t ah_floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 /* Compare two instants: <0, 0, >0. */
 static inline int ah_time_cmp(ah_time a, ah_time b)

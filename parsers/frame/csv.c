@@ -1,14 +1,15 @@
 /*
  * csv.c: a stateful RFC 4180 record reader over a sliding window.
  *
- * Design: the input is read in large chunks into one window (an ah_buf
- * capped at max_record plus one read). A record is parsed in place: quoted
- * cells are unescaped by moving bytes down inside the cell's own raw bytes
- * (the unescaped text is never longer), so a record costs no copy unless it
- * has doubled quotes, and no allocation once the cell table has grown. The
- * window slides (memmove of the unfinished record) only when its tail runs
- * short of room. The parser is a resumable state machine, so a record can
- * straddle refills at any byte, whatever the reader's chunking.
+ * Design: the input is read in large chunks into one sliding window
+ * (window.h: capped at max_record plus one read). A record is parsed in
+ * place: quoted cells are unescaped by moving bytes down inside the cell's
+ * own raw bytes (the unescaped text is never longer), so a record costs no
+ * copy unless it has doubled quotes, and no allocation once the cell table
+ * has grown. The window slides (memmove of the unfinished record) only when
+ * its tail runs short of room. The parser is a resumable state machine, so
+ * a record can straddle refills at any byte, whatever the reader's
+ * chunking.
  *
  * Leniency, chosen to match what Excel and PowerShell produce and accept:
  *  - a quote inside an unquoted cell is kept literally (a"b -> a"b);
@@ -27,10 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/buf.h"
-
-#define READ_MIN ((size_t)64 * 1024)
-#define WINDOW_INIT ((size_t)256 * 1024)
+#include "window.h"
 
 enum { T_UNQ_STOP = 1, T_Q_STOP = 2 };
 
@@ -49,13 +47,10 @@ typedef struct cellpos {
 } cellpos;
 
 struct ah_csv {
-    ah_reader *in;
+    ah_window win;      /* win.pos: the parse cursor */
     size_t max_record;
-    ah_buf win;
-    size_t pos;
-    bool eof;
     bool failed;
-    uint64_t line;      /* line at pos, 1-based */
+    uint64_t line;      /* line at win.pos, 1-based */
     uint64_t record_no;
 
     bool header_read;
@@ -90,10 +85,8 @@ ah_csv *ah_csv_new(ah_reader *text, size_t max_record)
     ah_csv *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->in = text;
     c->max_record = max_record ? max_record : SIZE_MAX;
-    size_t limit = c->max_record > SIZE_MAX - READ_MIN - 64 ? 0 : c->max_record + READ_MIN + 64;
-    ah_buf_init(&c->win, limit);
+    ah_window_init(&c->win, text, c->max_record);
     ah_buf_init(&c->hdr_text, 0);
     c->line = 1;
     c->delim = ',';
@@ -104,7 +97,7 @@ void ah_csv_free(ah_csv *c)
 {
     if (!c)
         return;
-    ah_buf_free(&c->win);
+    ah_window_free(&c->win);
     ah_buf_free(&c->hdr_text);
     free(c->hdr);
     free(c->cells);
@@ -124,55 +117,16 @@ ah_span ah_csv_header(const ah_csv *c, size_t i)
     return c->hdr[i];
 }
 
-/* Read more input, keeping the window from `keep` on. Returns 1 when bytes
- * were added, 0 at end of input, -1 on a read error, -2 out of memory. */
-static int fill(ah_csv *c, size_t keep)
+/* Read more input, keeping the window from `keep` on (see window.h); the
+ * offsets into the record being parsed move with a slide. */
+static ah_status fill(ah_csv *c, size_t keep)
 {
-    if (c->eof)
-        return 0;
-    ah_buf *w = &c->win;
-    size_t usable = w->cap ? w->cap - 1 : 0;
-    if (usable > w->limit)
-        usable = w->limit;
-    if (keep > 0 && (keep == w->len || usable - w->len < READ_MIN)) {
-        ah_buf_consume(w, keep);
-        c->pos -= keep;
-        c->rec_start = c->rec_start >= keep ? c->rec_start - keep : 0;
-        c->cell_start = c->cell_start >= keep ? c->cell_start - keep : 0;
-        c->w = c->w >= keep ? c->w - keep : 0;
-    }
-    size_t want = w->cap == 0 ? WINDOW_INIT : READ_MIN;
-    if (w->limit - w->len < want)
-        want = w->limit - w->len;
-    ah_status st = ah_buf_reserve(w, want);
-    if (st != AH_OK)
-        return st == AH_ERR_NOMEM ? -2 : -1;
-    size_t room = w->cap - w->len - 1;
-    if (room > w->limit - w->len)
-        room = w->limit - w->len;
-    if (room == 0)
-        return -1; /* cannot happen: a kept record never fills the window */
-    ssize_t n = ah_read(c->in, w->data + w->len, room);
-    if (n < 0 || (size_t)n > room)
-        return -1;
-    if (n == 0) {
-        c->eof = true;
-        return 0;
-    }
-    w->len += (size_t)n;
-    w->data[w->len] = '\0';
-    return 1;
-}
-
-/* Make at least n bytes available at pos (fewer at end of input). */
-static int ensure(ah_csv *c, size_t n)
-{
-    while (c->win.len - c->pos < n) {
-        int r = fill(c, c->pos);
-        if (r <= 0)
-            return r;
-    }
-    return 1;
+    size_t dropped;
+    ah_status st = ah_window_fill(&c->win, keep, &dropped);
+    c->rec_start = ah_window_rebase(c->rec_start, dropped);
+    c->cell_start = ah_window_rebase(c->cell_start, dropped);
+    c->w = ah_window_rebase(c->w, dropped);
+    return st;
 }
 
 static void set_delimiter(ah_csv *c, char d)
@@ -209,12 +163,10 @@ static ah_status push_cell(ah_csv *c, size_t start, size_t len)
     if (c->skipping)
         return AH_OK;
     if (c->ncells == c->cells_cap) {
-        size_t cap = c->cells_cap ? c->cells_cap * 2 : 64;
-        cellpos *p = realloc(c->cells, cap * sizeof *p);
+        cellpos *p = ah_grow_array(c->cells, &c->cells_cap, 64, sizeof *p);
         if (!p)
             return AH_ERR_NOMEM;
         c->cells = p;
-        c->cells_cap = cap;
     }
     c->cells[c->ncells].off = start - c->rec_start;
     c->cells[c->ncells].len = len;
@@ -225,14 +177,14 @@ static ah_status push_cell(ah_csv *c, size_t start, size_t len)
 /* The record's content ends at pos (its terminator, if any, starts there). */
 static void content_end(ah_csv *c)
 {
-    if (!c->skipping && c->pos - c->rec_start > c->max_record)
+    if (!c->skipping && c->win.pos - c->rec_start > c->max_record)
         c->skipping = true;
 }
 
 static void begin_record(ah_csv *c)
 {
     c->st = S_CELL_START;
-    c->rec_start = c->pos;
+    c->rec_start = c->win.pos;
     c->rec_line = c->line;
     c->skipping = false;
     c->blank = false;
@@ -244,8 +196,31 @@ static void append_in_place(ah_csv *c, size_t from, size_t n)
     if (c->skipping || n == 0)
         return;
     if (c->w != from)
-        memmove(c->win.data + c->w, c->win.data + from, n);
+        memmove(c->win.buf.data + c->w, c->win.buf.data + from, n);
     c->w += n;
+}
+
+/* The cell of `len` bytes from cell_start ended at `stop`, the delimiter,
+ * CR or LF at win.pos: keep it and step over that byte. 0: the record goes
+ * on (st set), 1: an LF ended the record, -1: out of memory. */
+static inline int end_cell(ah_csv *c, size_t len, unsigned char stop)
+{
+    bool delim = stop == (unsigned char)c->delim;
+    if (!delim)
+        content_end(c);
+    if (push_cell(c, c->cell_start, len) != AH_OK)
+        return -1;
+    c->win.pos++;
+    if (delim) {
+        c->st = S_CELL_START;
+        return 0;
+    }
+    if (stop == '\r') {
+        c->st = S_CR;
+        return 0;
+    }
+    c->line++;
+    return 1;
 }
 
 /* Parse the next record into c->cells. AH_OK, AH_END (no more records),
@@ -256,14 +231,14 @@ static ah_status parse_record(ah_csv *c)
     const char d = c->delim;
     begin_record(c);
     for (;;) {
-        if (c->pos == c->win.len) {
-            size_t held = c->pos - c->rec_start - (c->st == S_CR ? 1u : 0u);
+        if (c->win.pos == c->win.buf.len) {
+            size_t held = c->win.pos - c->rec_start - (c->st == S_CR ? 1u : 0u);
             if (!c->skipping && held > c->max_record) {
                 c->skipping = true;
                 c->ncells = 0;
             }
-            int r = fill(c, c->skipping ? c->pos : c->rec_start);
-            if (r == -2) {
+            ah_status r = fill(c, c->skipping ? c->win.pos : c->rec_start);
+            if (r == AH_ERR_NOMEM) {
                 snprintf(c->err, sizeof c->err, "out of memory");
                 return AH_ERR_NOMEM;
             }
@@ -271,20 +246,20 @@ static ah_status parse_record(ah_csv *c)
                 snprintf(c->err, sizeof c->err, "read error");
                 return AH_ERR_STREAM;
             }
-            if (r > 0)
+            if (r == AH_OK)
                 continue;
             /* End of input. */
             switch (c->st) {
             case S_CELL_START:
-                if (c->ncells == 0 && !c->skipping && c->pos == c->rec_start)
+                if (c->ncells == 0 && !c->skipping && c->win.pos == c->rec_start)
                     return AH_END;
                 content_end(c);
-                if (push_cell(c, c->pos, 0) != AH_OK)
+                if (push_cell(c, c->win.pos, 0) != AH_OK)
                     return AH_ERR_NOMEM;
                 goto done;
             case S_UNQUOTED:
                 content_end(c);
-                if (push_cell(c, c->cell_start, c->pos - c->cell_start) != AH_OK)
+                if (push_cell(c, c->cell_start, c->win.pos - c->cell_start) != AH_OK)
                     return AH_ERR_NOMEM;
                 goto done;
             case S_QUOTED:
@@ -305,28 +280,28 @@ static ah_status parse_record(ah_csv *c)
             return AH_ERR_STREAM; /* not reached: every state is handled above */
         }
 
-        const unsigned char *b = (const unsigned char *)c->win.data;
-        size_t end = c->win.len;
-        unsigned char ch = b[c->pos];
+        const unsigned char *b = (const unsigned char *)c->win.buf.data;
+        size_t end = c->win.buf.len;
+        unsigned char ch = b[c->win.pos];
         switch (c->st) {
         case S_CELL_START:
             if (ch == '"') {
-                c->pos++;
-                c->cell_start = c->w = c->pos;
+                c->win.pos++;
+                c->cell_start = c->w = c->win.pos;
                 c->quote_line = c->line;
                 c->st = S_QUOTED;
             } else if (ch == (unsigned char)d) {
-                if (push_cell(c, c->pos, 0) != AH_OK)
+                if (push_cell(c, c->win.pos, 0) != AH_OK)
                     return AH_ERR_NOMEM;
-                c->pos++;
+                c->win.pos++;
             } else if (ch == '\n' || ch == '\r') {
-                bool blank = c->ncells == 0 && !c->skipping && c->pos == c->rec_start;
+                bool blank = c->ncells == 0 && !c->skipping && c->win.pos == c->rec_start;
                 if (!blank) {
                     content_end(c);
-                    if (push_cell(c, c->pos, 0) != AH_OK)
+                    if (push_cell(c, c->win.pos, 0) != AH_OK)
                         return AH_ERR_NOMEM;
                 }
-                c->pos++;
+                c->win.pos++;
                 if (ch == '\r') {
                     c->blank = blank;
                     c->st = S_CR;
@@ -337,39 +312,28 @@ static ah_status parse_record(ah_csv *c)
                     goto done;
                 begin_record(c);
             } else {
-                c->cell_start = c->pos;
+                c->cell_start = c->win.pos;
                 c->st = S_UNQUOTED;
             }
             break;
 
         case S_UNQUOTED: {
-            size_t q = skip_plain(c->tbl, b, c->pos, end, T_UNQ_STOP);
-            c->pos = q;
+            size_t q = skip_plain(c->tbl, b, c->win.pos, end, T_UNQ_STOP);
+            c->win.pos = q;
             if (q == end)
                 break;
-            if (b[q] == (unsigned char)d) {
-                if (push_cell(c, c->cell_start, q - c->cell_start) != AH_OK)
-                    return AH_ERR_NOMEM;
-                c->pos++;
-                c->st = S_CELL_START;
-                break;
-            }
-            content_end(c);
-            if (push_cell(c, c->cell_start, q - c->cell_start) != AH_OK)
+            int r = end_cell(c, q - c->cell_start, b[q]);
+            if (r < 0)
                 return AH_ERR_NOMEM;
-            c->pos++;
-            if (b[q] == '\r') {
-                c->st = S_CR;
-                break;
-            }
-            c->line++;
-            goto done;
+            if (r > 0)
+                goto done;
+            break;
         }
 
         case S_QUOTED: {
-            size_t q = skip_plain(c->tbl, b, c->pos, end, T_Q_STOP);
-            append_in_place(c, c->pos, q - c->pos);
-            c->pos = q;
+            size_t q = skip_plain(c->tbl, b, c->win.pos, end, T_Q_STOP);
+            append_in_place(c, c->win.pos, q - c->win.pos);
+            c->win.pos = q;
             if (q == end)
                 break;
             if (b[q] == '\n') {
@@ -378,14 +342,14 @@ static ah_status parse_record(ah_csv *c)
             } else {
                 c->st = S_QUOTE;
             }
-            c->pos++;
+            c->win.pos++;
             break;
         }
 
         case S_QUOTE:
             if (ch == '"') {
-                append_in_place(c, c->pos, 1);
-                c->pos++;
+                append_in_place(c, c->win.pos, 1);
+                c->win.pos++;
                 c->st = S_QUOTED;
             } else {
                 c->st = S_AFTER;
@@ -393,33 +357,22 @@ static ah_status parse_record(ah_csv *c)
             break;
 
         case S_AFTER: {
-            size_t q = skip_plain(c->tbl, b, c->pos, end, T_UNQ_STOP);
-            append_in_place(c, c->pos, q - c->pos);
-            c->pos = q;
+            size_t q = skip_plain(c->tbl, b, c->win.pos, end, T_UNQ_STOP);
+            append_in_place(c, c->win.pos, q - c->win.pos);
+            c->win.pos = q;
             if (q == end)
                 break;
-            if (b[q] == (unsigned char)d) {
-                if (push_cell(c, c->cell_start, c->w - c->cell_start) != AH_OK)
-                    return AH_ERR_NOMEM;
-                c->pos++;
-                c->st = S_CELL_START;
-                break;
-            }
-            content_end(c);
-            if (push_cell(c, c->cell_start, c->w - c->cell_start) != AH_OK)
+            int r = end_cell(c, c->w - c->cell_start, b[q]);
+            if (r < 0)
                 return AH_ERR_NOMEM;
-            c->pos++;
-            if (b[q] == '\r') {
-                c->st = S_CR;
-                break;
-            }
-            c->line++;
-            goto done;
+            if (r > 0)
+                goto done;
+            break;
         }
 
         case S_CR:
             if (ch == '\n')
-                c->pos++;
+                c->win.pos++;
             c->line++;
             if (!c->blank)
                 goto done;
@@ -445,17 +398,17 @@ static bool starts_with_bom(ah_span s) { return s.n >= 3 && memcmp(s.p, "\xEF\xB
  * (c->err set). */
 static int sniff_delimiter(ah_csv *c)
 {
-    int r;
+    ah_status r;
     for (;;) {
-        if ((r = ensure(c, 2)) < 0)
+        if ((r = ah_window_ensure(&c->win, 2)) < 0)
             goto read_failed;
-        if (c->pos == c->win.len)
+        if (c->win.pos == c->win.buf.len)
             return 0;
-        const char *b = c->win.data + c->pos;
+        const char *b = c->win.buf.data + c->win.pos;
         if (b[0] == '\n') {
-            c->pos++;
+            c->win.pos++;
         } else if (b[0] == '\r') {
-            c->pos += (c->win.len - c->pos >= 2 && b[1] == '\n') ? 2 : 1;
+            c->win.pos += (ah_window_avail(&c->win) >= 2 && b[1] == '\n') ? 2 : 1;
         } else {
             break;
         }
@@ -466,17 +419,17 @@ static int sniff_delimiter(ah_csv *c)
     bool in_quotes = false;
     size_t commas = 0, semis = 0;
     for (;;) {
-        if (c->pos + rel == c->win.len) {
+        if (c->win.pos + rel == c->win.buf.len) {
             if (rel > c->max_record)
                 goto too_long;
-            if ((r = fill(c, c->pos)) < 0)
+            if ((r = fill(c, c->win.pos)) < 0)
                 goto read_failed;
-            if (r == 0)
+            if (r == AH_END)
                 break;
             continue;
         }
-        const char *b = c->win.data + c->pos;
-        size_t end = c->win.len - c->pos;
+        const char *b = c->win.buf.data + c->win.pos;
+        size_t end = ah_window_avail(&c->win);
         for (; rel < end; rel++) {
             char ch = b[rel];
             if (ch == '"')
@@ -501,7 +454,7 @@ too_long:
     snprintf(c->err, sizeof c->err, "header line exceeds --max-record (%zu bytes)", c->max_record);
     return -1;
 read_failed:
-    snprintf(c->err, sizeof c->err, r == -2 ? "out of memory" : "read error");
+    snprintf(c->err, sizeof c->err, r == AH_ERR_NOMEM ? "out of memory" : "read error");
     return -1;
 }
 
@@ -518,37 +471,37 @@ ah_status ah_csv_read_header(ah_csv *c)
     set_delimiter(c, ',');
 
     /* A UTF-8 BOM the decoder did not strip. */
-    int r = ensure(c, 3);
+    ah_status r = ah_window_ensure(&c->win, 3);
     if (r < 0)
         goto read_failed;
-    if (c->win.len - c->pos >= 3 && memcmp(c->win.data + c->pos, "\xEF\xBB\xBF", 3) == 0)
-        c->pos += 3;
+    if (ah_window_avail(&c->win) >= 3 && memcmp(c->win.buf.data + c->win.pos, "\xEF\xBB\xBF", 3) == 0)
+        c->win.pos += 3;
 
     /* PowerShell's "#TYPE System.Management.Automation.PSCustomObject" line. */
-    if ((r = ensure(c, 5)) < 0)
+    if ((r = ah_window_ensure(&c->win, 5)) < 0)
         goto read_failed;
-    if (c->win.len - c->pos >= 5 && memcmp(c->win.data + c->pos, "#TYPE", 5) == 0) {
+    if (ah_window_avail(&c->win) >= 5 && memcmp(c->win.buf.data + c->win.pos, "#TYPE", 5) == 0) {
         c->had_type = true;
         for (;;) {
-            const char *b = c->win.data;
-            const char *lf = memchr(b + c->pos, '\n', c->win.len - c->pos);
+            const char *b = c->win.buf.data;
+            const char *lf = memchr(b + c->win.pos, '\n', ah_window_avail(&c->win));
             if (lf) {
-                c->pos = (size_t)(lf - b) + 1;
+                c->win.pos = (size_t)(lf - b) + 1;
                 c->line++;
                 break;
             }
-            c->pos = c->win.len;
-            if ((r = fill(c, c->pos)) < 0)
+            c->win.pos = c->win.buf.len;
+            if ((r = fill(c, c->win.pos)) < 0)
                 goto read_failed;
-            if (r == 0) {
+            if (r == AH_END) {
                 snprintf(c->err, sizeof c->err, "no header line after the #TYPE line");
                 return AH_ERR_STREAM;
             }
         }
-        if ((r = ensure(c, 3)) < 0)
+        if ((r = ah_window_ensure(&c->win, 3)) < 0)
             goto read_failed;
-        if (c->win.len - c->pos >= 3 && memcmp(c->win.data + c->pos, "\xEF\xBB\xBF", 3) == 0)
-            c->pos += 3;
+        if (ah_window_avail(&c->win) >= 3 && memcmp(c->win.buf.data + c->win.pos, "\xEF\xBB\xBF", 3) == 0)
+            c->win.pos += 3;
     }
 
     r = sniff_delimiter(c);
@@ -581,7 +534,7 @@ ah_status ah_csv_read_header(ah_csv *c)
     }
 
     /* Keep the header cells for the reader's lifetime. */
-    const char *rec = c->win.data + c->rec_start;
+    const char *rec = c->win.buf.data + c->rec_start;
     size_t total = 0;
     for (size_t i = 0; i < c->ncells; i++)
         total += c->cells[i].len;
@@ -608,7 +561,7 @@ ah_status ah_csv_read_header(ah_csv *c)
     return AH_OK;
 
 read_failed:
-    snprintf(c->err, sizeof c->err, r == -2 ? "out of memory" : "read error");
+    snprintf(c->err, sizeof c->err, r == AH_ERR_NOMEM ? "out of memory" : "read error");
     return AH_ERR_STREAM;
 }
 
@@ -650,7 +603,7 @@ ah_status ah_csv_next(ah_csv *c, ah_csv_row *row)
         c->row = p;
         c->row_cap = cap;
     }
-    const char *rec = c->win.data + c->rec_start;
+    const char *rec = c->win.buf.data + c->rec_start;
     for (size_t i = 0; i < c->ncells; i++)
         c->row[i] = ah_span_make(rec + c->cells[i].off, c->cells[i].len);
     row->ncells = c->ncells;

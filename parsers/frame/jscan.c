@@ -13,6 +13,8 @@
 
 #include <string.h>
 
+#include "../util/utf8.h"
+
 /* Byte classes for the hot loops. */
 enum {
     C_STRPLAIN = 1, /* may appear unescaped inside a string: >= 0x20, not '"' or '\\' */
@@ -71,22 +73,12 @@ static inline const char *skip_ws(const char *p, const char *end)
     return p;
 }
 
-static inline int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Four hex digits at p (p + 4 <= end checked by the caller) -> 0..0xFFFF, or -1. */
 static long hex4(const char *p)
 {
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval((unsigned char)p[i]);
+        int h = ah_hex_digit((unsigned char)p[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;
@@ -415,30 +407,6 @@ ah_status ah_json_array_next(ah_json_iter *it, ah_span *value)
 
 static inline unsigned char fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c; }
 
-static size_t utf8_encode(uint32_t cp, unsigned char out[4])
-{
-    if (cp < 0x80) {
-        out[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (unsigned char)(0xC0 | (cp >> 6));
-        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (unsigned char)(0xE0 | (cp >> 12));
-        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (unsigned char)(0xF0 | (cp >> 18));
-    out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Decode the escape at p (p[0] == '\\') into UTF-8. Returns the number of
  * input bytes consumed (0 if malformed); *n gets the output length. A high
  * surrogate followed by a low one is joined; a lone one becomes U+FFFD. */
@@ -481,7 +449,7 @@ static size_t decode_escape(const char *p, const char *end, unsigned char out[4]
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
         cp = 0xFFFD;
     }
-    *n = utf8_encode((uint32_t)cp, out);
+    *n = ah_utf8_encode((uint32_t)cp, out);
     return used;
 }
 
@@ -585,9 +553,7 @@ static ah_status unescape_body(const char *p, const char *end, ah_buf *out)
     }
 out:
     if (st != AH_OK) {
-        out->len = mark;
-        if (out->data)
-            out->data[mark] = '\0';
+        ah_buf_truncate(out, mark);
     }
     return st;
 }
@@ -655,54 +621,13 @@ bool ah_json_scalar_text(ah_span v, ah_buf *out)
         break;
     }
     if (st != AH_OK) {
-        out->len = mark;
-        if (out->data)
-            out->data[mark] = '\0';
+        ah_buf_truncate(out, mark);
         return false;
     }
     return true;
 }
 
 /* --- output ---------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at p, or 0 if invalid; on 0, *bad gets
- * the length of the maximal invalid subpart to replace with one U+FFFD. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end, size_t *bad)
-{
-    unsigned char c = p[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F; /* no UTF-8 encoded surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        *bad = 1;
-        return 0;
-    }
-    size_t i = 1;
-    for (; i < need; i++) {
-        if (p + i >= end)
-            break;
-        unsigned char b = p[i];
-        if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF))
-            break;
-    }
-    if (i == need)
-        return need;
-    *bad = i;
-    return 0;
-}
 
 ah_status ah_json_write_string(ah_buf *out, ah_span s)
 {
@@ -744,25 +669,22 @@ ah_status ah_json_write_string(ah_buf *out, ah_span s)
             p++;
             continue;
         }
-        size_t bad = 0;
-        size_t n = utf8_seq(p, end, &bad);
-        if (n == 0) {
+        int k = ah_utf8_check(p, (size_t)(end - p));
+        if (k <= 0) { /* one U+FFFD for the maximal subpart, or for a cut-short tail */
             st = ah_buf_append(out, "\xEF\xBF\xBD", 3);
-            p += bad;
-        } else if (n == 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
+            p += k < 0 ? (size_t)-k : (size_t)(end - p);
+        } else if (k == 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
             st = ah_buf_append(out, p[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
             p += 3;
         } else {
-            st = ah_buf_append(out, p, n);
-            p += n;
+            st = ah_buf_append(out, p, (size_t)k);
+            p += k;
         }
     }
     if (st == AH_OK)
         st = ah_buf_putc(out, '"');
     if (st != AH_OK) {
-        out->len = mark;
-        if (out->data)
-            out->data[mark] = '\0';
+        ah_buf_truncate(out, mark);
     }
     return st;
 }

@@ -1,12 +1,13 @@
 /*
  * jsonsplit.c: split a stream of JSON text into records without parsing it.
  *
- * Design: one sliding window (an ah_buf capped at max_record plus one read)
- * is refilled from the reader in large reads; `pos` scans forward and the
- * bytes before the record being assembled are dropped only when the tail
- * runs short of room, so most records cost no copying at all. Records are
- * delimited by tracking strings, escapes and nesting depth with a 256-entry
- * class table; the validation of a record is left to its consumer (jscan).
+ * Design: one sliding window (window.h: capped at max_record plus one read)
+ * is refilled from the reader in large reads; `win.pos` scans forward and
+ * the bytes before the record being assembled are dropped only when the
+ * tail runs short of room, so most records cost no copying at all. Records
+ * are delimited by tracking strings, escapes and nesting depth with a
+ * 256-entry class table; the validation of a record is left to its
+ * consumer (jscan).
  *
  * The splitter is a resumable state machine (mode + the scanner state) so a
  * record can straddle any number of refills, whatever the reader's chunking.
@@ -29,10 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/buf.h"
-
-#define READ_MIN ((size_t)64 * 1024)   /* smallest read; the window always has this much room */
-#define WINDOW_INIT ((size_t)256 * 1024)
+#include "window.h"
 
 enum {
     K_STR_STOP = 1,    /* inside a string: '"', '\\', LF */
@@ -74,14 +72,10 @@ typedef enum { H_FIRST, H_KEY, H_INKEY, H_COLON, H_VALUE, H_INVAL, H_COMMA } hea
 typedef enum { SCAN_DONE, SCAN_MORE, SCAN_LF_IN_STRING, SCAN_COL0_OPEN } scan_result;
 
 struct ah_jsplit {
-    ah_reader *in;
+    ah_window win;       /* win.pos: the scan cursor; win.base: stream offset of its first byte */
     size_t max_record;
-    ah_buf win;
-    size_t pos;          /* scan cursor in win */
-    uint64_t base;       /* stream offset of win.data[0] */
-    bool eof;
     bool started;
-    uint64_t line;       /* line at pos, 1-based */
+    uint64_t line;       /* line at win.pos, 1-based */
     uint64_t lf_after;   /* stream offset just after the last LF seen */
     uint64_t record_no;
 
@@ -116,11 +110,8 @@ ah_jsplit *ah_jsplit_new(ah_reader *text, size_t max_record)
     ah_jsplit *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->in = text;
     s->max_record = max_record ? max_record : SIZE_MAX;
-    /* The window holds one record plus one read; 0 means no limit. */
-    size_t limit = s->max_record > SIZE_MAX - READ_MIN - 64 ? 0 : s->max_record + READ_MIN + 64;
-    ah_buf_init(&s->win, limit);
+    ah_window_init(&s->win, text, s->max_record); /* one record plus one read */
     s->line = 1;
     s->mode = M_TOP;
     return s;
@@ -130,7 +121,7 @@ void ah_jsplit_free(ah_jsplit *s)
 {
     if (!s)
         return;
-    ah_buf_free(&s->win);
+    ah_window_free(&s->win);
     free(s);
 }
 
@@ -141,6 +132,17 @@ static bool buffering(const ah_jsplit *s)
     return (s->mode == M_HEAD || s->mode == M_RECORD || s->mode == M_ELEM) && !s->skipping;
 }
 
+/* Set the value scanner to the inside of an object (depth 1), between
+ * members: the scan is done when that object closes. */
+static void scan_rest_of_object(ah_jsplit *s)
+{
+    s->scalar = false;
+    s->in_str = false;
+    s->esc = false;
+    s->depth = 1;
+    s->done_depth = 0;
+}
+
 /* Stop keeping an oversized record. A wrapper candidate that outgrows the
  * limit is taken as one (oversized) record: its scanner state is already
  * relative to the object, so only the completion depth changes. */
@@ -148,78 +150,55 @@ static void start_skipping(ah_jsplit *s)
 {
     s->skipping = true;
     if (s->mode == M_HEAD) {
-        if (s->head == H_INVAL && s->scalar)
-            s->scalar = false; /* a bare scalar holds no structure: go on at object depth */
-        if (s->head != H_INKEY && s->head != H_INVAL) {
-            s->scalar = false;
-            s->in_str = false;
-            s->esc = false;
-            s->depth = 1;
+        if (s->head == H_INKEY || s->head == H_INVAL) {
+            if (s->head == H_INVAL && s->scalar)
+                s->scalar = false; /* a bare scalar holds no structure: go on at object depth */
+            s->done_depth = 0;
+        } else {
+            scan_rest_of_object(s);
         }
-        s->done_depth = 0;
         s->mode = M_RECORD;
     }
 }
 
-/* Read more input. Returns 1 when bytes were added, 0 at end of input, -1 on
- * a read error, -2 when out of memory. */
-static int fill(ah_jsplit *s)
+/* Read more input (window.h), keeping the record being assembled, or
+ * nothing before win.pos between records. A record that has outgrown
+ * max_record stops being kept. AH_OK when bytes were added, AH_END,
+ * AH_ERR_STREAM, AH_ERR_NOMEM. */
+static ah_status fill(ah_jsplit *s)
 {
-    if (s->eof)
-        return 0;
-    ah_buf *w = &s->win;
-    if (buffering(s) && s->pos - s->rec_start > s->max_record)
+    if (!s->win.eof && buffering(s) && s->win.pos - s->rec_start > s->max_record)
         start_skipping(s);
-    size_t keep = buffering(s) ? s->rec_start : s->pos;
-    /* Usable capacity: the allocation may be larger than the limit. */
-    size_t usable = w->cap ? w->cap - 1 : 0;
-    if (usable > w->limit)
-        usable = w->limit;
-    /* Slide only when the tail is short of room (or when it costs nothing). */
-    if (keep > 0 && (keep == w->len || usable - w->len < READ_MIN)) {
-        ah_buf_consume(w, keep);
-        s->base += keep;
-        s->pos -= keep;
-        s->rec_start = s->rec_start >= keep ? s->rec_start - keep : 0;
-        s->key_start = s->key_start >= keep ? s->key_start - keep : 0;
-        s->key_end = s->key_end >= keep ? s->key_end - keep : 0;
-    }
-    size_t want = w->cap == 0 ? WINDOW_INIT : READ_MIN;
-    if (w->limit - w->len < want)
-        want = w->limit - w->len;
-    ah_status st = ah_buf_reserve(w, want);
-    if (st != AH_OK)
-        return st == AH_ERR_NOMEM ? -2 : -1;
-    size_t room = w->cap - w->len - 1;
-    if (room > w->limit - w->len)
-        room = w->limit - w->len;
-    if (room == 0)
-        return -1; /* cannot happen: a kept record never fills the window */
-    ssize_t n = ah_read(s->in, w->data + w->len, room);
-    if (n < 0 || (size_t)n > room)
-        return -1;
-    if (n == 0) {
-        s->eof = true;
-        return 0;
-    }
-    w->len += (size_t)n;
-    w->data[w->len] = '\0';
-    return 1;
+    size_t dropped;
+    ah_status st = ah_window_fill(&s->win, buffering(s) ? s->rec_start : s->win.pos, &dropped);
+    s->rec_start = ah_window_rebase(s->rec_start, dropped);
+    s->key_start = ah_window_rebase(s->key_start, dropped);
+    s->key_end = ah_window_rebase(s->key_end, dropped);
+    return st;
+}
+
+/* A read error or out of memory: the stream is abandoned. The header
+ * promises AH_ERR_STREAM for a stream that cannot go on, whatever the cause. */
+static ah_status stream_failed(ah_jsplit *s, ah_status st)
+{
+    snprintf(s->err, sizeof s->err, st == AH_ERR_NOMEM ? "out of memory" : "read error");
+    s->mode = M_FAILED;
+    return AH_ERR_STREAM;
 }
 
 /* Skip JSON whitespace, counting lines. False when more input is needed. */
 static bool skip_ws(ah_jsplit *s)
 {
-    const unsigned char *b = (const unsigned char *)s->win.data;
-    size_t p = s->pos, end = s->win.len;
+    const unsigned char *b = (const unsigned char *)s->win.buf.data;
+    size_t p = s->win.pos, end = s->win.buf.len;
     while (p < end && (kls[b[p]] & K_WS)) {
         if (b[p] == '\n') {
             s->line++;
-            s->lf_after = s->base + p + 1;
+            s->lf_after = s->win.base + p + 1;
         }
         p++;
     }
-    s->pos = p;
+    s->win.pos = p;
     return p < end;
 }
 
@@ -245,7 +224,7 @@ static inline size_t skip_plain(const unsigned char *b, size_t p, size_t end, un
  * value is complete when nesting returns to `outer`. */
 static void begin_value(ah_jsplit *s, size_t outer)
 {
-    char c = s->win.data[s->pos];
+    char c = s->win.buf.data[s->win.pos];
     s->esc = false;
     s->done_depth = outer;
     s->depth = outer;
@@ -253,24 +232,24 @@ static void begin_value(ah_jsplit *s, size_t outer)
     s->scalar = false;
     if (c == '"') {
         s->in_str = true;
-        s->pos++;
+        s->win.pos++;
     } else if (c == '{' || c == '[') {
         s->depth = outer + 1;
-        s->pos++;
+        s->win.pos++;
     } else {
         s->scalar = true;
-        s->pos++; /* a scalar is at least one byte, even a stray ':' or '}' */
+        s->win.pos++; /* a scalar is at least one byte, even a stray ':' or '}' */
     }
 }
 
 static scan_result scan_value(ah_jsplit *s)
 {
-    const unsigned char *b = (const unsigned char *)s->win.data;
-    size_t p = s->pos, end = s->win.len;
+    const unsigned char *b = (const unsigned char *)s->win.buf.data;
+    size_t p = s->win.pos, end = s->win.buf.len;
 
     if (s->scalar) {
         p = skip_plain(b, p, end, K_DELIM);
-        s->pos = p;
+        s->win.pos = p;
         return p < end ? SCAN_DONE : SCAN_MORE;
     }
 
@@ -307,7 +286,7 @@ static scan_result scan_value(ah_jsplit *s)
             } else { /* raw LF: illegal in a string */
                 p++;
                 s->line++;
-                s->lf_after = s->base + p;
+                s->lf_after = s->win.base + p;
                 if (s->toplevel) {
                     r = SCAN_LF_IN_STRING;
                     break;
@@ -322,7 +301,7 @@ static scan_result scan_value(ah_jsplit *s)
                 in_str = true;
                 p++;
             } else if (c == '{' || c == '[') {
-                if (c == '{' && s->toplevel && s->line_shaped && s->base + p == s->lf_after) {
+                if (c == '{' && s->toplevel && s->line_shaped && s->win.base + p == s->lf_after) {
                     r = SCAN_COL0_OPEN;
                     break;
                 }
@@ -339,11 +318,11 @@ static scan_result scan_value(ah_jsplit *s)
             } else { /* LF */
                 p++;
                 s->line++;
-                s->lf_after = s->base + p;
+                s->lf_after = s->win.base + p;
             }
         }
     }
-    s->pos = p;
+    s->win.pos = p;
     s->depth = depth;
     s->in_str = in_str;
     return r;
@@ -351,7 +330,7 @@ static scan_result scan_value(ah_jsplit *s)
 
 static void begin_record(ah_jsplit *s, bool toplevel)
 {
-    s->rec_start = s->pos;
+    s->rec_start = s->win.pos;
     s->rec_line = s->line;
     s->toplevel = toplevel;
     s->skipping = false;
@@ -379,10 +358,10 @@ static ah_status record_error(ah_jsplit *s, ah_json_record *rec, uint64_t line, 
 static ah_status finish_record(ah_jsplit *s, ah_json_record *rec)
 {
     s->mode = s->toplevel ? M_TOP : M_ARRAY;
-    if (s->skipping || s->pos - s->rec_start > s->max_record)
+    if (s->skipping || s->win.pos - s->rec_start > s->max_record)
         return record_error(s, rec, s->rec_line, "record exceeds --max-record (%zu bytes)", s->max_record);
     s->record_no++;
-    rec->text = ah_span_make(s->win.data + s->rec_start, s->pos - s->rec_start);
+    rec->text = ah_span_make(s->win.buf.data + s->rec_start, s->win.pos - s->rec_start);
     rec->record_no = s->record_no;
     rec->line_no = s->rec_line;
     rec->container = s->toplevel ? NULL : s->container;
@@ -418,11 +397,7 @@ static const char *wrapper_name(const char *k, size_t n)
 static void head_fallback(ah_jsplit *s)
 {
     s->mode = M_RECORD;
-    s->scalar = false;
-    s->in_str = false;
-    s->esc = false;
-    s->depth = 1;
-    s->done_depth = 0;
+    scan_rest_of_object(s);
 }
 
 typedef enum { STEP_MORE, STEP_ON, STEP_DONE, STEP_COL0 } head_step_result;
@@ -430,24 +405,24 @@ typedef enum { STEP_MORE, STEP_ON, STEP_DONE, STEP_COL0 } head_step_result;
 /* One step of the wrapper check. */
 static head_step_result head_step(ah_jsplit *s)
 {
-    const char *b = s->win.data;
+    const char *b = s->win.buf.data;
     switch (s->head) {
     case H_FIRST:
     case H_KEY:
         if (!skip_ws(s))
             return STEP_MORE;
         if (s->head == H_FIRST) /* JSON Lines records carry content on their first line */
-            s->line_shaped = s->lf_after <= s->base + s->rec_start;
-        if (b[s->pos] == '"') {
-            s->pos++;
-            s->key_start = s->pos;
+            s->line_shaped = s->lf_after <= s->win.base + s->rec_start;
+        if (b[s->win.pos] == '"') {
+            s->win.pos++;
+            s->key_start = s->win.pos;
             s->in_str = true;
             s->esc = false;
             s->scalar = false;
             s->depth = s->done_depth = 1;
             s->head = H_INKEY;
-        } else if (b[s->pos] == '}' && s->head == H_FIRST) {
-            s->pos++;
+        } else if (b[s->win.pos] == '}' && s->head == H_FIRST) {
+            s->win.pos++;
             return STEP_DONE;
         } else {
             head_fallback(s);
@@ -456,8 +431,8 @@ static head_step_result head_step(ah_jsplit *s)
     case H_COLON:
         if (!skip_ws(s))
             return STEP_MORE;
-        if (b[s->pos] == ':') {
-            s->pos++;
+        if (b[s->win.pos] == ':') {
+            s->win.pos++;
             s->head = H_VALUE;
         } else {
             head_fallback(s);
@@ -466,12 +441,12 @@ static head_step_result head_step(ah_jsplit *s)
     case H_VALUE: {
         if (!skip_ws(s))
             return STEP_MORE;
-        if (s->pos - s->rec_start > s->max_record) {
+        if (s->win.pos - s->rec_start > s->max_record) {
             /* Decide as a byte-at-a-time reader would have: too big already. */
             start_skipping(s);
             return STEP_ON;
         }
-        if (b[s->pos] == '{' && s->line_shaped && s->base + s->pos == s->lf_after)
+        if (b[s->win.pos] == '{' && s->line_shaped && s->win.base + s->win.pos == s->lf_after)
             return STEP_COL0; /* as the value scanner would see it */
         const char *key = b + s->key_start;
         size_t klen = s->key_end - s->key_start;
@@ -479,8 +454,8 @@ static head_step_result head_step(ah_jsplit *s)
         if (klen > 0 && key[0] == '@') {
             begin_value(s, 1);
             s->head = H_INVAL;
-        } else if (b[s->pos] == '[' && (name = wrapper_name(key, klen)) != NULL) {
-            s->pos++;
+        } else if (b[s->win.pos] == '[' && (name = wrapper_name(key, klen)) != NULL) {
+            s->win.pos++;
             s->mode = M_ARRAY;
             s->container = name;
             s->wrapper = true;
@@ -492,11 +467,11 @@ static head_step_result head_step(ah_jsplit *s)
     case H_COMMA:
         if (!skip_ws(s))
             return STEP_MORE;
-        if (b[s->pos] == ',') {
-            s->pos++;
+        if (b[s->win.pos] == ',') {
+            s->win.pos++;
             s->head = H_KEY;
-        } else if (b[s->pos] == '}') {
-            s->pos++;
+        } else if (b[s->win.pos] == '}') {
+            s->win.pos++;
             return STEP_DONE; /* an object of "@..." members only: a record */
         } else {
             head_fallback(s);
@@ -518,20 +493,11 @@ ah_status ah_jsplit_next(ah_jsplit *s, ah_json_record *rec)
     if (!s->started) {
         /* Tolerate a UTF-8 BOM the decoder did not strip. */
         s->started = true;
-        while (s->win.len - s->pos < 3) {
-            int r = fill(s);
-            if (r == -2) {
-                snprintf(s->err, sizeof s->err, "out of memory");
-                s->mode = M_FAILED;
-                return AH_ERR_STREAM;
-            }
-            if (r < 0)
-                goto read_failed;
-            if (r == 0)
-                break;
-        }
-        if (s->win.len - s->pos >= 3 && memcmp(s->win.data + s->pos, "\xEF\xBB\xBF", 3) == 0)
-            s->pos += 3;
+        ah_status st = ah_window_ensure(&s->win, 3);
+        if (st != AH_OK)
+            return stream_failed(s, st);
+        if (ah_window_avail(&s->win) >= 3 && memcmp(s->win.buf.data + s->win.pos, "\xEF\xBB\xBF", 3) == 0)
+            s->win.pos += 3;
     }
 
     for (;;) {
@@ -547,19 +513,19 @@ ah_status ah_jsplit_next(ah_jsplit *s, ah_json_record *rec)
                 need_more = true;
                 break;
             }
-            unsigned char c = (unsigned char)s->win.data[s->pos];
+            unsigned char c = (unsigned char)s->win.buf.data[s->win.pos];
             if (c == '{') {
                 begin_record(s, true);
-                s->pos++;
+                s->win.pos++;
                 s->head = H_FIRST;
                 s->mode = M_HEAD;
             } else if (c == '[') {
-                s->pos++;
+                s->win.pos++;
                 s->mode = M_ARRAY;
                 s->container = "array";
                 s->wrapper = false;
             } else if (c == ',') {
-                s->pos++;
+                s->win.pos++;
             } else {
                 s->toplevel = true;
                 s->mode = M_RESYNC;
@@ -580,7 +546,7 @@ ah_status ah_jsplit_next(ah_jsplit *s, ah_json_record *rec)
                 if (r != SCAN_DONE)
                     return truncated_line(s, rec, r);
                 if (s->head == H_INKEY) {
-                    s->key_end = s->pos - 1;
+                    s->key_end = s->win.pos - 1;
                     s->head = H_COLON;
                 } else {
                     s->head = H_COMMA;
@@ -613,20 +579,18 @@ ah_status ah_jsplit_next(ah_jsplit *s, ah_json_record *rec)
                 need_more = true;
                 break;
             }
-            char c = s->win.data[s->pos];
+            char c = s->win.buf.data[s->win.pos];
             if (c == ']') {
-                s->pos++;
+                s->win.pos++;
                 if (s->wrapper) {
                     s->mode = M_TAIL;
                     s->toplevel = false;
-                    s->scalar = s->in_str = s->esc = false;
-                    s->depth = 1;
-                    s->done_depth = 0;
+                    scan_rest_of_object(s);
                 } else {
                     s->mode = M_TOP;
                 }
             } else if (c == ',') {
-                s->pos++;
+                s->win.pos++;
             } else {
                 begin_record(s, false);
                 begin_value(s, 0);
@@ -645,26 +609,26 @@ ah_status ah_jsplit_next(ah_jsplit *s, ah_json_record *rec)
         }
 
         case M_RESYNC: {
-            const char *b = s->win.data;
-            const char *lf = memchr(b + s->pos, '\n', s->win.len - s->pos);
+            const char *b = s->win.buf.data;
+            const char *lf = memchr(b + s->win.pos, '\n', s->win.buf.len - s->win.pos);
             if (!lf) {
-                s->pos = s->win.len;
+                s->win.pos = s->win.buf.len;
                 need_more = true;
                 break;
             }
-            s->pos = (size_t)(lf - b) + 1;
+            s->win.pos = (size_t)(lf - b) + 1;
             s->line++;
-            s->lf_after = s->base + s->pos;
+            s->lf_after = s->win.base + s->win.pos;
             s->mode = M_RESYNC_BOL;
             break;
         }
 
         case M_RESYNC_BOL: {
-            const char *b = s->win.data;
-            size_t p = s->pos, end = s->win.len;
+            const char *b = s->win.buf.data;
+            size_t p = s->win.pos, end = s->win.buf.len;
             while (p < end && (b[p] == ' ' || b[p] == '\t' || b[p] == '\r'))
                 p++;
-            s->pos = p;
+            s->win.pos = p;
             if (p == end) {
                 need_more = true;
                 break;
@@ -672,9 +636,9 @@ ah_status ah_jsplit_next(ah_jsplit *s, ah_json_record *rec)
             if (b[p] == '{' || b[p] == '[') {
                 s->mode = M_TOP;
             } else if (b[p] == '\n') {
-                s->pos++;
+                s->win.pos++;
                 s->line++;
-                s->lf_after = s->base + s->pos;
+                s->lf_after = s->win.base + s->win.pos;
             } else {
                 s->mode = M_RESYNC;
             }
@@ -684,17 +648,11 @@ ah_status ah_jsplit_next(ah_jsplit *s, ah_json_record *rec)
 
         if (!need_more)
             continue;
-        int r = fill(s);
-        if (r > 0)
+        ah_status r = fill(s);
+        if (r == AH_OK)
             continue;
-        if (r == -2) {
-            /* The header promises AH_ERR_STREAM for a stream that cannot go on. */
-            snprintf(s->err, sizeof s->err, "out of memory");
-            s->mode = M_FAILED;
-            return AH_ERR_STREAM;
-        }
-        if (r < 0)
-            goto read_failed;
+        if (r != AH_END)
+            return stream_failed(s, r);
         /* End of input. */
         if (s->mode == M_ELEM && s->scalar)
             return finish_record(s, rec);
@@ -708,9 +666,4 @@ ah_status ah_jsplit_next(ah_jsplit *s, ah_json_record *rec)
         s->mode = M_END;
         return AH_END;
     }
-
-read_failed:
-    snprintf(s->err, sizeof s->err, "read error");
-    s->mode = M_FAILED;
-    return AH_ERR_STREAM;
 }

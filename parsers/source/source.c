@@ -162,12 +162,10 @@ static const char *archive_why(struct archive *a, const char *fallback)
 static ah_status add_file(ah_source *s, const char *path, bool is_stdin, bool regular, uint64_t size)
 {
     if (s->nfiles == s->files_cap) {
-        size_t cap = s->files_cap ? s->files_cap * 2 : 16;
-        file_rec **nf = realloc(s->files, cap * sizeof *nf);
+        file_rec **nf = ah_grow_array(s->files, &s->files_cap, 16, sizeof *nf);
         if (!nf)
             return AH_ERR_NOMEM;
         s->files = nf;
-        s->files_cap = cap;
     }
     file_rec *f = calloc(1, sizeof *f);
     char *p = strdup(path);
@@ -263,14 +261,12 @@ static ah_status walk_dir(ah_source *s, const char *dir, const struct stat *dst,
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 32;
-            char **nn = realloc(names, ncap * sizeof *nn);
+            char **nn = ah_grow_array(names, &cap, 32, sizeof *nn);
             if (!nn) {
                 status = AH_ERR_NOMEM;
                 goto out;
             }
             names = nn;
-            cap = ncap;
         }
         if (!(names[n] = strdup(de->d_name))) {
             status = AH_ERR_NOMEM;
@@ -809,12 +805,10 @@ static ah_status hand_out(ah_source *s, layer *L, ah_input **out)
         return AH_END; /* not an input: caller moves on */
     }
     if (s->norigins == s->origins_cap) {
-        size_t cap = s->origins_cap ? s->origins_cap * 2 : 64;
-        ah_origin **no = realloc(s->origins, cap * sizeof *no);
+        ah_origin **no = ah_grow_array(s->origins, &s->origins_cap, 64, sizeof *no);
         if (!no)
             return AH_ERR_NOMEM;
         s->origins = no;
-        s->origins_cap = cap;
     }
     size_t elen = L->entry ? strlen(L->entry) + 1 : 0;
     ah_origin *o = malloc(sizeof *o + elen);

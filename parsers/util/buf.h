@@ -19,6 +19,8 @@ typedef struct ah_buf {
 void ah_buf_init(ah_buf *b, size_t limit);
 void ah_buf_free(ah_buf *b);
 static inline void ah_buf_reset(ah_buf *b) { b->len = 0; if (b->data) b->data[0] = '\0'; }
+/* Keep only the first len (<= b->len) bytes: roll back to an earlier mark. */
+static inline void ah_buf_truncate(ah_buf *b, size_t len) { b->len = len; if (b->data) b->data[len] = '\0'; }
 /* Make room for `extra` more bytes (plus the NUL). AH_ERR_TOOBIG past the limit. */
 ah_status ah_buf_reserve(ah_buf *b, size_t extra);
 ah_status ah_buf_append(ah_buf *b, const void *p, size_t n);

@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *ah_status_str(ah_status s)
@@ -50,4 +51,15 @@ ah_span ah_span_trim(ah_span s)
     while (s.n && is_ws(s.p[s.n - 1]))
         s.n--;
     return s;
+}
+
+void *ah_grow_array(void *arr, size_t *cap, size_t first, size_t elem)
+{
+    size_t ncap = *cap ? *cap * 2 : first;
+    if (ncap < *cap || ncap > SIZE_MAX / elem)
+        return NULL; /* the size would overflow: as good as out of memory */
+    void *p = realloc(arr, ncap * elem);
+    if (p)
+        *cap = ncap;
+    return p;
 }

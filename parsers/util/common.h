@@ -1,5 +1,6 @@
 /*
- * common.h: types every stage shares. Included first by every .c file.
+ * common.h: types (and a few small helpers) every stage shares. Included
+ * first by every .c file.
  *
  * Conventions (see docs/internals.md):
  *  - Every function that can fail returns an ah_status; AH_OK is 0.
@@ -44,6 +45,17 @@ bool ah_span_eq(ah_span a, const char *s);       /* exact */
 bool ah_span_eq_ci(ah_span a, const char *s);    /* ASCII case-insensitive */
 ah_span ah_span_trim(ah_span s);                 /* ASCII whitespace both ends */
 
+/* The value of an ASCII hex digit (either case), or -1. */
+static inline int ah_hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20; /* 'A'..'F' -> 'a'..'f'; nothing else lands there */
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
 /* A pull reader: the interface between container, decoding and framing.
  * read() returns the number of bytes placed in buf (>0), 0 at end of
  * stream, or -1 on error (the producer reports the reason itself). */
@@ -53,6 +65,12 @@ typedef struct ah_reader {
 } ah_reader;
 
 static inline ssize_t ah_read(ah_reader *r, char *buf, size_t n) { return r->read(r->ctx, buf, n); }
+
+/* Grow a heap array of elem-byte items that is full: its capacity *cap
+ * doubles (the first allocation holds `first`). Returns the reallocated
+ * array with *cap updated, or NULL, leaving arr and *cap as they were, when
+ * out of memory. */
+void *ah_grow_array(void *arr, size_t *cap, size_t first, size_t elem);
 
 #define AH_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define AH_UNUSED(x) ((void)(x))

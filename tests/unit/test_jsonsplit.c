@@ -17,29 +17,7 @@
 #include "parsers/frame/jscan.h"
 #include "parsers/frame/jsonsplit.h"
 #include "parsers/util/buf.h"
-
-/* --- a reader over memory that hands out at most `chunk` bytes a call --- */
-
-typedef struct mem_src {
-    const char *data;
-    size_t len, off, chunk;
-    size_t fail_at; /* return -1 once off reaches this (SIZE_MAX: never) */
-} mem_src;
-
-static ssize_t mem_read(void *ctx, char *buf, size_t n)
-{
-    mem_src *m = ctx;
-    if (m->off >= m->fail_at)
-        return -1;
-    size_t k = m->len - m->off;
-    if (k > n)
-        k = n;
-    if (k > m->chunk)
-        k = m->chunk;
-    memcpy(buf, m->data + m->off, k);
-    m->off += k;
-    return (ssize_t)k;
-}
+#include "support/memsrc.h" /* a reader over memory that hands out at most `chunk` bytes a call */
 
 static const size_t chunks[] = {1, 7, 4096, SIZE_MAX};
 
