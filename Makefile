@@ -41,7 +41,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps check test unit e2e rules-check corpus-check docs-check san-check demo bench install clean man
+.PHONY: all deps check test unit e2e rules-check corpus-check docs-check san-check demo bench install clean man catalogue
 
 all: $(BUILD)/audithound
 
@@ -85,9 +85,13 @@ corpus-check: $(BUILD)/audithound
 
 docs-check: $(BUILD)/audithound
 	@python3 tests/tools/gen-man.py --check $(BUILD)/audithound
+	@sh tests/tools/check-catalogue.sh $(BUILD)/audithound
 
 man: $(BUILD)/audithound
 	python3 tests/tools/gen-man.py $(BUILD)/audithound > docs/audithound.1
+
+catalogue: $(BUILD)/audithound
+	python3 tests/tools/gen-catalogue.py $(BUILD)/audithound rules > docs/rules-catalogue.md
 
 test: unit e2e rules-check corpus-check docs-check
 

@@ -99,8 +99,18 @@ static const char *closest_field(const char *s, size_t n)
     return best;
 }
 
+static void note_var(ahi_cctx *cx, const char *name, size_t n)
+{
+    for (size_t i = 0; i < cx->nused_vars; i++)
+        if (strlen(cx->used_vars[i]) == n && memcmp(cx->used_vars[i], name, n) == 0)
+            return;
+    if (cx->nused_vars < AHI_MAX_RULE_VARS)
+        cx->used_vars[cx->nused_vars++] = ahi_strndup(&cx->store->arena, name, n);
+}
+
 static const char *var_value(ahi_cctx *cx, const char *name, size_t n)
 {
+    note_var(cx, name, n);
     for (size_t i = 0; i < cx->ntvars; i++)
         if (strlen(cx->tvars[i].name) == n && memcmp(cx->tvars[i].name, name, n) == 0)
             return cx->tvars[i].value;

@@ -97,6 +97,7 @@ typedef struct ah_rule_meta {
      * still listed so the CLI can say so. */
     const char *skipped;
     bool needs_raw;            /* its condition or details read raw paths */
+    ah_strlist variables;      /* variables its condition and details read ($name), without the $ */
 } ah_rule_meta;
 
 /* --- building a ruleset ------------------------------------------------ */

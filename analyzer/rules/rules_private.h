@@ -379,6 +379,8 @@ struct ah_rule {
     size_t npinned;
 };
 
+#define AHI_MAX_RULE_VARS 32
+
 /* Compile-time context for one condition. */
 typedef struct ahi_cctx {
     ahi_store *store;
@@ -390,6 +392,8 @@ typedef struct ahi_cctx {
     size_t ntvars;
     const char *basedir;      /* for list("...") */
     const char *missing_var;  /* first unset variable met (the rule is skipped) */
+    const char *used_vars[AHI_MAX_RULE_VARS]; /* every variable read, once each */
+    size_t nused_vars;
     bool quiet;               /* do not report (second compile of the same AST) */
     bool needs_raw;
     int nbind;

@@ -482,6 +482,12 @@ ah_status ah_ruleset_compile(ah_ruleset *rs)
             continue;
         }
         r->meta.needs_raw = cx.needs_raw;
+        r->meta.variables.n = cx.nused_vars;
+        r->meta.variables.v = cx.nused_vars ? ahi_alloc(&rs->store.arena, cx.nused_vars * sizeof(char *)) : NULL;
+        if (r->meta.variables.v)
+            memcpy((void *)r->meta.variables.v, cx.used_vars, cx.nused_vars * sizeof(char *));
+        else
+            r->meta.variables.n = 0;
         if (cx.missing_var) {
             size_t n = strlen(cx.missing_var) + 64;
             char *why = ahi_alloc(&rs->store.arena, n);
