@@ -24,16 +24,24 @@ rc=$?
 [ $? -le 1 ] || exit 1
 
 echo
-echo "== 3. The timeline, in time order (from $out/timeline.jsonl; medium and above)"
+echo "== 3. The story, one line per event in time order (medium and above; from $out/timeline.jsonl)"
 python3 - "$out/timeline.jsonl" <<'PY'
 import json, sys
 rank = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+events = {}  # one line per event, however many rules hit it
 for line in open(sys.argv[1], encoding="utf-8"):
     r = json.loads(line)
-    if rank.get(r["severity"], 0) < 2:
+    key = (r["time"], r["input"], r["input_record"])
+    e = events.setdefault(key, {"row": r, "sev": "info", "rules": []})
+    e["rules"].append(r["rule_id"])
+    if rank[r["severity"]] > rank[e["sev"]]:
+        e["sev"] = r["severity"]
+for (t, _, _), e in sorted(events.items()):
+    if rank[e["sev"]] < 2:
         continue
-    who = r["user"] or r["app"] or "-"
-    print(f'{r["time"][:19]}  {r["severity"]:<8} {r["rule_id"]:<44} {who[:26]:<26} {(r["ip"] or "-"):<15} {r["source"]}')
+    r = e["row"]
+    who = (r["user"] or r["app"] or "-")[:24]
+    print(f'{t[:19]}  {e["sev"]:<8} {r["source"]:<11} {who:<24} {(r["ip"] or "-"):<14} {", ".join(e["rules"])}')
 PY
 echo
 echo "Full timeline: $out/timeline.csv (spreadsheet), $out/timeline.jsonl (with raw records);"

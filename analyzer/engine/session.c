@@ -14,6 +14,7 @@
 
 #include "../../parsers/scanner.h"
 #include "../../parsers/source/source.h"
+#include "../../parsers/util/buf.h"
 #include "../../parsers/util/hash.h"
 #include "dedup.h"
 
@@ -49,6 +50,7 @@ struct ah_session {
     source_cov cov[AH_SOURCE_COUNT];
     ah_event ev;
     uint64_t missing_inputs;
+    ah_buf keybuf; /* scratch for second identities */
 };
 
 void ah_session_options_init(ah_session_options *o)
@@ -72,6 +74,7 @@ ah_session *ah_session_new(const ah_session_options *o)
     s->source = ah_source_new(&s->diag);
     s->scanner = ah_scanner_new(&so, &s->diag);
     s->dedup = o->keep_duplicates ? NULL : ah_dedup_new();
+    ah_buf_init(&s->keybuf, 1u << 16);
     if (!s->source || !s->scanner || (!o->keep_duplicates && !s->dedup)) {
         ah_session_free(s);
         return NULL;
@@ -86,6 +89,7 @@ void ah_session_free(ah_session *s)
     ah_scanner_free(s->scanner);
     ah_source_free(s->source);
     ah_dedup_free(s->dedup);
+    ah_buf_free(&s->keybuf);
     for (size_t i = 0; i < s->nstreams; i++) {
         stream_slot *t = &s->streams[i];
         free(t->path);
@@ -289,6 +293,37 @@ static void note_stream_time(ah_session *s, const ah_event *ev)
     }
 }
 
+/* Directory audit records have an id in every export but the portal CSV,
+ * so the same change can arrive once with and once without it. Their
+ * second identity is what the portal CSV keeps: the instant (to 100 ns),
+ * correlation id, activity, first target and initiator. Every audit record
+ * is checked under both keys, whichever export comes first. */
+static bool second_identity(ah_session *s, const ah_event *ev, uint64_t out[2])
+{
+    if (ev->source != AH_SOURCE_ENTRA_AUDIT || !ev->has_time || !ev->field[AH_F_CORRELATION_ID].n)
+        return false;
+    ah_buf *b = &s->keybuf;
+    ah_buf_reset(b);
+    ah_buf_printf(b, "%lld.%09d", (long long)ev->time.sec, (int)ev->time.nsec);
+    const ah_span parts[] = {ev->field[AH_F_CORRELATION_ID], ev->operation_canon, ev->field[AH_F_TARGET],
+                             ev->field[AH_F_USER]};
+    for (size_t i = 0; i < AH_ARRAY_LEN(parts); i++) {
+        ah_buf_putc(b, '\x1f');
+        ah_buf_append_span(b, parts[i]);
+    }
+    ah_hash128(b->data, b->len, 0x5ec0d1d, out);
+    return true;
+}
+
+static bool is_duplicate(ah_session *s, const ah_event *ev)
+{
+    bool dup = !ah_dedup_insert(s->dedup, ev->digest);
+    uint64_t alt[2];
+    if (second_identity(s, ev, alt) && !ah_dedup_insert(s->dedup, alt))
+        dup = true;
+    return dup;
+}
+
 ah_status ah_session_next(ah_session *s, const ah_event **out)
 {
     for (;;) {
@@ -312,7 +347,7 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
         if (st != AH_OK)
             return st;
         note_stream_time(s, &s->ev);
-        if (s->dedup && !ah_dedup_insert(s->dedup, s->ev.digest)) {
+        if (s->dedup && is_duplicate(s, &s->ev)) {
             cur_slot(s)->rep.duplicates++;
             continue;
         }

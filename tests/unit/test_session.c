@@ -227,6 +227,26 @@ static void test_file_digest_reported(void **state)
     ah_session_free(s);
 }
 
+/* The portal audit CSV has no record id; its rows still dedup against the
+ * Graph copies of the same changes, whichever file comes first. */
+static void test_audit_csv_dedups_against_graph(void **state)
+{
+    (void)state;
+    const char *orders[2][2] = {{"samples/tenant/AuditLogs-portal.csv", "samples/tenant/directoryAudits.json"},
+                                {"samples/tenant/directoryAudits.json", "samples/tenant/AuditLogs-portal.csv"}};
+    for (int o = 0; o < 2; o++) {
+        captured cap = {0};
+        ah_session *s = open_session(&cap, false);
+        ah_session_add_input(s, orders[o][0]);
+        ah_session_add_input(s, orders[o][1]);
+        drain(s);
+        ah_coverage c = ah_session_coverage(s, AH_SOURCE_ENTRA_AUDIT);
+        assert_int_equal(c.events, 13); /* samples/tenant-story.md: 13 unique directory changes */
+        assert_int_equal(ah_session_totals(s).records, 26);
+        ah_session_free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +254,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncation_hint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_input_and_unknown_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_digest_reported, setup, teardown),
+        cmocka_unit_test(test_audit_csv_dedups_against_graph),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
