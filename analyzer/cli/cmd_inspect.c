@@ -10,10 +10,11 @@
 #include "cli.h"
 #include "report.h"
 
-enum { OPT_JSON = 1 };
+enum { OPT_JSON = 1, OPT_FORMATS };
 
 static const ah_cli_opt inspect_opts[] = {
     {OPT_JSON, 0, "json", NULL, "write the report as one JSON document"},
+    {OPT_FORMATS, 0, "formats", NULL, "list the export formats audithound recognises, and exit"},
     AH_CLI_INPUT_OPTS,
     {0, 0, NULL, NULL, NULL},
 };
@@ -21,14 +22,14 @@ static const ah_cli_opt inspect_opts[] = {
 typedef struct inspect_ctx {
     ah_session_options so;
     ah_cli_diag diag;
-    bool json;
+    bool json, formats;
 } inspect_ctx;
 
 static int inspect_opt(void *ctx, int id, const char *arg)
 {
     inspect_ctx *c = ctx;
-    if (id == OPT_JSON) {
-        c->json = true;
+    if (id == OPT_JSON || id == OPT_FORMATS) {
+        *(id == OPT_JSON ? &c->json : &c->formats) = true;
         return 0;
     }
     int r = ah_cli_input_opt(&c->so, &c->diag, id, arg);
@@ -59,6 +60,14 @@ static int run_inspect(int argc, char **argv)
     int first = ah_cli_parse(&cmd_inspect, argc, argv, inspect_opt, &c, &status);
     if (first < 0)
         return status;
+    if (c.formats) {
+        for (size_t i = 0; i < ah_format_count(); i++) {
+            const ah_format *f = ah_format_at(i);
+            printf("%-26s %-12s %-5s %s\n", f->name, ah_source_name(f->source),
+                   f->framing == AH_FRAMING_CSV ? "csv" : "json", f->description);
+        }
+        return 0;
+    }
     if (first >= argc)
         return ah_cli_usage_error(&cmd_inspect, "no input given");
     ah_session *s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first);

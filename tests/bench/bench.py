@@ -59,8 +59,21 @@ for kind, path in files.items():
     rate = f'{records / t_dump:,.0f} records/s' if records else ''
     print(f'  audithound dump         {mb / t_dump:8.1f} MB/s   {t_dump:6.2f} s   {rate}   peak RSS {rss_dump / 1024:.1f} MiB'
           f'   = {100 * t_inf / t_dump:.0f}% of inflate (target >= 25%, RSS < 100 MiB){"" if rc == 0 else f"  [exit {rc}: {err[:200]}]"}')
-    for extra in os.environ.get('AH_BENCH_EXTRA', '').split(';'):
-        if extra.strip():
-            args = [a.replace('{input}', path) for a in extra.split()]
-            t, rss, rc, err = run([binary] + args)
-            print(f'  audithound {" ".join(args[:3]):<12} {mb / t:8.1f} MB/s   {t:6.2f} s   peak RSS {rss / 1024:.1f} MiB')
+    rules_dir = os.path.join(os.path.dirname(root), '..', 'rules')
+    for label, args in (('hunt, shipped rules', ['hunt', '-q', '-r', rules_dir, '-o', '/dev/null', path]),
+                        ('hunt --all (every event)', ['hunt', '-q', '-r', rules_dir, '--all', '-f', 'jsonl', '-o', '/dev/null', path])):
+        t, rss, rc, err = run([binary] + args)
+        rate = f'{records / t:,.0f} records/s' if records else ''
+        print(f'  audithound {label:<24} {mb / t:6.1f} MB/s   {t:6.2f} s   {rate}   peak RSS {rss / 1024:.1f} MiB'
+              f'{"" if rc in (0, 1) else f"  [exit {rc}: {err[:200]}]"}')
+
+# The matcher alone: events/s with 1, 50 and 300 rules that mostly do not match.
+lib = os.path.join(os.path.dirname(binary), 'libaudithound.a')
+bm = os.path.join(data, 'bench_match')
+flags = subprocess.run(['pkg-config', '--cflags', '--libs', 'libpcre2-8', 'libcjson', 'libarchive', 'zlib'],
+                       capture_output=True, text=True).stdout.split()
+if os.path.exists(lib) and subprocess.run(['cc', '-std=c11', '-D_DEFAULT_SOURCE', '-O2', '-I.', os.path.join(root, 'bench_match.c'),
+                                          lib] + flags + ['-lm', '-o', bm]).returncode == 0:
+    print('\nmatcher (tests/bench/bench_match.c, synthetic events and rules shaped like the packs):')
+    sys.stdout.flush()
+    subprocess.run([bm])
