@@ -17,9 +17,8 @@
 #include "../../parsers/formats/timeparse.h"
 #include "../../parsers/frame/jscan.h"
 #include "../../parsers/util/sha256.h"
-#include "../order/sorter.h"
+#include "../engine/hunt.h"
 #include "../output/sink.h"
-#include "../output/timeline.h"
 #include "cli.h"
 #include "report.h"
 
@@ -73,14 +72,8 @@ typedef struct hunt_ctx {
     ah_cli_diag diag;
     ah_cli_rules rules;
     ah_writer_options wo;
-    bool all;
-    bool has_from, has_to;
-    ah_time from, to;
-    ah_level min_level;
-    const char *tags;
+    ah_hunt_options ho;
     const char *summary_path;
-    size_t memory;
-    const char *tmpdir;
 } hunt_ctx;
 
 static int hunt_opt(void *ctx, int id, const char *arg)
@@ -97,31 +90,31 @@ static int hunt_opt(void *ctx, int id, const char *arg)
         if (ah_out_format_from_name(ah_span_cstr(arg), &c->wo.format) != AH_OK)
             return ah_cli_usage_error(NULL, "--format: expected csv, jsonl or json, not '%s'", arg);
         break;
-    case OPT_ALL: c->all = true; break;
+    case OPT_ALL: c->ho.all = true; break;
     case OPT_FROM:
     case OPT_TO:
         if (ah_time_parse_str(ah_span_cstr(arg), AH_DATE_ORDER_AUTO, &tp) != AH_OK)
             return ah_cli_usage_error(NULL, "--%s: not a time: '%s' (use ISO 8601, e.g. 2021-01-13T16:00:00Z)",
                                       id == OPT_FROM ? "from" : "to", arg);
         if (id == OPT_FROM) {
-            c->from = tp.time;
-            c->has_from = true;
+            c->ho.from = tp.time;
+            c->ho.has_from = true;
         } else {
-            c->to = tp.time;
-            c->has_to = true;
+            c->ho.to = tp.time;
+            c->ho.has_to = true;
         }
         break;
     case OPT_MIN_SEVERITY:
-        if (!ah_level_from_name(ah_span_cstr(arg), &c->min_level))
+        if (!ah_level_from_name(ah_span_cstr(arg), &c->ho.min_level))
             return ah_cli_usage_error(NULL, "--min-severity: expected info, low, medium, high or critical, not '%s'", arg);
         break;
-    case OPT_TAGS: c->tags = arg; break;
+    case OPT_TAGS: c->ho.tags = arg; break;
     case OPT_SUMMARY: c->summary_path = arg; break;
     case OPT_MEMORY:
-        if (ah_cli_parse_size(arg, &c->memory) != 0)
+        if (ah_cli_parse_size(arg, &c->ho.memory) != 0)
             return ah_cli_usage_error(NULL, "--memory: not a size: '%s'", arg);
         break;
-    case OPT_TMPDIR: c->tmpdir = arg; break;
+    case OPT_TMPDIR: c->ho.tmpdir = arg; break;
     case OPT_FORCE: c->wo.force = true; break;
     case OPT_DELIMITER:
         if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0)
@@ -169,232 +162,6 @@ const ah_cli_cmd cmd_hunt = {
 
 /* --- building rows ---------------------------------------------------------- */
 
-static bool tag_selected(const char *tags, const ah_rule_meta *m)
-{
-    if (!tags)
-        return true;
-    const char *p = tags;
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        ah_span want = ah_span_trim(ah_span_make(p, len));
-        for (size_t i = 0; i < m->tags.n; i++) {
-            const char *t = m->tags.v[i];
-            if (ah_span_eq_ci(want, t) || (strncmp(t, "attack.", 7) == 0 && ah_span_eq_ci(want, t + 7)))
-                return true;
-        }
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
-    return false;
-}
-
-/* "success", "failure (50126)": the code only when it adds something. */
-static void render_result(const ah_event *ev, ah_buf *b)
-{
-    const char *name = ah_result_name(ev->result);
-    ah_buf_puts(b, name);
-    ah_span code = ah_span_trim(ev->field[AH_F_RESULT_CODE]);
-    static const char *const plain[] = {"success", "succeeded", "true", "failed", "failure", "false", "0"};
-    if (!code.n)
-        return;
-    for (size_t i = 0; i < AH_ARRAY_LEN(plain); i++)
-        if (ah_span_eq_ci(code, plain[i]) && (ev->result != AH_RESULT_UNKNOWN || i > 5))
-            return;
-    ah_buf_puts(b, " (");
-    ah_buf_append_span(b, code);
-    ah_buf_putc(b, ')');
-}
-
-typedef struct row_builder {
-    ah_buf text;  /* every derived string of the row, NUL separated */
-    size_t off[AH_COL_COUNT];
-    bool set[AH_COL_COUNT];
-} row_builder;
-
-static void rb_begin(row_builder *rb)
-{
-    ah_buf_reset(&rb->text);
-    memset(rb->set, 0, sizeof rb->set);
-}
-
-static size_t rb_mark(row_builder *rb) { return rb->text.len; }
-
-static void rb_close(row_builder *rb, ah_col_id c, size_t start)
-{
-    rb->off[c] = start;
-    rb->set[c] = true;
-    ah_buf_putc(&rb->text, '\0');
-}
-
-static void rb_put(row_builder *rb, ah_col_id c, const char *s)
-{
-    size_t m = rb_mark(rb);
-    ah_buf_puts(&rb->text, s);
-    rb_close(rb, c, m);
-}
-
-/* Spans are taken only once the text buffer stops growing. */
-static void rb_finish(row_builder *rb, ah_row *row)
-{
-    for (int c = 0; c < AH_COL_COUNT; c++)
-        if (rb->set[c])
-            row->col[c] = ah_span_cstr(rb->text.data + rb->off[c]);
-}
-
-static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb, uint64_t seq)
-{
-    memset(row, 0, sizeof *row);
-    row->has_time = ev->has_time;
-    row->time = ev->time;
-    row->seq = seq;
-    row->input_record = ev->record_no;
-    row->raw = ev->raw;
-    row->col[AH_COL_SOURCE] = ah_span_cstr(ah_source_name(ev->source));
-    row->col[AH_COL_OPERATION] = ev->field[AH_F_OPERATION];
-    row->col[AH_COL_USER] = ev->field[AH_F_USER];
-    row->col[AH_COL_IP] = ev->field[AH_F_IP];
-    row->col[AH_COL_APP] = ev->field[AH_F_APP].n ? ev->field[AH_F_APP] : ev->field[AH_F_APP_ID];
-    row->col[AH_COL_USER_AGENT] = ev->field[AH_F_USER_AGENT];
-    row->col[AH_COL_TARGET] = ev->field[AH_F_TARGET];
-    row->col[AH_COL_RECORD_ID] = ev->field[AH_F_RECORD_ID];
-    size_t m = rb_mark(rb);
-    render_result(ev, &rb->text);
-    rb_close(rb, AH_COL_RESULT, m);
-    m = rb_mark(rb);
-    ah_buf_puts(&rb->text, ev->origin && ev->origin->path ? ev->origin->path : "-");
-    if (ev->origin && ev->origin->entry) {
-        ah_buf_putc(&rb->text, '!');
-        ah_buf_puts(&rb->text, ev->origin->entry);
-    }
-    rb_close(rb, AH_COL_INPUT, m);
-}
-
-static void put_tags(ah_buf *b, const ah_rule_meta *m, bool *first)
-{
-    for (size_t i = 0; i < m->tags.n; i++) {
-        if (!*first)
-            ah_buf_putc(b, ',');
-        *first = false;
-        ah_buf_puts(b, m->tags.v[i]);
-    }
-}
-
-/* --- the run -------------------------------------------------------------- */
-
-typedef struct hunt_run {
-    hunt_ctx *c;
-    ah_ruleset *rs;
-    ah_matcher *matcher;
-    ah_sorter *sorter;
-    uint64_t *rule_hits;     /* per rule index */
-    uint64_t hits, hit_by_level[AH_LEVEL_CRITICAL + 1];
-    uint64_t events, events_outside, rows;
-    row_builder rb;
-    const ah_rule **hitv;
-    size_t hitcap;
-} hunt_run;
-
-static bool in_window(const hunt_ctx *c, const ah_event *ev)
-{
-    if (!c->has_from && !c->has_to)
-        return true;
-    if (!ev->has_time)
-        return false;
-    if (c->has_from && ah_time_cmp(ev->time, c->from) < 0)
-        return false;
-    if (c->has_to && ah_time_cmp(ev->time, c->to) > 0)
-        return false;
-    return true;
-}
-
-static ah_status add_row(hunt_run *h, ah_row *row)
-{
-    rb_finish(&h->rb, row);
-    h->rows++;
-    return ah_sorter_add(h->sorter, row);
-}
-
-static ah_status handle_event(hunt_run *h, const ah_event *ev)
-{
-    size_t n = ah_matcher_match(h->matcher, ev, h->hitv, h->hitcap);
-    if (n > h->hitcap)
-        n = h->hitcap;
-    /* keep the hits the filters select */
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const ah_rule_meta *m = ah_rule_metadata(h->hitv[i]);
-        if (m->level >= h->c->min_level && tag_selected(h->c->tags, m))
-            h->hitv[k++] = h->hitv[i];
-    }
-    n = k;
-    for (size_t i = 0; i < n; i++) {
-        const ah_rule_meta *m = ah_rule_metadata(h->hitv[i]);
-        h->rule_hits[m->index]++;
-        h->hit_by_level[m->level]++;
-        h->hits++;
-    }
-    ah_row row;
-    if (h->c->all) {
-        rb_begin(&h->rb);
-        fill_event_columns(&row, ev, &h->rb, h->events);
-        if (n) {
-            ah_level top = AH_LEVEL_INFO;
-            size_t m0 = rb_mark(&h->rb);
-            for (size_t i = 0; i < n; i++) {
-                const ah_rule_meta *m = ah_rule_metadata(h->hitv[i]);
-                if (m->level > top)
-                    top = m->level;
-                if (i)
-                    ah_buf_putc(&h->rb.text, ',');
-                ah_buf_puts(&h->rb.text, m->id);
-            }
-            rb_close(&h->rb, AH_COL_RULE_ID, m0);
-            m0 = rb_mark(&h->rb);
-            for (size_t i = 0; i < n; i++) {
-                if (i)
-                    ah_buf_puts(&h->rb.text, "; ");
-                ah_buf_puts(&h->rb.text, ah_rule_metadata(h->hitv[i])->title);
-            }
-            rb_close(&h->rb, AH_COL_RULE_TITLE, m0);
-            m0 = rb_mark(&h->rb);
-            bool first = true;
-            for (size_t i = 0; i < n; i++)
-                put_tags(&h->rb.text, ah_rule_metadata(h->hitv[i]), &first);
-            rb_close(&h->rb, AH_COL_TAGS, m0);
-            m0 = rb_mark(&h->rb);
-            for (size_t i = 0; i < n; i++) {
-                if (i)
-                    ah_buf_puts(&h->rb.text, " | ");
-                ah_rule_render_details(h->matcher, h->hitv[i], ev, &h->rb.text);
-            }
-            rb_close(&h->rb, AH_COL_DETAILS, m0);
-            rb_put(&h->rb, AH_COL_SEVERITY, ah_level_name(top));
-        }
-        return add_row(h, &row);
-    }
-    for (size_t i = 0; i < n; i++) {
-        const ah_rule_meta *m = ah_rule_metadata(h->hitv[i]);
-        rb_begin(&h->rb);
-        fill_event_columns(&row, ev, &h->rb, h->rows);
-        rb_put(&h->rb, AH_COL_SEVERITY, ah_level_name(m->level));
-        rb_put(&h->rb, AH_COL_RULE_ID, m->id);
-        rb_put(&h->rb, AH_COL_RULE_TITLE, m->title);
-        size_t m0 = rb_mark(&h->rb);
-        bool first = true;
-        put_tags(&h->rb.text, m, &first);
-        rb_close(&h->rb, AH_COL_TAGS, m0);
-        m0 = rb_mark(&h->rb);
-        ah_rule_render_details(h->matcher, h->hitv[i], ev, &h->rb.text);
-        rb_close(&h->rb, AH_COL_DETAILS, m0);
-        ah_status st = add_row(h, &row);
-        if (st != AH_OK)
-            return st;
-    }
-    return AH_OK;
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -434,8 +201,16 @@ static int by_hits(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* What the summaries need of a finished run. */
+typedef struct hunt_run {
+    const hunt_ctx *c;
+    ah_ruleset *rs;
+    ah_hunt *hunt;
+} hunt_run;
+
 static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer_stats *ws, double secs)
 {
+    const ah_hunt_stats *hs = ah_hunt_get_stats(h->hunt);
     ah_totals t = ah_session_totals(s);
     char t1[40], t2[40];
     uint64_t done, total;
@@ -445,8 +220,8 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
             ah_session_stream_count(s), done / 1e6);
     fprintf(stderr, "  records   %llu = %llu events + %llu duplicates + %llu errors\n", (unsigned long long)t.records,
             (unsigned long long)t.events, (unsigned long long)t.duplicates, (unsigned long long)t.errors);
-    if (h->events_outside)
-        fprintf(stderr, "  window    %llu events outside --from/--to\n", (unsigned long long)h->events_outside);
+    if (hs->events_outside)
+        fprintf(stderr, "  window    %llu events outside --from/--to\n", (unsigned long long)hs->events_outside);
     for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
         ah_coverage c = ah_session_coverage(s, (ah_source_kind)k);
         if (!c.events)
@@ -464,16 +239,16 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
         if (m->skipped)
             fprintf(stderr, "  skipped   %s: %s\n", m->id, m->skipped);
     }
-    fprintf(stderr, "  hits      %llu", (unsigned long long)h->hits);
+    fprintf(stderr, "  hits      %llu", (unsigned long long)hs->hits);
     for (int l = AH_LEVEL_CRITICAL; l >= AH_LEVEL_INFO; l--)
-        if (h->hit_by_level[l])
-            fprintf(stderr, ", %s %llu", ah_level_name((ah_level)l), (unsigned long long)h->hit_by_level[l]);
+        if (hs->by_level[l])
+            fprintf(stderr, ", %s %llu", ah_level_name((ah_level)l), (unsigned long long)hs->by_level[l]);
     fputc('\n', stderr);
     size_t nr = ah_ruleset_count(h->rs);
     rank *r = calloc(nr ? nr : 1, sizeof *r);
     if (r) {
         for (size_t i = 0; i < nr; i++)
-            r[i] = (rank){i, h->rule_hits[i]};
+            r[i] = (rank){i, hs->by_rule[i]};
         qsort(r, nr, sizeof *r, by_hits);
         for (size_t i = 0; i < nr && i < 10 && r[i].hits; i++) {
             const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, r[i].index));
@@ -519,6 +294,7 @@ static void file_sha256(const char *path, char out[65])
 static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_writer_stats *ws, int argc,
                                char **argv, const char *started, double secs, int exit_status, ah_diag *diag)
 {
+    const ah_hunt_stats *hs = ah_hunt_get_stats(h->hunt);
     ah_buf b;
     ah_buf_init(&b, 0);
     char finished[40];
@@ -563,14 +339,14 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
         ah_report_json_str(&b, m->skipped);
         ah_buf_putc(&b, '}');
     }
-    ah_buf_printf(&b, "]},\"hits\":{\"total\":%llu,\"by_severity\":{", (unsigned long long)h->hits);
+    ah_buf_printf(&b, "]},\"hits\":{\"total\":%llu,\"by_severity\":{", (unsigned long long)hs->hits);
     for (int l = AH_LEVEL_CRITICAL; l >= AH_LEVEL_INFO; l--)
-        ah_buf_printf(&b, "\"%s\":%llu%s", ah_level_name((ah_level)l), (unsigned long long)h->hit_by_level[l],
+        ah_buf_printf(&b, "\"%s\":%llu%s", ah_level_name((ah_level)l), (unsigned long long)hs->by_level[l],
                       l > AH_LEVEL_INFO ? "," : "");
     ah_buf_puts(&b, "},\"by_rule\":[");
     first = true;
     for (size_t i = 0; i < nr; i++) {
-        if (!h->rule_hits[i])
+        if (!hs->by_rule[i])
             continue;
         const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, i));
         ah_buf_puts(&b, first ? "{\"id\":" : ",{\"id\":");
@@ -579,16 +355,16 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
         ah_buf_puts(&b, ",\"title\":");
         ah_report_json_str(&b, m->title);
         ah_buf_printf(&b, ",\"severity\":\"%s\",\"count\":%llu}", ah_level_name(m->level),
-                      (unsigned long long)h->rule_hits[i]);
+                      (unsigned long long)hs->by_rule[i]);
     }
     ah_buf_printf(&b, "]},\"timeline\":{\"path\":");
     ah_report_json_str(&b, h->c->wo.path);
     ah_buf_printf(&b,
                   ",\"format\":\"%s\",\"mode\":\"%s\",\"rows\":%llu,\"files\":%llu,\"cells_truncated\":%llu,"
                   "\"events_outside_window\":%llu}}\n",
-                  ah_out_format_name(h->c->wo.format), h->c->all ? "all" : "hits", (unsigned long long)ws->rows,
+                  ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : "hits", (unsigned long long)ws->rows,
                   (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
-                  (unsigned long long)h->events_outside);
+                  (unsigned long long)hs->events_outside);
     ah_status st;
     ah_sink *sink = ah_sink_open(h->c->summary_path, h->c->wo.force, diag, &st);
     if (sink) {
@@ -609,10 +385,11 @@ static int run_hunt(int argc, char **argv)
     ah_session_options_init(&c.so);
     ah_writer_options_init(&c.wo);
     c.wo.path = "-";
-    c.min_level = AH_LEVEL_INFO;
+    c.ho.min_level = AH_LEVEL_INFO;
+    c.ho.memory = 256u << 20;
     int status = 0;
     int first = ah_cli_parse(&cmd_hunt, argc, argv, hunt_opt, &c, &status);
-    hunt_run h = {.c = &c};
+    hunt_run h = {.c = &c, NULL, NULL};
     ah_session *s = NULL;
     ah_writer *w = NULL;
     ah_diag out_diag = {ah_cli_diag_fn, &c.diag, {0}};
@@ -629,7 +406,7 @@ static int run_hunt(int argc, char **argv)
         ah_cli_usage_error(&cmd_hunt, "no input given");
         goto out;
     }
-    if (c.has_from && c.has_to && ah_time_cmp(c.from, c.to) > 0) {
+    if (c.ho.has_from && c.ho.has_to && ah_time_cmp(c.ho.from, c.ho.to) > 0) {
         ah_cli_usage_error(&cmd_hunt, "--from is later than --to");
         goto out;
     }
@@ -642,13 +419,8 @@ static int run_hunt(int argc, char **argv)
     w = ah_writer_open(&c.wo, &out_diag, &st);
     if (!w)
         goto out;
-    h.matcher = ah_matcher_new(h.rs);
-    h.sorter = ah_sorter_new(c.memory ? c.memory : (256u << 20), c.tmpdir, &out_diag);
-    h.hitcap = ah_ruleset_count(h.rs) + 1;
-    h.hitv = calloc(h.hitcap, sizeof *h.hitv);
-    h.rule_hits = calloc(h.hitcap, sizeof *h.rule_hits);
-    ah_buf_init(&h.rb.text, 0);
-    if (!h.matcher || !h.sorter || !h.hitv || !h.rule_hits) {
+    h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
+    if (!h.hunt) {
         ah_cli_errorf("out of memory");
         goto out;
     }
@@ -659,16 +431,12 @@ static int run_hunt(int argc, char **argv)
     bool progress = !c.diag.quiet && isatty(2);
     double last_progress = t0;
     const ah_event *ev;
+    uint64_t nevents = 0;
     status = AH_EXIT_PARTIAL;
     while ((st = ah_session_next(s, &ev)) == AH_OK) {
-        h.events++;
-        if (!in_window(&c, ev)) {
-            h.events_outside++;
-            continue;
-        }
-        if ((st = handle_event(&h, ev)) != AH_OK)
+        if ((st = ah_hunt_add(h.hunt, ev)) != AH_OK)
             break;
-        if (progress && (h.events & 1023) == 0 && now_seconds() - last_progress > 0.5) {
+        if (progress && (++nevents & 1023) == 0 && now_seconds() - last_progress > 0.5) {
             last_progress = now_seconds();
             show_progress(s, t0, false);
         }
@@ -679,12 +447,12 @@ static int run_hunt(int argc, char **argv)
         ah_cli_errorf("%s; the timeline was not written", ah_status_str(st));
         goto out;
     }
-    if ((st = ah_sorter_finish(h.sorter)) != AH_OK) {
+    if ((st = ah_hunt_finish(h.hunt)) != AH_OK) {
         ah_cli_errorf("sorting failed: %s; the timeline was not written", ah_status_str(st));
         goto out;
     }
     ah_row row;
-    while ((st = ah_sorter_next(h.sorter, &row)) == AH_OK) {
+    while ((st = ah_hunt_next(h.hunt, &row)) == AH_OK) {
         st = ah_writer_write(w, &row);
         if (st != AH_OK && st != AH_ERR_RECORD)
             break;
@@ -700,7 +468,7 @@ static int run_hunt(int argc, char **argv)
         goto out;
     }
     ah_cli_diag_finish(&c.diag);
-    status = ah_cli_read_status(s, h.hits ? AH_EXIT_HITS : AH_EXIT_NO_HITS);
+    status = ah_cli_read_status(s, ah_hunt_get_stats(h.hunt)->hits ? AH_EXIT_HITS : AH_EXIT_NO_HITS);
     double secs = now_seconds() - t0;
     if (!c.diag.quiet)
         summary_text(&h, s, &ws, secs);
@@ -711,12 +479,8 @@ static int run_hunt(int argc, char **argv)
 out:
     ah_writer_abort(w);
     ah_session_free(s);
-    ah_sorter_free(h.sorter);
-    ah_matcher_free(h.matcher);
+    ah_hunt_free(h.hunt);
     ah_ruleset_free(h.rs);
-    ah_buf_free(&h.rb.text);
-    free(h.hitv);
-    free(h.rule_hits);
     ah_cli_rules_free(&c.rules);
     return status;
 }

@@ -1,0 +1,58 @@
+/*
+ * hunt.h: the hunt pipeline behind `audithound hunt`, as a library.
+ *
+ *   events (any order) -> ah_hunt_add: match, filter, build timeline rows
+ *                      -> external sort by (time, input order) within a budget
+ *   ah_hunt_finish     -> ah_hunt_next: rows in time order for a writer
+ *
+ * One row per rule hit, or with `all` one row per event with the rule
+ * columns of every hit joined. The caller reads the inputs (ah_session) and
+ * writes the rows (ah_writer); this module owns only matching and ordering.
+ */
+#ifndef AH_HUNT_H
+#define AH_HUNT_H
+
+#include "../order/sorter.h"
+#include "../output/timeline.h"
+#include "../rules/rules.h"
+
+typedef struct ah_hunt_options {
+    bool all;               /* super-timeline: every event */
+    bool has_from, has_to;  /* time window, inclusive; events without time fall outside */
+    ah_time from, to;
+    ah_level min_level;     /* hits of rules below are left out */
+    const char *tags;       /* comma-separated; a hit needs one (also ATT&CK ids without "attack.") */
+    size_t memory;          /* sort budget in bytes; 0 = the sorter's default */
+    const char *tmpdir;     /* for spilled runs; NULL = $TMPDIR or /tmp */
+} ah_hunt_options;
+
+typedef struct ah_hunt_stats {
+    uint64_t events;              /* events given to ah_hunt_add */
+    uint64_t events_outside;      /* of those, outside the time window */
+    uint64_t hits;                /* rule hits kept by the filters */
+    uint64_t rows;                /* timeline rows */
+    uint64_t by_level[AH_LEVEL_CRITICAL + 1];
+    const uint64_t *by_rule;      /* hits per rule, indexed like ah_ruleset_rule */
+} ah_hunt_stats;
+
+typedef struct ah_hunt ah_hunt;
+
+/* rs must be compiled and outlive the hunt. NULL on allocation failure. */
+ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *diag);
+void ah_hunt_free(ah_hunt *h);
+
+/* Match one event and queue its rows. The event may be discarded after. */
+ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev);
+/* No more events: sort. */
+ah_status ah_hunt_finish(ah_hunt *h);
+/* Rows in time order (ties in input order); AH_END after the last. The row
+ * is valid until the next call. */
+ah_status ah_hunt_next(ah_hunt *h, ah_row *row);
+
+const ah_hunt_stats *ah_hunt_get_stats(const ah_hunt *h);
+
+/* "success", "failure (50126)": the result with its code when the code
+ * says more than the result. Appended to out. */
+void ah_hunt_render_result(const ah_event *ev, ah_buf *out);
+
+#endif
