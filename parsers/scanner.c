@@ -25,6 +25,9 @@ struct ah_scanner {
     ah_decoder *decoder;
     ah_csv *csv;
     ah_jsplit *jsplit;
+    ah_reader *source;        /* the input's bytes */
+    ah_reader watched;        /* the same, noting whether it failed */
+    bool source_failed;       /* the input layer reported a read error itself */
     ah_reader prefixed;       /* prefix replay, then the decoder */
     char prefix[PREFIX_SIZE];
     size_t prefix_len, prefix_pos;
@@ -33,6 +36,15 @@ struct ah_scanner {
     bool csv_unbound;         /* header not recognised: rows are counted as errors */
     ah_stream_stats stats;
 };
+
+static ssize_t watched_read(void *ctx, char *buf, size_t n)
+{
+    ah_scanner *s = ctx;
+    ssize_t k = ah_read(s->source, buf, n);
+    if (k < 0)
+        s->source_failed = true;
+    return k;
+}
 
 static ssize_t prefixed_read(void *ctx, char *buf, size_t n)
 {
@@ -63,6 +75,8 @@ ah_scanner *ah_scanner_new(const ah_scan_options *opt, ah_diag *diag)
     }
     s->prefixed.read = prefixed_read;
     s->prefixed.ctx = s;
+    s->watched.read = watched_read;
+    s->watched.ctx = s;
     return s;
 }
 
@@ -95,7 +109,10 @@ static ah_where where_of(const ah_scanner *s, uint64_t record_no, uint64_t line_
 static void fail_stream(ah_scanner *s, const char *why)
 {
     ah_where w = where_of(s, 0, 0);
-    ah_diag_report(s->diag, AH_SEV_ERROR, &w, "%s", why);
+    if (s->source_failed)
+        why = "the input could not be read to its end"; /* the input layer said why */
+    else
+        ah_diag_report(s->diag, AH_SEV_ERROR, &w, "%s", why);
     s->stats.failed = true;
     snprintf(s->stats.failure, sizeof s->stats.failure, "%s", why);
 }
@@ -116,7 +133,9 @@ ah_status ah_scanner_open(ah_scanner *s, ah_input *in)
     snprintf(s->stats.container, sizeof s->stats.container, "%s", ah_input_container(in));
     s->prefix_len = s->prefix_pos = 0;
     s->started = s->done = s->csv_unbound = false;
-    s->decoder = ah_decoder_new(ah_input_reader(in));
+    s->source = ah_input_reader(in);
+    s->source_failed = false;
+    s->decoder = ah_decoder_new(&s->watched);
     if (!s->decoder)
         return AH_ERR_NOMEM;
     ah_normalizer_begin(s->norm, s->stats.origin);
