@@ -237,6 +237,75 @@ static void sources(ah_buf *out, unsigned mask)
         }
 }
 
+static void keys(ah_buf *out, const char *label, const ahi_operand *ops, const bool *domain, size_t n)
+{
+    ah_buf_printf(out, "%s", label);
+    if (!n)
+        ah_buf_puts(out, "(one group)");
+    for (size_t k = 0; k < n; k++) {
+        ah_buf_puts(out, k ? ", " : "");
+        if (domain && domain[k])
+            ah_buf_puts(out, "domain of ");
+        ahi_explain_operand(out, &ops[k]);
+    }
+    ah_buf_putc(out, '\n');
+}
+
+static void explain_duration(ah_buf *out, const char *label, int64_t ns)
+{
+    ah_buf_printf(out, "%s%lld ns (%.6g s)\n", label, (long long)ns, (double)ns / 1e9);
+}
+
+/* A correlation rule: kind, window, aggregate, and each step with its index
+ * keys, condition and join key. */
+static void explain_corr(ah_buf *out, const ah_rule *r)
+{
+    const ahi_corr *c = r->corr;
+    static const char *const aggs[] = {"count", "distinct", "sum"};
+    static const char *const cmps[] = {"==", "", "", "", "", "", "", "<", "<=", ">", ">="};
+    ah_buf_printf(out, "  kind:     %s\n", ah_rule_kind_name(r->meta.kind));
+    ah_buf_printf(out, "  raw:      %s\n", r->meta.needs_raw ? "yes" : "no");
+    if (r->meta.kind == AH_RULE_FIRST_SEEN) {
+        explain_duration(out, "  baseline: ", c->baseline_ns);
+        keys(out, "  value:    ", c->cvalues, c->value_domain, c->nvalues);
+    } else {
+        explain_duration(out, "  window:   ", c->window_ns);
+    }
+    if (r->meta.kind == AH_RULE_AGGREGATE) {
+        ah_buf_printf(out, "  when:     %s", aggs[c->agg]);
+        if (c->agg != AHI_AGG_COUNT) {
+            ah_buf_putc(out, '(');
+            ahi_explain_operand(out, &c->cagg);
+            ah_buf_putc(out, ')');
+        }
+        ah_buf_printf(out, " %s %.17g\n", (unsigned)c->cmp < AH_ARRAY_LEN(cmps) ? cmps[c->cmp] : "?", c->threshold);
+    }
+    for (size_t i = 0; i < c->nsteps; i++) {
+        const ahi_cstep_def *st = &c->steps[i];
+        if (r->meta.kind == AH_RULE_SEQUENCE)
+            ah_buf_printf(out, "  step %zu %s%s:\n", i + 1, st->absent ? "not " : "", st->name);
+        ah_buf_puts(out, r->meta.kind == AH_RULE_SEQUENCE ? "    index:  " : "  index:    ");
+        if (st->pinset) {
+            ah_buf_puts(out, "operation ");
+            items(out, st->pinned, st->npinned, true);
+        } else {
+            ah_buf_puts(out, "every ");
+            sources(out, r->meta.sources);
+            ah_buf_puts(out, " event");
+        }
+        ah_buf_putc(out, '\n');
+        keys(out, r->meta.kind == AH_RULE_SEQUENCE ? "    key:    " : "  group:    ", st->ckeys, st->key_domain, st->nkeys);
+        ah_buf_puts(out, r->meta.kind == AH_RULE_SEQUENCE ? "    match:\n" : "  match:\n");
+        if (st->cond)
+            ahi_explain_node(out, st->cond, r->meta.kind == AH_RULE_SEQUENCE ? 3 : 2);
+    }
+    if (r->details_text) {
+        ah_buf_puts(out, "  details:  ");
+        quoted(out, r->details_text, strlen(r->details_text));
+        ah_buf_putc(out, '\n');
+    }
+}
+
 static void explain_rule(ah_buf *out, const ah_rule *r)
 {
     const ah_rule_meta *m = &r->meta;
@@ -262,6 +331,8 @@ static void explain_rule(ah_buf *out, const ah_rule *r)
         ah_buf_puts(out, "  match:\n");
         ahi_explain_node(out, r->cond, 2);
     }
+    if (r->corr && !m->skipped)
+        explain_corr(out, r);
     if (r->test_cond) {
         ah_buf_puts(out, "  match with test variables:\n");
         ahi_explain_node(out, r->test_cond, 2);

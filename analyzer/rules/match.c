@@ -40,6 +40,9 @@ ah_matcher *ah_matcher_new(const ah_ruleset *rs)
         return NULL;
     m->rs = rs;
     ah_buf_init(&m->scratch, AHI_MAX_PRINT + 16);
+    ah_buf_init(&m->obs_key, 4096);
+    ah_buf_init(&m->obs_val, 4096);
+    ah_buf_init(&m->obs_tmp, 4096);
     m->md = pcre2_match_data_create(1, NULL);
     m->mctx = pcre2_match_context_create(NULL);
     m->jit = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
@@ -73,6 +76,9 @@ void ah_matcher_free(ah_matcher *m)
     pcre2_match_context_free(m->mctx);
     pcre2_jit_stack_free(m->jit);
     ah_buf_free(&m->scratch);
+    ah_buf_free(&m->obs_key);
+    ah_buf_free(&m->obs_val);
+    ah_buf_free(&m->obs_tmp);
     free(m);
 }
 
@@ -97,6 +103,12 @@ static bool same_event(const ah_matcher *m, const ah_event *ev)
 }
 
 const ah_matcher_stats *ah_matcher_get_stats(const ah_matcher *m) { return &m->stats; }
+
+void ahi_matcher_enter(ah_matcher *m, const ah_event *ev)
+{
+    if (!same_event(m, ev))
+        ah_matcher_begin_event(m, ev);
+}
 
 /* --- the record's JSON ------------------------------------------------- */
 
@@ -818,6 +830,13 @@ static void render_operand(ah_matcher *m, const ahi_operand *o, render *r)
     }
     if (s.p)
         put_value(r, s.p, s.n);
+}
+
+bool ahi_render_operand(ah_matcher *m, const ahi_operand *o, ah_buf *out)
+{
+    render r = {out, 0, AH_OK};
+    render_operand(m, o, &r);
+    return r.st == AH_OK && r.count > 0;
 }
 
 ah_status ah_rule_render_details(ah_matcher *m, const ah_rule *rule, const ah_event *ev, ah_buf *out)

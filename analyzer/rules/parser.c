@@ -10,9 +10,17 @@
  * than one problem per rule. A rule with any error is kept (so duplicate
  * ids and the like are still seen) but marked failed and never compiled.
  *
+ * Correlation rules open with `correlation`, `sequence` or `first-seen`
+ * instead of `rule` and add the keys group, window, when, value, baseline,
+ * within and step (finish_correlation checks which kind needs which).
+ *
  * Grammar (docs/rules.md has the prose):
- *   file    := rule*
+ *   file    := (rule | corr)*
  *   rule    := 'rule' ID '{' entry* '}'
+ *   corr    := ('correlation'|'sequence'|'first-seen') ID '{' (entry | centry)* '}'
+ *   centry  := ('group'|'value') key (',' key)* | ('window'|'within'|'baseline') DURATION
+ *            | 'when' AGG CMP NUMBER | 'step' ['not'] name '{' ('match' expr | 'key' keys)* '}'
+ *   key     := operand | 'domain' '(' operand ')'
  *   entry   := TEXTKEY string+ | WORDKEY word* EOL | 'match' expr
  *            | 'details' string+ | 'test' ('hit'|'miss') (string|json)
  *            | 'test' 'set' name string
@@ -65,13 +73,54 @@ typedef enum mkey {
     MK_SEVERITY, MK_STATUS, MK_DATE, MK_MODIFIED, MK_VERSION, /* one word */
     MK_TAGS, MK_SOURCES, MK_REFERENCES, MK_FALSEPOSITIVES,     /* word lists */
     MK_MATCH, MK_DETAILS, MK_TEST,
+    MK_GROUP, MK_WINDOW, MK_WHEN, MK_VALUE, MK_BASELINE, MK_WITHIN, MK_STEP, /* correlation */
     MK_COUNT
 } mkey;
 
 static const char *const mkey_names[MK_COUNT] = {
     "", "title", "description", "note", "author", "severity", "status", "date", "modified", "version",
     "tags", "sources", "references", "falsepositives", "match", "details", "test",
+    "group", "window", "when", "value", "baseline", "within", "step",
 };
+
+/* Which correlation keys each kind of rule takes (bit per mkey). */
+#define MKB(k) (1u << (unsigned)(k))
+static unsigned corr_keys_of(ah_rule_kind k)
+{
+    switch (k) {
+    case AH_RULE_AGGREGATE: return MKB(MK_GROUP) | MKB(MK_WINDOW) | MKB(MK_WHEN);
+    case AH_RULE_SEQUENCE: return MKB(MK_WITHIN) | MKB(MK_STEP);
+    case AH_RULE_FIRST_SEEN: return MKB(MK_GROUP) | MKB(MK_VALUE) | MKB(MK_BASELINE);
+    default: return 0;
+    }
+}
+
+/* The words that open a rule, with the kind each opens. */
+static const struct {
+    const char *word;
+    ah_rule_kind kind;
+} top_words[] = {
+    {"rule", AH_RULE_SINGLE},
+    {"correlation", AH_RULE_AGGREGATE},
+    {"sequence", AH_RULE_SEQUENCE},
+    {"first-seen", AH_RULE_FIRST_SEEN},
+};
+
+/* Length of the rule-opening word at off (followed by a space or EOF), or 0. */
+static size_t top_word_at(const ahi_src *s, size_t off, ah_rule_kind *kind)
+{
+    for (size_t i = 0; i < AH_ARRAY_LEN(top_words); i++) {
+        size_t n = strlen(top_words[i].word);
+        if (off + n <= s->len && memcmp(s->text + off, top_words[i].word, n) == 0 &&
+            (off + n == s->len || s->text[off + n] == ' ' || s->text[off + n] == '\t' || s->text[off + n] == '\n' ||
+             s->text[off + n] == '\r')) {
+            if (kind)
+                *kind = top_words[i].kind;
+            return n;
+        }
+    }
+    return 0;
+}
 
 static mkey mkey_of(const char *s, size_t n)
 {
@@ -824,6 +873,11 @@ static bool recover(ahi_parser *p)
             advance(p, AHI_LEX_EXPR);
             return true;
         }
+        if (top_word_at(s, w, NULL)) {
+            p->lx.pos = w;
+            advance(p, AHI_LEX_EXPR);
+            return false;
+        }
         if (e > w && word_end) {
             if (e - w == 4 && memcmp(s->text + w, "rule", 4) == 0) {
                 p->lx.pos = w;
@@ -978,18 +1032,33 @@ static bool parse_test(ahi_parser *p, ah_rule *r)
         return true;
     }
     bool hit;
+    int64_t hits = -1;
     if (p->cur.kind == AHI_T_IDENT && p->cur.n == 3 && memcmp(p->cur.s, "hit", 3) == 0)
         hit = true;
-    else if (p->cur.kind == AHI_T_IDENT && p->cur.n == 4 && memcmp(p->cur.s, "miss", 4) == 0)
+    else if (p->cur.kind == AHI_T_IDENT && p->cur.n == 4 && memcmp(p->cur.s, "miss", 4) == 0) {
         hit = false;
-    else {
-        expected(p, "hit, miss or set after test (test hit \"file.json\" / test miss {inline JSON})");
+        hits = 0;
+    } else if (p->cur.kind == AHI_T_IDENT && p->cur.n == 4 && memcmp(p->cur.s, "hits", 4) == 0 &&
+               r->meta.kind != AH_RULE_SINGLE) {
+        advance(p, AHI_LEX_EXPR);
+        if (p->cur.kind != AHI_T_NUMBER || p->cur.num < 0 || p->cur.num > 1e9 ||
+            p->cur.num != (double)(int64_t)p->cur.num) {
+            expected(p, "a whole number of hits after test hits (test hits 2 [...])");
+            return false;
+        }
+        hits = (int64_t)p->cur.num;
+        hit = hits > 0;
+    } else {
+        expected(p, r->meta.kind != AH_RULE_SINGLE
+                        ? "hit, miss, hits N or set after test (test hit [series] / test hits 2 \"file.json\")"
+                        : "hit, miss or set after test (test hit \"file.json\" / test miss {inline JSON})");
         return false;
     }
     advance(p, AHI_LEX_TEST);
     ahi_test t;
     memset(&t, 0, sizeof t);
     t.expect_hit = hit;
+    t.expect_hits = hits;
     t.off = p->cur.off;
     t.len = p->cur.len;
     uint64_t col;
@@ -1064,11 +1133,320 @@ static bool attack_id(const char *tag, const char **id)
     return true;
 }
 
+
+/* --- correlation entries ---------------------------------------------- */
+
+/* A duration: whole numbers with units, e.g. 30m, 1h30m, 90s, 7d, 500ms. */
+static bool parse_duration_text(const char *s, int64_t *ns)
+{
+    int64_t total = 0;
+    size_t i = 0, n = strlen(s);
+    if (n == 0)
+        return false;
+    while (i < n) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        int64_t v = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            v = v * 10 + (s[i] - '0');
+            if (v > 100000000)
+                return false;
+            i++;
+        }
+        int64_t unit;
+        if (i + 1 < n + 1 && s[i] == 'm' && i + 1 < n && s[i + 1] == 's') {
+            unit = 1000000;
+            i += 2;
+        } else if (i < n && s[i] == 's') {
+            unit = 1000000000;
+            i++;
+        } else if (i < n && s[i] == 'm') {
+            unit = (int64_t)60 * 1000000000;
+            i++;
+        } else if (i < n && s[i] == 'h') {
+            unit = (int64_t)3600 * 1000000000;
+            i++;
+        } else if (i < n && s[i] == 'd') {
+            unit = (int64_t)86400 * 1000000000;
+            i++;
+        } else {
+            return false;
+        }
+        if (v > (INT64_MAX - total) / unit)
+            return false;
+        total += v * unit;
+    }
+    *ns = total;
+    return true;
+}
+
+/* window / within / baseline: one duration word. */
+static bool parse_duration(ahi_parser *p, const char *key, int64_t max_ns, const char *max_text, int64_t *ns,
+                           size_t *off, size_t *len)
+{
+    const char *w = NULL;
+    word_loc loc;
+    if (!parse_one_word(p, key, &w, &loc))
+        return false;
+    *off = loc.off;
+    *len = loc.len;
+    if (!parse_duration_text(w, ns)) {
+        perr(p, loc.off, loc.len, "%s must be a duration like 30s, 10m, 1h, 7d or 1h30m, not '%s'", key, w);
+        return true; /* a bad value, not bad syntax */
+    }
+    if (*ns <= 0)
+        perr(p, loc.off, loc.len, "%s must be longer than zero", key);
+    else if (*ns > max_ns)
+        perr(p, loc.off, loc.len, "%s may be at most %s", key, max_text);
+    return true;
+}
+
+#define AHI_MAX_KEYS 8
+
+/* group / key / value: operands separated by commas. */
+static bool parse_operand_list(ahi_parser *p, const char *key, ahi_aoperand **v, bool **dom, size_t *n, size_t *cap)
+{
+    advance(p, AHI_LEX_EXPR);
+    size_t dcap = 0;
+    for (;;) {
+        ahi_aoperand o;
+        bool domain = false;
+        /* domain(FIELD): the domain of an address (user@domain -> domain). */
+        if (p->cur.kind == AHI_T_IDENT && p->cur.n == 6 && memcmp(p->cur.s, "domain", 6) == 0 &&
+            p->cur.off + 6 < p->lx.src->len && p->lx.src->text[p->cur.off + 6] == '(') {
+            domain = true;
+            advance(p, AHI_LEX_EXPR);
+            advance(p, AHI_LEX_EXPR);
+        }
+        if (p->cur.kind == AHI_T_IDENT && mkey_of(p->cur.s, p->cur.n) != MK_NONE) {
+            char what[80];
+            snprintf(what, sizeof what, "a field or raw path after %s", key);
+            expected(p, what);
+            return false;
+        }
+        if (!parse_operand(p, &o))
+            return false;
+        if (domain) {
+            if (p->cur.kind != AHI_T_RPAREN) {
+                expected(p, "')' to close domain(");
+                return false;
+            }
+            advance(p, AHI_LEX_EXPR);
+        }
+        if (*n >= AHI_MAX_KEYS) {
+            perr(p, o.off, o.len, "%s takes at most %d fields", key, AHI_MAX_KEYS);
+            return false;
+        }
+        if (!ahi_grow(p->a, (void **)v, cap, *n, sizeof **v)) {
+            perr(p, o.off, 1, "out of memory");
+            return false;
+        }
+        if (!ahi_grow(p->a, (void **)dom, &dcap, *n, sizeof **dom)) {
+            perr(p, o.off, 1, "out of memory");
+            return false;
+        }
+        (*dom)[*n] = domain;
+        (*v)[(*n)++] = o;
+        if (p->cur.kind != AHI_T_COMMA)
+            break;
+        advance(p, AHI_LEX_EXPR);
+    }
+    if (p->cur.kind != AHI_T_IDENT && p->cur.kind != AHI_T_RBRACE && p->cur.kind != AHI_T_EOF) {
+        expected(p, "',' or the next key");
+        return false;
+    }
+    return true;
+}
+
+/* when count >= 10 | when distinct(user) > 5 | when sum(raw.OperationCount) >= 1000 */
+static bool parse_when(ahi_parser *p, ahi_corr *c)
+{
+    advance(p, AHI_LEX_EXPR);
+    c->when_off = p->cur.off;
+    if (p->cur.kind != AHI_T_IDENT) {
+        expected(p, "count, distinct(FIELD) or sum(FIELD) after when");
+        return false;
+    }
+    if (p->cur.n == 5 && memcmp(p->cur.s, "count", 5) == 0) {
+        c->agg = AHI_AGG_COUNT;
+        advance(p, AHI_LEX_EXPR);
+        if (p->cur.kind == AHI_T_LPAREN) {
+            perr(p, p->cur.off, 1, "count takes no field: write `count`, or distinct(FIELD) to count values");
+            return false;
+        }
+    } else if ((p->cur.n == 8 && memcmp(p->cur.s, "distinct", 8) == 0) || (p->cur.n == 3 && memcmp(p->cur.s, "sum", 3) == 0)) {
+        c->agg = p->cur.n == 3 ? AHI_AGG_SUM : AHI_AGG_DISTINCT;
+        const char *fn = c->agg == AHI_AGG_SUM ? "sum" : "distinct";
+        advance(p, AHI_LEX_EXPR);
+        if (p->cur.kind != AHI_T_LPAREN) {
+            char what[48];
+            snprintf(what, sizeof what, "'(' after %s", fn);
+            expected(p, what);
+            return false;
+        }
+        advance(p, AHI_LEX_EXPR);
+        if (!parse_operand(p, &c->agg_opd))
+            return false;
+        if (p->cur.kind != AHI_T_RPAREN) {
+            expected(p, "')'");
+            return false;
+        }
+        advance(p, AHI_LEX_EXPR);
+    } else {
+        static const char *const aggs[] = {"count", "distinct", "sum"};
+        const char *near = closest(p->cur.s, p->cur.n, aggs, 3);
+        perr(p, p->cur.off, p->cur.len, "unknown aggregate '%.*s'; expected count, distinct(FIELD) or sum(FIELD)%s%s%s",
+             (int)p->cur.n, p->cur.s, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+        return false;
+    }
+    switch (p->cur.kind) {
+    case AHI_T_GT: c->cmp = AHI_OP_GT; break;
+    case AHI_T_GE: c->cmp = AHI_OP_GE; break;
+    case AHI_T_LT: c->cmp = AHI_OP_LT; break;
+    case AHI_T_LE: c->cmp = AHI_OP_LE; break;
+    case AHI_T_EQ: c->cmp = AHI_OP_EQ; break;
+    case AHI_T_NE:
+        perr(p, p->cur.off, p->cur.len, "'!=' does not apply to an aggregate; use >, >=, <, <= or ==");
+        return false;
+    case AHI_T_ASSIGN:
+        perr(p, p->cur.off, p->cur.len, "unknown operator '=' (did you mean '=='?)");
+        return false;
+    default:
+        expected(p, "a comparison (>, >=, <, <=, ==) after the aggregate");
+        return false;
+    }
+    advance(p, AHI_LEX_EXPR);
+    if (p->cur.kind != AHI_T_NUMBER) {
+        expected(p, "a number after the comparison");
+        return false;
+    }
+    c->threshold = p->cur.num;
+    c->when_len = p->cur.off + p->cur.len - c->when_off;
+    c->has_when = true;
+    advance(p, AHI_LEX_EXPR);
+    return true;
+}
+
+
+/* step [not] NAME { match CONDITION  key FIELD[, FIELD] } */
+static bool parse_step(ahi_parser *p, ahi_corr *c)
+{
+    advance(p, AHI_LEX_EXPR);
+    ahi_cstep_def st;
+    memset(&st, 0, sizeof st);
+    if (cur_kw(p) == KW_NOT) {
+        st.absent = true;
+        advance(p, AHI_LEX_EXPR);
+    }
+    if (p->cur.kind != AHI_T_IDENT || cur_kw(p) != KW_NONE) {
+        expected(p, "a step name (step added { ... })");
+        return false;
+    }
+    st.name = ahi_strndup(p->a, p->cur.s, p->cur.n);
+    st.off = p->cur.off;
+    st.len = p->cur.len;
+    for (size_t i = 0; i < c->nsteps; i++)
+        if (strcmp(c->steps[i].name, st.name ? st.name : "") == 0)
+            perr(p, st.off, st.len, "duplicate step name '%s'", st.name);
+    advance(p, AHI_LEX_EXPR);
+    if (p->cur.kind != AHI_T_LBRACE) {
+        expected(p, "'{' after the step name");
+        return false;
+    }
+    advance(p, AHI_LEX_EXPR);
+    while (p->cur.kind != AHI_T_RBRACE) {
+        if (p->cur.kind == AHI_T_IDENT && p->cur.n == 5 && memcmp(p->cur.s, "match", 5) == 0 && !st.match) {
+            advance(p, AHI_LEX_EXPR);
+            st.match_off = p->cur.off;
+            p->depth = 0;
+            st.match = parse_or(p);
+            if (!st.match)
+                return false;
+        } else if (p->cur.kind == AHI_T_IDENT && p->cur.n == 3 && memcmp(p->cur.s, "key", 3) == 0 && !st.nkeys) {
+            st.keys_off = p->cur.off;
+            if (!parse_operand_list(p, "key", &st.keys, &st.key_domain, &st.nkeys, &st.capkeys))
+                return false;
+        } else {
+            expected(p, st.match && st.nkeys ? "'}' to close the step" : "match CONDITION or key FIELD in the step");
+            return false;
+        }
+    }
+    if (!st.match)
+        perr(p, st.off, st.len, "step '%s' has no match condition", st.name ? st.name : "");
+    if (!st.nkeys)
+        perr(p, st.off, st.len, "step '%s' has no key (the value that joins the steps, e.g. key app_id)",
+             st.name ? st.name : "");
+    advance(p, AHI_LEX_EXPR);
+    if (!ahi_grow(p->a, (void **)&c->steps, &c->capsteps, c->nsteps, sizeof *c->steps)) {
+        perr(p, st.off, 1, "out of memory");
+        return false;
+    }
+    c->steps[c->nsteps++] = st;
+    return true;
+}
+
+
+/* The checks and the base step of a correlation rule, after its body. */
+static void finish_correlation(ahi_parser *p, ah_rule *r, const bool *seen, ahi_aoperand *group_ops, bool *group_dom,
+                               size_t ngroup, size_t group_off)
+{
+    ahi_corr *c = r->corr;
+    const char *kind = ah_rule_kind_name(r->meta.kind);
+    if (r->meta.kind == AH_RULE_SEQUENCE) {
+        if (!seen[MK_WITHIN])
+            perr(p, r->id_off, r->id_len, "sequence '%s' has no `within` (the time the steps must fit in, e.g. within 30m)",
+                 r->meta.id);
+        if (c->nsteps < 2)
+            perr(p, r->id_off, r->id_len, "sequence '%s' needs at least 2 steps (it has %zu)", r->meta.id, c->nsteps);
+        for (size_t i = 0; i < c->nsteps; i++)
+            if (c->steps[i].absent && (i + 1 != c->nsteps || i == 0))
+                perr(p, c->steps[i].off, c->steps[i].len,
+                     "only the last step may be `step not` (A not followed by B), and not the first");
+        r->meta.nsteps = c->nsteps;
+    } else {
+        if (r->meta.kind == AH_RULE_AGGREGATE) {
+            if (!seen[MK_WINDOW])
+                perr(p, r->id_off, r->id_len, "%s '%s' has no `window` (e.g. window 30m)", kind, r->meta.id);
+            if (!seen[MK_WHEN])
+                perr(p, r->id_off, r->id_len, "%s '%s' has no `when` condition (e.g. when count >= 10)", kind, r->meta.id);
+        } else {
+            if (!seen[MK_VALUE])
+                perr(p, r->id_off, r->id_len, "first-seen '%s' has no `value` (the field that must be new, e.g. value ip)",
+                     r->meta.id);
+            if (!seen[MK_BASELINE])
+                perr(p, r->id_off, r->id_len, "first-seen '%s' has no `baseline` (e.g. baseline 7d: the first 7 days of data)",
+                     r->meta.id);
+        }
+        ahi_cstep_def st;
+        memset(&st, 0, sizeof st);
+        st.name = "";
+        st.off = r->id_off;
+        st.len = r->id_len;
+        st.match = r->match;
+        st.keys = group_ops;
+        st.key_domain = group_dom;
+        st.nkeys = ngroup;
+        st.keys_off = group_off;
+        c->steps = ahi_alloc(p->a, sizeof *c->steps);
+        if (!c->steps) {
+            perr(p, r->id_off, 1, "out of memory");
+            return;
+        }
+        c->steps[0] = st;
+        c->nsteps = 1;
+    }
+    r->meta.window_ns = r->meta.kind == AH_RULE_FIRST_SEEN ? 0 : c->window_ns;
+    r->meta.baseline_ns = c->baseline_ns;
+}
+
 /* Parse the entries of one rule; cur is the token after '{'. */
 static void parse_rule_body(ahi_parser *p, ah_rule *r)
 {
     bool seen[MK_COUNT] = {false};
     strvec tags = {0}, refs = {0}, fps = {0}, srcs = {0};
+    ahi_aoperand *group_ops = NULL;
+    bool *group_dom = NULL;
+    size_t ngroup = 0, group_off = 0;
     word_loc loc;
     for (;;) {
         bool ok = true;
@@ -1080,7 +1458,7 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
             perr(p, r->id_off, r->id_len, "rule '%s' is not closed (missing '}')", r->meta.id);
             break;
         }
-        if (p->cur.kind == AHI_T_IDENT && cur_kw(p) == KW_RULE && at_line_start(p->lx.src, p->cur.off)) {
+        if (p->cur.kind == AHI_T_IDENT && top_word_at(p->lx.src, p->cur.off, NULL) && at_line_start(p->lx.src, p->cur.off)) {
             perr(p, p->cur.off, p->cur.len, "expected '}' to close rule '%s' before the next rule", r->meta.id);
             return;
         }
@@ -1100,8 +1478,20 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
                 expected(p, "a key (title, severity, sources, match, ...) or '}'");
             }
             ok = false;
+        } else if (k >= MK_GROUP && !(corr_keys_of(r->meta.kind) & MKB(k))) {
+            if (r->meta.kind == AH_RULE_SINGLE)
+                perr(p, key_off, key_len,
+                     "'%s' belongs to correlation rules (correlation, sequence, first-seen), not to `rule %s`",
+                     mkey_names[k], r->meta.id);
+            else
+                perr(p, key_off, key_len, "'%s' does not apply to a %s rule", mkey_names[k],
+                     ah_rule_kind_name(r->meta.kind));
+            ok = false;
+        } else if (k == MK_MATCH && r->meta.kind == AH_RULE_SEQUENCE) {
+            perr(p, key_off, key_len, "a sequence has no match of its own: each step has one (step NAME { match ... key ... })");
+            ok = false;
         } else if (seen[k] && k != MK_TEST && k != MK_TAGS && k != MK_REFERENCES && k != MK_FALSEPOSITIVES &&
-                   k != MK_SOURCES) {
+                   k != MK_SOURCES && k != MK_STEP) {
             perr(p, key_off, key_len, "duplicate key '%s' in rule '%s'", mkey_names[k], r->meta.id);
             ok = false;
         } else {
@@ -1193,6 +1583,37 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
                 break;
             }
             case MK_TEST: ok = parse_test(p, r); break;
+            case MK_GROUP: {
+                size_t cap = 0;
+                ahi_aoperand *v = NULL;
+                bool *dom = NULL;
+                size_t n = 0;
+                /* Kept for the base step, built after the body. */
+                ok = parse_operand_list(p, "group", &v, &dom, &n, &cap);
+                if (ok) {
+                    group_dom = dom;
+                    group_ops = v;
+                    ngroup = n;
+                    group_off = key_off;
+                }
+                break;
+            }
+            case MK_VALUE:
+                r->corr->values_off = key_off;
+                ok = parse_operand_list(p, "value", &r->corr->values, &r->corr->value_domain, &r->corr->nvalues,
+                                        &r->corr->capvalues);
+                break;
+            case MK_WINDOW:
+            case MK_WITHIN:
+                ok = parse_duration(p, mkey_names[k], (int64_t)31 * 86400 * 1000000000, "31d", &r->corr->window_ns,
+                                    &r->corr->window_off, &r->corr->window_len);
+                break;
+            case MK_BASELINE:
+                ok = parse_duration(p, "baseline", (int64_t)3660 * 86400 * 1000000000, "3660d", &r->corr->baseline_ns,
+                                    &r->corr->baseline_off, &r->corr->baseline_len);
+                break;
+            case MK_WHEN: ok = parse_when(p, r->corr); break;
+            case MK_STEP: ok = parse_step(p, r->corr); break;
             default: break;
             }
         }
@@ -1228,11 +1649,13 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
         mkey k;
         const char *what;
     } required[] = {{MK_TITLE, "a title"}, {MK_SEVERITY, "a severity"}, {MK_SOURCES, "sources"}, {MK_MATCH, "a match condition"}};
+    if (r->corr)
+        finish_correlation(p, r, seen, group_ops, group_dom, ngroup, group_off);
     if (seen[MK_SOURCES] && r->meta.sources == 0 && !p->failed)
         perr(p, r->id_off, r->id_len, "rule '%s' lists no sources (ual, signin, entra_audit): it can never apply",
              r->meta.id);
     for (size_t i = 0; i < AH_ARRAY_LEN(required); i++)
-        if (!seen[required[i].k])
+        if (!seen[required[i].k] && !(required[i].k == MK_MATCH && r->meta.kind == AH_RULE_SEQUENCE))
             perr(p, r->id_off, r->id_len, "rule '%s' has no %s (%s is required)", r->meta.id, required[i].what,
                  mkey_names[required[i].k]);
     if (r->ntests == 0 && !p->failed)
@@ -1259,17 +1682,20 @@ void ahi_parse_file(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *erro
     parser_init(p, src, a, d, errors);
     advance(p, AHI_LEX_EXPR);
     while (p->cur.kind != AHI_T_EOF) {
-        if (!(p->cur.kind == AHI_T_IDENT && cur_kw(p) == KW_RULE)) {
+        ah_rule_kind kind = AH_RULE_SINGLE;
+        size_t toplen = p->cur.kind == AHI_T_IDENT ? top_word_at(src, p->cur.off, &kind) : 0;
+        if (!toplen) {
             if (p->cur.kind != AHI_T_ERROR)
-                expected(p, "'rule'");
-            /* Skip to the next line that starts with `rule`. */
+                expected(p, "'rule'"); /* or correlation, sequence, first-seen (kept short: tools match this text) */
+            /* Skip to the next line that starts a rule. */
             recover(p);
-            while (p->cur.kind != AHI_T_EOF && !(p->cur.kind == AHI_T_IDENT && cur_kw(p) == KW_RULE))
+            while (p->cur.kind != AHI_T_EOF && !(p->cur.kind == AHI_T_IDENT && top_word_at(src, p->cur.off, NULL)))
                 recover(p);
             continue;
         }
         size_t rule_off = p->cur.off;
         p->failed = false;
+        p->lx.pos = rule_off + toplen; /* `first-seen` is one word here */
         advance(p, AHI_LEX_WORD);
         while (p->cur.kind == AHI_T_EOL)
             advance(p, AHI_LEX_WORD);
@@ -1279,6 +1705,15 @@ void ahi_parse_file(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *erro
             return;
         }
         r->src = src;
+        r->meta.kind = kind;
+        r->meta.nsteps = 1;
+        if (kind != AH_RULE_SINGLE) {
+            r->corr = ahi_alloc(a, sizeof *r->corr);
+            if (!r->corr) {
+                perr(p, rule_off, 4, "out of memory");
+                return;
+            }
+        }
         r->meta.title = r->meta.description = r->meta.note = r->meta.author = "";
         r->meta.date = r->meta.modified = r->meta.version = "";
         r->meta.file = src->path;

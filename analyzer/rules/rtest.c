@@ -14,6 +14,7 @@
 #include "rules_private.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@
 #include "../../parsers/frame/csv.h"
 #include "../../parsers/frame/jsonsplit.h"
 #include "../../parsers/util/utf8.h"
+#include "../correlate/correlate.h"
 
 #define TEST_MAX_RECORD (16u << 20)
 
@@ -67,7 +69,9 @@ static ah_span compact(ah_buf *out, ah_span s)
 
 static void report(runner *R, ah_rule_test_case *tc)
 {
-    tc->passed = !tc->error && !tc->skipped && tc->got_hit == tc->expect_hit;
+    bool ok = tc->series_len && tc->expect_hits >= 0 ? tc->got_hits == (uint64_t)tc->expect_hits
+                                                     : tc->got_hit == tc->expect_hit;
+    tc->passed = !tc->error && !tc->skipped && ok;
     if (tc->skipped)
         R->tot->skipped++;
     else if (tc->passed)
@@ -226,6 +230,162 @@ out:
     ah_csv_free(csv);
 }
 
+/* --- correlation tests: a series of records ------------------------------ */
+
+typedef struct series {
+    const ah_rule *rule;
+    struct sobs {
+        char *blob;
+        size_t len;
+        size_t idx;
+        ah_time t;
+    } *v;
+    size_t n, cap;
+    bool nomem;
+    uint64_t hits;
+} series;
+
+static void series_collect(void *ud, const ah_observation *obs)
+{
+    series *S = ud;
+    if (obs->rule != S->rule || S->nomem)
+        return;
+    if (S->n == S->cap) {
+        struct sobs *nv = ah_grow_array(S->v, &S->cap, 16, sizeof *nv);
+        if (!nv) {
+            S->nomem = true;
+            return;
+        }
+        S->v = nv;
+    }
+    ah_buf b;
+    ah_buf_init(&b, 0);
+    if (ah_observation_encode(obs, &b) != AH_OK) {
+        ah_buf_free(&b);
+        S->nomem = true;
+        return;
+    }
+    S->v[S->n].blob = b.data;
+    S->v[S->n].len = b.len;
+    S->v[S->n].idx = S->n;
+    S->v[S->n].t = obs->time;
+    S->n++;
+}
+
+/* Time order, ties in input order: what the hunt's external sort gives. */
+static int sobs_cmp(const void *a, const void *b)
+{
+    const struct sobs *x = a, *y = b;
+    if (x->t.sec != y->t.sec)
+        return x->t.sec < y->t.sec ? -1 : 1;
+    if (x->t.nsec != y->t.nsec)
+        return x->t.nsec < y->t.nsec ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void series_hit(void *ud, const ah_corr_hit *hit)
+{
+    series *S = ud;
+    if (hit->rule == S->rule)
+        S->hits++;
+}
+
+static ssize_t mem_read(void *ctx, char *buf, size_t n)
+{
+    ah_span *s = ctx;
+    size_t k = s->n < n ? s->n : n;
+    memcpy(buf, s->p, k);
+    s->p += k;
+    s->n -= k;
+    return (ssize_t)k;
+}
+
+/* Run phase 1 over every record of the series in the given order, sort the
+ * observations by time, run phase 2, and compare the number of hits. */
+static void run_series(runner *R, ah_rule_test_case *tc, const ahi_test *t, FILE *f)
+{
+    series S;
+    memset(&S, 0, sizeof S);
+    S.rule = tc->rule;
+    ah_span mem = ah_span_make(t->text, t->n);
+    file_reader fr = {f, false};
+    ah_reader rd = f ? (ah_reader){file_read, &fr} : (ah_reader){mem_read, &mem};
+    ah_jsplit *sp = ah_jsplit_new(&rd, TEST_MAX_RECORD);
+    ah_correlator *c = NULL;
+    const char *error = NULL;
+    if (!sp) {
+        error = "out of memory";
+        goto out;
+    }
+    for (;;) {
+        ah_json_record rec;
+        memset(&rec, 0, sizeof rec);
+        ah_status st = ah_jsplit_next(sp, &rec);
+        if (st == AH_END)
+            break;
+        tc->series_len++;
+        if (st != AH_OK) {
+            tc->record_no = rec.record_no;
+            error = ah_jsplit_error(sp);
+            error = error ? error : "unreadable record";
+            goto out;
+        }
+        ah_event ev;
+        memset(&ev, 0, sizeof ev);
+        const char *why = NULL;
+        if (ah_normalize_json(R->norm, &rec, &ev, &why) != AH_OK) {
+            tc->record_no = rec.record_no;
+            tc->event = compact(&R->evtext, rec.text);
+            error = why ? why : "the record was not recognised";
+            goto out;
+        }
+        if (!ev.has_time) {
+            tc->record_no = rec.record_no;
+            tc->event = compact(&R->evtext, rec.text);
+            error = "the record has no time (a series needs event times)";
+            goto out;
+        }
+        ah_matcher_observe(R->m, &ev, series_collect, &S);
+    }
+    if (!tc->series_len) {
+        error = "no records in the test series";
+        goto out;
+    }
+    if (S.nomem) {
+        error = "out of memory";
+        goto out;
+    }
+    if (S.n)
+        qsort(S.v, S.n, sizeof *S.v, sobs_cmp);
+    ah_diag quiet = {NULL, NULL, {0, 0, 0}};
+    c = ah_correlator_new(R->rs, 0, &quiet);
+    if (!c) {
+        error = "out of memory";
+        goto out;
+    }
+    for (size_t i = 0; i < S.n; i++) {
+        ah_observation o;
+        if (ah_observation_decode(ah_span_make(S.v[i].blob, S.v[i].len), &o) != AH_OK ||
+            ah_correlator_feed(c, &o, series_hit, &S) != AH_OK) {
+            error = "the correlation engine refused an observation";
+            goto out;
+        }
+    }
+    ah_correlator_finish(c, series_hit, &S);
+    tc->got_hits = S.hits;
+    tc->got_hit = S.hits > 0;
+out:
+    ah_correlator_free(c);
+    ah_jsplit_free(sp);
+    for (size_t i = 0; i < S.n; i++)
+        free(S.v[i].blob);
+    free(S.v);
+    if (error)
+        report_error(R, tc, error, NULL);
+    else
+        report(R, tc);
+}
+
 static bool is_file(const char *p)
 {
     struct stat st;
@@ -244,8 +404,23 @@ static void run_test(runner *R, const ah_rule *r, const ahi_test *t)
         report_error(R, &tc, "the rule has errors", NULL);
         return;
     }
+    tc.expect_hits = t->expect_hits;
+    if (r->corr) {
+        if (r->meta.skipped || r->test_skipped) {
+            tc.skipped = r->test_skipped ? r->test_skipped : r->meta.skipped;
+            report(R, &tc);
+            return;
+        }
+        tc.series_len = 0;
+        if (t->inline_json) {
+            ah_origin origin = {r->meta.file, NULL, 0};
+            ah_normalizer_begin(R->norm, &origin);
+            run_series(R, &tc, t, NULL);
+            return;
+        }
+    }
     bool use_test_cond = r->test_cond != NULL;
-    if (!r->cond && !use_test_cond) {
+    if (!r->cond && !use_test_cond && !r->corr) {
         tc.skipped = r->test_skipped ? r->test_skipped : (r->meta.skipped ? r->meta.skipped : "the rule is not active");
         report(R, &tc);
         return;
@@ -276,7 +451,12 @@ static void run_test(runner *R, const ah_rule *r, const ahi_test *t)
     ah_origin origin = {path, NULL, 0};
     ah_normalizer_begin(R->norm, &origin);
     size_t n = strlen(path);
-    if (n > 4 && strcasecmp(path + n - 4, ".csv") == 0)
+    if (r->corr) {
+        if (n > 4 && strcasecmp(path + n - 4, ".csv") == 0)
+            report_error(R, &tc, "a correlation test series must be JSON (CSV series are not supported)", NULL);
+        else
+            run_series(R, &tc, t, f);
+    } else if (n > 4 && strcasecmp(path + n - 4, ".csv") == 0)
         run_csv_file(R, &tc, f, use_test_cond);
     else
         run_json_file(R, &tc, f, use_test_cond);
@@ -334,6 +514,15 @@ ah_status ah_rule_test_format(const ah_rule_test_case *tc, ah_buf *out)
         ah_buf_printf(out, "not run: %s", tc->skipped);
     else if (tc->error)
         ah_buf_printf(out, "cannot run: %s", tc->error);
+    else if (tc->series_len && tc->passed)
+        ah_buf_printf(out, "%s as expected (%llu hit%s over %llu records)", tc->expect_hit ? "hit" : "miss",
+                      (unsigned long long)tc->got_hits, tc->got_hits == 1 ? "" : "s", (unsigned long long)tc->series_len);
+    else if (tc->series_len && tc->expect_hits > 0)
+        ah_buf_printf(out, "expected %lld hit%s, got %llu (series of %llu records)", (long long)tc->expect_hits,
+                      tc->expect_hits == 1 ? "" : "s", (unsigned long long)tc->got_hits, (unsigned long long)tc->series_len);
+    else if (tc->series_len)
+        ah_buf_printf(out, "expected %s, got %llu hit%s (series of %llu records)", tc->expect_hit ? "hit" : "miss",
+                      (unsigned long long)tc->got_hits, tc->got_hits == 1 ? "" : "s", (unsigned long long)tc->series_len);
     else if (tc->passed)
         ah_buf_printf(out, "%s as expected", tc->expect_hit ? "hit" : "miss");
     else

@@ -65,6 +65,17 @@ const char *ah_rule_status_name(ah_rule_status s);   /* "", "stable", "test", "e
 /* Bit for a source in ah_rule_meta.sources. */
 #define AH_SOURCE_BIT(kind) (1u << (unsigned)(kind))
 
+/* What a rule detects over: one event, or a correlation over many
+ * (docs/rules.md "Correlation rules"). */
+typedef enum ah_rule_kind {
+    AH_RULE_SINGLE = 0,     /* rule ID { ... }: one event */
+    AH_RULE_AGGREGATE,      /* correlation ID { ... }: count / distinct / sum in a sliding window */
+    AH_RULE_SEQUENCE,       /* sequence ID { ... }: ordered steps joined on a key */
+    AH_RULE_FIRST_SEEN,     /* first-seen ID { ... }: a value new for its group after a baseline */
+} ah_rule_kind;
+
+const char *ah_rule_kind_name(ah_rule_kind k);       /* "rule", "correlation", "sequence", "first-seen" */
+
 typedef struct ah_strlist {
     const char *const *v;
     size_t n;
@@ -98,6 +109,13 @@ typedef struct ah_rule_meta {
     const char *skipped;
     bool needs_raw;            /* its condition or details read raw paths */
     ah_strlist variables;      /* variables its condition and details read ($name), without the $ */
+    /* Correlation rules (kind != AH_RULE_SINGLE) are never returned by
+     * ah_matcher_match; they produce observations (ah_matcher_observe) for
+     * the correlation engine (analyzer/correlate/correlate.h). */
+    ah_rule_kind kind;
+    int64_t window_ns;         /* window / within, in nanoseconds (0 for single rules and first-seen) */
+    int64_t baseline_ns;       /* first-seen: baseline length (0 when the rule gives none) */
+    size_t nsteps;             /* conditions producing observations: 1, or the steps of a sequence */
 } ah_rule_meta;
 
 /* --- building a ruleset ------------------------------------------------ */
@@ -198,6 +216,48 @@ typedef struct ah_matcher_stats {
 
 const ah_matcher_stats *ah_matcher_get_stats(const ah_matcher *m);
 
+/* --- correlation observations (phase 1 of correlation) ---------------- */
+
+/* One event satisfying one condition of a correlation rule: the base
+ * condition of an aggregation or first-seen rule (step 0), or one step of
+ * a sequence. Spans borrow from the event and the matcher: valid during
+ * the callback only (encode to keep). */
+typedef struct ah_observation {
+    const ah_rule *rule;       /* NULL after ah_observation_decode: use rule_index */
+    size_t rule_index;         /* ah_rule_meta.index */
+    uint32_t step;
+    ah_time time;
+    ah_span key;               /* group / join key: the values of the key operands, case-folded, joined with 0x1F */
+    ah_span value;             /* distinct() / first-seen value (case-folded), else empty */
+    bool has_number;           /* sum(): the value as a number */
+    double number;
+    ah_source_kind source;
+    ah_span record_id, user, ip, app, target, operation;
+    ah_span input, entry;      /* origin path and archive entry (entry may be empty) */
+    uint64_t record_no;
+} ah_observation;
+
+typedef void (*ah_observation_fn)(void *ud, const ah_observation *obs);
+
+/* True when some active rule is a correlation rule. */
+bool ah_ruleset_has_correlations(const ah_ruleset *rs);
+
+/* Evaluate the conditions of every correlation rule that can apply to ev
+ * (through the skip index: events no correlation rule can use cost one
+ * hash lookup) and call fn once per observation. Events without a time, or
+ * without a value for a key / value operand, give no observation. Returns
+ * the number of observations. Independent of ah_matcher_match: call both
+ * for an event (in either order); the second reuses the JSON parse of the
+ * first (the same caveat as ah_rule_render_details: see
+ * ah_matcher_begin_event). */
+size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn fn, void *ud);
+
+/* Compact byte form of an observation (appended to out), and back. Decode
+ * points the spans into `in` and leaves obs->rule NULL. AH_ERR_RECORD when
+ * the bytes are not an encoded observation. */
+ah_status ah_observation_encode(const ah_observation *obs, ah_buf *out);
+ah_status ah_observation_decode(ah_span in, ah_observation *obs);
+
 /* --- embedded tests (test-rules) --------------------------------------- */
 
 typedef struct ah_rule_test_case {
@@ -212,6 +272,12 @@ typedef struct ah_rule_test_case {
     const char *error;      /* the test could not run (bad JSON, missing file...), else NULL */
     const char *skipped;    /* the rule is skipped and has no test variables, else NULL */
     ah_span event;          /* the record as compact JSON (cut at 4 KiB), may be empty */
+    /* Correlation tests run a whole series: record_no is 0, `event` is
+     * empty, and the outcome is a number of hits. expect_hits is -1 for
+     * `test hit` (one or more) / 0 for `test miss` / N for `test hits N`. */
+    int64_t expect_hits;
+    uint64_t got_hits;
+    uint64_t series_len;    /* records in the series */
 } ah_rule_test_case;
 
 typedef struct ah_rule_test_totals {

@@ -346,6 +346,7 @@ typedef struct ahi_template {
 
 typedef struct ahi_test {
     bool expect_hit;
+    int64_t expect_hits;  /* correlation: -1 (hit: one or more), 0 (miss), N (`test hits N`) */
     bool inline_json;
     const char *text;     /* inline JSON, or the path as written */
     size_t n;
@@ -358,8 +359,73 @@ typedef struct ahi_tvar {
     const char *value;
 } ahi_tvar;
 
+/* --- correlation rules --------------------------------------------------- */
+
+/* Aggregate functions and the placeholders of a correlation template. */
+typedef enum ahi_agg { AHI_AGG_COUNT, AHI_AGG_DISTINCT, AHI_AGG_SUM } ahi_agg;
+
+typedef enum ahi_cvar {
+    AHI_CV_TEXT = 0, AHI_CV_COUNT, AHI_CV_DISTINCT, AHI_CV_SUM, AHI_CV_WINDOW, AHI_CV_GROUP,
+    AHI_CV_FIRST_TIME, AHI_CV_LAST_TIME, AHI_CV_VALUE, AHI_CV_USER, AHI_CV_IP, AHI_CV_APP,
+    AHI_CV_TARGET, AHI_CV_OPERATION, AHI_CV_SOURCE, AHI_CV_RECORD_ID, AHI_CV_COUNT_
+} ahi_cvar;
+
+typedef struct ahi_ctpart {
+    ahi_cvar var;         /* AHI_CV_TEXT: literal text */
+    const char *text;
+    size_t n;
+} ahi_ctpart;
+
+/* One condition producing observations: the `match` + `group` of an
+ * aggregation / first-seen rule, or one `step` of a sequence. */
+typedef struct ahi_cstep_def {
+    const char *name;     /* step name ("" for the base condition) */
+    size_t off, len;      /* name (or rule id) in the source */
+    bool absent;          /* `step not NAME`: must NOT follow (last step only) */
+    ahi_anode *match;
+    size_t match_off;
+    ahi_aoperand *keys;   /* key / group operands */
+    bool *key_domain;     /* domain(FIELD): the part after the last '@' */
+    size_t nkeys, capkeys;
+    size_t keys_off;      /* where `key` / `group` was written (0: not given) */
+    /* compiled */
+    ahi_cnode *cond;
+    ahi_operand *ckeys;
+    const char **pinned;  /* canonical operations the condition pins, NULL when not pinned */
+    size_t npinned;
+    const ahi_strset *pinset;
+} ahi_cstep_def;
+
+typedef struct ahi_corr {
+    ahi_cstep_def *steps;
+    size_t nsteps, capsteps;
+    /* window / within / baseline as written, for errors */
+    int64_t window_ns;
+    size_t window_off, window_len;
+    int64_t baseline_ns;
+    size_t baseline_off, baseline_len;
+    /* aggregation: when AGG(opd) CMP threshold */
+    bool has_when;
+    ahi_agg agg;
+    ahi_aoperand agg_opd;
+    ahi_op cmp;           /* LT LE GT GE EQ */
+    double threshold;
+    size_t when_off, when_len;
+    /* first-seen: value operand(s) */
+    ahi_aoperand *values;
+    bool *value_domain;
+    size_t nvalues, capvalues;
+    size_t values_off;
+    /* compiled */
+    ahi_operand cagg;     /* distinct / sum operand */
+    ahi_operand *cvalues;
+    ahi_ctpart *tparts;   /* details template */
+    size_t ntparts;
+} ahi_corr;
+
 struct ah_rule {
     ah_rule_meta meta;
+    ahi_corr *corr;                /* correlation rules only */
     const ahi_src *src;
     size_t id_off, id_len;
     ahi_anode *match;
@@ -447,6 +513,18 @@ size_t ahi_strip_zero_width(char *s, size_t n);
 
 /* match.c */
 bool ahi_eval(ah_matcher *m, const ahi_cnode *n);
+/* Render every value of an operand for the current event (as details do,
+ * joined with ", "); false when it has none. */
+bool ahi_render_operand(ah_matcher *m, const ahi_operand *o, ah_buf *out);
+/* Start on ev unless the matcher is already on it (keeps its parse). */
+void ahi_matcher_enter(ah_matcher *m, const ah_event *ev);
+
+/* corrcompile.c: compile a correlation rule's steps, keys, template; false on error (reported). */
+bool ahi_corr_compile(ah_ruleset *rs, ah_rule *r, ahi_cctx *cx);
+/* Build the observation index after every rule is compiled. */
+bool ahi_corr_build_index(ah_ruleset *rs);
+/* Render a correlation template; vals[AHI_CV_x] are the texts of the placeholders. */
+ah_status ahi_corr_render(const ah_rule *r, const ah_span *vals, ah_buf *out);
 
 /* explain.c */
 ah_status ahi_explain_node(ah_buf *out, const ahi_cnode *n, int depth);
@@ -490,6 +568,17 @@ struct ah_ruleset {
         unsigned raw_sources; /* sources for which some rule needs raw */
     } *opmap;
     size_t opmask;           /* opmap slots - 1, 0 when empty */
+    /* correlation observation index: every step of every active correlation rule */
+    struct ahi_cunit {
+        ah_rule *rule;
+        uint32_t step;
+    } *cunits;
+    size_t ncunits;
+    bool corr_unpinned[AH_SOURCE_COUNT];  /* some unit for the source pins no operation */
+    unsigned corr_pinned_sources;         /* sources of the pinned units */
+    bool corr_raw;                        /* some unit reads raw paths */
+    const ahi_strset *corr_ops;           /* union of the pinned operations */
+    size_t ncorr_rules;
 };
 
 struct ah_expr {
@@ -521,6 +610,7 @@ struct ah_matcher {
     uint8_t ip[AH_F_COUNT][16];
     uint64_t hash_seq[AH_F_COUNT + 1];
     uint64_t hash[AH_F_COUNT + 1];   /* [AH_F_COUNT]: the canonical operation */
+    ah_buf obs_key, obs_val, obs_tmp; /* observation key / value text */
 };
 
 #endif

@@ -459,12 +459,48 @@ static bool build_index(ah_ruleset *rs)
     return true;
 }
 
+/* A correlation rule: its steps, keys and template (corr.c). Rules with
+ * an unset variable are set aside like single-event rules. */
+static void compile_correlation(ah_ruleset *rs, ah_rule *r)
+{
+    if (r->failed)
+        return;
+    ahi_cctx cx;
+    cctx_init(&cx, rs, r);
+    if (!ahi_corr_compile(rs, r, &cx)) {
+        r->failed = true;
+        r->meta.skipped = "it has errors";
+        return;
+    }
+    r->meta.needs_raw = cx.needs_raw;
+    r->meta.variables.n = cx.nused_vars;
+    r->meta.variables.v = cx.nused_vars ? ahi_alloc(&rs->store.arena, cx.nused_vars * sizeof(char *)) : NULL;
+    if (r->meta.variables.v)
+        memcpy((void *)r->meta.variables.v, cx.used_vars, cx.nused_vars * sizeof(char *));
+    else
+        r->meta.variables.n = 0;
+    if (cx.missing_var) {
+        size_t n = strlen(cx.missing_var) + 64;
+        char *why = ahi_alloc(&rs->store.arena, n);
+        if (why)
+            snprintf(why, n, "variable %s not set", cx.missing_var);
+        r->meta.skipped = why ? why : "a variable is not set";
+        r->test_skipped = r->meta.skipped;
+        ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_NOTE, "rule %s skipped: variable %s not set (--set %s=VALUE)",
+                   r->meta.id, cx.missing_var, cx.missing_var);
+    }
+}
+
 ah_status ah_ruleset_compile(ah_ruleset *rs)
 {
     if (!rs || rs->compiled)
         return AH_ERR_USAGE;
     for (size_t i = 0; i < rs->nrules; i++) {
         ah_rule *r = rs->rules[i];
+        if (r->corr) {
+            compile_correlation(rs, r);
+            continue;
+        }
         if (r->failed || !r->match)
             continue;
         ahi_cctx cx;
@@ -540,10 +576,12 @@ ah_status ah_ruleset_compile(ah_ruleset *rs)
             }
         }
     }
-    if (!build_index(rs)) {
+    if (!build_index(rs) || !ahi_corr_build_index(rs)) {
         rs->errors++;
         ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "out of memory building the rule index");
     }
+    rs->active += rs->ncorr_rules;
+    rs->needs_raw |= rs->corr_raw;
     rs->compiled = true;
     return rs->errors ? AH_ERR_SYNTAX : AH_OK;
 }
@@ -578,6 +616,15 @@ unsigned ah_ruleset_first_look(const ah_ruleset *rs, ah_source_kind source, ah_s
     if (rs->nunpinned[source]) {
         r |= AH_LOOK_CANDIDATE;
         if (rs->unpinned_raw[source])
+            r |= AH_LOOK_NEEDS_RAW;
+    }
+    /* Correlation units: unpinned ones take every record of their
+     * sources; pinned ones are checked against the union of their operations. */
+    if (rs->corr_unpinned[source] ||
+        ((rs->corr_pinned_sources & AH_SOURCE_BIT(source)) &&
+         (!operation_canon.p || (rs->corr_ops && ahi_strset_has(rs->corr_ops, operation_canon.p, operation_canon.n))))) {
+        r |= AH_LOOK_CANDIDATE;
+        if (rs->corr_raw)
             r |= AH_LOOK_NEEDS_RAW;
     }
     if (!operation_canon.p) {

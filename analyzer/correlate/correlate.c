@@ -1,0 +1,1032 @@
+/*
+ * correlate.c: the correlation engine (phase 2) over time-sorted observations.
+ *
+ * State lives in groups, one per (rule, key), in a chained hash table and
+ * on an LRU list (least recently updated first) for eviction. Each group
+ * keeps what its kind needs:
+ *  - aggregation: a deque of the observations inside the sliding window
+ *    (each as its encoded bytes, so the hit can list record ids and show
+ *    the first event), a multiset of value hashes for distinct(), a
+ *    running sum. The window is [t - W, t] inclusive: an event exactly W
+ *    before the newest still counts, one nanosecond more does not.
+ *    `>`, `>=`, `==` are checked as each event enters; after a hit the
+ *    group stays quiet until the window no longer holds any event of that
+ *    burst (events joining a quiet group extend the burst), so one burst
+ *    gives one hit and the next burst must start more than W after it. `<`, `<=` are checked when a window anchored
+ *    at a group's first event closes (next event past it, or finish).
+ *  - sequence: for each step, the partial match with the latest start that
+ *    has reached it (a later start dominates: it has more time left).
+ *  - first-seen: the set of value hashes seen for the group.
+ * Every byte held is counted against the budget.
+ */
+#include "correlate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../parsers/formats/timeparse.h"
+#include "../../parsers/util/hash.h"
+#include "../rules/rules_private.h"
+
+#define KEY_SEED 0x636f7272ull /* "corr" */
+#define VAL_SEED 0x76616c75ull
+
+typedef struct entry {
+    ah_time t;
+    uint64_t seq;
+    uint64_t vh;     /* value hash (distinct) */
+    double num;      /* sum() value, 0 when none */
+    char *blob;      /* encoded observation */
+    size_t blen;
+} entry;
+
+/* Multiset of 64-bit hashes (linear probing, backward-shift delete). */
+typedef struct hset {
+    uint64_t *h;
+    uint32_t *n;
+    size_t cap, count;
+} hset;
+
+typedef struct run {
+    bool has;
+    ah_time start, last;
+    char **blobs;    /* one per step reached */
+    size_t *blens;
+    size_t n;
+} run;
+
+typedef struct group {
+    struct group *hnext, *lprev, *lnext;
+    uint64_t h;
+    size_t rule;
+    char *key;
+    size_t keylen;
+    size_t bytes;    /* accounted */
+    /* aggregation */
+    entry *ents;
+    size_t head, n, cap;
+    hset distinct;
+    double sum;
+    uint64_t fired_through;
+    bool fired;
+    bool anchored;
+    ah_time anchor;
+    size_t blob_bytes;
+    /* sequence */
+    run *runs;
+    size_t nruns;
+    size_t run_bytes;
+    /* first-seen */
+    hset seen;
+} group;
+
+typedef struct pending {
+    char *key;
+    size_t keylen;
+    ah_time deadline;
+} pending;
+
+typedef struct rule_state {
+    ah_corr_rule_stats st;
+    pending *pend;   /* absence deadlines, non-decreasing */
+    size_t phead, pn, pcap;
+} rule_state;
+
+struct ah_correlator {
+    const ah_ruleset *rs;
+    ah_diag *diag;
+    size_t budget;
+    group **buckets;
+    size_t nbuckets, ngroups;
+    group *lru_head, *lru_tail;
+    rule_state *rules;
+    size_t nrules;
+    ah_correlator_stats stats;
+    bool started, finished;
+    ah_time last;
+    bool have_baseline;
+    ah_time base_from, base_to;
+    bool have_start;
+    ah_time data_start;
+    uint64_t seq;
+    /* hit assembly */
+    ah_span ids[AH_CORR_MAX_IDS];
+    ah_buf details;
+};
+
+/* --- time -------------------------------------------------------------- */
+
+static int time_cmp(ah_time a, ah_time b)
+{
+    if (a.sec != b.sec)
+        return a.sec < b.sec ? -1 : 1;
+    return a.nsec < b.nsec ? -1 : a.nsec > b.nsec;
+}
+
+/* b - a in nanoseconds, saturating. */
+static int64_t time_diff(ah_time a, ah_time b)
+{
+    int64_t ds = b.sec - a.sec;
+    if (ds > INT64_MAX / 1000000000 - 1)
+        return INT64_MAX;
+    if (ds < INT64_MIN / 1000000000 + 1)
+        return INT64_MIN;
+    return ds * 1000000000 + (b.nsec - a.nsec);
+}
+
+static ah_time time_add(ah_time a, int64_t ns)
+{
+    a.sec += ns / 1000000000;
+    a.nsec += (int32_t)(ns % 1000000000);
+    if (a.nsec >= 1000000000) {
+        a.sec++;
+        a.nsec -= 1000000000;
+    }
+    return a;
+}
+
+/* --- accounting -------------------------------------------------------- */
+
+static size_t group_size(const group *g)
+{
+    return sizeof *g + g->keylen + g->cap * sizeof(entry) + g->blob_bytes +
+           g->distinct.cap * (sizeof(uint64_t) + sizeof(uint32_t)) + g->seen.cap * (sizeof(uint64_t) + sizeof(uint32_t)) +
+           g->nruns * sizeof(run) + g->run_bytes;
+}
+
+static void account(ah_correlator *c, group *g)
+{
+    size_t now = group_size(g);
+    c->stats.bytes = c->stats.bytes - g->bytes + now;
+    g->bytes = now;
+    if (c->stats.bytes > c->stats.peak_bytes)
+        c->stats.peak_bytes = c->stats.bytes;
+}
+
+/* --- hash multiset ------------------------------------------------------ */
+
+static bool hset_add(hset *s, uint64_t h, uint32_t by)
+{
+    if (!h)
+        h = 1;
+    if ((s->count + 1) * 2 > s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 16;
+        uint64_t *nh = calloc(ncap, sizeof *nh);
+        uint32_t *nn = calloc(ncap, sizeof *nn);
+        if (!nh || !nn) {
+            free(nh);
+            free(nn);
+            return false;
+        }
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->h[i]) {
+                size_t k = (size_t)s->h[i] & (ncap - 1);
+                while (nh[k])
+                    k = (k + 1) & (ncap - 1);
+                nh[k] = s->h[i];
+                nn[k] = s->n[i];
+            }
+        free(s->h);
+        free(s->n);
+        s->h = nh;
+        s->n = nn;
+        s->cap = ncap;
+    }
+    size_t k = (size_t)h & (s->cap - 1);
+    while (s->h[k] && s->h[k] != h)
+        k = (k + 1) & (s->cap - 1);
+    if (!s->h[k]) {
+        s->h[k] = h;
+        s->n[k] = 0;
+        s->count++;
+    }
+    s->n[k] += by;
+    return true;
+}
+
+static bool hset_has(const hset *s, uint64_t h)
+{
+    if (!h)
+        h = 1;
+    if (!s->cap)
+        return false;
+    size_t k = (size_t)h & (s->cap - 1);
+    while (s->h[k]) {
+        if (s->h[k] == h)
+            return true;
+        k = (k + 1) & (s->cap - 1);
+    }
+    return false;
+}
+
+static void hset_remove_one(hset *s, uint64_t h)
+{
+    if (!h)
+        h = 1;
+    if (!s->cap)
+        return;
+    size_t mask = s->cap - 1, k = (size_t)h & mask;
+    while (s->h[k] && s->h[k] != h)
+        k = (k + 1) & mask;
+    if (!s->h[k] || --s->n[k] > 0)
+        return;
+    /* Backward-shift deletion keeps probe chains intact. */
+    s->h[k] = 0;
+    s->count--;
+    size_t i = k, j = k;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!s->h[j])
+            break;
+        size_t home = (size_t)s->h[j] & mask;
+        bool move = (j > i) ? (home <= i || home > j) : (home <= i && home > j);
+        if (move) {
+            s->h[i] = s->h[j];
+            s->n[i] = s->n[j];
+            s->h[j] = 0;
+            i = j;
+        }
+    }
+}
+
+static void hset_free(hset *s)
+{
+    free(s->h);
+    free(s->n);
+    memset(s, 0, sizeof *s);
+}
+
+/* --- groups ------------------------------------------------------------- */
+
+static uint64_t group_hash(size_t rule, ah_span key)
+{
+    return ah_hash64(key.p ? key.p : "", key.n, KEY_SEED + rule);
+}
+
+static void lru_unlink(ah_correlator *c, group *g)
+{
+    if (g->lprev)
+        g->lprev->lnext = g->lnext;
+    else
+        c->lru_head = g->lnext;
+    if (g->lnext)
+        g->lnext->lprev = g->lprev;
+    else
+        c->lru_tail = g->lprev;
+    g->lprev = g->lnext = NULL;
+}
+
+static void lru_touch(ah_correlator *c, group *g)
+{
+    if (c->lru_tail == g)
+        return;
+    if (g->lprev || g->lnext || c->lru_head == g)
+        lru_unlink(c, g);
+    g->lprev = c->lru_tail;
+    if (c->lru_tail)
+        c->lru_tail->lnext = g;
+    else
+        c->lru_head = g;
+    c->lru_tail = g;
+}
+
+static void run_clear(group *g, run *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        g->run_bytes -= r->blens[i];
+        free(r->blobs[i]);
+    }
+    free(r->blobs);
+    free(r->blens);
+    memset(r, 0, sizeof *r);
+}
+
+static void ents_clear(group *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        free(g->ents[(g->head + i) % g->cap].blob);
+    g->head = g->n = 0;
+    g->blob_bytes = 0;
+    g->sum = 0;
+    hset_free(&g->distinct);
+}
+
+static void group_free(group *g)
+{
+    if (!g)
+        return;
+    ents_clear(g);
+    free(g->ents);
+    for (size_t i = 0; i < g->nruns; i++)
+        run_clear(g, &g->runs[i]);
+    free(g->runs);
+    hset_free(&g->seen);
+    free(g->key);
+    free(g);
+}
+
+static group *group_find(ah_correlator *c, size_t rule, ah_span key)
+{
+    if (!c->nbuckets)
+        return NULL;
+    uint64_t h = group_hash(rule, key);
+    for (group *g = c->buckets[h & (c->nbuckets - 1)]; g; g = g->hnext)
+        if (g->h == h && g->rule == rule && g->keylen == key.n && (!key.n || memcmp(g->key, key.p, key.n) == 0))
+            return g;
+    return NULL;
+}
+
+static void group_remove(ah_correlator *c, group *g)
+{
+    group **pp = &c->buckets[g->h & (c->nbuckets - 1)];
+    while (*pp != g)
+        pp = &(*pp)->hnext;
+    *pp = g->hnext;
+    lru_unlink(c, g);
+    c->stats.bytes -= g->bytes;
+    c->ngroups--;
+    group_free(g);
+}
+
+/* Evict least recently updated groups (never `keep`) until under budget. */
+static void enforce_budget(ah_correlator *c, const group *keep)
+{
+    while (c->stats.bytes > c->budget) {
+        group *g = c->lru_head;
+        if (g == keep)
+            g = g->lnext;
+        if (!g)
+            return;
+        c->rules[g->rule].st.evicted++;
+        c->stats.evicted++;
+        group_remove(c, g);
+    }
+}
+
+static group *group_get(ah_correlator *c, size_t rule, ah_span key)
+{
+    group *g = group_find(c, rule, key);
+    if (g)
+        return g;
+    if (c->ngroups + 1 > c->nbuckets) {
+        size_t nb = c->nbuckets ? c->nbuckets * 2 : 64;
+        group **b = calloc(nb, sizeof *b);
+        if (!b)
+            return NULL;
+        for (size_t i = 0; i < c->nbuckets; i++)
+            for (group *x = c->buckets[i], *next; x; x = next) {
+                next = x->hnext;
+                x->hnext = b[x->h & (nb - 1)];
+                b[x->h & (nb - 1)] = x;
+            }
+        c->stats.bytes += (nb - c->nbuckets) * sizeof *b;
+        free(c->buckets);
+        c->buckets = b;
+        c->nbuckets = nb;
+    }
+    g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->key = malloc(key.n + 1);
+    if (!g->key) {
+        free(g);
+        return NULL;
+    }
+    if (key.n)
+        memcpy(g->key, key.p, key.n);
+    g->key[key.n] = '\0';
+    g->keylen = key.n;
+    g->rule = rule;
+    g->h = group_hash(rule, key);
+    g->hnext = c->buckets[g->h & (c->nbuckets - 1)];
+    c->buckets[g->h & (c->nbuckets - 1)] = g;
+    c->ngroups++;
+    c->rules[rule].st.groups++;
+    lru_touch(c, g);
+    account(c, g);
+    return g;
+}
+
+/* --- hits --------------------------------------------------------------- */
+
+static void format_window(int64_t ns, char *buf, size_t size)
+{
+    static const struct {
+        int64_t ns;
+        const char *unit;
+    } units[] = {{86400000000000LL, "d"}, {3600000000000LL, "h"}, {60000000000LL, "m"}, {1000000000LL, "s"}, {1000000LL, "ms"}};
+    for (size_t i = 0; i < AH_ARRAY_LEN(units); i++)
+        if (ns >= units[i].ns && ns % units[i].ns == 0) {
+            snprintf(buf, size, "%lld%s", (long long)(ns / units[i].ns), units[i].unit);
+            return;
+        }
+    snprintf(buf, size, "%lldns", (long long)ns);
+}
+
+static void format_number(double d, char *buf, size_t size)
+{
+    if (d == (double)(long long)d && d < 1e15 && d > -1e15)
+        snprintf(buf, size, "%lld", (long long)d);
+    else
+        snprintf(buf, size, "%.6g", d);
+}
+
+typedef struct hit_in {
+    const ah_rule *rule;
+    ah_span group;
+    double value;
+    uint64_t count;
+    double distinct, sum;
+    bool has_distinct, has_sum;
+} hit_in;
+
+/* Build and deliver one hit from its contributing observations. */
+static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first, const ah_observation *lastobs,
+                 size_t nids, ah_corr_hit_fn fn, void *ud)
+{
+    ah_corr_hit hit;
+    memset(&hit, 0, sizeof hit);
+    hit.rule = in->rule;
+    hit.time = first->time;
+    hit.last_time = lastobs->time;
+    hit.group = in->group;
+    hit.value = in->value;
+    hit.count = in->count;
+    hit.record_ids = c->ids;
+    hit.nrecord_ids = nids;
+    hit.source = first->source;
+    hit.user = first->user;
+    hit.ip = first->ip;
+    hit.app = first->app;
+    hit.target = first->target;
+    hit.operation = first->operation;
+    hit.input = first->input;
+    hit.entry = first->entry;
+    hit.input_record = first->record_no;
+    char cnt[32], dis[32], sum[32], win[32], t1[40], t2[40];
+    snprintf(cnt, sizeof cnt, "%llu", (unsigned long long)in->count);
+    format_number(in->distinct, dis, sizeof dis);
+    format_number(in->sum, sum, sizeof sum);
+    format_window(in->rule->meta.window_ns, win, sizeof win);
+    ah_time_format(hit.time, t1);
+    ah_time_format(hit.last_time, t2);
+    ah_span vals[AHI_CV_COUNT_];
+    memset(vals, 0, sizeof vals);
+    vals[AHI_CV_COUNT] = ah_span_cstr(cnt);
+    if (in->has_distinct)
+        vals[AHI_CV_DISTINCT] = ah_span_cstr(dis);
+    if (in->has_sum)
+        vals[AHI_CV_SUM] = ah_span_cstr(sum);
+    if (in->rule->meta.window_ns)
+        vals[AHI_CV_WINDOW] = ah_span_cstr(win);
+    vals[AHI_CV_GROUP] = in->group;
+    vals[AHI_CV_FIRST_TIME] = ah_span_cstr(t1);
+    vals[AHI_CV_LAST_TIME] = ah_span_cstr(t2);
+    vals[AHI_CV_VALUE] = first->value.n ? first->value : lastobs->value;
+    vals[AHI_CV_USER] = first->user;
+    vals[AHI_CV_IP] = first->ip;
+    vals[AHI_CV_APP] = first->app;
+    vals[AHI_CV_TARGET] = first->target;
+    vals[AHI_CV_OPERATION] = first->operation;
+    vals[AHI_CV_SOURCE] = ah_span_cstr(ah_source_name(first->source));
+    vals[AHI_CV_RECORD_ID] = first->record_id;
+    ah_buf_reset(&c->details);
+    if (in->rule->details_text)
+        ahi_corr_render(in->rule, vals, &c->details);
+    hit.details = ah_buf_span(&c->details);
+    c->rules[in->rule->meta.index].st.hits++;
+    c->stats.hits++;
+    if (fn)
+        fn(ud, &hit);
+}
+
+/* Record ids of the contributing blobs into c->ids. */
+static size_t collect_ids(ah_correlator *c, char *const *blobs, const size_t *blens, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < AH_CORR_MAX_IDS; i++) {
+        ah_observation o;
+        if (ah_observation_decode(ah_span_make(blobs[i], blens[i]), &o) == AH_OK)
+            c->ids[k++] = o.record_id;
+    }
+    return k;
+}
+
+/* --- aggregation -------------------------------------------------------- */
+
+static bool agg_holds(const ahi_corr *rc, double v)
+{
+    switch (rc->cmp) {
+    case AHI_OP_GT: return v > rc->threshold;
+    case AHI_OP_GE: return v >= rc->threshold;
+    case AHI_OP_LT: return v < rc->threshold;
+    case AHI_OP_LE: return v <= rc->threshold;
+    default: return v == rc->threshold;
+    }
+}
+
+static double agg_value(const ahi_corr *rc, const group *g)
+{
+    switch (rc->agg) {
+    case AHI_AGG_DISTINCT: return (double)g->distinct.count;
+    case AHI_AGG_SUM: return g->sum;
+    default: return (double)g->n;
+    }
+}
+
+static void ent_pop(group *g)
+{
+    entry *e = &g->ents[g->head];
+    g->sum -= e->num;
+    if (e->vh)
+        hset_remove_one(&g->distinct, e->vh);
+    g->blob_bytes -= e->blen;
+    free(e->blob);
+    g->head = (g->head + 1) % g->cap;
+    g->n--;
+    if (!g->n)
+        g->sum = 0;
+}
+
+static void agg_emit(ah_correlator *c, const ah_rule *r, group *g, ah_corr_hit_fn fn, void *ud)
+{
+    /* Gather the blobs oldest first (the ring may wrap). */
+    size_t n = g->n;
+    char **blobs = malloc((n ? n : 1) * sizeof *blobs);
+    size_t *blens = malloc((n ? n : 1) * sizeof *blens);
+    if (!blobs || !blens) {
+        free(blobs);
+        free(blens);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const entry *e = &g->ents[(g->head + i) % g->cap];
+        blobs[i] = e->blob;
+        blens[i] = e->blen;
+    }
+    ah_observation first, lastobs;
+    if (ah_observation_decode(ah_span_make(blobs[0], blens[0]), &first) == AH_OK &&
+        ah_observation_decode(ah_span_make(blobs[n - 1], blens[n - 1]), &lastobs) == AH_OK) {
+        hit_in in;
+        memset(&in, 0, sizeof in);
+        in.rule = r;
+        in.group = ah_span_make(g->key, g->keylen);
+        in.value = agg_value(r->corr, g);
+        in.count = n;
+        in.distinct = (double)g->distinct.count;
+        in.has_distinct = r->corr->agg == AHI_AGG_DISTINCT;
+        in.sum = g->sum;
+        in.has_sum = r->corr->agg == AHI_AGG_SUM;
+        size_t k = collect_ids(c, blobs, blens, n);
+        emit(c, &in, &first, &lastobs, k, fn, ud);
+    }
+    free(blobs);
+    free(blens);
+}
+
+/* A heap copy of the encoded observation. */
+static char *encode_copy(const ah_observation *o, size_t *len)
+{
+    ah_buf b;
+    ah_buf_init(&b, 0);
+    if (ah_observation_encode(o, &b) != AH_OK) {
+        ah_buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return b.data; /* ah_buf data is a plain heap block */
+}
+
+/* `<` / `<=`: the window anchored at the group's first event is closed. */
+static void agg_close(ah_correlator *c, const ah_rule *r, group *g, ah_corr_hit_fn fn, void *ud)
+{
+    if (g->n && agg_holds(r->corr, agg_value(r->corr, g)))
+        agg_emit(c, r, g, fn, ud);
+    ents_clear(g);
+    g->anchored = false;
+}
+
+static bool is_closing(const ahi_corr *rc) { return rc->cmp == AHI_OP_LT || rc->cmp == AHI_OP_LE; }
+
+static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah_observation *o, ah_corr_hit_fn fn,
+                          void *ud)
+{
+    const ahi_corr *rc = r->corr;
+    int64_t w = r->meta.window_ns;
+    if (is_closing(rc)) {
+        if (g->anchored && time_diff(g->anchor, o->time) > w)
+            agg_close(c, r, g, fn, ud);
+    } else {
+        while (g->n && time_diff(g->ents[g->head].t, o->time) > w)
+            ent_pop(g);
+    }
+    if (g->n == g->cap) {
+        size_t ncap = g->cap ? g->cap * 2 : 8;
+        entry *ne = malloc(ncap * sizeof *ne);
+        if (!ne)
+            return AH_ERR_NOMEM;
+        for (size_t i = 0; i < g->n; i++)
+            ne[i] = g->ents[(g->head + i) % g->cap];
+        free(g->ents);
+        g->ents = ne;
+        g->cap = ncap;
+        g->head = 0;
+    }
+    entry e;
+    memset(&e, 0, sizeof e);
+    e.t = o->time;
+    e.seq = ++c->seq;
+    e.blob = encode_copy(o, &e.blen);
+    if (!e.blob)
+        return AH_ERR_NOMEM;
+    if (rc->agg == AHI_AGG_DISTINCT) {
+        e.vh = ah_hash64(o->value.p ? o->value.p : "", o->value.n, VAL_SEED);
+        if (!e.vh)
+            e.vh = 1;
+        if (!hset_add(&g->distinct, e.vh, 1)) {
+            free(e.blob);
+            return AH_ERR_NOMEM;
+        }
+    } else if (rc->agg == AHI_AGG_SUM && o->has_number) {
+        e.num = o->number;
+    }
+    g->sum += e.num;
+    g->blob_bytes += e.blen;
+    g->ents[(g->head + g->n) % g->cap] = e;
+    g->n++;
+    if (is_closing(rc)) {
+        if (!g->anchored) {
+            g->anchored = true;
+            g->anchor = o->time;
+        }
+        return AH_OK;
+    }
+    /* One hit per burst: quiet while the window still holds an event of the
+     * burst that fired; an event joining a quiet group extends the burst. */
+    if (g->fired && g->ents[g->head].seq <= g->fired_through) {
+        g->fired_through = e.seq;
+        return AH_OK;
+    }
+    g->fired = false;
+    if (agg_holds(rc, agg_value(rc, g))) {
+        agg_emit(c, r, g, fn, ud);
+        g->fired = true;
+        g->fired_through = e.seq;
+    }
+    return AH_OK;
+}
+
+/* --- sequence ----------------------------------------------------------- */
+
+static bool run_extend(group *g, run *dst, const run *src, const ah_observation *o)
+{
+    size_t n = src ? src->n + 1 : 1;
+    char **blobs = calloc(n, sizeof *blobs);
+    size_t *blens = calloc(n, sizeof *blens);
+    if (!blobs || !blens) {
+        free(blobs);
+        free(blens);
+        return false;
+    }
+    for (size_t i = 0; i + 1 < n; i++) {
+        blobs[i] = malloc(src->blens[i] ? src->blens[i] : 1);
+        if (!blobs[i])
+            goto fail;
+        memcpy(blobs[i], src->blobs[i], src->blens[i]);
+        blens[i] = src->blens[i];
+    }
+    blobs[n - 1] = encode_copy(o, &blens[n - 1]);
+    if (!blobs[n - 1])
+        goto fail;
+    ah_time start = src ? src->start : o->time;
+    run_clear(g, dst);
+    dst->has = true;
+    dst->start = start;
+    dst->last = o->time;
+    dst->blobs = blobs;
+    dst->blens = blens;
+    dst->n = n;
+    for (size_t i = 0; i < n; i++)
+        g->run_bytes += blens[i] + sizeof(char *) + sizeof(size_t);
+    return true;
+fail:
+    for (size_t i = 0; i < n; i++)
+        free(blobs[i]);
+    free(blobs);
+    free(blens);
+    return false;
+}
+
+/* The same event cannot play two steps of one match. */
+static bool same_event_as_last(const run *r, const ah_observation *o)
+{
+    ah_observation last;
+    if (!r->n || ah_observation_decode(ah_span_make(r->blobs[r->n - 1], r->blens[r->n - 1]), &last) != AH_OK)
+        return false;
+    return last.record_no == o->record_no && last.time.sec == o->time.sec && last.time.nsec == o->time.nsec &&
+           last.record_id.n == o->record_id.n && (!o->record_id.n || memcmp(last.record_id.p, o->record_id.p, o->record_id.n) == 0) &&
+           last.input.n == o->input.n && (!o->input.n || memcmp(last.input.p, o->input.p, o->input.n) == 0);
+}
+
+static void seq_emit(ah_correlator *c, const ah_rule *r, group *g, run *rn, ah_corr_hit_fn fn, void *ud)
+{
+    ah_observation first, lastobs;
+    if (ah_observation_decode(ah_span_make(rn->blobs[0], rn->blens[0]), &first) != AH_OK ||
+        ah_observation_decode(ah_span_make(rn->blobs[rn->n - 1], rn->blens[rn->n - 1]), &lastobs) != AH_OK)
+        return;
+    hit_in in;
+    memset(&in, 0, sizeof in);
+    in.rule = r;
+    in.group = ah_span_make(g->key, g->keylen);
+    in.value = (double)rn->n;
+    in.count = rn->n;
+    size_t k = collect_ids(c, rn->blobs, rn->blens, rn->n);
+    emit(c, &in, &first, &lastobs, k, fn, ud);
+}
+
+static ah_status pending_push(ah_correlator *c, size_t rule, const group *g, ah_time deadline)
+{
+    rule_state *rs = &c->rules[rule];
+    if (rs->phead + rs->pn == rs->pcap) {
+        if (rs->phead) {
+            memmove(rs->pend, rs->pend + rs->phead, rs->pn * sizeof *rs->pend);
+            rs->phead = 0;
+        } else {
+            pending *np = ah_grow_array(rs->pend, &rs->pcap, 16, sizeof *np);
+            if (!np)
+                return AH_ERR_NOMEM;
+            rs->pend = np;
+        }
+    }
+    pending *p = &rs->pend[rs->phead + rs->pn];
+    p->key = malloc(g->keylen + 1);
+    if (!p->key)
+        return AH_ERR_NOMEM;
+    memcpy(p->key, g->key, g->keylen + 1);
+    p->keylen = g->keylen;
+    p->deadline = deadline;
+    rs->pn++;
+    c->stats.bytes += sizeof *p + g->keylen + 1;
+    return AH_OK;
+}
+
+/* Emit the absence matches whose window closed before `now` (all with now NULL). */
+static void pending_flush(ah_correlator *c, const ah_time *now, ah_corr_hit_fn fn, void *ud)
+{
+    for (size_t ri = 0; ri < c->nrules; ri++) {
+        rule_state *rs = &c->rules[ri];
+        while (rs->pn) {
+            pending *p = &rs->pend[rs->phead];
+            if (now && time_cmp(p->deadline, *now) >= 0)
+                break;
+            const ah_rule *r = c->rs->rules[ri];
+            group *g = group_find(c, ri, ah_span_make(p->key, p->keylen));
+            size_t last = r->corr->nsteps - 1;
+            if (g && g->nruns > last - 1) {
+                run *rn = &g->runs[last - 1];
+                if (rn->has && time_cmp(time_add(rn->start, r->meta.window_ns), p->deadline) == 0) {
+                    seq_emit(c, r, g, rn, fn, ud);
+                    run_clear(g, rn);
+                    account(c, g);
+                }
+            }
+            c->stats.bytes -= sizeof *p + p->keylen + 1;
+            free(p->key);
+            rs->phead++;
+            rs->pn--;
+        }
+        if (!rs->pn)
+            rs->phead = 0;
+    }
+}
+
+static ah_status seq_feed(ah_correlator *c, const ah_rule *r, group *g, const ah_observation *o, ah_corr_hit_fn fn,
+                          void *ud)
+{
+    const ahi_corr *rc = r->corr;
+    size_t nsteps = rc->nsteps, i = o->step;
+    if (i >= nsteps)
+        return AH_ERR_USAGE;
+    if (!g->runs) {
+        g->runs = calloc(nsteps, sizeof *g->runs);
+        if (!g->runs)
+            return AH_ERR_NOMEM;
+        g->nruns = nsteps;
+    }
+    int64_t w = r->meta.window_ns;
+    bool absent_last = rc->steps[nsteps - 1].absent;
+    /* Drop partial matches that can no longer complete. */
+    for (size_t k = 0; k + 1 < nsteps; k++)
+        if (g->runs[k].has && time_diff(g->runs[k].start, o->time) > w && !(absent_last && k + 2 == nsteps))
+            run_clear(g, &g->runs[k]);
+    if (absent_last && i == nsteps - 1) {
+        /* B came: A is followed by B within the window. */
+        run *rn = &g->runs[nsteps - 2];
+        if (rn->has && time_diff(rn->start, o->time) <= w && !same_event_as_last(rn, o))
+            run_clear(g, rn);
+        return AH_OK;
+    }
+    if (i == 0) {
+        if (!run_extend(g, &g->runs[0], NULL, o))
+            return AH_ERR_NOMEM;
+    } else {
+        run *prev = &g->runs[i - 1];
+        if (!prev->has || time_diff(prev->start, o->time) > w || same_event_as_last(prev, o))
+            return AH_OK;
+        if (!run_extend(g, &g->runs[i], prev, o))
+            return AH_ERR_NOMEM;
+    }
+    if (i == nsteps - 1) {
+        seq_emit(c, r, g, &g->runs[i], fn, ud);
+        for (size_t k = 0; k < nsteps; k++)
+            run_clear(g, &g->runs[k]); /* one hit per match: start over */
+    } else if (absent_last && i == nsteps - 2) {
+        return pending_push(c, r->meta.index, g, time_add(g->runs[i].start, w));
+    }
+    return AH_OK;
+}
+
+/* --- first-seen --------------------------------------------------------- */
+
+static ah_status fs_feed(ah_correlator *c, const ah_rule *r, group *g, const ah_observation *o, ah_corr_hit_fn fn,
+                         void *ud)
+{
+    uint64_t vh = ah_hash64(o->value.p ? o->value.p : "", o->value.n, VAL_SEED);
+    bool learning, ignore = false;
+    if (c->have_baseline) {
+        learning = time_cmp(o->time, c->base_to) <= 0;
+        ignore = time_cmp(o->time, c->base_from) < 0;
+    } else {
+        learning = time_diff(c->data_start, o->time) < r->meta.baseline_ns;
+    }
+    if (ignore)
+        return AH_OK;
+    bool seen = hset_has(&g->seen, vh);
+    if (!seen && !hset_add(&g->seen, vh, 1))
+        return AH_ERR_NOMEM;
+    if (learning || seen)
+        return AH_OK;
+    size_t len = 0;
+    char *blob = encode_copy(o, &len);
+    if (!blob)
+        return AH_ERR_NOMEM;
+    hit_in in;
+    memset(&in, 0, sizeof in);
+    in.rule = r;
+    in.group = ah_span_make(g->key, g->keylen);
+    in.value = 1;
+    in.count = 1;
+    size_t k = collect_ids(c, &blob, &len, 1);
+    ah_observation copy;
+    if (ah_observation_decode(ah_span_make(blob, len), &copy) == AH_OK)
+        emit(c, &in, &copy, &copy, k, fn, ud);
+    free(blob);
+    return AH_OK;
+}
+
+/* --- life cycle --------------------------------------------------------- */
+
+ah_correlator *ah_correlator_new(const ah_ruleset *rs, size_t memory_budget, ah_diag *diag)
+{
+    if (!rs || !rs->compiled)
+        return NULL;
+    ah_correlator *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->rs = rs;
+    c->diag = diag;
+    c->budget = memory_budget ? memory_budget : AH_CORR_DEFAULT_BUDGET;
+    if (c->budget < AH_CORR_MIN_BUDGET)
+        c->budget = AH_CORR_MIN_BUDGET;
+    c->nrules = rs->nrules;
+    c->rules = calloc(c->nrules ? c->nrules : 1, sizeof *c->rules);
+    if (!c->rules) {
+        free(c);
+        return NULL;
+    }
+    ah_buf_init(&c->details, 64 * 1024);
+    return c;
+}
+
+void ah_correlator_free(ah_correlator *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nbuckets; i++)
+        for (group *g = c->buckets[i], *next; g; g = next) {
+            next = g->hnext;
+            group_free(g);
+        }
+    free(c->buckets);
+    for (size_t i = 0; i < c->nrules; i++) {
+        rule_state *rs = &c->rules[i];
+        for (size_t k = 0; k < rs->pn; k++)
+            free(rs->pend[rs->phead + k].key);
+        free(rs->pend);
+    }
+    free(c->rules);
+    ah_buf_free(&c->details);
+    free(c);
+}
+
+ah_status ah_correlator_set_baseline(ah_correlator *c, ah_time from, ah_time to)
+{
+    if (!c || c->started || time_cmp(from, to) > 0)
+        return AH_ERR_USAGE;
+    c->have_baseline = true;
+    c->base_from = from;
+    c->base_to = to;
+    return AH_OK;
+}
+
+ah_status ah_correlator_set_data_start(ah_correlator *c, ah_time start)
+{
+    if (!c || c->started)
+        return AH_ERR_USAGE;
+    c->have_start = true;
+    c->data_start = start;
+    return AH_OK;
+}
+
+ah_status ah_correlator_feed(ah_correlator *c, const ah_observation *o, ah_corr_hit_fn fn, void *ud)
+{
+    if (!c || !o || c->finished)
+        return AH_ERR_USAGE;
+    size_t ri = o->rule ? o->rule->meta.index : o->rule_index;
+    if (ri >= c->nrules)
+        return AH_ERR_USAGE;
+    const ah_rule *r = c->rs->rules[ri];
+    if (!r->corr || r->failed || r->meta.skipped || o->step >= r->corr->nsteps)
+        return AH_ERR_USAGE;
+    if (c->started && time_cmp(o->time, c->last) < 0)
+        return AH_ERR_USAGE;
+    if (!c->started) {
+        c->started = true;
+        if (!c->have_start)
+            c->data_start = o->time;
+    }
+    c->last = o->time;
+    c->stats.observations++;
+    c->rules[ri].st.observations++;
+    pending_flush(c, &o->time, fn, ud);
+    group *g = group_get(c, ri, o->key);
+    if (!g) {
+        enforce_budget(c, NULL);
+        g = group_get(c, ri, o->key);
+        if (!g)
+            return AH_ERR_NOMEM;
+    }
+    lru_touch(c, g);
+    ah_status st;
+    switch (r->meta.kind) {
+    case AH_RULE_AGGREGATE: st = agg_feed(c, r, g, o, fn, ud); break;
+    case AH_RULE_SEQUENCE: st = seq_feed(c, r, g, o, fn, ud); break;
+    default: st = fs_feed(c, r, g, o, fn, ud); break;
+    }
+    account(c, g);
+    enforce_budget(c, g);
+    c->stats.groups = c->ngroups;
+    return st;
+}
+
+ah_status ah_correlator_finish(ah_correlator *c, ah_corr_hit_fn fn, void *ud)
+{
+    if (!c || c->finished)
+        return AH_ERR_USAGE;
+    c->finished = true;
+    pending_flush(c, NULL, fn, ud);
+    /* Open `<` / `<=` windows, oldest group first for a stable order. */
+    for (group *g = c->lru_head; g; g = g->lnext) {
+        const ah_rule *r = c->rs->rules[g->rule];
+        if (r->meta.kind == AH_RULE_AGGREGATE && is_closing(r->corr) && g->anchored)
+            agg_close(c, r, g, fn, ud);
+    }
+    for (size_t i = 0; i < c->nrules; i++)
+        if (c->rules[i].st.evicted)
+            ah_diag_report(c->diag, AH_SEV_WARNING, NULL,
+                           "correlation rule %s lost state: %llu group(s) evicted at the memory budget (%zu bytes); "
+                           "it may have missed hits (raise --memory)",
+                           c->rs->rules[i]->meta.id, (unsigned long long)c->rules[i].st.evicted, c->budget);
+    return AH_OK;
+}
+
+void ah_correlator_get_stats(const ah_correlator *c, ah_correlator_stats *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (c) {
+        *out = c->stats;
+        out->groups = c->ngroups;
+    }
+}
+
+void ah_correlator_rule_stats(const ah_correlator *c, size_t rule_index, ah_corr_rule_stats *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (c && rule_index < c->nrules)
+        *out = c->rules[rule_index].st;
+}

@@ -1,0 +1,518 @@
+/*
+ * corr.c: correlation rules on the rule side: compiling their steps, keys
+ * and templates, the observation index, phase 1 (ah_matcher_observe) and
+ * the byte form of an observation.
+ *
+ * A correlation rule is never a candidate of ah_matcher_match: its
+ * conditions ("units": the base condition of an aggregation or first-seen
+ * rule, or each step of a sequence) have their own small index. A unit
+ * whose condition pins operations is skipped unless the event's canonical
+ * operation is in its set; the union of all pinned operations is checked
+ * first, so an event no correlation rule can use costs one hash and one
+ * probe. Observations borrow the event's spans and the matcher's buffers,
+ * so phase 1 allocates nothing per event once the buffers have grown.
+ */
+#include "rules_private.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+
+#define AHI_OBS_TEXT_MAX 4096 /* bytes of a key or value (each part is cut at 512 already) */
+
+const char *ah_rule_kind_name(ah_rule_kind k)
+{
+    switch (k) {
+    case AH_RULE_AGGREGATE: return "correlation";
+    case AH_RULE_SEQUENCE: return "sequence";
+    case AH_RULE_FIRST_SEEN: return "first-seen";
+    default: return "rule";
+    }
+}
+
+bool ah_ruleset_has_correlations(const ah_ruleset *rs) { return rs && rs->ncunits > 0; }
+
+/* --- compiling ------------------------------------------------------- */
+
+static void corr_err(ahi_cctx *cx, size_t off, size_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void corr_err(ahi_cctx *cx, size_t off, size_t len, const char *fmt, ...)
+{
+    char msg[480];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    (*cx->errors)++;
+    ahi_report(cx->diag, cx->src, off, len, AH_SEV_ERROR, "%s", msg);
+}
+
+static void corr_warn(ahi_cctx *cx, size_t off, size_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void corr_warn(ahi_cctx *cx, size_t off, size_t len, const char *fmt, ...)
+{
+    char msg[480];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ahi_report(cx->diag, cx->src, off, len, AH_SEV_WARNING, "%s", msg);
+}
+
+/* Keys and values are text: time and the whole record make no sense there. */
+static bool compile_key(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out, const char *what)
+{
+    if (!ahi_compile_operand(cx, a, out))
+        return false;
+    if (out->kind == AHI_OPD_TIME) {
+        corr_err(cx, a->off, a->len, "%s cannot be time: every event would be its own group (the window handles time)", what);
+        return false;
+    }
+    if (out->kind == AHI_OPD_RAWTEXT) {
+        corr_err(cx, a->off, a->len, "%s cannot be the whole record (raw); name a field or a raw path", what);
+        return false;
+    }
+    return true;
+}
+
+static const char *const cvar_names[AHI_CV_COUNT_] = {
+    "", "count", "distinct", "sum", "window", "group", "first_time", "last_time", "value",
+    "user", "ip", "app", "target", "operation", "source", "record_id",
+};
+
+static bool compile_template(ahi_cctx *cx, ah_rule *r)
+{
+    ahi_corr *c = r->corr;
+    const char *t = r->details_text;
+    size_t n = strlen(t), cap = 0;
+    ahi_arena *a = &cx->store->arena;
+    char *buf = ahi_alloc(a, n + 1);
+    size_t bl = 0;
+    if (!buf)
+        return false;
+    for (size_t i = 0; i <= n; i++) {
+        bool end = i == n;
+        if (!end && t[i] == '{' && i + 1 < n && t[i + 1] == '{') {
+            buf[bl++] = '{';
+            i++;
+            continue;
+        }
+        if (!end && t[i] == '}' && i + 1 < n && t[i + 1] == '}') {
+            buf[bl++] = '}';
+            i++;
+            continue;
+        }
+        if (!end && t[i] == '}') {
+            corr_err(cx, r->details_off, r->details_len, "details: stray '}' (write }} for a literal brace)");
+            return false;
+        }
+        if (!end && t[i] != '{') {
+            buf[bl++] = t[i];
+            continue;
+        }
+        if (bl) {
+            if (!ahi_grow(a, (void **)&c->tparts, &cap, c->ntparts, sizeof *c->tparts))
+                return false;
+            c->tparts[c->ntparts++] = (ahi_ctpart){AHI_CV_TEXT, ahi_strndup(a, buf, bl), bl};
+            bl = 0;
+        }
+        if (end)
+            break;
+        size_t j = i + 1;
+        while (j < n && t[j] != '}')
+            j++;
+        if (j >= n) {
+            corr_err(cx, r->details_off, r->details_len, "details: '{' without a closing '}' (write {{ for a literal brace)");
+            return false;
+        }
+        ahi_cvar v = AHI_CV_TEXT;
+        for (int k = 1; k < AHI_CV_COUNT_; k++)
+            if (strlen(cvar_names[k]) == j - i - 1 && memcmp(cvar_names[k], t + i + 1, j - i - 1) == 0)
+                v = (ahi_cvar)k;
+        if (v == AHI_CV_TEXT) {
+            corr_err(cx, r->details_off, r->details_len,
+                     "details of a %s rule: unknown placeholder '{%.*s}' (use {count}, {distinct}, {sum}, {window}, "
+                     "{group}, {first_time}, {last_time}, {value}, {user}, {ip}, {app}, {target}, {operation}, "
+                     "{source}, {record_id})",
+                     ah_rule_kind_name(r->meta.kind), (int)(j - i - 1 > 60 ? 60 : j - i - 1), t + i + 1);
+            return false;
+        }
+        if (!ahi_grow(a, (void **)&c->tparts, &cap, c->ntparts, sizeof *c->tparts))
+            return false;
+        c->tparts[c->ntparts++] = (ahi_ctpart){v, NULL, 0};
+        i = j;
+    }
+    return true;
+}
+
+/* Can `AGG cmp threshold` hold at all, and does it hold for every event?
+ * count and distinct are whole numbers >= 1 in any window. */
+static void check_threshold(ahi_cctx *cx, const ah_rule *r)
+{
+    const ahi_corr *c = r->corr;
+    if (c->agg == AHI_AGG_SUM)
+        return;
+    double t = c->threshold;
+    bool never = (c->cmp == AHI_OP_LT && t <= 1) || (c->cmp == AHI_OP_LE && t < 1) ||
+                 (c->cmp == AHI_OP_EQ && (t < 1 || t != floor(t)));
+    bool always = (c->cmp == AHI_OP_GT && t < 1) || (c->cmp == AHI_OP_GE && t <= 1);
+    const char *what = c->agg == AHI_AGG_COUNT ? "count" : "distinct()";
+    if (never)
+        corr_err(cx, c->when_off, c->when_len, "this condition can never hold: %s is a whole number of at least 1", what);
+    else if (always)
+        corr_warn(cx, c->when_off, c->when_len,
+                  "this condition holds for every event (%s is at least 1): it is a single-event rule", what);
+}
+
+bool ahi_corr_compile(ah_ruleset *rs, ah_rule *r, ahi_cctx *cx)
+{
+    ahi_corr *c = r->corr;
+    ahi_arena *a = &rs->store.arena;
+    uint64_t before = rs->errors;
+    bool ok = true;
+    for (size_t i = 0; i < c->nsteps; i++) {
+        ahi_cstep_def *st = &c->steps[i];
+        if (!st->match)
+            return false;
+        st->cond = ahi_compile_node(cx, st->match);
+        if (!st->cond)
+            ok = false;
+        if (st->nkeys) {
+            st->ckeys = ahi_alloc(a, st->nkeys * sizeof *st->ckeys);
+            if (!st->ckeys)
+                return false;
+            for (size_t k = 0; k < st->nkeys; k++)
+                if (!compile_key(cx, &st->keys[k], &st->ckeys[k], r->meta.kind == AH_RULE_SEQUENCE ? "a key" : "group"))
+                    ok = false;
+        }
+        if (st->cond && ahi_pinned_ops(st->cond, &st->pinned, &st->npinned, a)) {
+            ahi_lit *items = st->npinned ? ahi_alloc(a, st->npinned * sizeof *items) : NULL;
+            for (size_t k = 0; items && k < st->npinned; k++) {
+                items[k].s = st->pinned[k];
+                items[k].n = strlen(st->pinned[k]);
+            }
+            st->pinset = ahi_strset_build(a, items, items ? st->npinned : 0, false);
+            if (!st->pinset)
+                return false;
+        } else {
+            st->pinned = NULL;
+            st->npinned = 0;
+        }
+    }
+    if (r->meta.kind == AH_RULE_SEQUENCE && c->nsteps >= 2) {
+        /* Steps join on their keys: the same number of parts each. */
+        for (size_t i = 1; i < c->nsteps; i++)
+            if (c->steps[i].nkeys && c->steps[0].nkeys && c->steps[i].nkeys != c->steps[0].nkeys) {
+                corr_err(cx, c->steps[i].keys_off, 3, "step '%s' has %zu key fields but step '%s' has %zu: they cannot join",
+                         c->steps[i].name, c->steps[i].nkeys, c->steps[0].name, c->steps[0].nkeys);
+                ok = false;
+            }
+    }
+    if (r->meta.kind == AH_RULE_AGGREGATE && c->has_when) {
+        if (c->agg != AHI_AGG_COUNT) {
+            if (!ahi_compile_operand(cx, &c->agg_opd, &c->cagg))
+                ok = false;
+            else if (c->agg == AHI_AGG_SUM &&
+                     !(c->cagg.kind == AHI_OPD_PATH ||
+                       (c->cagg.kind == AHI_OPD_FIELD &&
+                        (c->cagg.field == AH_F_RECORD_TYPE || c->cagg.field == AH_F_RESULT_CODE)))) {
+                corr_err(cx, c->agg_opd.off, c->agg_opd.len, "sum() needs a number: '%.*s' is text (sum a raw path, e.g. sum(raw.OperationCount))",
+                         (int)c->agg_opd.len, cx->src->text + c->agg_opd.off);
+                ok = false;
+            } else if (c->agg == AHI_AGG_DISTINCT && (c->cagg.kind == AHI_OPD_TIME || c->cagg.kind == AHI_OPD_RAWTEXT)) {
+                corr_err(cx, c->agg_opd.off, c->agg_opd.len, "distinct() of time or of the whole record counts every event: use count");
+                ok = false;
+            }
+        }
+        check_threshold(cx, r);
+    }
+    if (r->meta.kind == AH_RULE_FIRST_SEEN && c->nvalues) {
+        c->cvalues = ahi_alloc(a, c->nvalues * sizeof *c->cvalues);
+        if (!c->cvalues)
+            return false;
+        for (size_t k = 0; k < c->nvalues; k++)
+            if (!compile_key(cx, &c->values[k], &c->cvalues[k], "value"))
+                ok = false;
+    }
+    if (r->details_text && !compile_template(cx, r))
+        ok = false;
+    return ok && rs->errors == before;
+}
+
+bool ahi_corr_build_index(ah_ruleset *rs)
+{
+    ahi_arena *a = &rs->store.arena;
+    size_t n = 0, nops = 0;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        ah_rule *r = rs->rules[i];
+        if (!r->corr || r->failed || r->meta.skipped)
+            continue;
+        n += r->corr->nsteps;
+        for (size_t k = 0; k < r->corr->nsteps; k++)
+            nops += r->corr->steps[k].npinned;
+    }
+    if (!n)
+        return true;
+    rs->cunits = ahi_alloc(a, n * sizeof *rs->cunits);
+    ahi_lit *ops = nops ? ahi_alloc(a, nops * sizeof *ops) : NULL;
+    if (!rs->cunits || (nops && !ops))
+        return false;
+    size_t o = 0;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        ah_rule *r = rs->rules[i];
+        if (!r->corr || r->failed || r->meta.skipped)
+            continue;
+        rs->ncorr_rules++;
+        rs->corr_raw |= r->meta.needs_raw;
+        for (size_t k = 0; k < r->corr->nsteps; k++) {
+            const ahi_cstep_def *st = &r->corr->steps[k];
+            rs->cunits[rs->ncunits].rule = r;
+            rs->cunits[rs->ncunits].step = (uint32_t)k;
+            rs->ncunits++;
+            if (st->pinset) {
+                rs->corr_pinned_sources |= r->meta.sources;
+                for (size_t j = 0; j < st->npinned; j++) {
+                    ops[o].s = st->pinned[j];
+                    ops[o].n = strlen(st->pinned[j]);
+                    o++;
+                }
+            } else {
+                for (int s = AH_SOURCE_UAL; s < AH_SOURCE_COUNT; s++)
+                    if (r->meta.sources & AH_SOURCE_BIT(s))
+                        rs->corr_unpinned[s] = true;
+            }
+        }
+    }
+    if (o) {
+        rs->corr_ops = ahi_strset_build(a, ops, o, false);
+        if (!rs->corr_ops)
+            return false;
+    }
+    return true;
+}
+
+/* --- phase 1 ---------------------------------------------------------- */
+
+/* Append the values of the operands, ASCII-folded, parts joined with 0x1F.
+ * False when an operand has no value (no observation then). */
+static bool key_text(ah_matcher *m, const ahi_operand *ops, const bool *domain, size_t n, ah_buf *out)
+{
+    ah_buf_reset(out);
+    for (size_t k = 0; k < n; k++) {
+        if (k && ah_buf_putc(out, '\x1f') != AH_OK)
+            return false;
+        ah_buf_reset(&m->obs_tmp);
+        if (!ahi_render_operand(m, &ops[k], &m->obs_tmp))
+            return false;
+        size_t from = 0;
+        if (domain && domain[k]) {
+            size_t at = m->obs_tmp.len;
+            while (at > 0 && m->obs_tmp.data[at - 1] != '@')
+                at--;
+            if (at == 0 || at >= m->obs_tmp.len)
+                return false; /* not an address: no domain */
+            from = at;
+        }
+        for (size_t i = from; i < m->obs_tmp.len; i++) {
+            char c = m->obs_tmp.data[i];
+            if (ah_buf_putc(out, (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c) != AH_OK)
+                return false;
+        }
+    }
+    return true;
+}
+
+size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn fn, void *ud)
+{
+    const ah_ruleset *rs = m ? m->rs : NULL;
+    if (!rs || !rs->ncunits || !ev || !ev->has_time || ev->source <= AH_SOURCE_UNKNOWN || ev->source >= AH_SOURCE_COUNT)
+        return 0;
+    unsigned bit = AH_SOURCE_BIT(ev->source);
+    uint64_t h = 0;
+    bool op_in = false;
+    if (ev->operation_canon.p && (rs->corr_pinned_sources & bit) && rs->corr_ops) {
+        h = ahi_strset_hash_ci(ev->operation_canon.p, ev->operation_canon.n);
+        op_in = ahi_strset_has_h(rs->corr_ops, ev->operation_canon.p, ev->operation_canon.n, h);
+    }
+    if (!op_in && !rs->corr_unpinned[ev->source])
+        return 0;
+    ahi_matcher_enter(m, ev);
+    size_t count = 0;
+    for (size_t u = 0; u < rs->ncunits; u++) {
+        const ah_rule *r = rs->cunits[u].rule;
+        const ahi_corr *c = r->corr;
+        const ahi_cstep_def *st = &c->steps[rs->cunits[u].step];
+        if (!(r->meta.sources & bit))
+            continue;
+        if (st->pinset && (!op_in || !ahi_strset_has_h(st->pinset, ev->operation_canon.p, ev->operation_canon.n, h)))
+            continue;
+        m->stats.rules_evaluated++;
+        if (!ahi_eval(m, st->cond))
+            continue;
+        ah_observation obs;
+        memset(&obs, 0, sizeof obs);
+        if (!key_text(m, st->ckeys, st->key_domain, st->nkeys, &m->obs_key))
+            continue;
+        ah_buf_reset(&m->obs_val);
+        if (r->meta.kind == AH_RULE_AGGREGATE && c->agg == AHI_AGG_DISTINCT) {
+            if (!key_text(m, &c->cagg, NULL, 1, &m->obs_val))
+                continue;
+        } else if (r->meta.kind == AH_RULE_AGGREGATE && c->agg == AHI_AGG_SUM) {
+            ah_buf_reset(&m->obs_tmp);
+            double d;
+            if (ahi_render_operand(m, &c->cagg, &m->obs_tmp) &&
+                ahi_parse_number(m->obs_tmp.data, m->obs_tmp.len, &d) && isfinite(d)) {
+                obs.has_number = true;
+                obs.number = d;
+            }
+        } else if (r->meta.kind == AH_RULE_FIRST_SEEN) {
+            if (!key_text(m, c->cvalues, c->value_domain, c->nvalues, &m->obs_val))
+                continue;
+        }
+        obs.rule = r;
+        obs.rule_index = r->meta.index;
+        obs.step = rs->cunits[u].step;
+        obs.time = ev->time;
+        obs.key = ah_buf_span(&m->obs_key);
+        obs.value = ah_buf_span(&m->obs_val);
+        obs.source = ev->source;
+        obs.record_id = ev->field[AH_F_RECORD_ID];
+        obs.user = ev->field[AH_F_USER];
+        obs.ip = ev->field[AH_F_IP];
+        obs.app = ev->field[AH_F_APP].p ? ev->field[AH_F_APP] : ev->field[AH_F_APP_ID];
+        obs.target = ev->field[AH_F_TARGET];
+        obs.operation = ev->field[AH_F_OPERATION];
+        if (ev->origin) {
+            obs.input = ah_span_cstr(ev->origin->path ? ev->origin->path : "");
+            obs.entry = ah_span_cstr(ev->origin->entry ? ev->origin->entry : "");
+        }
+        obs.record_no = ev->record_no;
+        count++;
+        if (fn)
+            fn(ud, &obs);
+    }
+    return count;
+}
+
+/* --- byte form -------------------------------------------------------- */
+
+#define OBS_MAGIC 0xA7u
+#define OBS_NSPANS 10
+
+static ah_status put_u64(ah_buf *b, uint64_t v)
+{
+    unsigned char x[8];
+    for (int i = 0; i < 8; i++)
+        x[i] = (unsigned char)(v >> (8 * i));
+    return ah_buf_append(b, x, 8);
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+ah_status ah_observation_encode(const ah_observation *o, ah_buf *out)
+{
+    if (!o || !out)
+        return AH_ERR_USAGE;
+    uint64_t num;
+    memcpy(&num, &o->number, sizeof num);
+    ah_status st = ah_buf_putc(out, (char)OBS_MAGIC);
+    if (st == AH_OK)
+        st = ah_buf_putc(out, (char)((o->has_number ? 1 : 0) | ((unsigned)o->source << 1)));
+    uint64_t fixed[] = {(uint64_t)o->rule_index, o->step, (uint64_t)o->time.sec, (uint64_t)(uint32_t)o->time.nsec, num,
+                        o->record_no};
+    for (size_t i = 0; st == AH_OK && i < AH_ARRAY_LEN(fixed); i++)
+        st = put_u64(out, fixed[i]);
+    const ah_span spans[OBS_NSPANS] = {o->key,    o->value,  o->record_id, o->user,  o->ip,
+                                       o->app,    o->target, o->operation, o->input, o->entry};
+    for (size_t i = 0; st == AH_OK && i < OBS_NSPANS; i++) {
+        st = put_u64(out, spans[i].n);
+        if (st == AH_OK && spans[i].n)
+            st = ah_buf_append(out, spans[i].p, spans[i].n);
+    }
+    return st;
+}
+
+ah_status ah_observation_decode(ah_span in, ah_observation *o)
+{
+    if (!o)
+        return AH_ERR_USAGE;
+    memset(o, 0, sizeof *o);
+    const unsigned char *p = (const unsigned char *)in.p;
+    size_t n = in.n, fixed = 2 + 6 * 8;
+    if (!p || n < fixed || p[0] != OBS_MAGIC)
+        return AH_ERR_RECORD;
+    unsigned flags = p[1];
+    o->has_number = flags & 1;
+    o->source = (ah_source_kind)(flags >> 1);
+    if (o->source >= AH_SOURCE_COUNT)
+        return AH_ERR_RECORD;
+    uint64_t v[6];
+    for (int i = 0; i < 6; i++)
+        v[i] = get_u64(p + 2 + 8 * i);
+    if (v[3] > 999999999u || v[1] > UINT32_MAX)
+        return AH_ERR_RECORD;
+    o->rule_index = (size_t)v[0];
+    o->step = (uint32_t)v[1];
+    o->time.sec = (int64_t)v[2];
+    o->time.nsec = (int32_t)v[3];
+    memcpy(&o->number, &v[4], sizeof o->number);
+    o->record_no = v[5];
+    ah_span *spans[OBS_NSPANS] = {&o->key, &o->value, &o->record_id, &o->user,  &o->ip,
+                                  &o->app, &o->target, &o->operation, &o->input, &o->entry};
+    size_t at = fixed;
+    for (size_t i = 0; i < OBS_NSPANS; i++) {
+        if (n - at < 8)
+            return AH_ERR_RECORD;
+        uint64_t len = get_u64(p + at);
+        at += 8;
+        if (len > n - at)
+            return AH_ERR_RECORD;
+        *spans[i] = ah_span_make((const char *)p + at, (size_t)len);
+        at += (size_t)len;
+    }
+    return at == n ? AH_OK : AH_ERR_RECORD;
+}
+
+/* --- details ----------------------------------------------------------- */
+
+ah_status ahi_corr_render(const ah_rule *r, const ah_span *vals, ah_buf *out)
+{
+    if (!r || !r->corr)
+        return AH_ERR_USAGE;
+    ah_status st = AH_OK;
+    for (size_t i = 0; st == AH_OK && i < r->corr->ntparts; i++) {
+        const ahi_ctpart *part = &r->corr->tparts[i];
+        if (part->var == AHI_CV_TEXT) {
+            st = ah_buf_append(out, part->text, part->n);
+            continue;
+        }
+        ah_span s = vals[part->var];
+        if (!s.p || !s.n) {
+            st = ah_buf_putc(out, '-');
+            continue;
+        }
+        size_t n = s.n;
+        bool cut = false;
+        if (n > AHI_DETAIL_VALUE_MAX) {
+            n = AHI_DETAIL_VALUE_MAX;
+            while (n > 0 && ((unsigned char)s.p[n] & 0xC0) == 0x80)
+                n--;
+            cut = true;
+        }
+        for (size_t k = 0; st == AH_OK && k < n; k++) {
+            unsigned char ch = (unsigned char)s.p[k];
+            st = ah_buf_putc(out, ch == 0x1f ? '|' : (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch);
+        }
+        if (cut && st == AH_OK)
+            st = ah_buf_puts(out, "\xE2\x80\xA6");
+    }
+    return st;
+}
