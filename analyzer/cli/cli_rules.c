@@ -66,7 +66,8 @@ const char *ah_cli_default_rules(char *buf, size_t size)
     if (!slash)
         return NULL;
     *slash = '\0';
-    static const char *const rel[] = {"/../share/audithound/rules", "/../rules"};
+    /* installed; build/audithound; build/<variant>/audithound */
+    static const char *const rel[] = {"/../share/audithound/rules", "/../rules", "/../../rules"};
     for (size_t i = 0; i < AH_ARRAY_LEN(rel); i++) {
         snprintf(buf, size, "%s%s", exe, rel[i]);
         if (is_dir(buf))

@@ -41,6 +41,7 @@ enum {
     OPT_TZ,
     OPT_SPLIT_ROWS,
     OPT_NO_RAW,
+    OPT_BASELINE,
 };
 
 static const ah_cli_opt hunt_opts[] = {
@@ -52,8 +53,9 @@ static const ah_cli_opt hunt_opts[] = {
     {OPT_TO, 0, "to", "TIME", "only events at or before TIME"},
     {OPT_MIN_SEVERITY, 0, "min-severity", "LEVEL", "only hits of rules at LEVEL or above (info, low, medium, high, critical)"},
     {OPT_TAGS, 0, "tags", "TAG,...", "only hits of rules with one of these tags (e.g. solarwinds,T1098.001)"},
+    {OPT_BASELINE, 0, "baseline", "FROM..TO", "first-seen rules learn from this period instead of their first N days"},
     {OPT_SUMMARY, 0, "summary", "FILE", "also write the run summary as JSON (inputs with SHA-256, rules, counts)"},
-    {OPT_MEMORY, 0, "memory", "SIZE", "memory for sorting before spilling to disk (default 256M)"},
+    {OPT_MEMORY, 0, "memory", "SIZE", "memory for sorting and correlation state before spilling / evicting (default 256M)"},
     {OPT_TMPDIR, 0, "tmpdir", "DIR", "where sort runs are spilled (default $TMPDIR or /tmp)"},
     {OPT_FORCE, 0, "force", NULL, "overwrite existing output and summary files"},
     {OPT_DELIMITER, 0, "delimiter", "CHAR", "CSV delimiter (default ','; 'tab' for TAB)"},
@@ -134,6 +136,17 @@ static int hunt_opt(void *ctx, int id, const char *arg)
         c->wo.split_rows = n;
         break;
     case OPT_NO_RAW: c->wo.include_raw = false; break;
+    case OPT_BASELINE: {
+        const char *dots = strstr(arg, "..");
+        ah_time_parse from, to;
+        if (!dots || ah_time_parse_str(ah_span_make(arg, (size_t)(dots - arg)), AH_DATE_ORDER_AUTO, &from) != AH_OK ||
+            ah_time_parse_str(ah_span_cstr(dots + 2), AH_DATE_ORDER_AUTO, &to) != AH_OK || ah_time_cmp(from.time, to.time) > 0)
+            return ah_cli_usage_error(NULL, "--baseline: expected FROM..TO (ISO 8601, FROM not after TO), not '%s'", arg);
+        c->ho.has_baseline = true;
+        c->ho.baseline_from = from.time;
+        c->ho.baseline_to = to.time;
+        break;
+    }
     }
     return 0;
 }
@@ -153,6 +166,9 @@ const ah_cli_cmd cmd_hunt = {
     "Output files are written under a temporary name and renamed when complete; an existing\n"
     "file is not replaced without --force. CSV cells that a spreadsheet would run as a\n"
     "formula are neutralised with a leading ' unless --no-excel-safe.\n\n"
+    "Correlation rules (thresholds, sequences, first-seen) run on the time-ordered events\n"
+    "whatever the input order; each hit is one row at the time of its first event, with the\n"
+    "contributing record ids. --memory bounds the sort and the correlation state together.\n\n"
     "A summary (inputs, events, duplicates, errors, time covered per source, hits per\n"
     "severity, top rules, warnings, throughput) goes to standard error unless -q.\n"
     "Exit status: 0 hits found, 1 no hits, 2 usage or rule error, 3 some input unreadable.",

@@ -9,6 +9,8 @@
 #include "hunt.h"
 
 #include "../../parsers/formats/timeparse.h"
+#include "../../parsers/frame/jscan.h"
+#include "../correlate/correlate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -129,8 +131,14 @@ static void put_tags(ah_buf *b, const ah_rule_meta *m, bool *first)
 struct ah_hunt {
     ah_hunt_options opt;
     const ah_ruleset *rs;
+    ah_diag *diag;
     ah_matcher *matcher;
     ah_sorter *sorter;
+    ah_sorter *observations;  /* NULL without correlation rules */
+    ah_buf obs_text;          /* one encoded observation */
+    bool has_start;           /* earliest event time in the window (first-seen baselines) */
+    ah_time start;
+    ah_status obs_status;
     uint64_t *rule_hits;     /* per rule index */
     ah_hunt_stats stats;
     row_builder rb;
@@ -237,6 +245,130 @@ static ah_status match_event(ah_hunt *h, const ah_event *ev)
     return AH_OK;
 }
 
+/* --- correlation -------------------------------------------------------- */
+
+static size_t share(const ah_hunt *h, unsigned quarters)
+{
+    return h->opt.memory ? h->opt.memory / 4 * quarters : 0; /* 0: each part's own default */
+}
+
+static void keep_observation(void *ud, const ah_observation *obs)
+{
+    ah_hunt *h = ud;
+    ah_buf_reset(&h->obs_text);
+    ah_status st = ah_observation_encode(obs, &h->obs_text);
+    ah_row row = {.has_time = true, .time = obs->time, .seq = h->stats.observations++, .raw = ah_buf_span(&h->obs_text)};
+    if (st == AH_OK)
+        st = ah_sorter_add(h->observations, &row);
+    if (st != AH_OK && h->obs_status == AH_OK)
+        h->obs_status = st;
+}
+
+static void put_json_member(ah_buf *b, const char *key, ah_span v, bool comma)
+{
+    ah_buf_printf(b, "%s\"%s\":", comma ? "," : "", key);
+    ah_json_write_string(b, v);
+}
+
+/* One correlation hit -> one timeline row. raw describes the correlation
+ * (it is not one record), with every contributing record id listed. */
+static void add_corr_row(void *ud, const ah_corr_hit *hit)
+{
+    ah_hunt *h = ud;
+    const ah_rule_meta *m = ah_rule_metadata(hit->rule);
+    if (m->level < h->opt.min_level || !tag_selected(h->opt.tags, m))
+        return;
+    h->rule_hits[m->index]++;
+    h->stats.by_level[m->level]++;
+    h->stats.hits++;
+    row_builder *rb = &h->rb;
+    rb_begin(rb);
+    ah_row row = {.has_time = true, .time = hit->time, .seq = h->stats.rows, .input_record = hit->input_record};
+    row.col[AH_COL_SOURCE] = ah_span_cstr(ah_source_name(hit->source));
+    row.col[AH_COL_OPERATION] = hit->operation;
+    row.col[AH_COL_USER] = hit->user;
+    row.col[AH_COL_IP] = hit->ip;
+    row.col[AH_COL_APP] = hit->app;
+    row.col[AH_COL_TARGET] = hit->target;
+    row.col[AH_COL_DETAILS] = hit->details;
+    rb_put(rb, AH_COL_SEVERITY, ah_level_name(m->level));
+    rb_put(rb, AH_COL_RULE_ID, m->id);
+    rb_put(rb, AH_COL_RULE_TITLE, m->title);
+    size_t m0 = rb_mark(rb);
+    bool first = true;
+    put_tags(&rb->text, m, &first);
+    rb_close(rb, AH_COL_TAGS, m0);
+    m0 = rb_mark(rb);
+    for (size_t i = 0; i < hit->nrecord_ids; i++) {
+        if (i)
+            ah_buf_putc(&rb->text, ' ');
+        ah_buf_append_span(&rb->text, hit->record_ids[i].n ? hit->record_ids[i] : ah_span_cstr("-"));
+    }
+    if (hit->count > hit->nrecord_ids)
+        ah_buf_printf(&rb->text, " (+%llu more)", (unsigned long long)(hit->count - hit->nrecord_ids));
+    rb_close(rb, AH_COL_RECORD_ID, m0);
+    m0 = rb_mark(rb);
+    ah_buf_append_span(&rb->text, hit->input);
+    if (hit->entry.n) {
+        ah_buf_putc(&rb->text, '!');
+        ah_buf_append_span(&rb->text, hit->entry);
+    }
+    rb_close(rb, AH_COL_INPUT, m0);
+    rb_put(rb, AH_COL_RESULT, "");
+    /* raw: {"correlation":{...}} */
+    m0 = rb_mark(rb);
+    char t1[40], t2[40];
+    ah_buf_puts(&rb->text, "{\"correlation\":{");
+    put_json_member(&rb->text, "rule", ah_span_cstr(m->id), false);
+    put_json_member(&rb->text, "kind", ah_span_cstr(ah_rule_kind_name(m->kind)), true);
+    put_json_member(&rb->text, "group", hit->group, true);
+    ah_buf_printf(&rb->text, ",\"value\":%.17g,\"count\":%llu", hit->value, (unsigned long long)hit->count);
+    put_json_member(&rb->text, "first_time", ah_span_cstr(ah_time_format(hit->time, t1)), true);
+    put_json_member(&rb->text, "last_time", ah_span_cstr(ah_time_format(hit->last_time, t2)), true);
+    ah_buf_puts(&rb->text, ",\"record_ids\":[");
+    for (size_t i = 0; i < hit->nrecord_ids; i++) {
+        if (i)
+            ah_buf_putc(&rb->text, ',');
+        ah_json_write_string(&rb->text, hit->record_ids[i]);
+    }
+    ah_buf_puts(&rb->text, "]}}");
+    size_t raw_at = m0, raw_len = rb->text.len - m0;
+    ah_buf_putc(&rb->text, '\0');
+    rb_finish(rb, &row);
+    row.raw = ah_span_make(rb->text.data + raw_at, raw_len);
+    h->stats.rows++;
+    ah_status st = ah_sorter_add(h->sorter, &row);
+    if (st != AH_OK && h->obs_status == AH_OK)
+        h->obs_status = st;
+}
+
+/* Replay the observations in time order through the correlator. */
+static ah_status correlate(ah_hunt *h)
+{
+    ah_status st = ah_sorter_finish(h->observations);
+    ah_correlator *c = st == AH_OK ? ah_correlator_new(h->rs, share(h, 1), h->diag) : NULL;
+    if (!c)
+        return st != AH_OK ? st : AH_ERR_NOMEM;
+    if (h->has_start)
+        ah_correlator_set_data_start(c, h->start);
+    if (h->opt.has_baseline)
+        ah_correlator_set_baseline(c, h->opt.baseline_from, h->opt.baseline_to);
+    ah_row row;
+    while (h->obs_status == AH_OK && (st = ah_sorter_next(h->observations, &row)) == AH_OK) {
+        ah_observation obs;
+        if ((st = ah_observation_decode(row.raw, &obs)) != AH_OK ||
+            (st = ah_correlator_feed(c, &obs, add_corr_row, h)) != AH_OK)
+            break;
+    }
+    if (st == AH_END)
+        st = ah_correlator_finish(c, add_corr_row, h);
+    ah_correlator_stats cs;
+    ah_correlator_get_stats(c, &cs);
+    h->stats.corr_evicted = cs.evicted;
+    ah_correlator_free(c);
+    return st != AH_OK ? st : h->obs_status;
+}
+
 ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *diag)
 {
     ah_hunt *h = calloc(1, sizeof *h);
@@ -244,14 +376,19 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
         return NULL;
     h->opt = *opt;
     h->rs = rs;
+    h->diag = diag;
+    bool corr = ah_ruleset_has_correlations(rs);
     h->matcher = ah_matcher_new(rs);
-    h->sorter = ah_sorter_new(opt->memory, opt->tmpdir, diag);
+    h->sorter = ah_sorter_new(corr ? share(h, 2) : opt->memory, opt->tmpdir, diag);
+    if (corr)
+        h->observations = ah_sorter_new(share(h, 1), opt->tmpdir, diag);
+    ah_buf_init(&h->obs_text, 0);
     h->hitcap = ah_ruleset_count(rs) + 1;
     h->hitv = calloc(h->hitcap, sizeof *h->hitv);
     h->rule_hits = calloc(h->hitcap, sizeof *h->rule_hits);
     ah_buf_init(&h->rb.text, 0);
     h->stats.by_rule = h->rule_hits;
-    if (!h->matcher || !h->sorter || !h->hitv || !h->rule_hits) {
+    if (!h->matcher || !h->sorter || !h->hitv || !h->rule_hits || (corr && !h->observations)) {
         ah_hunt_free(h);
         return NULL;
     }
@@ -264,6 +401,8 @@ void ah_hunt_free(ah_hunt *h)
         return;
     ah_matcher_free(h->matcher);
     ah_sorter_free(h->sorter);
+    ah_sorter_free(h->observations);
+    ah_buf_free(&h->obs_text);
     ah_buf_free(&h->rb.text);
     free(h->hitv);
     free(h->rule_hits);
@@ -277,10 +416,23 @@ ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
         h->stats.events_outside++;
         return AH_OK;
     }
-    return match_event(h, ev);
+    ah_status st = match_event(h, ev);
+    if (st == AH_OK && h->observations) {
+        if (ev->has_time && (!h->has_start || ah_time_cmp(ev->time, h->start) < 0)) {
+            h->start = ev->time;
+            h->has_start = true;
+        }
+        ah_matcher_observe(h->matcher, ev, keep_observation, h);
+        st = h->obs_status;
+    }
+    return st;
 }
 
-ah_status ah_hunt_finish(ah_hunt *h) { return ah_sorter_finish(h->sorter); }
+ah_status ah_hunt_finish(ah_hunt *h)
+{
+    ah_status st = h->observations ? correlate(h) : AH_OK;
+    return st == AH_OK ? ah_sorter_finish(h->sorter) : st;
+}
 
 ah_status ah_hunt_next(ah_hunt *h, ah_row *row) { return ah_sorter_next(h->sorter, row); }
 

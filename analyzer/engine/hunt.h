@@ -8,6 +8,15 @@
  * One row per rule hit, or with `all` one row per event with the rule
  * columns of every hit joined. The caller reads the inputs (ah_session) and
  * writes the rows (ah_writer); this module owns only matching and ordering.
+ *
+ * Correlation rules (docs/rules.md) work on the time-ordered stream, which
+ * the inputs are not: during ah_hunt_add each event's observations are
+ * encoded and spilled through a second external sorter; ah_hunt_finish
+ * replays them in time order through the correlator, and each correlation
+ * hit becomes one more row (time of its first event, the group, the
+ * aggregate in details, the contributing record ids in record_id and raw).
+ * --memory is shared: half for the timeline rows, a quarter each for the
+ * observations and the correlator's state when correlation rules are loaded.
  */
 #ifndef AH_HUNT_H
 #define AH_HUNT_H
@@ -24,6 +33,8 @@ typedef struct ah_hunt_options {
     const char *tags;       /* comma-separated; a hit needs one (also ATT&CK ids without "attack.") */
     size_t memory;          /* sort budget in bytes; 0 = the sorter's default */
     const char *tmpdir;     /* for spilled runs; NULL = $TMPDIR or /tmp */
+    bool has_baseline;      /* first-seen baseline range (else each rule's `baseline Nd`) */
+    ah_time baseline_from, baseline_to;
 } ah_hunt_options;
 
 typedef struct ah_hunt_stats {
@@ -33,6 +44,8 @@ typedef struct ah_hunt_stats {
     uint64_t rows;                /* timeline rows */
     uint64_t by_level[AH_LEVEL_CRITICAL + 1];
     const uint64_t *by_rule;      /* hits per rule, indexed like ah_ruleset_rule */
+    uint64_t observations;        /* events seen by correlation rules */
+    uint64_t corr_evicted;        /* correlation groups evicted for the memory budget */
 } ah_hunt_stats;
 
 typedef struct ah_hunt ah_hunt;
@@ -43,7 +56,7 @@ void ah_hunt_free(ah_hunt *h);
 
 /* Match one event and queue its rows. The event may be discarded after. */
 ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev);
-/* No more events: sort. */
+/* No more events: run the correlation rules, sort. */
 ah_status ah_hunt_finish(ah_hunt *h);
 /* Rows in time order (ties in input order); AH_END after the last. The row
  * is valid until the next call. */

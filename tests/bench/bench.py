@@ -60,7 +60,11 @@ for kind, path in files.items():
     print(f'  audithound dump         {mb / t_dump:8.1f} MB/s   {t_dump:6.2f} s   {rate}   peak RSS {rss_dump / 1024:.1f} MiB'
           f'   = {100 * t_inf / t_dump:.0f}% of inflate (target >= 25%, RSS < 100 MiB){"" if rc == 0 else f"  [exit {rc}: {err[:200]}]"}')
     rules_dir = os.path.join(os.path.dirname(root), '..', 'rules')
-    for label, args in (('hunt, shipped rules', ['hunt', '-q', '-r', rules_dir, '-o', '/dev/null', path]),
+    single = [os.path.join(rules_dir, p) for p in sorted(os.listdir(rules_dir))
+              if p != 'correlation.rules' and p != 'lists']
+    single_args = [a for p in single for a in ('-r', p)]
+    for label, args in (('hunt, single-event rules', ['hunt', '-q'] + single_args + ['-o', '/dev/null', path]),
+                        ('hunt, + correlation rules', ['hunt', '-q', '-r', rules_dir, '-o', '/dev/null', path]),
                         ('hunt --all (every event)', ['hunt', '-q', '-r', rules_dir, '--all', '-f', 'jsonl', '-o', '/dev/null', path])):
         t, rss, rc, err = run([binary] + args)
         rate = f'{records / t:,.0f} records/s' if records else ''

@@ -186,6 +186,48 @@ static void test_result_rendering(void **state)
     ah_buf_free(&b);
 }
 
+/* A correlation rule over events given out of time order: one row, at the
+ * time of the first contributing event, listing the contributing records. */
+static void test_correlation_rows(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "correlation two-credentials {\n  title \"Two credentials in ten minutes\"\n  severity medium\n"
+        "  sources ual\n  match operation == \"Add service principal credentials\"\n  window 10m\n"
+        "  when count >= 2\n  details \"{count} credentials\"\n}\n";
+    ah_ruleset *rs = ah_ruleset_new(NULL);
+    assert_non_null(rs);
+    assert_int_equal(ah_ruleset_load_string(rs, "c.rules", text, strlen(text)), AH_OK);
+    assert_int_equal(ah_ruleset_compile(rs), AH_OK);
+    fixture f;
+    make_events(&f);
+    f.ev[0].field[AH_F_RECORD_ID] = ah_span_cstr("id-660");
+    f.ev[3].field[AH_F_RECORD_ID] = ah_span_cstr("id-500");
+    ah_hunt_options o = {.min_level = AH_LEVEL_INFO};
+    ah_hunt *h = ah_hunt_new(rs, &o, NULL);
+    assert_non_null(h);
+    for (int i = 0; i < 4; i++) /* the credential at :660 comes before the one at :500 */
+        assert_int_equal(ah_hunt_add(h, &f.ev[i]), AH_OK);
+    assert_int_equal(ah_hunt_finish(h), AH_OK);
+    ah_row row;
+    assert_int_equal(ah_hunt_next(h, &row), AH_OK);
+    assert_int_equal(row.time.sec, 1610557500);
+    assert_true(ah_span_eq(row.col[AH_COL_RULE_ID], "two-credentials"));
+    assert_true(ah_span_eq(row.col[AH_COL_DETAILS], "2 credentials"));
+    assert_true(ah_span_eq(row.col[AH_COL_RECORD_ID], "id-500 id-660"));
+    char raw[512];
+    assert_true(row.raw.n < sizeof raw);
+    memcpy(raw, row.raw.p, row.raw.n);
+    raw[row.raw.n] = '\0';
+    assert_non_null(strstr(raw, "\"record_ids\":[\"id-500\",\"id-660\"]"));
+    assert_int_equal(ah_hunt_next(h, &row), AH_END);
+    assert_int_equal(ah_hunt_get_stats(h)->hits, 1);
+    ah_hunt_free(h);
+    for (int i = 0; i < 4; i++)
+        ah_buf_free(&f.canon[i]);
+    ah_ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_super_timeline_joins_rules),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_result_rendering),
+        cmocka_unit_test(test_correlation_rows),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
