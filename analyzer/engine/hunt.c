@@ -10,6 +10,7 @@
 
 #include "../../parsers/formats/timeparse.h"
 #include "../../parsers/frame/jscan.h"
+#include "../../parsers/util/hash.h"
 #include "../correlate/correlate.h"
 
 #include <stdlib.h>
@@ -136,6 +137,11 @@ struct ah_hunt {
     ah_sorter *sorter;
     ah_sorter *observations;  /* NULL without correlation rules */
     ah_buf obs_text;          /* one encoded observation */
+    /* --all: record id (hash) -> correlation rules it contributed to, so the
+     * event's own row links to the hit. Bounded by hits x AH_CORR_MAX_IDS. */
+    struct link *links;
+    size_t nlinks, links_cap;
+    ah_buf out_text;          /* a row's columns rewritten with its links */
     bool has_start;           /* earliest event time in the window (first-seen baselines) */
     ah_time start;
     ah_status obs_status;
@@ -247,6 +253,67 @@ static ah_status match_event(ah_hunt *h, const ah_event *ev)
 
 /* --- correlation -------------------------------------------------------- */
 
+#define LINKS_PER_RECORD 4
+
+struct link {
+    uint64_t hash;            /* of the record id; 0 = empty slot */
+    uint32_t rules[LINKS_PER_RECORD];
+    uint8_t n;
+};
+
+static uint64_t link_hash(ah_span id)
+{
+    uint64_t hv = ah_hash64(id.p, id.n, 0x11f);
+    return hv ? hv : 1;
+}
+
+static struct link *link_slot(ah_hunt *h, uint64_t hv)
+{
+    size_t mask = h->links_cap - 1, i = (size_t)hv & mask;
+    while (h->links[i].hash && h->links[i].hash != hv)
+        i = (i + 1) & mask;
+    return &h->links[i];
+}
+
+/* Note that record `id` contributed to correlation rule `rule`. */
+static void add_link(ah_hunt *h, ah_span id, uint32_t rule)
+{
+    if (!id.n)
+        return; /* no identity to link by */
+    if (h->nlinks * 2 >= h->links_cap) {
+        size_t ncap = h->links_cap ? h->links_cap * 2 : 1024;
+        struct link *old = h->links, *nl = calloc(ncap, sizeof *nl);
+        if (!nl)
+            return; /* the hit row still lists the ids */
+        size_t ocap = h->links_cap;
+        h->links = nl;
+        h->links_cap = ncap;
+        for (size_t i = 0; i < ocap; i++)
+            if (old[i].hash)
+                *link_slot(h, old[i].hash) = old[i];
+        free(old);
+    }
+    uint64_t hv = link_hash(id);
+    struct link *l = link_slot(h, hv);
+    if (!l->hash) {
+        l->hash = hv;
+        h->nlinks++;
+    }
+    for (uint8_t i = 0; i < l->n; i++)
+        if (l->rules[i] == rule)
+            return;
+    if (l->n < LINKS_PER_RECORD)
+        l->rules[l->n++] = rule;
+}
+
+static const struct link *find_link(const ah_hunt *h, ah_span id)
+{
+    if (!h->nlinks || !id.n)
+        return NULL;
+    const struct link *l = link_slot((ah_hunt *)h, link_hash(id));
+    return l->hash ? l : NULL;
+}
+
 static size_t share(const ah_hunt *h, unsigned quarters)
 {
     return h->opt.memory ? h->opt.memory / 4 * quarters : 0; /* 0: each part's own default */
@@ -281,6 +348,9 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
     h->rule_hits[m->index]++;
     h->stats.by_level[m->level]++;
     h->stats.hits++;
+    if (h->opt.all)
+        for (size_t i = 0; i < hit->nrecord_ids; i++)
+            add_link(h, hit->record_ids[i], (uint32_t)m->index);
     row_builder *rb = &h->rb;
     rb_begin(rb);
     ah_row row = {.has_time = true, .time = hit->time, .seq = h->stats.rows, .input_record = hit->input_record};
@@ -383,6 +453,7 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
     if (corr)
         h->observations = ah_sorter_new(share(h, 1), opt->tmpdir, diag);
     ah_buf_init(&h->obs_text, 0);
+    ah_buf_init(&h->out_text, 0);
     h->hitcap = ah_ruleset_count(rs) + 1;
     h->hitv = calloc(h->hitcap, sizeof *h->hitv);
     h->rule_hits = calloc(h->hitcap, sizeof *h->rule_hits);
@@ -403,6 +474,8 @@ void ah_hunt_free(ah_hunt *h)
     ah_sorter_free(h->sorter);
     ah_sorter_free(h->observations);
     ah_buf_free(&h->obs_text);
+    ah_buf_free(&h->out_text);
+    free(h->links);
     ah_buf_free(&h->rb.text);
     free(h->hitv);
     free(h->rule_hits);
@@ -434,6 +507,56 @@ ah_status ah_hunt_finish(ah_hunt *h)
     return st == AH_OK ? ah_sorter_finish(h->sorter) : st;
 }
 
-ah_status ah_hunt_next(ah_hunt *h, ah_row *row) { return ah_sorter_next(h->sorter, row); }
+/* Append ", id" / "; title" / tags of the linked correlation rules to an
+ * event row (--all), and raise its severity to theirs. */
+static void annotate(ah_hunt *h, ah_row *row, const struct link *l)
+{
+    ah_buf *b = &h->out_text;
+    ah_buf_reset(b);
+    size_t off[3];
+    const ah_col_id cols[3] = {AH_COL_RULE_ID, AH_COL_RULE_TITLE, AH_COL_TAGS};
+    const char *seps[3] = {",", "; ", ","};
+    ah_level top = AH_LEVEL_INFO;
+    bool had_level = ah_level_from_name(row->col[AH_COL_SEVERITY], &top);
+    for (int c = 0; c < 3; c++) {
+        off[c] = b->len;
+        ah_span cur = row->col[cols[c]];
+        ah_buf_append_span(b, cur);
+        for (uint8_t i = 0; i < l->n; i++) {
+            const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, l->rules[i]));
+            if (c == 0) {
+                if (!had_level || m->level > top)
+                    top = m->level;
+                had_level = true;
+            }
+            if (c < 2) {
+                if (b->len > off[c])
+                    ah_buf_puts(b, seps[c]);
+                ah_buf_puts(b, c == 0 ? m->id : m->title);
+            } else {
+                bool first = b->len == off[c];
+                put_tags(b, m, &first);
+            }
+        }
+        ah_buf_putc(b, '\0');
+    }
+    for (int c = 0; c < 3; c++)
+        row->col[cols[c]] = ah_span_cstr(b->data + off[c]);
+    row->col[AH_COL_SEVERITY] = ah_span_cstr(ah_level_name(top));
+}
+
+ah_status ah_hunt_next(ah_hunt *h, ah_row *row)
+{
+    ah_status st = ah_sorter_next(h->sorter, row);
+    /* correlation rows (raw {"correlation":...}) list their ids; only event rows get links */
+    static const char corr_prefix[] = "{\"correlation\":";
+    bool corr_row = row->raw.n >= sizeof corr_prefix - 1 && !memcmp(row->raw.p, corr_prefix, sizeof corr_prefix - 1);
+    if (st == AH_OK && h->opt.all && h->nlinks && !corr_row) {
+        const struct link *l = find_link(h, row->col[AH_COL_RECORD_ID]);
+        if (l)
+            annotate(h, row, l);
+    }
+    return st;
+}
 
 const ah_hunt_stats *ah_hunt_get_stats(const ah_hunt *h) { return &h->stats; }
