@@ -18,46 +18,13 @@
 #include <unistd.h>
 
 #include "analyzer/output/timeline.h"
+#include "support/tmpdir.h"
 
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-} fixture;
+typedef ah_test_tmpdir fixture;
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/ah-jsonw-XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof f->path, "%s/out.json", f->dir);
-    *state = f;
-    return 0;
-}
+static int setup(void **state) { return ah_test_tmpdir_setup(state, "ah-jsonw", "out.json"); }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    DIR *d = opendir(f->dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof p, "%s/%s", f->dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
+static int teardown(void **state) { return ah_test_tmpdir_teardown(state); }
 
 static char *slurp(const char *path, size_t *len)
 {

@@ -18,47 +18,13 @@
 
 #include "analyzer/output/sink.h"
 #include "analyzer/output/timeline.h"
+#include "support/tmpdir.h"
 
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-} fixture;
+typedef ah_test_tmpdir fixture;
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/ah-sink-XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof f->path, "%s/out.csv", f->dir);
-    *state = f;
-    return 0;
-}
+static int setup(void **state) { return ah_test_tmpdir_setup(state, "ah-sink", "out.csv"); }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    DIR *d = opendir(f->dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof p, "%s/%s", f->dir, e->d_name);
-            if (unlink(p) != 0)
-                rmdir(p);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
+static int teardown(void **state) { return ah_test_tmpdir_teardown(state); }
 
 /* Names in dir, sorted, joined by '|'. */
 static void list_dir(const char *dir, char *out, size_t size)
