@@ -53,7 +53,7 @@ static const ah_cli_opt hunt_opts[] = {
     {OPT_TO, 0, "to", "TIME", "only events at or before TIME"},
     {OPT_MIN_SEVERITY, 0, "min-severity", "LEVEL", "only hits of rules at LEVEL or above (info, low, medium, high, critical)"},
     {OPT_TAGS, 0, "tags", "TAG,...", "only hits of rules with one of these tags (e.g. solarwinds,T1098.001)"},
-    {OPT_BASELINE, 0, "baseline", "FROM..TO", "first-seen rules learn from this period instead of their first N days"},
+    {OPT_BASELINE, 0, "baseline", "FROM..TO", "first-seen rules and `x baseline` thresholds learn from this period instead of the first N days"},
     {OPT_SUMMARY, 0, "summary", "FILE", "also write the run summary as JSON (inputs with SHA-256, rules, counts)"},
     {OPT_MEMORY, 0, "memory", "SIZE", "memory for sorting and correlation state before spilling / evicting (default 256M)"},
     {OPT_TMPDIR, 0, "tmpdir", "DIR", "where sort runs are spilled (default $TMPDIR or /tmp)"},

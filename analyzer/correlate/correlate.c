@@ -14,6 +14,10 @@
  *    burst (events joining a quiet group extend the burst), so one burst
  *    gives one hit and the next burst must start more than W after it. `<`, `<=` are checked when a window anchored
  *    at a group's first event closes (next event past it, or finish).
+ *    `F x baseline`: during the learning period the group only keeps the
+ *    largest window value it reaches (one double); after it, the window
+ *    value is compared with F times that. A group first seen after the
+ *    learning period has no baseline and gets no state at all.
  *  - sequence: for each step, the partial match with the latest start that
  *    has reached it (a later start dominates: it has more time left).
  *  - first-seen: the set of value hashes seen for the group.
@@ -71,6 +75,8 @@ typedef struct group {
     uint64_t fired_through;
     bool fired;
     bool anchored;
+    bool has_baseline;   /* `x baseline`: the group was active while learning */
+    double baseline_max; /* `x baseline`: its largest window value then */
     ah_time anchor;
     size_t blob_bytes;
     /* sequence */
@@ -144,6 +150,22 @@ static ah_time time_add(ah_time a, int64_t ns)
         a.nsec -= 1000000000;
     }
     return a;
+}
+
+/* Where an event falls for a rule with a learning period (first-seen,
+ * `x baseline`): before an explicit range it is ignored, inside the range
+ * (both ends included) or the rule's first N days [start, start + N) it
+ * learns, after it it is checked. */
+typedef enum baseline_phase { PHASE_IGNORE, PHASE_LEARN, PHASE_CHECK } baseline_phase;
+
+static baseline_phase baseline_phase_of(const ah_correlator *c, const ah_rule *r, ah_time t)
+{
+    if (c->have_baseline) {
+        if (time_cmp(t, c->base_from) < 0)
+            return PHASE_IGNORE;
+        return time_cmp(t, c->base_to) <= 0 ? PHASE_LEARN : PHASE_CHECK;
+    }
+    return time_diff(c->data_start, t) < r->meta.baseline_ns ? PHASE_LEARN : PHASE_CHECK;
 }
 
 /* --- accounting -------------------------------------------------------- */
@@ -437,8 +459,8 @@ typedef struct hit_in {
     ah_span group;
     double value;
     uint64_t count;
-    double distinct, sum;
-    bool has_distinct, has_sum;
+    double distinct, sum, baseline;
+    bool has_distinct, has_sum, has_baseline;
 } hit_in;
 
 /* Build and deliver one hit from its contributing observations. */
@@ -464,10 +486,11 @@ static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first
     hit.input = first->input;
     hit.entry = first->entry;
     hit.input_record = first->record_no;
-    char cnt[32], dis[32], sum[32], win[32], t1[40], t2[40];
+    char cnt[32], dis[32], sum[32], base[32], win[32], t1[40], t2[40];
     snprintf(cnt, sizeof cnt, "%llu", (unsigned long long)in->count);
     format_number(in->distinct, dis, sizeof dis);
     format_number(in->sum, sum, sizeof sum);
+    format_number(in->baseline, base, sizeof base);
     format_window(in->rule->meta.window_ns, win, sizeof win);
     ah_time_format(hit.time, t1);
     ah_time_format(hit.last_time, t2);
@@ -478,6 +501,8 @@ static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first
         vals[AHI_CV_DISTINCT] = ah_span_cstr(dis);
     if (in->has_sum)
         vals[AHI_CV_SUM] = ah_span_cstr(sum);
+    if (in->has_baseline)
+        vals[AHI_CV_BASELINE] = ah_span_cstr(base);
     if (in->rule->meta.window_ns)
         vals[AHI_CV_WINDOW] = ah_span_cstr(win);
     vals[AHI_CV_GROUP] = in->group;
@@ -535,6 +560,19 @@ static double agg_value(const ahi_corr *rc, const group *g)
     }
 }
 
+/* The `>`, `>=`, `==` condition for window value v: the fixed threshold, or
+ * factor x the group's learned maximum (and the floor). A group without a
+ * baseline never fires: first-seen rules are the tool for new groups. */
+static bool agg_fires(const ahi_corr *rc, const group *g, double v)
+{
+    if (!rc->relative)
+        return agg_holds(rc, v);
+    if (!g->has_baseline || (rc->has_floor && !(v >= rc->floor)))
+        return false;
+    double limit = rc->threshold * g->baseline_max;
+    return rc->cmp == AHI_OP_GE ? v >= limit : v > limit;
+}
+
 static void ent_pop(group *g)
 {
     entry *e = &g->ents[g->head];
@@ -578,6 +616,8 @@ static void agg_emit(ah_correlator *c, const ah_rule *r, group *g, ah_corr_hit_f
         in.has_distinct = r->corr->agg == AHI_AGG_DISTINCT;
         in.sum = g->sum;
         in.has_sum = r->corr->agg == AHI_AGG_SUM;
+        in.baseline = g->baseline_max;
+        in.has_baseline = r->corr->relative && g->has_baseline;
         size_t k = collect_ids(c, blobs, blens, n);
         emit(c, &in, &first, &lastobs, k, fn, ud);
     }
@@ -609,8 +649,9 @@ static void agg_close(ah_correlator *c, const ah_rule *r, group *g, ah_corr_hit_
 
 static bool is_closing(const ahi_corr *rc) { return rc->cmp == AHI_OP_LT || rc->cmp == AHI_OP_LE; }
 
-static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah_observation *o, ah_corr_hit_fn fn,
-                          void *ud)
+/* phase: PHASE_LEARN or PHASE_CHECK (always CHECK without `x baseline`). */
+static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah_observation *o, baseline_phase phase,
+                          ah_corr_hit_fn fn, void *ud)
 {
     const ahi_corr *rc = r->corr;
     int64_t w = r->meta.window_ns;
@@ -662,6 +703,16 @@ static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
         }
         return AH_OK;
     }
+    if (phase == PHASE_LEARN) {
+        /* Only a joining event raises count, distinct or a sum of
+         * non-negative numbers, so the largest window value of the period
+         * is the largest seen here. */
+        double value = agg_value(rc, g);
+        if (!g->has_baseline || value > g->baseline_max)
+            g->baseline_max = value;
+        g->has_baseline = true;
+        return AH_OK;
+    }
     /* One hit per burst: quiet while the window still holds an event of the
      * burst that fired; an event joining a quiet group extends the burst. */
     if (g->fired && g->ents[g->head].seq <= g->fired_through) {
@@ -669,7 +720,7 @@ static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
         return AH_OK;
     }
     g->fired = false;
-    if (agg_holds(rc, agg_value(rc, g))) {
+    if (agg_fires(rc, g, agg_value(rc, g))) {
         agg_emit(c, r, g, fn, ud);
         g->fired = true;
         g->fired_through = e.seq;
@@ -853,15 +904,10 @@ static ah_status fs_feed(ah_correlator *c, const ah_rule *r, group *g, const ah_
                          void *ud)
 {
     uint64_t vh = ah_hash64(o->value.p ? o->value.p : "", o->value.n, VAL_SEED);
-    bool learning, ignore = false;
-    if (c->have_baseline) {
-        learning = time_cmp(o->time, c->base_to) <= 0;
-        ignore = time_cmp(o->time, c->base_from) < 0;
-    } else {
-        learning = time_diff(c->data_start, o->time) < r->meta.baseline_ns;
-    }
-    if (ignore)
+    baseline_phase phase = baseline_phase_of(c, r, o->time);
+    if (phase == PHASE_IGNORE)
         return AH_OK;
+    bool learning = phase == PHASE_LEARN;
     bool seen = hset_has(&g->seen, vh);
     if (!seen && !hset_add(&g->seen, vh, 1))
         return AH_ERR_NOMEM;
@@ -970,6 +1016,16 @@ ah_status ah_correlator_feed(ah_correlator *c, const ah_observation *o, ah_corr_
     c->stats.observations++;
     c->rules[ri].st.observations++;
     pending_flush(c, &o->time, fn, ud);
+    baseline_phase phase = PHASE_CHECK;
+    if (r->meta.kind == AH_RULE_AGGREGATE && r->corr->relative) {
+        phase = baseline_phase_of(c, r, o->time);
+        /* After the learning period only groups that have a baseline keep
+         * state; a new group could never fire, so it costs nothing. */
+        if (phase == PHASE_IGNORE || (phase == PHASE_CHECK && !group_find(c, ri, o->key))) {
+            c->stats.groups = c->ngroups;
+            return AH_OK;
+        }
+    }
     group *g = group_get(c, ri, o->key);
     if (!g) {
         enforce_budget(c, NULL);
@@ -980,7 +1036,7 @@ ah_status ah_correlator_feed(ah_correlator *c, const ah_observation *o, ah_corr_
     lru_touch(c, g);
     ah_status st;
     switch (r->meta.kind) {
-    case AH_RULE_AGGREGATE: st = agg_feed(c, r, g, o, fn, ud); break;
+    case AH_RULE_AGGREGATE: st = agg_feed(c, r, g, o, phase, fn, ud); break;
     case AH_RULE_SEQUENCE: st = seq_feed(c, r, g, o, fn, ud); break;
     default: st = fs_feed(c, r, g, o, fn, ud); break;
     }

@@ -53,8 +53,10 @@ typedef void (*ah_corr_hit_fn)(void *ud, const ah_corr_hit *hit);
 ah_correlator *ah_correlator_new(const ah_ruleset *rs, size_t memory_budget, ah_diag *diag);
 void ah_correlator_free(ah_correlator *c);
 
-/* First-seen baseline as an explicit range [from, to] (inclusive, both
- * ends), overriding the rules' `baseline Nd`. Before the first feed. */
+/* The learning period (first-seen rules, `x baseline` aggregations) as an
+ * explicit range [from, to] (inclusive, both ends), overriding the rules'
+ * `baseline Nd`; observations before `from` are ignored by those rules.
+ * Before the first feed. */
 ah_status ah_correlator_set_baseline(ah_correlator *c, ah_time from, ah_time to);
 /* The start of the data, for `baseline Nd` (the first N days). Default:
  * the time of the first observation fed. Before the first feed. */

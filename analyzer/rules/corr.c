@@ -79,7 +79,7 @@ static bool compile_key(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out, c
 
 static const char *const cvar_names[AHI_CV_COUNT_] = {
     "", "count", "distinct", "sum", "window", "group", "first_time", "last_time", "value",
-    "user", "ip", "app", "target", "operation", "source", "record_id",
+    "user", "ip", "app", "target", "operation", "source", "record_id", "baseline",
 };
 
 static bool compile_template(ahi_cctx *cx, ah_rule *r)
@@ -135,8 +135,13 @@ static bool compile_template(ahi_cctx *cx, ah_rule *r)
             corr_err(cx, r->details_off, r->details_len,
                      "details of a %s rule: unknown placeholder '{%.*s}' (use {count}, {distinct}, {sum}, {window}, "
                      "{group}, {first_time}, {last_time}, {value}, {user}, {ip}, {app}, {target}, {operation}, "
-                     "{source}, {record_id})",
+                     "{source}, {record_id}, {baseline})",
                      ah_rule_kind_name(r->meta.kind), (int)(j - i - 1 > 60 ? 60 : j - i - 1), t + i + 1);
+            return false;
+        }
+        if (v == AHI_CV_BASELINE && !(r->meta.kind == AH_RULE_AGGREGATE && c->relative)) {
+            corr_err(cx, r->details_off, r->details_len,
+                     "details: {baseline} is the learned maximum of a `when ... x baseline` rule; this rule has none");
             return false;
         }
         if (!ahi_grow(a, (void **)&c->tparts, &cap, c->ntparts, sizeof *c->tparts))
@@ -152,8 +157,8 @@ static bool compile_template(ahi_cctx *cx, ah_rule *r)
 static void check_threshold(ahi_cctx *cx, const ah_rule *r)
 {
     const ahi_corr *c = r->corr;
-    if (c->agg == AHI_AGG_SUM)
-        return;
+    if (c->agg == AHI_AGG_SUM || c->relative)
+        return; /* a sum can be anything; a factor is not a window value */
     double t = c->threshold;
     bool never = (c->cmp == AHI_OP_LT && t <= 1) || (c->cmp == AHI_OP_LE && t < 1) ||
                  (c->cmp == AHI_OP_EQ && (t < 1 || t != floor(t)));

@@ -278,7 +278,14 @@ static void explain_corr(ah_buf *out, const ah_rule *r)
             ahi_explain_operand(out, &c->cagg);
             ah_buf_putc(out, ')');
         }
-        ah_buf_printf(out, " %s %.17g\n", (unsigned)c->cmp < AH_ARRAY_LEN(cmps) ? cmps[c->cmp] : "?", c->threshold);
+        ah_buf_printf(out, " %s %.17g", (unsigned)c->cmp < AH_ARRAY_LEN(cmps) ? cmps[c->cmp] : "?", c->threshold);
+        if (c->relative)
+            ah_buf_puts(out, " x baseline (the group's largest window value while learning)");
+        if (c->has_floor)
+            ah_buf_printf(out, ", at least %.17g", c->floor);
+        ah_buf_putc(out, '\n');
+        if (c->relative)
+            explain_duration(out, "  baseline: ", c->baseline_ns);
     }
     for (size_t i = 0; i < c->nsteps; i++) {
         const ahi_cstep_def *st = &c->steps[i];

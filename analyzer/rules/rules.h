@@ -114,7 +114,7 @@ typedef struct ah_rule_meta {
      * the correlation engine (analyzer/correlate/correlate.h). */
     ah_rule_kind kind;
     int64_t window_ns;         /* window / within, in nanoseconds (0 for single rules and first-seen) */
-    int64_t baseline_ns;       /* first-seen: baseline length (0 when the rule gives none) */
+    int64_t baseline_ns;       /* first-seen, `x baseline` aggregation: learning period (0 when the rule gives none) */
     size_t nsteps;             /* conditions producing observations: 1, or the steps of a sequence */
 } ah_rule_meta;
 

@@ -367,7 +367,7 @@ typedef enum ahi_agg { AHI_AGG_COUNT, AHI_AGG_DISTINCT, AHI_AGG_SUM } ahi_agg;
 typedef enum ahi_cvar {
     AHI_CV_TEXT = 0, AHI_CV_COUNT, AHI_CV_DISTINCT, AHI_CV_SUM, AHI_CV_WINDOW, AHI_CV_GROUP,
     AHI_CV_FIRST_TIME, AHI_CV_LAST_TIME, AHI_CV_VALUE, AHI_CV_USER, AHI_CV_IP, AHI_CV_APP,
-    AHI_CV_TARGET, AHI_CV_OPERATION, AHI_CV_SOURCE, AHI_CV_RECORD_ID, AHI_CV_COUNT_
+    AHI_CV_TARGET, AHI_CV_OPERATION, AHI_CV_SOURCE, AHI_CV_RECORD_ID, AHI_CV_BASELINE, AHI_CV_COUNT_
 } ahi_cvar;
 
 typedef struct ahi_ctpart {
@@ -409,8 +409,16 @@ typedef struct ahi_corr {
     ahi_agg agg;
     ahi_aoperand agg_opd;
     ahi_op cmp;           /* LT LE GT GE EQ */
-    double threshold;
+    double threshold;     /* the number; with relative, the factor */
     size_t when_off, when_len;
+    /* `when AGG CMP F x baseline [at least N]`: the threshold is F times the
+     * group's largest window value during the learning period (`baseline`). */
+    bool relative;
+    size_t factor_off, factor_len;       /* the number F */
+    size_t relative_off, relative_len;   /* `x baseline` */
+    bool has_floor;
+    double floor;                        /* N: the window value must also reach it */
+    size_t floor_off, floor_len;         /* `at least N` */
     /* first-seen: value operand(s) */
     ahi_aoperand *values;
     bool *value_domain;

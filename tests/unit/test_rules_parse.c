@@ -227,13 +227,22 @@ static void test_error_tests(void **state)
     expect_error(HEAD "  match user == \"a\"\n  test {\"a\": 1}\n}\n",
                  "e.rules:6:8: error: expected hit, miss or set after test");
     expect_error(HEAD "  match user == \"a\"\n  test hit {\"a\": 1,}\n}\n", "e.rules:6:20: error: invalid inline JSON in test");
-    expect_error(HEAD "  match user == \"a\"\n  test hit \"no/such/file.json\"\n}\n",
-                 "e.rules:6:12: error: test file not found: no/such/file.json (looked in ./ and the current directory)");
-    /* a rule without tests is a warning, not an error */
+    /* a missing test file is a warning when the rules load (a hunt does not
+     * need test fixtures); running the test then fails */
     tdiag td;
     tdiag_init(&td);
     ah_status st;
-    ah_ruleset *rs = trules(&td, "w.rules", HEAD "  match user == \"a\"\n}\n", &st);
+    ah_ruleset *rs = trules(&td, "m.rules", HEAD "  match user == \"a\"\n  test hit \"no/such/file.json\"\n}\n", &st);
+    assert_int_equal(st, AH_OK);
+    assert_diag_has(&td, "W m.rules:6:12: warning: test file not found: no/such/file.json (looked in ./ and the current directory)");
+    ah_rule_test_totals totals = {0};
+    assert_int_equal(ah_ruleset_run_tests(rs, NULL, NULL, &totals), AH_ERR_RECORD);
+    assert_int_equal(totals.failed, 1);
+    ah_ruleset_free(rs);
+    tdiag_free(&td);
+    /* a rule without tests is a warning, not an error */
+    tdiag_init(&td);
+    rs = trules(&td, "w.rules", HEAD "  match user == \"a\"\n}\n", &st);
     assert_int_equal(st, AH_OK);
     assert_diag_has(&td, "W w.rules:1:6: warning: rule 'r' has no tests");
     ah_ruleset_free(rs);

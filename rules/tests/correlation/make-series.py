@@ -69,3 +69,22 @@ write("mailbox-burst-miss.json", [mail(i, t2 + timedelta(seconds=71 * i), USERS[
                                        "Client=WebServices;ExchangeWebServices/15.20.3763.012; MailSync/3.4.1") for i in range(4)] +
       [mail(20 + i, t2 + timedelta(seconds=20 * i), "megan.bowen", "00000002-0000-0ff1-ce00-000000000000",
             "00000002-0000-0ff1-ce00-000000000000", "198.51.100.23", "Client=OWA;Action=ViaProxy") for i in range(8)])
+
+# Mail volume against the application's own baseline (baseline 7d, 10 x the
+# largest hourly sum of the first week, at least 500). A week of modest
+# volume: every 6 hours 30 to 60 items, at most 60 in any hour.
+t3 = datetime(2021, 1, 6, 0, 10, 0)
+week = [mail(100 + i, t3 + timedelta(hours=6 * i), USERS[i % 12], GRAPH, MAILSYNC, "192.0.2.77",
+             "Client=REST;Client=RESTSystem;;", count=30 + (i * 7) % 31) for i in range(28)]
+# Day 8: 4 x 300 items within 30 minutes, 20 x the week's largest hour.
+t4 = datetime(2021, 1, 13, 3, 24, 10)
+burst = [mail(200 + i, t4 + timedelta(minutes=10 * i), USERS[i], GRAPH, MAILSYNC, "54.193.127.66",
+              "Client=REST;Client=RESTSystem;;", count=300) for i in range(4)]
+write("mail-baseline-hit.json", week + burst)
+# The same burst, but the baseline week already had one as large (day 3).
+busy = [mail(300 + i, datetime(2021, 1, 8, 14, 0, 0) + timedelta(minutes=10 * i), USERS[i], GRAPH, MAILSYNC,
+             "54.193.127.66", "Client=REST;Client=RESTSystem;;", count=300) for i in range(4)]
+write("mail-baseline-busy-miss.json", week + busy + burst)
+# The burst comes from an application that had no activity in the baseline week.
+OTHER = "5f2a0c3e-7d41-4b8e-9a6c-2e1b0d9f8c7a"
+write("mail-baseline-new-app-miss.json", week + [dict(r, ClientAppId=OTHER, Id="mia-new-%d" % i) for i, r in enumerate(burst)])
