@@ -41,7 +41,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps check test unit e2e rules-check corpus-check docs-check san-check demo bench install clean man catalogue
+.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check san-check demo bench install clean man catalogue
 
 all: $(BUILD)/audithound
 
@@ -93,7 +93,10 @@ man: $(BUILD)/audithound
 catalogue: $(BUILD)/audithound
 	python3 tests/tools/gen-catalogue.py $(BUILD)/audithound rules > docs/rules-catalogue.md
 
-test: unit e2e rules-check corpus-check docs-check
+corrupt-check: $(BUILD)/audithound
+	@python3 tests/tools/corrupt-smoke.py $(BUILD)/audithound 150
+
+test: unit e2e rules-check corpus-check docs-check corrupt-check
 
 # Plain build and tests, then the same tests under AddressSanitizer and UBSan.
 check: deps

@@ -548,14 +548,14 @@ static void annotate(ah_hunt *h, ah_row *row, const struct link *l)
 ah_status ah_hunt_next(ah_hunt *h, ah_row *row)
 {
     ah_status st = ah_sorter_next(h->sorter, row);
+    if (st != AH_OK || !h->opt.all || !h->nlinks)
+        return st;
     /* correlation rows (raw {"correlation":...}) list their ids; only event rows get links */
     static const char corr_prefix[] = "{\"correlation\":";
     bool corr_row = row->raw.n >= sizeof corr_prefix - 1 && !memcmp(row->raw.p, corr_prefix, sizeof corr_prefix - 1);
-    if (st == AH_OK && h->opt.all && h->nlinks && !corr_row) {
-        const struct link *l = find_link(h, row->col[AH_COL_RECORD_ID]);
-        if (l)
-            annotate(h, row, l);
-    }
+    const struct link *l = corr_row ? NULL : find_link(h, row->col[AH_COL_RECORD_ID]);
+    if (l)
+        annotate(h, row, l);
     return st;
 }
 
