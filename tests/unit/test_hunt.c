@@ -228,6 +228,23 @@ static void test_correlation_rows(void **state)
     ah_ruleset_free(rs);
 }
 
+/* An empty timeline ends at once and leaves the caller's row alone (a
+ * corruption run once caught a read of it in --all mode). */
+static void test_empty_timeline(void **state)
+{
+    fixture *f = *state;
+    ah_hunt_options o = {.all = true, .min_level = AH_LEVEL_INFO};
+    ah_hunt *h = ah_hunt_new(f->rs, &o, NULL);
+    assert_non_null(h);
+    assert_int_equal(ah_hunt_finish(h), AH_OK);
+    ah_row row;
+    memset(&row, 0, sizeof row);
+    row.raw.n = 100; /* stale length, NULL pointer */
+    assert_int_equal(ah_hunt_next(h, &row), AH_END);
+    assert_int_equal(ah_hunt_get_stats(h)->rows, 0);
+    ah_hunt_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_result_rendering),
         cmocka_unit_test(test_correlation_rows),
+        cmocka_unit_test(test_empty_timeline),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
