@@ -245,6 +245,10 @@ void ah_cli_diag_fn(void *ud, ah_severity sev, const ah_where *where, const char
         return;
     }
     static const char *const names[] = {"note", "warning", "error"};
+    if (!where || !where->path || !*where->path) { /* about the run, not an input */
+        fprintf(stderr, "audithound: %s: %s\n", names[sev], msg);
+        return;
+    }
     char loc[640];
     ah_where_format(where, loc, sizeof loc);
     fprintf(stderr, "audithound: %s: %s: %s\n", names[sev], loc, msg);
