@@ -30,43 +30,11 @@ static const char *const RULES =
     "  details \"{count} logins, baseline {baseline}\"\n"
     "}\n";
 
-typedef struct fixture {
-    tdiag td;
-    ah_ruleset *rs;
-    ah_matcher *m;
-    cobsv V;
-    ah_buf out;
-    ah_correlator_stats stats;
-    ah_corr_rule_stats volume;
-} fixture;
+typedef corr_fixture fixture;
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    tdiag_init(&f->td);
-    ah_status st;
-    f->rs = trules(&f->td, "b.rules", RULES, &st);
-    if (st != AH_OK) {
-        fprintf(stderr, "%s", tdiag_str(&f->td));
-        return -1;
-    }
-    f->m = ah_matcher_new(f->rs);
-    ah_buf_init(&f->out, 0);
-    *state = f;
-    return 0;
-}
+static int setup(void **state) { return corr_fixture_setup(state, "b.rules", RULES); }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    cobsv_free(&f->V);
-    ah_buf_free(&f->out);
-    ah_matcher_free(f->m);
-    ah_ruleset_free(f->rs);
-    tdiag_free(&f->td);
-    free(f);
-    return 0;
-}
+static int teardown(void **state) { return corr_fixture_teardown(state); }
 
 /* MailItemsAccessed by app with OperationCount items; nsec_extra is added
  * to the parsed time. */
@@ -115,7 +83,7 @@ static const char *run(fixture *f, const char *from, const char *to)
     }
     assert_int_equal(ah_correlator_finish(c, chit_fn, &f->out), AH_OK);
     ah_correlator_get_stats(c, &f->stats);
-    ah_correlator_rule_stats(c, ah_rule_metadata(ah_ruleset_find(f->rs, "volume"))->index, &f->volume);
+    ah_correlator_rule_stats(c, ah_rule_metadata(ah_ruleset_find(f->rs, "volume"))->index, &f->rule_stats);
     ah_correlator_free(c);
     return ah_buf_cstr(&f->out);
 }
@@ -152,7 +120,7 @@ static void test_explicit_range(void **state)
     assert_text_equal(run(f, "2021-01-10T00:00:00Z", "2021-01-11T00:00:00Z"),
                       "volume 2021-01-11T04:00:00.0000000Z group=app1 value=7001 count=1 ids=x4 "
                       "details=7001 items, baseline 700, 1 records\n");
-    assert_int_equal(f->volume.groups, 1);
+    assert_int_equal(f->rule_stats.groups, 1);
 }
 
 /* at least 500: over 10 x baseline is not enough below the floor; the
@@ -206,8 +174,8 @@ static void test_no_baseline_group(void **state)
         mail(f, "2021-01-13T00:00:00Z", 0, id, app, 100000);
     }
     assert_text_equal(run(f, NULL, NULL), "");
-    assert_int_equal(f->volume.groups, 1);
-    assert_int_equal(f->volume.observations, 51);
+    assert_int_equal(f->rule_stats.groups, 1);
+    assert_int_equal(f->rule_stats.observations, 51);
     assert_int_equal(f->stats.groups, 1);
 }
 
@@ -249,22 +217,6 @@ static void test_metadata_and_explain(void **state)
 #define HEAD(kind, id) kind " " id " {\n  title \"t\"\n  severity high\n  sources signin ual entra_audit\n"
 #define BODY "  match result == \"failure\"\n  group ip\n  window 1h\n" /* lines 5-7 */
 
-/* Compile text as l.rules: exactly one error, and it is `want`. */
-static void expect_one_error(const char *text, const char *want)
-{
-    tdiag td;
-    tdiag_init(&td);
-    ah_status st;
-    ah_ruleset *rs = trules(&td, "l.rules", text, &st);
-    assert_int_equal(st, AH_ERR_SYNTAX);
-    assert_diag_has(&td, want);
-    if (td.d.count[AH_SEV_ERROR] != 1) {
-        print_error("expected one error, got:\n%s\n", tdiag_str(&td));
-        fail();
-    }
-    ah_ruleset_free(rs);
-    tdiag_free(&td);
-}
 
 static void test_lint_errors(void **state)
 {

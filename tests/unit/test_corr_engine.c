@@ -71,41 +71,11 @@ static const char *const RULES =
     "  details \"{group} created {first_time}, not removed\"\n"
     "}\n";
 
-typedef struct fixture {
-    tdiag td;
-    ah_ruleset *rs;
-    ah_matcher *m;
-    cobsv V;
-    ah_buf out;
-} fixture;
+typedef corr_fixture fixture;
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    tdiag_init(&f->td);
-    ah_status st;
-    f->rs = trules(&f->td, "c.rules", RULES, &st);
-    if (st != AH_OK) {
-        fprintf(stderr, "%s", tdiag_str(&f->td));
-        return -1;
-    }
-    f->m = ah_matcher_new(f->rs);
-    ah_buf_init(&f->out, 0);
-    *state = f;
-    return 0;
-}
+static int setup(void **state) { return corr_fixture_setup(state, "c.rules", RULES); }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    cobsv_free(&f->V);
-    ah_buf_free(&f->out);
-    ah_matcher_free(f->m);
-    ah_ruleset_free(f->rs);
-    tdiag_free(&f->td);
-    free(f);
-    return 0;
-}
+static int teardown(void **state) { return corr_fixture_teardown(state); }
 
 /* A failed sign-in. nsec_extra is added to the parsed time. */
 static void fail_signin(fixture *f, const char *iso, int32_t nsec_extra, const char *id, const char *user, const char *ip)

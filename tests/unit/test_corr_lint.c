@@ -4,27 +4,11 @@
  * types, missing keys, thresholds that can never hold, sequences with fewer
  * than two steps, misplaced keys, bad templates), and the warnings.
  */
-#include "test_rules_util.h"
+#include "test_corr_util.h"
 
 #define HEAD(kind, id) kind " " id " {\n  title \"t\"\n  severity high\n  sources signin ual entra_audit\n"
 /* Line 5 is the first line after HEAD. */
 
-/* Compile text as l.rules: exactly one error, and it is `want`. */
-static void expect_one_error(const char *text, const char *want)
-{
-    tdiag td;
-    tdiag_init(&td);
-    ah_status st;
-    ah_ruleset *rs = trules(&td, "l.rules", text, &st);
-    assert_int_equal(st, AH_ERR_SYNTAX);
-    assert_diag_has(&td, want);
-    if (td.d.count[AH_SEV_ERROR] != 1) {
-        print_error("expected one error, got:\n%s\n", tdiag_str(&td));
-        fail();
-    }
-    ah_ruleset_free(rs);
-    tdiag_free(&td);
-}
 
 static void test_unknown_fields(void **state)
 {

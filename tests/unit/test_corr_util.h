@@ -121,4 +121,64 @@ static inline ah_time ctime_of(const char *iso)
         }                                                                              \
     } while (0)
 
+/* Compile text as l.rules: exactly one error, and it is `want`. */
+static inline void expect_one_error(const char *text, const char *want)
+{
+    tdiag td;
+    tdiag_init(&td);
+    ah_status st;
+    ah_ruleset *rs = trules(&td, "l.rules", text, &st);
+    assert_int_equal(st, AH_ERR_SYNTAX);
+    assert_diag_has(&td, want);
+    if (td.d.count[AH_SEV_ERROR] != 1) {
+        print_error("expected one error, got:\n%s\n", tdiag_str(&td));
+        fail();
+    }
+    ah_ruleset_free(rs);
+    tdiag_free(&td);
+}
+
+/* The fixture every correlation test file uses: rules compiled from text,
+ * a matcher, the observations collected so far, an output buffer, and the
+ * correlator's statistics of the last run. */
+typedef struct corr_fixture {
+    tdiag td;
+    ah_ruleset *rs;
+    ah_matcher *m;
+    cobsv V;
+    ah_buf out;
+    ah_correlator_stats stats;
+    ah_corr_rule_stats rule_stats;
+} corr_fixture;
+
+static inline int corr_fixture_setup(void **state, const char *name, const char *rules)
+{
+    corr_fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    tdiag_init(&f->td);
+    ah_status st;
+    f->rs = trules(&f->td, name, rules, &st);
+    if (st != AH_OK) {
+        fprintf(stderr, "%s", tdiag_str(&f->td));
+        return -1;
+    }
+    f->m = ah_matcher_new(f->rs);
+    ah_buf_init(&f->out, 0);
+    *state = f;
+    return 0;
+}
+
+static inline int corr_fixture_teardown(void **state)
+{
+    corr_fixture *f = *state;
+    cobsv_free(&f->V);
+    ah_buf_free(&f->out);
+    ah_matcher_free(f->m);
+    ah_ruleset_free(f->rs);
+    tdiag_free(&f->td);
+    free(f);
+    return 0;
+}
+
 #endif

@@ -415,10 +415,9 @@ static void test_noise(void **state)
                 continue;
             }
             if (strcmp(t, first) != 0) {
-                fprintf(stderr, "round %d, max_record %zu, chunk %zu, input:\n", round, max, chunks[c]);
-                for (size_t i = 0; i < n; i++)
-                    fprintf(stderr, (exact[i] >= 0x20 && exact[i] < 0x7f) ? "%c" : "\\x%02x", exact[i] & 0xff);
-                fprintf(stderr, "\n");
+                char what[96];
+                snprintf(what, sizeof what, "round %d, max_record %zu, chunk %zu", round, max, chunks[c]);
+                mem_src_dump(what, exact, n);
             }
             assert_string_equal(t, first);
             free(t);

@@ -42,25 +42,6 @@ static size_t count_entries(const char *dir)
     return n;
 }
 
-/* Whole file, NUL-terminated; *len set. NULL if missing. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-    buf[n] = '\0';
-    fclose(fp);
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
-
 /* ---- an independent, strict RFC 4180 reader ------------------------------------ */
 
 typedef struct csv_doc {
@@ -193,7 +174,7 @@ static void test_exact_bytes(void **state)
     ah_writer_stats stats;
     assert_int_equal(ah_writer_close(w, &stats), AH_OK);
     size_t len;
-    char *got = slurp(f->path, &len);
+    char *got = ah_test_slurp(f->path, &len);
     const char *want = HEADER
         "\"2024-01-02T03:04:05.1234567Z\",\"high\",\"D11\",\"Credentials added to a service principal\","
         "\"attack.t1098.001,attack.persistence\",\"ual\",\"Add service principal credentials.\",\"admin@contoso.com\","
@@ -221,7 +202,7 @@ static void test_empty_timeline_and_bom(void **state)
     ah_writer *w = open_csv(f->path, &o, &st);
     assert_non_null(w);
     assert_int_equal(ah_writer_close(w, NULL), AH_OK);
-    char *got = slurp(f->path, NULL);
+    char *got = ah_test_slurp(f->path, NULL);
     assert_string_equal(got, "\xEF\xBB\xBF" HEADER);
     free(got);
 }
@@ -251,7 +232,7 @@ static void test_roundtrip_hostile_cells(void **state)
         }
         assert_int_equal(ah_writer_close(w, NULL), AH_OK);
         size_t len;
-        char *got = slurp(f->path, &len);
+        char *got = ah_test_slurp(f->path, &len);
         csv_doc d;
         assert_true(rfc4180_parse(got, len, delim, &d));
         assert_true(d.all_quoted);
@@ -311,7 +292,7 @@ static void test_formula_neutralisation(void **state)
         assert_int_equal(ah_writer_close(w, &stats), AH_OK);
         assert_int_equal(stats.cells_neutralised, safe ? 10 : 0);
         size_t len;
-        char *got = slurp(f->path, &len);
+        char *got = ah_test_slurp(f->path, &len);
         csv_doc d;
         assert_true(rfc4180_parse(got, len, ',', &d));
         for (size_t i = 0; i < AH_ARRAY_LEN(cases); i++)
@@ -502,7 +483,7 @@ static void test_excel_cell_limit(void **state)
     assert_int_equal(stats.cells_neutralised, 1);
 
     size_t len;
-    char *got = slurp(f->path, &len);
+    char *got = ah_test_slurp(f->path, &len);
     csv_doc d;
     assert_true(rfc4180_parse(got, len, ',', &d));
     const char *c1 = d.cell[1][AH_COL_DETAILS];
@@ -561,7 +542,7 @@ static void test_split_files(void **state)
         assert_int_equal(stats.files, nrows == 4 ? 2 : 3);
         const char *row_tail = "\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",";
         char want[1024];
-        char *p1 = slurp(f->path, NULL), *p2 = slurp(part2, NULL), *p3 = slurp(part3, NULL);
+        char *p1 = ah_test_slurp(f->path, NULL), *p2 = ah_test_slurp(part2, NULL), *p3 = ah_test_slurp(part3, NULL);
         snprintf(want, sizeof want, "\xEF\xBB\xBF" HEADER "%s\"1\"\r\n%s\"2\"\r\n", row_tail, row_tail);
         assert_string_equal(p1, want);
         snprintf(want, sizeof want, "\xEF\xBB\xBF" HEADER "%s\"3\"\r\n%s\"4\"\r\n", row_tail, row_tail);
@@ -600,7 +581,7 @@ static void test_split_refuses_existing_part(void **state)
     assert_int_equal(ah_writer_write(w, &r), AH_ERR_USAGE); /* out-002.csv exists */
     assert_int_equal(ah_writer_write(w, &r), AH_ERR_USAGE); /* failed stays failed */
     assert_int_equal(ah_writer_close(w, NULL), AH_ERR_USAGE);
-    char *kept = slurp(part2, NULL);
+    char *kept = ah_test_slurp(part2, NULL);
     assert_string_equal(kept, "keep me");
     free(kept);
     assert_int_equal(access(f->path, F_OK), -1); /* part 1 was discarded, not committed */
@@ -645,7 +626,7 @@ static void test_time_columns(void **state)
     assert_int_equal(ah_writer_write(w, &r), AH_OK);
     assert_int_equal(ah_writer_close(w, NULL), AH_OK);
     size_t len;
-    char *got = slurp(f->path, &len);
+    char *got = ah_test_slurp(f->path, &len);
     csv_doc d;
     assert_true(rfc4180_parse(got, len, ',', &d));
     assert_int_equal(d.ncells[0], AH_COL_COUNT + 2);
@@ -683,7 +664,7 @@ static void test_time_local_zone(void **state)
     assert_int_equal(ah_writer_write(w, &r), AH_OK);
     assert_int_equal(ah_writer_close(w, NULL), AH_OK);
     size_t len;
-    char *got = slurp(f->path, &len);
+    char *got = ah_test_slurp(f->path, &len);
     csv_doc d;
     assert_true(rfc4180_parse(got, len, ',', &d));
     assert_string_equal(d.cell[0][1], "time_local");
@@ -743,14 +724,14 @@ static void test_existing_file_refused(void **state)
     ah_status st;
     assert_null(open_csv(f->path, &o, &st));
     assert_int_equal(st, AH_ERR_USAGE);
-    char *kept = slurp(f->path, NULL);
+    char *kept = ah_test_slurp(f->path, NULL);
     assert_string_equal(kept, "evidence");
     free(kept);
     o.force = true;
     ah_writer *w = open_csv(f->path, &o, &st);
     assert_non_null(w);
     assert_int_equal(ah_writer_close(w, NULL), AH_OK);
-    char *got = slurp(f->path, NULL);
+    char *got = ah_test_slurp(f->path, NULL);
     assert_string_equal(got, HEADER);
     free(got);
 }
@@ -776,7 +757,7 @@ static void test_format_names(void **state)
 static void test_docs_cover_columns(void **state)
 {
     (void)state;
-    char *doc = slurp("docs/output.md", NULL);
+    char *doc = ah_test_slurp("docs/output.md", NULL);
     if (!doc)
         fail_msg("docs/output.md not found (tests run from the repository root)");
     const char *pos = doc;
@@ -799,7 +780,7 @@ static void test_corpus_roundtrip(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/elastic_integrations/o365_test-exchange-admin.log", corpus ? corpus : "../shared/corpus");
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = ah_test_slurp(path, &len);
     if (!text) {
         print_message("skipped: corpus file %s not found (set AH_CORPUS)\n", path);
         skip();
@@ -821,7 +802,7 @@ static void test_corpus_roundtrip(void **state)
     assert_true(nlines >= 20);
     assert_int_equal(ah_writer_close(w, NULL), AH_OK);
     size_t olen;
-    char *out = slurp(f->path, &olen);
+    char *out = ah_test_slurp(f->path, &olen);
     csv_doc d;
     assert_true(rfc4180_parse(out, olen, ',', &d));
     assert_int_equal(d.nrows, nlines + 1);

@@ -104,18 +104,11 @@ static void signin_result_codes(void **state)
         {"'ResultType':'Interrupted'", AH_RESULT_UNKNOWN, "Interrupted"},
     };
     for (size_t i = 0; i < AH_ARRAY_LEN(cases); i++) {
-        fx *f = fx_new();
         char rec[512];
         snprintf(rec, sizeof rec,
                  "{'id':'s-%zu','createdDateTime':'2024-01-01T00:00:00Z','userPrincipalName':'u@contoso.com','isInteractive':true,%s}",
                  i, cases[i].status);
-        assert_int_equal(fx_json(f, rec), AH_OK);
-        if (f->ev.result != cases[i].result) {
-            print_error("%s: result %s\n", rec, ah_result_name(f->ev.result));
-            fail();
-        }
-        fx_assert_span(rec, f->ev.field[AH_F_RESULT_CODE], cases[i].code);
-        fx_free(f);
+        fx_expect_result(rec, cases[i].result, cases[i].code);
     }
 }
 

@@ -229,16 +229,9 @@ static void ual_result_rules(void **state)
     assert_true(fx_span_is(g->ev.field[AH_F_OPERATION], "UserLoginFailed"));
     fx_free(g);
     for (size_t i = 0; i < AH_ARRAY_LEN(cases); i++) {
-        fx *f = fx_new();
         char rec[512];
         snprintf(rec, sizeof rec, "{'CreationTime':'2021-01-13T16:07:40','Id':'r-%zu',%s}", i, cases[i].members);
-        assert_int_equal(fx_json(f, rec), AH_OK);
-        if (f->ev.result != cases[i].result) {
-            print_error("%s: result %s\n", rec, ah_result_name(f->ev.result));
-            fail();
-        }
-        fx_assert_span(rec, f->ev.field[AH_F_RESULT_CODE], cases[i].code);
-        fx_free(f);
+        fx_expect_result(rec, cases[i].result, cases[i].code);
     }
 }
 

@@ -26,24 +26,6 @@ static int setup(void **state) { return ah_test_tmpdir_setup(state, "ah-jsonw", 
 
 static int teardown(void **state) { return ah_test_tmpdir_teardown(state); }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-    buf[n] = '\0';
-    fclose(fp);
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
-
 static ah_writer *open_fmt(fixture *f, ah_out_format fmt, ah_writer_options *o)
 {
     o->format = fmt;
@@ -91,7 +73,7 @@ static void test_jsonl_exact(void **state)
     ah_writer_stats stats;
     assert_int_equal(ah_writer_close(w, &stats), AH_OK);
     size_t len;
-    char *got = slurp(f->path, &len);
+    char *got = ah_test_slurp(f->path, &len);
     assert_string_equal(got, ROW1 "\n" ROW_EMPTY "\n");
     assert_int_equal(stats.rows, 2);
     assert_int_equal(stats.bytes, len);
@@ -113,7 +95,7 @@ static void test_json_array_exact(void **state)
         if (n >= 2)
             assert_int_equal(ah_writer_write(w, &e), AH_OK);
         assert_int_equal(ah_writer_close(w, NULL), AH_OK);
-        char *got = slurp(f->path, NULL);
+        char *got = ah_test_slurp(f->path, NULL);
         if (n == 0)
             assert_string_equal(got, "[]\n");
         else if (n == 1)
@@ -132,7 +114,7 @@ static void test_jsonl_empty_and_no_raw(void **state)
     ah_writer *w = open_fmt(f, AH_OUT_JSONL, &o);
     assert_int_equal(ah_writer_close(w, NULL), AH_OK);
     size_t len = 99;
-    char *got = slurp(f->path, &len);
+    char *got = ah_test_slurp(f->path, &len);
     assert_int_equal(len, 0);
     free(got);
 
@@ -146,7 +128,7 @@ static void test_jsonl_empty_and_no_raw(void **state)
     small_row(&r);
     assert_int_equal(ah_writer_write(w, &r), AH_OK);
     assert_int_equal(ah_writer_close(w, NULL), AH_OK);
-    got = slurp(f->path, NULL);
+    got = ah_test_slurp(f->path, NULL);
     assert_non_null(strstr(got, "{\"time\":\"2024-01-02T03:04:05.1234567Z\",\"time_excel\":\"2024-01-02 03:04:05\","
                                 "\"time_local\":\"2024-01-02T03:04:05.1234567+00:00\",\"severity\":\"high\","));
     assert_null(strstr(got, "\"raw\""));
@@ -175,7 +157,7 @@ static void test_raw_handling(void **state)
         assert_int_equal(ah_writer_close(w, &stats), AH_OK);
         assert_int_equal(stats.raw_invalid, 1);
         size_t len;
-        char *got = slurp(f->path, &len);
+        char *got = ah_test_slurp(f->path, &len);
         if (fmt == AH_OUT_JSONL) {
             /* CR/LF dropped, everything else verbatim, one record per line */
             assert_non_null(strstr(got, ",\"raw\":{  \"a\": [1, 2],  \"s\": \"x y\"}}\n"));
@@ -232,7 +214,7 @@ static void test_escaping_roundtrip(void **state)
     assert_int_equal(ah_writer_write(w, &bad), AH_OK);
     assert_int_equal(ah_writer_close(w, NULL), AH_OK);
     size_t len;
-    char *got = slurp(f->path, &len);
+    char *got = ah_test_slurp(f->path, &len);
     assert_non_null(strstr(got, "\"input_record\":18446744073709551615,"));
     size_t i = 0;
     for (char *line = strtok(got, "\n"); line; line = strtok(NULL, "\n"), i++) {
@@ -288,7 +270,7 @@ static void test_large_rows(void **state)
     ah_writer_stats stats;
     assert_int_equal(ah_writer_close(w, &stats), AH_OK);
     size_t len;
-    char *got = slurp(f->path, &len);
+    char *got = ah_test_slurp(f->path, &len);
     assert_int_equal(stats.bytes, len);
     cJSON *doc = cJSON_ParseWithLength(got, len);
     assert_non_null(doc);
@@ -325,7 +307,7 @@ static void test_json_ignores_csv_limits(void **state)
     assert_int_equal(stats.files, 1);
     assert_int_equal(stats.cells_truncated, 0);
     assert_int_equal(stats.cells_neutralised, 0);
-    char *got = slurp(f->path, NULL);
+    char *got = ah_test_slurp(f->path, NULL);
     assert_non_null(strstr(got, "\"target\":\"=cmd|' /C calc'!A0\""));
     free(got);
 }
@@ -338,7 +320,7 @@ static void test_corpus_raw(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/panther_analysis/o365_mgmt_api.jsonl", corpus ? corpus : "../shared/corpus");
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = ah_test_slurp(path, &len);
     if (!text) {
         print_message("skipped: corpus file %s not found (set AH_CORPUS)\n", path);
         skip();
@@ -362,7 +344,7 @@ static void test_corpus_raw(void **state)
     ah_writer_stats stats;
     assert_int_equal(ah_writer_close(w, &stats), AH_OK);
     assert_int_equal(stats.raw_invalid, 0);
-    char *out = slurp(f->path, NULL);
+    char *out = ah_test_slurp(f->path, NULL);
     char *save_in = NULL, *save_out = NULL;
     char *in_line = strtok_r(copy, "\n", &save_in);
     size_t k = 0;

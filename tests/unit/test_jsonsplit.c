@@ -18,6 +18,7 @@
 #include "parsers/frame/jsonsplit.h"
 #include "parsers/util/buf.h"
 #include "support/memsrc.h" /* a reader over memory that hands out at most `chunk` bytes a call */
+#include "support/tmpdir.h" /* ah_test_slurp */
 
 static const size_t chunks[] = {1, 7, 4096, SIZE_MAX};
 
@@ -442,10 +443,9 @@ static void test_noise(void **state)
                 first = t;
             else {
                 if (strcmp(t, first) != 0) {
-                    fprintf(stderr, "round %d, max_record %zu, chunk %zu, input:\n", round, max, chunks[c]);
-                    for (size_t i = 0; i < n; i++)
-                        fprintf(stderr, (exact[i] >= 0x20 && exact[i] < 0x7f) ? "%c" : "\\x%02x", exact[i] & 0xff);
-                    fprintf(stderr, "\n");
+                    char what[96];
+                    snprintf(what, sizeof what, "round %d, max_record %zu, chunk %zu", round, max, chunks[c]);
+                    mem_src_dump(what, exact, n);
                 }
                 assert_string_equal(t, first);
                 free(t);
@@ -480,22 +480,6 @@ static const char *corpus_dir(void)
 {
     const char *d = getenv("AH_CORPUS");
     return d && *d ? d : "../shared/corpus";
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    ah_buf b;
-    ah_buf_init(&b, 0);
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        assert_int_equal(ah_buf_append(&b, tmp, n), AH_OK);
-    fclose(f);
-    *len = b.len;
-    return b.data ? b.data : strdup("");
 }
 
 static void test_corpus(void **state)
@@ -533,7 +517,7 @@ static void test_corpus(void **state)
     for (size_t i = 0; i < AH_ARRAY_LEN(files); i++) {
         snprintf(path, sizeof path, "%s/%s", corpus_dir(), files[i].file);
         size_t len;
-        char *data = slurp(path, &len);
+        char *data = ah_test_slurp(path, &len);
         assert_non_null(data);
         char *first = NULL;
         for (size_t c = 0; c < AH_ARRAY_LEN(chunks); c++) {

@@ -54,19 +54,6 @@ static void list_dir(const char *dir, char *out, size_t size)
     }
 }
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    char *buf = calloc(1, 4096);
-    assert_non_null(buf);
-    size_t n = fread(buf, 1, 4095, fp);
-    buf[n] = '\0';
-    fclose(fp);
-    return buf;
-}
-
 static void write_file(const char *path, const char *text)
 {
     FILE *fp = fopen(path, "w");
@@ -127,7 +114,7 @@ static void test_temp_then_rename(void **state)
     assert_int_equal(ah_sink_commit(s), AH_OK); /* idempotent */
     assert_null(ah_sink_temp_path(s));
     ah_sink_free(s);
-    char *got = slurp(f->path);
+    char *got = ah_test_slurp(f->path, NULL);
     assert_string_equal(got, "hello world\n");
     free(got);
     char names[512];
@@ -167,7 +154,7 @@ static void test_existing_file(void **state)
     assert_null(ah_sink_open(f->path, false, &diag, &st));
     assert_int_equal(st, AH_ERR_USAGE);
     assert_int_equal(diag.count[AH_SEV_ERROR], 1);
-    char *got = slurp(f->path);
+    char *got = ah_test_slurp(f->path, NULL);
     assert_string_equal(got, "old");
     free(got);
     /* a dangling symlink also counts as existing */
@@ -180,12 +167,12 @@ static void test_existing_file(void **state)
     ah_sink *s = ah_sink_open(f->path, true, &diag, &st);
     assert_non_null(s);
     assert_int_equal(ah_sink_write(s, "new", 3), AH_OK);
-    got = slurp(f->path);
+    got = ah_test_slurp(f->path, NULL);
     assert_string_equal(got, "old"); /* untouched until commit */
     free(got);
     assert_int_equal(ah_sink_commit(s), AH_OK);
     ah_sink_free(s);
-    got = slurp(f->path);
+    got = ah_test_slurp(f->path, NULL);
     assert_string_equal(got, "new");
     free(got);
 }
@@ -202,7 +189,7 @@ static void test_created_meanwhile_not_clobbered(void **state)
     assert_int_equal(ah_sink_check_target(s), AH_ERR_USAGE);
     assert_int_equal(ah_sink_commit(s), AH_ERR_USAGE); /* link() refuses */
     ah_sink_free(s);
-    char *got = slurp(f->path);
+    char *got = ah_test_slurp(f->path, NULL);
     assert_string_equal(got, "theirs");
     free(got);
     char names[512];
@@ -309,7 +296,7 @@ static void test_stdout(void **state)
     assert_int_equal(still_open, 1);
     assert_int_equal(stats.files, 1);
     assert_int_equal(stats.rows, 2);
-    char *got = slurp(capture);
+    char *got = ah_test_slurp(capture, NULL);
     const char *row = "\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"u\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\r\n";
     char want[2048];
     snprintf(want, sizeof want,
@@ -340,7 +327,7 @@ static void test_writer_close_after_failure(void **state)
     char names[512];
     list_dir(f->dir, names, sizeof names);
     assert_string_equal(names, "out.csv");
-    char *got = slurp(f->path);
+    char *got = ah_test_slurp(f->path, NULL);
     assert_string_equal(got, "theirs");
     free(got);
 }

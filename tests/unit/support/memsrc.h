@@ -6,6 +6,7 @@
 #ifndef AH_TEST_MEMSRC_H
 #define AH_TEST_MEMSRC_H
 
+#include <stdio.h>
 #include <string.h>
 
 #include "parsers/util/common.h"
@@ -30,6 +31,16 @@ static inline ssize_t mem_read(void *ctx, char *buf, size_t n)
     memcpy(buf, m->data + m->off, k);
     m->off += k;
     return (ssize_t)k;
+}
+
+/* Print an input on stderr with non-printing bytes escaped (for a failing
+ * chunk-size comparison). */
+static inline void mem_src_dump(const char *what, const char *p, size_t n)
+{
+    fprintf(stderr, "%s, input:\n", what);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, (p[i] >= 0x20 && p[i] < 0x7f) ? "%c" : "\\x%02x", p[i] & 0xff);
+    fprintf(stderr, "\n");
 }
 
 #endif

@@ -138,6 +138,19 @@ static inline void fx_assert_span(const char *what, ah_span s, const char *want)
 }
 
 /* Every field exactly: those not in want must be absent. */
+/* Normalize one quoted JSON record and check its result and result code. */
+static inline void fx_expect_result(const char *quoted, ah_result want, const char *code)
+{
+    fx *f = fx_new();
+    assert_int_equal(fx_json(f, quoted), AH_OK);
+    if (f->ev.result != want) {
+        print_error("%s: result %s\n", quoted, ah_result_name(f->ev.result));
+        fail();
+    }
+    fx_assert_span(quoted, f->ev.field[AH_F_RESULT_CODE], code);
+    fx_free(f);
+}
+
 static inline void fx_expect(const ah_event *ev, const char *const want[AH_F_COUNT])
 {
     for (int i = 0; i < AH_F_COUNT; i++)
