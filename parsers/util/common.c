@@ -40,6 +40,16 @@ bool ah_span_eq_ci(ah_span a, const char *s)
     return true;
 }
 
+bool ah_span_same_ci(ah_span a, ah_span b)
+{
+    if (a.n != b.n)
+        return false;
+    for (size_t i = 0; i < a.n; i++)
+        if (fold((unsigned char)a.p[i]) != fold((unsigned char)b.p[i]))
+            return false;
+    return true;
+}
+
 static inline bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 ah_span ah_span_trim(ah_span s)
