@@ -448,6 +448,14 @@ static int run_hunt(int argc, char **argv)
     h.rs = ah_cli_load_rules(&c.rules, &rule_diag, &status);
     if (!h.rs)
         goto out;
+    /* A misspelt --tags selects nothing and would look like a clean tenant. */
+    for (const char *p = c.ho.tags; p && *p && !c.diag.quiet;) {
+        const char *comma = strchr(p, ',');
+        ah_span tag = ah_span_trim(ah_span_make(p, comma ? (size_t)(comma - p) : strlen(p)));
+        if (tag.n && !ah_ruleset_has_tag(h.rs, tag))
+            ah_cli_warnf("--tags: no loaded rule carries tag \"%.*s\"", (int)tag.n, tag.p);
+        p = comma ? comma + 1 : "";
+    }
     status = AH_EXIT_USAGE;
     ah_status st;
     w = ah_writer_open(&c.wo, &out_diag, &st);
