@@ -26,12 +26,8 @@ static bool tag_selected(const char *tags, const ah_rule_meta *m)
     while (*p) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        ah_span want = ah_span_trim(ah_span_make(p, len));
-        for (size_t i = 0; i < m->tags.n; i++) {
-            const char *t = m->tags.v[i];
-            if (ah_span_eq_ci(want, t) || (strncmp(t, "attack.", 7) == 0 && ah_span_eq_ci(want, t + 7)))
-                return true;
-        }
+        if (ah_rule_has_tag(m, ah_span_trim(ah_span_make(p, len))))
+            return true;
         if (!comma)
             break;
         p = comma + 1;
