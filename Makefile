@@ -5,6 +5,8 @@
 #   make check      install missing deps, build, run every test (plain and ASan+UBSan)
 #   make demo       install missing deps, build, run a hunt over samples/
 #   make bench      throughput and peak memory on large synthetic inputs
+#   make clang-check build the binary and the unit tests with clang at -Werror
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS (tests/fuzz/)
 #   make install PREFIX=/usr/local
 
 PREFIX   ?= /usr/local
@@ -41,6 +43,7 @@ else
 Q := @
 endif
 
+.PHONY: clang-check fuzz fuzz-check fuzz-build
 .PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check san-check demo bench install clean man catalogue
 
 all: $(BUILD)/audithound
@@ -109,6 +112,11 @@ check: deps
 san-check:
 	@echo "== sanitizer build (ASan + UBSan) =="
 	@$(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g" EXTRA_CFLAGS="$(SAN)" test
+
+# The tree must also build with clang at -Werror (its warnings differ from gcc's).
+clang-check:
+	@echo "== clang build =="
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/clang all $(TEST_SRC:tests/unit/%.c=build/clang/tests/%)
 
 # --- demo and bench -------------------------------------------------------
 demo: deps
