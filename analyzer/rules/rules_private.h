@@ -556,6 +556,10 @@ struct ah_ruleset {
     ahi_src *srcs;
     ah_rule **rules;
     size_t nrules, caprules;
+    /* rule id -> first rule with that id: open addressing, slot = rule index + 1
+     * (0 empty), at most half full; heap-owned (duplicate check and find in O(1)) */
+    uint32_t *idmap;
+    size_t idmask;           /* slots - 1, 0 when empty */
     ahi_var *vars;
     bool compiled;
     size_t active;

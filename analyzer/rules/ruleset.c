@@ -22,6 +22,7 @@
 #include "../../parsers/util/hash.h"
 
 #define OPMAP_SEED 0x61686f70ull /* "ahop" */
+#define IDMAP_SEED 0x61686964ull /* "ahid" */
 
 const char *ah_level_name(ah_level l)
 {
@@ -64,6 +65,7 @@ void ah_ruleset_free(ah_ruleset *rs)
     if (!rs)
         return;
     ahi_store_free(&rs->store);
+    free(rs->idmap);
     free(rs);
 }
 
@@ -219,26 +221,60 @@ ah_status ah_ruleset_load_vars_file(ah_ruleset *rs, const char *path)
 
 /* --- loading rules ----------------------------------------------------- */
 
+/* The slot of `id` in the id map: the one holding its rule, or the empty
+ * slot where it would go. The map must not be empty. */
+static size_t idmap_slot(const ah_ruleset *rs, const char *id)
+{
+    size_t i = (size_t)ah_hash64(id, strlen(id), IDMAP_SEED) & rs->idmask;
+    while (rs->idmap[i] && strcmp(rs->rules[rs->idmap[i] - 1]->meta.id, id) != 0)
+        i = (i + 1) & rs->idmask;
+    return i;
+}
+
+/* Make room for one more id (at most half full), rehashing into a table twice the size. */
+static bool idmap_reserve(ah_ruleset *rs, size_t nids)
+{
+    size_t slots = rs->idmap ? rs->idmask + 1 : 0;
+    if ((nids + 1) * 2 <= slots)
+        return true;
+    size_t nslots = slots ? slots * 2 : 64;
+    if (nslots > SIZE_MAX / sizeof *rs->idmap)
+        return false;
+    uint32_t *old = rs->idmap;
+    size_t old_slots = slots;
+    rs->idmap = calloc(nslots, sizeof *rs->idmap);
+    if (!rs->idmap) {
+        rs->idmap = old;
+        return false;
+    }
+    rs->idmask = nslots - 1;
+    for (size_t i = 0; i < old_slots; i++)
+        if (old[i])
+            rs->idmap[idmap_slot(rs, rs->rules[old[i] - 1]->meta.id)] = old[i];
+    free(old);
+    return true;
+}
+
 static bool sink(void *ud, ah_rule *r)
 {
     ah_ruleset *rs = ud;
-    if (r->meta.id[0]) {
-        for (size_t i = 0; i < rs->nrules; i++) {
-            const ah_rule *o = rs->rules[i];
-            if (strcmp(o->meta.id, r->meta.id) == 0) {
-                rs->errors++;
-                ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_ERROR, "duplicate rule id '%s'", r->meta.id);
-                ahi_report(rs->diag, o->src, o->id_off, o->id_len, AH_SEV_NOTE, "'%s' first defined here", o->meta.id);
-                r->failed = true;
-                r->meta.skipped = "duplicate rule id";
-                break;
-            }
-        }
-    }
-    if (!ahi_grow(&rs->store.arena, (void **)&rs->rules, &rs->caprules, rs->nrules, sizeof *rs->rules)) {
+    if (!ahi_grow(&rs->store.arena, (void **)&rs->rules, &rs->caprules, rs->nrules, sizeof *rs->rules) ||
+        rs->nrules >= UINT32_MAX - 1 || (r->meta.id[0] && !idmap_reserve(rs, rs->nrules))) {
         rs->errors++;
         ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_ERROR, "out of memory");
         return false;
+    }
+    if (r->meta.id[0]) {
+        size_t slot = idmap_slot(rs, r->meta.id);
+        if (rs->idmap[slot]) {
+            const ah_rule *o = rs->rules[rs->idmap[slot] - 1];
+            rs->errors++;
+            ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_ERROR, "duplicate rule id '%s'", r->meta.id);
+            ahi_report(rs->diag, o->src, o->id_off, o->id_len, AH_SEV_NOTE, "'%s' first defined here", o->meta.id);
+            r->failed = true;
+            r->meta.skipped = "duplicate rule id";
+        } else
+            rs->idmap[slot] = (uint32_t)rs->nrules + 1;
     }
     r->meta.index = rs->nrules;
     rs->rules[rs->nrules++] = r;
@@ -596,10 +632,10 @@ const ah_rule *ah_ruleset_find(const ah_ruleset *rs, const char *id)
 {
     if (!rs || !id)
         return NULL;
-    for (size_t i = 0; i < rs->nrules; i++)
-        if (strcmp(rs->rules[i]->meta.id, id) == 0)
-            return rs->rules[i];
-    return NULL;
+    if (!rs->idmap || !id[0])
+        return NULL;
+    uint32_t k = rs->idmap[idmap_slot(rs, id)];
+    return k ? rs->rules[k - 1] : NULL;
 }
 
 size_t ah_ruleset_active_count(const ah_ruleset *rs) { return rs ? rs->active : 0; }
