@@ -12,7 +12,8 @@
 PREFIX   ?= /usr/local
 CC       ?= cc
 PKGS     := libarchive libpcre2-8 libcjson zlib
-DEB_PKGS := libarchive-dev libpcre2-dev libcjson-dev zlib1g-dev libcmocka-dev pkg-config python3 gzip zip p7zip-full
+DEB_PKGS := libarchive-dev libpcre2-dev libcjson-dev zlib1g-dev libcmocka-dev pkg-config python3 gzip zip p7zip-full \
+            clang libclang-rt-14-dev
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -larchive -lpcre2-8 -lcjson -lz)
@@ -106,6 +107,7 @@ check: deps
 	@rm -f build/.results
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -k test; plain=$$?; \
+	 $(MAKE) --no-print-directory fuzz-check || plain=1; \
 	 $(MAKE) --no-print-directory -k san-check; san=$$?; \
 	 sh tests/tools/summary.sh && [ $$plain -eq 0 ] && [ $$san -eq 0 ]
 
@@ -117,6 +119,29 @@ san-check:
 clang-check:
 	@echo "== clang build =="
 	@$(MAKE) --no-print-directory CC=clang BUILD=build/clang all $(TEST_SRC:tests/unit/%.c=build/clang/tests/%)
+
+# libFuzzer targets (tests/fuzz/): `make fuzz FUZZ_SECONDS=N` runs each for N
+# seconds; `make check` runs each briefly, plus the saved reproducers, once
+# (not again in the sanitizer pass: the targets carry ASan and UBSan already).
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 12
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libaudithound.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ-CC $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/libaudithound.a $(PKG_LIBS) -lm -lpthread
+
+fuzz-build:
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/fuzz OPT="-O1 -g" EXTRA_CFLAGS="$(FUZZ_SAN)" \
+	  $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/fuzz/%)
+
+fuzz:
+	@sh tests/fuzz/run.sh fuzz $(FUZZ_SECONDS)
+
+fuzz-check:
+	@sh tests/fuzz/run.sh check $(FUZZ_CHECK_SECONDS)
 
 # --- demo and bench -------------------------------------------------------
 demo: deps
