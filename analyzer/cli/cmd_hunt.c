@@ -171,7 +171,8 @@ const ah_cli_cmd cmd_hunt = {
     "contributing record ids. --memory bounds the sort and the correlation state together.\n\n"
     "A summary (inputs, events, duplicates, errors, time covered per source, hits per\n"
     "severity, top rules, warnings, throughput) goes to standard error unless -q.\n"
-    "Exit status: 0 hits found, 1 no hits, 2 usage or rule error, 3 some input unreadable.",
+    "Exit status: 0 hits found, 1 no hits, 2 usage or rule error, 3 some input unreadable,\n"
+    "5 writing the output failed (docs/exit-codes.md).",
     hunt_opts,
     run_hunt,
 };
@@ -308,7 +309,7 @@ static void file_sha256(const char *path, char out[65])
 }
 
 static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_writer_stats *ws, int argc,
-                               char **argv, const char *started, double secs, int exit_status, ah_diag *diag)
+                               char **argv, const char *started, double secs, int exit_status, ah_sink *sink)
 {
     const ah_hunt_stats *hs = ah_hunt_get_stats(h->hunt);
     ah_buf b;
@@ -381,16 +382,9 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
                   ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : "hits", (unsigned long long)ws->rows,
                   (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
                   (unsigned long long)hs->events_outside);
-    ah_status st;
-    ah_sink *sink = ah_sink_open(h->c->summary_path, h->c->wo.force, diag, &st);
-    if (sink) {
-        st = ah_sink_write(sink, b.data, b.len);
-        if (st == AH_OK)
-            st = ah_sink_finish(sink);
-        if (st == AH_OK)
-            st = ah_sink_commit(sink);
-        ah_sink_free(sink);
-    }
+    ah_status st = ah_sink_write(sink, b.data, b.len);
+    if (st == AH_OK)
+        st = ah_sink_commit(sink);
     ah_buf_free(&b);
     return st;
 }
@@ -408,6 +402,7 @@ static int run_hunt(int argc, char **argv)
     hunt_run h = {.c = &c, NULL, NULL};
     ah_session *s = NULL;
     ah_writer *w = NULL;
+    ah_sink *summary = NULL;
     ah_diag out_diag = {ah_cli_diag_fn, &c.diag, {0}};
     ah_cli_diag rule_printer = {.bare = true};
     ah_diag rule_diag = {ah_cli_diag_fn, &rule_printer, {0}};
@@ -426,6 +421,10 @@ static int run_hunt(int argc, char **argv)
         ah_cli_usage_error(&cmd_hunt, "--from is later than --to");
         goto out;
     }
+    if (c.summary_path && strcmp(c.summary_path, c.wo.path) == 0) {
+        ah_cli_usage_error(&cmd_hunt, "--summary and --output name the same file");
+        goto out;
+    }
     rule_printer.quiet = true; /* rule warnings are lint's business; errors still print */
     h.rs = ah_cli_load_rules(&c.rules, &rule_diag, &status);
     if (!h.rs)
@@ -433,8 +432,15 @@ static int run_hunt(int argc, char **argv)
     status = AH_EXIT_USAGE;
     ah_status st;
     w = ah_writer_open(&c.wo, &out_diag, &st);
-    if (!w)
+    if (!w) {
+        status = ah_cli_output_status(st);
         goto out;
+    }
+    /* The summary file too is refused (or found unwritable) before the run. */
+    if (c.summary_path && !(summary = ah_sink_open(c.summary_path, c.wo.force, &out_diag, &st))) {
+        status = ah_cli_output_status(st);
+        goto out;
+    }
     h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
     if (!h.hunt) {
         ah_cli_errorf("out of memory");
@@ -475,12 +481,14 @@ static int run_hunt(int argc, char **argv)
     }
     if (st != AH_END) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
+        status = AH_EXIT_OUTPUT;
         goto out;
     }
     st = ah_writer_close(w, &ws);
     w = NULL;
     if (st != AH_OK) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
+        status = AH_EXIT_OUTPUT;
         goto out;
     }
     ah_cli_diag_finish(&c.diag);
@@ -488,11 +496,12 @@ static int run_hunt(int argc, char **argv)
     double secs = now_seconds() - t0;
     if (!c.diag.quiet)
         summary_text(&h, s, &ws, secs);
-    if (c.summary_path && write_summary(&h, s, &ws, argc, argv, started, secs, status, &out_diag) != AH_OK) {
+    if (summary && write_summary(&h, s, &ws, argc, argv, started, secs, status, summary) != AH_OK) {
         ah_cli_errorf("could not write the summary to %s", c.summary_path);
-        status = AH_EXIT_PARTIAL;
+        status = AH_EXIT_OUTPUT;
     }
 out:
+    ah_sink_free(summary);
     ah_writer_abort(w);
     ah_session_free(s);
     ah_hunt_free(h.hunt);
