@@ -44,7 +44,7 @@ else
 Q := @
 endif
 
-.PHONY: clang-check fuzz fuzz-check fuzz-build
+.PHONY: clang-check fuzz fuzz-check fuzz-build FORCE
 .PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check san-check demo bench install clean man catalogue
 
 all: $(BUILD)/audithound
@@ -66,6 +66,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(SUP_OBJ) $(BUILD)/libaudithound.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST-CC $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(SUP_OBJ) $(BUILD)/libaudithound.a $(PKG_LIBS) $(CMOCKA_LIBS) -lm -lpthread
+
+# The git revision baked into the binary (`audithound --version`, the hunt
+# summary); "unknown" outside a git checkout. The stamp file changes only when
+# the revision does, so a new commit rebuilds one object.
+REVISION := $(shell [ -e .git ] && git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+$(BUILD)/revision: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(REVISION)' | cmp -s - $@ 2>/dev/null || echo '$(REVISION)' > $@
+$(BUILD)/obj/analyzer/cli/version.o: $(BUILD)/revision
+$(BUILD)/obj/analyzer/cli/version.o: CFLAGS_ALL += -DAH_BUILD_REVISION='"$(REVISION)"'
+FORCE:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

@@ -89,6 +89,9 @@ int ah_cli_output_status(ah_status open_status);
  * docs/exit-codes.md), else `status`. */
 int ah_cli_stdout_status(int status);
 
+/* The git revision the binary was built from (`git describe --always --dirty`),
+ * or "unknown" (analyzer/cli/version.c). */
+const char *ah_cli_build_revision(void);
 /* The subcommand table (commands.def). */
 size_t ah_cli_command_count(void);
 const ah_cli_cmd *ah_cli_command_at(size_t i);

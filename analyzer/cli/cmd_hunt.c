@@ -20,6 +20,7 @@
 #include "../engine/hunt.h"
 #include "../output/sink.h"
 #include "cli.h"
+#include "custody.h"
 #include "report.h"
 
 enum {
@@ -324,6 +325,8 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
     }
     ah_buf_printf(&b, "],\"started\":\"%s\",\"finished\":\"%s\",\"elapsed_seconds\":%.3f,\"exit_status\":%d,", started,
                   finished, secs, exit_status);
+    ah_custody_json(&b, h->rs, &h->c->so, &h->c->ho);
+    ah_buf_putc(&b, ',');
     ah_report_inputs_json(s, &b);
     ah_buf_puts(&b, ",\"rules\":{\"files\":[");
     /* every distinct rule file, with its digest */

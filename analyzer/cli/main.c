@@ -47,7 +47,7 @@ int main(int argc, char **argv)
     }
     const char *name = argv[1];
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
-        printf("audithound %s\n", AH_VERSION);
+        printf("audithound %s (revision %s)\n", AH_VERSION, ah_cli_build_revision());
         return 0;
     }
     if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {

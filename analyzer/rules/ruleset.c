@@ -83,7 +83,7 @@ static bool valid_var_name(const char *s, size_t n)
     return true;
 }
 
-static ah_status set_var_n(ah_ruleset *rs, const char *name, size_t nn, const char *value, size_t vn)
+static ah_status set_var_n(ah_ruleset *rs, const char *name, size_t nn, const char *value, size_t vn, const char *file)
 {
     if (!rs || rs->compiled || !valid_var_name(name, nn))
         return AH_ERR_USAGE;
@@ -93,12 +93,14 @@ static ah_status set_var_n(ah_ruleset *rs, const char *name, size_t nn, const ch
     for (ahi_var *x = rs->vars; x; x = x->next)
         if (strlen(x->name) == nn && memcmp(x->name, name, nn) == 0) {
             x->value = v;
+            x->file = file;
             return AH_OK;
         }
     ahi_var *x = ahi_alloc(&rs->store.arena, sizeof *x);
     if (!x || !(x->name = ahi_strndup(&rs->store.arena, name, nn)))
         return AH_ERR_NOMEM;
     x->value = v;
+    x->file = file;
     x->next = rs->vars;
     rs->vars = x;
     return AH_OK;
@@ -108,7 +110,7 @@ ah_status ah_ruleset_set_var(ah_ruleset *rs, const char *name, const char *value
 {
     if (!name || !value)
         return AH_ERR_USAGE;
-    return set_var_n(rs, name, strlen(name), value, strlen(value));
+    return set_var_n(rs, name, strlen(name), value, strlen(value), NULL);
 }
 
 ah_status ah_ruleset_set_var_arg(ah_ruleset *rs, const char *assignment)
@@ -116,7 +118,7 @@ ah_status ah_ruleset_set_var_arg(ah_ruleset *rs, const char *assignment)
     const char *eq = assignment ? strchr(assignment, '=') : NULL;
     if (!eq)
         return AH_ERR_USAGE;
-    return set_var_n(rs, assignment, (size_t)(eq - assignment), eq + 1, strlen(eq + 1));
+    return set_var_n(rs, assignment, (size_t)(eq - assignment), eq + 1, strlen(eq + 1), NULL);
 }
 
 static bool read_file(const char *path, size_t limit, char **text, size_t *len, const char **why)
@@ -212,7 +214,7 @@ ah_status ah_ruleset_load_vars_file(ah_ruleset *rs, const char *path)
             st = AH_ERR_SYNTAX;
             continue;
         }
-        ah_status s2 = set_var_n(rs, line, nn, v, vn);
+        ah_status s2 = set_var_n(rs, line, nn, v, vn, src->path);
         if (s2 != AH_OK)
             return s2;
     }
@@ -527,6 +529,35 @@ static void compile_correlation(ah_ruleset *rs, ah_rule *r)
     }
 }
 
+/* The distinct list files of the store (kept newest first, one entry per
+ * path and mode) in load order, for the chain of custody. */
+static bool collect_list_files(ah_ruleset *rs)
+{
+    size_t n = 0;
+    for (const ahi_listfile *l = rs->store.lists; l; l = l->next)
+        n++;
+    if (n == 0)
+        return true;
+    const ahi_listfile **order = calloc(n, sizeof *order);
+    rs->listinfo = ahi_alloc(&rs->store.arena, n * sizeof *rs->listinfo);
+    if (!order || !rs->listinfo) {
+        free(order);
+        return false;
+    }
+    size_t k = n;
+    for (const ahi_listfile *l = rs->store.lists; l; l = l->next)
+        order[--k] = l;
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < rs->nlistinfo && !seen; j++)
+            seen = strcmp(rs->listinfo[j].path, order[i]->path) == 0;
+        if (!seen)
+            rs->listinfo[rs->nlistinfo++] = (ah_list_file_info){order[i]->path, order[i]->sha256, order[i]->size};
+    }
+    free(order);
+    return true;
+}
+
 ah_status ah_ruleset_compile(ah_ruleset *rs)
 {
     if (!rs || rs->compiled)
@@ -618,11 +649,42 @@ ah_status ah_ruleset_compile(ah_ruleset *rs)
     }
     rs->active += rs->ncorr_rules;
     rs->needs_raw |= rs->corr_raw;
+    if (!collect_list_files(rs)) {
+        rs->errors++;
+        ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "out of memory");
+    }
     rs->compiled = true;
     return rs->errors ? AH_ERR_SYNTAX : AH_OK;
 }
 
 /* --- accessors --------------------------------------------------------- */
+
+size_t ah_ruleset_var_count(const ah_ruleset *rs)
+{
+    size_t n = 0;
+    for (const ahi_var *x = rs ? rs->vars : NULL; x; x = x->next)
+        n++;
+    return n;
+}
+
+bool ah_ruleset_var_at(const ah_ruleset *rs, size_t i, ah_var_info *out)
+{
+    size_t n = ah_ruleset_var_count(rs);
+    if (i >= n)
+        return false;
+    const ahi_var *x = rs->vars; /* newest first */
+    for (size_t k = n - 1; k > i; k--)
+        x = x->next;
+    *out = (ah_var_info){x->name, x->value, x->file ? "vars-file" : "set", x->file};
+    return true;
+}
+
+size_t ah_ruleset_list_file_count(const ah_ruleset *rs) { return rs ? rs->nlistinfo : 0; }
+
+const ah_list_file_info *ah_ruleset_list_file_at(const ah_ruleset *rs, size_t i)
+{
+    return rs && i < rs->nlistinfo ? &rs->listinfo[i] : NULL;
+}
 
 size_t ah_ruleset_count(const ah_ruleset *rs) { return rs ? rs->nrules : 0; }
 
