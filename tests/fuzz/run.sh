@@ -49,19 +49,19 @@ for bin in "$dir"/fuzz/fuzz_*; do
         rules) dict=tests/fuzz/rules.dict ;;
     esac
     mkdir -p "$dir/corpus/$t" "$dir/artifacts/$t" "$dir/seeds/$t"
-    log="$dir/artifacts/$t/last-run.log"
+    log="$dir/artifacts/$t/last-$mode.log"
     # -max_len: big enough for a compressed container, small enough to mutate well.
     if "$bin" -max_total_time="$seconds" -timeout=20 -max_len=65536 -print_final_stats=1 \
         ${dict:+-dict="$dict"} -artifact_prefix="$dir/artifacts/$t/" \
         "$dir/corpus/$t" "$dir/seeds/$t" >"$log" 2>&1; then
         pass=$((pass + 1))
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-        cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
+        cov=$(grep -a -o 'cov: [0-9]*' "$log" | tail -n 1)
         printf '  PASS    fuzz_%s (%ss, %s runs, %s)\n' "$t" "$seconds" "${runs:-?}" "${cov:-cov: ?}"
     else
         fail=$((fail + 1)); failed="$failed fuzz_$t"
         printf '  FAIL    fuzz_%s (log: %s)\n' "$t" "$log"
-        grep -E 'ERROR|invariant failed|SUMMARY|Test unit written' "$log" | head -n 8 | sed 's/^/          /'
+        grep -a -E 'ERROR|invariant failed|SUMMARY|Test unit written' "$log" | head -n 8 | sed 's/^/          /'
     fi
     if [ "$mode" = check ] && [ -d "tests/fuzz/regressions/$t" ]; then
         for r in "tests/fuzz/regressions/$t"/*; do
@@ -71,7 +71,7 @@ for bin in "$dir"/fuzz/fuzz_*; do
             else
                 fail=$((fail + 1)); failed="$failed $r"
                 printf '  FAIL    regression %s\n' "$r"
-                grep -E 'ERROR|invariant failed|SUMMARY' "$dir/artifacts/$t/regression.log" | head -n 5 | sed 's/^/          /'
+                grep -a -E 'ERROR|invariant failed|SUMMARY' "$dir/artifacts/$t/regression.log" | head -n 5 | sed 's/^/          /'
             fi
         done
     fi
