@@ -26,6 +26,7 @@ enum ah_exit {
     AH_EXIT_NO_HITS = 1,   /* finished; no hits (hunt, search, test-rules failures) */
     AH_EXIT_USAGE = 2,     /* usage error, rule error */
     AH_EXIT_PARTIAL = 3,   /* finished, but some input could not be read */
+    AH_EXIT_OUTPUT = 5,    /* writing the output (timeline, summary, standard output) failed */
 };
 
 typedef struct ah_session ah_session;

@@ -304,3 +304,17 @@ int ah_cli_read_status(const ah_session *s, int ok_status)
 {
     return ah_session_partial(s) ? AH_EXIT_PARTIAL : ok_status;
 }
+
+int ah_cli_output_status(ah_status open_status)
+{
+    return open_status == AH_ERR_USAGE ? AH_EXIT_USAGE : AH_EXIT_OUTPUT;
+}
+
+int ah_cli_stdout_status(int status)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return status;
+    if (status != AH_EXIT_OUTPUT)
+        ah_cli_errorf("writing standard output failed");
+    return AH_EXIT_OUTPUT;
+}

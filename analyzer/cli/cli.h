@@ -81,7 +81,17 @@ ah_session *ah_cli_open_session(ah_session_options *so, ah_cli_diag *diag, int a
 /* Exit status for a finished read: AH_EXIT_PARTIAL if any input or record
  * could not be read, else `ok_status`. */
 int ah_cli_read_status(const ah_session *s, int ok_status);
+/* Exit status for an output that could not be opened: AH_EXIT_USAGE when it
+ * was refused (exists without --force, a directory), else AH_EXIT_OUTPUT. */
+int ah_cli_output_status(ah_status open_status);
+/* Flush standard output; if that or any earlier write to it failed, say so
+ * and return AH_EXIT_OUTPUT (it wins over every other status, see
+ * docs/exit-codes.md), else `status`. */
+int ah_cli_stdout_status(int status);
 
+/* The git revision the binary was built from (`git describe --always --dirty`),
+ * or "unknown" (analyzer/cli/version.c). */
+const char *ah_cli_build_revision(void);
 /* The subcommand table (commands.def). */
 size_t ah_cli_command_count(void);
 const ah_cli_cmd *ah_cli_command_at(size_t i);

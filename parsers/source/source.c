@@ -579,7 +579,7 @@ static void classify_layer(ah_source *s, layer *L)
             pop_layer(s);
             return;
         }
-        /* fall through */
+        AH_FALLTHROUGH;
     default:
         if (L->depth == MAX_LAYERS - 1 && r >= ARCHIVE_WARN) {
             fail(s, L->entry, "archive nested more than one level deep is not supported (skipped)");
