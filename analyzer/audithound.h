@@ -36,6 +36,11 @@ typedef struct ah_session_options {
     bool keep_duplicates;      /* disable dedup */
     ah_diag_fn diag_fn;        /* where problems are reported; NULL discards */
     void *diag_ud;
+    uint64_t max_input;        /* bytes per input stream (decompressed); 0 = no limit (--max-input) */
+    /* Called as input bytes are read, even while a stream yields no event
+     * (a device, a run of NULs): done and total as ah_session_progress. */
+    void (*progress_fn)(void *ud, uint64_t done, uint64_t total);
+    void *progress_ud;
 } ah_session_options;
 
 void ah_session_options_init(ah_session_options *o);
@@ -103,7 +108,8 @@ ah_coverage ah_session_coverage(const ah_session *s, ah_source_kind k);
 
 typedef struct ah_totals {
     uint64_t records, events, duplicates, errors;
-    uint64_t unreadable_inputs;  /* files or streams that failed as a whole */
+    uint64_t unreadable_inputs;  /* input files (or missing paths) of which some content could not be read;
+                                    a file counts once however many of its streams failed */
     uint64_t dedup_memory;       /* bytes held by the dedup set */
 } ah_totals;
 ah_totals ah_session_totals(const ah_session *s);

@@ -1,9 +1,10 @@
 /*
  * scanner.c: decode -> frame -> detect -> normalize for one leaf stream.
  *
- * The framing is chosen from the first decoded bytes, which are read into a
- * small prefix buffer and replayed to the framer, so nothing is read twice
- * and the stream is never rewound (archive members cannot be).
+ * The framing is chosen from the first decoded byte that is not blank; the
+ * read that found it is kept in a small prefix buffer and replayed to the
+ * framer, so nothing is read twice and the stream is never rewound
+ * (archive members cannot be).
  */
 #include "scanner.h"
 
@@ -153,31 +154,34 @@ static void note_format(ah_scanner *s, const ah_format *f)
         s->stats.formats[s->stats.nformats++] = f;
 }
 
-/* Read the prefix, pick the framing and set up the framer. */
+/* Read up to the first byte that is not blank, pick the framing from it and
+ * set up the framer. Blank bytes before it are dropped (their lines
+ * counted), however many there are: a long run of blank lines or NULs
+ * (a half-written export) must not hide the records after it. */
 static ah_status start_stream(ah_scanner *s)
 {
     s->started = true;
     ah_reader *dec = ah_decoder_reader(s->decoder);
     bool blank_only = true;
     char first = 0;
-    while (s->prefix_len < PREFIX_SIZE) {
-        ssize_t k = ah_read(dec, s->prefix + s->prefix_len, PREFIX_SIZE - s->prefix_len);
+    uint64_t line = 1;
+    while (blank_only) {
+        ssize_t k = ah_read(dec, s->prefix, PREFIX_SIZE);
         if (k < 0) {
             fail_stream(s, "read error before the first record");
             return AH_END;
         }
         if (k == 0)
             break;
-        for (ssize_t i = 0; i < k && blank_only; i++) {
-            char c = s->prefix[s->prefix_len + (size_t)i];
-            if (!is_blank(c)) {
-                blank_only = false;
-                first = c;
-            }
+        size_t i = 0;
+        for (; i < (size_t)k && is_blank(s->prefix[i]); i++)
+            line += s->prefix[i] == '\n';
+        if (i < (size_t)k) {
+            blank_only = false;
+            first = s->prefix[i];
+            memmove(s->prefix, s->prefix + i, (size_t)k - i);
+            s->prefix_len = (size_t)k - i;
         }
-        s->prefix_len += (size_t)k;
-        if (!blank_only)
-            break;
     }
     ah_decoder_describe(s->decoder, s->stats.encoding, sizeof s->stats.encoding);
     if (blank_only)
@@ -186,12 +190,16 @@ static ah_status start_stream(ah_scanner *s)
     if (first == '{' || first == '[') {
         s->stats.framing = "json";
         s->jsplit = ah_jsplit_new(&s->prefixed, s->opt.max_record);
-        return s->jsplit ? AH_OK : AH_ERR_NOMEM;
+        if (!s->jsplit)
+            return AH_ERR_NOMEM;
+        ah_jsplit_set_first_line(s->jsplit, line);
+        return AH_OK;
     }
     s->stats.framing = "csv";
     s->csv = ah_csv_new(&s->prefixed, s->opt.max_record);
     if (!s->csv)
         return AH_ERR_NOMEM;
+    ah_csv_set_first_line(s->csv, line);
     ah_status st = ah_csv_read_header(s->csv);
     if (st != AH_OK) {
         fail_stream(s, st == AH_END ? "empty CSV" : "unreadable CSV header");

@@ -263,6 +263,13 @@ int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const ch
         if (ah_cli_parse_size(arg, &so->max_record) != 0)
             return ah_cli_usage_error(NULL, "--max-record: not a size: '%s'", arg);
         return 1;
+    case AH_OPT_MAX_INPUT: {
+        size_t v;
+        if (ah_cli_parse_size(arg, &v) != 0)
+            return ah_cli_usage_error(NULL, "--max-input: not a size: '%s'", arg);
+        so->max_input = v;
+        return 1;
+    }
     case AH_OPT_DATE_ORDER:
         if (strcmp(arg, "auto") == 0)
             so->date_order = AH_DATE_ORDER_AUTO;

@@ -63,10 +63,13 @@ enum {
     AH_OPT_DATE_ORDER,
     AH_OPT_KEEP_DUPLICATES,
     AH_OPT_QUIET,
+    AH_OPT_MAX_INPUT,
 };
 #define AH_CLI_INPUT_OPTS                                                                                   \
     {AH_OPT_MAX_RECORD, 0, "max-record", "SIZE",                                                            \
      "largest record accepted (default 64M; K/M/G suffixes); a larger one is an error for that record"},   \
+    {AH_OPT_MAX_INPUT, 0, "max-input", "SIZE",                                                              \
+     "stop reading an input (one file or archive member, decompressed) after SIZE bytes, as an error for that input"}, \
     {AH_OPT_DATE_ORDER, 0, "date-order", "auto|mdy|dmy",                                                   \
      "day/month order of culture-formatted dates without an ISO twin (default auto: month first, counted)"}, \
     {AH_OPT_KEEP_DUPLICATES, 0, "keep-duplicates", NULL, "do not drop records already seen (same record identity)"}, \

@@ -23,6 +23,7 @@
 
 typedef struct stream_slot {
     ah_stream_report rep;
+    size_t file_index;
     char *path, *entry, *container, *encoding, *failure, *format;
 } stream_slot;
 
@@ -73,6 +74,11 @@ ah_session *ah_session_new(const ah_session_options *o)
     ah_scan_options so = {.max_record = s->opt.max_record, .date_order = s->opt.date_order};
     s->source = ah_source_new(&s->diag);
     s->scanner = ah_scanner_new(&so, &s->diag);
+    if (s->source) {
+        ah_source_set_max_input(s->source, s->opt.max_input);
+        if (o->progress_fn)
+            ah_source_set_progress(s->source, o->progress_fn, o->progress_ud);
+    }
     s->dedup = o->keep_duplicates ? NULL : ah_dedup_new();
     ah_buf_init(&s->keybuf, 1u << 16);
     if (!s->source || !s->scanner || (!o->keep_duplicates && !s->dedup)) {
@@ -336,6 +342,7 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
                 return st;
             if ((st = open_slot(s)) != AH_OK || (st = ah_scanner_open(s->scanner, in)) != AH_OK)
                 return st;
+            cur_slot(s)->file_index = ah_input_file_index(in);
             s->in_stream = true;
         }
         ah_status st = ah_scanner_next(s->scanner, &s->ev);
@@ -385,7 +392,17 @@ ah_totals ah_session_totals(const ah_session *s)
         t.events += r->events;
         t.duplicates += r->duplicates;
         t.errors += r->errors;
-        t.unreadable_inputs += r->failed;
+    }
+    /* Inputs, not failures: a file counts once however many of its streams
+     * failed (a truncated gzip is one input with an error, not two). */
+    size_t last_counted = SIZE_MAX;
+    for (size_t i = 0; i < ah_session_stream_count(s); i++) {
+        const stream_slot *t_ = &s->streams[i];
+        if (t_->rep.failed && t_->file_index != last_counted &&
+            !ah_source_file_at(s->source, t_->file_index)->unreadable) {
+            t.unreadable_inputs++;
+            last_counted = t_->file_index;
+        }
     }
     for (size_t i = 0; i < ah_source_file_count(s->source); i++)
         t.unreadable_inputs += ah_source_file_at(s->source, i)->unreadable;

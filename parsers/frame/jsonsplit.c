@@ -103,6 +103,8 @@ struct ah_jsplit {
     char err[160];
 };
 
+void ah_jsplit_set_first_line(ah_jsplit *s, uint64_t line) { s->line = line; }
+
 ah_jsplit *ah_jsplit_new(ah_reader *text, size_t max_record)
 {
     if (!text)

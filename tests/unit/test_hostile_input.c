@@ -1,0 +1,298 @@
+/*
+ * test_hostile_input.c: inputs shaped to lose records silently, through the
+ * whole ingest pipeline (source, decode, scanner, session): each must be
+ * read, or reported with its name, and accounted for
+ * (records = events + duplicates + errors).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "analyzer/audithound.h"
+#include "support/tmpdir.h"
+
+typedef struct captured {
+    int errors, warnings;
+    char msgs[4096];
+} captured;
+
+static void capture(void *ud, ah_severity sev, const ah_where *w, const char *msg)
+{
+    captured *c = ud;
+    c->errors += sev == AH_SEV_ERROR;
+    c->warnings += sev == AH_SEV_WARNING;
+    size_t n = strlen(c->msgs);
+    snprintf(c->msgs + n, sizeof c->msgs - n, "%s: %s\n", w && w->path ? w->path : "", msg);
+}
+
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+} buf;
+
+static void put(buf *b, const void *p, size_t n)
+{
+    if (b->len + n > b->cap) {
+        b->cap = (b->len + n) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+        assert_non_null(b->p);
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+static void put_fill(buf *b, int c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char ch = (char)c;
+        put(b, &ch, 1);
+    }
+}
+
+/* n UAL AuditData records as JSON Lines. */
+static void put_records(buf *b, size_t n, size_t first_id)
+{
+    for (size_t i = 0; i < n; i++) {
+        char line[512];
+        int k = snprintf(line, sizeof line,
+                         "{\"CreationTime\":\"2021-01-13T16:%02zu:00\",\"Id\":\"id-%zu\",\"Operation\":\"Add user.\","
+                         "\"OrganizationId\":\"o\",\"RecordType\":8,\"UserId\":\"admin@contoso.com\","
+                         "\"Workload\":\"AzureActiveDirectory\",\"ResultStatus\":\"Success\"}\n",
+                         (first_id + i) % 60, first_id + i);
+        put(b, line, (size_t)k);
+    }
+}
+
+static buf gzip_of(const buf *in)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, (uLong)in->len) + 64;
+    buf out = {malloc(cap), 0, cap};
+    assert_non_null(out.p);
+    z.next_in = (Bytef *)in->p;
+    z.avail_in = (uInt)in->len;
+    z.next_out = (Bytef *)out.p;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    out.len = z.total_out;
+    deflateEnd(&z);
+    return out;
+}
+
+static const char *write_file(ah_test_tmpdir *t, const char *name, const void *p, size_t n)
+{
+    static char path[256]; /* test scratch, used before the next call */
+    snprintf(path, sizeof path, "%s/%s", t->dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    if (n)
+        assert_int_equal(fwrite(p, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+typedef struct run_result {
+    size_t events;
+    ah_totals totals;
+    const ah_stream_report *first;
+} run_result;
+
+static ah_session *session(captured *cap, uint64_t max_input)
+{
+    ah_session_options o;
+    ah_session_options_init(&o);
+    o.diag_fn = capture;
+    o.diag_ud = cap;
+    o.max_input = max_input;
+    ah_session *s = ah_session_new(&o);
+    assert_non_null(s);
+    return s;
+}
+
+static run_result drain(ah_session *s)
+{
+    run_result r = {0};
+    const ah_event *ev;
+    ah_status st;
+    while ((st = ah_session_next(s, &ev)) == AH_OK)
+        r.events++;
+    assert_int_equal(st, AH_END);
+    r.totals = ah_session_totals(s);
+    assert_int_equal(r.totals.records, r.totals.events + r.totals.duplicates + r.totals.errors);
+    r.first = ah_session_stream_count(s) ? ah_session_stream(s, 0) : NULL;
+    return r;
+}
+
+static run_result read_one(ah_test_tmpdir *t, const char *name, const buf *b, captured *cap, ah_session **out)
+{
+    ah_session *s = session(cap, 0);
+    assert_int_equal(ah_session_add_input(s, write_file(t, name, b->p, b->len)), AH_OK);
+    run_result r = drain(s);
+    *out = s;
+    return r;
+}
+
+static int setup(void **state) { return ah_test_tmpdir_setup(state, "ah-test-hostile", "x"); }
+static int teardown(void **state) { return ah_test_tmpdir_teardown(state); }
+
+/* 512 NUL bytes are an all-zero tar block: libarchive's tar reader took
+ * the file for an empty archive. Plain and inside gzip. */
+static void test_nul_prefix_is_not_an_empty_tar(void **state)
+{
+    ah_test_tmpdir *t = *state;
+    const size_t nuls[] = {511, 512, 1024, 10240};
+    for (size_t i = 0; i < AH_ARRAY_LEN(nuls); i++)
+        for (int compressed = 0; compressed < 2; compressed++) {
+            buf b = {0};
+            put_fill(&b, 0, nuls[i]);
+            put_records(&b, 5, 0);
+            buf g = compressed ? gzip_of(&b) : (buf){0};
+            captured cap = {0};
+            ah_session *s;
+            run_result r = read_one(t, compressed ? "nul.jsonl.gz" : "nul.jsonl", compressed ? &g : &b, &cap, &s);
+            if (r.events != 5)
+                fail_msg("%zu NULs%s: %zu events; %s", nuls[i], compressed ? " (gzip)" : "", r.events, cap.msgs);
+            assert_string_equal(r.first->container, compressed ? "gzip" : "plain");
+            assert_int_equal(r.totals.errors, 0);
+            ah_session_free(s);
+            free(b.p);
+            free(g.p);
+        }
+}
+
+/* The first record may come after any amount of blank text. */
+static void test_long_blank_prefix(void **state)
+{
+    ah_test_tmpdir *t = *state;
+    const size_t blanks[] = {4095, 4096, 5000, 300000};
+    for (size_t i = 0; i < AH_ARRAY_LEN(blanks); i++) {
+        buf b = {0};
+        put_fill(&b, '\n', blanks[i]);
+        put_fill(&b, ' ', 3);
+        put_records(&b, 4, 0);
+        captured cap = {0};
+        ah_session *s;
+        run_result r = read_one(t, "blank.jsonl", &b, &cap, &s);
+        if (r.events != 4)
+            fail_msg("%zu blank lines: %zu events; %s", blanks[i], r.events, cap.msgs);
+        ah_session_free(s);
+        free(b.p);
+    }
+    /* and line numbers still count the skipped lines */
+    buf b = {0};
+    put_fill(&b, '\n', 5000);
+    put(&b, "{\"broken\n", 9);
+    captured cap = {0};
+    ah_session *s;
+    run_result r = read_one(t, "blank.jsonl", &b, &cap, &s);
+    assert_int_equal(r.totals.errors, 1);
+    ah_session_free(s);
+    free(b.p);
+}
+
+/* head -c N of a JSONL.gz: every complete line before the cut is an event,
+ * one error names the input and the offset, and the file is one unreadable
+ * input, not two. */
+static void test_truncated_gzip_recovers_every_complete_record(void **state)
+{
+    ah_test_tmpdir *t = *state;
+    buf b = {0};
+    put_records(&b, 3000, 0);
+    buf g = gzip_of(&b);
+    const size_t cuts[] = {200, 1000, 3000, g.len / 2, g.len - 9};
+    assert_true(g.len > 6000);
+    for (size_t i = 0; i < AH_ARRAY_LEN(cuts); i++) {
+        /* the reference: complete lines in what zlib inflates from the cut */
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        assert_int_equal(inflateInit2(&z, 31), Z_OK);
+        char *out = malloc(b.len + 1);
+        z.next_in = (Bytef *)g.p;
+        z.avail_in = (uInt)cuts[i];
+        z.next_out = (Bytef *)out;
+        z.avail_out = (uInt)b.len + 1;
+        (void)inflate(&z, Z_SYNC_FLUSH);
+        size_t lines = 0;
+        for (size_t k = 0; k < z.total_out; k++)
+            lines += out[k] == '\n';
+        inflateEnd(&z);
+        free(out);
+
+        buf cut = {g.p, cuts[i], 0};
+        captured cap = {0};
+        ah_session *s;
+        run_result r = read_one(t, "cut.jsonl.gz", &cut, &cap, &s);
+        if (r.events != lines)
+            fail_msg("cut at %zu: %zu events, zlib recovers %zu lines; %s", cuts[i], r.events, lines, cap.msgs);
+        char at[64];
+        snprintf(at, sizeof at, "byte %zu ", cuts[i]);
+        if (!strstr(cap.msgs, "cut.jsonl.gz: truncated gzip data") || !strstr(cap.msgs, at))
+            fail_msg("cut at %zu: %s", cuts[i], cap.msgs);
+        assert_int_equal(r.totals.unreadable_inputs, 1);
+        assert_true(ah_session_partial(s));
+        ah_session_free(s);
+    }
+    free(b.p);
+    free(g.p);
+}
+
+/* --max-input stops an endless or huge stream with an error naming it;
+ * a long run of NULs without a limit ends as an input with no record. */
+static void test_max_input_and_nul_runs(void **state)
+{
+    ah_test_tmpdir *t = *state;
+    buf b = {0};
+    put_fill(&b, 0, 3u << 20);
+    const char *p = write_file(t, "zeros.bin", b.p, b.len);
+    captured cap = {0};
+    ah_session *s = session(&cap, 1u << 20);
+    assert_int_equal(ah_session_add_input(s, p), AH_OK);
+    uint64_t done, total;
+    run_result r = drain(s);
+    ah_session_progress(s, &done, &total);
+    assert_true(done >= 1u << 20);
+    assert_int_equal(r.events, 0);
+    assert_int_equal(cap.errors, 1);
+    assert_non_null(strstr(cap.msgs, "zeros.bin: input larger than --max-input (1048576 bytes)"));
+    assert_int_equal(r.totals.unreadable_inputs, 1);
+    ah_session_free(s);
+
+    /* a device: stopped, and not read to its end for the digest */
+    cap = (captured){0};
+    s = session(&cap, 1u << 20);
+    assert_int_equal(ah_session_add_input(s, "/dev/zero"), AH_OK);
+    r = drain(s);
+    assert_int_equal(cap.errors, 1);
+    assert_string_equal(ah_session_file(s, 0).sha256, "");
+    ah_session_free(s);
+
+    /* no limit: the run of NULs ends */
+    cap = (captured){0};
+    s = session(&cap, 0);
+    assert_int_equal(ah_session_add_input(s, p), AH_OK);
+    r = drain(s);
+    assert_int_equal(r.events, 0);
+    assert_int_equal(cap.errors, 0);
+    ah_session_free(s);
+    free(b.p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_nul_prefix_is_not_an_empty_tar, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_blank_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_gzip_recovers_every_complete_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_input_and_nul_runs, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
