@@ -216,9 +216,11 @@ int ah_cli_parse_size(const char *s, size_t *out)
 
 static void flush_suppressed(ah_cli_diag *d)
 {
-    if (d->suppressed)
-        fprintf(stderr, "audithound: note: %s: %u more messages not shown (all are counted)\n", d->last_key,
-                d->suppressed);
+    if (d->suppressed) {
+        char esc[1024];
+        fprintf(stderr, "audithound: note: %s: %u more messages not shown (all are counted)\n",
+                ah_escape_text(d->last_key, strlen(d->last_key), false, esc, sizeof esc), d->suppressed);
+    }
     d->suppressed = 0;
 }
 
@@ -240,6 +242,9 @@ void ah_cli_diag_fn(void *ud, ah_severity sev, const ah_where *where, const char
         return;
     }
     d->shown++;
+    /* Messages quote input data: escaped like every attacker-controlled text. */
+    char text[2048];
+    msg = ah_escape_text(msg, strlen(msg), d->bare, text, sizeof text);
     if (d->bare) {
         fprintf(stderr, "%s\n", msg);
         return;

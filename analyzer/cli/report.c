@@ -5,6 +5,8 @@
  */
 #include "report.h"
 
+#include <string.h>
+
 #include "../../parsers/formats/timeparse.h"
 #include "../../parsers/frame/jscan.h"
 
@@ -98,7 +100,13 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
     char t1[40], t2[40];
     for (size_t i = 0; i < ah_session_stream_count(s); i++) {
         const ah_stream_report *r = ah_session_stream(s, i);
-        fprintf(out, "%s%s%s%s\n", r->path, r->entry ? " [" : "", r->entry ? r->entry : "", r->entry ? "]" : "");
+        ah_escape_fputs(r->path, out);
+        if (r->entry) {
+            fputs(" [", out);
+            ah_escape_fputs(r->entry, out);
+            fputc(']', out);
+        }
+        fputc('\n', out);
         fprintf(out, "  container %s, encoding %s, framing %s\n", r->container ? r->container : "-",
                 r->encoding ? r->encoding : "-", r->framing ? r->framing : "-");
         if (r->format)
@@ -109,8 +117,11 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
                 (unsigned long long)r->records, (unsigned long long)r->events, (unsigned long long)r->duplicates,
                 (unsigned long long)r->errors);
         fprintf(out, "  time      %s .. %s\n", fmt_time(r->has_time, r->first, t1), fmt_time(r->has_time, r->last, t2));
-        if (r->failed)
-            fprintf(out, "  FAILED    %s\n", r->failure ? r->failure : "unreadable");
+        if (r->failed) {
+            fputs("  FAILED    ", out);
+            ah_escape_fputs(r->failure ? r->failure : "unreadable", out);
+            fputc('\n', out);
+        }
         if (r->truncated_hint)
             fprintf(out, "  WARNING   exactly %llu records: the export cap; probably truncated\n",
                     (unsigned long long)r->records);
@@ -141,8 +152,9 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
     }
     for (size_t i = 0; i < ah_session_file_count(s); i++) {
         ah_file_report f = ah_session_file(s, i);
-        fprintf(out, "sha256 %s  %s (%llu bytes)%s\n", f.sha256 && *f.sha256 ? f.sha256 : "-", f.path,
-                (unsigned long long)f.size, f.unreadable ? " UNREADABLE" : "");
+        fprintf(out, "sha256 %s  ", f.sha256 && *f.sha256 ? f.sha256 : "-");
+        ah_escape_fputs(f.path, out);
+        fprintf(out, " (%llu bytes)%s\n", (unsigned long long)f.size, f.unreadable ? " UNREADABLE" : "");
     }
 }
 
@@ -150,18 +162,25 @@ void ah_report_input_warnings(const ah_session *s, FILE *out)
 {
     for (size_t i = 0; i < ah_session_stream_count(s); i++) {
         const ah_stream_report *r = ah_session_stream(s, i);
-        const char *e = r->entry;
-        if (r->failed)
-            fprintf(out, "  unreadable: %s%s%s%s: %s\n", r->path, e ? "[" : "", e ? e : "", e ? "]" : "",
-                    r->failure ? r->failure : "");
+        char name[1200], p[600], e[600];
+        ah_escape_text(r->path, strlen(r->path), false, p, sizeof p);
+        if (r->entry)
+            snprintf(name, sizeof name, "%s[%s]", p, ah_escape_text(r->entry, strlen(r->entry), false, e, sizeof e));
+        else
+            snprintf(name, sizeof name, "%s", p);
+        if (r->failed) {
+            char f[400];
+            const char *why = r->failure ? r->failure : "";
+            fprintf(out, "  unreadable: %s: %s\n", name, ah_escape_text(why, strlen(why), false, f, sizeof f));
+        }
         if (r->truncated_hint)
-            fprintf(out, "  possibly truncated: %s%s%s%s has exactly %llu records (an export cap)\n", r->path,
-                    e ? "[" : "", e ? e : "", e ? "]" : "", (unsigned long long)r->records);
+            fprintf(out, "  possibly truncated: %s has exactly %llu records (an export cap)\n", name,
+                    (unsigned long long)r->records);
         if (r->ambiguous_dates)
-            fprintf(out, "  ambiguous dates: %s%s%s%s: %llu day/month dates read month first (--date-order)\n", r->path,
-                    e ? "[" : "", e ? e : "", e ? "]" : "", (unsigned long long)r->ambiguous_dates);
+            fprintf(out, "  ambiguous dates: %s: %llu day/month dates read month first (--date-order)\n", name,
+                    (unsigned long long)r->ambiguous_dates);
         if (r->no_time)
-            fprintf(out, "  no time: %s%s%s%s: %llu events without a usable timestamp\n", r->path, e ? "[" : "",
-                    e ? e : "", e ? "]" : "", (unsigned long long)r->no_time);
+            fprintf(out, "  no time: %s: %llu events without a usable timestamp\n", name,
+                    (unsigned long long)r->no_time);
     }
 }
