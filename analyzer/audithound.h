@@ -26,6 +26,7 @@ enum ah_exit {
     AH_EXIT_NO_HITS = 1,   /* finished; no hits (hunt, search, test-rules failures) */
     AH_EXIT_USAGE = 2,     /* usage error, rule error */
     AH_EXIT_PARTIAL = 3,   /* finished, but some input could not be read */
+    AH_EXIT_NOTHING_READ = 4, /* finished, but no input held a single record (empty, blank, wrong path) */
 };
 
 typedef struct ah_session ah_session;
@@ -77,6 +78,7 @@ typedef struct ah_stream_report {
     bool failed;                /* stream-level failure: see failure */
     const char *failure;
     bool truncated_hint;        /* exactly 5,000 or 50,000 records: the export cap */
+    bool no_record;             /* read to its end without failing, but held no record (warned) */
     uint64_t ambiguous_dates, no_time, unknown_zone;
 } ah_stream_report;
 
@@ -111,10 +113,15 @@ typedef struct ah_totals {
     uint64_t unreadable_inputs;  /* input files (or missing paths) of which some content could not be read;
                                     a file counts once however many of its streams failed */
     uint64_t dedup_memory;       /* bytes held by the dedup set */
+    uint64_t missing_inputs;     /* paths given that could not be opened (part of unreadable_inputs) */
+    uint64_t no_record_streams;  /* streams read to their end that held no record */
 } ah_totals;
 ah_totals ah_session_totals(const ah_session *s);
 
 /* True if any input or record could not be read (exit status 3). */
 bool ah_session_partial(const ah_session *s);
+/* True if no input held a single record (exit status 4 unless 3 applies):
+ * nothing was read, so "no hits" would mean nothing. */
+bool ah_session_nothing_read(const ah_session *s);
 
 #endif

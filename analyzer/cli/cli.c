@@ -311,5 +311,7 @@ ah_session *ah_cli_open_session(ah_session_options *so, ah_cli_diag *diag, int a
 
 int ah_cli_read_status(const ah_session *s, int ok_status)
 {
-    return ah_session_partial(s) ? AH_EXIT_PARTIAL : ok_status;
+    if (ah_session_partial(s))
+        return AH_EXIT_PARTIAL;
+    return ah_session_nothing_read(s) ? AH_EXIT_NOTHING_READ : ok_status;
 }

@@ -82,7 +82,8 @@ int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const ch
 ah_session *ah_cli_open_session(ah_session_options *so, ah_cli_diag *diag, int argc, char **argv, int first);
 
 /* Exit status for a finished read: AH_EXIT_PARTIAL if any input or record
- * could not be read, else `ok_status`. */
+ * could not be read, else AH_EXIT_NOTHING_READ if no input held a record,
+ * else `ok_status`. */
 int ah_cli_read_status(const ah_session *s, int ok_status);
 
 /* The subcommand table (commands.def). */

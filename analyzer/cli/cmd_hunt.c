@@ -443,6 +443,11 @@ static int run_hunt(int argc, char **argv)
     s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first);
     if (!s)
         goto out;
+    if (ah_session_totals(s).missing_inputs) { /* a wrong path: no timeline that looks like a clean one */
+        ah_cli_errorf("an input path could not be read; nothing was read and no timeline was written");
+        status = AH_EXIT_PARTIAL;
+        goto out;
+    }
 
     bool progress = !c.diag.quiet && isatty(2);
     double last_progress = t0;

@@ -31,7 +31,7 @@ static void main_help(FILE *out)
         fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
     fputs("\n'audithound COMMAND --help' (or 'audithound help COMMAND') describes a command.\n"
           "Exit status: 0 hits found / success, 1 no hits, 2 usage or rule error,\n"
-          "3 finished but some input could not be read.\n",
+          "3 finished but some input could not be read, 4 no input held a record.\n",
           out);
 }
 

@@ -55,6 +55,7 @@ void ah_report_inputs_json(const ah_session *s, ah_buf *b)
         json_time(b, r->has_time, r->first);
         ah_buf_puts(b, ",\"last\":");
         json_time(b, r->has_time, r->last);
+        ah_buf_printf(b, ",\"no_record\":%s", r->no_record ? "true" : "false");
         ah_buf_printf(b, ",\"truncated_hint\":%s,\"ambiguous_dates\":%llu,\"no_time\":%llu,\"unknown_zone\":%llu",
                       r->truncated_hint ? "true" : "false", (unsigned long long)r->ambiguous_dates,
                       (unsigned long long)r->no_time, (unsigned long long)r->unknown_zone);
@@ -65,9 +66,10 @@ void ah_report_inputs_json(const ah_session *s, ah_buf *b)
     ah_totals t = ah_session_totals(s);
     ah_buf_printf(b,
                   "\n],\"totals\":{\"records\":%llu,\"events\":%llu,\"duplicates\":%llu,\"errors\":%llu,"
-                  "\"unreadable_inputs\":%llu},\"coverage\":{",
+                  "\"unreadable_inputs\":%llu,\"no_record_inputs\":%llu},\"coverage\":{",
                   (unsigned long long)t.records, (unsigned long long)t.events, (unsigned long long)t.duplicates,
-                  (unsigned long long)t.errors, (unsigned long long)t.unreadable_inputs);
+                  (unsigned long long)t.errors, (unsigned long long)t.unreadable_inputs,
+                  (unsigned long long)t.no_record_streams);
     bool first = true;
     for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
         ah_coverage c = ah_session_coverage(s, (ah_source_kind)k);
@@ -122,6 +124,8 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
             ah_escape_fputs(r->failure ? r->failure : "unreadable", out);
             fputc('\n', out);
         }
+        if (r->no_record)
+            fprintf(out, "  WARNING   no record in this input (empty, or only blanks and NUL bytes)\n");
         if (r->truncated_hint)
             fprintf(out, "  WARNING   exactly %llu records: the export cap; probably truncated\n",
                     (unsigned long long)r->records);
@@ -134,9 +138,14 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
             fprintf(out, "  WARNING   %llu times from a column not marked UTC\n", (unsigned long long)r->unknown_zone);
     }
     ah_totals t = ah_session_totals(s);
-    fprintf(out, "\ntotal: %llu records = %llu events + %llu duplicates + %llu errors; %llu unreadable inputs\n",
+    fprintf(out, "\ntotal: %llu records = %llu events + %llu duplicates + %llu errors; %llu unreadable inputs",
             (unsigned long long)t.records, (unsigned long long)t.events, (unsigned long long)t.duplicates,
             (unsigned long long)t.errors, (unsigned long long)t.unreadable_inputs);
+    if (t.no_record_streams)
+        fprintf(out, "; %llu inputs without a record", (unsigned long long)t.no_record_streams);
+    fputc('\n', out);
+    if (!t.records)
+        fprintf(out, "NOTHING READ: no input held a single record\n");
     for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
         ah_coverage c = ah_session_coverage(s, (ah_source_kind)k);
         if (!c.events)
@@ -173,6 +182,8 @@ void ah_report_input_warnings(const ah_session *s, FILE *out)
             const char *why = r->failure ? r->failure : "";
             fprintf(out, "  unreadable: %s: %s\n", name, ah_escape_text(why, strlen(why), false, f, sizeof f));
         }
+        if (r->no_record)
+            fprintf(out, "  no record: %s\n", name);
         if (r->truncated_hint)
             fprintf(out, "  possibly truncated: %s has exactly %llu records (an export cap)\n", name,
                     (unsigned long long)r->records);
@@ -183,4 +194,6 @@ void ah_report_input_warnings(const ah_session *s, FILE *out)
             fprintf(out, "  no time: %s: %llu events without a usable timestamp\n", name,
                     (unsigned long long)r->no_time);
     }
+    if (ah_session_nothing_read(s))
+        fprintf(out, "  NOTHING READ: no input held a single record\n");
 }

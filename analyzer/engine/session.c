@@ -277,6 +277,11 @@ static void close_slot(ah_session *s)
     r->ambiguous_dates = st->norm.ambiguous_dates;
     r->no_time = st->norm.no_time;
     r->unknown_zone = st->norm.unknown_zone;
+    r->no_record = !st->failed && st->records == 0;
+    if (r->no_record) {
+        ah_where w = {r->path, r->entry, 0, 0};
+        ah_diag_report(&s->diag, AH_SEV_WARNING, &w, "no record in this input (empty, or only blanks and NUL bytes)");
+    }
     if (r->truncated_hint) {
         ah_where w = {r->path, r->entry, 0, 0};
         ah_diag_report(&s->diag, AH_SEV_WARNING, &w,
@@ -392,6 +397,7 @@ ah_totals ah_session_totals(const ah_session *s)
         t.events += r->events;
         t.duplicates += r->duplicates;
         t.errors += r->errors;
+        t.no_record_streams += r->no_record;
     }
     /* Inputs, not failures: a file counts once however many of its streams
      * failed (a truncated gzip is one input with an error, not two). */
@@ -407,9 +413,12 @@ ah_totals ah_session_totals(const ah_session *s)
     for (size_t i = 0; i < ah_source_file_count(s->source); i++)
         t.unreadable_inputs += ah_source_file_at(s->source, i)->unreadable;
     t.unreadable_inputs += s->missing_inputs;
+    t.missing_inputs = s->missing_inputs;
     t.dedup_memory = s->dedup ? ah_dedup_memory(s->dedup) : 0;
     return t;
 }
+
+bool ah_session_nothing_read(const ah_session *s) { return ah_session_totals(s).records == 0; }
 
 bool ah_session_partial(const ah_session *s)
 {

@@ -364,8 +364,13 @@ ah_status ah_source_add(ah_source *s, const char *path)
         report(s, AH_SEV_ERROR, path, NULL, "cannot open: %s", errno_text(errno, why, sizeof why));
         return AH_ERR_IO;
     }
-    if (S_ISDIR(st.st_mode))
-        return walk_dir(s, path, &st, NULL, 0);
+    if (S_ISDIR(st.st_mode)) {
+        size_t before = s->nfiles;
+        ah_status ds = walk_dir(s, path, &st, NULL, 0);
+        if (ds != AH_ERR_NOMEM && s->nfiles == before) /* a wrong path must not look like a clean tenant */
+            report(s, AH_SEV_WARNING, path, NULL, "no input file in this directory");
+        return ds;
+    }
     /* Named explicitly: pipes and devices are read too (e.g. process substitution). */
     return add_file(s, path, false, S_ISREG(st.st_mode), (uint64_t)st.st_size);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "analyzer/audithound.h"
@@ -286,6 +287,66 @@ static void test_max_input_and_nul_runs(void **state)
     free(b.p);
 }
 
+/* A wrong path must not look like a clean tenant: an empty directory, a
+ * 0-byte file, a file of blanks are each warned about, and a run in which
+ * no input held a record says so (exit status 4). */
+static void test_nothing_read(void **state)
+{
+    ah_test_tmpdir *t = *state;
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/empty-dir", t->dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    captured cap = {0};
+    ah_session *s = session(&cap, 0);
+    assert_int_equal(ah_session_add_input(s, dir), AH_OK);
+    run_result r = drain(s);
+    assert_int_equal(cap.warnings, 1);
+    assert_non_null(strstr(cap.msgs, "empty-dir: no input file in this directory"));
+    assert_true(ah_session_nothing_read(s));
+    assert_false(ah_session_partial(s));
+    ah_session_free(s);
+
+    cap = (captured){0};
+    s = session(&cap, 0);
+    char empty[300], blank[300], good[300];
+    snprintf(empty, sizeof empty, "%s", write_file(t, "zero.csv", "", 0));
+    snprintf(blank, sizeof blank, "%s", write_file(t, "blank.json", "\n \r\n\t\n", 6));
+    assert_int_equal(ah_session_add_input(s, empty), AH_OK);
+    assert_int_equal(ah_session_add_input(s, blank), AH_OK);
+    r = drain(s);
+    assert_int_equal(cap.warnings, 2);
+    assert_non_null(strstr(cap.msgs, "zero.csv: no record in this input"));
+    assert_non_null(strstr(cap.msgs, "blank.json: no record in this input"));
+    assert_int_equal(r.totals.no_record_streams, 2);
+    assert_true(ah_session_stream(s, 0)->no_record && ah_session_stream(s, 1)->no_record);
+    assert_true(ah_session_nothing_read(s));
+    ah_session_free(s);
+
+    /* one input with records: read, with a warning for the empty one */
+    buf b = {0};
+    put_records(&b, 2, 0);
+    snprintf(good, sizeof good, "%s", write_file(t, "good.jsonl", b.p, b.len));
+    cap = (captured){0};
+    s = session(&cap, 0);
+    assert_int_equal(ah_session_add_input(s, empty), AH_OK);
+    assert_int_equal(ah_session_add_input(s, good), AH_OK);
+    r = drain(s);
+    assert_int_equal(r.events, 2);
+    assert_int_equal(cap.warnings, 1);
+    assert_false(ah_session_nothing_read(s));
+    assert_int_equal(r.totals.no_record_streams, 1);
+    ah_session_free(s);
+    free(b.p);
+
+    /* a missing path: counted apart, so a command can refuse before writing */
+    cap = (captured){0};
+    s = session(&cap, 0);
+    snprintf(dir, sizeof dir, "%s/no-such.json", t->dir);
+    assert_int_equal(ah_session_add_input(s, dir), AH_ERR_IO);
+    assert_int_equal(ah_session_totals(s).missing_inputs, 1);
+    ah_session_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +354,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_blank_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_gzip_recovers_every_complete_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_input_and_nul_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_read, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
