@@ -35,6 +35,7 @@ typedef struct ah_session_options {
     size_t max_record;         /* default 64 MiB */
     ah_date_order date_order;
     bool keep_duplicates;      /* disable dedup */
+    bool strict;               /* an input that is not a log is unreadable, whatever its name (--strict) */
     ah_diag_fn diag_fn;        /* where problems are reported; NULL discards */
     void *diag_ud;
     uint64_t max_input;        /* bytes per input stream (decompressed); 0 = no limit (--max-input) */
@@ -79,6 +80,8 @@ typedef struct ah_stream_report {
     const char *failure;
     bool truncated_hint;        /* exactly 5,000 or 50,000 records: the export cap */
     bool no_record;             /* read to its end without failing, but held no record (warned) */
+    const char *not_a_log;      /* clearly not a log ("ELF executable", "text without a record
+                                   structure"): skipped, or failed when named like a log or --strict */
     uint64_t ambiguous_dates, no_time, unknown_zone;
 } ah_stream_report;
 
@@ -115,6 +118,7 @@ typedef struct ah_totals {
     uint64_t dedup_memory;       /* bytes held by the dedup set */
     uint64_t missing_inputs;     /* paths given that could not be opened (part of unreadable_inputs) */
     uint64_t no_record_streams;  /* streams read to their end that held no record */
+    uint64_t not_a_log_streams;  /* streams that were not logs (skipped or failed) */
 } ah_totals;
 ah_totals ah_session_totals(const ah_session *s);
 

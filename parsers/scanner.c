@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "decode/decode.h"
 #include "frame/csv.h"
@@ -145,6 +146,86 @@ ah_status ah_scanner_open(ah_scanner *s, ah_input *in)
 
 static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+/* What a stream is when it is clearly not a log: a file format by its
+ * magic, or bytes no text export holds (control characters other than
+ * NUL, tab, line ends; NUL runs alone are a half-written export and are
+ * read). NULL when it may be a log. */
+static const char *binary_kind(const unsigned char *h, size_t n)
+{
+    static const struct {
+        const char *magic;
+        size_t len;
+        const char *what;
+    } magics[] = {
+        {"\x7f" "ELF", 4, "ELF executable"},
+        {"ElfFile\0", 8, "Windows event log (EVTX)"},
+        {"ElfChnk\0", 8, "Windows event log chunk (EVTX)"},
+        {"\x89PNG\r\n\x1a\n", 8, "PNG image"},
+        {"%PDF-", 5, "PDF document"},
+        {"\xff\xd8\xff", 3, "JPEG image"},
+        {"GIF87a", 6, "GIF image"},
+        {"GIF89a", 6, "GIF image"},
+        {"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, "OLE2 compound file (legacy Office, MSG)"},
+        {"SQLite format 3\0", 16, "SQLite database"},
+        {"regf", 4, "Windows registry hive"},
+        {"\xd4\xc3\xb2\xa1", 4, "packet capture"},
+        {"\xa1\xb2\xc3\xd4", 4, "packet capture"},
+        {"\x0a\x0d\x0d\x0a", 4, "packet capture (pcapng)"},
+        {"MSCF", 4, "cabinet archive"},
+        {"Rar!\x1a\x07", 6, "RAR archive (not supported)"},
+    };
+    for (size_t i = 0; i < AH_ARRAY_LEN(magics); i++)
+        if (n >= magics[i].len && memcmp(h, magics[i].magic, magics[i].len) == 0)
+            return magics[i].what;
+    if (n >= 64 && h[0] == 'M' && h[1] == 'Z' && memchr(h, 0, 64))
+        return "Windows executable (PE)";
+    if ((n >= 2 && ((h[0] == 0xFF && h[1] == 0xFE) || (h[0] == 0xFE && h[1] == 0xFF))))
+        return NULL; /* UTF-16 text */
+    size_t odd_nul = 0, ctl = 0, text = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = h[i];
+        odd_nul += (i & 1) && c == 0;
+        if (c == 0)
+            continue;
+        text++;
+        ctl += (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b) || c == 0x7f;
+    }
+    if (odd_nul * 10 >= n / 2 * 9 && n >= 4)
+        return NULL; /* BOM-less UTF-16LE: the decoder reads it */
+    return ctl >= 8 && ctl * 20 > text ? "binary data" : NULL;
+}
+
+/* A name that says "this is a log export": then not being one is a failure. */
+static bool log_like_name(const ah_origin *o)
+{
+    static const char *const exts[] = {"csv", "tsv", "json", "jsonl", "ndjson", "log", "gz", "tgz", "zip",
+                                       "7z", "tar", "bz2", "xz", "zst"};
+    const char *name = o ? (o->entry ? o->entry : o->path) : NULL;
+    const char *dot = name ? strrchr(name, '.') : NULL;
+    if (!dot || strchr(dot, '/'))
+        return false;
+    for (size_t i = 0; i < AH_ARRAY_LEN(exts); i++)
+        if (strcasecmp(dot + 1, exts[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The stream is not a log: skipped with a note, or a failure (see scanner.h). */
+static void not_a_log(ah_scanner *s, const char *what)
+{
+    s->stats.not_a_log = what;
+    s->stats.framing = NULL;
+    char why[192];
+    if (s->opt.strict || log_like_name(s->stats.origin)) {
+        snprintf(why, sizeof why, "not a log (%s)%s", what,
+                 s->opt.strict ? "" : " although its name says it is one");
+        fail_stream(s, why);
+        return;
+    }
+    ah_where w = where_of(s, 0, 0);
+    ah_diag_report(s->diag, AH_SEV_NOTE, &w, "not a log (%s), skipped", what);
+}
+
 static void note_format(ah_scanner *s, const ah_format *f)
 {
     for (size_t i = 0; i < s->stats.nformats; i++)
@@ -161,6 +242,13 @@ static void note_format(ah_scanner *s, const ah_format *f)
 static ah_status start_stream(ah_scanner *s)
 {
     s->started = true;
+    const unsigned char *head;
+    size_t head_len = ah_input_head(s->input, &head);
+    const char *binary = binary_kind(head, head_len);
+    if (binary) {
+        not_a_log(s, binary);
+        return AH_END;
+    }
     ah_reader *dec = ah_decoder_reader(s->decoder);
     bool blank_only = true;
     char first = 0;
@@ -214,6 +302,11 @@ static ah_status start_stream(ah_scanner *s)
     char why[160];
     const ah_format *f = ah_normalizer_bind_csv(s->norm, hdr, ncols, why, sizeof why);
     free(hdr);
+    if (!f && ncols < 3) {
+        /* Every export has more columns: prose, Markdown, YAML, notes. */
+        not_a_log(s, "text without a record structure");
+        return AH_END;
+    }
     if (!f) {
         fail_stream(s, why);
         s->csv_unbound = true; /* keep reading to count the rows it could not take */

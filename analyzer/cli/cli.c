@@ -288,6 +288,9 @@ int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const ch
     case AH_OPT_KEEP_DUPLICATES:
         so->keep_duplicates = true;
         return 1;
+    case AH_OPT_STRICT:
+        so->strict = true;
+        return 1;
     case AH_OPT_QUIET:
         diag->quiet = true;
         return 1;

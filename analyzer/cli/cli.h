@@ -64,6 +64,7 @@ enum {
     AH_OPT_KEEP_DUPLICATES,
     AH_OPT_QUIET,
     AH_OPT_MAX_INPUT,
+    AH_OPT_STRICT,
 };
 #define AH_CLI_INPUT_OPTS                                                                                   \
     {AH_OPT_MAX_RECORD, 0, "max-record", "SIZE",                                                            \
@@ -72,6 +73,8 @@ enum {
      "stop reading an input (one file or archive member, decompressed) after SIZE bytes, as an error for that input"}, \
     {AH_OPT_DATE_ORDER, 0, "date-order", "auto|mdy|dmy",                                                   \
      "day/month order of culture-formatted dates without an ISO twin (default auto: month first, counted)"}, \
+    {AH_OPT_STRICT, 0, "strict", NULL,                                                                      \
+     "an input that is not a log (binary, prose) is unreadable (exit 3) even when its name does not say log"}, \
     {AH_OPT_KEEP_DUPLICATES, 0, "keep-duplicates", NULL, "do not drop records already seen (same record identity)"}, \
     {AH_OPT_QUIET, 'q', "quiet", NULL, "no warnings or progress on stderr (errors are still printed)"}
 

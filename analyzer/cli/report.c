@@ -55,7 +55,8 @@ void ah_report_inputs_json(const ah_session *s, ah_buf *b)
         json_time(b, r->has_time, r->first);
         ah_buf_puts(b, ",\"last\":");
         json_time(b, r->has_time, r->last);
-        ah_buf_printf(b, ",\"no_record\":%s", r->no_record ? "true" : "false");
+        ah_buf_printf(b, ",\"no_record\":%s,\"not_a_log\":", r->no_record ? "true" : "false");
+        ah_report_json_str(b, r->not_a_log);
         ah_buf_printf(b, ",\"truncated_hint\":%s,\"ambiguous_dates\":%llu,\"no_time\":%llu,\"unknown_zone\":%llu",
                       r->truncated_hint ? "true" : "false", (unsigned long long)r->ambiguous_dates,
                       (unsigned long long)r->no_time, (unsigned long long)r->unknown_zone);
@@ -66,10 +67,10 @@ void ah_report_inputs_json(const ah_session *s, ah_buf *b)
     ah_totals t = ah_session_totals(s);
     ah_buf_printf(b,
                   "\n],\"totals\":{\"records\":%llu,\"events\":%llu,\"duplicates\":%llu,\"errors\":%llu,"
-                  "\"unreadable_inputs\":%llu,\"no_record_inputs\":%llu},\"coverage\":{",
+                  "\"unreadable_inputs\":%llu,\"no_record_inputs\":%llu,\"not_a_log_inputs\":%llu},\"coverage\":{",
                   (unsigned long long)t.records, (unsigned long long)t.events, (unsigned long long)t.duplicates,
                   (unsigned long long)t.errors, (unsigned long long)t.unreadable_inputs,
-                  (unsigned long long)t.no_record_streams);
+                  (unsigned long long)t.no_record_streams, (unsigned long long)t.not_a_log_streams);
     bool first = true;
     for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
         ah_coverage c = ah_session_coverage(s, (ah_source_kind)k);
@@ -124,6 +125,8 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
             ah_escape_fputs(r->failure ? r->failure : "unreadable", out);
             fputc('\n', out);
         }
+        if (r->not_a_log)
+            fprintf(out, "  NOT A LOG %s: %s\n", r->not_a_log, r->failed ? "unreadable" : "skipped");
         if (r->no_record)
             fprintf(out, "  WARNING   no record in this input (empty, or only blanks and NUL bytes)\n");
         if (r->truncated_hint)
@@ -143,6 +146,8 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
             (unsigned long long)t.errors, (unsigned long long)t.unreadable_inputs);
     if (t.no_record_streams)
         fprintf(out, "; %llu inputs without a record", (unsigned long long)t.no_record_streams);
+    if (t.not_a_log_streams)
+        fprintf(out, "; %llu not logs", (unsigned long long)t.not_a_log_streams);
     fputc('\n', out);
     if (!t.records)
         fprintf(out, "NOTHING READ: no input held a single record\n");
@@ -177,6 +182,8 @@ void ah_report_input_warnings(const ah_session *s, FILE *out)
             snprintf(name, sizeof name, "%s[%s]", p, ah_escape_text(r->entry, strlen(r->entry), false, e, sizeof e));
         else
             snprintf(name, sizeof name, "%s", p);
+        if (r->not_a_log && !r->failed)
+            fprintf(out, "  not a log, skipped: %s (%s)\n", name, r->not_a_log);
         if (r->failed) {
             char f[400];
             const char *why = r->failure ? r->failure : "";

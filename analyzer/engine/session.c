@@ -71,7 +71,7 @@ ah_session *ah_session_new(const ah_session_options *o)
         s->opt.max_record = DEFAULT_MAX_RECORD;
     s->diag.fn = o->diag_fn;
     s->diag.ud = o->diag_ud;
-    ah_scan_options so = {.max_record = s->opt.max_record, .date_order = s->opt.date_order};
+    ah_scan_options so = {.max_record = s->opt.max_record, .date_order = s->opt.date_order, .strict = s->opt.strict};
     s->source = ah_source_new(&s->diag);
     s->scanner = ah_scanner_new(&so, &s->diag);
     if (s->source) {
@@ -277,7 +277,8 @@ static void close_slot(ah_session *s)
     r->ambiguous_dates = st->norm.ambiguous_dates;
     r->no_time = st->norm.no_time;
     r->unknown_zone = st->norm.unknown_zone;
-    r->no_record = !st->failed && st->records == 0;
+    r->not_a_log = st->not_a_log;
+    r->no_record = !st->failed && st->records == 0 && !st->not_a_log;
     if (r->no_record) {
         ah_where w = {r->path, r->entry, 0, 0};
         ah_diag_report(&s->diag, AH_SEV_WARNING, &w, "no record in this input (empty, or only blanks and NUL bytes)");
@@ -398,6 +399,7 @@ ah_totals ah_session_totals(const ah_session *s)
         t.duplicates += r->duplicates;
         t.errors += r->errors;
         t.no_record_streams += r->no_record;
+        t.not_a_log_streams += r->not_a_log != NULL;
     }
     /* Inputs, not failures: a file counts once however many of its streams
      * failed (a truncated gzip is one input with an error, not two). */

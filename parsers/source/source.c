@@ -1146,6 +1146,13 @@ ah_status ah_source_next(ah_source *s, ah_input **out)
 ah_reader *ah_input_reader(ah_input *in) { return &in->reader; }
 const ah_origin *ah_input_origin(const ah_input *in) { return in->origin; }
 const char *ah_input_container(const ah_input *in) { return in->container; }
+
+size_t ah_input_head(const ah_input *in, const unsigned char **p)
+{
+    const layer *L = &in->src->layers[in->src->depth - 1];
+    *p = (const unsigned char *)L->plain_peek.head;
+    return in->open ? L->plain_peek.len : 0;
+}
 size_t ah_input_file_index(const ah_input *in) { return in->file_index; }
 
 void ah_source_free(ah_source *s)

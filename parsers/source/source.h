@@ -92,6 +92,9 @@ ah_status ah_source_next(ah_source *s, ah_input **out);
  * truncated stream after reporting it to diag. */
 ah_reader *ah_input_reader(ah_input *in);
 const ah_origin *ah_input_origin(const ah_input *in); /* valid for the source's lifetime */
+/* The first bytes of the leaf's (decompressed) data, up to 512, for
+ * recognising what it is by content; valid while the input is open. */
+size_t ah_input_head(const ah_input *in, const unsigned char **p);
 /* Container chain for reports, e.g. "gzip", "zip", "tar.gz > zip", "plain". */
 const char *ah_input_container(const ah_input *in);
 

@@ -347,6 +347,76 @@ static void test_nothing_read(void **state)
     ah_session_free(s);
 }
 
+static ah_session *session_strict(captured *cap)
+{
+    ah_session_options o;
+    ah_session_options_init(&o);
+    o.diag_fn = capture;
+    o.diag_ud = cap;
+    o.strict = true;
+    ah_session *s = ah_session_new(&o);
+    assert_non_null(s);
+    return s;
+}
+
+/* Binary files and prose are listed once as not logs, apart from record
+ * errors; named like a log (or with strict) they are unreadable inputs. */
+static void test_not_a_log(void **state)
+{
+    ah_test_tmpdir *t = *state;
+    static const struct {
+        const char *name;
+        const char *data;
+        size_t len;
+        const char *what; /* NULL: a log (or an unknown CSV layout: an error) */
+        bool failed;
+    } cases[] = {
+        {"a.bin", "\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0\x01\0\0\0", 24, "ELF executable", false},
+        {"Security.evtx", "ElfFile\0\0\0\0\0\0\0\0\0", 16, "Windows event log (EVTX)", false},
+        {"ual.json", "ElfFile\0\0\0\0\0\0\0\0\0", 16, "Windows event log (EVTX)", true},
+        {"pic.png", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16, "PNG image", false},
+        {"report.pdf", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", 15, "PDF document", false},
+        {"blob.dat", "\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11xyz", 15, "binary data", false},
+        {"README.md", "# Case notes\n\nThe tenant was exported on Monday.\n", 48, "text without a record structure", false},
+        {"config.yaml", "rules:\n  - name: x\n", 20, "text without a record structure", false},
+        {"notes.csv", "just one line of prose\n", 23, "text without a record structure", true},
+        {"other.csv", "Host,Severity,Message\nsrv1,high,disk full\n", 42, NULL, true},
+    };
+    for (size_t i = 0; i < AH_ARRAY_LEN(cases); i++) {
+        captured cap = {0};
+        ah_session *s = session(&cap, 0);
+        assert_int_equal(ah_session_add_input(s, write_file(t, cases[i].name, cases[i].data, cases[i].len)), AH_OK);
+        run_result r = drain(s);
+        const ah_stream_report *rep = ah_session_stream(s, 0);
+        if (cases[i].what) {
+            if (!rep->not_a_log || strcmp(rep->not_a_log, cases[i].what) != 0)
+                fail_msg("%s: not_a_log '%s'; %s", cases[i].name, rep->not_a_log ? rep->not_a_log : "(null)", cap.msgs);
+            assert_int_equal(r.totals.records, 0); /* no record errors for a file that is not a log */
+            assert_int_equal(r.totals.not_a_log_streams, 1);
+            assert_false(rep->no_record);
+        } else {
+            assert_null(rep->not_a_log);
+        }
+        if (rep->failed != cases[i].failed || ah_session_partial(s) != cases[i].failed)
+            fail_msg("%s: failed %d; %s", cases[i].name, rep->failed, cap.msgs);
+        assert_int_equal(cap.errors, cases[i].failed ? 1 : 0);
+        /* the digest is there like for every input */
+        assert_int_equal(strlen(ah_session_file(s, 0).sha256), 64);
+        ah_session_free(s);
+
+        /* strict: every one of them is an error */
+        if (cases[i].what) {
+            cap = (captured){0};
+            s = session_strict(&cap);
+            assert_int_equal(ah_session_add_input(s, write_file(t, cases[i].name, cases[i].data, cases[i].len)), AH_OK);
+            drain(s);
+            assert_true(ah_session_partial(s));
+            assert_int_equal(cap.errors, 1);
+            ah_session_free(s);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +425,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated_gzip_recovers_every_complete_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_input_and_nul_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nothing_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_a_log, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
