@@ -83,6 +83,8 @@ typedef struct ah_stream_report {
     const char *not_a_log;      /* clearly not a log ("ELF executable", "text without a record
                                    structure"): skipped, or failed when named like a log or --strict */
     uint64_t ambiguous_dates, no_time, unknown_zone;
+    uint64_t nul_chars;         /* NUL characters in the input's text (kept in raw, escaped) */
+    uint64_t control_events;    /* events whose fields held control characters (removed for matching) */
 } ah_stream_report;
 
 size_t ah_session_stream_count(const ah_session *s);

@@ -16,6 +16,8 @@
 #include "decode/decode.h"
 #include "frame/csv.h"
 #include "frame/jsonsplit.h"
+#include "formats/opcanon.h"
+#include "util/buf.h"
 
 #define PREFIX_SIZE 4096
 
@@ -27,6 +29,8 @@ struct ah_scanner {
     ah_decoder *decoder;
     ah_csv *csv;
     ah_jsplit *jsplit;
+    ah_buf clean;             /* normalized fields without hidden control characters */
+    ah_buf escaped;           /* a JSON record with its raw control bytes escaped */
     ah_reader *source;        /* the input's bytes */
     ah_reader watched;        /* the same, noting whether it failed */
     bool source_failed;       /* the input layer reported a read error itself */
@@ -75,6 +79,8 @@ ah_scanner *ah_scanner_new(const ah_scan_options *opt, ah_diag *diag)
         free(s);
         return NULL;
     }
+    ah_buf_init(&s->clean, opt->max_record ? opt->max_record * 3 : 0);
+    ah_buf_init(&s->escaped, opt->max_record ? opt->max_record * 6 : 0);
     s->prefixed.read = prefixed_read;
     s->prefixed.ctx = s;
     s->watched.read = watched_read;
@@ -99,6 +105,8 @@ void ah_scanner_free(ah_scanner *s)
         return;
     close_stream(s);
     ah_normalizer_free(s->norm);
+    ah_buf_free(&s->clean);
+    ah_buf_free(&s->escaped);
     free(s);
 }
 
@@ -144,7 +152,81 @@ ah_status ah_scanner_open(ah_scanner *s, ah_input *in)
     return AH_OK;
 }
 
-static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+/* Blank before the first record: whitespace, and NUL (a half-written export). */
+static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0'; }
+
+/* Characters that change no word a rule compares but make it miss: C0
+ * controls other than tab and line ends (NUL above all), and DEL. */
+static bool is_hidden_control(unsigned char c) { return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f; }
+
+static bool has_hidden_control(ah_span v)
+{
+    for (size_t i = 0; i < v.n; i++)
+        if (is_hidden_control((unsigned char)v.p[i]))
+            return true;
+    return false;
+}
+
+/* A JSON record with raw control bytes (NUL inside a string: invalid JSON,
+ * but evidence) is read as if they had been escaped: a copy with each one
+ * written \u00XX. Raw then shows them, escaped; the fields lose them (below). */
+static ah_status escape_raw_controls(ah_scanner *s, ah_json_record *rec)
+{
+    if (!has_hidden_control(rec->text))
+        return AH_OK;
+    ah_buf *b = &s->escaped;
+    ah_buf_reset(b);
+    for (size_t i = 0; i < rec->text.n; i++) {
+        unsigned char c = (unsigned char)rec->text.p[i];
+        ah_status st = is_hidden_control(c) ? ah_buf_printf(b, "\\u%04x", c) : ah_buf_putc(b, (char)c);
+        if (st != AH_OK)
+            return st;
+    }
+    rec->text = ah_buf_span(b);
+    return AH_OK;
+}
+
+/* "New-InboxRule\u0000" must match a rule on New-InboxRule: the normalized
+ * fields (what rules and timelines see) lose their hidden control
+ * characters; raw and body keep them (escaped in every output), and the
+ * event is counted so the summary says how many were touched. */
+static ah_status clean_fields(ah_scanner *s, ah_event *ev)
+{
+    size_t need = 0;
+    bool any = false;
+    for (int f = 0; f < AH_F_COUNT; f++) {
+        need += ev->field[f].n;
+        any = any || has_hidden_control(ev->field[f]);
+    }
+    if (!any)
+        return AH_OK;
+    ah_buf *b = &s->clean;
+    ah_buf_reset(b);
+    /* one reservation, so the spans handed out never move: the canonical
+     * operation is at most twice the operation's length */
+    ah_status st = ah_buf_reserve(b, need + 2 * ev->field[AH_F_OPERATION].n + 16);
+    if (st != AH_OK)
+        return st;
+    for (int f = 0; f < AH_F_COUNT; f++) {
+        ah_span v = ev->field[f];
+        if (!has_hidden_control(v))
+            continue;
+        size_t start = b->len;
+        for (size_t i = 0; i < v.n; i++)
+            if (!is_hidden_control((unsigned char)v.p[i]))
+                b->data[b->len++] = v.p[i];
+        b->data[b->len] = '\0';
+        ev->field[f] = b->len > start ? ah_span_make(b->data + start, b->len - start) : AH_SPAN_NULL;
+        if (f == AH_F_OPERATION) {
+            size_t cs = b->len;
+            ev->operation_canon = AH_SPAN_NULL;
+            if (ev->field[f].n && ah_opcanon(ev->field[f], b) == AH_OK)
+                ev->operation_canon = ah_span_make(b->data + cs, b->len - cs);
+        }
+    }
+    s->stats.control_events++;
+    return AH_OK;
+}
 
 /* What a stream is when it is clearly not a log: a file format by its
  * magic, or bytes no text export holds (control characters other than
@@ -343,7 +425,17 @@ static ah_status next_event(ah_scanner *s, ah_event *ev)
             continue;
         }
         const char *why = NULL;
+        if (!csv && (st = escape_raw_controls(s, &rec)) != AH_OK) {
+            if (st == AH_ERR_NOMEM)
+                return st;
+            reject_record(s, record_no, line_no, "record too large once its control characters are escaped");
+            continue;
+        }
         st = csv ? ah_normalize_csv(s->norm, &row, ev, &why) : ah_normalize_json(s->norm, &rec, ev, &why);
+        if (st == AH_OK && (st = clean_fields(s, ev)) == AH_ERR_TOOBIG) {
+            reject_record(s, record_no, line_no, "record too large to clean of control characters");
+            continue;
+        }
         if (st == AH_OK) {
             ev->origin = s->stats.origin;
             note_format(s, ev->format);
@@ -364,6 +456,8 @@ ah_status ah_scanner_next(ah_scanner *s, ah_event *ev)
         st = start_stream(s);
     if (st == AH_OK)
         st = next_event(s, ev);
+    if (s->decoder)
+        s->stats.nul_chars = ah_decoder_nul_bytes(s->decoder);
     if (st != AH_OK) {
         s->done = true;
         s->stats.norm = *ah_normalizer_stats(s->norm);

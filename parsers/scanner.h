@@ -36,6 +36,9 @@ typedef struct ah_stream_stats {
     size_t nformats;          /* a JSON stream may mix formats (Azure Monitor categories) */
     uint64_t records;         /* records read, good or bad */
     uint64_t errors;          /* records rejected */
+    uint64_t nul_chars;       /* NUL characters in the decoded text (kept: evidence) */
+    uint64_t control_events;  /* events whose normalized fields held control characters, removed there
+                                 for matching (raw keeps them, escaped) */
     const char *not_a_log;    /* why the stream is not a log ("ELF executable", ...), NULL if it may be one */
     bool failed;              /* stream-level failure (see failure) */
     char failure[192];

@@ -55,6 +55,8 @@ void ah_report_inputs_json(const ah_session *s, ah_buf *b)
         json_time(b, r->has_time, r->first);
         ah_buf_puts(b, ",\"last\":");
         json_time(b, r->has_time, r->last);
+        ah_buf_printf(b, ",\"nul_chars\":%llu,\"control_events\":%llu", (unsigned long long)r->nul_chars,
+                      (unsigned long long)r->control_events);
         ah_buf_printf(b, ",\"no_record\":%s,\"not_a_log\":", r->no_record ? "true" : "false");
         ah_report_json_str(b, r->not_a_log);
         ah_buf_printf(b, ",\"truncated_hint\":%s,\"ambiguous_dates\":%llu,\"no_time\":%llu,\"unknown_zone\":%llu",
@@ -127,8 +129,12 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
         }
         if (r->not_a_log)
             fprintf(out, "  NOT A LOG %s: %s\n", r->not_a_log, r->failed ? "unreadable" : "skipped");
+        if (r->nul_chars || r->control_events)
+            fprintf(out, "  NOTE      %llu NUL characters kept; %llu events with control characters in fields "
+                         "(removed for matching, kept in raw)\n",
+                    (unsigned long long)r->nul_chars, (unsigned long long)r->control_events);
         if (r->no_record)
-            fprintf(out, "  WARNING   no record in this input (empty, or only blanks and NUL bytes)\n");
+            fprintf(out, "  WARNING   no record in this input\n");
         if (r->truncated_hint)
             fprintf(out, "  WARNING   exactly %llu records: the export cap; probably truncated\n",
                     (unsigned long long)r->records);
@@ -184,6 +190,10 @@ void ah_report_input_warnings(const ah_session *s, FILE *out)
             snprintf(name, sizeof name, "%s", p);
         if (r->not_a_log && !r->failed)
             fprintf(out, "  not a log, skipped: %s (%s)\n", name, r->not_a_log);
+        if (r->nul_chars || r->control_events)
+            fprintf(out, "  control characters: %s: %llu NUL characters, %llu events with control characters "
+                         "in fields (removed for matching, kept in raw)\n",
+                    name, (unsigned long long)r->nul_chars, (unsigned long long)r->control_events);
         if (r->failed) {
             char f[400];
             const char *why = r->failure ? r->failure : "";

@@ -278,10 +278,13 @@ static void close_slot(ah_session *s)
     r->no_time = st->norm.no_time;
     r->unknown_zone = st->norm.unknown_zone;
     r->not_a_log = st->not_a_log;
+    r->nul_chars = st->nul_chars;
+    r->control_events = st->control_events;
     r->no_record = !st->failed && st->records == 0 && !st->not_a_log;
     if (r->no_record) {
         ah_where w = {r->path, r->entry, 0, 0};
-        ah_diag_report(&s->diag, AH_SEV_WARNING, &w, "no record in this input (empty, or only blanks and NUL bytes)");
+        ah_diag_report(&s->diag, AH_SEV_WARNING, &w, "no record in this input (%s)",
+                       r->framing ? "a header or an empty list, no record" : "empty, or only blanks and NUL bytes");
     }
     if (r->truncated_hint) {
         ah_where w = {r->path, r->entry, 0, 0};

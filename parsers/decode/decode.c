@@ -14,8 +14,9 @@
  * table 3-7: no overlongs, no encoded surrogates, nothing above U+10FFFF)
  * is taken as Windows-1252, one byte at a time, and counted; the bytes
  * after it are examined afresh. NUL bytes (and U+0000 in UTF-16) are
- * dropped and counted: no export carries them as text, and the framers
- * downstream work on C-string-friendly data.
+ * kept and counted: they are evidence (a half-written export, a value an
+ * attacker padded); the scanner skips them where they carry no record and
+ * keeps them out of the fields rules match on.
  */
 #include "decode.h"
 
@@ -84,10 +85,8 @@ static void convert_8bit(ah_decoder *d)
             break;
         unsigned char c = in[i];
         if (c < 0x80) {
-            if (c == 0)
-                d->nul_bytes++;
-            else
-                d->out[o++] = c;
+            d->nul_bytes += c == 0;
+            d->out[o++] = c;
             i++;
             continue;
         }
@@ -136,7 +135,8 @@ static void convert_utf16(ah_decoder *d, bool big_endian)
         } else if (u >= 0xDC00 && u <= 0xDFFF) {
             o += ah_utf8_encode(0xFFFD, d->out + o); /* lone low surrogate */
         } else if (u == 0) {
-            d->nul_bytes += 2;
+            d->nul_bytes++;
+            d->out[o++] = 0;
         } else {
             o += ah_utf8_encode(u, d->out + o);
         }

@@ -40,6 +40,7 @@ enum {
 };
 
 static const unsigned char kls[256] = {
+    [0] = K_WS, /* NUL runs between values (a half-written export): skipped, counted by the decoder */
     ['\t'] = K_DELIM | K_WS,
     ['\n'] = K_STR_STOP | K_STRUCT_STOP | K_DELIM | K_WS,
     ['\r'] = K_DELIM | K_WS,

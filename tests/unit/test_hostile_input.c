@@ -417,6 +417,69 @@ static void test_not_a_log(void **state)
     }
 }
 
+static bool contains(ah_span hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= hay.n; i++)
+        if (memcmp(hay.p + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+/* NUL and other control characters are evidence: kept (escaped) in raw,
+ * counted, and kept out of the fields rules match on. */
+static void test_control_characters_kept_and_matched(void **state)
+{
+    ah_test_tmpdir *t = *state;
+    static const char rec_fmt[] = "{\"CreationTime\":\"2021-01-13T16:00:00\",\"Id\":\"%s\",\"Operation\":\"%s\","
+                                  "\"OrganizationId\":\"o\",\"RecordType\":1,\"UserId\":\"a@contoso.com\","
+                                  "\"Workload\":\"Exchange\",\"ResultStatus\":\"True\"}\n";
+    buf b = {0};
+    char line[512];
+    int k = snprintf(line, sizeof line, rec_fmt, "escaped", "New-InboxRule\\u0000");
+    put(&b, line, (size_t)k);
+    put_fill(&b, 0, 700); /* a NUL run between records */
+    k = snprintf(line, sizeof line, rec_fmt, "raw", "New-Inbox#Rule");
+    char *hash = memchr(line, '#', (size_t)k);
+    *hash = '\0'; /* a raw NUL inside the string */
+    put(&b, line, (size_t)k);
+    k = snprintf(line, sizeof line, rec_fmt, "esc", "New-InboxRule\x1b[2J");
+    put(&b, line, (size_t)k);
+
+    captured cap = {0};
+    ah_session *s = session(&cap, 0);
+    assert_int_equal(ah_session_add_input(s, write_file(t, "ctl.jsonl", b.p, b.len)), AH_OK);
+    const ah_event *ev;
+    size_t n = 0;
+    const char *ids[] = {"escaped", "raw", "esc"};
+    while (ah_session_next(s, &ev) == AH_OK) {
+        assert_true(n < 3);
+        ah_span id = ev->field[AH_F_RECORD_ID], op = ev->field[AH_F_OPERATION];
+        assert_int_equal(id.n, strlen(ids[n]));
+        assert_memory_equal(id.p, ids[n], id.n);
+        if (n < 2) {
+            assert_int_equal(op.n, 13);
+            assert_memory_equal(op.p, "New-InboxRule", 13);
+            assert_int_equal(ev->operation_canon.n, 13);
+            assert_memory_equal(ev->operation_canon.p, "new-inboxrule", 13);
+            /* raw keeps the NUL, escaped */
+            assert_true(contains(ev->raw, "\\u0000"));
+        } else {
+            assert_int_equal(op.n, 16); /* ESC removed, "[2J" stays */
+            assert_memory_equal(op.p, "New-InboxRule[2J", 16);
+        }
+        n++;
+    }
+    assert_int_equal(n, 3);
+    const ah_stream_report *r = ah_session_stream(s, 0);
+    assert_int_equal(r->errors, 0);
+    assert_int_equal(r->nul_chars, 701);
+    assert_int_equal(r->control_events, 3);
+    assert_int_equal(cap.errors, 0);
+    ah_session_free(s);
+    free(b.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +489,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_max_input_and_nul_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nothing_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_a_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_control_characters_kept_and_matched, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
