@@ -435,6 +435,7 @@ static int run_hunt(int argc, char **argv)
     w = ah_writer_open(&c.wo, &out_diag, &st);
     if (!w)
         goto out;
+    c.ho.rows_without_raw = c.wo.format == AH_OUT_CSV || !c.wo.include_raw; /* memory: one copy less */
     h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
     if (!h.hunt) {
         ah_cli_errorf("out of memory");

@@ -89,14 +89,14 @@ static void rb_finish(row_builder *rb, ah_row *row)
             row->col[c] = ah_span_cstr(rb->text.data + rb->off[c]);
 }
 
-static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb, uint64_t seq)
+static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb, uint64_t seq, bool with_raw)
 {
     memset(row, 0, sizeof *row);
     row->has_time = ev->has_time;
     row->time = ev->time;
     row->seq = seq;
     row->input_record = ev->record_no;
-    row->raw = ev->raw;
+    row->raw = with_raw ? ev->raw : AH_SPAN_NULL;
     row->col[AH_COL_SOURCE] = ah_span_cstr(ah_source_name(ev->source));
     row->col[AH_COL_OPERATION] = ev->field[AH_F_OPERATION];
     row->col[AH_COL_USER] = ev->field[AH_F_USER];
@@ -194,7 +194,7 @@ static ah_status match_event(ah_hunt *h, const ah_event *ev)
     ah_row row;
     if (h->opt.all) {
         rb_begin(&h->rb);
-        fill_event_columns(&row, ev, &h->rb, h->stats.events);
+        fill_event_columns(&row, ev, &h->rb, h->stats.events, !h->opt.rows_without_raw);
         if (n) {
             ah_level top = AH_LEVEL_INFO;
             size_t m0 = rb_mark(&h->rb);
@@ -233,7 +233,7 @@ static ah_status match_event(ah_hunt *h, const ah_event *ev)
     for (size_t i = 0; i < n; i++) {
         const ah_rule_meta *m = ah_rule_metadata(h->hitv[i]);
         rb_begin(&h->rb);
-        fill_event_columns(&row, ev, &h->rb, h->stats.rows);
+        fill_event_columns(&row, ev, &h->rb, h->stats.rows, !h->opt.rows_without_raw);
         rb_put(&h->rb, AH_COL_SEVERITY, ah_level_name(m->level));
         rb_put(&h->rb, AH_COL_RULE_ID, m->id);
         rb_put(&h->rb, AH_COL_RULE_TITLE, m->title);

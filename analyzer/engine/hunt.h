@@ -34,6 +34,8 @@ typedef struct ah_hunt_options {
     size_t memory;          /* sort budget in bytes; 0 = the sorter's default */
     const char *tmpdir;     /* for spilled runs; NULL = $TMPDIR or /tmp */
     bool has_baseline;      /* first-seen baseline range (else each rule's `baseline Nd`) */
+    bool rows_without_raw;  /* the output does not write raw (CSV, --no-raw): event rows do not carry
+                               it, so a huge record is not copied into the sorter */
     ah_time baseline_from, baseline_to;
 } ah_hunt_options;
 
