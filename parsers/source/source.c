@@ -1149,9 +1149,12 @@ const char *ah_input_container(const ah_input *in) { return in->container; }
 
 size_t ah_input_head(const ah_input *in, const unsigned char **p)
 {
+    *p = NULL;
+    if (!in->open || in->src->depth == 0)
+        return 0;
     const layer *L = &in->src->layers[in->src->depth - 1];
     *p = (const unsigned char *)L->plain_peek.head;
-    return in->open ? L->plain_peek.len : 0;
+    return L->plain_peek.len;
 }
 size_t ah_input_file_index(const ah_input *in) { return in->file_index; }
 
