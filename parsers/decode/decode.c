@@ -71,12 +71,16 @@ static void convert_8bit(ah_decoder *d)
     size_t i = d->in_pos, n = d->in_len, o = d->out_len;
     while (i < n && o + 4 <= OUT_SIZE) {
         /* Fast path: almost all of an export is ASCII; move 8 bytes at a
-         * time while none has the high bit set and none is NUL. */
+         * time while none has the high bit set, counting NUL bytes (exact
+         * zero-byte mask: no high bit is set in w). */
         while (i + 8 <= n && o + 8 <= OUT_SIZE) {
             uint64_t w;
             memcpy(&w, in + i, 8);
-            if ((w & 0x8080808080808080ull) || ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+            if (w & 0x8080808080808080ull)
                 break;
+            uint64_t zero = ~(((w & 0x7F7F7F7F7F7F7F7Full) + 0x7F7F7F7F7F7F7F7Full) | w) & 0x8080808080808080ull;
+            if (zero)
+                d->nul_bytes += (uint64_t)__builtin_popcountll(zero);
             memcpy(d->out + o, &w, 8);
             i += 8;
             o += 8;
