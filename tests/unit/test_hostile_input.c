@@ -246,6 +246,13 @@ static void test_truncated_gzip_recovers_every_complete_record(void **state)
     free(g.p);
 }
 
+static void count_progress(void *ud, uint64_t done, uint64_t total)
+{
+    (void)total;
+    assert_true(done > 0);
+    ++*(uint64_t *)ud;
+}
+
 /* --max-input stops an endless or huge stream with an error naming it;
  * a long run of NULs without a limit ends as an input with no record. */
 static void test_max_input_and_nul_runs(void **state)
@@ -267,13 +274,24 @@ static void test_max_input_and_nul_runs(void **state)
     assert_int_equal(r.totals.unreadable_inputs, 1);
     ah_session_free(s);
 
-    /* a device: stopped, and not read to its end for the digest */
+    /* a device: stopped, and not read to its end for the digest; progress
+     * is reported while no event comes out */
     cap = (captured){0};
-    s = session(&cap, 1u << 20);
+    ah_session_options o;
+    ah_session_options_init(&o);
+    o.diag_fn = capture;
+    o.diag_ud = &cap;
+    o.max_input = 1u << 20;
+    uint64_t calls = 0;
+    o.progress_fn = count_progress;
+    o.progress_ud = &calls;
+    s = ah_session_new(&o);
+    assert_non_null(s);
     assert_int_equal(ah_session_add_input(s, "/dev/zero"), AH_OK);
     r = drain(s);
     assert_int_equal(cap.errors, 1);
     assert_string_equal(ah_session_file(s, 0).sha256, "");
+    assert_true(calls >= 16); /* 1 MiB in 64 KiB reads */
     ah_session_free(s);
 
     /* no limit: the run of NULs ends */
