@@ -30,7 +30,9 @@ struct ah_scanner {
     ah_csv *csv;
     ah_jsplit *jsplit;
     ah_buf clean;             /* normalized fields without hidden control characters */
-    ah_buf escaped;           /* a JSON record with its raw control bytes escaped */
+    ah_buf escaped;           /* a JSON record (or JSON cells) with raw control bytes escaped */
+    ah_span *cells;           /* a CSV row's cells, some of them escaped copies */
+    size_t cells_cap;
     ah_reader *source;        /* the input's bytes */
     ah_reader watched;        /* the same, noting whether it failed */
     bool source_failed;       /* the input layer reported a read error itself */
@@ -107,6 +109,7 @@ void ah_scanner_free(ah_scanner *s)
     ah_normalizer_free(s->norm);
     ah_buf_free(&s->clean);
     ah_buf_free(&s->escaped);
+    free(s->cells);
     free(s);
 }
 
@@ -183,6 +186,65 @@ static ah_status escape_raw_controls(ah_scanner *s, ah_json_record *rec)
             return st;
     }
     rec->text = ah_buf_span(b);
+    return AH_OK;
+}
+
+static size_t count_hidden_controls(ah_span v)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < v.n; i++)
+        k += is_hidden_control((unsigned char)v.p[i]);
+    return k;
+}
+
+static bool json_like(ah_span v)
+{
+    size_t i = 0;
+    while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == '\r' || v.p[i] == '\n'))
+        i++;
+    return i < v.n && (v.p[i] == '{' || v.p[i] == '[');
+}
+
+/* The same for a CSV cell holding JSON (AuditData): its raw control bytes
+ * escaped in a copy, the row's other cells as they are (the row object
+ * escapes them when it is written as JSON). */
+static ah_status escape_json_cells(ah_scanner *s, ah_csv_row *row)
+{
+    size_t need = 0;
+    for (size_t i = 0; i < row->ncells; i++)
+        if (json_like(row->cells[i]))
+            need += 5 * count_hidden_controls(row->cells[i]);
+    if (!need)
+        return AH_OK;
+    for (size_t i = 0; i < row->ncells; i++)
+        need += row->cells[i].n + 1;
+    while (s->cells_cap < row->ncells) {
+        ah_span *nc = ah_grow_array(s->cells, &s->cells_cap, 32, sizeof *nc);
+        if (!nc)
+            return AH_ERR_NOMEM;
+        s->cells = nc;
+    }
+    ah_buf *b = &s->escaped;
+    ah_buf_reset(b);
+    ah_status st = ah_buf_reserve(b, need); /* one reservation: the spans never move */
+    if (st != AH_OK)
+        return st;
+    for (size_t i = 0; i < row->ncells; i++) {
+        ah_span v = row->cells[i];
+        s->cells[i] = v;
+        if (!json_like(v) || !count_hidden_controls(v))
+            continue;
+        size_t start = b->len;
+        for (size_t k = 0; k < v.n; k++) {
+            unsigned char c = (unsigned char)v.p[k];
+            if (is_hidden_control(c))
+                b->len += (size_t)snprintf(b->data + b->len, 7, "\\u%04x", c);
+            else
+                b->data[b->len++] = (char)c;
+        }
+        s->cells[i] = ah_span_make(b->data + start, b->len - start);
+    }
+    row->cells = s->cells;
     return AH_OK;
 }
 
@@ -425,7 +487,7 @@ static ah_status next_event(ah_scanner *s, ah_event *ev)
             continue;
         }
         const char *why = NULL;
-        if (!csv && (st = escape_raw_controls(s, &rec)) != AH_OK) {
+        if ((st = csv ? escape_json_cells(s, &row) : escape_raw_controls(s, &rec)) != AH_OK) {
             if (st == AH_ERR_NOMEM)
                 return st;
             reject_record(s, record_no, line_no, "record too large once its control characters are escaped");

@@ -496,6 +496,31 @@ static void test_control_characters_kept_and_matched(void **state)
     assert_int_equal(cap.errors, 0);
     ah_session_free(s);
     free(b.p);
+
+    /* the same NUL inside AuditData held in a Purview CSV cell */
+    static const char csv[] =
+        "RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\n"
+        "c1,2021-01-13T16:00:00,1,New-InboxRule,a@contoso.com,\"{\"\"CreationTime\"\":\"\"2021-01-13T16:00:00\"\","
+        "\"\"Id\"\":\"\"c1\"\",\"\"Operation\"\":\"\"New-Inbox#Rule\"\",\"\"RecordType\"\":1,"
+        "\"\"UserId\"\":\"\"a@contoso.com\"\",\"\"Workload\"\":\"\"Exchange\"\"}\"\r\n";
+    char text[sizeof csv];
+    memcpy(text, csv, sizeof csv);
+    *strchr(text, '#') = '\0';
+    cap = (captured){0};
+    s = session(&cap, 0);
+    assert_int_equal(ah_session_add_input(s, write_file(t, "purview.csv", text, sizeof csv - 1)), AH_OK);
+    n = 0;
+    while (ah_session_next(s, &ev) == AH_OK) {
+        ah_span op = ev->field[AH_F_OPERATION];
+        assert_int_equal(op.n, 13);
+        assert_memory_equal(op.p, "New-InboxRule", 13);
+        assert_true(contains(ev->raw, "New-Inbox\\u0000Rule"));
+        n++;
+    }
+    if (n != 1)
+        fail_msg("%zu events; %s", n, cap.msgs);
+    assert_int_equal(ah_session_stream(s, 0)->errors, 0);
+    ah_session_free(s);
 }
 
 int main(void)
