@@ -13,7 +13,7 @@ PREFIX   ?= /usr/local
 CC       ?= cc
 PKGS     := libarchive libpcre2-8 libcjson zlib
 DEB_PKGS := libarchive-dev libpcre2-dev libcjson-dev zlib1g-dev libcmocka-dev pkg-config python3 gzip zip p7zip-full \
-            clang libclang-rt-14-dev
+            clang libclang-rt-14-dev time
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -larchive -lpcre2-8 -lcjson -lz)
@@ -45,7 +45,7 @@ Q := @
 endif
 
 .PHONY: clang-check fuzz fuzz-check fuzz-build FORCE
-.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check san-check demo bench install clean man catalogue
+.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check hostile-check san-check demo bench install clean man catalogue
 
 all: $(BUILD)/audithound
 
@@ -111,7 +111,11 @@ catalogue: $(BUILD)/audithound
 corrupt-check: $(BUILD)/audithound
 	@python3 tests/tools/corrupt-smoke.py $(BUILD)/audithound 150
 
-test: unit e2e rules-check corpus-check docs-check corrupt-check
+# The hostile-input corpus (tests/hostile/); its memory bound only in the plain build.
+hostile-check: $(BUILD)/audithound
+	@python3 tests/hostile/run.py $(BUILD)/audithound $(if $(filter build,$(BUILD)),,--no-memory)
+
+test: unit e2e rules-check corpus-check docs-check corrupt-check hostile-check
 
 # Plain build and tests, then the same tests under AddressSanitizer and UBSan.
 check: deps

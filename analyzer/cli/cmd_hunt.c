@@ -206,10 +206,33 @@ static double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void print_progress(uint64_t done, uint64_t total, double t0, bool final);
+
 static void show_progress(const ah_session *s, double t0, bool final)
 {
     uint64_t done, total;
     ah_session_progress(s, &done, &total);
+    print_progress(done, total, t0, final);
+}
+
+/* Called by the session as bytes are read, also while no event comes out
+ * (a device, a stream of NULs), so a long read never looks hung. */
+typedef struct read_progress {
+    double t0, last;
+} read_progress;
+
+static void on_read_progress(void *ud, uint64_t done, uint64_t total)
+{
+    read_progress *p = ud;
+    double now = now_seconds();
+    if (now - p->last > 0.5) {
+        p->last = now;
+        print_progress(done, total, p->t0, false);
+    }
+}
+
+static void print_progress(uint64_t done, uint64_t total, double t0, bool final)
+{
     double dt = now_seconds() - t0, rate = dt > 0 ? done / dt : 0;
     fprintf(stderr, "\r  read %.1f MB", done / 1e6);
     if (total) {
@@ -496,14 +519,25 @@ static int run_hunt(int argc, char **argv)
         goto out;
     }
     c.ho.admin_accounts = ah_ruleset_var(h.rs, "admin_accounts");
+    c.ho.rows_without_raw = c.wo.format == AH_OUT_CSV || !c.wo.include_raw; /* memory: one copy less */
     h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
     if (!h.hunt) {
         ah_cli_errorf("out of memory");
         goto out;
     }
+    read_progress rp = {t0, t0};
+    if (!c.diag.quiet && isatty(2)) {
+        c.so.progress_fn = on_read_progress;
+        c.so.progress_ud = &rp;
+    }
     s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first);
     if (!s)
         goto out;
+    if (ah_session_totals(s).missing_inputs) { /* a wrong path: no timeline that looks like a clean one */
+        ah_cli_errorf("an input path could not be read; nothing was read and no timeline was written");
+        status = AH_EXIT_PARTIAL;
+        goto out;
+    }
 
     bool progress = !c.diag.quiet && isatty(2);
     double last_progress = t0;
