@@ -125,8 +125,8 @@ typedef struct ah_names_stats {
     size_t reference_ids;    /* of which from reference lists */
     size_t directory_ids;    /* of which named by a --directory export */
     size_t names;            /* names learned from records (history entries) */
-    uint64_t dropped_ids;    /* new ids not stored: budget */
-    uint64_t dropped_names;  /* new names of known ids not stored: budget */
+    uint64_t dropped_ids;    /* sightings of new ids not stored (budget) */
+    uint64_t dropped_names;  /* sightings of new names of known ids not stored (budget) */
     uint64_t more_names;     /* sightings of names past the 8 kept per id */
     size_t bytes;            /* memory held */
 } ah_names_stats;
