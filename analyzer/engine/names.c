@@ -32,7 +32,6 @@
 #include "../../parsers/frame/jsonsplit.h"
 #include "../../parsers/source/source.h"
 #include "../../parsers/util/buf.h"
-#include "../../parsers/util/hash.h"
 
 #define MAX_NAMES 8          /* names kept per id (the first seen, by time) */
 #define MAX_NAME_BYTES 256   /* longer names are cut at a character boundary */
@@ -48,6 +47,7 @@ typedef struct rec {
     ah_time first, last;
     uint32_t off, len; /* in the arena */
     uint32_t next;     /* index + 1 of the id's next name, 0 at the end */
+    bool ms_like;      /* the name looks like Microsoft's (tested once, when stored) */
 } rec;
 
 enum { E_REFERENCE = 1, E_DIRECTORY = 2, E_LINK = 4 };
@@ -59,6 +59,7 @@ typedef struct entry {
     uint32_t first_rec;            /* index + 1 into recs, 0: no history */
     uint32_t more;                 /* sightings of names past MAX_NAMES */
     uint8_t kind, flags, nrecs;
+    bool fixed_ms_like;
 } entry;
 
 /* Microsoft-like words: WORD ones must start a word of the name. */
@@ -94,31 +95,45 @@ struct ah_names {
     ah_buf b[NBUF];                  /* learning scratch */
 };
 
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
 /* --- GUIDs ------------------------------------------------------------------------- */
 
+/* Positions of the 32 hex digits in the 36-character form. */
+static const uint8_t guid_digit_pos[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 14, 15, 16, 17,
+                                           19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
+/* Hex digit value + 1; 0 for any other byte. */
+static const uint8_t hex1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/* Runs on every id of every event: table-driven, no branch per digit. */
 static bool parse_guid(ah_span s, guid *g)
 {
-    s = ah_span_trim(s);
-    if (s.n == 38 && s.p[0] == '{' && s.p[37] == '}')
-        s = ah_span_make(s.p + 1, 36);
-    if (s.n != 36)
-        return false;
-    uint64_t v[2] = {0, 0};
-    int digits = 0;
-    for (size_t i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s.p[i] != '-')
-                return false;
-            continue;
-        }
-        int d = ah_hex_digit((unsigned char)s.p[i]);
-        if (d < 0)
+    if (s.n != 36) { /* the usual case is exact: trim and unbrace only when needed */
+        s = ah_span_trim(s);
+        if (s.n == 38 && s.p[0] == '{' && s.p[37] == '}')
+            s = ah_span_make(s.p + 1, 36);
+        if (s.n != 36)
             return false;
-        v[digits / 16] = (v[digits / 16] << 4) | (uint64_t)d;
-        digits++;
     }
-    g->hi = v[0];
-    g->lo = v[1];
+    if (s.p[8] != '-' || s.p[13] != '-' || s.p[18] != '-' || s.p[23] != '-')
+        return false;
+    const unsigned char *p = (const unsigned char *)s.p;
+    uint64_t hi = 0, lo = 0;
+    unsigned bad = 0;
+    for (int i = 0; i < 16; i++) {
+        unsigned a = hex1[p[guid_digit_pos[i]]], b = hex1[p[guid_digit_pos[i + 16]]];
+        bad |= (a == 0) | (b == 0);
+        hi = (hi << 4) | ((a - 1) & 15);
+        lo = (lo << 4) | ((b - 1) & 15);
+    }
+    if (bad)
+        return false;
+    g->hi = hi;
+    g->lo = lo;
     return true;
 }
 
@@ -356,7 +371,16 @@ static bool grow(ah_names *n, void **arr, size_t *cap, size_t need, size_t elem,
     return true;
 }
 
-static size_t slot_of(guid g, size_t mask) { return (size_t)ah_hash64(&g, sizeof g, HASH_SEED) & mask; }
+/* GUIDs are random bits (well-known ones aside): one multiply-xorshift
+ * round spreads them over the table. */
+static size_t slot_of(guid g, size_t mask)
+{
+    uint64_t h = (g.hi ^ HASH_SEED) ^ (g.lo * 0x9e3779b97f4a7c15ULL);
+    h ^= h >> 32;
+    h *= 0xd6e8feca6c7ab0a5ULL;
+    h ^= h >> 29;
+    return (size_t)h & mask;
+}
 
 static entry *find(const ah_names *n, guid g)
 {
@@ -501,7 +525,7 @@ static void learn_name(ah_names *n, guid id, ah_name_kind kind, ah_span name, ah
             return;
         }
     }
-    rec cand = {t, t, 0, (uint32_t)name.n, 0};
+    rec cand = {t, t, 0, (uint32_t)name.n, 0, looks_microsoft(n, name)};
     if (e->nrecs < MAX_NAMES) {
         size_t idx = n->nrecs;
         if (idx >= UINT32_MAX - 1 ||
@@ -535,6 +559,7 @@ static void learn_name(ah_names *n, guid id, ah_name_kind kind, ah_span name, ah
     latest->off = off;
     latest->len = (uint32_t)name.n;
     latest->first = latest->last = t;
+    latest->ms_like = looks_microsoft(n, name);
 }
 
 enum { FIXED_STORED = 1, FIXED_UNUSABLE = 0, FIXED_NO_ROOM = -1 };
@@ -568,6 +593,7 @@ static int set_fixed(ah_names *n, guid id, ah_name_kind kind, ah_span name, bool
     }
     e->fixed_off = off;
     e->fixed_len = (uint32_t)name.n;
+    e->fixed_ms_like = !reference && looks_microsoft(n, name);
     if (reference) {
         if (e->flags & E_DIRECTORY)
             n->ndir--;
@@ -662,19 +688,23 @@ bool ah_names_lookup(const ah_names *n, ah_span id, bool has_time, ah_time t, ah
         hit.flags = AH_NAME_REFERENCE;
     } else {
         const rec *r = has_time && e->nrecs ? pick_at(n, e, t) : NULL;
+        bool ms_like;
         if (r) {
             hit.name = rec_name(n, r);
+            ms_like = r->ms_like;
         } else if (e->flags & E_DIRECTORY) {
             hit.name = fixed_name(n, e);
             hit.flags |= AH_NAME_DIRECTORY;
+            ms_like = e->fixed_ms_like;
         } else if ((r = pick_latest(n, e)) != NULL) {
             hit.name = rec_name(n, r);
+            ms_like = r->ms_like;
         } else {
             return false;
         }
         if (e->nrecs > 1 || e->more)
             hit.flags |= AH_NAME_RENAMED;
-        if (lookalike_candidate(n, e) && looks_microsoft(n, hit.name))
+        if (ms_like && lookalike_candidate(n, e))
             hit.flags |= AH_NAME_LOOKALIKE;
     }
     if (out)
@@ -735,7 +765,7 @@ ah_status ah_names_renames(const ah_names *n, ah_names_rename_fn fn, void *ud, s
             r->old_name = rec_name(n, h[a - 1]);
             r->new_name = rec_name(n, h[a]);
             r->at = h[a]->first;
-            r->flags = candidate && looks_microsoft(n, r->new_name) ? AH_NAME_LOOKALIKE : 0;
+            r->flags = candidate && h[a]->ms_like ? AH_NAME_LOOKALIKE : 0;
         }
     }
     qsort(all, k, sizeof *all, rename_cmp);
@@ -765,8 +795,6 @@ ah_names_stats ah_names_get_stats(const ah_names *n)
 }
 
 /* --- reference lists --------------------------------------------------------------- */
-
-static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 /* Quote at most 48 bytes of hostile text for a message, non-printing bytes as \xNN. */
 static const char *quote(ah_span s, char *buf, size_t size)
@@ -1167,8 +1195,87 @@ static void learn_object(ah_names *n, guid id, ah_name_kind kind, ah_span name, 
     }
 }
 
+/* The end quote of the JSON string whose content starts at s (a quote
+ * preceded by an odd run of backslashes is escaped), or NULL. */
+static const char *string_end(const char *s, const char *end)
+{
+    for (const char *p = s; p < end;) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (!q)
+            return NULL;
+        size_t bs = 0;
+        while (q - bs > s && q[-1 - (ptrdiff_t)bs] == '\\')
+            bs++;
+        if (bs % 2 == 0)
+            return q;
+        p = q + 1;
+    }
+    return NULL;
+}
+
+/* The string values of some members of a JSON object, for the per-event
+ * hot path: the scan jumps from quote to quote with memchr and takes a
+ * string followed by ':' for a key, at any depth (the keys looked for do
+ * not occur in nested objects of these records). A quote inside a string
+ * is escaped, so text in a value can never pass for a key. The record was
+ * framed and scanned by the normalizer already; a malformed one yields
+ * fewer values, never a read outside obj. vals[i] is the value of keys[i]
+ * (ASCII case-insensitive) with its quotes, or empty; non-string values
+ * are left empty. */
+typedef struct qkey {
+    const char *name;
+    size_t len;
+    unsigned group; /* a bit: the scan ends once every group wanted has a value */
+} qkey;
+
+static void quick_members(ah_span obj, const qkey *keys, size_t nkeys, unsigned groups, ah_span *vals)
+{
+    unsigned found = 0;
+    for (size_t k = 0; k < nkeys; k++)
+        vals[k] = AH_SPAN_NULL;
+    const char *p = obj.p, *end = obj.p + obj.n;
+    while (p && p < end) {
+        const char *q0 = memchr(p, '"', (size_t)(end - p));
+        if (!q0)
+            return;
+        const char *q = string_end(q0 + 1, end);
+        if (!q)
+            return;
+        const char *r = q + 1;
+        while (r < end && is_space(*r))
+            r++;
+        p = q + 1;
+        if (r >= end || *r != ':')
+            continue;
+        ah_span key = ah_span_make(q0 + 1, (size_t)(q - q0 - 1));
+        for (r++; r < end && is_space(*r);)
+            r++;
+        p = r;
+        if (r >= end || *r != '"')
+            continue;
+        for (size_t k = 0; k < nkeys; k++)
+            if (!vals[k].n && key.n == keys[k].len && ah_span_eq_ci(key, keys[k].name)) {
+                const char *ve = string_end(r + 1, end);
+                if (!ve)
+                    return;
+                p = ve + 1;
+                if (ve == r + 1)
+                    break; /* "": look further (a nested copy may hold the value) */
+                vals[k] = ah_span_make(r, (size_t)(ve + 1 - r));
+                found |= keys[k].group;
+                if ((found & groups) == groups)
+                    return;
+                break;
+            }
+    }
+}
+
 /* --- sign-ins ------------------------------------------------------------------------ */
 
+/* appId/appDisplayName (the normalized app_id and app fields),
+ * resourceId/resourceDisplayName and servicePrincipalId/Name. The user is
+ * named by its UPN in every row already: sign-ins do not teach user ids
+ * (directory records do), which keeps this to two lookups per sign-in. */
 static void learn_signin(ah_names *n, const ah_event *ev)
 {
     ah_time t = ev->time;
@@ -1176,57 +1283,22 @@ static void learn_signin(ah_names *n, const ah_event *ev)
     bool has_app = parse_guid(ev->field[AH_F_APP_ID], &app);
     if (has_app)
         learn_name(n, app, AH_NAME_KIND_APPLICATION, ev->field[AH_F_APP], t, NULL);
-
-    guid res = {0, 0}, sp = {0, 0}, user = {0, 0};
-    ah_span res_name = AH_SPAN_NULL, sp_name = AH_SPAN_NULL, upn = AH_SPAN_NULL, user_name = AH_SPAN_NULL;
-    ah_json_iter it;
-    ah_span key, v;
-    if (ah_json_object_begin(&it, ev->body) != AH_OK)
-        return;
-    while (ah_json_object_next(&it, &key, &v) == AH_OK) {
-        switch (key.n) { /* the keys wanted all differ in length */
-        case 6:
-            if (key_is(key, "userId") && value_guid(v, &g))
-                user = g;
-            break;
-        case 10:
-            if (key_is(key, "resourceId") && value_guid(v, &g))
-                res = g;
-            break;
-        case 15:
-            if (key_is(key, "userDisplayName"))
-                user_name = value_text(v, &n->b[B_A]);
-            break;
-        case 16:
-            if (key_is(key, "resourceIdentity") && value_guid(v, &g))
-                res = g;
-            break;
-        case 17:
-            if (key_is(key, "userPrincipalName"))
-                upn = value_text(v, &n->b[B_B]);
-            break;
-        case 18:
-            if (key_is(key, "servicePrincipalId") && value_guid(v, &g))
-                sp = g;
-            break;
-        case 19:
-            if (key_is(key, "resourceDisplayName"))
-                res_name = value_text(v, &n->b[B_C]);
-            break;
-        case 20:
-            if (key_is(key, "servicePrincipalName"))
-                sp_name = value_text(v, &n->b[B_D]);
-            break;
-        default: break;
-        }
-    }
-    if (!guid_zero(res) && res_name.n)
-        learn_name(n, res, AH_NAME_KIND_APPLICATION, res_name, t, NULL);
-    if (!guid_zero(sp))
-        learn_name(n, sp, AH_NAME_KIND_SERVICE_PRINCIPAL, sp_name.n ? sp_name : ev->field[AH_F_APP], t,
+#define QKEY(s, g) {s, sizeof s - 1, g}
+    static const qkey keys[] = {QKEY("resourceId", 1), QKEY("resourceIdentity", 1), QKEY("resourceDisplayName", 2),
+                                QKEY("servicePrincipalId", 4), QKEY("servicePrincipalName", 8)};
+#undef QKEY
+    /* a user's sign-in names no service principal: stop at the resource */
+    ah_span type = ev->field[AH_F_RECORD_TYPE];
+    bool sp = ah_span_eq_ci(type, "servicePrincipal") || ah_span_eq_ci(type, "managedIdentity");
+    ah_span v[5] = {AH_SPAN_NULL, AH_SPAN_NULL, AH_SPAN_NULL, AH_SPAN_NULL, AH_SPAN_NULL};
+    quick_members(ev->body, keys, sp ? 5 : 3, sp ? 15u : 3u, v);
+    if ((value_guid(v[0], &g) || value_guid(v[1], &g)) && v[2].n)
+        learn_name(n, g, AH_NAME_KIND_APPLICATION, value_text(v[2], &n->b[B_C]), t, NULL);
+    if (value_guid(v[3], &g)) {
+        ah_span sp_name = value_text(v[4], &n->b[B_D]);
+        learn_name(n, g, AH_NAME_KIND_SERVICE_PRINCIPAL, sp_name.n ? sp_name : ev->field[AH_F_APP], t,
                    has_app ? &app : NULL);
-    if (!guid_zero(user))
-        learn_name(n, user, AH_NAME_KIND_USER, upn.n ? upn : user_name, t, NULL);
+    }
 }
 
 /* --- directory audits ------------------------------------------------------------------ */
@@ -1348,11 +1420,6 @@ static bool ual_directory(const ah_event *ev)
     return ah_span_eq(rt, "8") || ah_span_eq_ci(rt, "AzureActiveDirectory");
 }
 
-static bool ual_app_names(ah_span body)
-{
-    return contains(body, "AppName") || contains(body, "ApplicationDisplayName") || contains(body, "appname") ||
-           contains(body, "applicationdisplayname");
-}
 
 /* A principal of a UAL Actor or Target array: "Kind_<guid>" (type 2) starts
  * one; type 1 is its display name, 4 its application id (SPN), 5 its UPN. */
@@ -1433,60 +1500,40 @@ static void learn_principals(ah_names *n, ah_span arr, ah_time t, principal *fir
     finish_principal(n, &cur, t, first_app);
 }
 
-static void learn_ual(ah_names *n, const ah_event *ev)
+/* ApplicationId/ApplicationDisplayName (SharePoint and others) and
+ * ClientAppId/ClientAppName (top level or in AppAccessContext): only in
+ * records whose normalized app field found a name. */
+static void learn_ual_apps(ah_names *n, const ah_event *ev)
+{
+#define QKEY(s, g) {s, sizeof s - 1, g}
+    static const qkey keys[] = {QKEY("ApplicationId", 1), QKEY("ApplicationDisplayName", 2), QKEY("ClientAppId", 4),
+                                QKEY("ClientAppName", 8)};
+#undef QKEY
+    ah_span v[4];
+    guid g;
+    quick_members(ev->body, keys, 4, 15u, v);
+    if (value_guid(v[0], &g) && v[1].n)
+        learn_name(n, g, AH_NAME_KIND_APPLICATION, value_text(v[1], &n->b[B_F]), ev->time, NULL);
+    if (value_guid(v[2], &g) && v[3].n)
+        learn_name(n, g, AH_NAME_KIND_APPLICATION, value_text(v[3], &n->b[B_G]), ev->time, NULL);
+}
+
+/* Directory records (RecordType 8): Actor, Target and ModifiedProperties. */
+static void learn_ual_directory(ah_names *n, const ah_event *ev)
 {
     ah_time t = ev->time;
-    bool directory = ual_directory(ev);
-    ah_span actor = AH_SPAN_NULL, target = AH_SPAN_NULL, mods = AH_SPAN_NULL, ctx = AH_SPAN_NULL, key, v;
-    guid app_id = {0, 0}, client_id = {0, 0}, g;
-    ah_span app_name = AH_SPAN_NULL, client_name = AH_SPAN_NULL;
+    ah_span actor = AH_SPAN_NULL, target = AH_SPAN_NULL, mods = AH_SPAN_NULL, key, v;
     ah_json_iter it;
     if (ah_json_object_begin(&it, ev->body) != AH_OK)
         return;
     while (ah_json_object_next(&it, &key, &v) == AH_OK) {
-        switch (key.n) {
-        case 5:
-            if (directory && key_is(key, "Actor"))
-                actor = as_container(v, &n->b[B_J1]);
-            break;
-        case 6:
-            if (directory && key_is(key, "Target"))
-                target = as_container(v, &n->b[B_J2]);
-            break;
-        case 11:
-            if (key_is(key, "ClientAppId") && value_guid(v, &g))
-                client_id = g;
-            break;
-        case 13:
-            if (key_is(key, "ApplicationId") && value_guid(v, &g))
-                app_id = g;
-            else if (key_is(key, "ClientAppName"))
-                client_name = value_text(v, &n->b[B_E]);
-            break;
-        case 16:
-            if (key_is(key, "AppAccessContext"))
-                ctx = as_container(v, &n->b[B_TMP2]);
-            break;
-        case 18:
-            if (directory && key_is(key, "ModifiedProperties"))
-                mods = as_container(v, &n->b[B_J3]);
-            break;
-        case 22:
-            if (key_is(key, "ApplicationDisplayName"))
-                app_name = value_text(v, &n->b[B_F]);
-            break;
-        default: break;
-        }
+        if (key.n == 5 && key_is(key, "Actor"))
+            actor = as_container(v, &n->b[B_J1]);
+        else if (key.n == 6 && key_is(key, "Target"))
+            target = as_container(v, &n->b[B_J2]);
+        else if (key.n == 18 && key_is(key, "ModifiedProperties"))
+            mods = as_container(v, &n->b[B_J3]);
     }
-    if (!guid_zero(app_id) && app_name.n)
-        learn_name(n, app_id, AH_NAME_KIND_APPLICATION, app_name, t, NULL);
-    if (!guid_zero(client_id) && client_name.n)
-        learn_name(n, client_id, AH_NAME_KIND_APPLICATION, client_name, t, NULL);
-    if (ah_json_type_of(ctx) == AH_JSON_OBJECT && ah_json_get(ctx, "ClientAppId", &v) && value_guid(v, &g) &&
-        ah_json_get(ctx, "ClientAppName", &v))
-        learn_name(n, g, AH_NAME_KIND_APPLICATION, value_text(v, &n->b[B_G]), t, NULL);
-    if (!directory)
-        return;
     principal first_app = {0};
     if (ah_json_type_of(actor) == AH_JSON_ARRAY)
         learn_principals(n, actor, t, NULL);
@@ -1505,6 +1552,14 @@ static void learn_ual(ah_names *n, const ah_event *ev)
     }
 }
 
+static void learn_ual(ah_names *n, const ah_event *ev)
+{
+    if (ev->field[AH_F_APP].n)
+        learn_ual_apps(n, ev);
+    if (ual_directory(ev))
+        learn_ual_directory(n, ev);
+}
+
 /* --- learning entry points ----------------------------------------------------------- */
 
 bool ah_names_interesting(const ah_event *ev)
@@ -1514,7 +1569,7 @@ bool ah_names_interesting(const ah_event *ev)
     switch (ev->source) {
     case AH_SOURCE_SIGNIN:
     case AH_SOURCE_ENTRA_AUDIT: return true;
-    case AH_SOURCE_UAL: return ual_directory(ev) || ual_app_names(ev->body);
+    case AH_SOURCE_UAL: return ual_directory(ev) || ev->field[AH_F_APP].n; /* app: an application name is in it */
     default: return false;
     }
 }
