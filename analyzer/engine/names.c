@@ -33,8 +33,8 @@
 #include "../../parsers/source/source.h"
 #include "../../parsers/util/buf.h"
 
-#define MAX_NAMES 8          /* names kept per id (the first seen, by time) */
-#define MAX_NAME_BYTES 256   /* longer names are cut at a character boundary */
+#define MAX_NAMES 8        /* names kept per id (the first seen, by time) */
+#define MAX_NAME_BYTES 256 /* longer names are cut at a character boundary */
 #define MAX_LIST_LINE 4096
 #define MAX_DIR_RECORD (16u << 20)
 #define HASH_SEED 0x61686e616d6573ull /* "ahnames" */
@@ -69,11 +69,11 @@ typedef struct ms_word {
 } ms_word;
 
 static const ms_word ms_words[] = {
-    {"microsoft", true}, {"micro soft", true}, {"msft", false},      {"office 365", true}, {"office365", true},
-    {"o365", false},     {"m365", false},      {"azure", false},     {"outlook", true},    {"exchange", false},
-    {"graph", false},    {"windows", false},   {"teams", false},     {"onedrive", true},   {"one drive", true},
-    {"sharepoint", true}, {"share point", true}, {"skype", true},     {"entra", false},     {"intune", true},
-    {"defender", false}, {"yammer", true},     {"power bi", false},  {"dynamics 365", false},
+    {"microsoft", true},  {"micro soft", true},  {"msft", false},     {"office 365", true},    {"office365", true},
+    {"o365", false},      {"m365", false},       {"azure", false},    {"outlook", true},       {"exchange", false},
+    {"graph", false},     {"windows", false},    {"teams", false},    {"onedrive", true},      {"one drive", true},
+    {"sharepoint", true}, {"share point", true}, {"skype", true},     {"entra", false},        {"intune", true},
+    {"defender", false},  {"yammer", true},      {"power bi", false}, {"dynamics 365", false},
 };
 enum { MS_WORDS = (int)AH_ARRAY_LEN(ms_words), MS_NORM = 24 };
 
@@ -174,10 +174,7 @@ static const char *const kind_names[AH_NAME_KIND_COUNT] = {
     "unknown", "application", "service-principal", "application-object", "user", "group", "role", "permission", "other",
 };
 
-const char *ah_name_kind_name(ah_name_kind k)
-{
-    return (unsigned)k < AH_NAME_KIND_COUNT ? kind_names[k] : "unknown";
-}
+const char *ah_name_kind_name(ah_name_kind k) { return (unsigned)k < AH_NAME_KIND_COUNT ? kind_names[k] : "unknown"; }
 
 static ah_name_kind kind_from_name(ah_span s)
 {
@@ -264,19 +261,18 @@ static size_t ms_normalize(ah_span s, char *out, size_t cap)
                 uint32_t cp;
                 char c;
             } fold[] = {
-                {0x0430, 'a'}, {0x0410, 'a'}, {0x0435, 'e'}, {0x0415, 'e'}, {0x043E, 'o'}, {0x041E, 'o'},
-                {0x0440, 'p'}, {0x0420, 'p'}, {0x0441, 'c'}, {0x0421, 'c'}, {0x0445, 'x'}, {0x0425, 'x'},
-                {0x0456, 'i'}, {0x0406, 'i'}, {0x0455, 's'}, {0x0405, 's'}, {0x0443, 'y'}, {0x041C, 'm'},
-                {0x0422, 't'}, {0x041D, 'h'}, {0x041A, 'k'}, {0x0412, 'b'}, {0x03BF, 'o'}, {0x039F, 'o'},
-                {0x03B1, 'a'}, {0x0391, 'a'}, {0x03B5, 'e'}, {0x0395, 'e'}, {0x03B9, 'i'}, {0x0399, 'i'},
-                {0x039C, 'm'}, {0x03C1, 'p'}, {0x03A1, 'p'}, {0x03C4, 't'}, {0x03A4, 't'}, {0x03BD, 'v'},
-                {0x0131, 'i'}, {0x2170, 'i'}, {0x217C, 'l'}, {0x2113, 'l'},
+                {0x0430, 'a'}, {0x0410, 'a'}, {0x0435, 'e'}, {0x0415, 'e'}, {0x043E, 'o'}, {0x041E, 'o'}, {0x0440, 'p'},
+                {0x0420, 'p'}, {0x0441, 'c'}, {0x0421, 'c'}, {0x0445, 'x'}, {0x0425, 'x'}, {0x0456, 'i'}, {0x0406, 'i'},
+                {0x0455, 's'}, {0x0405, 's'}, {0x0443, 'y'}, {0x041C, 'm'}, {0x0422, 't'}, {0x041D, 'h'}, {0x041A, 'k'},
+                {0x0412, 'b'}, {0x03BF, 'o'}, {0x039F, 'o'}, {0x03B1, 'a'}, {0x0391, 'a'}, {0x03B5, 'e'}, {0x0395, 'e'},
+                {0x03B9, 'i'}, {0x0399, 'i'}, {0x039C, 'm'}, {0x03C1, 'p'}, {0x03A1, 'p'}, {0x03C4, 't'}, {0x03A4, 't'},
+                {0x03BD, 'v'}, {0x0131, 'i'}, {0x2170, 'i'}, {0x217C, 'l'}, {0x2113, 'l'},
             };
             for (size_t f = 0; f < AH_ARRAY_LEN(fold); f++)
                 if (fold[f].cp == cp)
                     out_c = fold[f].c;
             if (!out_c && cp >= 0xC0 && cp <= 0xFF && cp != 0xD7 && cp != 0xF7) {
-                static const char latin1[] = "aaaaaaaceeeeiiiidnooooo ouuuuyts" /* C0..DF */
+                static const char latin1[] = "aaaaaaaceeeeiiiidnooooo ouuuuyts"  /* C0..DF */
                                              "aaaaaaaceeeeiiiidnooooo ouuuuyty"; /* E0..FF */
                 out_c = latin1[cp - 0xC0];
             }
@@ -444,7 +440,10 @@ static bool str_add(ah_names *n, ah_span s, uint32_t *off, bool exempt)
 }
 
 static ah_span rec_name(const ah_names *n, const rec *r) { return ah_span_make(n->str + r->off, r->len); }
-static ah_span fixed_name(const ah_names *n, const entry *e) { return ah_span_make(n->str + e->fixed_off, e->fixed_len); }
+static ah_span fixed_name(const ah_names *n, const entry *e)
+{
+    return ah_span_make(n->str + e->fixed_off, e->fixed_len);
+}
 
 static int span_cmp(ah_span a, ah_span b)
 {
@@ -528,8 +527,7 @@ static void learn_name(ah_names *n, guid id, ah_name_kind kind, ah_span name, ah
     rec cand = {t, t, 0, (uint32_t)name.n, 0, looks_microsoft(n, name)};
     if (e->nrecs < MAX_NAMES) {
         size_t idx = n->nrecs;
-        if (idx >= UINT32_MAX - 1 ||
-            !grow(n, (void **)&n->recs, &n->cap_recs, idx + 1, sizeof *n->recs, 256, false) ||
+        if (idx >= UINT32_MAX - 1 || !grow(n, (void **)&n->recs, &n->cap_recs, idx + 1, sizeof *n->recs, 256, false) ||
             !str_add(n, name, &cand.off, false)) {
             n->dropped_names++;
             return;
@@ -856,7 +854,10 @@ static ah_status list_line(ah_names *n, const char *path, uint64_t no, ah_span l
             ah_span k = ah_span_trim(ah_span_make(c.p + 5, c.n - 5));
             ah_name_kind nk = kind_from_name(k);
             if (nk == AH_NAME_KIND_UNKNOWN) {
-                list_error(d, path, no, "unknown kind '%s' (application, service-principal, application-object, user, group, role, permission, other)", k);
+                list_error(d, path, no,
+                           "unknown kind '%s' (application, service-principal, application-object, user, group, role, "
+                           "permission, other)",
+                           k);
                 return AH_ERR_SYNTAX;
             }
             *kind = nk;
@@ -1283,7 +1284,10 @@ static void learn_signin(ah_names *n, const ah_event *ev)
     bool has_app = parse_guid(ev->field[AH_F_APP_ID], &app);
     if (has_app)
         learn_name(n, app, AH_NAME_KIND_APPLICATION, ev->field[AH_F_APP], t, NULL);
-#define QKEY(s, g) {s, sizeof s - 1, g}
+#define QKEY(s, g)                                                                                                     \
+    {                                                                                                                  \
+        s, sizeof s - 1, g                                                                                             \
+    }
     static const qkey keys[] = {QKEY("resourceId", 1), QKEY("resourceIdentity", 1), QKEY("resourceDisplayName", 2),
                                 QKEY("servicePrincipalId", 4), QKEY("servicePrincipalName", 8)};
 #undef QKEY
@@ -1420,7 +1424,6 @@ static bool ual_directory(const ah_event *ev)
     return ah_span_eq(rt, "8") || ah_span_eq_ci(rt, "AzureActiveDirectory");
 }
 
-
 /* A principal of a UAL Actor or Target array: "Kind_<guid>" (type 2) starts
  * one; type 1 is its display name, 4 its application id (SPN), 5 its UPN. */
 typedef struct principal {
@@ -1505,7 +1508,10 @@ static void learn_principals(ah_names *n, ah_span arr, ah_time t, principal *fir
  * records whose normalized app field found a name. */
 static void learn_ual_apps(ah_names *n, const ah_event *ev)
 {
-#define QKEY(s, g) {s, sizeof s - 1, g}
+#define QKEY(s, g)                                                                                                     \
+    {                                                                                                                  \
+        s, sizeof s - 1, g                                                                                             \
+    }
     static const qkey keys[] = {QKEY("ApplicationId", 1), QKEY("ApplicationDisplayName", 2), QKEY("ClientAppId", 4),
                                 QKEY("ClientAppName", 8)};
 #undef QKEY
@@ -1677,9 +1683,18 @@ static int csv_role(ah_span header)
         const char *key;
         int role;
     } map[] = {
-        {"id", C_ID},          {"objectid", C_ID},           {"appid", C_APP},    {"applicationid", C_APP},
-        {"clientid", C_APP},   {"applicationclientid", C_APP}, {"displayname", C_NAME}, {"name", C_NAME},
-        {"userprincipalname", C_UPN}, {"upn", C_UPN},        {"grouptypes", C_GROUP}, {"grouptype", C_GROUP},
+        {"id", C_ID},
+        {"objectid", C_ID},
+        {"appid", C_APP},
+        {"applicationid", C_APP},
+        {"clientid", C_APP},
+        {"applicationclientid", C_APP},
+        {"displayname", C_NAME},
+        {"name", C_NAME},
+        {"userprincipalname", C_UPN},
+        {"upn", C_UPN},
+        {"grouptypes", C_GROUP},
+        {"grouptype", C_GROUP},
         {"membershiptype", C_GROUP},
     };
     for (size_t i = 0; i < AH_ARRAY_LEN(map); i++)
@@ -1714,8 +1729,8 @@ static uint64_t dir_csv(ah_names *n, ah_reader *r, const ah_origin *o, ah_diag *
         ah_csv_free(c);
         return 0;
     }
-    ah_name_kind kind = col[C_UPN] >= 0   ? AH_NAME_KIND_USER
-                        : col[C_APP] >= 0 ? AH_NAME_KIND_SERVICE_PRINCIPAL
+    ah_name_kind kind = col[C_UPN] >= 0     ? AH_NAME_KIND_USER
+                        : col[C_APP] >= 0   ? AH_NAME_KIND_SERVICE_PRINCIPAL
                         : col[C_GROUP] >= 0 ? AH_NAME_KIND_GROUP
                                             : AH_NAME_KIND_OTHER;
     ah_csv_row row;

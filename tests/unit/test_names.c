@@ -133,7 +133,8 @@ static void append_rename(void *ud, const ah_name_rename *r)
     char *out = ud;
     size_t k = strlen(out);
     snprintf(out + k, 2048 - k, "%s %.*s -> %.*s @%lld%s\n", r->id, (int)r->old_name.n, r->old_name.p,
-             (int)r->new_name.n, r->new_name.p, (long long)r->at.sec, (r->flags & AH_NAME_LOOKALIKE) ? " lookalike" : "");
+             (int)r->new_name.n, r->new_name.p, (long long)r->at.sec,
+             (r->flags & AH_NAME_LOOKALIKE) ? " lookalike" : "");
 }
 
 /* --- learned from the sample tenant ---------------------------------------------------- */
@@ -142,7 +143,8 @@ static void test_signins_graph_json(void **state)
 {
     (void)state;
     ah_names *n = ah_names_new(0);
-    const char *in[] = {"samples/tenant/ApplicationSignIns_2021-01-10_2021-01-17.json", "samples/tenant/signins-graph-page.json"};
+    const char *in[] = {"samples/tenant/ApplicationSignIns_2021-01-10_2021-01-17.json",
+                        "samples/tenant/signins-graph-page.json"};
     assert_true(learn_files(n, in, 2) > 0);
     /* appId/appDisplayName and servicePrincipalId/servicePrincipalName of a service principal sign-in */
     assert_string_equal(name_of(n, "e79f1579-db86-4475-8741-eb6f312c4ff4", at(-1), NULL), "Contoso MailSync");
@@ -164,7 +166,8 @@ static void test_signins_portal_csv(void **state)
     ah_names *n = ah_names_new(0);
     const char *in[] = {"samples/tenant/InteractiveSignIns_2021-01-10_2021-01-17.csv"};
     assert_true(learn_files(n, in, 1) > 0);
-    assert_string_equal(name_of(n, "00000002-0000-0000-c000-000000000000", at(-1), NULL), "Windows Azure Active Directory");
+    assert_string_equal(name_of(n, "00000002-0000-0000-c000-000000000000", at(-1), NULL),
+                        "Windows Azure Active Directory");
     assert_string_equal(name_of(n, "4765445b-32c6-49b0-83e6-1d93765276ca", at(-1), NULL), "OfficeHome");
     assert_string_equal(name_of(n, "c44b4083-3bb0-49c1-b47d-974e53cbdf3c", at(-1), NULL), "Azure Portal");
     ah_names_free(n);
@@ -325,19 +328,19 @@ static void test_hostile_list_lines(void **state)
     ah_test_tmpdir *t = *state;
     FILE *f = fopen(t->path, "wb");
     assert_non_null(f);
-    fputs("# a user list\n", f);                                               /* 1 */
-    fputs("# kind: user\n", f);                                                /* 2 */
+    fputs("# a user list\n", f);                                                   /* 1 */
+    fputs("# kind: user\n", f);                                                    /* 2 */
     fputs("2fe46b93-8bbe-49bd-b0cd-b960e47eac4a  # adele.vance@contoso.com\n", f); /* 3 ok */
-    fputs("not-a-guid  # x\n", f);                                             /* 4 bad id */
-    fputs("a0b87caa-f122-498e-b7ca-58e09f67f4d2  # Lee\x01\x1b[31mGu\n", f);   /* 5 control characters */
-    fputs("# kind: wizard\n", f);                                              /* 6 unknown kind */
-    fputs("55560d50-ee9e-4ed4-8dbc-bf5e87c91479\n", f);                        /* 7 no name */
-    for (int i = 0; i < 5000; i++)                                             /* 8 too long */
+    fputs("not-a-guid  # x\n", f);                                                 /* 4 bad id */
+    fputs("a0b87caa-f122-498e-b7ca-58e09f67f4d2  # Lee\x01\x1b[31mGu\n", f);       /* 5 control characters */
+    fputs("# kind: wizard\n", f);                                                  /* 6 unknown kind */
+    fputs("55560d50-ee9e-4ed4-8dbc-bf5e87c91479\n", f);                            /* 7 no name */
+    for (int i = 0; i < 5000; i++)                                                 /* 8 too long */
         fputc('a', f);
     fputc('\n', f);
     fputs("82224990-1a5e-45a7-9cdd-2ba1710d8b16\talex.wilber@contoso.com\r\n", f); /* 9 ok (tab form, CRLF) */
-    fputs("795046fc-4e1d-4790-b0c3-1c641247a692  # \xff\xfe bad utf-8\n", f);   /* 10 */
-    fputs("0b1c2d3e-0000-4000-8000-00000000abcd  # n/a", f);                    /* 11 placeholder, no newline */
+    fputs("795046fc-4e1d-4790-b0c3-1c641247a692  # \xff\xfe bad utf-8\n", f);      /* 10 */
+    fputs("0b1c2d3e-0000-4000-8000-00000000abcd  # n/a", f);                       /* 11 placeholder, no newline */
     fclose(f);
     ah_names *n = ah_names_new(0);
     diag_log l = {0};
@@ -399,7 +402,8 @@ static void test_rename_history(void **state)
     size_t c;
     assert_int_equal(ah_names_renames(n, append_rename, out, &c), AH_OK);
     assert_int_equal(c, 1);
-    assert_string_equal(out, "c0ffee00-1234-4678-9abc-def012345678 MailSync -> Microsoft Outlook Sync @2000 lookalike\n");
+    assert_string_equal(out,
+                        "c0ffee00-1234-4678-9abc-def012345678 MailSync -> Microsoft Outlook Sync @2000 lookalike\n");
     ah_names_free(n);
 }
 
@@ -477,23 +481,29 @@ static void test_rename_from_audit_property(void **state)
     (void)state;
     ah_names *n = ah_names_new(0);
     fake f;
-    fake_event(&f, AH_SOURCE_ENTRA_AUDIT, 5000, NULL, NULL,
-               "{'activityDisplayName':'Update application','initiatedBy':{'user':{'id':'2fe46b93-8bbe-49bd-b0cd-b960e47eac4a',"
-               "'userPrincipalName':'adele.vance@contoso.com'}},'targetResources':[{'id':'4ebaa17b-4a59-4c34-8745-833c752d9dad',"
-               "'displayName':'Microsoft Teams Connector','type':'Application','modifiedProperties':[{'displayName':'DisplayName',"
-               "'oldValue':'[\\'Contoso MailSync\\']','newValue':'[\\'Microsoft Teams Connector\\']'},{'displayName':'AppId',"
-               "'oldValue':null,'newValue':'\\'e79f1579-db86-4475-8741-eb6f312c4ff4\\''}]}]}");
+    fake_event(
+        &f, AH_SOURCE_ENTRA_AUDIT, 5000, NULL, NULL,
+        "{'activityDisplayName':'Update "
+        "application','initiatedBy':{'user':{'id':'2fe46b93-8bbe-49bd-b0cd-b960e47eac4a',"
+        "'userPrincipalName':'adele.vance@contoso.com'}},'targetResources':[{'id':'4ebaa17b-4a59-4c34-8745-"
+        "833c752d9dad',"
+        "'displayName':'Microsoft Teams "
+        "Connector','type':'Application','modifiedProperties':[{'displayName':'DisplayName',"
+        "'oldValue':'[\\'Contoso MailSync\\']','newValue':'[\\'Microsoft Teams Connector\\']'},{'displayName':'AppId',"
+        "'oldValue':null,'newValue':'\\'e79f1579-db86-4475-8741-eb6f312c4ff4\\''}]}]}");
     ah_names_learn(n, &f.ev);
     free(f.body);
     unsigned flags;
     assert_string_equal(name_of(n, "e79f1579-db86-4475-8741-eb6f312c4ff4", at(4999), &flags), "Contoso MailSync");
     assert_false(flags & AH_NAME_LOOKALIKE);
-    assert_string_equal(name_of(n, "e79f1579-db86-4475-8741-eb6f312c4ff4", at(5000), &flags), "Microsoft Teams Connector");
+    assert_string_equal(name_of(n, "e79f1579-db86-4475-8741-eb6f312c4ff4", at(5000), &flags),
+                        "Microsoft Teams Connector");
     assert_true(flags & AH_NAME_LOOKALIKE);
     assert_true(flags & AH_NAME_RENAMED);
     assert_string_equal(name_of(n, "4ebaa17b-4a59-4c34-8745-833c752d9dad", at(4000), NULL), "Contoso MailSync");
     /* the application object is linked to a non-Microsoft app id: flagged too */
-    assert_string_equal(name_of(n, "4ebaa17b-4a59-4c34-8745-833c752d9dad", at(6000), &flags), "Microsoft Teams Connector");
+    assert_string_equal(name_of(n, "4ebaa17b-4a59-4c34-8745-833c752d9dad", at(6000), &flags),
+                        "Microsoft Teams Connector");
     assert_true(flags & AH_NAME_LOOKALIKE);
     assert_string_equal(name_of(n, "2fe46b93-8bbe-49bd-b0cd-b960e47eac4a", at(-1), NULL), "adele.vance@contoso.com");
     size_t c;
@@ -514,8 +524,12 @@ static void test_lookalike(void **state)
     } cases[] = {
         {"Microsoft Outlook Sync", true},
         {"Micr0soft Graph Connector", true},
-        {"\xd0\x9c\xd1\x96" "crosoft Security", true}, /* Cyrillic M and i */
-        {"Mi\xe2\x80\x8b" "crosoft", true},        /* zero-width space inside */
+        {"\xd0\x9c\xd1\x96"
+         "crosoft Security",
+         true}, /* Cyrillic M and i */
+        {"Mi\xe2\x80\x8b"
+         "crosoft",
+         true}, /* zero-width space inside */
         {"ContosoTeams", true},
         {"MSAzure Backup", true},
         {"Office365 Mail Sync", true},
@@ -542,16 +556,19 @@ static void test_lookalike(void **state)
     /* users are never flagged; nor a service principal whose app id is unknown */
     fake f;
     fake_event(&f, AH_SOURCE_ENTRA_AUDIT, 1000, NULL, NULL,
-               "{'initiatedBy':{'user':{'id':'44444444-0000-4000-8000-000000000001','userPrincipalName':'microsoft.fan@contoso.com'}}}");
+               "{'initiatedBy':{'user':{'id':'44444444-0000-4000-8000-000000000001','userPrincipalName':'microsoft.fan@"
+               "contoso.com'}}}");
     ah_names_learn(n, &f.ev);
     free(f.body);
-    fake_event(&f, AH_SOURCE_SIGNIN, 1000, NULL, NULL,
-               "{'servicePrincipalId':'44444444-0000-4000-8000-000000000002','servicePrincipalName':'Microsoft Graph'}");
+    fake_event(
+        &f, AH_SOURCE_SIGNIN, 1000, NULL, NULL,
+        "{'servicePrincipalId':'44444444-0000-4000-8000-000000000002','servicePrincipalName':'Microsoft Graph'}");
     f.ev.field[AH_F_RECORD_TYPE] = ah_span_cstr("servicePrincipal");
     ah_names_learn(n, &f.ev);
     free(f.body);
     unsigned flags;
-    assert_string_equal(name_of(n, "44444444-0000-4000-8000-000000000001", at(1000), &flags), "microsoft.fan@contoso.com");
+    assert_string_equal(name_of(n, "44444444-0000-4000-8000-000000000001", at(1000), &flags),
+                        "microsoft.fan@contoso.com");
     assert_false(flags & AH_NAME_LOOKALIKE);
     assert_string_equal(name_of(n, "44444444-0000-4000-8000-000000000002", at(1000), &flags), "Microsoft Graph");
     assert_false(flags & AH_NAME_LOOKALIKE);
@@ -582,7 +599,8 @@ static void test_directory_graph_json(void **state)
     /* a first-party app id keeps its listed name; its tenant service principal is named as exported */
     assert_string_equal(name_of(n, "00000003-0000-0000-c000-000000000000", at(-1), &flags), "Microsoft Graph");
     assert_int_equal(flags, AH_NAME_REFERENCE);
-    assert_string_equal(name_of(n, "bfc299e6-5abc-44a2-b480-6e4828148b5b", at(-1), &flags), "Graph (renamed in this tenant)");
+    assert_string_equal(name_of(n, "bfc299e6-5abc-44a2-b480-6e4828148b5b", at(-1), &flags),
+                        "Graph (renamed in this tenant)");
     assert_false(flags & AH_NAME_LOOKALIKE);
     /* a non-Microsoft service principal with a Microsoft name */
     assert_string_equal(name_of(n, "11111111-2222-4333-8444-555555555555", at(-1), &flags), "Microsoft Outlook Sync");
@@ -609,11 +627,13 @@ static void test_directory_portal_csv(void **state)
     assert_int_equal(ah_names_load_directory(n, "tests/data/names/portal-enterprise-apps.csv", &d), AH_OK);
     assert_int_equal(l.warnings + l.errors, 0);
     assert_string_equal(name_of(n, "d3f1a8e2-51c0-4f7b-9a65-0c1d2e3f4a5b", at(-1), NULL), "megan.bowen@contoso.com");
-    assert_string_equal(name_of(n, "c0c0c0c0-1111-4222-8333-444455556666", at(-1), NULL), "=cmd|x,y"); /* kept as is: writers escape */
+    assert_string_equal(name_of(n, "c0c0c0c0-1111-4222-8333-444455556666", at(-1), NULL),
+                        "=cmd|x,y"); /* kept as is: writers escape */
     assert_string_equal(name_of(n, "cadd0f3e-7d97-4579-861d-32c6930ef139", at(-1), NULL), "Contoso Expenses");
     assert_string_equal(name_of(n, "668113f5-d8a5-46f5-b055-0b7838c4bf16", at(-1), NULL), "Contoso Expenses");
     unsigned flags;
-    assert_string_equal(name_of(n, "05c8520b-3a8b-49ef-8843-73bf1ee0d2d6", at(-1), &flags), "Office 365 Exchange Online");
+    assert_string_equal(name_of(n, "05c8520b-3a8b-49ef-8843-73bf1ee0d2d6", at(-1), &flags),
+                        "Office 365 Exchange Online");
     assert_false(flags & AH_NAME_LOOKALIKE); /* linked to the first-party Exchange app id */
     /* a CSV that is no directory export is reported, not guessed at */
     l = (diag_log){0};
