@@ -60,7 +60,7 @@ typedef struct ah_name_hit {
 } ah_name_hit;
 
 /* budget: bytes the store may hold (0: no limit). The reference lists count
- * too but are always loaded (about 250 KiB for the shipped ones). */
+ * too but are always loaded (384 KiB for the shipped ones). */
 ah_names *ah_names_new(size_t budget);
 void ah_names_free(ah_names *n);
 
