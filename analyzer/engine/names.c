@@ -1566,6 +1566,85 @@ static void learn_ual(ah_names *n, const ah_event *ev)
         learn_ual_directory(n, ev);
 }
 
+/* --- target ids ---------------------------------------------------------------------- */
+
+static bool first_target_id(ah_span arr, guid *g)
+{
+    ah_json_iter it;
+    ah_span el, v;
+    if (ah_json_array_begin(&it, arr) != AH_OK || ah_json_array_next(&it, &el) != AH_OK)
+        return false;
+    return ah_json_type_of(el) == AH_JSON_OBJECT && ah_json_get(el, "id", &v) && value_guid(v, g);
+}
+
+static bool ual_target_id(ah_span arr, guid *g)
+{
+    ah_json_iter it;
+    ah_span el, v;
+    if (ah_json_array_begin(&it, arr) != AH_OK)
+        return false;
+    while (ah_json_array_next(&it, &el) == AH_OK) {
+        ah_name_kind kind;
+        if (ah_json_type_of(el) == AH_JSON_OBJECT && ah_json_get(el, "ID", &v) &&
+            ah_json_type_of(v) == AH_JSON_STRING && v.n >= 2 &&
+            kind_guid(ah_span_make(v.p + 1, v.n - 2), &kind, g)) /* ids carry no escapes */
+            return true;
+    }
+    return false;
+}
+
+bool ah_names_target_id(const ah_event *ev, char out[37])
+{
+    guid g;
+    bool found = false;
+    ah_span v;
+    if (!ev || !ev->body.n)
+        return false;
+    switch (ev->source) {
+    case AH_SOURCE_SIGNIN: {
+#define QKEY(s, grp) {s, sizeof s - 1, grp}
+        static const qkey keys[] = {QKEY("resourceId", 1), QKEY("resourceIdentity", 2)};
+#undef QKEY
+        ah_span vals[2] = {AH_SPAN_NULL, AH_SPAN_NULL};
+        quick_members(ev->body, keys, 2, 1u, vals);
+        found = value_guid(vals[0], &g) || value_guid(vals[1], &g);
+        break;
+    }
+    case AH_SOURCE_ENTRA_AUDIT:
+        if (ah_json_get(ev->body, "targetResources", &v)) {
+            if (ah_json_type_of(v) == AH_JSON_ARRAY) {
+                found = first_target_id(v, &g);
+            } else if (ah_json_type_of(v) == AH_JSON_STRING) { /* Log Analytics: JSON in a string */
+                ah_buf b;
+                ah_buf_init(&b, MAX_DIR_RECORD);
+                ah_span arr = as_container(v, &b);
+                found = ah_json_type_of(arr) == AH_JSON_ARRAY && first_target_id(arr, &g);
+                ah_buf_free(&b);
+            }
+        }
+        break;
+    case AH_SOURCE_UAL:
+        if (ah_json_get(ev->body, "ObjectId", &v) && value_guid(v, &g))
+            found = true;
+        else if (ual_directory(ev) && ah_json_get(ev->body, "Target", &v)) {
+            if (ah_json_type_of(v) == AH_JSON_ARRAY) {
+                found = ual_target_id(v, &g);
+            } else if (ah_json_type_of(v) == AH_JSON_STRING) {
+                ah_buf b;
+                ah_buf_init(&b, MAX_DIR_RECORD);
+                ah_span arr = as_container(v, &b);
+                found = ah_json_type_of(arr) == AH_JSON_ARRAY && ual_target_id(arr, &g);
+                ah_buf_free(&b);
+            }
+        }
+        break;
+    default: break;
+    }
+    if (found && !guid_zero(g))
+        format_guid(g, out);
+    return found && !guid_zero(g);
+}
+
 /* --- learning entry points ----------------------------------------------------------- */
 
 bool ah_names_interesting(const ah_event *ev)

@@ -101,6 +101,13 @@ bool ah_names_interesting(const ah_event *ev);
  * latest name seen. */
 bool ah_names_lookup(const ah_names *n, ah_span id, bool has_time, ah_time t, ah_name_hit *out);
 
+/* The id of the object an event acts on, for a `target_id` column beside the
+ * normalized `target` (canonical form, see below): sign-ins: resourceId;
+ * directory audits: targetResources[0].id; UAL: ObjectId when it is a GUID,
+ * else the first "Kind_<guid>" of Target (directory records). False when
+ * the event names no object by id. Needs no store; reads ev->body. */
+bool ah_names_target_id(const ah_event *ev, char out[37]);
+
 /* The canonical form of a GUID (lowercase, 36 characters, NUL-terminated).
  * False when s is not a GUID. */
 bool ah_names_canon_id(ah_span s, char out[37]);

@@ -257,6 +257,60 @@ static void test_tenant_order_independent(void **state)
     ah_names_free(b);
 }
 
+/* target_id: for every event of the tenant that names its object by id, the
+ * name found for that id (at the event's time) is the normalized target,
+ * or names it where the target is the id itself. */
+static void test_target_ids(void **state)
+{
+    (void)state;
+    ah_names *n = with_lists(0);
+    const char *in[] = {"samples/tenant"};
+    learn_files(n, in, 1);
+    ah_session_options o;
+    ah_session_options_init(&o);
+    ah_session *s = ah_session_new(&o);
+    assert_non_null(s);
+    assert_int_equal(ah_session_add_input(s, "samples/tenant"), AH_OK);
+    const ah_event *ev;
+    int with_id = 0, same = 0, named_guid = 0, by_source[AH_SOURCE_COUNT] = {0};
+    while (ah_session_next(s, &ev) == AH_OK) {
+        char id[37], canon[37];
+        if (!ah_names_target_id(ev, id))
+            continue;
+        with_id++;
+        by_source[ev->source]++;
+        assert_true(ah_names_canon_id(ah_span_cstr(id), canon));
+        assert_string_equal(id, canon);
+        ah_name_hit h;
+        assert_true(ah_names_lookup(n, ah_span_cstr(id), ev->has_time, ev->time, &h));
+        ah_span target = ev->field[AH_F_TARGET];
+        bool target_is_id = ah_names_canon_id(target, canon) ||
+                            (target.n > 37 && ah_names_canon_id(ah_span_make(target.p + target.n - 36, 36), canon));
+        if (target_is_id) {
+            named_guid++;
+            continue;
+        }
+        if (h.name.n != target.n || memcmp(h.name.p, target.p, target.n) != 0) {
+            fprintf(stderr, "%s: target '%.*s', name of %s '%.*s'\n", ah_source_name(ev->source), (int)target.n,
+                    target.p, id, (int)h.name.n, h.name.p);
+            fail();
+        }
+        same++;
+    }
+    ah_session_free(s);
+    assert_true(by_source[AH_SOURCE_SIGNIN] > 0 && by_source[AH_SOURCE_ENTRA_AUDIT] > 0 && by_source[AH_SOURCE_UAL] > 0);
+    assert_true(same >= 40);
+    assert_true(named_guid >= 20); /* UAL logons: ObjectId is the resource's app id */
+    assert_int_equal(same + named_guid, with_id);
+    /* an event that names no object by id */
+    fake f;
+    fake_event(&f, AH_SOURCE_UAL, 1000, NULL, NULL, "{'Operation':'New-InboxRule','ObjectId':'pradeep.gupta\\\\ '}");
+    char id[37];
+    assert_false(ah_names_target_id(&f.ev, id));
+    free(f.body);
+    ah_names_free(n);
+}
+
 /* --- reference lists --------------------------------------------------------------------- */
 
 /* Every GUID of a rule list resolves as a reference name of kind k. */
@@ -694,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_directory_audits),
         cmocka_unit_test(test_ual_directory_records),
         cmocka_unit_test(test_tenant_order_independent),
+        cmocka_unit_test(test_target_ids),
         cmocka_unit_test(test_shipped_lists),
         cmocka_unit_test(test_first_party_wins),
         cmocka_unit_test_setup_teardown(test_hostile_list_lines, tmp_setup, ah_test_tmpdir_teardown),
