@@ -90,6 +90,7 @@ struct ah_names {
     char *str;
     size_t nstr, cap_str;
     size_t nref, ndir;
+    size_t nlive; /* history entries in use (a listed id drops the history it had) */
     uint64_t dropped_ids, dropped_names, more_names;
     char ms_norm[MS_WORDS][MS_NORM]; /* ms_words normalized like names (leading space) */
     ah_buf b[NBUF];                  /* learning scratch */
@@ -537,6 +538,7 @@ static void learn_name(ah_names *n, guid id, ah_name_kind kind, ah_span name, ah
         n->nrecs++;
         e->first_rec = (uint32_t)(idx + 1);
         e->nrecs++;
+        n->nlive++;
         return;
     }
     /* Full: keep the MAX_NAMES first seen (whatever the input order), count the rest. */
@@ -595,6 +597,10 @@ static int set_fixed(ah_names *n, guid id, ah_name_kind kind, ah_span name, bool
     if (reference) {
         if (e->flags & E_DIRECTORY)
             n->ndir--;
+        n->nlive -= e->nrecs; /* a listed name wins: the history is never read again */
+        e->first_rec = 0;
+        e->nrecs = 0;
+        e->more = 0;
         e->flags = (uint8_t)((e->flags & ~E_DIRECTORY) | E_REFERENCE);
         e->kind = (uint8_t)kind;
         n->nref++;
@@ -776,6 +782,32 @@ ah_status ah_names_renames(const ah_names *n, ah_names_rename_fn fn, void *ud, s
     return AH_OK;
 }
 
+ah_status ah_names_merge(ah_names *into, const ah_names *from)
+{
+    if (!into || !from || into == from)
+        return AH_OK;
+    for (size_t i = 0; i < from->nents; i++) {
+        const entry *e = &from->ents[i];
+        const guid *link = (e->flags & E_LINK) ? &e->link : NULL;
+        if (e->flags & (E_REFERENCE | E_DIRECTORY))
+            set_fixed(into, e->id, (ah_name_kind)e->kind, fixed_name(from, e), (e->flags & E_REFERENCE) != 0, link);
+        for (uint32_t r = e->first_rec; r; r = from->recs[r - 1].next) {
+            const rec *x = &from->recs[r - 1];
+            learn_name(into, e->id, (ah_name_kind)e->kind, rec_name(from, x), x->first, link);
+            learn_name(into, e->id, (ah_name_kind)e->kind, rec_name(from, x), x->last, link);
+        }
+        if (e->more) {
+            entry *d = find(into, e->id);
+            if (d)
+                d->more += e->more;
+        }
+    }
+    into->dropped_ids += from->dropped_ids;
+    into->dropped_names += from->dropped_names;
+    into->more_names += from->more_names;
+    return AH_OK;
+}
+
 ah_names_stats ah_names_get_stats(const ah_names *n)
 {
     ah_names_stats s = {0};
@@ -784,7 +816,7 @@ ah_names_stats ah_names_get_stats(const ah_names *n)
     s.ids = n->nents;
     s.reference_ids = n->nref;
     s.directory_ids = n->ndir;
-    s.names = n->nrecs;
+    s.names = n->nlive;
     s.dropped_ids = n->dropped_ids;
     s.dropped_names = n->dropped_names;
     s.more_names = n->more_names;

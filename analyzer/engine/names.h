@@ -127,6 +127,13 @@ typedef void (*ah_names_rename_fn)(void *ud, const ah_name_rename *r);
  * input order); *count (may be NULL) gets how many. AH_OK or AH_ERR_NOMEM. */
 ah_status ah_names_renames(const ah_names *n, ah_names_rename_fn fn, void *ud, size_t *count);
 
+/* Add what another store holds (reference and directory names, every learned
+ * name with its first and last sighting): learning a run in parts (threads,
+ * shards) and merging the parts answers as learning it whole, except that
+ * more_names counts sightings per part. Past the budget, ids and names are
+ * dropped and counted as in learning. AH_OK. */
+ah_status ah_names_merge(ah_names *into, const ah_names *from);
+
 typedef struct ah_names_stats {
     size_t ids;              /* ids held */
     size_t reference_ids;    /* of which from reference lists */

@@ -311,6 +311,55 @@ static void test_target_ids(void **state)
     ah_names_free(n);
 }
 
+/* Learning the tenant in two parts (every other event) and merging answers
+ * as learning it whole. */
+static void test_merge(void **state)
+{
+    (void)state;
+    ah_names *whole = with_lists(0), *part[2] = {with_lists(0), ah_names_new(0)};
+    ah_session_options o;
+    ah_session_options_init(&o);
+    ah_session *s = ah_session_new(&o);
+    assert_non_null(s);
+    assert_int_equal(ah_session_add_input(s, "samples/tenant"), AH_OK);
+    const ah_event *ev;
+    size_t k = 0;
+    while (ah_session_next(s, &ev) == AH_OK) {
+        ah_names_learn(whole, ev);
+        ah_names_learn(part[k++ % 2], ev);
+    }
+    ah_session_free(s);
+    const char *names[3] = {"Alpha", "Beta", "Alpha"}; /* renamed and back, split over the parts */
+    for (int i = 0; i < 3; i++) {
+        learn_signin(whole, "77777777-0000-4000-8000-000000000001", names[i], 100 * (i + 1));
+        learn_signin(part[i % 2], "77777777-0000-4000-8000-000000000001", names[i], 100 * (i + 1));
+    }
+    assert_int_equal(ah_names_merge(part[1], part[0]), AH_OK);
+    ah_names_stats a = ah_names_get_stats(whole), b = ah_names_get_stats(part[1]);
+    assert_int_equal(a.ids, b.ids);
+    assert_int_equal(a.names, b.names);
+    assert_int_equal(a.reference_ids, b.reference_ids);
+    char ra[2048] = "", rb[2048] = "";
+    ah_names_renames(whole, append_rename, ra, NULL);
+    ah_names_renames(part[1], append_rename, rb, NULL);
+    assert_string_equal(ra, rb);
+    assert_true(strlen(ra) > 0);
+    const char *ids[] = {"864a3a1e-4ccc-460a-adfe-8167e544a35a", "00000003-0000-0000-c000-000000000000",
+                         "2fe46b93-8bbe-49bd-b0cd-b960e47eac4a", "77777777-0000-4000-8000-000000000001"};
+    const int64_t times[] = {-1, 50, 150, 250, 350, 1610500000};
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++)
+        for (size_t t = 0; t < sizeof times / sizeof *times; t++) {
+            unsigned fa, fb;
+            char x[512];
+            snprintf(x, sizeof x, "%s", name_of(whole, ids[i], at(times[t]), &fa));
+            assert_string_equal(x, name_of(part[1], ids[i], at(times[t]), &fb));
+            assert_int_equal(fa, fb);
+        }
+    ah_names_free(whole);
+    ah_names_free(part[0]);
+    ah_names_free(part[1]);
+}
+
 /* --- reference lists --------------------------------------------------------------------- */
 
 /* Every GUID of a rule list resolves as a reference name of kind k. */
@@ -749,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_ual_directory_records),
         cmocka_unit_test(test_tenant_order_independent),
         cmocka_unit_test(test_target_ids),
+        cmocka_unit_test(test_merge),
         cmocka_unit_test(test_shipped_lists),
         cmocka_unit_test(test_first_party_wins),
         cmocka_unit_test_setup_teardown(test_hostile_list_lines, tmp_setup, ah_test_tmpdir_teardown),
