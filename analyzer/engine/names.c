@@ -1259,7 +1259,10 @@ typedef struct qkey {
     const char *name;
     size_t len;
     unsigned group; /* a bit: the scan ends once every group wanted has a value */
+    bool want_guid; /* only a GUID value counts (Log Analytics' ResourceId is a path) */
 } qkey;
+
+#define QKEY(name, group, want_guid) {name, sizeof name - 1, group, want_guid}
 
 static void quick_members(ah_span obj, const qkey *keys, size_t nkeys, unsigned groups, ah_span *vals)
 {
@@ -1292,8 +1295,9 @@ static void quick_members(ah_span obj, const qkey *keys, size_t nkeys, unsigned 
                 if (!ve)
                     return;
                 p = ve + 1;
-                if (ve == r + 1)
-                    break; /* "": look further (a nested copy may hold the value) */
+                guid g;
+                if (ve == r + 1 || (keys[k].want_guid && !parse_guid(ah_span_make(r + 1, (size_t)(ve - r - 1)), &g)))
+                    break; /* "" or not an id: look further (a nested copy may hold the value) */
                 vals[k] = ah_span_make(r, (size_t)(ve + 1 - r));
                 found |= keys[k].group;
                 if ((found & groups) == groups)
@@ -1316,13 +1320,9 @@ static void learn_signin(ah_names *n, const ah_event *ev)
     bool has_app = parse_guid(ev->field[AH_F_APP_ID], &app);
     if (has_app)
         learn_name(n, app, AH_NAME_KIND_APPLICATION, ev->field[AH_F_APP], t, NULL);
-#define QKEY(s, g)                                                                                                     \
-    {                                                                                                                  \
-        s, sizeof s - 1, g                                                                                             \
-    }
-    static const qkey keys[] = {QKEY("resourceId", 1), QKEY("resourceIdentity", 1), QKEY("resourceDisplayName", 2),
-                                QKEY("servicePrincipalId", 4), QKEY("servicePrincipalName", 8)};
-#undef QKEY
+    static const qkey keys[] = {QKEY("resourceId", 1, true), QKEY("resourceIdentity", 1, true),
+                                QKEY("resourceDisplayName", 2, false), QKEY("servicePrincipalId", 4, true),
+                                QKEY("servicePrincipalName", 8, false)};
     /* a user's sign-in names no service principal: stop at the resource */
     ah_span type = ev->field[AH_F_RECORD_TYPE];
     bool sp = ah_span_eq_ci(type, "servicePrincipal") || ah_span_eq_ci(type, "managedIdentity");
@@ -1540,13 +1540,8 @@ static void learn_principals(ah_names *n, ah_span arr, ah_time t, principal *fir
  * records whose normalized app field found a name. */
 static void learn_ual_apps(ah_names *n, const ah_event *ev)
 {
-#define QKEY(s, g)                                                                                                     \
-    {                                                                                                                  \
-        s, sizeof s - 1, g                                                                                             \
-    }
-    static const qkey keys[] = {QKEY("ApplicationId", 1), QKEY("ApplicationDisplayName", 2), QKEY("ClientAppId", 4),
-                                QKEY("ClientAppName", 8)};
-#undef QKEY
+    static const qkey keys[] = {QKEY("ApplicationId", 1, true), QKEY("ApplicationDisplayName", 2, false),
+                                QKEY("ClientAppId", 4, true), QKEY("ClientAppName", 8, false)};
     ah_span v[4];
     guid g;
     quick_members(ev->body, keys, 4, 15u, v);
@@ -1634,9 +1629,7 @@ bool ah_names_target_id(const ah_event *ev, char out[37])
         return false;
     switch (ev->source) {
     case AH_SOURCE_SIGNIN: {
-#define QKEY(s, grp) {s, sizeof s - 1, grp}
-        static const qkey keys[] = {QKEY("resourceId", 1), QKEY("resourceIdentity", 2)};
-#undef QKEY
+        static const qkey keys[] = {QKEY("resourceId", 1, true), QKEY("resourceIdentity", 1, true)};
         ah_span vals[2] = {AH_SPAN_NULL, AH_SPAN_NULL};
         quick_members(ev->body, keys, 2, 1u, vals);
         found = value_guid(vals[0], &g) || value_guid(vals[1], &g);

@@ -154,6 +154,17 @@ static void test_signins_graph_json(void **state)
     /* resourceId -> resourceDisplayName; user ids are left to directory records (rows show UPNs) */
     assert_string_equal(name_of(n, "2fe46b93-8bbe-49bd-b0cd-b960e47eac4a", at(-1), NULL), "");
     assert_string_equal(name_of(n, "00000002-0000-0ff1-ce00-000000000000", at(-1), NULL), "Office 365 Exchange Online");
+    /* Log Analytics spelling: ResourceId is an Azure path, the resource's app id is ResourceIdentity */
+    fake f;
+    fake_event(&f, AH_SOURCE_SIGNIN, 1000, NULL, NULL,
+               "{'TenantId':'x','ResourceId':'/tenants/cae660e6-b456-4b35-b35f-12f2ad07a0a4/providers/Microsoft.aadiam',"
+               "'ResourceDisplayName':'Contoso Billing API','ResourceIdentity':'8f0e6a3c-1b2d-4e5f-9a8b-7c6d5e4f3a2b'}");
+    ah_names_learn(n, &f.ev);
+    char id[37];
+    assert_true(ah_names_target_id(&f.ev, id));
+    assert_string_equal(id, "8f0e6a3c-1b2d-4e5f-9a8b-7c6d5e4f3a2b");
+    free(f.body);
+    assert_string_equal(name_of(n, "8F0E6A3C-1B2D-4E5F-9A8B-7C6D5E4F3A2B", at(-1), NULL), "Contoso Billing API");
     /* not a GUID, unknown GUID */
     assert_string_equal(name_of(n, "Contoso MailSync", at(-1), NULL), "");
     assert_string_equal(name_of(n, "12345678-1234-4234-8234-123456789abc", at(-1), NULL), "");
