@@ -8,6 +8,7 @@
  * streamed to the writer -> commit the file -> summary on stderr and, with
  * --summary, as JSON for the case file.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -18,6 +19,7 @@
 #include "../../parsers/frame/jscan.h"
 #include "../../parsers/util/sha256.h"
 #include "../engine/hunt.h"
+#include "../engine/names.h"
 #include "../output/sink.h"
 #include "cli.h"
 #include "custody.h"
@@ -46,6 +48,7 @@ enum {
     OPT_ROWS,
     OPT_NO_JOIN,
     OPT_NO_SUPPRESS,
+    OPT_DIRECTORY,
 };
 
 static const ah_cli_opt hunt_opts[] = {
@@ -56,6 +59,7 @@ static const ah_cli_opt hunt_opts[] = {
     {OPT_ROWS, 0, "rows", "event|per-rule", "one row per event with every rule that hit it (default), or one per rule hit"},
     {OPT_NO_JOIN, 0, "no-join", NULL, "keep the UAL and Entra copies of one sign-in or directory change as two rows"},
     {OPT_NO_SUPPRESS, 0, "no-suppress", NULL, "never demote a hit as routine (rules' `routine` facts are ignored)"},
+    {OPT_DIRECTORY, 0, "directory", "FILE", "names for ids from a Graph or portal export of users, applications, service principals (repeatable)"},
     {OPT_FROM, 0, "from", "TIME", "only events at or after TIME (ISO 8601; Z or an offset; no zone = UTC)"},
     {OPT_TO, 0, "to", "TIME", "only events at or before TIME"},
     {OPT_MIN_SEVERITY, 0, "min-severity", "LEVEL", "only hits of rules at LEVEL or above (info, low, medium, high, critical)"},
@@ -83,6 +87,8 @@ typedef struct hunt_ctx {
     ah_writer_options wo;
     ah_hunt_options ho;
     const char *summary_path;
+    const char **directories; /* --directory exports */
+    size_t ndirectories;
 } hunt_ctx;
 
 static int hunt_opt(void *ctx, int id, const char *arg)
@@ -110,6 +116,14 @@ static int hunt_opt(void *ctx, int id, const char *arg)
         break;
     case OPT_NO_JOIN: c->ho.no_join = true; break;
     case OPT_NO_SUPPRESS: c->ho.no_suppress = true; break;
+    case OPT_DIRECTORY: {
+        const char **v = realloc(c->directories, (c->ndirectories + 1) * sizeof *v);
+        if (!v)
+            return AH_EXIT_USAGE;
+        v[c->ndirectories++] = arg;
+        c->directories = v;
+        break;
+    }
     case OPT_FROM:
     case OPT_TO:
         if (ah_time_parse_str(ah_span_cstr(arg), AH_DATE_ORDER_AUTO, &tp) != AH_OK)
@@ -169,6 +183,33 @@ static int hunt_opt(void *ctx, int id, const char *arg)
 }
 
 static int run_hunt(int argc, char **argv);
+
+/* The names store: the shipped reference lists (found beside the shipped
+ * rules, whatever -r names: they are facts about Microsoft, not rules), then
+ * every --directory export. NULL with *status set when that fails. */
+static ah_names *open_names(const hunt_ctx *c, ah_diag *diag, int *status)
+{
+    ah_names *n = ah_names_new(AH_HUNT_NAMES_BUDGET);
+    if (!n) {
+        ah_cli_errorf("out of memory");
+        return NULL;
+    }
+    char rules[PATH_MAX], lists[PATH_MAX + 8];
+    if (ah_cli_default_rules(rules, sizeof rules)) {
+        snprintf(lists, sizeof lists, "%s/lists", rules);
+        ah_names_load_lists(n, lists, diag); /* a bad line is reported; the others load */
+    }
+    for (size_t i = 0; i < c->ndirectories; i++) {
+        ah_status st = ah_names_load_directory(n, c->directories[i], diag);
+        if (st == AH_ERR_NOMEM || st == AH_ERR_IO) {
+            ah_cli_errorf("--directory %s: %s", c->directories[i], ah_status_str(st));
+            ah_names_free(n);
+            *status = st == AH_ERR_NOMEM ? AH_EXIT_USAGE : AH_EXIT_PARTIAL;
+            return NULL;
+        }
+    }
+    return n;
+}
 
 const ah_cli_cmd cmd_hunt = {
     "hunt",
@@ -268,6 +309,18 @@ typedef struct hunt_run {
     ah_hunt *hunt;
 } hunt_run;
 
+/* Display names are attacker-controlled: a rename (and a Microsoft-like new
+ * name) is worth a line of the summary. */
+static void print_rename(void *ud, const ah_name_rename *r)
+{
+    (void)ud;
+    char t[40], was[512], now[512];
+    fprintf(stderr, "  renamed   %s %s: \"%s\" -> \"%s\" at %s%s\n", ah_name_kind_name(r->kind), r->id,
+            ah_escape_text(r->old_name.p, r->old_name.n, false, was, sizeof was),
+            ah_escape_text(r->new_name.p, r->new_name.n, false, now, sizeof now), ah_time_format(r->at, t),
+            r->flags & AH_NAME_LOOKALIKE ? " (a Microsoft-like name on a non-Microsoft app id)" : "");
+}
+
 static bool routine_rules(const ah_ruleset *rs)
 {
     for (size_t i = 0; i < ah_ruleset_count(rs); i++) {
@@ -332,6 +385,18 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
     if (ws->cells_truncated)
         fprintf(stderr, ", %llu cells truncated at the Excel limit", (unsigned long long)ws->cells_truncated);
     fputc('\n', stderr);
+    if (h->c->ho.names) {
+        ah_names_stats ns = ah_names_get_stats(h->c->ho.names);
+        fprintf(stderr, "  names     %llu app / target value(s) shown by name; %zu ids known (%zu from reference lists",
+                (unsigned long long)hs->names_resolved, ns.ids, ns.reference_ids);
+        if (ns.directory_ids)
+            fprintf(stderr, ", %zu from --directory", ns.directory_ids);
+        fputs(")\n", stderr);
+        ah_names_renames(h->c->ho.names, print_rename, NULL, NULL);
+        if (ns.dropped_ids || ns.dropped_names)
+            ah_cli_warnf("names: %llu id(s) and %llu name(s) not kept: the names budget is full",
+                         (unsigned long long)ns.dropped_ids, (unsigned long long)ns.dropped_names);
+    }
     if (hs->routine_baseline) {
         char b1[40], b2[40];
         fprintf(stderr, "  routine   %llu hit(s) listed at info: their facts held during the baseline %s .. %s%s\n",
@@ -519,6 +584,8 @@ static int run_hunt(int argc, char **argv)
         goto out;
     }
     c.ho.admin_accounts = ah_ruleset_var(h.rs, "admin_accounts");
+    if (!(c.ho.names = open_names(&c, &out_diag, &status)))
+        goto out;
     c.ho.rows_without_raw = c.wo.format == AH_OUT_CSV || !c.wo.include_raw; /* memory: one copy less */
     h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
     if (!h.hunt) {
@@ -594,6 +661,8 @@ out:
     ah_writer_abort(w);
     ah_session_free(s);
     ah_hunt_free(h.hunt);
+    ah_names_free(c.ho.names);
+    free(c.directories);
     ah_ruleset_free(h.rs);
     ah_cli_rules_free(&c.rules);
     return status;

@@ -15,6 +15,7 @@
 #include "../../parsers/util/hash.h"
 #include "../correlate/correlate.h"
 #include "knowledge.h"
+#include "names.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +131,10 @@ static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb,
     row->col[AH_COL_APP_ID] = ev->field[AH_F_APP_ID];
     row->col[AH_COL_USER_AGENT] = ev->field[AH_F_USER_AGENT];
     row->col[AH_COL_TARGET] = ev->field[AH_F_TARGET];
-    if (looks_like_guid(ah_span_trim(ev->field[AH_F_TARGET])))
+    char target_id[37];
+    if (ah_names_target_id(ev, target_id))
+        rb_put(rb, AH_COL_TARGET_ID, target_id);
+    else if (looks_like_guid(ah_span_trim(ev->field[AH_F_TARGET])))
         row->col[AH_COL_TARGET_ID] = ah_span_trim(ev->field[AH_F_TARGET]);
     row->col[AH_COL_RECORD_ID] = ev->field[AH_F_RECORD_ID];
     size_t m = rb_mark(rb);
@@ -600,6 +604,8 @@ ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
         h->stats.events_outside++;
         return AH_OK;
     }
+    if (h->opt.names)
+        ah_names_learn(h->opt.names, ev); /* every event of the run teaches names, in the window or not */
     ah_status st = match_event(h, ev);
     if (ev->has_time) {
         if (!h->has_start || ah_time_cmp(ev->time, h->start) < 0)
@@ -846,6 +852,18 @@ static void put_merged(row_builder *rb, ah_col_id c, ah_span a, ah_span b)
     }
 }
 
+/* A copy's value for the join; an app or target that is only its own id
+ * (the UAL names the resource of a sign-in by id) is no value of its own:
+ * the name comes from the other copy or the names store. */
+static ah_span named_value(const qrow *q, ah_col_id c)
+{
+    ah_span v = q->row.col[c];
+    ah_col_id id = c == AH_COL_APP ? AH_COL_APP_ID : c == AH_COL_TARGET ? AH_COL_TARGET_ID : AH_COL_COUNT;
+    if (id != AH_COL_COUNT && v.n && same_value(ah_span_trim(v), ah_span_trim(q->row.col[id])))
+        return AH_SPAN_NULL;
+    return v;
+}
+
 /* Highest level (as it applies to the row) first, then id: the order of
  * the rule columns. */
 static int rule_order(const ah_ruleset *rs, const int8_t *lv, size_t i, size_t j, const uint32_t *v)
@@ -931,6 +949,49 @@ static void render_rules(ah_hunt *h, ah_row *row, uint32_t *v, size_t n, const a
     rb_put(rb, AH_COL_SEVERITY, ah_level_name((ah_level)lv[0]));
 }
 
+/* Show a name in column c; the lookalike flag is kept visible. */
+static void put_name(ah_hunt *h, ah_col_id c, const ah_name_hit *hit)
+{
+    size_t m = rb_mark(&h->out);
+    ah_buf_append_span(&h->out.text, hit->name);
+    if (hit->flags & AH_NAME_LOOKALIKE)
+        ah_buf_puts(&h->out.text, " [Microsoft-like name, not a Microsoft app id]");
+    rb_close(&h->out, c, m);
+    h->stats.names_resolved++;
+}
+
+/* app and target by name where the run knows one (docs/names.md): the
+ * shipped first-party list (or a lookalike flag) wins over a name in the
+ * record; a name the record gives itself stands otherwise; an id shown as
+ * the value gets its name. Every lookup happens before the first append:
+ * the row's spans may point into the buffer that grows. */
+static void put_names(ah_hunt *h, const ah_row *row)
+{
+    if (!h->opt.names)
+        return;
+    ah_name_hit app_hit, target_hit;
+    ah_span app_id = row->col[AH_COL_APP_ID], app = row->col[AH_COL_APP];
+    if (!app_id.n && looks_like_guid(ah_span_trim(app)))
+        app_id = ah_span_trim(app); /* correlation rows show the first event's app as written */
+    bool app_named = app_id.n && ah_names_lookup(h->opt.names, app_id, row->has_time, row->time, &app_hit) &&
+                     app_hit.name.n &&
+                     (!app.n || same_value(app, app_id) || (app_hit.flags & (AH_NAME_REFERENCE | AH_NAME_LOOKALIKE)));
+    ah_span target_id = row->col[AH_COL_TARGET_ID], target = ah_span_trim(row->col[AH_COL_TARGET]);
+    if (!target_id.n && looks_like_guid(target))
+        target_id = target;
+    /* "User_<guid>", "ServicePrincipal_<guid>": the UAL's way of naming by id */
+    bool target_is_id = !target.n || same_value(target, target_id) ||
+                        (target.n > 37 && target.p[target.n - 37] == '_' &&
+                         same_value(ah_span_make(target.p + target.n - 36, 36), target_id));
+    bool target_named = target_id.n && target_is_id &&
+                        ah_names_lookup(h->opt.names, target_id, row->has_time, row->time, &target_hit) &&
+                        target_hit.name.n;
+    if (app_named)
+        put_name(h, AH_COL_APP, &app_hit);
+    if (target_named)
+        put_name(h, AH_COL_TARGET, &target_hit);
+}
+
 /* The row for x, joined with its twin y when there is one. */
 static void render(ah_hunt *h, qrow *x, qrow *y)
 {
@@ -962,7 +1023,7 @@ static void render(ah_hunt *h, qrow *x, qrow *y)
         static const ah_col_id merged[] = {AH_COL_OPERATION, AH_COL_USER, AH_COL_IP, AH_COL_APP, AH_COL_USER_AGENT,
                                            AH_COL_RESULT, AH_COL_TARGET, AH_COL_APP_ID, AH_COL_TARGET_ID};
         for (size_t i = 0; i < AH_ARRAY_LEN(merged); i++)
-            put_merged(rb, merged[i], p->row.col[merged[i]], s->row.col[merged[i]]);
+            put_merged(rb, merged[i], named_value(p, merged[i]), named_value(s, merged[i]));
         /* Details are the leading copy's: the rules say the same of both
          * copies in their words, and the other copy is in related_raw. */
         if (!p->row.col[AH_COL_DETAILS].n)
@@ -985,6 +1046,8 @@ static void render(ah_hunt *h, qrow *x, qrow *y)
     field[AH_F_USER_AGENT] = p->row.col[AH_COL_USER_AGENT];
     render_rules(h, row, h->out_rules, n, field);
     rb_finish(rb, row);
+    put_names(h, row);
+    rb_finish(rb, row); /* again: the names may have moved the text */
     if (!row->col[AH_COL_APP].n && row->col[AH_COL_APP_ID].n)
         row->col[AH_COL_APP] = row->col[AH_COL_APP_ID];
 }
