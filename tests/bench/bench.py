@@ -60,10 +60,13 @@ for kind, path in files.items():
     print(f'  audithound dump         {mb / t_dump:8.1f} MB/s   {t_dump:6.2f} s   {rate}   peak RSS {rss_dump / 1024:.1f} MiB'
           f'   = {100 * t_inf / t_dump:.0f}% of inflate (target >= 25%, RSS < 100 MiB){"" if rc == 0 else f"  [exit {rc}: {err[:200]}]"}')
     rules_dir = os.path.join(os.path.dirname(root), '..', 'rules')
+    # the campaign packs alone, then with the entra-m365 pack beside them (its cost)
     single = [os.path.join(rules_dir, p) for p in sorted(os.listdir(rules_dir))
-              if p != 'correlation.rules' and p != 'lists']
+              if p not in ('correlation.rules', 'entra-m365.rules', 'lists')]
     single_args = [a for p in single for a in ('-r', p)]
-    for label, args in (('hunt, single-event rules', ['hunt', '-q'] + single_args + ['-o', '/dev/null', path]),
+    em_args = ['-r', os.path.join(rules_dir, 'entra-m365.rules')]
+    for label, args in (('hunt, campaign packs', ['hunt', '-q'] + single_args + ['-o', '/dev/null', path]),
+                        ('hunt, + entra-m365 pack', ['hunt', '-q'] + single_args + em_args + ['-o', '/dev/null', path]),
                         ('hunt, + correlation rules', ['hunt', '-q', '-r', rules_dir, '-o', '/dev/null', path]),
                         ('hunt --all (every event)', ['hunt', '-q', '-r', rules_dir, '--all', '-f', 'jsonl', '-o', '/dev/null', path])):
         t, rss, rc, err = run([binary] + args)

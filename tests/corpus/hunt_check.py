@@ -10,7 +10,8 @@ shipped rules and check the detections against what the corpus documents:
 
 A rule belongs to an indicator through its tag ref.<N> (ref.D09, ref.M04),
 the convention of every shipped pack; a rule id containing -<n>- (sw-d09-...)
-counts too.
+counts too. Rules of the entra-m365 pack, which has no catalogue entries, are
+named by their upper-cased id (EM-SIGNIN-ROPC).
 
 Usage: hunt_check.py BINARY [CORPUS_DIR]. Run from the repository root (rules/
 is read from there). Prints one PASS/FAIL line per check and the closing line
@@ -89,6 +90,9 @@ README_CHECKS = [
 ACCEPTED_HIGH = [
     (ELASTIC + 'azure_auditlogs_test-auditlogs-result-reason.log', 1, ['D27'],
      'failed Add member to role on a service principal: README §6 says "hit only if failed attempts are reported"'),
+    (PANTHER + 'entra_diag_AuditLogs.jsonl', 15, ['EM-ROLE-ASSIGNED-PRIVILEGED'],
+     'a user made Application Administrator outside PIM: Panther\'s RoleChangedPIM label is false because its rule '
+     'watches PIM only; a direct privileged assignment is exactly what em-role-assigned-privileged reports'),
 ]
 
 # Panther labels used, and only where one of our indicators has the same
@@ -107,13 +111,39 @@ ACCEPTED_HIGH = [
 #                                       internal forwarding, which our rules
 #                                       still report (medium) because they
 #                                       cannot know the tenant's own domains.
-# Everything else (risk levels, lockouts, device code, MFA disabled, sharing,
-# ...) has no counterpart among the single-event indicators and is unused.
+# Everything else (Graph session from several addresses, brute force by user)
+# is a correlation of another kind and is unused.
+#   The entra-m365 pack's rules are named by rule id (upper-cased, as
+#   indicators_of returns them); 'true' where Panther's negatives come from its
+#   own allow-lists or from a narrower intent than ours:
+#   MFADisabled (a CA policy losing its MFA grant)  = em-ca-policy-disabled;
+#   PolicyChanged (its "Policy Added" negative is an invented activity name)
+#                                                   = the em CA / directory policy rules;
+#   RoleChangedPIM (negatives: a PIM request, and a direct assignment that
+#                   em-role-assigned-privileged reports on purpose, see ACCEPTED_HIGH)
+#                                                   = em-role-assigned-privileged;
+#   InviteExternalUsers (negatives: same-domain invite, Panther's comparison of
+#                        two fields) = em-guest-invited;
+#   ExcessiveAccountLockouts (negative: Panther's Microsoft-ASN exclusion)
+#                                                   = em-signin-account-locked;
+#   External.Document.Sharing (negatives: Panther's allow-listed domains) = em-external-sharing-invitation.
 PANTHER_SAME_INTENT = {
     'Azure.Audit.ServicePrincipalCredentialsAdded': (['D09'], 'both'),
     'Azure.Audit.DomainSettingsModified': (['D01', 'D02'], 'both'),
     'Azure.Audit.LegacyAuth': (['M04'], 'both'),
     'Microsoft365.Exchange.External.Forwarding': (['D45'], 'true'),
+    'Azure.Audit.ElevateUserAccessAdministrator': (['EM-ELEVATE-ACCESS-TO-AZURE-RESOURCES'], 'both'),
+    'Azure.Audit.MFADisabled': (['EM-CA-POLICY-DISABLED'], 'both'),
+    'Azure.Audit.PolicyChanged': (['EM-CA-POLICY-DELETED', 'EM-CA-POLICY-CHANGED', 'EM-DIRECTORY-POLICY-CHANGED'], 'true'),
+    'Azure.Audit.RoleChangedPIM': (['EM-ROLE-ASSIGNED-PRIVILEGED'], 'true'),
+    'Azure.Audit.InviteExternalUsers': (['EM-GUEST-INVITED'], 'true'),
+    'Azure.Audit.DeviceCodeBrokerClient': (['EM-SIGNIN-DEVICE-CODE-BROKER'], 'both'),
+    'Azure.Audit.ExcessiveAccountLockouts': (['EM-SIGNIN-ACCOUNT-LOCKED'], 'true'),
+    'Azure.Audit.HighRiskSignIn': (['EM-SIGNIN-RISK-HIGH'], 'both'),
+    'Azure.Audit.MultipleProtectionAlerts': (['EM-SIGNIN-RISK-DETECTION', 'EM-SIGNIN-RISK-HIGH'], 'both'),
+    'Azure.Audit.ROPCLoginNoMFA': (['EM-SIGNIN-ROPC'], 'both'),
+    'Microsoft365.MFA.Disabled': (['EM-MFA-METHODS-CLEARED'], 'both'),
+    'Microsoft365.External.Document.Sharing': (['EM-EXTERNAL-SHARING-INVITATION'], 'true'),
 }
 LABEL_EXCLUDED = {
     (PANTHER + 'entra_diag_SignInLogs.jsonl', 11): "Panther's KNOWN_EXCEPTION allow-list, not a property of the record",
@@ -169,6 +199,9 @@ def indicators_of(hit):
     m = re.search(r'-([dm]\d\d)-', '-' + hit.get('rule_id', '') + '-', re.I)
     if m:
         found.add(m.group(1).upper())
+    # rules without a catalogue entry (the entra-m365 pack) are named by their id
+    if hit.get('rule_id', '').startswith('em-'):
+        found.add(hit['rule_id'].upper())
     return found
 
 
