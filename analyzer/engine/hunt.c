@@ -387,12 +387,14 @@ static size_t share(const ah_hunt *h, unsigned quarters)
 }
 
 /* Observations of one instant are replayed in content order (not in the
- * order they were read): the tie hashes what the observation says. */
+ * order they were read): the tie hashes what the observation says. A record
+ * id says which record it is; only records without one need the rest. */
 static uint64_t observation_tie(const ah_observation *o)
 {
     const ah_span parts[] = {o->key, o->value, o->record_id, o->user, o->ip, o->app, o->target, o->operation, o->input, o->entry};
-    uint64_t h = ah_hash64(&o->rule_index, sizeof o->rule_index, 0x6f6273ull + o->step + ((uint64_t)o->source << 32));
-    for (size_t i = 0; i < AH_ARRAY_LEN(parts); i++)
+    size_t nparts = o->record_id.n ? 3 : AH_ARRAY_LEN(parts);
+    uint64_t h = 0x6f6273ull + o->rule_index * 0x9e3779b97f4a7c15ull + o->step + ((uint64_t)o->source << 32);
+    for (size_t i = 0; i < nparts; i++)
         h = ah_hash64(parts[i].p ? parts[i].p : "", parts[i].n, h + i);
     return h;
 }
