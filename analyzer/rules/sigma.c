@@ -410,14 +410,15 @@ static void pat_free(pat *p)
 
 static void pat_wrap(pat *p, bool lead, bool trail)
 {
-    if (lead) {
+    /* "*x*" stays "*x*" under |contains: one star is as good as two */
+    if (lead && !(p->n && p->wild[0] == 1)) {
         memmove(p->text + 1, p->text, p->n);
         memmove(p->wild + 1, p->wild, p->n);
         p->text[0] = '*';
         p->wild[0] = 1;
         p->n++;
     }
-    if (trail) {
+    if (trail && !(p->n && p->wild[p->n - 1] == 1)) {
         p->text[p->n] = '*';
         p->wild[p->n] = 1;
         p->n++;
