@@ -39,6 +39,8 @@ static const field_map FIELDS[] = {
 #define MAX_DOCS 4096
 #define MAX_ALTS 4
 #define MAX_DEPTH 64
+/* Aliases can make a small file expand into a huge condition. */
+#define MAX_MATCH (4u << 20)
 
 bool ah_sigma_is_sigma_path(const char *path)
 {
@@ -139,6 +141,13 @@ static void put_str(ah_buf *b, const char *s, size_t n)
 }
 
 static void put_cstr(ah_buf *b, const char *s) { put_str(b, s, strlen(s)); }
+
+/* Text inside a `#` comment: a line break would end the comment. */
+static void put_comment(ah_buf *b, const char *s)
+{
+    for (; *s; s++)
+        ah_buf_putc(b, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
 
 /* A word of a word list, quoted when it holds a character words cannot. */
 static void put_word(ah_buf *b, const char *s)
@@ -752,6 +761,8 @@ static bool emit_item(cv *c, ah_buf *b, const char *key, const yaml_node_t *val)
             ah_buf_puts(b, (mods & M_ALL) ? " and " : " or ");
         if (!emit_alts(c, b, &o, mods & ~M_ALL, items ? yaml_document_get_node(d, items[i]) : val))
             return false;
+        if (b->len > MAX_MATCH)
+            return unsupported(c, "the translation is larger than %u bytes", MAX_MATCH);
     }
     if (nv > 1)
         ah_buf_putc(b, ')');
@@ -797,6 +808,8 @@ static bool emit_selection(cv *c, ah_buf *b, const yaml_node_t *sel)
                 ah_buf_puts(b, " and ");
             if (!emit_item(c, b, k, yaml_document_get_node(d, p->value)))
                 return false;
+            if (b->len > MAX_MATCH)
+                return unsupported(c, "the translation is larger than %u bytes", MAX_MATCH);
         }
         if (np > 1)
             ah_buf_putc(b, ')');
@@ -820,6 +833,8 @@ static bool emit_selection(cv *c, ah_buf *b, const yaml_node_t *sel)
                     return false;
             } else
                 return unsupported(c, "a nested list in a selection");
+            if (b->len > MAX_MATCH)
+                return unsupported(c, "the translation is larger than %u bytes", MAX_MATCH);
         }
         if (n > 1)
             ah_buf_putc(b, ')');
@@ -919,6 +934,8 @@ static bool cond_quant(cparse *p, bool all)
             ah_buf_puts(p->out, all ? " and " : " or ");
         if (!emit_selection(p->c, p->out, yaml_document_get_node(d, q->value)))
             return false;
+        if (p->out->len > MAX_MATCH)
+            return unsupported(p->c, "the translation is larger than %u bytes", MAX_MATCH);
     }
     ah_buf_putc(p->out, ')');
     if (k == 0)
@@ -956,6 +973,8 @@ static bool cond_primary(cparse *p)
     } else {
         ok = selection_text(p, t->s, t->n);
     }
+    if (ok && p->out->len > MAX_MATCH)
+        ok = unsupported(p->c, "the translation is larger than %u bytes", MAX_MATCH);
     p->depth--;
     return ok;
 }
@@ -1189,8 +1208,11 @@ static void put_meta(ah_buf *b, doc_info *di, const char *name, const char *open
     yaml_document_t *d = &di->doc;
     yaml_node_t *r = di->root;
     const char *title = map_str(d, r, "title");
-    ah_buf_printf(b, "# Sigma %s %s (%s:%llu)\n", kind_note, di->id ? di->id : "(no id)", name,
-                  (unsigned long long)di->line);
+    ah_buf_printf(b, "# Sigma %s ", kind_note);
+    put_comment(b, di->id ? di->id : "(no id)");
+    ah_buf_puts(b, " (");
+    put_comment(b, name);
+    ah_buf_printf(b, ":%llu)\n", (unsigned long long)di->line);
     ah_buf_printf(b, "%s %s {\n", opener, di->rid);
     put_text(b, "title", title && *title ? title : di->rid);
     const char *desc = map_str(d, r, "description");
@@ -1590,8 +1612,12 @@ ah_status ah_sigma_convert(const char *name, const char *yaml, size_t len, ah_si
         bool ok = false;
         if (di->is_rule && di->converted) {
             if (di->consumed) {
-                ah_buf_printf(&text, "# Sigma rule %s (%s:%llu) is used by a correlation below only (generate: false)\n",
-                              di->id ? di->id : di->rid, name, (unsigned long long)di->line);
+                ah_buf_puts(&text, "# Sigma rule ");
+                put_comment(&text, di->id ? di->id : di->rid);
+                ah_buf_puts(&text, " (");
+                put_comment(&text, name);
+                ah_buf_printf(&text, ":%llu) is used by a correlation below only (generate: false)\n",
+                              (unsigned long long)di->line);
             } else {
                 put_meta(&text, di, name, "rule", "rule");
                 sources_line(&text, di->c.sources);

@@ -439,6 +439,48 @@ static void test_yaml(void **state)
     assert_false(ah_sigma_is_sigma_path(".yml"));
 }
 
+/* Attacker-controlled YAML: text cannot escape its strings or comments,
+ * and aliases cannot blow the translation up. */
+static void test_hostile(void **state)
+{
+    (void)state;
+    conv c;
+    assert_int_equal(convert("title: \"t\\n}\\nrule evil {\"\nid: \"a\\nrule evil { title \\\"x\\\"\"\n"
+                             "author: \"\\\"\\\\\"\nlogsource: {product: m365, service: audit}\n"
+                             "detection: {s: {'Operation': \"\\\"}\\n\"}, condition: s}\n",
+                             &c),
+                     AH_OK);
+    assert_int_equal(c.converted, 1);
+    tdiag td;
+    tdiag_init(&td);
+    ah_ruleset *rs = ah_ruleset_new(&td.d);
+    ah_ruleset_load_string(rs, "t.rules", c.text.data, c.text.len);
+    assert_int_equal(ah_ruleset_compile(rs), AH_OK);
+    assert_int_equal(ah_ruleset_count(rs), 1);
+    const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(rs, 0));
+    assert_string_equal(m->id, "a-rule-evil---title--x-");
+    assert_string_equal(m->title, "t\n}\nrule evil {");
+    assert_string_equal(m->author, "\"\\");
+    ah_ruleset_free(rs);
+    tdiag_free(&td);
+    ah_buf_free(&c.text);
+
+    ah_buf y;
+    ah_buf_init(&y, 0);
+    ah_buf_puts(&y, M365 "  s:\n    Operation: &v [");
+    for (int i = 0; i < 3000; i++)
+        ah_buf_printf(&y, "%s'value-%d'", i ? ", " : "", i);
+    ah_buf_puts(&y, "]\n");
+    for (int i = 0; i < 100; i++)
+        ah_buf_printf(&y, "    F%d|contains: *v\n", i);
+    ah_buf_puts(&y, "  condition: s\n");
+    assert_int_equal(convert(ah_buf_cstr(&y), &c), AH_OK);
+    assert_int_equal(c.unsupported, 1);
+    assert_non_null(strstr(c.why, "the translation is larger than"));
+    ah_buf_free(&c.text);
+    ah_buf_free(&y);
+}
+
 /* Translated rules, with tests appended, run through the shipped pipeline
  * on records of several export shapes. */
 static void run_with_tests(const char *yaml, const char *tests, uint64_t want_passed)
@@ -591,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_unsupported),
         cmocka_unit_test(test_correlation),
         cmocka_unit_test(test_yaml),
+        cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_runs),
         cmocka_unit_test_setup_teardown(test_loader, setup, teardown),
     };
