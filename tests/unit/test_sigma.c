@@ -621,6 +621,35 @@ static void test_loader(void **state)
     tdiag_free(&td);
 }
 
+/* docs/sigma.md names every field of the mapping table. */
+static void test_docs_fields(void **state)
+{
+    (void)state;
+    FILE *fp = fopen("docs/sigma.md", "rb");
+    assert_non_null(fp);
+    ah_buf doc;
+    ah_buf_init(&doc, 0);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        ah_buf_append(&doc, chunk, n);
+    fclose(fp);
+    static const char *const names[] = {
+#define AH_SIGMA_FIELD(p, name, o) name,
+#include "analyzer/rules/sigma_fields.def"
+#undef AH_SIGMA_FIELD
+    };
+    char want[128];
+    for (size_t i = 0; i < AH_ARRAY_LEN(names); i++) {
+        snprintf(want, sizeof want, "`%s`", strcmp(names[i], "message") == 0 ? "properties.message" : names[i]);
+        if (!strstr(ah_buf_cstr(&doc), want)) {
+            print_error("docs/sigma.md does not mention %s\n", want);
+            fail();
+        }
+    }
+    ah_buf_free(&doc);
+}
+
 static int setup(void **state) { return ah_test_tmpdir_setup(state, "ah-sigma", "rule.yml"); }
 static int teardown(void **state) { return ah_test_tmpdir_teardown(state); }
 
@@ -636,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_runs),
         cmocka_unit_test_setup_teardown(test_loader, setup, teardown),
+        cmocka_unit_test(test_docs_fields),
     };
     return cmocka_run_group_tests_name("sigma", tests, NULL, NULL);
 }
