@@ -675,16 +675,40 @@ static void pick_operands(const operands *in, unsigned mods, bool plain_eq, oper
             snprintf(out->alt[i], sizeof out->alt[i], "operation_raw");
 }
 
-/* One `Field|mods: value(s)` of a selection; *terms counts the top-level
- * terms written (for parentheses). */
+static bool emit_keyword(cv *c, ah_buf *b, const yaml_node_t *v);
+
+/* `'|all': [a, b]`: keywords that must all occur. */
+static bool emit_all_keywords(cv *c, ah_buf *b, const char *key, const yaml_node_t *val)
+{
+    if (strcmp(key, "|all") != 0)
+        return unsupported(c, "keywords with modifiers other than |all ('%s')", key);
+    if (val->type != YAML_SEQUENCE_NODE)
+        return emit_keyword(c, b, val);
+    size_t n = (size_t)(val->data.sequence.items.top - val->data.sequence.items.start);
+    if (n == 0)
+        return unsupported(c, "an empty list of keywords");
+    ah_buf_putc(b, '(');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            ah_buf_puts(b, " and ");
+        if (!emit_keyword(c, b, yaml_document_get_node(c->doc, val->data.sequence.items.start[i])))
+            return false;
+    }
+    ah_buf_putc(b, ')');
+    return true;
+}
+
+/* One `Field|mods: value(s)` of a selection. */
 static bool emit_item(cv *c, ah_buf *b, const char *key, const yaml_node_t *val)
 {
     yaml_document_t *d = c->doc;
     char field[256];
     const char *bar = strchr(key, '|');
     size_t fn = bar ? (size_t)(bar - key) : strlen(key);
+    if (fn == 0 && bar)
+        return emit_all_keywords(c, b, key, val);
     if (fn == 0 || fn >= sizeof field)
-        return unsupported(c, "field name '%s' (keywords with modifiers are not supported)", key);
+        return unsupported(c, "field name '%s' is empty or too long", key);
     memcpy(field, key, fn);
     field[fn] = '\0';
     unsigned mods = 0;

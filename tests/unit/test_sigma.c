@@ -205,6 +205,8 @@ static void test_modifiers(void **state)
     /* keywords: anywhere in the record text */
     expect_match(M365 "  keywords:\n    - 'python-requests'\n    - 'curl/*'\n  condition: keywords\n",
                  "(raw contains \"python-requests\" or raw contains \"curl/\")");
+    expect_match(M365 "  keywords:\n    '|all':\n      - 'python'\n      - 'requests'\n  condition: keywords\n",
+                 "(raw contains \"python\" and raw contains \"requests\")");
     /* azure: Azure Monitor prefix, listed first part with more steps */
     expect_match(SIGNIN "  sel:\n    properties.appId: x\n    properties.deviceDetail.isCompliant: 'false'\n  condition: sel\n",
                  "(app_id == \"x\" and raw.deviceDetail.isCompliant == \"false\")");
@@ -276,6 +278,7 @@ static void test_unsupported(void **state)
         {M365 "  s:\n    Operation: x\n  condition: s and\n", "incomplete condition"},
         {M365 "  s:\n    - 'say \"hi\"'\n  condition: s\n", "JSON escapes"},
         {M365 "  s:\n    Operation: []\n  condition: s\n", "empty list"},
+        {M365 "  s:\n    '|contains': [a]\n  condition: s\n", "keywords with modifiers other than |all"},
         {SIGNIN "  s:\n    ActivityDetails: Sign-ins\n  condition: s\n", "field 'ActivityDetails' is not mapped"},
         {SIGNIN "  s:\n    Status: Sucess\n  condition: s\n", "takes success or failure only"},
         {SIGNIN "  s:\n    Status|contains: MFA\n  condition: s\n", "takes success or failure only"},
