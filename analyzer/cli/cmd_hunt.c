@@ -8,6 +8,7 @@
  * streamed to the writer -> commit the file -> summary on stderr and, with
  * --summary, as JSON for the case file.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -18,8 +19,10 @@
 #include "../../parsers/frame/jscan.h"
 #include "../../parsers/util/sha256.h"
 #include "../engine/hunt.h"
+#include "../engine/names.h"
 #include "../output/sink.h"
 #include "cli.h"
+#include "custody.h"
 #include "report.h"
 
 enum {
@@ -44,6 +47,8 @@ enum {
     OPT_BASELINE,
     OPT_ROWS,
     OPT_NO_JOIN,
+    OPT_NO_SUPPRESS,
+    OPT_DIRECTORY,
 };
 
 static const ah_cli_opt hunt_opts[] = {
@@ -53,6 +58,8 @@ static const ah_cli_opt hunt_opts[] = {
     {OPT_ALL, 'a', "all", NULL, "super-timeline: every event, rule columns filled where rules hit"},
     {OPT_ROWS, 0, "rows", "event|per-rule", "one row per event with every rule that hit it (default), or one per rule hit"},
     {OPT_NO_JOIN, 0, "no-join", NULL, "keep the UAL and Entra copies of one sign-in or directory change as two rows"},
+    {OPT_NO_SUPPRESS, 0, "no-suppress", NULL, "never demote a hit as routine (rules' `routine` facts are ignored)"},
+    {OPT_DIRECTORY, 0, "directory", "FILE", "names for ids from a Graph or portal export of users, applications, service principals (repeatable)"},
     {OPT_FROM, 0, "from", "TIME", "only events at or after TIME (ISO 8601; Z or an offset; no zone = UTC)"},
     {OPT_TO, 0, "to", "TIME", "only events at or before TIME"},
     {OPT_MIN_SEVERITY, 0, "min-severity", "LEVEL", "only hits of rules at LEVEL or above (info, low, medium, high, critical)"},
@@ -80,6 +87,8 @@ typedef struct hunt_ctx {
     ah_writer_options wo;
     ah_hunt_options ho;
     const char *summary_path;
+    const char **directories; /* --directory exports */
+    size_t ndirectories;
 } hunt_ctx;
 
 static int hunt_opt(void *ctx, int id, const char *arg)
@@ -106,6 +115,15 @@ static int hunt_opt(void *ctx, int id, const char *arg)
             return ah_cli_usage_error(NULL, "--rows: expected event or per-rule, not '%s'", arg);
         break;
     case OPT_NO_JOIN: c->ho.no_join = true; break;
+    case OPT_NO_SUPPRESS: c->ho.no_suppress = true; break;
+    case OPT_DIRECTORY: {
+        const char **v = realloc(c->directories, (c->ndirectories + 1) * sizeof *v);
+        if (!v)
+            return AH_EXIT_USAGE;
+        v[c->ndirectories++] = arg;
+        c->directories = v;
+        break;
+    }
     case OPT_FROM:
     case OPT_TO:
         if (ah_time_parse_str(ah_span_cstr(arg), AH_DATE_ORDER_AUTO, &tp) != AH_OK)
@@ -166,6 +184,33 @@ static int hunt_opt(void *ctx, int id, const char *arg)
 
 static int run_hunt(int argc, char **argv);
 
+/* The names store: the shipped reference lists (found beside the shipped
+ * rules, whatever -r names: they are facts about Microsoft, not rules), then
+ * every --directory export. NULL with *status set when that fails. */
+static ah_names *open_names(const hunt_ctx *c, ah_diag *diag, int *status)
+{
+    ah_names *n = ah_names_new(AH_HUNT_NAMES_BUDGET);
+    if (!n) {
+        ah_cli_errorf("out of memory");
+        return NULL;
+    }
+    char rules[PATH_MAX], lists[PATH_MAX + 8];
+    if (ah_cli_default_rules(rules, sizeof rules)) {
+        snprintf(lists, sizeof lists, "%s/lists", rules);
+        ah_names_load_lists(n, lists, diag); /* a bad line is reported; the others load */
+    }
+    for (size_t i = 0; i < c->ndirectories; i++) {
+        ah_status st = ah_names_load_directory(n, c->directories[i], diag);
+        if (st == AH_ERR_NOMEM || st == AH_ERR_IO) {
+            ah_cli_errorf("--directory %s: %s", c->directories[i], ah_status_str(st));
+            ah_names_free(n);
+            *status = st == AH_ERR_NOMEM ? AH_EXIT_USAGE : AH_EXIT_PARTIAL;
+            return NULL;
+        }
+    }
+    return n;
+}
+
 const ah_cli_cmd cmd_hunt = {
     "hunt",
     "[OPTIONS] INPUT...",
@@ -187,7 +232,8 @@ const ah_cli_cmd cmd_hunt = {
     "contributing record ids. --memory bounds the sort and the correlation state together.\n\n"
     "A summary (inputs, events, duplicates, errors, time covered per source, hits per\n"
     "severity, top rules, warnings, throughput) goes to standard error unless -q.\n"
-    "Exit status: 0 hits found, 1 no hits, 2 usage or rule error, 3 some input unreadable.",
+    "Exit status: 0 hits found, 1 no hits, 2 usage or rule error, 3 some input unreadable,\n"
+    "5 writing the output failed (docs/exit-codes.md).",
     hunt_opts,
     run_hunt,
 };
@@ -201,10 +247,33 @@ static double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void print_progress(uint64_t done, uint64_t total, double t0, bool final);
+
 static void show_progress(const ah_session *s, double t0, bool final)
 {
     uint64_t done, total;
     ah_session_progress(s, &done, &total);
+    print_progress(done, total, t0, final);
+}
+
+/* Called by the session as bytes are read, also while no event comes out
+ * (a device, a stream of NULs), so a long read never looks hung. */
+typedef struct read_progress {
+    double t0, last;
+} read_progress;
+
+static void on_read_progress(void *ud, uint64_t done, uint64_t total)
+{
+    read_progress *p = ud;
+    double now = now_seconds();
+    if (now - p->last > 0.5) {
+        p->last = now;
+        print_progress(done, total, p->t0, false);
+    }
+}
+
+static void print_progress(uint64_t done, uint64_t total, double t0, bool final)
+{
     double dt = now_seconds() - t0, rate = dt > 0 ? done / dt : 0;
     fprintf(stderr, "\r  read %.1f MB", done / 1e6);
     if (total) {
@@ -239,6 +308,28 @@ typedef struct hunt_run {
     ah_ruleset *rs;
     ah_hunt *hunt;
 } hunt_run;
+
+/* Display names are attacker-controlled: a rename (and a Microsoft-like new
+ * name) is worth a line of the summary. */
+static void print_rename(void *ud, const ah_name_rename *r)
+{
+    (void)ud;
+    char t[40], was[512], now[512];
+    fprintf(stderr, "  renamed   %s %s: \"%s\" -> \"%s\" at %s%s\n", ah_name_kind_name(r->kind), r->id,
+            ah_escape_text(r->old_name.p, r->old_name.n, false, was, sizeof was),
+            ah_escape_text(r->new_name.p, r->new_name.n, false, now, sizeof now), ah_time_format(r->at, t),
+            r->flags & AH_NAME_LOOKALIKE ? " (a Microsoft-like name on a non-Microsoft app id)" : "");
+}
+
+static bool routine_rules(const ah_ruleset *rs)
+{
+    for (size_t i = 0; i < ah_ruleset_count(rs); i++) {
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(rs, i));
+        if (!m->skipped && (m->nroutine_pairs || m->routine_admin))
+            return true;
+    }
+    return false;
+}
 
 static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer_stats *ws, double secs)
 {
@@ -294,6 +385,27 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
     if (ws->cells_truncated)
         fprintf(stderr, ", %llu cells truncated at the Excel limit", (unsigned long long)ws->cells_truncated);
     fputc('\n', stderr);
+    if (h->c->ho.names) {
+        ah_names_stats ns = ah_names_get_stats(h->c->ho.names);
+        fprintf(stderr, "  names     %llu app / target value(s) shown by name; %zu ids known (%zu from reference lists",
+                (unsigned long long)hs->names_resolved, ns.ids, ns.reference_ids);
+        if (ns.directory_ids)
+            fprintf(stderr, ", %zu from --directory", ns.directory_ids);
+        fputs(")\n", stderr);
+        ah_names_renames(h->c->ho.names, print_rename, NULL, NULL);
+        if (ns.dropped_ids || ns.dropped_names)
+            ah_cli_warnf("names: %llu id(s) and %llu name(s) not kept: the names budget is full",
+                         (unsigned long long)ns.dropped_ids, (unsigned long long)ns.dropped_names);
+    }
+    if (hs->routine_baseline) {
+        char b1[40], b2[40];
+        fprintf(stderr, "  routine   %llu hit(s) listed at info: their facts held during the baseline %s .. %s%s\n",
+                (unsigned long long)hs->routine_hits, ah_time_format(hs->routine_from, b1),
+                ah_time_format(hs->routine_to, b2), hs->routine_baseline == 1 ? " (--baseline)" : " (the first 7 days)");
+    } else if (routine_rules(h->rs) && !h->c->ho.no_suppress) {
+        fprintf(stderr, "  routine   no baseline: the data covers less than 14 days; give --baseline FROM..TO to let "
+                        "rules' routine facts apply\n");
+    }
     ah_report_input_warnings(s, stderr);
     if (secs > 0)
         fprintf(stderr, "  speed     %.1f s, %.1f MB/s, %.0f events/s\n", secs, done / 1e6 / secs, (double)t.events / secs);
@@ -326,7 +438,7 @@ static void file_sha256(const char *path, char out[65])
 }
 
 static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_writer_stats *ws, int argc,
-                               char **argv, const char *started, double secs, int exit_status, ah_diag *diag)
+                               char **argv, const char *started, double secs, int exit_status, ah_sink *sink)
 {
     const ah_hunt_stats *hs = ah_hunt_get_stats(h->hunt);
     ah_buf b;
@@ -341,13 +453,17 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
     }
     ah_buf_printf(&b, "],\"started\":\"%s\",\"finished\":\"%s\",\"elapsed_seconds\":%.3f,\"exit_status\":%d,", started,
                   finished, secs, exit_status);
+    ah_custody_json(&b, h->rs, &h->c->so, &h->c->ho);
+    ah_buf_putc(&b, ',');
     ah_report_inputs_json(s, &b);
     ah_buf_puts(&b, ",\"rules\":{\"files\":[");
     /* every distinct rule file, with its digest */
     size_t nr = ah_ruleset_count(h->rs), nfiles = 0;
     for (size_t i = 0; i < nr; i++) {
         const char *f = ah_rule_metadata(ah_ruleset_rule(h->rs, i))->file;
-        bool seen = false;
+        /* A file's rules are loaded together: compare with the previous rule
+         * first, so 100,000 rules cost one comparison each, not a scan. */
+        bool seen = i > 0 && strcmp(ah_rule_metadata(ah_ruleset_rule(h->rs, i - 1))->file, f) == 0;
         for (size_t j = 0; j < i && !seen; j++)
             seen = strcmp(ah_rule_metadata(ah_ruleset_rule(h->rs, j))->file, f) == 0;
         if (seen)
@@ -395,20 +511,14 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
     ah_report_json_str(&b, h->c->wo.path);
     ah_buf_printf(&b,
                   ",\"format\":\"%s\",\"mode\":\"%s\",\"rows\":%llu,\"files\":%llu,\"cells_truncated\":%llu,"
-                  "\"events_outside_window\":%llu}}\n",
-                  ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : h->c->ho.per_rule ? "per-rule" : "hits", (unsigned long long)ws->rows,
-                  (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
-                  (unsigned long long)hs->events_outside);
-    ah_status st;
-    ah_sink *sink = ah_sink_open(h->c->summary_path, h->c->wo.force, diag, &st);
-    if (sink) {
-        st = ah_sink_write(sink, b.data, b.len);
-        if (st == AH_OK)
-            st = ah_sink_finish(sink);
-        if (st == AH_OK)
-            st = ah_sink_commit(sink);
-        ah_sink_free(sink);
-    }
+                  "\"events_outside_window\":%llu,\"twins_joined\":%llu,\"twins_ambiguous\":%llu,\"routine_hits\":%llu}}\n",
+                  ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : h->c->ho.per_rule ? "per-rule" : "hits",
+                  (unsigned long long)ws->rows, (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
+                  (unsigned long long)hs->events_outside, (unsigned long long)hs->twins_joined,
+                  (unsigned long long)hs->twins_ambiguous, (unsigned long long)hs->routine_hits);
+    ah_status st = ah_sink_write(sink, b.data, b.len);
+    if (st == AH_OK)
+        st = ah_sink_commit(sink);
     ah_buf_free(&b);
     return st;
 }
@@ -426,6 +536,7 @@ static int run_hunt(int argc, char **argv)
     hunt_run h = {.c = &c, NULL, NULL};
     ah_session *s = NULL;
     ah_writer *w = NULL;
+    ah_sink *summary = NULL;
     ah_diag out_diag = {ah_cli_diag_fn, &c.diag, {0}};
     ah_cli_diag rule_printer = {.bare = true};
     ah_diag rule_diag = {ah_cli_diag_fn, &rule_printer, {0}};
@@ -444,6 +555,10 @@ static int run_hunt(int argc, char **argv)
         ah_cli_usage_error(&cmd_hunt, "--from is later than --to");
         goto out;
     }
+    if (c.summary_path && strcmp(c.summary_path, c.wo.path) == 0) {
+        ah_cli_usage_error(&cmd_hunt, "--summary and --output name the same file");
+        goto out;
+    }
     rule_printer.quiet = true; /* rule warnings are lint's business; errors still print */
     h.rs = ah_cli_load_rules(&c.rules, &rule_diag, &status);
     if (!h.rs)
@@ -459,16 +574,37 @@ static int run_hunt(int argc, char **argv)
     status = AH_EXIT_USAGE;
     ah_status st;
     w = ah_writer_open(&c.wo, &out_diag, &st);
-    if (!w)
+    if (!w) {
+        status = ah_cli_output_status(st);
         goto out;
+    }
+    /* The summary file too is refused (or found unwritable) before the run. */
+    if (c.summary_path && !(summary = ah_sink_open(c.summary_path, c.wo.force, &out_diag, &st))) {
+        status = ah_cli_output_status(st);
+        goto out;
+    }
+    c.ho.admin_accounts = ah_ruleset_var(h.rs, "admin_accounts");
+    if (!(c.ho.names = open_names(&c, &out_diag, &status)))
+        goto out;
+    c.ho.rows_without_raw = c.wo.format == AH_OUT_CSV || !c.wo.include_raw; /* memory: one copy less */
     h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
     if (!h.hunt) {
         ah_cli_errorf("out of memory");
         goto out;
     }
+    read_progress rp = {t0, t0};
+    if (!c.diag.quiet && isatty(2)) {
+        c.so.progress_fn = on_read_progress;
+        c.so.progress_ud = &rp;
+    }
     s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first);
     if (!s)
         goto out;
+    if (ah_session_totals(s).missing_inputs) { /* a wrong path: no timeline that looks like a clean one */
+        ah_cli_errorf("an input path could not be read; nothing was read and no timeline was written");
+        status = AH_EXIT_PARTIAL;
+        goto out;
+    }
 
     bool progress = !c.diag.quiet && isatty(2);
     double last_progress = t0;
@@ -501,12 +637,14 @@ static int run_hunt(int argc, char **argv)
     }
     if (st != AH_END) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
+        status = AH_EXIT_OUTPUT;
         goto out;
     }
     st = ah_writer_close(w, &ws);
     w = NULL;
     if (st != AH_OK) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
+        status = AH_EXIT_OUTPUT;
         goto out;
     }
     ah_cli_diag_finish(&c.diag);
@@ -514,14 +652,17 @@ static int run_hunt(int argc, char **argv)
     double secs = now_seconds() - t0;
     if (!c.diag.quiet)
         summary_text(&h, s, &ws, secs);
-    if (c.summary_path && write_summary(&h, s, &ws, argc, argv, started, secs, status, &out_diag) != AH_OK) {
+    if (summary && write_summary(&h, s, &ws, argc, argv, started, secs, status, summary) != AH_OK) {
         ah_cli_errorf("could not write the summary to %s", c.summary_path);
-        status = AH_EXIT_PARTIAL;
+        status = AH_EXIT_OUTPUT;
     }
 out:
+    ah_sink_free(summary);
     ah_writer_abort(w);
     ah_session_free(s);
     ah_hunt_free(h.hunt);
+    ah_names_free(c.ho.names);
+    free(c.directories);
     ah_ruleset_free(h.rs);
     ah_cli_rules_free(&c.rules);
     return status;

@@ -86,6 +86,7 @@ static void print_metadata(const ah_ruleset *rs)
         json_list(&b, "references", m->references);
         json_list(&b, "falsepositives", m->falsepositives);
         json_list(&b, "variables", m->variables);
+        json_list(&b, "routine", m->routine);
         json_member(&b, "description", m->description);
         json_member(&b, "note", m->note);
         json_member(&b, "author", m->author);
@@ -159,7 +160,7 @@ static int run_lint(int argc, char **argv)
         print_metadata(rs);
     fprintf(stderr, "lint: %zu rules (%zu active), %llu errors, %llu warnings\n", ah_ruleset_count(rs),
             ah_ruleset_active_count(rs), (unsigned long long)errors, (unsigned long long)warnings);
-    status = errors || (c.strict && warnings) ? AH_EXIT_USAGE : 0;
+    status = ah_cli_stdout_status(errors || (c.strict && warnings) ? AH_EXIT_USAGE : 0);
 out:
     ah_ruleset_free(rs);
     ah_cli_rules_free(&c.rules);

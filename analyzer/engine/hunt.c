@@ -14,6 +14,8 @@
 #include "../../parsers/frame/jscan.h"
 #include "../../parsers/util/hash.h"
 #include "../correlate/correlate.h"
+#include "knowledge.h"
+#include "names.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +28,8 @@ static bool tag_selected(const char *tags, const ah_rule_meta *m)
     while (*p) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        ah_span want = ah_span_trim(ah_span_make(p, len));
-        for (size_t i = 0; i < m->tags.n; i++) {
-            const char *t = m->tags.v[i];
-            if (ah_span_eq_ci(want, t) || (strncmp(t, "attack.", 7) == 0 && ah_span_eq_ci(want, t + 7)))
-                return true;
-        }
+        if (ah_rule_has_tag(m, ah_span_trim(ah_span_make(p, len))))
+            return true;
         if (!comma)
             break;
         p = comma + 1;
@@ -111,7 +109,7 @@ static bool looks_like_guid(ah_span s)
     return true;
 }
 
-static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb)
+static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb, bool with_raw)
 {
     memset(row, 0, sizeof *row);
     row->has_time = ev->has_time;
@@ -119,7 +117,7 @@ static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb)
     row->kind = AH_ROW_EVENT;
     row->level = AH_ROW_NO_LEVEL;
     row->input_record = ev->record_no;
-    row->raw = ev->raw;
+    row->raw = with_raw ? ev->raw : AH_SPAN_NULL;
     ah_twin_key tk;
     ah_twin_key_of_event(ev, &tk);
     row->join_class = (uint8_t)tk.cls;
@@ -133,7 +131,10 @@ static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb)
     row->col[AH_COL_APP_ID] = ev->field[AH_F_APP_ID];
     row->col[AH_COL_USER_AGENT] = ev->field[AH_F_USER_AGENT];
     row->col[AH_COL_TARGET] = ev->field[AH_F_TARGET];
-    if (looks_like_guid(ah_span_trim(ev->field[AH_F_TARGET])))
+    char target_id[37];
+    if (ah_names_target_id(ev, target_id))
+        rb_put(rb, AH_COL_TARGET_ID, target_id);
+    else if (looks_like_guid(ah_span_trim(ev->field[AH_F_TARGET])))
         row->col[AH_COL_TARGET_ID] = ah_span_trim(ev->field[AH_F_TARGET]);
     row->col[AH_COL_RECORD_ID] = ev->field[AH_F_RECORD_ID];
     size_t m = rb_mark(rb);
@@ -200,8 +201,9 @@ struct ah_hunt {
      * event's own row links to the hit. Bounded by hits x AH_CORR_MAX_IDS. */
     struct link *links;
     size_t nlinks, links_cap;
-    bool has_start;           /* earliest event time in the window (first-seen baselines) */
-    ah_time start;
+    bool has_start;           /* earliest and latest event time in the window (baselines) */
+    ah_time start, end;
+    ah_knowledge *know;       /* NULL when no rule has `routine`, or --no-suppress */
     ah_status obs_status;
     uint64_t *rule_hits;     /* per rule index */
     ah_hunt_stats stats;
@@ -221,6 +223,8 @@ struct ah_hunt {
     ah_row out_row;
     uint32_t *out_rules;
     ah_row_rule *out_info;
+    int8_t *out_level;       /* levels of out_rules as they apply to the row */
+    bool *out_routine;
 };
 
 static bool in_window(const ah_hunt_options *c, const ah_event *ev)
@@ -249,7 +253,7 @@ static ah_status add_event_row(ah_hunt *h, const ah_event *ev, const ah_rule *co
 {
     ah_row row;
     rb_begin(&h->rb);
-    fill_event_columns(&row, ev, &h->rb);
+    fill_event_columns(&row, ev, &h->rb, !h->opt.rows_without_raw);
     for (size_t i = 0; i < n; i++) {
         const ah_rule_meta *m = ah_rule_metadata(hits[i]);
         h->rulev[i] = (uint32_t)m->index;
@@ -533,8 +537,20 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
     /* a joined row holds the rules of both copies and their links */
     h->out_rules = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_rules);
     h->out_info = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_info);
+    h->out_level = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_level);
+    h->out_routine = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_routine);
     h->rule_hits = calloc(h->hitcap, sizeof *h->rule_hits);
     h->q = calloc(JOIN_QUEUE_MAX, sizeof *h->q);
+    bool know_failed = false;
+    if (!opt->no_suppress) {
+        h->know = ah_knowledge_new(rs, 0);
+        know_failed = !h->know ||
+                      (opt->admin_accounts && ah_knowledge_set_admins(h->know, opt->admin_accounts) != AH_OK);
+        if (h->know && !ah_knowledge_wanted(h->know)) {
+            ah_knowledge_free(h->know); /* no rule asks: learning would cost for nothing */
+            h->know = NULL;
+        }
+    }
     ah_buf_init(&h->rb.text, 0);
     ah_buf_init(&h->out.text, 0);
     for (size_t i = 0; h->q && i < JOIN_QUEUE_MAX; i++) {
@@ -542,7 +558,8 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
         ah_buf_init(&h->q[i].canon, 0);
     }
     h->stats.by_rule = h->rule_hits;
-    if (!h->matcher || !h->sorter || !h->hitv || !h->rulev || !h->piece || !h->out_rules || !h->out_info || !h->rule_hits || !h->q ||
+    if (!h->matcher || !h->sorter || !h->hitv || !h->rulev || !h->piece || !h->out_rules || !h->out_info ||
+        !h->out_level || !h->out_routine || know_failed || !h->rule_hits || !h->q ||
         (corr && !h->observations)) {
         ah_hunt_free(h);
         return NULL;
@@ -557,6 +574,7 @@ void ah_hunt_free(ah_hunt *h)
     ah_matcher_free(h->matcher);
     ah_sorter_free(h->sorter);
     ah_sorter_free(h->observations);
+    ah_knowledge_free(h->know);
     ah_buf_free(&h->obs_text);
     free(h->links);
     ah_buf_free(&h->rb.text);
@@ -573,6 +591,8 @@ void ah_hunt_free(ah_hunt *h)
     free(h->piece);
     free(h->out_rules);
     free(h->out_info);
+    free(h->out_level);
+    free(h->out_routine);
     free(h->rule_hits);
     free(h);
 }
@@ -584,20 +604,55 @@ ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
         h->stats.events_outside++;
         return AH_OK;
     }
+    if (h->opt.names)
+        ah_names_learn(h->opt.names, ev); /* every event of the run teaches names, in the window or not */
     ah_status st = match_event(h, ev);
-    if (st == AH_OK && h->observations) {
-        if (ev->has_time && (!h->has_start || ah_time_cmp(ev->time, h->start) < 0)) {
+    if (ev->has_time) {
+        if (!h->has_start || ah_time_cmp(ev->time, h->start) < 0)
             h->start = ev->time;
-            h->has_start = true;
-        }
+        if (!h->has_start || ah_time_cmp(ev->time, h->end) > 0)
+            h->end = ev->time;
+        h->has_start = true;
+    }
+    if (h->know)
+        ah_knowledge_learn(h->know, ev);
+    if (st == AH_OK && h->observations) {
         ah_matcher_observe(h->matcher, ev, keep_observation, h);
         st = h->obs_status;
     }
     return st;
 }
 
+/* The learning period of the routine facts: --baseline, else the first days
+ * of the data when the data reaches well past them (a short case is mostly
+ * intrusion: learning from it would call the intrusion routine). */
+static void fix_routine_baseline(ah_hunt *h)
+{
+    const int64_t day = 86400;
+    if (!h->know)
+        return;
+    if (h->opt.has_baseline) {
+        h->stats.routine_baseline = 1;
+        h->stats.routine_from = h->opt.baseline_from;
+        h->stats.routine_to = h->opt.baseline_to;
+    } else if (h->has_start && h->end.sec - h->start.sec >= 2 * AH_ROUTINE_BASELINE_DAYS * day) {
+        h->stats.routine_baseline = 2;
+        h->stats.routine_from = h->start;
+        h->stats.routine_to = (ah_time){h->start.sec + AH_ROUTINE_BASELINE_DAYS * day - 1, h->start.nsec};
+    } else {
+        return;
+    }
+    ah_knowledge_set_baseline(h->know, h->stats.routine_from, h->stats.routine_to);
+}
+
 ah_status ah_hunt_finish(ah_hunt *h)
 {
+    fix_routine_baseline(h);
+    if (h->know) {
+        ah_knowledge_stats ks;
+        ah_knowledge_get_stats(h->know, &ks);
+        h->stats.knowledge_dropped = ks.dropped;
+    }
     ah_status st = h->observations ? correlate(h) : AH_OK;
     return st == AH_OK ? ah_sorter_finish(h->sorter) : st;
 }
@@ -797,13 +852,25 @@ static void put_merged(row_builder *rb, ah_col_id c, ah_span a, ah_span b)
     }
 }
 
-/* Highest level first, then id: the order of the rule columns. */
-static int rule_order(const ah_ruleset *rs, uint32_t a, uint32_t b)
+/* A copy's value for the join; an app or target that is only its own id
+ * (the UAL names the resource of a sign-in by id) is no value of its own:
+ * the name comes from the other copy or the names store. */
+static ah_span named_value(const qrow *q, ah_col_id c)
 {
-    const ah_rule_meta *x = ah_rule_metadata(ah_ruleset_rule(rs, a)), *y = ah_rule_metadata(ah_ruleset_rule(rs, b));
-    if (x->level != y->level)
-        return x->level > y->level ? -1 : 1;
-    return strcmp(x->id, y->id);
+    ah_span v = q->row.col[c];
+    ah_col_id id = c == AH_COL_APP ? AH_COL_APP_ID : c == AH_COL_TARGET ? AH_COL_TARGET_ID : AH_COL_COUNT;
+    if (id != AH_COL_COUNT && v.n && same_value(ah_span_trim(v), ah_span_trim(q->row.col[id])))
+        return AH_SPAN_NULL;
+    return v;
+}
+
+/* Highest level (as it applies to the row) first, then id: the order of
+ * the rule columns. */
+static int rule_order(const ah_ruleset *rs, const int8_t *lv, size_t i, size_t j, const uint32_t *v)
+{
+    if (lv[i] != lv[j])
+        return lv[i] > lv[j] ? -1 : 1;
+    return strcmp(ah_rule_metadata(ah_ruleset_rule(rs, v[i]))->id, ah_rule_metadata(ah_ruleset_rule(rs, v[j]))->id);
 }
 
 static size_t add_rule_once(uint32_t *v, size_t n, uint32_t r)
@@ -815,14 +882,29 @@ static size_t add_rule_once(uint32_t *v, size_t n, uint32_t r)
     return n + 1;
 }
 
-/* The rule columns and the JSON "rules" of the row handed out. */
-static void render_rules(ah_hunt *h, ah_row *row, uint32_t *v, size_t n)
+/* The rule columns and the JSON "rules" of the row handed out. field[] are
+ * the row's values for the routine facts. */
+static void render_rules(ah_hunt *h, ah_row *row, uint32_t *v, size_t n, const ah_span *field)
 {
+    int8_t *lv = h->out_level;
+    bool *routine = h->out_routine;
+    for (size_t i = 0; i < n; i++) {
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, v[i]));
+        routine[i] = h->know && ah_knowledge_routine(h->know, m, field);
+        lv[i] = (int8_t)(routine[i] ? AH_LEVEL_INFO : m->level);
+        h->stats.routine_hits += routine[i];
+    }
     for (size_t i = 1; i < n; i++) /* insertion sort: a row has few rules */
-        for (size_t j = i; j > 0 && rule_order(h->rs, v[j - 1], v[j]) > 0; j--) {
+        for (size_t j = i; j > 0 && rule_order(h->rs, lv, j - 1, j, v) > 0; j--) {
             uint32_t t = v[j];
             v[j] = v[j - 1];
             v[j - 1] = t;
+            int8_t l = lv[j];
+            lv[j] = lv[j - 1];
+            lv[j - 1] = l;
+            bool r = routine[j];
+            routine[j] = routine[j - 1];
+            routine[j - 1] = r;
         }
     row->rules = v;
     row->nrules = n;
@@ -858,15 +940,56 @@ static void render_rules(ah_hunt *h, ah_row *row, uint32_t *v, size_t n)
         }
         rb_close(rb, cols[c], m0);
     }
-    ah_level top = AH_LEVEL_INFO;
     for (size_t i = 0; i < n; i++) {
         const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, v[i]));
-        if (m->level > top)
-            top = m->level;
-        h->out_info[i] = (ah_row_rule){m->id, m->title, ah_level_name(m->level), (const char *const *)m->tags.v, m->tags.n};
+        h->out_info[i] = (ah_row_rule){m->id, m->title, ah_level_name((ah_level)lv[i]), (const char *const *)m->tags.v,
+                                       m->tags.n, routine[i]};
     }
-    row->level = (int8_t)top;
-    rb_put(rb, AH_COL_SEVERITY, ah_level_name(top));
+    row->level = lv[0]; /* sorted: the highest comes first */
+    rb_put(rb, AH_COL_SEVERITY, ah_level_name((ah_level)lv[0]));
+}
+
+/* Show a name in column c; the lookalike flag is kept visible. */
+static void put_name(ah_hunt *h, ah_col_id c, const ah_name_hit *hit)
+{
+    size_t m = rb_mark(&h->out);
+    ah_buf_append_span(&h->out.text, hit->name);
+    if (hit->flags & AH_NAME_LOOKALIKE)
+        ah_buf_puts(&h->out.text, " [Microsoft-like name, not a Microsoft app id]");
+    rb_close(&h->out, c, m);
+    h->stats.names_resolved++;
+}
+
+/* app and target by name where the run knows one (docs/names.md): the
+ * shipped first-party list (or a lookalike flag) wins over a name in the
+ * record; a name the record gives itself stands otherwise; an id shown as
+ * the value gets its name. Every lookup happens before the first append:
+ * the row's spans may point into the buffer that grows. */
+static void put_names(ah_hunt *h, const ah_row *row)
+{
+    if (!h->opt.names)
+        return;
+    ah_name_hit app_hit, target_hit;
+    ah_span app_id = row->col[AH_COL_APP_ID], app = row->col[AH_COL_APP];
+    if (!app_id.n && looks_like_guid(ah_span_trim(app)))
+        app_id = ah_span_trim(app); /* correlation rows show the first event's app as written */
+    bool app_named = app_id.n && ah_names_lookup(h->opt.names, app_id, row->has_time, row->time, &app_hit) &&
+                     app_hit.name.n &&
+                     (!app.n || same_value(app, app_id) || (app_hit.flags & (AH_NAME_REFERENCE | AH_NAME_LOOKALIKE)));
+    ah_span target_id = row->col[AH_COL_TARGET_ID], target = ah_span_trim(row->col[AH_COL_TARGET]);
+    if (!target_id.n && looks_like_guid(target))
+        target_id = target;
+    /* "User_<guid>", "ServicePrincipal_<guid>": the UAL's way of naming by id */
+    bool target_is_id = !target.n || same_value(target, target_id) ||
+                        (target.n > 37 && target.p[target.n - 37] == '_' &&
+                         same_value(ah_span_make(target.p + target.n - 36, 36), target_id));
+    bool target_named = target_id.n && target_is_id &&
+                        ah_names_lookup(h->opt.names, target_id, row->has_time, row->time, &target_hit) &&
+                        target_hit.name.n;
+    if (app_named)
+        put_name(h, AH_COL_APP, &app_hit);
+    if (target_named)
+        put_name(h, AH_COL_TARGET, &target_hit);
 }
 
 /* The row for x, joined with its twin y when there is one. */
@@ -900,7 +1023,7 @@ static void render(ah_hunt *h, qrow *x, qrow *y)
         static const ah_col_id merged[] = {AH_COL_OPERATION, AH_COL_USER, AH_COL_IP, AH_COL_APP, AH_COL_USER_AGENT,
                                            AH_COL_RESULT, AH_COL_TARGET, AH_COL_APP_ID, AH_COL_TARGET_ID};
         for (size_t i = 0; i < AH_ARRAY_LEN(merged); i++)
-            put_merged(rb, merged[i], p->row.col[merged[i]], s->row.col[merged[i]]);
+            put_merged(rb, merged[i], named_value(p, merged[i]), named_value(s, merged[i]));
         /* Details are the leading copy's: the rules say the same of both
          * copies in their words, and the other copy is in related_raw. */
         if (!p->row.col[AH_COL_DETAILS].n)
@@ -916,8 +1039,15 @@ static void render(ah_hunt *h, qrow *x, qrow *y)
                 n = add_rule_once(h->out_rules, n, l->rules[i]);
         }
     }
-    render_rules(h, row, h->out_rules, n);
+    ah_span field[AH_F_COUNT] = {{0}};
+    field[AH_F_USER] = p->row.col[AH_COL_USER];
+    field[AH_F_IP] = p->row.col[AH_COL_IP];
+    field[AH_F_APP_ID] = p->row.col[AH_COL_APP_ID];
+    field[AH_F_USER_AGENT] = p->row.col[AH_COL_USER_AGENT];
+    render_rules(h, row, h->out_rules, n, field);
     rb_finish(rb, row);
+    put_names(h, row);
+    rb_finish(rb, row); /* again: the names may have moved the text */
     if (!row->col[AH_COL_APP].n && row->col[AH_COL_APP_ID].n)
         row->col[AH_COL_APP] = row->col[AH_COL_APP_ID];
 }

@@ -27,6 +27,17 @@
  * aggregate in details, the contributing record ids in record_id and raw).
  * --memory is shared: half for the timeline rows, a quarter each for the
  * observations and the correlator's state when correlation rules are loaded.
+ *
+ * Names (names.h): every event teaches the store; as a row leaves, `app`
+ * and `target` show the name its id had at the row's time (the ids stay in
+ * app_id and target_id), so a name learned late applies to earlier rows.
+ *
+ * Routine hits (rules with `routine`, docs/rules.md): the case knowledge
+ * (knowledge.h) learns from every event in the window; when the data is
+ * complete the baseline is fixed (--baseline, else the first
+ * AH_ROUTINE_BASELINE_DAYS of the data when the data spans at least twice
+ * that, else none) and each row's rules are checked as the row leaves: a
+ * rule whose facts hold is listed at info, marked routine.
  */
 #ifndef AH_HUNT_H
 #define AH_HUNT_H
@@ -34,6 +45,9 @@
 #include "../order/sorter.h"
 #include "../output/timeline.h"
 #include "../rules/rules.h"
+
+#define AH_ROUTINE_BASELINE_DAYS 7
+#define AH_HUNT_NAMES_BUDGET ((size_t)64 << 20) /* the names store: ids and their names */
 
 typedef struct ah_hunt_options {
     bool all;               /* super-timeline: every event */
@@ -45,7 +59,13 @@ typedef struct ah_hunt_options {
     const char *tags;       /* comma-separated; a hit needs one (also ATT&CK ids without "attack.") */
     size_t memory;          /* sort budget in bytes; 0 = the sorter's default */
     const char *tmpdir;     /* for spilled runs; NULL = $TMPDIR or /tmp */
+    struct ah_names *names; /* names for ids (names.h), borrowed: learned from every event
+                             * during ah_hunt_add, looked up as rows leave; NULL = none */
+    bool no_suppress;       /* no hit is demoted as routine (`routine` facts ignored) */
+    const char *admin_accounts; /* accounts holding admin roles, for `routine admin` (NULL: none) */
     bool has_baseline;      /* first-seen baseline range (else each rule's `baseline Nd`) */
+    bool rows_without_raw;  /* the output does not write raw (CSV, --no-raw): event rows do not carry
+                               it, so a huge record is not copied into the sorter */
     ah_time baseline_from, baseline_to;
 } ah_hunt_options;
 
@@ -61,6 +81,11 @@ typedef struct ah_hunt_stats {
     const uint64_t *by_rule;      /* hits per rule, indexed like ah_ruleset_rule */
     uint64_t observations;        /* events seen by correlation rules */
     uint64_t corr_evicted;        /* correlation groups evicted for the memory budget */
+    uint64_t routine_hits;        /* rule hits on written rows demoted to info as routine */
+    uint64_t names_resolved;      /* app / target values shown by name instead of id */
+    int routine_baseline;         /* facts learned from: 0 no baseline, 1 --baseline, 2 the first days */
+    ah_time routine_from, routine_to;
+    uint64_t knowledge_dropped;   /* pair sightings not stored (budget) */
 } ah_hunt_stats;
 
 typedef struct ah_hunt ah_hunt;
