@@ -108,10 +108,12 @@ const ah_cli_cmd cmd_lint = {
     "lint",
     "[OPTIONS] RULES...",
     "check rule files: syntax and meaning, every problem with its location",
-    "RULES are rule files or directories (read recursively for *.rules). Every problem is\n"
+    "RULES are rule files or directories (read recursively for *.rules, and Sigma rules in\n"
+    "*.yml / *.yaml, which are translated; docs/sigma.md). Every problem is\n"
     "printed as file:line:col with the offending text: syntax errors, unknown fields and\n"
     "sources, bad regular expressions, CIDRs and list files, duplicate ids, rules that can\n"
-    "never apply; warnings for missing metadata or tests; notes for rules skipped because a\n"
+    "never apply; warnings for missing metadata or tests and for Sigma rules that cannot run\n"
+    "faithfully (with the reason); notes for rules skipped because a\n"
     "variable is not set. Exit status: 0 no errors, 2 errors (or warnings with --strict).",
     lint_opts,
     run_lint,

@@ -1780,7 +1780,7 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
         if (!seen[required[i].k] && !(required[i].k == MK_MATCH && r->meta.kind == AH_RULE_SEQUENCE))
             perr(p, r->id_off, r->id_len, "rule '%s' has no %s (%s is required)", r->meta.id, required[i].what,
                  mkey_names[required[i].k]);
-    if (r->ntests == 0 && !p->failed)
+    if (r->ntests == 0 && !p->failed && !p->lx.src->sigma)
         pwarn(p, r->id_off, r->id_len, "rule '%s' has no tests (add `test hit ...` and `test miss ...`)", r->meta.id);
 }
 

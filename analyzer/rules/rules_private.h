@@ -58,6 +58,7 @@ typedef struct ahi_src {
     size_t len;
     size_t *lines;    /* offsets of line starts */
     size_t nlines;
+    bool sigma;       /* translated from a Sigma file: no tests expected, lines are the translation's */
     struct ahi_src *next;
 } ahi_src;
 

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "../../parsers/util/hash.h"
+#include "sigma.h"
 
 #define OPMAP_SEED 0x61686f70ull /* "ahop" */
 #define IDMAP_SEED 0x61686964ull /* "ahid" */
@@ -291,7 +292,7 @@ static bool sink(void *ud, ah_rule *r)
     return true;
 }
 
-ah_status ah_ruleset_load_string(ah_ruleset *rs, const char *name, const char *text, size_t len)
+static ah_status load_text(ah_ruleset *rs, const char *name, const char *text, size_t len, bool sigma)
 {
     if (!rs || !name || !text || rs->compiled)
         return AH_ERR_USAGE;
@@ -303,11 +304,103 @@ ah_status ah_ruleset_load_string(ah_ruleset *rs, const char *name, const char *t
     ahi_src *src = ahi_src_new(&rs->store.arena, name, text, len);
     if (!src)
         return AH_ERR_NOMEM;
+    src->sigma = sigma;
     src->next = rs->srcs;
     rs->srcs = src;
     uint64_t before = rs->errors;
     ahi_parse_file(src, &rs->store.arena, rs->diag, &rs->errors, sink, rs);
     return rs->errors > before ? AH_ERR_SYNTAX : AH_OK;
+}
+
+ah_status ah_ruleset_load_string(ah_ruleset *rs, const char *name, const char *text, size_t len)
+{
+    return load_text(rs, name, text, len, false);
+}
+
+/* --- Sigma files (sigma.c translates; the rules compile as ours) ------- */
+
+typedef struct sigma_load {
+    ah_ruleset *rs;
+    const char *path;
+    const ahi_src *yaml;  /* the YAML text, for messages */
+    ah_status st;
+} sigma_load;
+
+/* Byte offset of a 1-based line and (character) column in the YAML text. */
+static size_t yaml_offset(const ahi_src *s, uint64_t line, uint64_t col)
+{
+    if (line == 0 || line > s->nlines)
+        return 0;
+    size_t off = s->lines[line - 1];
+    for (uint64_t c = 1; c < col && off < s->len && s->text[off] != '\n'; c++) {
+        off++;
+        while (off < s->len && ((unsigned char)s->text[off] & 0xC0) == 0x80)
+            off++;
+    }
+    return off;
+}
+
+static void sigma_one(void *ud, const ah_sigma_rule *r)
+{
+    sigma_load *L = ud;
+    ah_ruleset *rs = L->rs;
+    size_t off = yaml_offset(L->yaml, r->line, r->col);
+    size_t end = off;
+    while (end < L->yaml->len && L->yaml->text[end] != '\n' && L->yaml->text[end] != '\r')
+        end++;
+    size_t before = rs->nrules;
+    if (r->text) {
+        ah_status st = load_text(rs, L->path, r->text, r->len, true);
+        if (st != AH_OK && L->st == AH_OK)
+            L->st = st;
+    } else if (!r->is_rule) {
+        ahi_report(rs->diag, L->yaml, off, end - off, AH_SEV_NOTE, "not a Sigma rule (no detection or correlation): ignored");
+        return;
+    } else {
+        ahi_report(rs->diag, L->yaml, off, end - off, AH_SEV_WARNING, "Sigma rule %s skipped: %s", r->id, r->unsupported);
+        /* Listed, never run: the run's summary names it with the reason. */
+        ah_buf stub;
+        ah_buf_init(&stub, 0);
+        ah_buf_printf(&stub, "rule %s {\n  title \"-\"\n  severity info\n  sources ual\n  match false\n}\n", r->id);
+        load_text(rs, L->path, ah_buf_cstr(&stub), stub.len, true);
+        ah_buf_free(&stub);
+        if (rs->nrules > before) {
+            ah_rule *x = rs->rules[rs->nrules - 1];
+            size_t n = strlen(r->unsupported) + 32;
+            char *why = ahi_alloc(&rs->store.arena, n);
+            if (why)
+                snprintf(why, n, "unsupported Sigma rule: %s", r->unsupported);
+            char *title = ahi_strdup(&rs->store.arena, r->title);
+            x->meta.title = title ? title : "";
+            x->meta.skipped = why ? why : "unsupported Sigma rule";
+            x->meta.sources = r->sources ? r->sources : x->meta.sources;
+            x->failed = true;
+        }
+    }
+    for (size_t i = before; i < rs->nrules; i++)
+        rs->rules[i]->meta.line = r->line;
+}
+
+static ah_status load_sigma(ah_ruleset *rs, const char *path, const char *text, size_t len)
+{
+    ahi_src *yaml = ahi_src_new(&rs->store.arena, path, text, len);
+    if (!yaml)
+        return AH_ERR_NOMEM;
+    sigma_load L = {rs, path, yaml, AH_OK};
+    char err[512];
+    ah_status st = ah_sigma_convert(path, text, len, sigma_one, &L, err, sizeof err);
+    if (st != AH_OK) {
+        rs->errors++;
+        unsigned long long line = 0, col = 0;
+        int used = 0;
+        if (sscanf(err, "%llu:%llu: %n", &line, &col, &used) == 2 && used > 0) {
+            size_t off = yaml_offset(yaml, line, col);
+            ahi_report(rs->diag, yaml, off, off < yaml->len ? 1 : 0, AH_SEV_ERROR, "%s", err + used);
+        } else
+            ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "%s: %s", path, err[0] ? err : "cannot read the Sigma file");
+        return st == AH_ERR_NOMEM ? st : AH_ERR_SYNTAX;
+    }
+    return L.st;
 }
 
 static ah_status load_file(ah_ruleset *rs, const char *path)
@@ -320,7 +413,7 @@ static ah_status load_file(ah_ruleset *rs, const char *path)
         ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "cannot read rule file %s: %s", path, why);
         return AH_ERR_IO;
     }
-    ah_status st = ah_ruleset_load_string(rs, path, text, len);
+    ah_status st = ah_sigma_is_sigma_path(path) ? load_sigma(rs, path, text, len) : ah_ruleset_load_string(rs, path, text, len);
     free(text);
     return st;
 }
@@ -379,7 +472,7 @@ static ah_status load_dir(ah_ruleset *rs, const char *path, int depth)
         ah_status s2 = AH_OK;
         if (S_ISDIR(sb.st_mode))
             s2 = load_dir(rs, names[i], depth + 1);
-        else if (S_ISREG(sb.st_mode) && ends_with(names[i], ".rules"))
+        else if (S_ISREG(sb.st_mode) && (ends_with(names[i], ".rules") || ah_sigma_is_sigma_path(names[i])))
             s2 = load_file(rs, names[i]);
         if (s2 != AH_OK && (st == AH_OK || s2 == AH_ERR_IO))
             st = s2;
