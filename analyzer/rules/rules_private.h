@@ -394,6 +394,15 @@ typedef struct ahi_cstep_def {
     const char **pinned;  /* canonical operations the condition pins, NULL when not pinned */
     size_t npinned;
     const ahi_strset *pinset;
+    /* `when AGG CMP N` in the first step of a sequence: the step is reached
+     * when its events within the sequence's `within` satisfy it. */
+    bool has_when;
+    ahi_agg agg;
+    ahi_aoperand agg_opd;
+    ahi_op cmp;
+    double threshold;
+    size_t when_off, when_len;
+    ahi_operand cagg;     /* compiled distinct / sum operand */
 } ahi_cstep_def;
 
 typedef struct ahi_corr {
@@ -419,6 +428,10 @@ typedef struct ahi_corr {
     bool has_floor;
     double floor;                        /* N: the window value must also reach it */
     size_t floor_off, floor_len;         /* `at least N` */
+    /* `when ... outside baseline`: only groups not seen during the learning
+     * period aggregate (an address new to the tenant). */
+    bool outside;
+    size_t outside_off, outside_len;
     /* first-seen: value operand(s) */
     ahi_aoperand *values;
     bool *value_domain;
