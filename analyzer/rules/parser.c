@@ -1430,15 +1430,13 @@ static bool parse_step(ahi_parser *p, ahi_corr *c)
             memset(&tmp, 0, sizeof tmp);
             if (!parse_when(p, &tmp))
                 return false;
-            if (tmp.relative || tmp.has_floor || tmp.outside) {
+            /* Semantic errors are reported and the step kept, so that they
+             * do not cascade into "needs at least 2 steps". */
+            if (tmp.relative || tmp.has_floor || tmp.outside)
                 perr(p, tmp.when_off, tmp.when_len,
                      "a step's `when` compares with a number (no x baseline, at least or outside baseline)");
-                return false;
-            }
-            if (tmp.cmp != AHI_OP_GT && tmp.cmp != AHI_OP_GE && tmp.cmp != AHI_OP_EQ) {
+            else if (tmp.cmp != AHI_OP_GT && tmp.cmp != AHI_OP_GE && tmp.cmp != AHI_OP_EQ)
                 perr(p, tmp.when_off, tmp.when_len, "a step's `when` takes >, >= or == (the step is reached when it holds)");
-                return false;
-            }
             st.has_when = true;
             st.agg = tmp.agg;
             st.agg_opd = tmp.agg_opd;
