@@ -601,6 +601,9 @@ static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first
     vals[AHI_CV_OPERATION] = first->operation;
     vals[AHI_CV_SOURCE] = ah_span_cstr(ah_source_name(first->source));
     vals[AHI_CV_RECORD_ID] = first->record_id;
+    vals[AHI_CV_LAST_USER] = lastobs->user;
+    vals[AHI_CV_LAST_IP] = lastobs->ip;
+    vals[AHI_CV_LAST_APP] = lastobs->app;
     ah_buf_reset(&c->details);
     if (in->rule->details_text)
         ahi_corr_render(in->rule, vals, &c->details);
@@ -626,8 +629,10 @@ static size_t collect_ids(ah_correlator *c, char *const *blobs, const size_t *bl
 /* --- twins ------------------------------------------------------------- */
 
 /* The twin key of an observation (twin.h): source, time, actor, address,
- * application id, canonical operation; the result is not in the
- * observation (rules usually pin it). canon holds the canonical operation. */
+ * application id, canonical operation. The result is not in the
+ * observation (rules usually pin it) and the target is left out: the UAL
+ * names a user target `User_<object id>` where Entra has the UPN. canon
+ * holds the canonical operation. */
 static void obs_twin_key(const ah_observation *o, ah_buf *canon, ah_twin_key *k)
 {
     memset(k, 0, sizeof *k);
@@ -641,7 +646,6 @@ static void obs_twin_key(const ah_observation *o, ah_buf *canon, ah_twin_key *k)
     k->user = ah_span_trim(o->user);
     k->ip = ah_span_trim(o->ip);
     k->app_id = ah_span_trim(o->app_id);
-    k->target = ah_span_trim(o->target);
     k->result = AH_RESULT_UNKNOWN;
 }
 

@@ -80,6 +80,7 @@ static bool compile_key(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out, c
 static const char *const cvar_names[AHI_CV_COUNT_] = {
     "", "count", "distinct", "sum", "window", "group", "first_time", "last_time", "value",
     "user", "ip", "app", "target", "operation", "source", "record_id", "baseline",
+    "last_user", "last_ip", "last_app",
 };
 
 static bool compile_template(ahi_cctx *cx, ah_rule *r)
@@ -135,7 +136,7 @@ static bool compile_template(ahi_cctx *cx, ah_rule *r)
             corr_err(cx, r->details_off, r->details_len,
                      "details of a %s rule: unknown placeholder '{%.*s}' (use {count}, {distinct}, {sum}, {window}, "
                      "{group}, {first_time}, {last_time}, {value}, {user}, {ip}, {app}, {target}, {operation}, "
-                     "{source}, {record_id}, {baseline})",
+                     "{source}, {record_id}, {baseline}, {last_user}, {last_ip}, {last_app})",
                      ah_rule_kind_name(r->meta.kind), (int)(j - i - 1 > 60 ? 60 : j - i - 1), t + i + 1);
             return false;
         }
