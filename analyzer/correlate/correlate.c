@@ -628,6 +628,8 @@ static size_t collect_ids(ah_correlator *c, char *const *blobs, const size_t *bl
 
 /* --- twins ------------------------------------------------------------- */
 
+static entry *awin_at(const awin *w, size_t i) { return &w->ents[(w->head + i) % w->cap]; }
+
 /* The twin key of an observation (twin.h): source, time, actor, address,
  * application id, canonical operation. The result is not in the
  * observation (rules usually pin it) and the target is left out: the UAL
@@ -654,6 +656,9 @@ static void obs_twin_key(const ah_observation *o, ah_buf *canon, ah_twin_key *k)
  * each event takes at most one twin. */
 static bool awin_take_twin(ah_correlator *c, awin *w, const ah_observation *o)
 {
+    /* Most observations have no neighbour within the twin window: no key needed. */
+    if (!w->n || time_diff(awin_at(w, w->n - 1)->t, o->time) > AH_TWIN_WINDOW_NS)
+        return false;
     ah_twin_key k, ek;
     obs_twin_key(o, &c->canon_new, &k);
     if (k.cls == AH_TWIN_NONE)
@@ -690,8 +695,6 @@ static char *encode_copy(const ah_observation *o, size_t *len)
     *len = b.len;
     return b.data; /* ah_buf data is a plain heap block */
 }
-
-static entry *awin_at(const awin *w, size_t i) { return &w->ents[(w->head + i) % w->cap]; }
 
 static void awin_pop(awin *w)
 {
