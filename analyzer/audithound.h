@@ -46,6 +46,13 @@ void ah_session_free(ah_session *s);
 /* Queue an input path (file, directory, "-"). A missing path is reported
  * and counted as unreadable input; returns AH_ERR_IO then. */
 ah_status ah_session_add_input(ah_session *s, const char *path);
+/* Queue several inputs in canonical order: by path, byte by byte, whatever
+ * order they were given in. Which copy of a duplicate record is kept (the
+ * first read: the one from the path that sorts first, then the lowest
+ * record number) and every output then stay the same when the inputs are
+ * given in another order. AH_ERR_NOMEM, else AH_OK (missing paths are
+ * reported and counted as by ah_session_add_input). */
+ah_status ah_session_add_inputs(ah_session *s, const char *const *paths, size_t n);
 
 /* Next event across all inputs, in input order. AH_OK or AH_END;
  * AH_ERR_NOMEM is the only failure. Duplicates are skipped (and counted)

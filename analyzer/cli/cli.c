@@ -292,8 +292,11 @@ ah_session *ah_cli_open_session(ah_session_options *so, ah_cli_diag *diag, int a
         ah_cli_errorf("out of memory");
         return NULL;
     }
-    for (int i = first; i < argc; i++)
-        ah_session_add_input(s, argv[i]); /* a missing path is reported and counted */
+    if (first < argc && ah_session_add_inputs(s, (const char *const *)argv + first, (size_t)(argc - first)) != AH_OK) {
+        ah_cli_errorf("out of memory");
+        ah_session_free(s);
+        return NULL;
+    }
     return s;
 }
 

@@ -42,6 +42,8 @@ enum {
     OPT_SPLIT_ROWS,
     OPT_NO_RAW,
     OPT_BASELINE,
+    OPT_ROWS,
+    OPT_NO_JOIN,
 };
 
 static const ah_cli_opt hunt_opts[] = {
@@ -49,6 +51,8 @@ static const ah_cli_opt hunt_opts[] = {
     {OPT_OUTPUT, 'o', "output", "FILE|-", "write the timeline to FILE (default: standard output)"},
     {OPT_FORMAT, 'f', "format", "csv|jsonl|json", "timeline format (default csv)"},
     {OPT_ALL, 'a', "all", NULL, "super-timeline: every event, rule columns filled where rules hit"},
+    {OPT_ROWS, 0, "rows", "event|per-rule", "one row per event with every rule that hit it (default), or one per rule hit"},
+    {OPT_NO_JOIN, 0, "no-join", NULL, "keep the UAL and Entra copies of one sign-in or directory change as two rows"},
     {OPT_FROM, 0, "from", "TIME", "only events at or after TIME (ISO 8601; Z or an offset; no zone = UTC)"},
     {OPT_TO, 0, "to", "TIME", "only events at or before TIME"},
     {OPT_MIN_SEVERITY, 0, "min-severity", "LEVEL", "only hits of rules at LEVEL or above (info, low, medium, high, critical)"},
@@ -93,6 +97,15 @@ static int hunt_opt(void *ctx, int id, const char *arg)
             return ah_cli_usage_error(NULL, "--format: expected csv, jsonl or json, not '%s'", arg);
         break;
     case OPT_ALL: c->ho.all = true; break;
+    case OPT_ROWS:
+        if (strcmp(arg, "event") == 0)
+            c->ho.per_rule = false;
+        else if (strcmp(arg, "per-rule") == 0)
+            c->ho.per_rule = true;
+        else
+            return ah_cli_usage_error(NULL, "--rows: expected event or per-rule, not '%s'", arg);
+        break;
+    case OPT_NO_JOIN: c->ho.no_join = true; break;
     case OPT_FROM:
     case OPT_TO:
         if (ah_time_parse_str(ah_span_cstr(arg), AH_DATE_ORDER_AUTO, &tp) != AH_OK)
@@ -158,11 +171,14 @@ const ah_cli_cmd cmd_hunt = {
     "[OPTIONS] INPUT...",
     "apply the rules to the inputs and write a time-sorted timeline of the hits",
     "Reads the inputs (files, directories, archives, '-' for standard input), applies the\n"
-    "rules (the shipped packs unless -r is given) and writes a timeline sorted by time (ties\n"
-    "in input order): one row per rule hit, or with --all one row per event with the rule\n"
-    "columns filled where rules hit. Columns: time, severity, rule_id, rule_title, tags,\n"
-    "source, operation, user, ip, app, user_agent, result, target, details, record_id,\n"
-    "input, input_record; JSON formats add raw (docs/output.md). Times are UTC.\n\n"
+    "rules (the shipped packs unless -r is given) and writes a timeline sorted by time: one\n"
+    "row per event that rules hit, naming every rule that hit it (highest severity first),\n"
+    "or with --all one row per event. The UAL and Entra copies of one sign-in or directory\n"
+    "change are joined into one row (source signin+ual, related_ids). Rows of the same\n"
+    "instant are in content order, so the input order never changes the output. Columns:\n"
+    "time, severity, rule_id, rule_title, tags, source, operation, user, ip, app, user_agent,\n"
+    "result, target, details, record_id, input, input_record, app_id, target_id,\n"
+    "related_ids; JSON formats add rules, raw and related_raw (docs/output.md). Times are UTC.\n\n"
     "Output files are written under a temporary name and renamed when complete; an existing\n"
     "file is not replaced without --force. CSV cells that a spreadsheet would run as a\n"
     "formula are neutralised with a leading ' unless --no-excel-safe.\n\n"
@@ -273,6 +289,8 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
         free(r);
     }
     fprintf(stderr, "  output    %llu rows in %llu file(s)", (unsigned long long)ws->rows, (unsigned long long)ws->files);
+    if (hs->twins_joined)
+        fprintf(stderr, ", %llu twin pair(s) joined", (unsigned long long)hs->twins_joined);
     if (ws->cells_truncated)
         fprintf(stderr, ", %llu cells truncated at the Excel limit", (unsigned long long)ws->cells_truncated);
     fputc('\n', stderr);
@@ -378,7 +396,7 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
     ah_buf_printf(&b,
                   ",\"format\":\"%s\",\"mode\":\"%s\",\"rows\":%llu,\"files\":%llu,\"cells_truncated\":%llu,"
                   "\"events_outside_window\":%llu}}\n",
-                  ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : "hits", (unsigned long long)ws->rows,
+                  ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : h->c->ho.per_rule ? "per-rule" : "hits", (unsigned long long)ws->rows,
                   (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
                   (unsigned long long)hs->events_outside);
     ah_status st;
@@ -430,6 +448,14 @@ static int run_hunt(int argc, char **argv)
     h.rs = ah_cli_load_rules(&c.rules, &rule_diag, &status);
     if (!h.rs)
         goto out;
+    /* A misspelt --tags selects nothing and would look like a clean tenant. */
+    for (const char *p = c.ho.tags; p && *p && !c.diag.quiet;) {
+        const char *comma = strchr(p, ',');
+        ah_span tag = ah_span_trim(ah_span_make(p, comma ? (size_t)(comma - p) : strlen(p)));
+        if (tag.n && !ah_ruleset_has_tag(h.rs, tag))
+            ah_cli_warnf("--tags: no loaded rule carries tag \"%.*s\"", (int)tag.n, tag.p);
+        p = comma ? comma + 1 : "";
+    }
     status = AH_EXIT_USAGE;
     ah_status st;
     w = ah_writer_open(&c.wo, &out_diag, &st);

@@ -8,7 +8,9 @@
  */
 #include "hunt.h"
 
+#include "../../parsers/formats/opcanon.h"
 #include "../../parsers/formats/timeparse.h"
+#include "../../parsers/formats/twin.h"
 #include "../../parsers/frame/jscan.h"
 #include "../../parsers/util/hash.h"
 #include "../correlate/correlate.h"
@@ -81,6 +83,13 @@ static void rb_put(row_builder *rb, ah_col_id c, const char *s)
     rb_close(rb, c, m);
 }
 
+static void rb_put_span(row_builder *rb, ah_col_id c, ah_span s)
+{
+    size_t m = rb_mark(rb);
+    ah_buf_append_span(&rb->text, s);
+    rb_close(rb, c, m);
+}
+
 /* Spans are taken only once the text buffer stops growing. */
 static void rb_finish(row_builder *rb, ah_row *row)
 {
@@ -89,21 +98,43 @@ static void rb_finish(row_builder *rb, ah_row *row)
             row->col[c] = ah_span_cstr(rb->text.data + rb->off[c]);
 }
 
-static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb, uint64_t seq)
+/* A GUID-shaped value: the target is named by id (target_id). */
+static bool looks_like_guid(ah_span s)
+{
+    if (s.n != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s.p[i] != '-' : ah_hex_digit((unsigned char)s.p[i]) < 0)
+            return false;
+    }
+    return true;
+}
+
+static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb)
 {
     memset(row, 0, sizeof *row);
     row->has_time = ev->has_time;
     row->time = ev->time;
-    row->seq = seq;
+    row->kind = AH_ROW_EVENT;
+    row->level = AH_ROW_NO_LEVEL;
     row->input_record = ev->record_no;
     row->raw = ev->raw;
+    ah_twin_key tk;
+    ah_twin_key_of_event(ev, &tk);
+    row->join_class = (uint8_t)tk.cls;
+    row->result = (uint8_t)ev->result;
+    row->join_id = tk.correlation_id;
     row->col[AH_COL_SOURCE] = ah_span_cstr(ah_source_name(ev->source));
     row->col[AH_COL_OPERATION] = ev->field[AH_F_OPERATION];
     row->col[AH_COL_USER] = ev->field[AH_F_USER];
     row->col[AH_COL_IP] = ev->field[AH_F_IP];
-    row->col[AH_COL_APP] = ev->field[AH_F_APP].n ? ev->field[AH_F_APP] : ev->field[AH_F_APP_ID];
+    row->col[AH_COL_APP] = ev->field[AH_F_APP]; /* the id stands in when it leaves without a name */
+    row->col[AH_COL_APP_ID] = ev->field[AH_F_APP_ID];
     row->col[AH_COL_USER_AGENT] = ev->field[AH_F_USER_AGENT];
     row->col[AH_COL_TARGET] = ev->field[AH_F_TARGET];
+    if (looks_like_guid(ah_span_trim(ev->field[AH_F_TARGET])))
+        row->col[AH_COL_TARGET_ID] = ah_span_trim(ev->field[AH_F_TARGET]);
     row->col[AH_COL_RECORD_ID] = ev->field[AH_F_RECORD_ID];
     size_t m = rb_mark(rb);
     ah_hunt_render_result(ev, &rb->text);
@@ -117,17 +148,45 @@ static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb,
     rb_close(rb, AH_COL_INPUT, m);
 }
 
-static void put_tags(ah_buf *b, const ah_rule_meta *m, bool *first)
+/* The canonical tie-break: a hash of what the row says, never of where or
+ * when it was read (not input_record), so rows of one instant keep one order
+ * however the inputs are ordered or sharded. */
+static uint64_t row_tie(const ah_row *row)
 {
-    for (size_t i = 0; i < m->tags.n; i++) {
-        if (!*first)
-            ah_buf_putc(b, ',');
-        *first = false;
-        ah_buf_puts(b, m->tags.v[i]);
+    static const ah_col_id cols[] = {AH_COL_SOURCE, AH_COL_RECORD_ID, AH_COL_OPERATION, AH_COL_USER, AH_COL_IP,
+                                     AH_COL_APP_ID, AH_COL_TARGET, AH_COL_DETAILS, AH_COL_INPUT};
+    uint64_t h = 0x7469650aull + row->kind;
+    for (size_t i = 0; i < AH_ARRAY_LEN(cols); i++) {
+        ah_span v = row->col[cols[i]];
+        h = ah_hash64(v.p ? v.p : "", v.n, h + i);
     }
+    if (row->nrules)
+        h = ah_hash64(row->rules, row->nrules * sizeof *row->rules, h);
+    return h;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 /* --- the run -------------------------------------------------------------- */
+
+/* One row held back for the twin join (see hunt.h). Its bytes live in its
+ * own store, reused from row to row. */
+typedef struct qrow {
+    ah_row row;
+    ah_buf store;         /* the row's spans */
+    uint32_t *rules;      /* the row's rule indices */
+    size_t rules_cap;
+    ah_twin_key key;
+    ah_buf canon;         /* canonical operation, for the key */
+    bool released;        /* handed out; kept only as join history */
+    bool absorbed;        /* joined into another row; never handed out */
+} qrow;
+
+#define JOIN_QUEUE_MAX 4096 /* rows held for the join: bounds its memory */
 
 struct ah_hunt {
     ah_hunt_options opt;
@@ -141,7 +200,6 @@ struct ah_hunt {
      * event's own row links to the hit. Bounded by hits x AH_CORR_MAX_IDS. */
     struct link *links;
     size_t nlinks, links_cap;
-    ah_buf out_text;          /* a row's columns rewritten with its links */
     bool has_start;           /* earliest event time in the window (first-seen baselines) */
     ah_time start;
     ah_status obs_status;
@@ -150,6 +208,19 @@ struct ah_hunt {
     row_builder rb;
     const ah_rule **hitv;
     size_t hitcap;
+    uint32_t *rulev;         /* the rule indices of the row being built */
+    struct piece {
+        size_t at, len;
+    } *piece;                /* where each rule's details stand in the row being built */
+    /* leaving: the join window and the row handed out */
+    qrow *q;                 /* ring of JOIN_QUEUE_MAX */
+    size_t qhead, qlen;
+    size_t qcur;             /* the next row to hand out (rows before it are history) */
+    bool sorted_end;
+    row_builder out;
+    ah_row out_row;
+    uint32_t *out_rules;
+    ah_row_rule *out_info;
 };
 
 static bool in_window(const ah_hunt_options *c, const ah_event *ev)
@@ -168,8 +239,48 @@ static bool in_window(const ah_hunt_options *c, const ah_event *ev)
 static ah_status add_row(ah_hunt *h, ah_row *row)
 {
     rb_finish(&h->rb, row);
+    row->tie = row_tie(row);
     h->stats.rows++;
     return ah_sorter_add(h->sorter, row);
+}
+
+/* The row of one event with the rules hitv[0..n) (n may be 0 with --all). */
+static ah_status add_event_row(ah_hunt *h, const ah_event *ev, const ah_rule *const *hits, size_t n)
+{
+    ah_row row;
+    rb_begin(&h->rb);
+    fill_event_columns(&row, ev, &h->rb);
+    for (size_t i = 0; i < n; i++) {
+        const ah_rule_meta *m = ah_rule_metadata(hits[i]);
+        h->rulev[i] = (uint32_t)m->index;
+        if ((int)m->level > row.level)
+            row.level = (int8_t)m->level;
+    }
+    qsort(h->rulev, n, sizeof *h->rulev, cmp_u32);
+    row.rules = n ? h->rulev : NULL;
+    row.nrules = n;
+    if (n) {
+        /* Details of every rule, in rule order, each once. */
+        size_t m0 = rb_mark(&h->rb);
+        for (size_t i = 0; i < n; i++) {
+            size_t before = h->rb.text.len;
+            if (before > m0)
+                ah_buf_puts(&h->rb.text, " | ");
+            size_t at = h->rb.text.len;
+            ah_rule_render_details(h->matcher, ah_ruleset_rule(h->rs, h->rulev[i]), ev, &h->rb.text);
+            h->piece[i] = (struct piece){at, h->rb.text.len - at};
+            bool keep = h->piece[i].len > 0;
+            for (size_t k = 0; keep && k < i; k++)
+                keep = h->piece[k].len != h->piece[i].len ||
+                       memcmp(h->rb.text.data + h->piece[k].at, h->rb.text.data + at, h->piece[i].len) != 0;
+            if (!keep) {
+                ah_buf_truncate(&h->rb.text, before);
+                h->piece[i].len = 0;
+            }
+        }
+        rb_close(&h->rb, AH_COL_DETAILS, m0);
+    }
+    return add_row(h, &row);
 }
 
 static ah_status match_event(ah_hunt *h, const ah_event *ev)
@@ -191,60 +302,12 @@ static ah_status match_event(ah_hunt *h, const ah_event *ev)
         h->stats.by_level[m->level]++;
         h->stats.hits++;
     }
-    ah_row row;
-    if (h->opt.all) {
-        rb_begin(&h->rb);
-        fill_event_columns(&row, ev, &h->rb, h->stats.events);
-        if (n) {
-            ah_level top = AH_LEVEL_INFO;
-            size_t m0 = rb_mark(&h->rb);
-            for (size_t i = 0; i < n; i++) {
-                const ah_rule_meta *m = ah_rule_metadata(h->hitv[i]);
-                if (m->level > top)
-                    top = m->level;
-                if (i)
-                    ah_buf_putc(&h->rb.text, ',');
-                ah_buf_puts(&h->rb.text, m->id);
-            }
-            rb_close(&h->rb, AH_COL_RULE_ID, m0);
-            m0 = rb_mark(&h->rb);
-            for (size_t i = 0; i < n; i++) {
-                if (i)
-                    ah_buf_puts(&h->rb.text, "; ");
-                ah_buf_puts(&h->rb.text, ah_rule_metadata(h->hitv[i])->title);
-            }
-            rb_close(&h->rb, AH_COL_RULE_TITLE, m0);
-            m0 = rb_mark(&h->rb);
-            bool first = true;
-            for (size_t i = 0; i < n; i++)
-                put_tags(&h->rb.text, ah_rule_metadata(h->hitv[i]), &first);
-            rb_close(&h->rb, AH_COL_TAGS, m0);
-            m0 = rb_mark(&h->rb);
-            for (size_t i = 0; i < n; i++) {
-                if (i)
-                    ah_buf_puts(&h->rb.text, " | ");
-                ah_rule_render_details(h->matcher, h->hitv[i], ev, &h->rb.text);
-            }
-            rb_close(&h->rb, AH_COL_DETAILS, m0);
-            rb_put(&h->rb, AH_COL_SEVERITY, ah_level_name(top));
-        }
-        return add_row(h, &row);
-    }
+    if (!h->opt.per_rule)
+        return n || h->opt.all ? add_event_row(h, ev, h->hitv, n) : AH_OK;
+    if (!n && h->opt.all)
+        return add_event_row(h, ev, NULL, 0);
     for (size_t i = 0; i < n; i++) {
-        const ah_rule_meta *m = ah_rule_metadata(h->hitv[i]);
-        rb_begin(&h->rb);
-        fill_event_columns(&row, ev, &h->rb, h->stats.rows);
-        rb_put(&h->rb, AH_COL_SEVERITY, ah_level_name(m->level));
-        rb_put(&h->rb, AH_COL_RULE_ID, m->id);
-        rb_put(&h->rb, AH_COL_RULE_TITLE, m->title);
-        size_t m0 = rb_mark(&h->rb);
-        bool first = true;
-        put_tags(&h->rb.text, m, &first);
-        rb_close(&h->rb, AH_COL_TAGS, m0);
-        m0 = rb_mark(&h->rb);
-        ah_rule_render_details(h->matcher, h->hitv[i], ev, &h->rb.text);
-        rb_close(&h->rb, AH_COL_DETAILS, m0);
-        ah_status st = add_row(h, &row);
+        ah_status st = add_event_row(h, ev, &h->hitv[i], 1);
         if (st != AH_OK)
             return st;
     }
@@ -319,12 +382,25 @@ static size_t share(const ah_hunt *h, unsigned quarters)
     return h->opt.memory ? h->opt.memory / 4 * quarters : 0; /* 0: each part's own default */
 }
 
+/* Observations of one instant are replayed in content order (not in the
+ * order they were read): the tie hashes what the observation says. */
+static uint64_t observation_tie(const ah_observation *o)
+{
+    const ah_span parts[] = {o->key, o->value, o->record_id, o->user, o->ip, o->app, o->target, o->operation, o->input, o->entry};
+    uint64_t h = ah_hash64(&o->rule_index, sizeof o->rule_index, 0x6f6273ull + o->step + ((uint64_t)o->source << 32));
+    for (size_t i = 0; i < AH_ARRAY_LEN(parts); i++)
+        h = ah_hash64(parts[i].p ? parts[i].p : "", parts[i].n, h + i);
+    return h;
+}
+
 static void keep_observation(void *ud, const ah_observation *obs)
 {
     ah_hunt *h = ud;
     ah_buf_reset(&h->obs_text);
     ah_status st = ah_observation_encode(obs, &h->obs_text);
-    ah_row row = {.has_time = true, .time = obs->time, .seq = h->stats.observations++, .raw = ah_buf_span(&h->obs_text)};
+    ah_row row = {.has_time = true, .time = obs->time, .tie = observation_tie(obs), .level = AH_ROW_NO_LEVEL,
+                  .raw = ah_buf_span(&h->obs_text)};
+    h->stats.observations++;
     if (st == AH_OK)
         st = ah_sorter_add(h->observations, &row);
     if (st != AH_OK && h->obs_status == AH_OK)
@@ -353,7 +429,9 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
             add_link(h, hit->record_ids[i], (uint32_t)m->index);
     row_builder *rb = &h->rb;
     rb_begin(rb);
-    ah_row row = {.has_time = true, .time = hit->time, .seq = h->stats.rows, .input_record = hit->input_record};
+    h->rulev[0] = (uint32_t)m->index;
+    ah_row row = {.has_time = true, .time = hit->time, .input_record = hit->input_record, .kind = AH_ROW_CORRELATION,
+                  .level = (int8_t)m->level, .rules = h->rulev, .nrules = 1};
     row.col[AH_COL_SOURCE] = ah_span_cstr(ah_source_name(hit->source));
     row.col[AH_COL_OPERATION] = hit->operation;
     row.col[AH_COL_USER] = hit->user;
@@ -361,14 +439,7 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
     row.col[AH_COL_APP] = hit->app;
     row.col[AH_COL_TARGET] = hit->target;
     row.col[AH_COL_DETAILS] = hit->details;
-    rb_put(rb, AH_COL_SEVERITY, ah_level_name(m->level));
-    rb_put(rb, AH_COL_RULE_ID, m->id);
-    rb_put(rb, AH_COL_RULE_TITLE, m->title);
     size_t m0 = rb_mark(rb);
-    bool first = true;
-    put_tags(&rb->text, m, &first);
-    rb_close(rb, AH_COL_TAGS, m0);
-    m0 = rb_mark(rb);
     for (size_t i = 0; i < hit->nrecord_ids; i++) {
         if (i)
             ah_buf_putc(&rb->text, ' ');
@@ -406,6 +477,8 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
     ah_buf_putc(&rb->text, '\0');
     rb_finish(rb, &row);
     row.raw = ah_span_make(rb->text.data + raw_at, raw_len);
+    /* The group and the ids say which hit this is; the time is in the key. */
+    row.tie = ah_hash64(raw_at ? rb->text.data + raw_at : "", raw_len, 0x636f7272ull);
     h->stats.rows++;
     ah_status st = ah_sorter_add(h->sorter, &row);
     if (st != AH_OK && h->obs_status == AH_OK)
@@ -453,13 +526,24 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
     if (corr)
         h->observations = ah_sorter_new(share(h, 1), opt->tmpdir, diag);
     ah_buf_init(&h->obs_text, 0);
-    ah_buf_init(&h->out_text, 0);
     h->hitcap = ah_ruleset_count(rs) + 1;
     h->hitv = calloc(h->hitcap, sizeof *h->hitv);
+    h->rulev = calloc(h->hitcap, sizeof *h->rulev);
+    h->piece = calloc(h->hitcap, sizeof *h->piece);
+    /* a joined row holds the rules of both copies and their links */
+    h->out_rules = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_rules);
+    h->out_info = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_info);
     h->rule_hits = calloc(h->hitcap, sizeof *h->rule_hits);
+    h->q = calloc(JOIN_QUEUE_MAX, sizeof *h->q);
     ah_buf_init(&h->rb.text, 0);
+    ah_buf_init(&h->out.text, 0);
+    for (size_t i = 0; h->q && i < JOIN_QUEUE_MAX; i++) {
+        ah_buf_init(&h->q[i].store, 0);
+        ah_buf_init(&h->q[i].canon, 0);
+    }
     h->stats.by_rule = h->rule_hits;
-    if (!h->matcher || !h->sorter || !h->hitv || !h->rule_hits || (corr && !h->observations)) {
+    if (!h->matcher || !h->sorter || !h->hitv || !h->rulev || !h->piece || !h->out_rules || !h->out_info || !h->rule_hits || !h->q ||
+        (corr && !h->observations)) {
         ah_hunt_free(h);
         return NULL;
     }
@@ -474,10 +558,21 @@ void ah_hunt_free(ah_hunt *h)
     ah_sorter_free(h->sorter);
     ah_sorter_free(h->observations);
     ah_buf_free(&h->obs_text);
-    ah_buf_free(&h->out_text);
     free(h->links);
     ah_buf_free(&h->rb.text);
+    ah_buf_free(&h->out.text);
+    if (h->q)
+        for (size_t i = 0; i < JOIN_QUEUE_MAX; i++) {
+            ah_buf_free(&h->q[i].store);
+            ah_buf_free(&h->q[i].canon);
+            free(h->q[i].rules);
+        }
+    free(h->q);
     free(h->hitv);
+    free(h->rulev);
+    free(h->piece);
+    free(h->out_rules);
+    free(h->out_info);
     free(h->rule_hits);
     free(h);
 }
@@ -507,56 +602,342 @@ ah_status ah_hunt_finish(ah_hunt *h)
     return st == AH_OK ? ah_sorter_finish(h->sorter) : st;
 }
 
-/* Append ", id" / "; title" / tags of the linked correlation rules to an
- * event row (--all), and raise its severity to theirs. */
-static void annotate(ah_hunt *h, ah_row *row, const struct link *l)
+/* --- leaving: the join window --------------------------------------------- */
+
+static qrow *qat(ah_hunt *h, size_t i) { return &h->q[(h->qhead + i) % JOIN_QUEUE_MAX]; }
+
+static size_t span_bytes(ah_span s) { return s.p ? s.n + 1 : 0; }
+
+static ah_span store_span(ah_buf *b, ah_span s)
 {
-    ah_buf *b = &h->out_text;
-    ah_buf_reset(b);
-    size_t off[3];
-    const ah_col_id cols[3] = {AH_COL_RULE_ID, AH_COL_RULE_TITLE, AH_COL_TAGS};
-    const char *seps[3] = {",", "; ", ","};
-    ah_level top = AH_LEVEL_INFO;
-    bool had_level = ah_level_from_name(row->col[AH_COL_SEVERITY], &top);
-    for (int c = 0; c < 3; c++) {
-        off[c] = b->len;
-        ah_span cur = row->col[cols[c]];
-        ah_buf_append_span(b, cur);
-        for (uint8_t i = 0; i < l->n; i++) {
-            const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, l->rules[i]));
-            if (c == 0) {
-                if (!had_level || m->level > top)
-                    top = m->level;
-                had_level = true;
-            }
-            if (c < 2) {
-                if (b->len > off[c])
-                    ah_buf_puts(b, seps[c]);
-                ah_buf_puts(b, c == 0 ? m->id : m->title);
-            } else {
-                bool first = b->len == off[c];
-                put_tags(b, m, &first);
+    if (!s.p)
+        return AH_SPAN_NULL;
+    const char *at = b->data + b->len;
+    ah_buf_append(b, s.p, s.n);
+    ah_buf_putc(b, '\0');
+    return ah_span_make(at, s.n);
+}
+
+/* Copy a sorted row (valid only until the sorter's next call) into a slot. */
+static ah_status qrow_take(qrow *q, const ah_row *src)
+{
+    size_t need = span_bytes(src->raw) + span_bytes(src->related_raw) + span_bytes(src->join_id);
+    for (int c = 0; c < AH_COL_COUNT; c++)
+        need += span_bytes(src->col[c]);
+    ah_buf_reset(&q->store);
+    if (ah_buf_reserve(&q->store, need) != AH_OK)
+        return AH_ERR_NOMEM;
+    if (src->nrules > q->rules_cap) {
+        uint32_t *r = realloc(q->rules, src->nrules * sizeof *r);
+        if (!r)
+            return AH_ERR_NOMEM;
+        q->rules = r;
+        q->rules_cap = src->nrules;
+    }
+    q->row = *src;
+    for (int c = 0; c < AH_COL_COUNT; c++)
+        q->row.col[c] = store_span(&q->store, src->col[c]);
+    q->row.raw = store_span(&q->store, src->raw);
+    q->row.related_raw = store_span(&q->store, src->related_raw);
+    q->row.join_id = store_span(&q->store, src->join_id);
+    if (src->nrules)
+        memcpy(q->rules, src->rules, src->nrules * sizeof *q->rules);
+    q->row.rules = q->rules;
+    q->released = q->absorbed = false;
+    memset(&q->key, 0, sizeof q->key);
+    q->key.cls = q->row.kind == AH_ROW_EVENT && q->row.has_time ? (ah_twin_class)q->row.join_class : AH_TWIN_NONE;
+    if (q->key.cls != AH_TWIN_NONE) {
+        ah_buf_reset(&q->canon);
+        if (ah_opcanon(q->row.col[AH_COL_OPERATION], &q->canon) != AH_OK)
+            return AH_ERR_NOMEM;
+        q->key.source = ah_source_from_name(q->row.col[AH_COL_SOURCE]);
+        q->key.time = q->row.time;
+        q->key.op_canon = ah_buf_span(&q->canon);
+        q->key.user = ah_span_trim(q->row.col[AH_COL_USER]);
+        q->key.ip = ah_span_trim(q->row.col[AH_COL_IP]);
+        q->key.app_id = ah_span_trim(q->row.col[AH_COL_APP_ID]);
+        q->key.target = ah_span_trim(q->row.col[AH_COL_TARGET]);
+        q->key.result = (ah_result)q->row.result;
+        q->key.correlation_id = ah_span_trim(q->row.join_id);
+    }
+    return AH_OK;
+}
+
+static bool same_rules(const qrow *a, const qrow *b)
+{
+    return a->row.nrules == b->row.nrules && !memcmp(a->rules, b->rules, a->row.nrules * sizeof *a->rules);
+}
+
+static int64_t ns_between(ah_time a, ah_time b) { return (b.sec - a.sec) * 1000000000LL + (b.nsec - a.nsec); }
+
+static bool may_pair(const ah_hunt *h, const qrow *a, const qrow *b)
+{
+    if (b->absorbed || !ah_twin_match(&a->key, &b->key))
+        return false;
+    /* one row per rule: only the rows of the same rule are a pair */
+    return !h->opt.per_rule || same_rules(a, b);
+}
+
+/* Rows of the window that could be x's twin (the window is in time order,
+ * so the scan stops one join window either side); *one is the last found. */
+static size_t candidates(ah_hunt *h, size_t x, size_t *one)
+{
+    const qrow *a = qat(h, x);
+    size_t n = 0;
+    for (size_t i = x; i-- > 0;) {
+        const qrow *b = qat(h, i);
+        if (!b->row.has_time || ns_between(b->row.time, a->row.time) > AH_TWIN_WINDOW_NS)
+            break;
+        if (may_pair(h, a, b)) {
+            n++;
+            *one = i;
+        }
+    }
+    for (size_t i = x + 1; i < h->qlen; i++) {
+        const qrow *b = qat(h, i);
+        if (ns_between(a->row.time, b->row.time) > AH_TWIN_WINDOW_NS)
+            break;
+        if (may_pair(h, a, b)) {
+            n++;
+            *one = i;
+        }
+    }
+    return n;
+}
+
+/* Fill the window: every row up to 2 windows after the next row to hand out
+ * (a candidate's own candidates reach that far), dropping history older
+ * than 2 windows before it. */
+static ah_status fill_window(ah_hunt *h, size_t *cur)
+{
+    for (;;) {
+        while (*cur < h->qlen && qat(h, *cur)->released)
+            (*cur)++;
+        if (*cur == h->qlen && h->sorted_end) {
+            return AH_END;
+        }
+        while (*cur > 0 && (*cur == h->qlen || !qat(h, 0)->row.has_time || !qat(h, *cur)->row.has_time ||
+                            ns_between(qat(h, 0)->row.time, qat(h, *cur)->row.time) > 2 * AH_TWIN_WINDOW_NS ||
+                            h->qlen == JOIN_QUEUE_MAX)) {
+            h->qhead = (h->qhead + 1) % JOIN_QUEUE_MAX;
+            h->qlen--;
+            (*cur)--;
+        }
+        if (h->sorted_end)
+            return AH_OK;
+        if (*cur < h->qlen) {
+            const qrow *head = qat(h, *cur), *last = qat(h, h->qlen - 1);
+            bool seen_enough = !head->row.has_time ||
+                               (last->row.has_time && ns_between(head->row.time, last->row.time) > 2 * AH_TWIN_WINDOW_NS);
+            if (seen_enough)
+                return AH_OK;
+            if (h->qlen == JOIN_QUEUE_MAX) {
+                h->stats.join_window_full++;
+                return AH_OK;
             }
         }
-        ah_buf_putc(b, '\0');
+        ah_row r;
+        ah_status st = ah_sorter_next(h->sorter, &r);
+        if (st == AH_END) {
+            h->sorted_end = true;
+            continue;
+        }
+        if (st != AH_OK)
+            return st;
+        qrow *slot = qat(h, h->qlen);
+        if ((st = qrow_take(slot, &r)) != AH_OK)
+            return st;
+        h->qlen++;
     }
-    for (int c = 0; c < 3; c++)
-        row->col[cols[c]] = ah_span_cstr(b->data + off[c]);
-    row->col[AH_COL_SEVERITY] = ah_span_cstr(ah_level_name(top));
+}
+
+/* The twin of the row at cur, when each is the other's only candidate. */
+static qrow *find_twin(ah_hunt *h, size_t cur)
+{
+    if (h->opt.no_join || qat(h, cur)->key.cls == AH_TWIN_NONE)
+        return NULL;
+    size_t y = 0, back = 0;
+    size_t n = candidates(h, cur, &y);
+    if (n == 0)
+        return NULL;
+    if (n == 1 && y > cur && !qat(h, y)->released && candidates(h, y, &back) == 1)
+        return qat(h, y);
+    h->stats.twins_ambiguous++;
+    return NULL;
+}
+
+/* --- leaving: the row handed out ---------------------------------------- */
+
+/* Same text, or one a trailing '.' longer (UAL activity names end in one). */
+static bool same_value(ah_span a, ah_span b)
+{
+    while (a.n && a.p[a.n - 1] == '.')
+        a.n--;
+    while (b.n && b.p[b.n - 1] == '.')
+        b.n--;
+    return ah_span_same_ci(a, b);
+}
+
+/* A value of a joined pair: one where they agree or one is absent, both
+ * ("a / b") where the copies disagree. */
+static void put_merged(row_builder *rb, ah_col_id c, ah_span a, ah_span b)
+{
+    if (!a.p && !b.p)
+        return; /* absent in both: stays absent */
+    if (!b.n || same_value(a, b))
+        rb_put_span(rb, c, a.p ? a : b);
+    else if (!a.n)
+        rb_put_span(rb, c, b);
+    else {
+        size_t m = rb_mark(rb);
+        ah_buf_append_span(&rb->text, a);
+        ah_buf_puts(&rb->text, " / ");
+        ah_buf_append_span(&rb->text, b);
+        rb_close(rb, c, m);
+    }
+}
+
+/* Highest level first, then id: the order of the rule columns. */
+static int rule_order(const ah_ruleset *rs, uint32_t a, uint32_t b)
+{
+    const ah_rule_meta *x = ah_rule_metadata(ah_ruleset_rule(rs, a)), *y = ah_rule_metadata(ah_ruleset_rule(rs, b));
+    if (x->level != y->level)
+        return x->level > y->level ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static size_t add_rule_once(uint32_t *v, size_t n, uint32_t r)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == r)
+            return n;
+    v[n] = r;
+    return n + 1;
+}
+
+/* The rule columns and the JSON "rules" of the row handed out. */
+static void render_rules(ah_hunt *h, ah_row *row, uint32_t *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) /* insertion sort: a row has few rules */
+        for (size_t j = i; j > 0 && rule_order(h->rs, v[j - 1], v[j]) > 0; j--) {
+            uint32_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    row->rules = v;
+    row->nrules = n;
+    row->rule_info = h->out_info;
+    row->nrule_info = n;
+    if (!n)
+        return;
+    row_builder *rb = &h->out;
+    const ah_col_id cols[3] = {AH_COL_RULE_ID, AH_COL_RULE_TITLE, AH_COL_TAGS};
+    for (int c = 0; c < 3; c++) {
+        size_t m0 = rb_mark(rb);
+        for (size_t i = 0; i < n; i++) {
+            const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, v[i]));
+            if (c < 2) {
+                if (i)
+                    ah_buf_puts(&rb->text, "; ");
+                ah_buf_puts(&rb->text, c == 0 ? m->id : m->title);
+                continue;
+            }
+            for (size_t t = 0; t < m->tags.n; t++) {
+                bool dup = false; /* a tag of an earlier rule of this row */
+                for (size_t k = 0; k < i && !dup; k++) {
+                    const ah_strlist *o = &ah_rule_metadata(ah_ruleset_rule(h->rs, v[k]))->tags;
+                    for (size_t u = 0; u < o->n && !dup; u++)
+                        dup = strcmp(o->v[u], m->tags.v[t]) == 0;
+                }
+                if (dup)
+                    continue;
+                if (rb->text.len > m0)
+                    ah_buf_puts(&rb->text, "; ");
+                ah_buf_puts(&rb->text, m->tags.v[t]);
+            }
+        }
+        rb_close(rb, cols[c], m0);
+    }
+    ah_level top = AH_LEVEL_INFO;
+    for (size_t i = 0; i < n; i++) {
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, v[i]));
+        if (m->level > top)
+            top = m->level;
+        h->out_info[i] = (ah_row_rule){m->id, m->title, ah_level_name(m->level), (const char *const *)m->tags.v, m->tags.n};
+    }
+    row->level = (int8_t)top;
+    rb_put(rb, AH_COL_SEVERITY, ah_level_name(top));
+}
+
+/* The row for x, joined with its twin y when there is one. */
+static void render(ah_hunt *h, qrow *x, qrow *y)
+{
+    ah_row *row = &h->out_row;
+    row_builder *rb = &h->out;
+    rb_begin(rb);
+    size_t n = 0;
+    const qrow *p = x, *s = y;
+    if (y) {
+        /* The more precise time leads; else the Entra copy. */
+        bool y_first = (y->row.time.nsec != 0) != (x->row.time.nsec != 0) ? y->row.time.nsec != 0
+                                                                           : x->key.source == AH_SOURCE_UAL;
+        if (y_first) {
+            p = y;
+            s = x;
+        }
+    }
+    *row = p->row;
+    for (size_t i = 0; i < p->row.nrules; i++)
+        n = add_rule_once(h->out_rules, n, p->rules[i]);
+    if (s) {
+        for (size_t i = 0; i < s->row.nrules; i++)
+            n = add_rule_once(h->out_rules, n, s->rules[i]);
+        size_t m0 = rb_mark(rb);
+        ah_buf_append_span(&rb->text, p->row.col[AH_COL_SOURCE]);
+        ah_buf_putc(&rb->text, '+');
+        ah_buf_append_span(&rb->text, s->row.col[AH_COL_SOURCE]);
+        rb_close(rb, AH_COL_SOURCE, m0);
+        static const ah_col_id merged[] = {AH_COL_OPERATION, AH_COL_USER, AH_COL_IP, AH_COL_APP, AH_COL_USER_AGENT,
+                                           AH_COL_RESULT, AH_COL_TARGET, AH_COL_APP_ID, AH_COL_TARGET_ID};
+        for (size_t i = 0; i < AH_ARRAY_LEN(merged); i++)
+            put_merged(rb, merged[i], p->row.col[merged[i]], s->row.col[merged[i]]);
+        /* Details are the leading copy's: the rules say the same of both
+         * copies in their words, and the other copy is in related_raw. */
+        if (!p->row.col[AH_COL_DETAILS].n)
+            rb_put_span(rb, AH_COL_DETAILS, s->row.col[AH_COL_DETAILS]);
+        rb_put_span(rb, AH_COL_RELATED_IDS, s->row.col[AH_COL_RECORD_ID]);
+        row->related_raw = s->row.raw;
+        h->stats.twins_joined++;
+    }
+    if (h->opt.all && h->nlinks) {
+        for (const qrow *c = p; c; c = c == p ? s : NULL) {
+            const struct link *l = c->row.kind == AH_ROW_EVENT ? find_link(h, c->row.col[AH_COL_RECORD_ID]) : NULL;
+            for (uint8_t i = 0; l && i < l->n; i++)
+                n = add_rule_once(h->out_rules, n, l->rules[i]);
+        }
+    }
+    render_rules(h, row, h->out_rules, n);
+    rb_finish(rb, row);
+    if (!row->col[AH_COL_APP].n && row->col[AH_COL_APP_ID].n)
+        row->col[AH_COL_APP] = row->col[AH_COL_APP_ID];
 }
 
 ah_status ah_hunt_next(ah_hunt *h, ah_row *row)
 {
-    ah_status st = ah_sorter_next(h->sorter, row);
-    if (st != AH_OK || !h->opt.all || !h->nlinks)
+    ah_status st = fill_window(h, &h->qcur);
+    if (st != AH_OK)
         return st;
-    /* correlation rows (raw {"correlation":...}) list their ids; only event rows get links */
-    static const char corr_prefix[] = "{\"correlation\":";
-    bool corr_row = row->raw.n >= sizeof corr_prefix - 1 && !memcmp(row->raw.p, corr_prefix, sizeof corr_prefix - 1);
-    const struct link *l = corr_row ? NULL : find_link(h, row->col[AH_COL_RECORD_ID]);
-    if (l)
-        annotate(h, row, l);
-    return st;
+    size_t cur = h->qcur;
+    qrow *x = qat(h, cur);
+    qrow *y = find_twin(h, cur);
+    render(h, x, y);
+    x->released = true;
+    if (y) {
+        y->absorbed = true;
+        y->released = true;
+    }
+    *row = h->out_row;
+    return AH_OK;
 }
 
 const ah_hunt_stats *ah_hunt_get_stats(const ah_hunt *h) { return &h->stats; }

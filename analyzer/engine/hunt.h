@@ -2,12 +2,22 @@
  * hunt.h: the hunt pipeline behind `audithound hunt`, as a library.
  *
  *   events (any order) -> ah_hunt_add: match, filter, build timeline rows
- *                      -> external sort by (time, input order) within a budget
- *   ah_hunt_finish     -> ah_hunt_next: rows in time order for a writer
+ *                      -> external sort by (time, kind, content) within a budget
+ *   ah_hunt_finish     -> ah_hunt_next: rows in time order for a writer, twins
+ *                         joined, rule columns rendered
  *
- * One row per rule hit, or with `all` one row per event with the rule
- * columns of every hit joined. The caller reads the inputs (ah_session) and
- * writes the rows (ah_writer); this module owns only matching and ordering.
+ * One row per event that any rule hit, carrying every rule that hit it
+ * (`per_rule`: one row per rule hit; `all`: one row per event, hit or not).
+ * Rows carry their rules as indices (typed, never text parsed back); the
+ * rule columns and the JSON "rules" array are rendered as rows leave.
+ *
+ * Twins (parsers/formats/twin.h: the UAL and Entra copies of one sign-in or
+ * directory change) meet in the time-ordered stream: ah_hunt_next keeps a
+ * window of rows AH_TWIN_WINDOW_NS either side of the row it is about to
+ * hand out, bounded in rows, and joins a pair when each is the other's only
+ * candidate. A joined row cites both records (source "signin+ual",
+ * related_ids, related_raw). The caller reads the inputs (ah_session) and
+ * writes the rows (ah_writer); this module owns matching and ordering.
  *
  * Correlation rules (docs/rules.md) work on the time-ordered stream, which
  * the inputs are not: during ah_hunt_add each event's observations are
@@ -27,6 +37,8 @@
 
 typedef struct ah_hunt_options {
     bool all;               /* super-timeline: every event */
+    bool per_rule;          /* one row per (event, rule) instead of one per event */
+    bool no_join;           /* keep twins as two rows */
     bool has_from, has_to;  /* time window, inclusive; events without time fall outside */
     ah_time from, to;
     ah_level min_level;     /* hits of rules below are left out */
@@ -41,7 +53,10 @@ typedef struct ah_hunt_stats {
     uint64_t events;              /* events given to ah_hunt_add */
     uint64_t events_outside;      /* of those, outside the time window */
     uint64_t hits;                /* rule hits kept by the filters */
-    uint64_t rows;                /* timeline rows */
+    uint64_t rows;                /* timeline rows queued (before twins are joined) */
+    uint64_t twins_joined;        /* pairs written as one row */
+    uint64_t twins_ambiguous;     /* rows left apart because several candidates matched */
+    uint64_t join_window_full;    /* rows handed out before their whole join window was seen */
     uint64_t by_level[AH_LEVEL_CRITICAL + 1];
     const uint64_t *by_rule;      /* hits per rule, indexed like ah_ruleset_rule */
     uint64_t observations;        /* events seen by correlation rules */
@@ -58,8 +73,8 @@ void ah_hunt_free(ah_hunt *h);
 ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev);
 /* No more events: run the correlation rules, sort. */
 ah_status ah_hunt_finish(ah_hunt *h);
-/* Rows in time order (ties in input order); AH_END after the last. The row
- * is valid until the next call. */
+/* Rows in time order (ties in content order, docs/output.md "Order");
+ * AH_END after the last. The row is valid until the next call. */
 ah_status ah_hunt_next(ah_hunt *h, ah_row *row);
 
 const ah_hunt_stats *ah_hunt_get_stats(const ah_hunt *h);

@@ -113,6 +113,21 @@ ah_status ah_session_add_input(ah_session *s, const char *path)
     return st;
 }
 
+static int cmp_paths(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+ah_status ah_session_add_inputs(ah_session *s, const char *const *paths, size_t n)
+{
+    const char **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted)
+        return AH_ERR_NOMEM;
+    memcpy(sorted, paths, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_paths);
+    for (size_t i = 0; i < n; i++)
+        ah_session_add_input(s, sorted[i]);
+    free(sorted);
+    return AH_OK;
+}
+
 /* --- coverage ----------------------------------------------------------- */
 
 static bool hour_insert(hour_set *h, int64_t hour)

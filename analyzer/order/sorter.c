@@ -7,9 +7,10 @@
  * reader decodes them with spans pointing into its buffer. So a spill is a
  * sequential write with no re-encoding, and the in-memory tail is just one
  * more merge source. A parallel array of fixed-size keys
- * (has_time, sec, nsec, seq, ordinal) is what qsort and the heap compare;
- * the ordinal (add order) makes every key unique, so the unstable qsort
- * and the heap still give a stable, deterministic order.
+ * (has_time, sec, nsec, kind, tie, ordinal) is what qsort and the heap
+ * compare; the ordinal (add order) makes every key unique, so the unstable
+ * qsort and the heap still give a deterministic order, and it decides only
+ * between rows whose content hash (tie) is equal.
  */
 #include "sorter.h"
 
@@ -36,7 +37,8 @@ typedef struct sort_key {
     int64_t sec;
     int32_t nsec;
     bool has_time;
-    uint64_t seq;
+    uint8_t kind;
+    uint64_t tie;
     uint64_t ordinal;
     const unsigned char *rec; /* encoded row (memory source only) */
     size_t len;
@@ -58,6 +60,7 @@ typedef struct source {
     FILE *f;        /* NULL for the memory source */
     size_t run_idx; /* index in s->runs for a file source */
     ah_buf rec;     /* current payload (file source) */
+    ah_buf rules;   /* the current row's rule indices */
     size_t pos;     /* next key index (memory source) */
     sort_key key;
     ah_row row;
@@ -141,12 +144,15 @@ static size_t span_size(ah_span sp) { return sp.p ? uvarint_size((uint64_t)sp.n 
 
 static size_t encoded_size(const ah_row *row)
 {
-    size_t n = 1 + uvarint_size(zigzag(row->time.sec)) + uvarint_size(zigzag(row->time.nsec)) +
-               uvarint_size(row->seq) + MAX_VARINT /* ordinal */ + uvarint_size(row->input_record);
+    size_t n = 5 /* flags, kind, level, join class, result */ + uvarint_size(zigzag(row->time.sec)) + uvarint_size(zigzag(row->time.nsec)) +
+               uvarint_size(row->tie) + MAX_VARINT /* ordinal */ + uvarint_size(row->input_record) +
+               uvarint_size(row->nrules);
+    for (size_t i = 0; i < row->nrules; i++)
+        n += uvarint_size(row->rules[i]);
     for (int c = 0; c < AH_COL_COUNT; c++)
         if (is_text_col(c))
             n += span_size(row->col[c]);
-    return n + span_size(row->raw);
+    return n + span_size(row->join_id) + span_size(row->raw) + span_size(row->related_raw);
 }
 
 static unsigned char *put_span(unsigned char *p, ah_span sp)
@@ -163,15 +169,24 @@ static size_t encode(unsigned char *p, const ah_row *row, uint64_t ordinal)
 {
     unsigned char *start = p;
     *p++ = row->has_time ? 1 : 0;
+    *p++ = row->kind;
+    *p++ = (unsigned char)row->level;
+    *p++ = row->join_class;
+    *p++ = row->result;
     p = put_uvarint(p, zigzag(row->time.sec));
     p = put_uvarint(p, zigzag(row->time.nsec));
-    p = put_uvarint(p, row->seq);
+    p = put_uvarint(p, row->tie);
     p = put_uvarint(p, ordinal);
     p = put_uvarint(p, row->input_record);
+    p = put_uvarint(p, row->nrules);
+    for (size_t i = 0; i < row->nrules; i++)
+        p = put_uvarint(p, row->rules[i]);
     for (int c = 0; c < AH_COL_COUNT; c++)
         if (is_text_col(c))
             p = put_span(p, row->col[c]);
+    p = put_span(p, row->join_id);
     p = put_span(p, row->raw);
+    p = put_span(p, row->related_raw);
     return (size_t)(p - start);
 }
 
@@ -208,27 +223,46 @@ static ah_span get_span(cursor *c)
     return sp;
 }
 
-/* Decode an encoded row; spans point into p. False when corrupt. */
-static bool decode(const unsigned char *p, size_t n, sort_key *key, ah_row *row)
+/* Decode an encoded row; spans point into p, rule indices into *rules
+ * (grown as needed). False when corrupt. */
+static bool decode(const unsigned char *p, size_t n, sort_key *key, ah_row *row, ah_buf *rules)
 {
-    cursor c = {p, p + n, n > 0};
+    cursor c = {p, p + n, n > 5};
     memset(row, 0, sizeof *row);
     if (!c.ok)
         return false;
     row->has_time = *c.p++ & 1;
+    row->kind = *c.p++;
+    row->level = (int8_t)*c.p++;
+    row->join_class = *c.p++;
+    row->result = *c.p++;
     row->time.sec = unzigzag(get_uvarint(&c));
     row->time.nsec = (int32_t)unzigzag(get_uvarint(&c));
-    row->seq = get_uvarint(&c);
+    row->tie = get_uvarint(&c);
     key->ordinal = get_uvarint(&c);
     row->input_record = get_uvarint(&c);
+    uint64_t nrules = get_uvarint(&c);
+    if (!c.ok || nrules > (uint64_t)(c.end - c.p))
+        return false;
+    ah_buf_reset(rules);
+    if (ah_buf_reserve(rules, (size_t)nrules * sizeof(uint32_t)) != AH_OK)
+        return false;
+    uint32_t *rv = (uint32_t *)(void *)rules->data;
+    for (uint64_t i = 0; i < nrules; i++)
+        rv[i] = (uint32_t)get_uvarint(&c);
+    row->rules = nrules ? rv : NULL;
+    row->nrules = (size_t)nrules;
     for (int col = 0; col < AH_COL_COUNT; col++)
         if (is_text_col(col))
             row->col[col] = get_span(&c);
+    row->join_id = get_span(&c);
     row->raw = get_span(&c);
+    row->related_raw = get_span(&c);
     key->has_time = row->has_time;
     key->sec = row->time.sec;
     key->nsec = row->time.nsec;
-    key->seq = row->seq;
+    key->kind = row->kind;
+    key->tie = row->tie;
     return c.ok && c.p == c.end;
 }
 
@@ -242,8 +276,10 @@ static int key_cmp(const sort_key *a, const sort_key *b)
         if (a->nsec != b->nsec)
             return a->nsec < b->nsec ? -1 : 1;
     }
-    if (a->seq != b->seq)
-        return a->seq < b->seq ? -1 : 1;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    if (a->tie != b->tie)
+        return a->tie < b->tie ? -1 : 1;
     return a->ordinal < b->ordinal ? -1 : a->ordinal > b->ordinal;
 }
 
@@ -469,7 +505,8 @@ ah_status ah_sorter_add(ah_sorter *s, const ah_row *row)
     key->has_time = row->has_time;
     key->sec = row->time.sec;
     key->nsec = row->time.nsec;
-    key->seq = row->seq;
+    key->kind = row->kind;
+    key->tie = row->tie;
     key->ordinal = s->stats.rows;
     s->stats.rows++;
     /* Give back the slack left by the ordinal's worst-case varint size. */
@@ -489,7 +526,7 @@ static ah_status source_next(ah_sorter *s, source *src)
         if (src->pos == s->nkeys)
             return AH_END;
         const sort_key *k = &s->keys[src->pos++];
-        if (!decode(k->rec, k->len, &src->key, &src->row))
+        if (!decode(k->rec, k->len, &src->key, &src->row, &src->rules))
             return fail(s, AH_ERR_IO, "internal row encoding error", 0);
         return AH_OK;
     }
@@ -520,7 +557,7 @@ static ah_status source_next(ah_sorter *s, source *src)
         return fail(s, AH_ERR_IO, ferror(src->f) ? "cannot read a run file" : "run file is truncated",
                     ferror(src->f) ? errno : 0);
     src->rec.len = (size_t)len;
-    if (!decode((const unsigned char *)src->rec.data, src->rec.len, &src->key, &src->row))
+    if (!decode((const unsigned char *)src->rec.data, src->rec.len, &src->key, &src->row, &src->rules))
         return fail(s, AH_ERR_IO, "run file is corrupt", 0);
     return AH_OK;
 }
@@ -529,6 +566,7 @@ static ah_status source_open(ah_sorter *s, source *src, size_t run_idx)
 {
     memset(src, 0, sizeof *src);
     ah_buf_init(&src->rec, s->max_rec);
+    ah_buf_init(&src->rules, 0);
     src->run_idx = run_idx;
     src->f = fopen(s->runs[run_idx].path, "rb");
     if (!src->f)
@@ -544,6 +582,7 @@ static void source_close(source *src)
         fclose(src->f);
     src->f = NULL;
     ah_buf_free(&src->rec);
+    ah_buf_free(&src->rules);
 }
 
 static void sift_down(source **heap, size_t n, size_t i)
@@ -663,6 +702,7 @@ ah_status ah_sorter_finish(ah_sorter *s)
         if ((st = source_open(s, &s->srcs[i], i)) != AH_OK)
             return st;
     }
+    ah_buf_init(&s->srcs[s->nsrcs].rules, 0);
     s->srcs[s->nsrcs++].f = NULL; /* the memory source (pos 0) */
     return heap_build(s, s->srcs, s->nsrcs, s->heap, &s->nheap);
 }

@@ -1,8 +1,10 @@
 /*
- * sorter.h: order timeline rows by (time, seq) within a memory budget.
+ * sorter.h: order timeline rows by (time, kind, tie) within a memory budget.
  *
- * Rows without a time come first; equal (time, seq) keep the order they
- * were added in, so the output is fully deterministic. Rows are copied in
+ * Rows without a time come first; rows of the same time follow their kind
+ * and then their content hash (ah_row.tie), so the order does not depend on
+ * the order rows were added in; only rows with equal hashes keep their
+ * order of arrival. Rows are copied in
  * and kept in memory until the budget is reached; then the buffered rows
  * are sorted and spilled as a run to a private temporary directory
  * (mkdtemp "audithound-sort-XXXXXX" under tmpdir, else $TMPDIR, else

@@ -28,17 +28,53 @@ const char *ah_col_doc(ah_col_id c);
 /* AH_COL_COUNT when the name is not a column. */
 ah_col_id ah_col_from_name(ah_span name);
 
+/* What a row stands for. */
+typedef enum ah_row_kind {
+    AH_ROW_EVENT = 0,        /* one event (or a joined pair of twins) */
+    AH_ROW_CORRELATION = 1,  /* one correlation hit over many events */
+} ah_row_kind;
+
+/* One rule that hit a row, for the JSON "rules" array. */
+typedef struct ah_row_rule {
+    const char *id, *title, *severity;
+    const char *const *tags;
+    size_t ntags;
+} ah_row_rule;
+
+#define AH_ROW_NO_LEVEL (-1)
+
 /* One timeline line. All spans are UTF-8 text; {NULL,0} means absent
  * (empty in CSV, null in JSON), {"",0} means present and empty.
  * col[AH_COL_TIME] and col[AH_COL_INPUT_RECORD] are ignored: those
- * columns come from `time` and `input_record`. */
+ * columns come from `time` and `input_record`.
+ *
+ * Typed parts travel with the row through the sorter, so nothing is parsed
+ * back from text: kind, level (the highest rule level, an ah_level, or
+ * AH_ROW_NO_LEVEL) and `rules` (the engine's rule indices; the writer never
+ * reads them). `rule_info` is what writers print as JSON "rules"; the
+ * engine fills it when a row leaves the sorter.
+ *
+ * Order: rows sort by time (rows without one first), then kind, then
+ * `tie`: a hash of the row's content that the producer computes, so that
+ * rows of the same instant come out in one order whatever order the inputs
+ * were read in (docs/output.md "Order"). */
 typedef struct ah_row {
     bool has_time;
     ah_time time;
     ah_span col[AH_COL_COUNT];
     uint64_t input_record; /* 1-based; 0 = unknown */
-    uint64_t seq;          /* input order, the tie-break when sorting; not written */
+    uint64_t tie;          /* content hash: the canonical tie-break; not written */
+    uint8_t kind;          /* ah_row_kind */
+    int8_t level;          /* highest level of `rules`; AH_ROW_NO_LEVEL when none */
+    const uint32_t *rules; /* rule indices (engine-defined), nrules of them */
+    size_t nrules;
+    uint8_t join_class;    /* engine data for the twin join (ah_twin_class); not written */
+    uint8_t result;        /* engine data for the twin join (ah_result); not written */
+    ah_span join_id;       /* engine data for the twin join (correlation id); not written */
+    const ah_row_rule *rule_info; /* JSON "rules"; NULL = none */
+    size_t nrule_info;
     ah_span raw;           /* the record as complete JSON text (JSON formats only) */
+    ah_span related_raw;   /* a joined twin's own record (JSON formats only) */
 } ah_row;
 
 typedef enum ah_out_format {

@@ -340,12 +340,43 @@ static ah_status json_fields(ah_writer *w, const ah_row *row)
     return st;
 }
 
+/* "rules": [{"id","title","severity","tags":[...]}], always an array. */
+static ah_status json_rules(ah_writer *w, const ah_row *row)
+{
+    ah_status st = ah_buf_puts(&w->out, ",\"rules\":[");
+    for (size_t i = 0; st == AH_OK && i < row->nrule_info; i++) {
+        const ah_row_rule *r = &row->rule_info[i];
+        st = ah_buf_puts(&w->out, i ? ",{\"id\":" : "{\"id\":");
+        if (st == AH_OK)
+            st = ah_json_write_string(&w->out, ah_span_cstr(r->id));
+        if (st == AH_OK)
+            st = ah_buf_puts(&w->out, ",\"title\":");
+        if (st == AH_OK)
+            st = ah_json_write_string(&w->out, ah_span_cstr(r->title));
+        if (st == AH_OK)
+            st = ah_buf_puts(&w->out, ",\"severity\":");
+        if (st == AH_OK)
+            st = ah_json_write_string(&w->out, ah_span_cstr(r->severity));
+        if (st == AH_OK)
+            st = ah_buf_puts(&w->out, ",\"tags\":[");
+        for (size_t t = 0; st == AH_OK && t < r->ntags; t++) {
+            if (t)
+                st = ah_buf_putc(&w->out, ',');
+            if (st == AH_OK)
+                st = ah_json_write_string(&w->out, ah_span_cstr(r->tags[t]));
+        }
+        if (st == AH_OK)
+            st = ah_buf_puts(&w->out, "]}");
+    }
+    return st == AH_OK ? ah_buf_putc(&w->out, ']') : st;
+}
+
 /* raw goes straight to the sink: it can be large and is already JSON. A
  * JSON Lines record must stay on one line, and CR/LF can only be
  * insignificant whitespace in valid JSON, so they are dropped there. */
-static ah_status json_raw(ah_writer *w, ah_span raw)
+static ah_status json_raw(ah_writer *w, const char *key, ah_span raw)
 {
-    ah_status st = ah_buf_puts(&w->out, ",\"raw\":");
+    ah_status st = ah_buf_printf(&w->out, ",\"%s\":", key);
     if (st != AH_OK)
         return st;
     if (!raw.p)
@@ -399,6 +430,8 @@ ah_status ah_writer_write(ah_writer *w, const ah_row *row)
             st = ah_buf_puts(&w->out, w->stats.rows ? ",\n" : "\n");
         if (st == AH_OK)
             st = json_fields(w, row);
+        if (st == AH_OK)
+            st = json_rules(w, row);
     }
     if (st != AH_OK) {
         /* Nothing of this row has reached the sink yet: drop it and go on. */
@@ -409,7 +442,9 @@ ah_status ah_writer_write(ah_writer *w, const ah_row *row)
     }
     if (w->opt.format != AH_OUT_CSV) {
         if (w->opt.include_raw)
-            st = json_raw(w, row->raw);
+            st = json_raw(w, "raw", row->raw);
+        if (st == AH_OK && w->opt.include_raw)
+            st = json_raw(w, "related_raw", row->related_raw);
         if (st == AH_OK)
             st = ah_buf_puts(&w->out, w->opt.format == AH_OUT_JSONL ? "}\n" : "}");
         if (st != AH_OK)

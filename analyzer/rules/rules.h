@@ -164,6 +164,14 @@ const ah_rule_meta *ah_rule_metadata(const ah_rule *r);
  * the full JSON parse). */
 bool ah_ruleset_needs_raw(const ah_ruleset *rs);
 
+/* Tags, matched the way `hunt --tags` selects rules: a rule carries `tag`
+ * when one of its tags equals it or is "attack." followed by it, ASCII
+ * case-insensitive ("T1098.001" and "persistence" match "attack.t1098.001"
+ * and "attack.persistence"). An empty tag matches nothing. */
+bool ah_rule_has_tag(const ah_rule_meta *m, ah_span tag);
+/* True when any loaded rule (active or skipped) carries tag. */
+bool ah_ruleset_has_tag(const ah_ruleset *rs, ah_span tag);
+
 /* The "first look" hook, for a pipeline that can find the source and the
  * canonical operation of a record before normalizing it. Returns 0 when no
  * rule can match such a record (skip it), otherwise AH_LOOK_CANDIDATE, plus

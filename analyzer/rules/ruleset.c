@@ -608,6 +608,28 @@ const ah_rule_meta *ah_rule_metadata(const ah_rule *r) { return r ? &r->meta : N
 
 bool ah_ruleset_needs_raw(const ah_ruleset *rs) { return rs && rs->needs_raw; }
 
+bool ah_rule_has_tag(const ah_rule_meta *m, ah_span tag)
+{
+    if (!m || tag.n == 0)
+        return false;
+    for (size_t i = 0; i < m->tags.n; i++) {
+        const char *t = m->tags.v[i];
+        if (ah_span_eq_ci(tag, t))
+            return true;
+        if (strlen(t) > 7 && ah_span_eq_ci(ah_span_make(t, 7), "attack.") && ah_span_eq_ci(tag, t + 7))
+            return true;
+    }
+    return false;
+}
+
+bool ah_ruleset_has_tag(const ah_ruleset *rs, ah_span tag)
+{
+    for (size_t i = 0; rs && i < rs->nrules; i++)
+        if (ah_rule_has_tag(&rs->rules[i]->meta, tag))
+            return true;
+    return false;
+}
+
 unsigned ah_ruleset_first_look(const ah_ruleset *rs, ah_source_kind source, ah_span operation_canon)
 {
     if (!rs || !rs->compiled || source <= AH_SOURCE_UNKNOWN || source >= AH_SOURCE_COUNT)

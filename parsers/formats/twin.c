@@ -24,6 +24,7 @@ void ah_twin_key_of_event(const ah_event *ev, ah_twin_key *key)
     key->ip = ah_span_trim(ev->field[AH_F_IP]);
     key->app_id = ah_span_trim(ev->field[AH_F_APP_ID]);
     key->target = ah_span_trim(ev->field[AH_F_TARGET]);
+    key->correlation_id = ah_span_trim(ev->field[AH_F_CORRELATION_ID]);
     key->result = ev->result;
 }
 
@@ -48,7 +49,12 @@ bool ah_twin_match(const ah_twin_key *a, const ah_twin_key *b)
         return false;
     if (a->result != AH_RESULT_UNKNOWN && b->result != AH_RESULT_UNKNOWN && a->result != b->result)
         return false;
-    if (a->cls == AH_TWIN_DIRECTORY)
-        return ah_span_same_ci(a->op_canon, b->op_canon) && agrees(a->target, b->target);
+    if (a->cls == AH_TWIN_DIRECTORY) {
+        if (!ah_span_same_ci(a->op_canon, b->op_canon))
+            return false;
+        if (a->correlation_id.n && b->correlation_id.n) /* the UAL names the target differently (User_<id>) */
+            return ah_span_same_ci(a->correlation_id, b->correlation_id);
+        return agrees(a->target, b->target);
+    }
     return true;
 }

@@ -15,8 +15,11 @@
  *     canonical activity in both);
  *   - their times are at most AH_TWIN_WINDOW_NS apart;
  *   - the same actor (case-insensitive; both must be present);
- *   - the same address and application id, and for changes the same target,
- *     where both copies carry one (an absent value is no evidence either way);
+ *   - the same address and application id where both copies carry one (an
+ *     absent value is no evidence either way);
+ *   - for changes: the same correlation id where both carry one (Entra's
+ *     correlationId is copied into the UAL record); else the same target
+ *     where both carry one;
  *   - the same result where both are known.
  * Never joined: two records of one log (that is deduplication's job), records
  * without an actor, anything else (mail, files, admin cmdlets). Callers
@@ -40,7 +43,7 @@ typedef struct ah_twin_key {
     ah_twin_class cls;
     ah_time time;
     ah_span op_canon;     /* canonical activity (directory changes) */
-    ah_span user, ip, app_id, target;
+    ah_span user, ip, app_id, target, correlation_id;
     ah_result result;
 } ah_twin_key;
 

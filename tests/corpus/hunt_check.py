@@ -145,7 +145,8 @@ def input_files(corpus):
 
 def hunt(binary, rules, corpus, files, keep_duplicates):
     """Run audithound hunt; return the hits as dicts, or None on failure."""
-    cmd = [binary, 'hunt', '-r', rules, '-f', 'jsonl', '--no-raw', '-q', '-o', '-']
+    # one row per (record, rule) and no twin joins: the checks speak of single records and rules
+    cmd = [binary, 'hunt', '-r', rules, '-f', 'jsonl', '--no-raw', '-q', '--rows', 'per-rule', '--no-join', '-o', '-']
     if keep_duplicates:
         cmd.append('--keep-duplicates')
     p = subprocess.run(cmd + files, cwd=corpus, capture_output=True, text=True)

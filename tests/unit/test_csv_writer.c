@@ -139,7 +139,7 @@ static void row_init(ah_row *r)
     r->col[AH_COL_RECORD_ID] = ah_span_cstr("0f1e2d3c");
     r->col[AH_COL_INPUT] = ah_span_cstr("ual.zip!a.csv");
     r->input_record = 42;
-    r->seq = 7;
+    r->tie = 7;
 }
 
 static ah_writer *open_csv(const char *path, ah_writer_options *o, ah_status *st)
@@ -151,7 +151,8 @@ static ah_writer *open_csv(const char *path, ah_writer_options *o, ah_status *st
 
 #define HEADER                                                                                                 \
     "\"time\",\"severity\",\"rule_id\",\"rule_title\",\"tags\",\"source\",\"operation\",\"user\",\"ip\","    \
-    "\"app\",\"user_agent\",\"result\",\"target\",\"details\",\"record_id\",\"input\",\"input_record\"\r\n"
+    "\"app\",\"user_agent\",\"result\",\"target\",\"details\",\"record_id\",\"input\",\"input_record\","      \
+    "\"app_id\",\"target_id\",\"related_ids\"\r\n"
 
 /* ---- tests ------------------------------------------------------------------------- */
 
@@ -179,8 +180,8 @@ static void test_exact_bytes(void **state)
         "\"2024-01-02T03:04:05.1234567Z\",\"high\",\"D11\",\"Credentials added to a service principal\","
         "\"attack.t1098.001,attack.persistence\",\"ual\",\"Add service principal credentials.\",\"admin@contoso.com\","
         "\"203.0.113.7\",\"Azure Portal\",\"Mozilla/5.0\",\"success\",\"app \"\"X\"\"\","
-        "\"KeyType: Password | KeyUsage: Verify\",\"0f1e2d3c\",\"ual.zip!a.csv\",\"42\"\r\n"
-        "\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\r\n";
+        "\"KeyType: Password | KeyUsage: Verify\",\"0f1e2d3c\",\"ual.zip!a.csv\",\"42\",\"\",\"\",\"\"\r\n"
+        "\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\r\n";
     assert_string_equal(got, want);
     assert_int_equal(len, strlen(want));
     assert_int_equal(stats.rows, 2);
@@ -543,14 +544,15 @@ static void test_split_files(void **state)
         const char *row_tail = "\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",";
         char want[1024];
         char *p1 = ah_test_slurp(f->path, NULL), *p2 = ah_test_slurp(part2, NULL), *p3 = ah_test_slurp(part3, NULL);
-        snprintf(want, sizeof want, "\xEF\xBB\xBF" HEADER "%s\"1\"\r\n%s\"2\"\r\n", row_tail, row_tail);
+        const char *end = ",\"\",\"\",\"\"\r\n";
+        snprintf(want, sizeof want, "\xEF\xBB\xBF" HEADER "%s\"1\"%s%s\"2\"%s", row_tail, end, row_tail, end);
         assert_string_equal(p1, want);
-        snprintf(want, sizeof want, "\xEF\xBB\xBF" HEADER "%s\"3\"\r\n%s\"4\"\r\n", row_tail, row_tail);
+        snprintf(want, sizeof want, "\xEF\xBB\xBF" HEADER "%s\"3\"%s%s\"4\"%s", row_tail, end, row_tail, end);
         assert_string_equal(p2, want);
         if (nrows == 4) {
             assert_null(p3); /* an exact multiple makes no empty extra file */
         } else {
-            snprintf(want, sizeof want, "\xEF\xBB\xBF" HEADER "%s\"5\"\r\n", row_tail);
+            snprintf(want, sizeof want, "\xEF\xBB\xBF" HEADER "%s\"5\"%s", row_tail, end);
             assert_string_equal(p3, want);
         }
         free(p1);

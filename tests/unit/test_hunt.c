@@ -109,12 +109,27 @@ static void test_rows_in_time_order(void **state)
     const ah_hunt_stats *st;
     ah_hunt *h;
     run(f, &o, out, sizeof out, &st, &h);
-    assert_string_equal(out, "500 r-high|600 r-low|660 r-high|660 r-low|");
+    /* one row per event: both rules of the event at 660 on one row, highest level first */
+    assert_string_equal(out, "500 r-high|600 r-low|660 r-high; r-low|");
     assert_int_equal(st->hits, 4);
-    assert_int_equal(st->rows, 4);
+    assert_int_equal(st->rows, 3);
     assert_int_equal(st->by_level[AH_LEVEL_HIGH], 2);
     assert_int_equal(st->by_rule[0], 2);
     assert_int_equal(st->by_rule[1], 2);
+    ah_hunt_free(h);
+}
+
+static void test_rows_per_rule(void **state)
+{
+    fixture *f = *state;
+    ah_hunt_options o = {.min_level = AH_LEVEL_INFO, .per_rule = true};
+    char out[512];
+    const ah_hunt_stats *st;
+    ah_hunt *h;
+    run(f, &o, out, sizeof out, &st, &h);
+    assert_string_equal(out, "500 r-high|600 r-low|660 r-high|660 r-low|");
+    assert_int_equal(st->hits, 4);
+    assert_int_equal(st->rows, 4);
     ah_hunt_free(h);
 }
 
@@ -126,7 +141,7 @@ static void test_super_timeline_joins_rules(void **state)
     const ah_hunt_stats *st;
     ah_hunt *h;
     run(f, &o, out, sizeof out, &st, &h);
-    assert_string_equal(out, "500 r-high|600 r-low|660 r-high,r-low|700 |");
+    assert_string_equal(out, "500 r-high|600 r-low|660 r-high; r-low|700 |");
     assert_int_equal(st->rows, 4);
     assert_int_equal(st->hits, 4);
     ah_hunt_free(h);
@@ -157,7 +172,7 @@ static void test_filters(void **state)
     o = (ah_hunt_options){.min_level = AH_LEVEL_INFO, .has_from = true, .from = {1610557600, 0}, .has_to = true,
                           .to = {1610557660, 0}};
     run(f, &o, out, sizeof out, &st, &h);
-    assert_string_equal(out, "600 r-low|660 r-high|660 r-low|");
+    assert_string_equal(out, "600 r-low|660 r-high; r-low|");
     assert_int_equal(st->events, 4);
     assert_int_equal(st->events_outside, 2);
     ah_hunt_free(h);
@@ -249,6 +264,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rows_in_time_order),
+        cmocka_unit_test(test_rows_per_rule),
         cmocka_unit_test(test_super_timeline_joins_rules),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_result_rendering),

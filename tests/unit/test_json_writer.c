@@ -53,11 +53,13 @@ static void small_row(ah_row *r)
 #define ROW1                                                                                                     \
     "{\"time\":\"2024-01-02T03:04:05.1234567Z\",\"severity\":\"high\"," NULLS_AFTER_SEVERITY                     \
     "\"user\":\"a\\\"b\\\\c\\n\",\"ip\":null,\"app\":null,\"user_agent\":null,\"result\":null,\"target\":null,"  \
-    "\"details\":\"\",\"record_id\":null,\"input\":null,\"input_record\":42,\"raw\":{\"Id\":1}}"
+    "\"details\":\"\",\"record_id\":null,\"input\":null,\"input_record\":42,\"app_id\":null,\"target_id\":null,\"related_ids\":null,\"rules\":[],"      \
+    "\"raw\":{\"Id\":1},\"related_raw\":null}"
 #define ROW_EMPTY                                                                                                \
     "{\"time\":null,\"severity\":null," NULLS_AFTER_SEVERITY                                                     \
     "\"user\":null,\"ip\":null,\"app\":null,\"user_agent\":null,\"result\":null,\"target\":null,"                \
-    "\"details\":null,\"record_id\":null,\"input\":null,\"input_record\":null,\"raw\":null}"
+    "\"details\":null,\"record_id\":null,\"input\":null,\"input_record\":null,\"app_id\":null,\"target_id\":null,\"related_ids\":null,\"rules\":[],"      \
+    "\"raw\":null,\"related_raw\":null}"
 
 static void test_jsonl_exact(void **state)
 {
@@ -132,7 +134,8 @@ static void test_jsonl_empty_and_no_raw(void **state)
     assert_non_null(strstr(got, "{\"time\":\"2024-01-02T03:04:05.1234567Z\",\"time_excel\":\"2024-01-02 03:04:05\","
                                 "\"time_local\":\"2024-01-02T03:04:05.1234567+00:00\",\"severity\":\"high\","));
     assert_null(strstr(got, "\"raw\""));
-    assert_string_equal(got + strlen(got) - strlen("\"input_record\":42}\n"), "\"input_record\":42}\n");
+    const char *tail = "\"input_record\":42,\"app_id\":null,\"target_id\":null,\"related_ids\":null,\"rules\":[]}\n";
+    assert_string_equal(got + strlen(got) - strlen(tail), tail);
     free(got);
 }
 
@@ -160,16 +163,16 @@ static void test_raw_handling(void **state)
         char *got = ah_test_slurp(f->path, &len);
         if (fmt == AH_OUT_JSONL) {
             /* CR/LF dropped, everything else verbatim, one record per line */
-            assert_non_null(strstr(got, ",\"raw\":{  \"a\": [1, 2],  \"s\": \"x y\"}}\n"));
-            assert_non_null(strstr(got, ",\"raw\":\"{\\\"a\\\":1,\\n\\\"b\\\":\"}\n"));
-            assert_non_null(strstr(got, ",\"raw\":\"just a string\"}\n"));
+            assert_non_null(strstr(got, ",\"raw\":{  \"a\": [1, 2],  \"s\": \"x y\"},\"related_raw\":null}\n"));
+            assert_non_null(strstr(got, ",\"raw\":\"{\\\"a\\\":1,\\n\\\"b\\\":\",\"related_raw\":null}\n"));
+            assert_non_null(strstr(got, ",\"raw\":\"just a string\",\"related_raw\":null}\n"));
             size_t lines = 0;
             for (size_t i = 0; i < len; i++)
                 lines += got[i] == '\n';
             assert_int_equal(lines, 3);
         } else {
             /* the array form keeps the record exactly, minus surrounding whitespace */
-            assert_non_null(strstr(got, ",\"raw\":{\r\n  \"a\": [1,\n 2],\n  \"s\": \"x y\"\n}}"));
+            assert_non_null(strstr(got, ",\"raw\":{\r\n  \"a\": [1,\n 2],\n  \"s\": \"x y\"\n},\"related_raw\":null}"));
         }
         cJSON *doc = NULL;
         if (fmt == AH_OUT_JSON) {
@@ -233,7 +236,7 @@ static void test_escaping_roundtrip(void **state)
                     assert_string_equal(m->valuestring, values[(i + (size_t)k) % AH_ARRAY_LEN(values)]);
             }
         }
-        assert_int_equal(k, AH_COL_COUNT + 1);
+        assert_int_equal(k, AH_COL_COUNT + 3); /* + rules, raw, related_raw */
         assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(obj, "time")));
         assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(obj, "input_record")));
         cJSON_Delete(obj);

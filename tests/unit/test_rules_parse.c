@@ -93,6 +93,47 @@ static void test_metadata(void **state)
     tdiag_free(&td);
 }
 
+/* hunt --tags matching: case-insensitive, "attack." optional, whole tags
+ * only, skipped rules count as loaded. */
+static void test_has_tag(void **state)
+{
+    (void)state;
+    tdiag td;
+    tdiag_init(&td);
+    ah_status st;
+    ah_ruleset *rs = trules(&td, "rules/x.rules",
+                            "rule a { title \"A\" severity low\n  sources ual\n  match user == \"x\"\n"
+                            "  tags solarwinds attack.persistence attack.t1098.001 ref.D09\n"
+                            "  test miss {\"a\": 1} }\n"
+                            "rule b { title \"B\" severity low\n  sources ual\n  match user == $who\n"
+                            "  tags ATTACK.T1550.001 bec\n"
+                            "  test miss {\"a\": 1} }\n",
+                            &st);
+    if (st != AH_OK)
+        print_error("%s", tdiag_str(&td));
+    assert_int_equal(st, AH_OK);
+    assert_int_equal(ah_ruleset_active_count(rs), 1);
+    const ah_rule_meta *a = ah_rule_metadata(ah_ruleset_find(rs, "a"));
+    assert_true(ah_rule_has_tag(a, ah_span_cstr("SolarWinds")));
+    assert_true(ah_rule_has_tag(a, ah_span_cstr("T1098.001")));
+    assert_true(ah_rule_has_tag(a, ah_span_cstr("attack.T1098.001")));
+    assert_true(ah_rule_has_tag(a, ah_span_cstr("persistence")));
+    assert_true(ah_rule_has_tag(a, ah_span_cstr("ref.d09")));
+    assert_false(ah_rule_has_tag(a, ah_span_cstr("t1098")));       /* whole tags only */
+    assert_false(ah_rule_has_tag(a, ah_span_cstr("attack.")));
+    assert_false(ah_rule_has_tag(a, ah_span_cstr("")));
+    assert_false(ah_rule_has_tag(a, ah_span_cstr("bec")));
+    assert_false(ah_rule_has_tag(NULL, ah_span_cstr("bec")));
+    assert_true(ah_ruleset_has_tag(rs, ah_span_cstr("bec")));       /* rule b is skipped ($who), still loaded */
+    assert_true(ah_ruleset_has_tag(rs, ah_span_cstr("t1550.001")));  /* upper-case prefix and id */
+    assert_false(ah_ruleset_has_tag(rs, ah_span_make("d09 ref.D09", 11)));
+    assert_true(ah_ruleset_has_tag(rs, ah_span_make("ref.D09 x", 7)));
+    assert_false(ah_ruleset_has_tag(rs, ah_span_cstr("nosuch")));
+    assert_false(ah_ruleset_has_tag(NULL, ah_span_cstr("bec")));
+    ah_ruleset_free(rs);
+    tdiag_free(&td);
+}
+
 /* Compile `text` as "e.rules" and expect `msg` among the diagnostics. */
 static void expect_error(const char *text, const char *msg)
 {
@@ -431,6 +472,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metadata),
+        cmocka_unit_test(test_has_tag),
         cmocka_unit_test(test_error_unterminated_string),
         cmocka_unit_test(test_error_unknown_operator),
         cmocka_unit_test(test_error_bad_regex),

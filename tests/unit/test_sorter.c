@@ -84,7 +84,7 @@ static void gen(gen_row *g, uint64_t i, uint64_t *seed)
     g->row.has_time = r % 10 != 0;
     g->row.time.sec = (int64_t)(r >> 8) % 50 - 10; /* negative times too */
     g->row.time.nsec = (int32_t)((r >> 20) % 3) * 100;
-    g->row.seq = (r >> 30) % 40; /* duplicates on purpose: add order breaks the tie */
+    g->row.tie = (r >> 30) % 40; /* duplicates on purpose: add order breaks the tie */
     g->row.input_record = i + 1;
     for (int c = 0; c < AH_COL_COUNT; c++) {
         if (c == AH_COL_TIME || c == AH_COL_INPUT_RECORD)
@@ -118,8 +118,8 @@ static int ref_cmp(const void *pa, const void *pb)
         if (a->row.time.nsec != b->row.time.nsec)
             return a->row.time.nsec < b->row.time.nsec ? -1 : 1;
     }
-    if (a->row.seq != b->row.seq)
-        return a->row.seq < b->row.seq ? -1 : 1;
+    if (a->row.tie != b->row.tie)
+        return a->row.tie < b->row.tie ? -1 : 1;
     return a->order < b->order ? -1 : a->order > b->order;
 }
 
@@ -139,7 +139,7 @@ static void assert_row_equal(const ah_row *got, const ah_row *want)
     assert_int_equal(got->has_time, want->has_time);
     assert_int_equal(got->time.sec, want->time.sec);
     assert_int_equal(got->time.nsec, want->time.nsec);
-    assert_int_equal(got->seq, want->seq);
+    assert_int_equal(got->tie, want->tie);
     assert_int_equal(got->input_record, want->input_record);
     for (int c = 0; c < AH_COL_COUNT; c++)
         if (c != AH_COL_TIME && c != AH_COL_INPUT_RECORD)
@@ -223,7 +223,7 @@ static void test_in_memory_order(void **state)
         memset(&r, 0, sizeof r);
         r.has_time = in[i].has_time;
         r.time = (ah_time){in[i].sec, in[i].nsec};
-        r.seq = in[i].seq;
+        r.tie = in[i].seq;
         r.col[AH_COL_RULE_ID] = ah_span_cstr(in[i].tag);
         assert_int_equal(ah_sorter_add(s, &r), AH_OK);
     }
@@ -276,7 +276,7 @@ static void test_shuffled_input_same_output(void **state)
     gen_row *rows = make_rows(n, 12345);
     /* unique seq: then the order is independent of the add order */
     for (size_t i = 0; i < n; i++)
-        rows[i].row.seq = (uint64_t)i * 7919 % 100003;
+        rows[i].row.tie = (uint64_t)i * 7919 % 100003;
     size_t *perm = malloc(n * sizeof *perm);
     assert_non_null(perm);
     char (*first)[160] = malloc(n * sizeof *first);
@@ -301,7 +301,7 @@ static void test_shuffled_input_same_output(void **state)
             assert_int_equal(ah_sorter_next(s, &out), AH_OK);
             char line[160];
             snprintf(line, sizeof line, "%d %lld.%d %llu %llu", out.has_time, (long long)out.time.sec, out.time.nsec,
-                     (unsigned long long)out.seq, (unsigned long long)out.input_record);
+                     (unsigned long long)out.tie, (unsigned long long)out.input_record);
             if (round == 0)
                 memcpy(first[i], line, sizeof line);
             else

@@ -86,7 +86,16 @@ static void test_directory_pair(void **state)
     assert_true(ah_twin_match(&a, &b));
     b.target = ah_span_cstr("Other App");
     assert_false(ah_twin_match(&a, &b));
+    /* the same correlation id outweighs a target named differently... */
+    a.correlation_id = ah_span_cstr("545abe0b-a6db-43ce-b5b7-64489f8689bb");
+    b.correlation_id = ah_span_cstr("545ABE0B-a6db-43ce-b5b7-64489f8689bb");
+    b.target = ah_span_cstr("User_2fe46b93-8bbe-49bd-b0cd-b960e47eac4a");
+    assert_true(ah_twin_match(&a, &b));
+    /* ...and two different ones keep the copies apart */
+    b.correlation_id = ah_span_cstr("9619f4c6-7a43-4740-a65d-31c41a2642a3");
     b.target = a.target;
+    assert_false(ah_twin_match(&a, &b));
+    b.correlation_id = AH_SPAN_NULL;
     b.op_canon = ah_span_cstr("update application");
     assert_false(ah_twin_match(&a, &b));
     /* a UAL change of another workload is never a twin */
