@@ -631,10 +631,11 @@ static size_t collect_ids(ah_correlator *c, char *const *blobs, const size_t *bl
 static entry *awin_at(const awin *w, size_t i) { return &w->ents[(w->head + i) % w->cap]; }
 
 /* The twin key of an observation (twin.h): source, time, actor, address,
- * application id, canonical operation. The result is not in the
- * observation (rules usually pin it) and the target is left out: the UAL
- * names a user target `User_<object id>` where Entra has the UPN. canon
- * holds the canonical operation. */
+ * application id, canonical operation, correlation id. The result is not
+ * in the observation (rules usually pin it) and the target is left out:
+ * the UAL names a user target `User_<object id>` where Entra has the UPN
+ * (the correlation id, where both copies carry it, tells changes apart).
+ * canon holds the canonical operation. */
 static void obs_twin_key(const ah_observation *o, ah_buf *canon, ah_twin_key *k)
 {
     memset(k, 0, sizeof *k);
@@ -648,6 +649,7 @@ static void obs_twin_key(const ah_observation *o, ah_buf *canon, ah_twin_key *k)
     k->user = ah_span_trim(o->user);
     k->ip = ah_span_trim(o->ip);
     k->app_id = ah_span_trim(o->app_id);
+    k->correlation_id = ah_span_trim(o->correlation_id);
     k->result = AH_RESULT_UNKNOWN;
 }
 

@@ -404,6 +404,7 @@ size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn f
         obs.operation = ev->field[AH_F_OPERATION];
         obs.app_id = ev->field[AH_F_APP_ID];
         obs.workload = ev->field[AH_F_WORKLOAD];
+        obs.correlation_id = ev->field[AH_F_CORRELATION_ID];
         if (ev->origin) {
             obs.input = ah_span_cstr(ev->origin->path ? ev->origin->path : "");
             obs.entry = ah_span_cstr(ev->origin->entry ? ev->origin->entry : "");
@@ -419,7 +420,7 @@ size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn f
 /* --- byte form -------------------------------------------------------- */
 
 #define OBS_MAGIC 0xA7u
-#define OBS_NSPANS 12
+#define OBS_NSPANS 13
 
 static ah_status put_u64(ah_buf *b, uint64_t v)
 {
@@ -451,7 +452,8 @@ ah_status ah_observation_encode(const ah_observation *o, ah_buf *out)
     for (size_t i = 0; st == AH_OK && i < AH_ARRAY_LEN(fixed); i++)
         st = put_u64(out, fixed[i]);
     const ah_span spans[OBS_NSPANS] = {o->key,    o->value,  o->record_id, o->user,  o->ip,     o->app,
-                                       o->target, o->operation, o->input, o->entry, o->app_id, o->workload};
+                                       o->target, o->operation, o->input, o->entry, o->app_id, o->workload,
+                                       o->correlation_id};
     for (size_t i = 0; st == AH_OK && i < OBS_NSPANS; i++) {
         st = put_u64(out, spans[i].n);
         if (st == AH_OK && spans[i].n)
@@ -486,7 +488,8 @@ ah_status ah_observation_decode(ah_span in, ah_observation *o)
     memcpy(&o->number, &v[4], sizeof o->number);
     o->record_no = v[5];
     ah_span *spans[OBS_NSPANS] = {&o->key,    &o->value,     &o->record_id, &o->user,  &o->ip,     &o->app,
-                                  &o->target, &o->operation, &o->input,     &o->entry, &o->app_id, &o->workload};
+                                  &o->target, &o->operation, &o->input,     &o->entry, &o->app_id, &o->workload,
+                                  &o->correlation_id};
     size_t at = fixed;
     for (size_t i = 0; i < OBS_NSPANS; i++) {
         if (n - at < 8)

@@ -3,8 +3,8 @@
  * reported (the window gone quiet, seen at another group's observation; at
  * finish), exact counts past the threshold, the record ids capped with the
  * true totals, the maximum extent, an open burst reported when its group
- * is evicted; twins (the UAL and Entra copies of one sign-in) counted once,
- * and their look-alikes counted; a sequence whose first step aggregates;
+ * is evicted; twins (the UAL and Entra copies of one sign-in or directory
+ * change) counted once, and their look-alikes counted; a sequence whose first step aggregates;
  * `outside baseline` aggregations.
  */
 #include "test_corr_util.h"
@@ -38,6 +38,14 @@ static const char *const RULES =
     "    key   ip\n"
     "  }\n"
     "  details \"{count} events, success {last_time}\"\n"
+    "}\n"
+    "correlation resets {\n"
+    "  title \"r\"\n  severity medium\n  sources entra_audit ual\n"
+    "  match operation == \"Reset user password\"\n"
+    "  group user\n"
+    "  window 1h\n"
+    "  when distinct(target) >= 2\n"
+    "  details \"{distinct} accounts\"\n"
     "}\n"
     "correlation shared-new-address {\n"
     "  title \"a\"\n  severity medium\n  sources signin\n"
@@ -84,6 +92,23 @@ static void deleted(fixture *f, const char *iso, int64_t plus_ns, const char *id
     t.ev.time.nsec += (int32_t)(plus_ns % 1000000000);
     tevent_set(&t, AH_F_OPERATION, "FileDeleted");
     tevent_set(&t, AH_F_USER, user);
+    ah_matcher_observe(f->m, &t.ev, cobs_collect, &f->V);
+    tevent_free(&t);
+}
+
+/* A directory change in Entra or its UAL copy (target User_<id> there). */
+static void reset(fixture *f, ah_source_kind src, const char *iso, const char *id, const char *actor, const char *target,
+                  const char *corr)
+{
+    tevent t;
+    cev(&t, src, iso, id);
+    t.ev.result = AH_RESULT_SUCCESS;
+    tevent_set(&t, AH_F_OPERATION, src == AH_SOURCE_UAL ? "Reset user password." : "Reset user password");
+    tevent_set(&t, AH_F_WORKLOAD, src == AH_SOURCE_UAL ? "AzureActiveDirectory" : "Core Directory");
+    tevent_set(&t, AH_F_USER, actor);
+    tevent_set(&t, AH_F_IP, "192.0.2.77");
+    tevent_set(&t, AH_F_TARGET, target);
+    tevent_set(&t, AH_F_CORRELATION_ID, corr);
     ah_matcher_observe(f->m, &t.ev, cobs_collect, &f->V);
     tevent_free(&t);
 }
@@ -335,6 +360,32 @@ static void test_outside_baseline(void **state)
     ah_buf_free(&tmp);
 }
 
+/* Directory changes: the UAL copy (target User_<id>) of the Entra record
+ * counts once, recognised by the correlation id both carry; a UAL record of
+ * another change by the same actor in the same seconds is no twin. */
+static void test_directory_twins_by_correlation_id(void **state)
+{
+    fixture *f = *state;
+    reset(f, AH_SOURCE_ENTRA_AUDIT, "2021-01-13T09:12:04.1Z", "e1", "adm1@c.com", "a@c.com", "c1");
+    reset(f, AH_SOURCE_UAL, "2021-01-13T09:12:05Z", "u1", "adm1@c.com", "User_0001", "c1");   /* its copy */
+    reset(f, AH_SOURCE_ENTRA_AUDIT, "2021-01-13T10:00:00Z", "e2", "adm2@c.com", "a@c.com", "c2");
+    reset(f, AH_SOURCE_UAL, "2021-01-13T10:00:01Z", "u2", "adm2@c.com", "User_0002", "c3");   /* another reset */
+    ah_buf tmp;
+    ah_buf_init(&tmp, 0);
+    run(f);
+    const char *s = ah_buf_cstr(&f->out);
+    for (const char *p = s; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) + 1 : strlen(p);
+        if (strncmp(p, "resets ", 7) == 0)
+            ah_buf_append(&tmp, p, len);
+        p += len;
+    }
+    assert_text_equal(ah_buf_cstr(&tmp), "resets 2021-01-13T10:00:00.0000000Z group=adm2@c.com value=2 count=2 ids=e2,u2 "
+                                          "details=2 accounts\n");
+    ah_buf_free(&tmp);
+}
+
 static void test_lint_new_syntax(void **state)
 {
     (void)state;
@@ -365,6 +416,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_evicted_burst_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sequence_aggregating_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outside_baseline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_directory_twins_by_correlation_id, setup, teardown),
         cmocka_unit_test(test_lint_new_syntax),
     };
     return cmocka_run_group_tests_name("corr_extent", tests, NULL, NULL);
