@@ -892,7 +892,7 @@ exo_admin(T(13, 4, 2, 31), "ceo-forward", "S11", _u, "Set-Mailbox",
 
 step("S12", "Megan Bowen's browser session, phished through an adversary-in-the-middle proxy after she signed in "
      "from home at 08:05, is replayed from 192.0.2.77 with another browser",
-     "session-from-several-addresses (High); new-address-shared-by-accounts (192.0.2.77: Adele, Megan, it-admin); D51")
+     "session-from-several-addresses (High); new-address-shared-by-accounts (192.0.2.77: Adele, Megan, it-admin)")
 _meg = U["megan.bowen"]
 _t = T(13, 8, 41, 33)
 _replayed = {"method": "Previously satisfied", "detail": "", "result": "MFA requirement satisfied by claim in the token"}
@@ -904,7 +904,7 @@ ual_sts(_t + dt.timedelta(seconds=1), "megan-replay", "S12", _meg, True, ATTACKE
 step("S13", "As it-admin, the attacker resets the passwords of five accounts the spray did not crack, "
      "from 192.0.2.77 within four minutes",
      "bulk-admin-password-resets (Medium: 5 accounts, UAL and Entra copies counted once); "
-     "new-address-shared-by-accounts (Medium); D51")
+     "new-address-shared-by-accounts (Medium)")
 for _i, _k in enumerate(["joni.sherman", "diego.siciliani", "johanna.lorenz", "lidia.holloway", "grady.archie"]):
     _tu = U[_k]
     directory_change(T(13, 9, 12, 4) + dt.timedelta(seconds=53 * _i), "bulk-reset-%s" % _k, "S13",
