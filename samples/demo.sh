@@ -28,20 +28,13 @@ echo "== 3. The story, one line per event in time order (medium and above; from 
 python3 - "$out/timeline.jsonl" <<'PY'
 import json, sys
 rank = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-events = {}  # one line per event, however many rules hit it
 for line in open(sys.argv[1], encoding="utf-8"):
-    r = json.loads(line)
-    key = (r["time"], r["input"], r["input_record"])
-    e = events.setdefault(key, {"row": r, "sev": "info", "rules": []})
-    e["rules"].append(r["rule_id"])
-    if rank[r["severity"]] > rank[e["sev"]]:
-        e["sev"] = r["severity"]
-for (t, _, _), e in sorted(events.items()):
-    if rank[e["sev"]] < 2:
+    r = json.loads(line)  # one row per event (twins joined), every rule that hit it
+    if rank[r["severity"]] < 2:
         continue
-    r = e["row"]
     who = (r["user"] or r["app"] or "-")[:24]
-    print(f'{t[:19]}  {e["sev"]:<8} {r["source"]:<11} {who:<24} {(r["ip"] or "-"):<14} {", ".join(e["rules"])}')
+    rules = ", ".join(x["id"] for x in r["rules"])
+    print(f'{r["time"][:19]}  {r["severity"]:<8} {r["source"]:<15} {who:<24} {(r["ip"] or "-"):<14} {rules}')
 PY
 echo
 echo "Full timeline: $out/timeline.csv (spreadsheet), $out/timeline.jsonl (with raw records);"

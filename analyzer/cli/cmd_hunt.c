@@ -44,6 +44,7 @@ enum {
     OPT_BASELINE,
     OPT_ROWS,
     OPT_NO_JOIN,
+    OPT_NO_SUPPRESS,
 };
 
 static const ah_cli_opt hunt_opts[] = {
@@ -53,6 +54,7 @@ static const ah_cli_opt hunt_opts[] = {
     {OPT_ALL, 'a', "all", NULL, "super-timeline: every event, rule columns filled where rules hit"},
     {OPT_ROWS, 0, "rows", "event|per-rule", "one row per event with every rule that hit it (default), or one per rule hit"},
     {OPT_NO_JOIN, 0, "no-join", NULL, "keep the UAL and Entra copies of one sign-in or directory change as two rows"},
+    {OPT_NO_SUPPRESS, 0, "no-suppress", NULL, "never demote a hit as routine (rules' `routine` facts are ignored)"},
     {OPT_FROM, 0, "from", "TIME", "only events at or after TIME (ISO 8601; Z or an offset; no zone = UTC)"},
     {OPT_TO, 0, "to", "TIME", "only events at or before TIME"},
     {OPT_MIN_SEVERITY, 0, "min-severity", "LEVEL", "only hits of rules at LEVEL or above (info, low, medium, high, critical)"},
@@ -106,6 +108,7 @@ static int hunt_opt(void *ctx, int id, const char *arg)
             return ah_cli_usage_error(NULL, "--rows: expected event or per-rule, not '%s'", arg);
         break;
     case OPT_NO_JOIN: c->ho.no_join = true; break;
+    case OPT_NO_SUPPRESS: c->ho.no_suppress = true; break;
     case OPT_FROM:
     case OPT_TO:
         if (ah_time_parse_str(ah_span_cstr(arg), AH_DATE_ORDER_AUTO, &tp) != AH_OK)
@@ -240,6 +243,16 @@ typedef struct hunt_run {
     ah_hunt *hunt;
 } hunt_run;
 
+static bool routine_rules(const ah_ruleset *rs)
+{
+    for (size_t i = 0; i < ah_ruleset_count(rs); i++) {
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(rs, i));
+        if (!m->skipped && (m->nroutine_pairs || m->routine_admin))
+            return true;
+    }
+    return false;
+}
+
 static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer_stats *ws, double secs)
 {
     const ah_hunt_stats *hs = ah_hunt_get_stats(h->hunt);
@@ -294,6 +307,15 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
     if (ws->cells_truncated)
         fprintf(stderr, ", %llu cells truncated at the Excel limit", (unsigned long long)ws->cells_truncated);
     fputc('\n', stderr);
+    if (hs->routine_baseline) {
+        char b1[40], b2[40];
+        fprintf(stderr, "  routine   %llu hit(s) listed at info: their facts held during the baseline %s .. %s%s\n",
+                (unsigned long long)hs->routine_hits, ah_time_format(hs->routine_from, b1),
+                ah_time_format(hs->routine_to, b2), hs->routine_baseline == 1 ? " (--baseline)" : " (the first 7 days)");
+    } else if (routine_rules(h->rs) && !h->c->ho.no_suppress) {
+        fprintf(stderr, "  routine   no baseline: the data covers less than 14 days; give --baseline FROM..TO to let "
+                        "rules' routine facts apply\n");
+    }
     ah_report_input_warnings(s, stderr);
     if (secs > 0)
         fprintf(stderr, "  speed     %.1f s, %.1f MB/s, %.0f events/s\n", secs, done / 1e6 / secs, (double)t.events / secs);
@@ -395,10 +417,11 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
     ah_report_json_str(&b, h->c->wo.path);
     ah_buf_printf(&b,
                   ",\"format\":\"%s\",\"mode\":\"%s\",\"rows\":%llu,\"files\":%llu,\"cells_truncated\":%llu,"
-                  "\"events_outside_window\":%llu}}\n",
-                  ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : h->c->ho.per_rule ? "per-rule" : "hits", (unsigned long long)ws->rows,
-                  (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
-                  (unsigned long long)hs->events_outside);
+                  "\"events_outside_window\":%llu,\"twins_joined\":%llu,\"twins_ambiguous\":%llu,\"routine_hits\":%llu}}\n",
+                  ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : h->c->ho.per_rule ? "per-rule" : "hits",
+                  (unsigned long long)ws->rows, (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
+                  (unsigned long long)hs->events_outside, (unsigned long long)hs->twins_joined,
+                  (unsigned long long)hs->twins_ambiguous, (unsigned long long)hs->routine_hits);
     ah_status st;
     ah_sink *sink = ah_sink_open(h->c->summary_path, h->c->wo.force, diag, &st);
     if (sink) {
@@ -461,6 +484,7 @@ static int run_hunt(int argc, char **argv)
     w = ah_writer_open(&c.wo, &out_diag, &st);
     if (!w)
         goto out;
+    c.ho.admin_accounts = ah_ruleset_var(h.rs, "admin_accounts");
     h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
     if (!h.hunt) {
         ah_cli_errorf("out of memory");

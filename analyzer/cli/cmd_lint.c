@@ -86,6 +86,7 @@ static void print_metadata(const ah_ruleset *rs)
         json_list(&b, "references", m->references);
         json_list(&b, "falsepositives", m->falsepositives);
         json_list(&b, "variables", m->variables);
+        json_list(&b, "routine", m->routine);
         json_member(&b, "description", m->description);
         json_member(&b, "note", m->note);
         json_member(&b, "author", m->author);

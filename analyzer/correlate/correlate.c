@@ -571,6 +571,9 @@ static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first
     hit.input = first->input;
     hit.entry = first->entry;
     hit.input_record = first->record_no;
+    hit.last_user = lastobs->user;
+    hit.last_ip = lastobs->ip;
+    hit.last_app = lastobs->app;
     char cnt[32], dis[32], sum[32], base[32], win[32], t1[40], t2[40];
     snprintf(cnt, sizeof cnt, "%llu", (unsigned long long)in->count);
     format_number(in->distinct, dis, sizeof dis);

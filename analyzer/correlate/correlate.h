@@ -52,6 +52,9 @@ typedef struct ah_corr_hit {
     ah_span user, ip, app, target, operation;
     ah_span input, entry;       /* origin of that event */
     uint64_t input_record;
+    /* The last contributing event (a sequence's last step: the sign-in
+     * that followed a spray), for rows that should show it. */
+    ah_span last_user, last_ip, last_app;
     ah_span details;            /* the rule's template rendered ("" when it has none) */
 } ah_corr_hit;
 

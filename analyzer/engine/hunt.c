@@ -14,6 +14,7 @@
 #include "../../parsers/frame/jscan.h"
 #include "../../parsers/util/hash.h"
 #include "../correlate/correlate.h"
+#include "knowledge.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +27,8 @@ static bool tag_selected(const char *tags, const ah_rule_meta *m)
     while (*p) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        ah_span want = ah_span_trim(ah_span_make(p, len));
-        for (size_t i = 0; i < m->tags.n; i++) {
-            const char *t = m->tags.v[i];
-            if (ah_span_eq_ci(want, t) || (strncmp(t, "attack.", 7) == 0 && ah_span_eq_ci(want, t + 7)))
-                return true;
-        }
+        if (ah_rule_has_tag(m, ah_span_trim(ah_span_make(p, len))))
+            return true;
         if (!comma)
             break;
         p = comma + 1;
@@ -200,8 +197,9 @@ struct ah_hunt {
      * event's own row links to the hit. Bounded by hits x AH_CORR_MAX_IDS. */
     struct link *links;
     size_t nlinks, links_cap;
-    bool has_start;           /* earliest event time in the window (first-seen baselines) */
-    ah_time start;
+    bool has_start;           /* earliest and latest event time in the window (baselines) */
+    ah_time start, end;
+    ah_knowledge *know;       /* NULL when no rule has `routine`, or --no-suppress */
     ah_status obs_status;
     uint64_t *rule_hits;     /* per rule index */
     ah_hunt_stats stats;
@@ -221,6 +219,8 @@ struct ah_hunt {
     ah_row out_row;
     uint32_t *out_rules;
     ah_row_rule *out_info;
+    int8_t *out_level;       /* levels of out_rules as they apply to the row */
+    bool *out_routine;
 };
 
 static bool in_window(const ah_hunt_options *c, const ah_event *ev)
@@ -533,8 +533,20 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
     /* a joined row holds the rules of both copies and their links */
     h->out_rules = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_rules);
     h->out_info = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_info);
+    h->out_level = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_level);
+    h->out_routine = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_routine);
     h->rule_hits = calloc(h->hitcap, sizeof *h->rule_hits);
     h->q = calloc(JOIN_QUEUE_MAX, sizeof *h->q);
+    bool know_failed = false;
+    if (!opt->no_suppress) {
+        h->know = ah_knowledge_new(rs, 0);
+        know_failed = !h->know ||
+                      (opt->admin_accounts && ah_knowledge_set_admins(h->know, opt->admin_accounts) != AH_OK);
+        if (h->know && !ah_knowledge_wanted(h->know)) {
+            ah_knowledge_free(h->know); /* no rule asks: learning would cost for nothing */
+            h->know = NULL;
+        }
+    }
     ah_buf_init(&h->rb.text, 0);
     ah_buf_init(&h->out.text, 0);
     for (size_t i = 0; h->q && i < JOIN_QUEUE_MAX; i++) {
@@ -542,7 +554,8 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
         ah_buf_init(&h->q[i].canon, 0);
     }
     h->stats.by_rule = h->rule_hits;
-    if (!h->matcher || !h->sorter || !h->hitv || !h->rulev || !h->piece || !h->out_rules || !h->out_info || !h->rule_hits || !h->q ||
+    if (!h->matcher || !h->sorter || !h->hitv || !h->rulev || !h->piece || !h->out_rules || !h->out_info ||
+        !h->out_level || !h->out_routine || know_failed || !h->rule_hits || !h->q ||
         (corr && !h->observations)) {
         ah_hunt_free(h);
         return NULL;
@@ -557,6 +570,7 @@ void ah_hunt_free(ah_hunt *h)
     ah_matcher_free(h->matcher);
     ah_sorter_free(h->sorter);
     ah_sorter_free(h->observations);
+    ah_knowledge_free(h->know);
     ah_buf_free(&h->obs_text);
     free(h->links);
     ah_buf_free(&h->rb.text);
@@ -573,6 +587,8 @@ void ah_hunt_free(ah_hunt *h)
     free(h->piece);
     free(h->out_rules);
     free(h->out_info);
+    free(h->out_level);
+    free(h->out_routine);
     free(h->rule_hits);
     free(h);
 }
@@ -585,19 +601,52 @@ ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
         return AH_OK;
     }
     ah_status st = match_event(h, ev);
-    if (st == AH_OK && h->observations) {
-        if (ev->has_time && (!h->has_start || ah_time_cmp(ev->time, h->start) < 0)) {
+    if (ev->has_time) {
+        if (!h->has_start || ah_time_cmp(ev->time, h->start) < 0)
             h->start = ev->time;
-            h->has_start = true;
-        }
+        if (!h->has_start || ah_time_cmp(ev->time, h->end) > 0)
+            h->end = ev->time;
+        h->has_start = true;
+    }
+    if (h->know)
+        ah_knowledge_learn(h->know, ev);
+    if (st == AH_OK && h->observations) {
         ah_matcher_observe(h->matcher, ev, keep_observation, h);
         st = h->obs_status;
     }
     return st;
 }
 
+/* The learning period of the routine facts: --baseline, else the first days
+ * of the data when the data reaches well past them (a short case is mostly
+ * intrusion: learning from it would call the intrusion routine). */
+static void fix_routine_baseline(ah_hunt *h)
+{
+    const int64_t day = 86400;
+    if (!h->know)
+        return;
+    if (h->opt.has_baseline) {
+        h->stats.routine_baseline = 1;
+        h->stats.routine_from = h->opt.baseline_from;
+        h->stats.routine_to = h->opt.baseline_to;
+    } else if (h->has_start && h->end.sec - h->start.sec >= 2 * AH_ROUTINE_BASELINE_DAYS * day) {
+        h->stats.routine_baseline = 2;
+        h->stats.routine_from = h->start;
+        h->stats.routine_to = (ah_time){h->start.sec + AH_ROUTINE_BASELINE_DAYS * day - 1, h->start.nsec};
+    } else {
+        return;
+    }
+    ah_knowledge_set_baseline(h->know, h->stats.routine_from, h->stats.routine_to);
+}
+
 ah_status ah_hunt_finish(ah_hunt *h)
 {
+    fix_routine_baseline(h);
+    if (h->know) {
+        ah_knowledge_stats ks;
+        ah_knowledge_get_stats(h->know, &ks);
+        h->stats.knowledge_dropped = ks.dropped;
+    }
     ah_status st = h->observations ? correlate(h) : AH_OK;
     return st == AH_OK ? ah_sorter_finish(h->sorter) : st;
 }
@@ -797,13 +846,13 @@ static void put_merged(row_builder *rb, ah_col_id c, ah_span a, ah_span b)
     }
 }
 
-/* Highest level first, then id: the order of the rule columns. */
-static int rule_order(const ah_ruleset *rs, uint32_t a, uint32_t b)
+/* Highest level (as it applies to the row) first, then id: the order of
+ * the rule columns. */
+static int rule_order(const ah_ruleset *rs, const int8_t *lv, size_t i, size_t j, const uint32_t *v)
 {
-    const ah_rule_meta *x = ah_rule_metadata(ah_ruleset_rule(rs, a)), *y = ah_rule_metadata(ah_ruleset_rule(rs, b));
-    if (x->level != y->level)
-        return x->level > y->level ? -1 : 1;
-    return strcmp(x->id, y->id);
+    if (lv[i] != lv[j])
+        return lv[i] > lv[j] ? -1 : 1;
+    return strcmp(ah_rule_metadata(ah_ruleset_rule(rs, v[i]))->id, ah_rule_metadata(ah_ruleset_rule(rs, v[j]))->id);
 }
 
 static size_t add_rule_once(uint32_t *v, size_t n, uint32_t r)
@@ -815,14 +864,29 @@ static size_t add_rule_once(uint32_t *v, size_t n, uint32_t r)
     return n + 1;
 }
 
-/* The rule columns and the JSON "rules" of the row handed out. */
-static void render_rules(ah_hunt *h, ah_row *row, uint32_t *v, size_t n)
+/* The rule columns and the JSON "rules" of the row handed out. field[] are
+ * the row's values for the routine facts. */
+static void render_rules(ah_hunt *h, ah_row *row, uint32_t *v, size_t n, const ah_span *field)
 {
+    int8_t *lv = h->out_level;
+    bool *routine = h->out_routine;
+    for (size_t i = 0; i < n; i++) {
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, v[i]));
+        routine[i] = h->know && ah_knowledge_routine(h->know, m, field);
+        lv[i] = (int8_t)(routine[i] ? AH_LEVEL_INFO : m->level);
+        h->stats.routine_hits += routine[i];
+    }
     for (size_t i = 1; i < n; i++) /* insertion sort: a row has few rules */
-        for (size_t j = i; j > 0 && rule_order(h->rs, v[j - 1], v[j]) > 0; j--) {
+        for (size_t j = i; j > 0 && rule_order(h->rs, lv, j - 1, j, v) > 0; j--) {
             uint32_t t = v[j];
             v[j] = v[j - 1];
             v[j - 1] = t;
+            int8_t l = lv[j];
+            lv[j] = lv[j - 1];
+            lv[j - 1] = l;
+            bool r = routine[j];
+            routine[j] = routine[j - 1];
+            routine[j - 1] = r;
         }
     row->rules = v;
     row->nrules = n;
@@ -858,15 +922,13 @@ static void render_rules(ah_hunt *h, ah_row *row, uint32_t *v, size_t n)
         }
         rb_close(rb, cols[c], m0);
     }
-    ah_level top = AH_LEVEL_INFO;
     for (size_t i = 0; i < n; i++) {
         const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, v[i]));
-        if (m->level > top)
-            top = m->level;
-        h->out_info[i] = (ah_row_rule){m->id, m->title, ah_level_name(m->level), (const char *const *)m->tags.v, m->tags.n};
+        h->out_info[i] = (ah_row_rule){m->id, m->title, ah_level_name((ah_level)lv[i]), (const char *const *)m->tags.v,
+                                       m->tags.n, routine[i]};
     }
-    row->level = (int8_t)top;
-    rb_put(rb, AH_COL_SEVERITY, ah_level_name(top));
+    row->level = lv[0]; /* sorted: the highest comes first */
+    rb_put(rb, AH_COL_SEVERITY, ah_level_name((ah_level)lv[0]));
 }
 
 /* The row for x, joined with its twin y when there is one. */
@@ -916,7 +978,12 @@ static void render(ah_hunt *h, qrow *x, qrow *y)
                 n = add_rule_once(h->out_rules, n, l->rules[i]);
         }
     }
-    render_rules(h, row, h->out_rules, n);
+    ah_span field[AH_F_COUNT] = {{0}};
+    field[AH_F_USER] = p->row.col[AH_COL_USER];
+    field[AH_F_IP] = p->row.col[AH_COL_IP];
+    field[AH_F_APP_ID] = p->row.col[AH_COL_APP_ID];
+    field[AH_F_USER_AGENT] = p->row.col[AH_COL_USER_AGENT];
+    render_rules(h, row, h->out_rules, n, field);
     rb_finish(rb, row);
     if (!row->col[AH_COL_APP].n && row->col[AH_COL_APP_ID].n)
         row->col[AH_COL_APP] = row->col[AH_COL_APP_ID];

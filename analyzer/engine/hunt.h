@@ -27,6 +27,13 @@
  * aggregate in details, the contributing record ids in record_id and raw).
  * --memory is shared: half for the timeline rows, a quarter each for the
  * observations and the correlator's state when correlation rules are loaded.
+ *
+ * Routine hits (rules with `routine`, docs/rules.md): the case knowledge
+ * (knowledge.h) learns from every event in the window; when the data is
+ * complete the baseline is fixed (--baseline, else the first
+ * AH_ROUTINE_BASELINE_DAYS of the data when the data spans at least twice
+ * that, else none) and each row's rules are checked as the row leaves: a
+ * rule whose facts hold is listed at info, marked routine.
  */
 #ifndef AH_HUNT_H
 #define AH_HUNT_H
@@ -34,6 +41,8 @@
 #include "../order/sorter.h"
 #include "../output/timeline.h"
 #include "../rules/rules.h"
+
+#define AH_ROUTINE_BASELINE_DAYS 7
 
 typedef struct ah_hunt_options {
     bool all;               /* super-timeline: every event */
@@ -45,6 +54,8 @@ typedef struct ah_hunt_options {
     const char *tags;       /* comma-separated; a hit needs one (also ATT&CK ids without "attack.") */
     size_t memory;          /* sort budget in bytes; 0 = the sorter's default */
     const char *tmpdir;     /* for spilled runs; NULL = $TMPDIR or /tmp */
+    bool no_suppress;       /* no hit is demoted as routine (`routine` facts ignored) */
+    const char *admin_accounts; /* accounts holding admin roles, for `routine admin` (NULL: none) */
     bool has_baseline;      /* first-seen baseline range (else each rule's `baseline Nd`) */
     ah_time baseline_from, baseline_to;
 } ah_hunt_options;
@@ -61,6 +72,10 @@ typedef struct ah_hunt_stats {
     const uint64_t *by_rule;      /* hits per rule, indexed like ah_ruleset_rule */
     uint64_t observations;        /* events seen by correlation rules */
     uint64_t corr_evicted;        /* correlation groups evicted for the memory budget */
+    uint64_t routine_hits;        /* rule hits on written rows demoted to info as routine */
+    int routine_baseline;         /* facts learned from: 0 no baseline, 1 --baseline, 2 the first days */
+    ah_time routine_from, routine_to;
+    uint64_t knowledge_dropped;   /* pair sightings not stored (budget) */
 } ah_hunt_stats;
 
 typedef struct ah_hunt ah_hunt;

@@ -36,9 +36,10 @@ typedef enum ah_row_kind {
 
 /* One rule that hit a row, for the JSON "rules" array. */
 typedef struct ah_row_rule {
-    const char *id, *title, *severity;
+    const char *id, *title, *severity; /* severity as it applies to this row */
     const char *const *tags;
     size_t ntags;
+    bool routine;   /* demoted to info: the rule's `routine` facts hold */
 } ah_row_rule;
 
 #define AH_ROW_NO_LEVEL (-1)

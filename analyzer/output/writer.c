@@ -340,7 +340,7 @@ static ah_status json_fields(ah_writer *w, const ah_row *row)
     return st;
 }
 
-/* "rules": [{"id","title","severity","tags":[...]}], always an array. */
+/* "rules": [{"id","title","severity","tags":[...],"routine"}], always an array. */
 static ah_status json_rules(ah_writer *w, const ah_row *row)
 {
     ah_status st = ah_buf_puts(&w->out, ",\"rules\":[");
@@ -366,7 +366,7 @@ static ah_status json_rules(ah_writer *w, const ah_row *row)
                 st = ah_json_write_string(&w->out, ah_span_cstr(r->tags[t]));
         }
         if (st == AH_OK)
-            st = ah_buf_puts(&w->out, "]}");
+            st = ah_buf_puts(&w->out, r->routine ? "],\"routine\":true}" : "],\"routine\":false}");
     }
     return st == AH_OK ? ah_buf_putc(&w->out, ']') : st;
 }

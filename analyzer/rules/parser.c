@@ -73,14 +73,14 @@ typedef enum mkey {
     MK_TITLE, MK_DESCRIPTION, MK_NOTE, MK_AUTHOR,            /* text */
     MK_SEVERITY, MK_STATUS, MK_DATE, MK_MODIFIED, MK_VERSION, /* one word */
     MK_TAGS, MK_SOURCES, MK_REFERENCES, MK_FALSEPOSITIVES,     /* word lists */
-    MK_MATCH, MK_DETAILS, MK_TEST,
+    MK_MATCH, MK_DETAILS, MK_TEST, MK_ROUTINE,
     MK_GROUP, MK_WINDOW, MK_WHEN, MK_VALUE, MK_BASELINE, MK_WITHIN, MK_STEP, /* correlation */
     MK_COUNT
 } mkey;
 
 static const char *const mkey_names[MK_COUNT] = {
     "", "title", "description", "note", "author", "severity", "status", "date", "modified", "version",
-    "tags", "sources", "references", "falsepositives", "match", "details", "test",
+    "tags", "sources", "references", "falsepositives", "match", "details", "test", "routine",
     "group", "window", "when", "value", "baseline", "within", "step",
 };
 
@@ -969,6 +969,46 @@ static bool parse_words(ahi_parser *p, strvec *sv)
     }
 }
 
+/* The facts fields can be paired on: the row columns every export shape fills. */
+static const ah_field_id routine_fields[] = {AH_F_USER, AH_F_IP, AH_F_APP_ID, AH_F_USER_AGENT};
+
+static bool routine_field(const char *s, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < AH_ARRAY_LEN(routine_fields); i++)
+        if (ah_span_eq(ah_span_make(s, n), ah_field_name(routine_fields[i]))) {
+            *out = (uint8_t)routine_fields[i];
+            return true;
+        }
+    return false;
+}
+
+/* `routine admin user+ip user+user_agent`: check the words, fill meta. */
+static bool parse_routine(ahi_parser *p, ah_rule_meta *m, const strvec *w, size_t off, size_t len)
+{
+    if (!w->n) {
+        perr(p, off, len, "routine needs one or more facts: admin, or two fields joined by '+' (user+ip)");
+        return false;
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        const char *s = w->v[i], *plus = strchr(s, '+');
+        if (strcmp(s, "admin") == 0) {
+            m->routine_admin = true;
+            continue;
+        }
+        uint8_t a, b;
+        if (!plus || !routine_field(s, (size_t)(plus - s), &a) || !routine_field(plus + 1, strlen(plus + 1), &b) || a == b) {
+            perr(p, off, len, "routine fact '%s': expected admin or two different fields of user, ip, app_id, user_agent joined by '+'", s);
+            return false;
+        }
+        if (m->nroutine_pairs == AH_ROUTINE_MAX_PAIRS) {
+            perr(p, off, len, "routine takes at most %d pairs of fields", AH_ROUTINE_MAX_PAIRS);
+            return false;
+        }
+        m->routine_pair[m->nroutine_pairs++] = (struct ah_routine_pair){a < b ? a : b, a < b ? b : a};
+    }
+    return true;
+}
+
 typedef struct word_loc {
     size_t off, len;
 } word_loc;
@@ -1567,7 +1607,7 @@ static void finish_correlation(ahi_parser *p, ah_rule *r, const bool *seen, ahi_
 static void parse_rule_body(ahi_parser *p, ah_rule *r)
 {
     bool seen[MK_COUNT] = {false};
-    strvec tags = {0}, refs = {0}, fps = {0}, srcs = {0};
+    strvec tags = {0}, refs = {0}, fps = {0}, srcs = {0}, routine = {0};
     ahi_aoperand *group_ops = NULL;
     bool *group_dom = NULL;
     size_t ngroup = 0, group_off = 0;
@@ -1596,7 +1636,7 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
                 else
                     perr(p, p->cur.off, p->cur.len,
                          "unknown key '%.*s'; expected title, description, severity, status, tags, references, "
-                         "falsepositives, author, date, modified, version, note, sources, match, details, test",
+                         "falsepositives, author, date, modified, version, note, sources, match, details, test, routine",
                          (int)p->cur.n, p->cur.s);
             } else if (p->cur.kind != AHI_T_ERROR) {
                 expected(p, "a key (title, severity, sources, match, ...) or '}'");
@@ -1657,6 +1697,15 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
             case MK_TAGS: ok = parse_words(p, &tags); break;
             case MK_REFERENCES: ok = parse_words(p, &refs); break;
             case MK_FALSEPOSITIVES: ok = parse_words(p, &fps); break;
+            case MK_ROUTINE:
+                if (r->meta.kind != AH_RULE_SINGLE) {
+                    perr(p, key_off, key_len, "'routine' belongs to single-event rules: a %s rule has no hit of one event",
+                         ah_rule_kind_name(r->meta.kind));
+                    ok = false;
+                    break;
+                }
+                ok = parse_words(p, &routine) && parse_routine(p, &r->meta, &routine, key_off, key_len);
+                break;
             case MK_SOURCES: {
                 advance(p, AHI_LEX_WORD);
                 while (ok && (p->cur.kind == AHI_T_WORD || p->cur.kind == AHI_T_STRING)) {
@@ -1753,6 +1802,8 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
     r->meta.references.n = refs.n;
     r->meta.falsepositives.v = fps.v;
     r->meta.falsepositives.n = fps.n;
+    r->meta.routine.v = routine.v;
+    r->meta.routine.n = routine.n;
     /* ATT&CK ids out of the tags. */
     strvec att = {0};
     for (size_t i = 0; i < tags.n; i++) {

@@ -41,6 +41,8 @@ typedef struct ah_rule ah_rule;
 typedef struct ah_matcher ah_matcher;
 typedef struct ah_expr ah_expr;
 
+#define AH_ROUTINE_MAX_PAIRS 4
+
 /* Rule severity, ordered. */
 typedef enum ah_level {
     AH_LEVEL_INFO = 0,
@@ -116,6 +118,16 @@ typedef struct ah_rule_meta {
     int64_t window_ns;         /* window / within, in nanoseconds (0 for single rules and first-seen) */
     int64_t baseline_ns;       /* first-seen, `x baseline` aggregation: learning period (0 when the rule gives none) */
     size_t nsteps;             /* conditions producing observations: 1, or the steps of a sequence */
+    /* `routine` (single-event rules): facts that make a hit routine, all of
+     * them: pairs of fields seen together during the baseline ("user+ip")
+     * and "admin" (the acting user is in $admin_accounts). Decided at the
+     * end of the run by the hunt's case knowledge (analyzer/engine/knowledge.h). */
+    ah_strlist routine;        /* as written */
+    struct ah_routine_pair {
+        uint8_t a, b;          /* ah_field_id */
+    } routine_pair[AH_ROUTINE_MAX_PAIRS];
+    size_t nroutine_pairs;
+    bool routine_admin;
 } ah_rule_meta;
 
 /* --- building a ruleset ------------------------------------------------ */
@@ -129,6 +141,8 @@ void ah_ruleset_free(ah_ruleset *rs);
 ah_status ah_ruleset_set_var(ah_ruleset *rs, const char *name, const char *value);
 /* "name=value" as given to --set. */
 ah_status ah_ruleset_set_var_arg(ah_ruleset *rs, const char *assignment);
+/* The value of a variable, or NULL when it is not set. */
+const char *ah_ruleset_var(const ah_ruleset *rs, const char *name);
 /* A file of name=value lines (# comments, blank lines, optional "quotes"
  * around the value). Problems are reported with file:line. */
 ah_status ah_ruleset_load_vars_file(ah_ruleset *rs, const char *path);

@@ -109,6 +109,14 @@ ah_status ah_ruleset_set_var(ah_ruleset *rs, const char *name, const char *value
     return set_var_n(rs, name, strlen(name), value, strlen(value));
 }
 
+const char *ah_ruleset_var(const ah_ruleset *rs, const char *name)
+{
+    for (const ahi_var *x = rs ? rs->vars : NULL; x; x = x->next)
+        if (strcmp(x->name, name) == 0)
+            return x->value;
+    return NULL;
+}
+
 ah_status ah_ruleset_set_var_arg(ah_ruleset *rs, const char *assignment)
 {
     const char *eq = assignment ? strchr(assignment, '=') : NULL;

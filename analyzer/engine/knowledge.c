@@ -1,0 +1,205 @@
+/* knowledge.c: the case knowledge behind `routine` (see knowledge.h). */
+#include "knowledge.h"
+
+#include "../../parsers/util/hash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_KINDS 16
+#define PAIR_SEED 0x7061697273ull /* "pairs" */
+#define ADMIN_SEED 0x61646d696eull /* "admin" */
+
+typedef struct slot {
+    uint64_t key;   /* 0 = empty */
+    ah_time first;  /* earliest sighting */
+} slot;
+
+/* Open-addressing set of 64-bit keys (linear probing), with a time each. */
+typedef struct table {
+    slot *v;
+    size_t cap, n;
+} table;
+
+struct ah_knowledge {
+    struct ah_routine_pair kind[MAX_KINDS]; /* the pairs some rule names */
+    size_t nkinds;
+    bool wanted;
+    table pairs;
+    table admins;
+    size_t budget;
+    bool has_baseline;
+    ah_time from, to;
+    ah_knowledge_stats st;
+};
+
+static int time_cmp(ah_time a, ah_time b)
+{
+    if (a.sec != b.sec)
+        return a.sec < b.sec ? -1 : 1;
+    return a.nsec < b.nsec ? -1 : a.nsec > b.nsec;
+}
+
+static slot *find(const table *t, uint64_t key)
+{
+    if (!t->cap)
+        return NULL;
+    size_t mask = t->cap - 1;
+    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
+        if (t->v[i].key == key)
+            return &t->v[i];
+        if (!t->v[i].key)
+            return NULL;
+    }
+}
+
+/* Insert or lower the time of key. False when it would pass the budget
+ * (the table stays as it was) or memory runs out. */
+static bool put(ah_knowledge *k, table *t, uint64_t key, ah_time when)
+{
+    slot *s = find(t, key);
+    if (s) {
+        if (time_cmp(when, s->first) < 0)
+            s->first = when;
+        return true;
+    }
+    if ((t->n + 1) * 2 > t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 256;
+        size_t grow = (ncap - t->cap) * sizeof(slot);
+        if (k->st.bytes + grow > k->budget)
+            return false;
+        slot *nv = calloc(ncap, sizeof *nv);
+        if (!nv)
+            return false;
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->v[i].key) {
+                size_t j = (size_t)t->v[i].key & (ncap - 1);
+                while (nv[j].key)
+                    j = (j + 1) & (ncap - 1);
+                nv[j] = t->v[i];
+            }
+        free(t->v);
+        t->v = nv;
+        t->cap = ncap;
+        k->st.bytes += grow;
+    }
+    size_t mask = t->cap - 1, i = (size_t)key & mask;
+    while (t->v[i].key)
+        i = (i + 1) & mask;
+    t->v[i] = (slot){key, when};
+    t->n++;
+    return true;
+}
+
+/* Values compare case-insensitively and without surrounding blanks. */
+static uint64_t pair_key(struct ah_routine_pair kind, ah_span a, ah_span b)
+{
+    a = ah_span_trim(a);
+    b = ah_span_trim(b);
+    uint64_t h = ah_hash64_ci(a.p, a.n, PAIR_SEED + ((uint64_t)kind.a << 8) + kind.b);
+    h = ah_hash64_ci(b.p, b.n, h);
+    return h ? h : 1;
+}
+
+static uint64_t admin_key(ah_span user)
+{
+    user = ah_span_trim(user);
+    uint64_t h = ah_hash64_ci(user.p, user.n, ADMIN_SEED);
+    return h ? h : 1;
+}
+
+ah_knowledge *ah_knowledge_new(const ah_ruleset *rs, size_t budget)
+{
+    ah_knowledge *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    k->budget = budget ? budget : AH_KNOWLEDGE_DEFAULT_BUDGET;
+    for (size_t r = 0; r < ah_ruleset_count(rs); r++) {
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(rs, r));
+        k->wanted |= m->nroutine_pairs > 0 || m->routine_admin;
+        for (size_t i = 0; i < m->nroutine_pairs; i++) {
+            bool have = false;
+            for (size_t j = 0; j < k->nkinds && !have; j++)
+                have = k->kind[j].a == m->routine_pair[i].a && k->kind[j].b == m->routine_pair[i].b;
+            if (!have && k->nkinds < MAX_KINDS)
+                k->kind[k->nkinds++] = m->routine_pair[i];
+        }
+    }
+    return k;
+}
+
+void ah_knowledge_free(ah_knowledge *k)
+{
+    if (!k)
+        return;
+    free(k->pairs.v);
+    free(k->admins.v);
+    free(k);
+}
+
+bool ah_knowledge_wanted(const ah_knowledge *k) { return k && k->wanted; }
+
+ah_status ah_knowledge_set_admins(ah_knowledge *k, const char *list)
+{
+    static const char seps[] = ", ;\t\r\n";
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, seps);
+        if (n) {
+            if (!put(k, &k->admins, admin_key(ah_span_make(p, n)), (ah_time){0, 0}))
+                return AH_ERR_NOMEM;
+            k->st.admins = k->admins.n;
+        }
+        p += n;
+        p += strspn(p, seps);
+    }
+    return AH_OK;
+}
+
+void ah_knowledge_learn(ah_knowledge *k, const ah_event *ev)
+{
+    if (!k->nkinds || !ev->has_time)
+        return;
+    for (size_t i = 0; i < k->nkinds; i++) {
+        ah_span a = ev->field[k->kind[i].a], b = ev->field[k->kind[i].b];
+        if (!ah_span_trim(a).n || !ah_span_trim(b).n)
+            continue;
+        if (!put(k, &k->pairs, pair_key(k->kind[i], a, b), ev->time))
+            k->st.dropped++;
+    }
+    k->st.pairs = k->pairs.n;
+}
+
+void ah_knowledge_set_baseline(ah_knowledge *k, ah_time from, ah_time to)
+{
+    k->has_baseline = true;
+    k->from = from;
+    k->to = to;
+}
+
+bool ah_knowledge_routine(const ah_knowledge *k, const ah_rule_meta *m, const ah_span *field)
+{
+    if (!m->nroutine_pairs && !m->routine_admin)
+        return false;
+    if (m->routine_admin) {
+        ah_span user = ah_span_trim(field[AH_F_USER]);
+        if (!user.n || !find(&k->admins, admin_key(user)))
+            return false;
+    }
+    for (size_t i = 0; i < m->nroutine_pairs; i++) {
+        ah_span a = field[m->routine_pair[i].a], b = field[m->routine_pair[i].b];
+        if (!k->has_baseline || !ah_span_trim(a).n || !ah_span_trim(b).n)
+            return false;
+        const slot *s = find(&k->pairs, pair_key(m->routine_pair[i], a, b));
+        /* first seen inside the baseline; a pair first seen before it was
+         * still in use, and one first seen after it is new */
+        if (!s || time_cmp(s->first, k->to) > 0)
+            return false;
+    }
+    return true;
+}
+
+void ah_knowledge_get_stats(const ah_knowledge *k, ah_knowledge_stats *out)
+{
+    if (k && out)
+        *out = k->st;
+}
