@@ -126,6 +126,7 @@ typedef struct hits {
     size_t n;
     ah_corr_hit h[4];
     char last[4][40];
+    char last_user[4][64];
     bool seen_before_finish[4];
     bool finishing;
 } hits;
@@ -137,6 +138,7 @@ static void hit_keep(void *ud, const ah_corr_hit *h)
         return;
     H->h[H->n] = *h; /* spans die after the callback: only numbers are read */
     ah_time_format(h->last_time, H->last[H->n]);
+    snprintf(H->last_user[H->n], sizeof H->last_user[H->n], "%.*s", (int)h->last_user.n, h->last_user.p ? h->last_user.p : "");
     H->seen_before_finish[H->n] = !H->finishing;
     H->n++;
 }
@@ -320,6 +322,12 @@ static void test_sequence_aggregating_step(void **state)
     assert_text_equal(ah_buf_cstr(&tmp), "spray-then-success 2021-01-13T02:00:00.0000000Z group=192.0.2.1 value=2 count=4 "
                                           "ids=p1,q1,p2,p3,p4 details=4 events, success 2021-01-13T02:10:00.0000000Z\n");
     ah_buf_free(&tmp);
+    /* The hit names the account that signed in (the last event) besides the first. */
+    hits H = {.rule = "spray-then-success"};
+    run_keep(f, 0, &H);
+    assert_int_equal(H.n, 1);
+    assert_string_equal(H.last_user[0], "it@c.com");
+    assert_int_equal(H.h[0].records, 5);
 }
 
 /* `outside baseline`: an address seen while learning never counts; a new
