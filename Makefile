@@ -5,12 +5,15 @@
 #   make check      install missing deps, build, run every test (plain and ASan+UBSan)
 #   make demo       install missing deps, build, run a hunt over samples/
 #   make bench      throughput and peak memory on large synthetic inputs
+#   make clang-check build the binary and the unit tests with clang at -Werror
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS (tests/fuzz/)
 #   make install PREFIX=/usr/local
 
 PREFIX   ?= /usr/local
 CC       ?= cc
 PKGS     := libarchive libpcre2-8 libcjson zlib
-DEB_PKGS := libarchive-dev libpcre2-dev libcjson-dev zlib1g-dev libcmocka-dev pkg-config python3 gzip zip p7zip-full
+DEB_PKGS := libarchive-dev libpcre2-dev libcjson-dev zlib1g-dev libcmocka-dev pkg-config python3 gzip zip p7zip-full \
+            clang libclang-rt-14-dev time
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -larchive -lpcre2-8 -lcjson -lz)
@@ -41,7 +44,8 @@ else
 Q := @
 endif
 
-.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check san-check demo bench install clean man catalogue
+.PHONY: clang-check fuzz fuzz-check fuzz-build FORCE
+.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check hostile-check san-check demo bench install clean man catalogue
 
 all: $(BUILD)/audithound
 
@@ -62,6 +66,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(SUP_OBJ) $(BUILD)/libaudithound.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST-CC $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(SUP_OBJ) $(BUILD)/libaudithound.a $(PKG_LIBS) $(CMOCKA_LIBS) -lm -lpthread
+
+# The git revision baked into the binary (`audithound --version`, the hunt
+# summary); "unknown" outside a git checkout. The stamp file changes only when
+# the revision does, so a new commit rebuilds one object.
+REVISION := $(shell [ -e .git ] && git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+$(BUILD)/revision: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(REVISION)' | cmp -s - $@ 2>/dev/null || echo '$(REVISION)' > $@
+$(BUILD)/obj/analyzer/cli/version.o: $(BUILD)/revision
+$(BUILD)/obj/analyzer/cli/version.o: CFLAGS_ALL += -DAH_BUILD_REVISION='"$(REVISION)"'
+FORCE:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -96,19 +111,52 @@ catalogue: $(BUILD)/audithound
 corrupt-check: $(BUILD)/audithound
 	@python3 tests/tools/corrupt-smoke.py $(BUILD)/audithound 150
 
-test: unit e2e rules-check corpus-check docs-check corrupt-check
+# The hostile-input corpus (tests/hostile/); its memory bound only in the plain build.
+hostile-check: $(BUILD)/audithound
+	@python3 tests/hostile/run.py $(BUILD)/audithound $(if $(filter build,$(BUILD)),,--no-memory)
+
+test: unit e2e rules-check corpus-check docs-check corrupt-check hostile-check
 
 # Plain build and tests, then the same tests under AddressSanitizer and UBSan.
 check: deps
 	@rm -f build/.results
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -k test; plain=$$?; \
+	 $(MAKE) --no-print-directory fuzz-check || plain=1; \
 	 $(MAKE) --no-print-directory -k san-check; san=$$?; \
 	 sh tests/tools/summary.sh && [ $$plain -eq 0 ] && [ $$san -eq 0 ]
 
 san-check:
 	@echo "== sanitizer build (ASan + UBSan) =="
 	@$(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g" EXTRA_CFLAGS="$(SAN)" test
+
+# The tree must also build with clang at -Werror (its warnings differ from gcc's).
+clang-check:
+	@echo "== clang build =="
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/clang all $(TEST_SRC:tests/unit/%.c=build/clang/tests/%)
+
+# libFuzzer targets (tests/fuzz/): `make fuzz FUZZ_SECONDS=N` runs each for N
+# seconds; `make check` runs each briefly, plus the saved reproducers, once
+# (not again in the sanitizer pass: the targets carry ASan and UBSan already).
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 12
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libaudithound.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ-CC $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/libaudithound.a $(PKG_LIBS) -lm -lpthread
+
+fuzz-build:
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/fuzz OPT="-O1 -g" EXTRA_CFLAGS="$(FUZZ_SAN)" \
+	  $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/fuzz/%)
+
+fuzz:
+	@sh tests/fuzz/run.sh fuzz $(FUZZ_SECONDS)
+
+fuzz-check:
+	@sh tests/fuzz/run.sh check $(FUZZ_CHECK_SECONDS)
 
 # --- demo and bench -------------------------------------------------------
 demo: deps

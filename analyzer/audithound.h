@@ -26,6 +26,8 @@ enum ah_exit {
     AH_EXIT_NO_HITS = 1,   /* finished; no hits (hunt, search, test-rules failures) */
     AH_EXIT_USAGE = 2,     /* usage error, rule error */
     AH_EXIT_PARTIAL = 3,   /* finished, but some input could not be read */
+    AH_EXIT_NOTHING_READ = 4, /* finished, but no input held a single record (empty, blank, wrong path) */
+    AH_EXIT_OUTPUT = 5,    /* writing the output (timeline, summary, standard output) failed */
 };
 
 typedef struct ah_session ah_session;
@@ -34,8 +36,14 @@ typedef struct ah_session_options {
     size_t max_record;         /* default 64 MiB */
     ah_date_order date_order;
     bool keep_duplicates;      /* disable dedup */
+    bool strict;               /* an input that is not a log is unreadable, whatever its name (--strict) */
     ah_diag_fn diag_fn;        /* where problems are reported; NULL discards */
     void *diag_ud;
+    uint64_t max_input;        /* bytes per input stream (decompressed); 0 = no limit (--max-input) */
+    /* Called as input bytes are read, even while a stream yields no event
+     * (a device, a run of NULs): done and total as ah_session_progress. */
+    void (*progress_fn)(void *ud, uint64_t done, uint64_t total);
+    void *progress_ud;
 } ah_session_options;
 
 void ah_session_options_init(ah_session_options *o);
@@ -79,7 +87,12 @@ typedef struct ah_stream_report {
     bool failed;                /* stream-level failure: see failure */
     const char *failure;
     bool truncated_hint;        /* exactly 5,000 or 50,000 records: the export cap */
+    bool no_record;             /* read to its end without failing, but held no record (warned) */
+    const char *not_a_log;      /* clearly not a log ("ELF executable", "text without a record
+                                   structure"): skipped, or failed when named like a log or --strict */
     uint64_t ambiguous_dates, no_time, unknown_zone;
+    uint64_t nul_chars;         /* NUL characters in the input's text (kept in raw, escaped) */
+    uint64_t control_events;    /* events whose fields held control characters (removed for matching) */
 } ah_stream_report;
 
 size_t ah_session_stream_count(const ah_session *s);
@@ -110,12 +123,19 @@ ah_coverage ah_session_coverage(const ah_session *s, ah_source_kind k);
 
 typedef struct ah_totals {
     uint64_t records, events, duplicates, errors;
-    uint64_t unreadable_inputs;  /* files or streams that failed as a whole */
+    uint64_t unreadable_inputs;  /* input files (or missing paths) of which some content could not be read;
+                                    a file counts once however many of its streams failed */
     uint64_t dedup_memory;       /* bytes held by the dedup set */
+    uint64_t missing_inputs;     /* paths given that could not be opened (part of unreadable_inputs) */
+    uint64_t no_record_streams;  /* streams read to their end that held no record */
+    uint64_t not_a_log_streams;  /* streams that were not logs (skipped or failed) */
 } ah_totals;
 ah_totals ah_session_totals(const ah_session *s);
 
 /* True if any input or record could not be read (exit status 3). */
 bool ah_session_partial(const ah_session *s);
+/* True if no input held a single record (exit status 4 unless 3 applies):
+ * nothing was read, so "no hits" would mean nothing. */
+bool ah_session_nothing_read(const ah_session *s);
 
 #endif

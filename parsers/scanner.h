@@ -6,6 +6,10 @@
  * JSON, anything else CSV), frame records, detect the format and normalize.
  * Bad records are reported to the diag sink with provenance, counted, and
  * skipped; the scanner only ever returns events or the end of the stream.
+ * A stream that is clearly not a log (binary by magic or by its bytes, or
+ * text whose first line has no record structure) is skipped without
+ * counting records: a note, or a stream failure when its name says it
+ * should be a log (.csv, .json, .gz, ...) or with `strict`.
  * One scanner per thread; reusable across streams.
  */
 #ifndef AH_SCANNER_H
@@ -18,6 +22,7 @@
 typedef struct ah_scan_options {
     size_t max_record;        /* bytes; a larger record is an error for that record only */
     ah_date_order date_order;
+    bool strict;              /* a stream that is not a log is a failure, whatever its name */
 } ah_scan_options;
 
 #define AH_SCAN_MAX_FORMATS 8
@@ -31,6 +36,10 @@ typedef struct ah_stream_stats {
     size_t nformats;          /* a JSON stream may mix formats (Azure Monitor categories) */
     uint64_t records;         /* records read, good or bad */
     uint64_t errors;          /* records rejected */
+    uint64_t nul_chars;       /* NUL characters in the decoded text (kept: evidence) */
+    uint64_t control_events;  /* events whose normalized fields held control characters, removed there
+                                 for matching (raw keeps them, escaped) */
+    const char *not_a_log;    /* why the stream is not a log ("ELF executable", ...), NULL if it may be one */
     bool failed;              /* stream-level failure (see failure) */
     char failure[192];
     ah_norm_stats norm;

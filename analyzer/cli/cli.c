@@ -216,9 +216,11 @@ int ah_cli_parse_size(const char *s, size_t *out)
 
 static void flush_suppressed(ah_cli_diag *d)
 {
-    if (d->suppressed)
-        fprintf(stderr, "audithound: note: %s: %u more messages not shown (all are counted)\n", d->last_key,
-                d->suppressed);
+    if (d->suppressed) {
+        char esc[1024];
+        fprintf(stderr, "audithound: note: %s: %u more messages not shown (all are counted)\n",
+                ah_escape_text(d->last_key, strlen(d->last_key), false, esc, sizeof esc), d->suppressed);
+    }
     d->suppressed = 0;
 }
 
@@ -240,6 +242,9 @@ void ah_cli_diag_fn(void *ud, ah_severity sev, const ah_where *where, const char
         return;
     }
     d->shown++;
+    /* Messages quote input data: escaped like every attacker-controlled text. */
+    char text[2048];
+    msg = ah_escape_text(msg, strlen(msg), d->bare, text, sizeof text);
     if (d->bare) {
         fprintf(stderr, "%s\n", msg);
         return;
@@ -263,6 +268,13 @@ int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const ch
         if (ah_cli_parse_size(arg, &so->max_record) != 0)
             return ah_cli_usage_error(NULL, "--max-record: not a size: '%s'", arg);
         return 1;
+    case AH_OPT_MAX_INPUT: {
+        size_t v;
+        if (ah_cli_parse_size(arg, &v) != 0)
+            return ah_cli_usage_error(NULL, "--max-input: not a size: '%s'", arg);
+        so->max_input = v;
+        return 1;
+    }
     case AH_OPT_DATE_ORDER:
         if (strcmp(arg, "auto") == 0)
             so->date_order = AH_DATE_ORDER_AUTO;
@@ -275,6 +287,9 @@ int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const ch
         return 1;
     case AH_OPT_KEEP_DUPLICATES:
         so->keep_duplicates = true;
+        return 1;
+    case AH_OPT_STRICT:
+        so->strict = true;
         return 1;
     case AH_OPT_QUIET:
         diag->quiet = true;
@@ -302,5 +317,21 @@ ah_session *ah_cli_open_session(ah_session_options *so, ah_cli_diag *diag, int a
 
 int ah_cli_read_status(const ah_session *s, int ok_status)
 {
-    return ah_session_partial(s) ? AH_EXIT_PARTIAL : ok_status;
+    if (ah_session_partial(s))
+        return AH_EXIT_PARTIAL;
+    return ah_session_nothing_read(s) ? AH_EXIT_NOTHING_READ : ok_status;
+}
+
+int ah_cli_output_status(ah_status open_status)
+{
+    return open_status == AH_ERR_USAGE ? AH_EXIT_USAGE : AH_EXIT_OUTPUT;
+}
+
+int ah_cli_stdout_status(int status)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return status;
+    if (status != AH_EXIT_OUTPUT)
+        ah_cli_errorf("writing standard output failed");
+    return AH_EXIT_OUTPUT;
 }

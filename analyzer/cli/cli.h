@@ -63,12 +63,18 @@ enum {
     AH_OPT_DATE_ORDER,
     AH_OPT_KEEP_DUPLICATES,
     AH_OPT_QUIET,
+    AH_OPT_MAX_INPUT,
+    AH_OPT_STRICT,
 };
 #define AH_CLI_INPUT_OPTS                                                                                   \
     {AH_OPT_MAX_RECORD, 0, "max-record", "SIZE",                                                            \
      "largest record accepted (default 64M; K/M/G suffixes); a larger one is an error for that record"},   \
+    {AH_OPT_MAX_INPUT, 0, "max-input", "SIZE",                                                              \
+     "stop reading an input (one file or archive member, decompressed) after SIZE bytes, as an error for that input"}, \
     {AH_OPT_DATE_ORDER, 0, "date-order", "auto|mdy|dmy",                                                   \
      "day/month order of culture-formatted dates without an ISO twin (default auto: month first, counted)"}, \
+    {AH_OPT_STRICT, 0, "strict", NULL,                                                                      \
+     "an input that is not a log (binary, prose) is unreadable (exit 3) even when its name does not say log"}, \
     {AH_OPT_KEEP_DUPLICATES, 0, "keep-duplicates", NULL, "do not drop records already seen (same record identity)"}, \
     {AH_OPT_QUIET, 'q', "quiet", NULL, "no warnings or progress on stderr (errors are still printed)"}
 
@@ -79,9 +85,20 @@ int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const ch
 ah_session *ah_cli_open_session(ah_session_options *so, ah_cli_diag *diag, int argc, char **argv, int first);
 
 /* Exit status for a finished read: AH_EXIT_PARTIAL if any input or record
- * could not be read, else `ok_status`. */
+ * could not be read, else AH_EXIT_NOTHING_READ if no input held a record,
+ * else `ok_status`. */
 int ah_cli_read_status(const ah_session *s, int ok_status);
+/* Exit status for an output that could not be opened: AH_EXIT_USAGE when it
+ * was refused (exists without --force, a directory), else AH_EXIT_OUTPUT. */
+int ah_cli_output_status(ah_status open_status);
+/* Flush standard output; if that or any earlier write to it failed, say so
+ * and return AH_EXIT_OUTPUT (it wins over every other status, see
+ * docs/exit-codes.md), else `status`. */
+int ah_cli_stdout_status(int status);
 
+/* The git revision the binary was built from (`git describe --always --dirty`),
+ * or "unknown" (analyzer/cli/version.c). */
+const char *ah_cli_build_revision(void);
 /* The subcommand table (commands.def). */
 size_t ah_cli_command_count(void);
 const ah_cli_cmd *ah_cli_command_at(size_t i);

@@ -82,20 +82,18 @@ static int run_dump(int argc, char **argv)
         ah_event_write_json(ev, c.raw, &out);
         ah_buf_putc(&out, '\n');
         if (out.len >= (1u << 16) && !flush_block(&out)) {
-            rc = AH_EXIT_PARTIAL;
+            rc = AH_EXIT_OUTPUT;
             break;
         }
     }
     if (!rc && !flush_block(&out))
-        rc = AH_EXIT_PARTIAL;
+        rc = AH_EXIT_OUTPUT;
     if (st == AH_ERR_NOMEM) {
         ah_cli_errorf("out of memory");
-        rc = AH_EXIT_PARTIAL;
+        if (!rc)
+            rc = AH_EXIT_PARTIAL;
     }
-    if (fflush(stdout) != 0 && !rc) {
-        ah_cli_errorf("writing standard output failed");
-        rc = AH_EXIT_PARTIAL;
-    }
+    rc = ah_cli_stdout_status(rc);
     ah_cli_diag_finish(&c.diag);
     if (!rc)
         rc = ah_cli_read_status(s, 0);

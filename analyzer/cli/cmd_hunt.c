@@ -20,6 +20,7 @@
 #include "../engine/hunt.h"
 #include "../output/sink.h"
 #include "cli.h"
+#include "custody.h"
 #include "report.h"
 
 enum {
@@ -190,7 +191,8 @@ const ah_cli_cmd cmd_hunt = {
     "contributing record ids. --memory bounds the sort and the correlation state together.\n\n"
     "A summary (inputs, events, duplicates, errors, time covered per source, hits per\n"
     "severity, top rules, warnings, throughput) goes to standard error unless -q.\n"
-    "Exit status: 0 hits found, 1 no hits, 2 usage or rule error, 3 some input unreadable.",
+    "Exit status: 0 hits found, 1 no hits, 2 usage or rule error, 3 some input unreadable,\n"
+    "5 writing the output failed (docs/exit-codes.md).",
     hunt_opts,
     run_hunt,
 };
@@ -204,10 +206,33 @@ static double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void print_progress(uint64_t done, uint64_t total, double t0, bool final);
+
 static void show_progress(const ah_session *s, double t0, bool final)
 {
     uint64_t done, total;
     ah_session_progress(s, &done, &total);
+    print_progress(done, total, t0, final);
+}
+
+/* Called by the session as bytes are read, also while no event comes out
+ * (a device, a stream of NULs), so a long read never looks hung. */
+typedef struct read_progress {
+    double t0, last;
+} read_progress;
+
+static void on_read_progress(void *ud, uint64_t done, uint64_t total)
+{
+    read_progress *p = ud;
+    double now = now_seconds();
+    if (now - p->last > 0.5) {
+        p->last = now;
+        print_progress(done, total, p->t0, false);
+    }
+}
+
+static void print_progress(uint64_t done, uint64_t total, double t0, bool final)
+{
     double dt = now_seconds() - t0, rate = dt > 0 ? done / dt : 0;
     fprintf(stderr, "\r  read %.1f MB", done / 1e6);
     if (total) {
@@ -348,7 +373,7 @@ static void file_sha256(const char *path, char out[65])
 }
 
 static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_writer_stats *ws, int argc,
-                               char **argv, const char *started, double secs, int exit_status, ah_diag *diag)
+                               char **argv, const char *started, double secs, int exit_status, ah_sink *sink)
 {
     const ah_hunt_stats *hs = ah_hunt_get_stats(h->hunt);
     ah_buf b;
@@ -363,13 +388,17 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
     }
     ah_buf_printf(&b, "],\"started\":\"%s\",\"finished\":\"%s\",\"elapsed_seconds\":%.3f,\"exit_status\":%d,", started,
                   finished, secs, exit_status);
+    ah_custody_json(&b, h->rs, &h->c->so, &h->c->ho);
+    ah_buf_putc(&b, ',');
     ah_report_inputs_json(s, &b);
     ah_buf_puts(&b, ",\"rules\":{\"files\":[");
     /* every distinct rule file, with its digest */
     size_t nr = ah_ruleset_count(h->rs), nfiles = 0;
     for (size_t i = 0; i < nr; i++) {
         const char *f = ah_rule_metadata(ah_ruleset_rule(h->rs, i))->file;
-        bool seen = false;
+        /* A file's rules are loaded together: compare with the previous rule
+         * first, so 100,000 rules cost one comparison each, not a scan. */
+        bool seen = i > 0 && strcmp(ah_rule_metadata(ah_ruleset_rule(h->rs, i - 1))->file, f) == 0;
         for (size_t j = 0; j < i && !seen; j++)
             seen = strcmp(ah_rule_metadata(ah_ruleset_rule(h->rs, j))->file, f) == 0;
         if (seen)
@@ -422,16 +451,9 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
                   (unsigned long long)ws->rows, (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
                   (unsigned long long)hs->events_outside, (unsigned long long)hs->twins_joined,
                   (unsigned long long)hs->twins_ambiguous, (unsigned long long)hs->routine_hits);
-    ah_status st;
-    ah_sink *sink = ah_sink_open(h->c->summary_path, h->c->wo.force, diag, &st);
-    if (sink) {
-        st = ah_sink_write(sink, b.data, b.len);
-        if (st == AH_OK)
-            st = ah_sink_finish(sink);
-        if (st == AH_OK)
-            st = ah_sink_commit(sink);
-        ah_sink_free(sink);
-    }
+    ah_status st = ah_sink_write(sink, b.data, b.len);
+    if (st == AH_OK)
+        st = ah_sink_commit(sink);
     ah_buf_free(&b);
     return st;
 }
@@ -449,6 +471,7 @@ static int run_hunt(int argc, char **argv)
     hunt_run h = {.c = &c, NULL, NULL};
     ah_session *s = NULL;
     ah_writer *w = NULL;
+    ah_sink *summary = NULL;
     ah_diag out_diag = {ah_cli_diag_fn, &c.diag, {0}};
     ah_cli_diag rule_printer = {.bare = true};
     ah_diag rule_diag = {ah_cli_diag_fn, &rule_printer, {0}};
@@ -467,6 +490,10 @@ static int run_hunt(int argc, char **argv)
         ah_cli_usage_error(&cmd_hunt, "--from is later than --to");
         goto out;
     }
+    if (c.summary_path && strcmp(c.summary_path, c.wo.path) == 0) {
+        ah_cli_usage_error(&cmd_hunt, "--summary and --output name the same file");
+        goto out;
+    }
     rule_printer.quiet = true; /* rule warnings are lint's business; errors still print */
     h.rs = ah_cli_load_rules(&c.rules, &rule_diag, &status);
     if (!h.rs)
@@ -482,17 +509,35 @@ static int run_hunt(int argc, char **argv)
     status = AH_EXIT_USAGE;
     ah_status st;
     w = ah_writer_open(&c.wo, &out_diag, &st);
-    if (!w)
+    if (!w) {
+        status = ah_cli_output_status(st);
         goto out;
+    }
+    /* The summary file too is refused (or found unwritable) before the run. */
+    if (c.summary_path && !(summary = ah_sink_open(c.summary_path, c.wo.force, &out_diag, &st))) {
+        status = ah_cli_output_status(st);
+        goto out;
+    }
     c.ho.admin_accounts = ah_ruleset_var(h.rs, "admin_accounts");
+    c.ho.rows_without_raw = c.wo.format == AH_OUT_CSV || !c.wo.include_raw; /* memory: one copy less */
     h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
     if (!h.hunt) {
         ah_cli_errorf("out of memory");
         goto out;
     }
+    read_progress rp = {t0, t0};
+    if (!c.diag.quiet && isatty(2)) {
+        c.so.progress_fn = on_read_progress;
+        c.so.progress_ud = &rp;
+    }
     s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first);
     if (!s)
         goto out;
+    if (ah_session_totals(s).missing_inputs) { /* a wrong path: no timeline that looks like a clean one */
+        ah_cli_errorf("an input path could not be read; nothing was read and no timeline was written");
+        status = AH_EXIT_PARTIAL;
+        goto out;
+    }
 
     bool progress = !c.diag.quiet && isatty(2);
     double last_progress = t0;
@@ -525,12 +570,14 @@ static int run_hunt(int argc, char **argv)
     }
     if (st != AH_END) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
+        status = AH_EXIT_OUTPUT;
         goto out;
     }
     st = ah_writer_close(w, &ws);
     w = NULL;
     if (st != AH_OK) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
+        status = AH_EXIT_OUTPUT;
         goto out;
     }
     ah_cli_diag_finish(&c.diag);
@@ -538,11 +585,12 @@ static int run_hunt(int argc, char **argv)
     double secs = now_seconds() - t0;
     if (!c.diag.quiet)
         summary_text(&h, s, &ws, secs);
-    if (c.summary_path && write_summary(&h, s, &ws, argc, argv, started, secs, status, &out_diag) != AH_OK) {
+    if (summary && write_summary(&h, s, &ws, argc, argv, started, secs, status, summary) != AH_OK) {
         ah_cli_errorf("could not write the summary to %s", c.summary_path);
-        status = AH_EXIT_PARTIAL;
+        status = AH_EXIT_OUTPUT;
     }
 out:
+    ah_sink_free(summary);
     ah_writer_abort(w);
     ah_session_free(s);
     ah_hunt_free(h.hunt);

@@ -94,8 +94,7 @@ static int run_inspect(int argc, char **argv)
     } else {
         ah_report_inputs_text(s, stdout);
     }
-    if (fflush(stdout) != 0)
-        rc = AH_EXIT_PARTIAL;
+    rc = ah_cli_stdout_status(rc);
     if (!rc)
         rc = ah_cli_read_status(s, 0);
     ah_session_free(s);

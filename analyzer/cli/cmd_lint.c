@@ -158,7 +158,7 @@ static int run_lint(int argc, char **argv)
         print_metadata(rs);
     fprintf(stderr, "lint: %zu rules (%zu active), %llu errors, %llu warnings\n", ah_ruleset_count(rs),
             ah_ruleset_active_count(rs), (unsigned long long)errors, (unsigned long long)warnings);
-    status = errors || (c.strict && warnings) ? AH_EXIT_USAGE : 0;
+    status = ah_cli_stdout_status(errors || (c.strict && warnings) ? AH_EXIT_USAGE : 0);
 out:
     ah_ruleset_free(rs);
     ah_cli_rules_free(&c.rules);

@@ -47,7 +47,8 @@ const ah_cli_cmd cmd_search = {
     "  audithound search 'operation == \"New-InboxRule\" and raw.Parameters[Name=\"ForwardTo\"].Value exists' logs/\n"
     "  audithound search 'source == signin and ip in cidr [\"203.0.113.0/24\"]' exports.zip\n"
     "Matching events are written to standard output as JSON Lines with the keys of `dump`.\n"
-    "Exit status: 0 some event matched, 1 none, 2 bad expression, 3 some input unreadable.",
+    "Exit status: 0 some event matched, 1 none, 2 bad expression, 3 some input unreadable,\n"
+    "5 writing the output failed.",
     search_opts,
     run_search,
 };
@@ -107,17 +108,20 @@ static int run_search(int argc, char **argv)
         ah_event_write_json(ev, c.raw, &out);
         ah_buf_putc(&out, '\n');
         if (out.len >= (1u << 16)) {
-            if (fwrite(out.data, 1, out.len, stdout) != out.len)
+            if (fwrite(out.data, 1, out.len, stdout) != out.len) {
+                status = ah_cli_stdout_status(AH_EXIT_PARTIAL);
                 goto done;
+            }
             ah_buf_reset(&out);
         }
     }
-    if (st != AH_END || fwrite(ah_buf_cstr(&out), 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
-        ah_cli_errorf("%s", st != AH_END ? ah_status_str(st) : "writing standard output failed");
+    if (st != AH_END) {
+        ah_cli_errorf("%s", ah_status_str(st));
         goto done;
     }
+    (void)fwrite(ah_buf_cstr(&out), 1, out.len, stdout); /* an error stays on stdout for the check below */
     ah_cli_diag_finish(&c.diag);
-    status = ah_cli_read_status(s, matched ? AH_EXIT_HITS : AH_EXIT_NO_HITS);
+    status = ah_cli_stdout_status(ah_cli_read_status(s, matched ? AH_EXIT_HITS : AH_EXIT_NO_HITS));
 done:
     ah_buf_free(&out);
     ah_session_free(s);

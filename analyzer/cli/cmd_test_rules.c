@@ -79,10 +79,9 @@ static int run_test_rules(int argc, char **argv)
         goto out;
     ah_rule_test_totals t = {0};
     ah_status st = ah_ruleset_run_tests(rs, print_case, &c, &t);
-    fflush(stdout);
+    status = ah_cli_stdout_status(st == AH_OK && t.failed == 0 ? 0 : AH_EXIT_NO_HITS);
     fprintf(stderr, "test-rules: %llu passed, %llu failed, %llu skipped\n", (unsigned long long)t.passed,
             (unsigned long long)t.failed, (unsigned long long)t.skipped);
-    status = st == AH_OK && t.failed == 0 ? 0 : AH_EXIT_NO_HITS;
 out:
     ah_ruleset_free(rs);
     ah_cli_rules_free(&c.rules);

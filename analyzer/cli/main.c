@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../output/sink.h"
 #include "cli.h"
 
 #define AH_COMMAND(name) extern const ah_cli_cmd cmd_##name;
@@ -31,19 +32,23 @@ static void main_help(FILE *out)
         fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
     fputs("\n'audithound COMMAND --help' (or 'audithound help COMMAND') describes a command.\n"
           "Exit status: 0 hits found / success, 1 no hits, 2 usage or rule error,\n"
-          "3 finished but some input could not be read.\n",
+          "3 finished but some input could not be read, 4 no input held a record,\n"
+          "5 writing the output failed;\n"
+          "141 when the reader of the output went away (docs/exit-codes.md).\n",
           out);
 }
 
 int main(int argc, char **argv)
 {
+    /* A killed run leaves no temporary output behind; a closed pipe ends it quietly (141). */
+    ah_sink_install_signal_cleanup();
     if (argc < 2) {
         main_help(stderr);
         return AH_EXIT_USAGE;
     }
     const char *name = argv[1];
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
-        printf("audithound %s\n", AH_VERSION);
+        printf("audithound %s (revision %s)\n", AH_VERSION, ah_cli_build_revision());
         return 0;
     }
     if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {

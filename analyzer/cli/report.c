@@ -5,6 +5,8 @@
  */
 #include "report.h"
 
+#include <string.h>
+
 #include "../../parsers/formats/timeparse.h"
 #include "../../parsers/frame/jscan.h"
 
@@ -53,6 +55,10 @@ void ah_report_inputs_json(const ah_session *s, ah_buf *b)
         json_time(b, r->has_time, r->first);
         ah_buf_puts(b, ",\"last\":");
         json_time(b, r->has_time, r->last);
+        ah_buf_printf(b, ",\"nul_chars\":%llu,\"control_events\":%llu", (unsigned long long)r->nul_chars,
+                      (unsigned long long)r->control_events);
+        ah_buf_printf(b, ",\"no_record\":%s,\"not_a_log\":", r->no_record ? "true" : "false");
+        ah_report_json_str(b, r->not_a_log);
         ah_buf_printf(b, ",\"truncated_hint\":%s,\"ambiguous_dates\":%llu,\"no_time\":%llu,\"unknown_zone\":%llu",
                       r->truncated_hint ? "true" : "false", (unsigned long long)r->ambiguous_dates,
                       (unsigned long long)r->no_time, (unsigned long long)r->unknown_zone);
@@ -63,9 +69,10 @@ void ah_report_inputs_json(const ah_session *s, ah_buf *b)
     ah_totals t = ah_session_totals(s);
     ah_buf_printf(b,
                   "\n],\"totals\":{\"records\":%llu,\"events\":%llu,\"duplicates\":%llu,\"errors\":%llu,"
-                  "\"unreadable_inputs\":%llu},\"coverage\":{",
+                  "\"unreadable_inputs\":%llu,\"no_record_inputs\":%llu,\"not_a_log_inputs\":%llu},\"coverage\":{",
                   (unsigned long long)t.records, (unsigned long long)t.events, (unsigned long long)t.duplicates,
-                  (unsigned long long)t.errors, (unsigned long long)t.unreadable_inputs);
+                  (unsigned long long)t.errors, (unsigned long long)t.unreadable_inputs,
+                  (unsigned long long)t.no_record_streams, (unsigned long long)t.not_a_log_streams);
     bool first = true;
     for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
         ah_coverage c = ah_session_coverage(s, (ah_source_kind)k);
@@ -98,7 +105,13 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
     char t1[40], t2[40];
     for (size_t i = 0; i < ah_session_stream_count(s); i++) {
         const ah_stream_report *r = ah_session_stream(s, i);
-        fprintf(out, "%s%s%s%s\n", r->path, r->entry ? " [" : "", r->entry ? r->entry : "", r->entry ? "]" : "");
+        ah_escape_fputs(r->path, out);
+        if (r->entry) {
+            fputs(" [", out);
+            ah_escape_fputs(r->entry, out);
+            fputc(']', out);
+        }
+        fputc('\n', out);
         fprintf(out, "  container %s, encoding %s, framing %s\n", r->container ? r->container : "-",
                 r->encoding ? r->encoding : "-", r->framing ? r->framing : "-");
         if (r->format)
@@ -109,8 +122,19 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
                 (unsigned long long)r->records, (unsigned long long)r->events, (unsigned long long)r->duplicates,
                 (unsigned long long)r->errors);
         fprintf(out, "  time      %s .. %s\n", fmt_time(r->has_time, r->first, t1), fmt_time(r->has_time, r->last, t2));
-        if (r->failed)
-            fprintf(out, "  FAILED    %s\n", r->failure ? r->failure : "unreadable");
+        if (r->failed) {
+            fputs("  FAILED    ", out);
+            ah_escape_fputs(r->failure ? r->failure : "unreadable", out);
+            fputc('\n', out);
+        }
+        if (r->not_a_log)
+            fprintf(out, "  NOT A LOG %s: %s\n", r->not_a_log, r->failed ? "unreadable" : "skipped");
+        if (r->nul_chars || r->control_events)
+            fprintf(out, "  NOTE      %llu NUL characters kept; %llu events with control characters in fields "
+                         "(removed for matching, kept in raw)\n",
+                    (unsigned long long)r->nul_chars, (unsigned long long)r->control_events);
+        if (r->no_record)
+            fprintf(out, "  WARNING   no record in this input\n");
         if (r->truncated_hint)
             fprintf(out, "  WARNING   exactly %llu records: the export cap; probably truncated\n",
                     (unsigned long long)r->records);
@@ -123,9 +147,16 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
             fprintf(out, "  WARNING   %llu times from a column not marked UTC\n", (unsigned long long)r->unknown_zone);
     }
     ah_totals t = ah_session_totals(s);
-    fprintf(out, "\ntotal: %llu records = %llu events + %llu duplicates + %llu errors; %llu unreadable inputs\n",
+    fprintf(out, "\ntotal: %llu records = %llu events + %llu duplicates + %llu errors; %llu unreadable inputs",
             (unsigned long long)t.records, (unsigned long long)t.events, (unsigned long long)t.duplicates,
             (unsigned long long)t.errors, (unsigned long long)t.unreadable_inputs);
+    if (t.no_record_streams)
+        fprintf(out, "; %llu inputs without a record", (unsigned long long)t.no_record_streams);
+    if (t.not_a_log_streams)
+        fprintf(out, "; %llu not logs", (unsigned long long)t.not_a_log_streams);
+    fputc('\n', out);
+    if (!t.records)
+        fprintf(out, "NOTHING READ: no input held a single record\n");
     for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
         ah_coverage c = ah_session_coverage(s, (ah_source_kind)k);
         if (!c.events)
@@ -141,8 +172,9 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
     }
     for (size_t i = 0; i < ah_session_file_count(s); i++) {
         ah_file_report f = ah_session_file(s, i);
-        fprintf(out, "sha256 %s  %s (%llu bytes)%s\n", f.sha256 && *f.sha256 ? f.sha256 : "-", f.path,
-                (unsigned long long)f.size, f.unreadable ? " UNREADABLE" : "");
+        fprintf(out, "sha256 %s  ", f.sha256 && *f.sha256 ? f.sha256 : "-");
+        ah_escape_fputs(f.path, out);
+        fprintf(out, " (%llu bytes)%s\n", (unsigned long long)f.size, f.unreadable ? " UNREADABLE" : "");
     }
 }
 
@@ -150,18 +182,35 @@ void ah_report_input_warnings(const ah_session *s, FILE *out)
 {
     for (size_t i = 0; i < ah_session_stream_count(s); i++) {
         const ah_stream_report *r = ah_session_stream(s, i);
-        const char *e = r->entry;
-        if (r->failed)
-            fprintf(out, "  unreadable: %s%s%s%s: %s\n", r->path, e ? "[" : "", e ? e : "", e ? "]" : "",
-                    r->failure ? r->failure : "");
+        char name[1200], p[600], e[600];
+        ah_escape_text(r->path, strlen(r->path), false, p, sizeof p);
+        if (r->entry)
+            snprintf(name, sizeof name, "%s[%s]", p, ah_escape_text(r->entry, strlen(r->entry), false, e, sizeof e));
+        else
+            snprintf(name, sizeof name, "%s", p);
+        if (r->not_a_log && !r->failed)
+            fprintf(out, "  not a log, skipped: %s (%s)\n", name, r->not_a_log);
+        if (r->nul_chars || r->control_events)
+            fprintf(out, "  control characters: %s: %llu NUL characters, %llu events with control characters "
+                         "in fields (removed for matching, kept in raw)\n",
+                    name, (unsigned long long)r->nul_chars, (unsigned long long)r->control_events);
+        if (r->failed) {
+            char f[400];
+            const char *why = r->failure ? r->failure : "";
+            fprintf(out, "  unreadable: %s: %s\n", name, ah_escape_text(why, strlen(why), false, f, sizeof f));
+        }
+        if (r->no_record)
+            fprintf(out, "  no record: %s\n", name);
         if (r->truncated_hint)
-            fprintf(out, "  possibly truncated: %s%s%s%s has exactly %llu records (an export cap)\n", r->path,
-                    e ? "[" : "", e ? e : "", e ? "]" : "", (unsigned long long)r->records);
+            fprintf(out, "  possibly truncated: %s has exactly %llu records (an export cap)\n", name,
+                    (unsigned long long)r->records);
         if (r->ambiguous_dates)
-            fprintf(out, "  ambiguous dates: %s%s%s%s: %llu day/month dates read month first (--date-order)\n", r->path,
-                    e ? "[" : "", e ? e : "", e ? "]" : "", (unsigned long long)r->ambiguous_dates);
+            fprintf(out, "  ambiguous dates: %s: %llu day/month dates read month first (--date-order)\n", name,
+                    (unsigned long long)r->ambiguous_dates);
         if (r->no_time)
-            fprintf(out, "  no time: %s%s%s%s: %llu events without a usable timestamp\n", r->path, e ? "[" : "",
-                    e ? e : "", e ? "]" : "", (unsigned long long)r->no_time);
+            fprintf(out, "  no time: %s: %llu events without a usable timestamp\n", name,
+                    (unsigned long long)r->no_time);
     }
+    if (ah_session_nothing_read(s))
+        fprintf(out, "  NOTHING READ: no input held a single record\n");
 }

@@ -108,7 +108,7 @@ static bool looks_like_guid(ah_span s)
     return true;
 }
 
-static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb)
+static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb, bool with_raw)
 {
     memset(row, 0, sizeof *row);
     row->has_time = ev->has_time;
@@ -116,7 +116,7 @@ static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb)
     row->kind = AH_ROW_EVENT;
     row->level = AH_ROW_NO_LEVEL;
     row->input_record = ev->record_no;
-    row->raw = ev->raw;
+    row->raw = with_raw ? ev->raw : AH_SPAN_NULL;
     ah_twin_key tk;
     ah_twin_key_of_event(ev, &tk);
     row->join_class = (uint8_t)tk.cls;
@@ -249,7 +249,7 @@ static ah_status add_event_row(ah_hunt *h, const ah_event *ev, const ah_rule *co
 {
     ah_row row;
     rb_begin(&h->rb);
-    fill_event_columns(&row, ev, &h->rb);
+    fill_event_columns(&row, ev, &h->rb, !h->opt.rows_without_raw);
     for (size_t i = 0; i < n; i++) {
         const ah_rule_meta *m = ah_rule_metadata(hits[i]);
         h->rulev[i] = (uint32_t)m->index;

@@ -57,6 +57,8 @@ typedef struct ah_hunt_options {
     bool no_suppress;       /* no hit is demoted as routine (`routine` facts ignored) */
     const char *admin_accounts; /* accounts holding admin roles, for `routine admin` (NULL: none) */
     bool has_baseline;      /* first-seen baseline range (else each rule's `baseline Nd`) */
+    bool rows_without_raw;  /* the output does not write raw (CSV, --no-raw): event rows do not carry
+                               it, so a huge record is not copied into the sorter */
     ah_time baseline_from, baseline_to;
 } ah_hunt_options;
 

@@ -23,6 +23,7 @@
 
 typedef struct stream_slot {
     ah_stream_report rep;
+    size_t file_index;
     char *path, *entry, *container, *encoding, *failure, *format;
 } stream_slot;
 
@@ -70,9 +71,14 @@ ah_session *ah_session_new(const ah_session_options *o)
         s->opt.max_record = DEFAULT_MAX_RECORD;
     s->diag.fn = o->diag_fn;
     s->diag.ud = o->diag_ud;
-    ah_scan_options so = {.max_record = s->opt.max_record, .date_order = s->opt.date_order};
+    ah_scan_options so = {.max_record = s->opt.max_record, .date_order = s->opt.date_order, .strict = s->opt.strict};
     s->source = ah_source_new(&s->diag);
     s->scanner = ah_scanner_new(&so, &s->diag);
+    if (s->source) {
+        ah_source_set_max_input(s->source, s->opt.max_input);
+        if (o->progress_fn)
+            ah_source_set_progress(s->source, o->progress_fn, o->progress_ud);
+    }
     s->dedup = o->keep_duplicates ? NULL : ah_dedup_new();
     ah_buf_init(&s->keybuf, 1u << 16);
     if (!s->source || !s->scanner || (!o->keep_duplicates && !s->dedup)) {
@@ -286,6 +292,15 @@ static void close_slot(ah_session *s)
     r->ambiguous_dates = st->norm.ambiguous_dates;
     r->no_time = st->norm.no_time;
     r->unknown_zone = st->norm.unknown_zone;
+    r->not_a_log = st->not_a_log;
+    r->nul_chars = st->nul_chars;
+    r->control_events = st->control_events;
+    r->no_record = !st->failed && st->records == 0 && !st->not_a_log;
+    if (r->no_record) {
+        ah_where w = {r->path, r->entry, 0, 0};
+        ah_diag_report(&s->diag, AH_SEV_WARNING, &w, "no record in this input (%s)",
+                       r->framing ? "a header or an empty list, no record" : "empty, or only blanks and NUL bytes");
+    }
     if (r->truncated_hint) {
         ah_where w = {r->path, r->entry, 0, 0};
         ah_diag_report(&s->diag, AH_SEV_WARNING, &w,
@@ -351,6 +366,7 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
                 return st;
             if ((st = open_slot(s)) != AH_OK || (st = ah_scanner_open(s->scanner, in)) != AH_OK)
                 return st;
+            cur_slot(s)->file_index = ah_input_file_index(in);
             s->in_stream = true;
         }
         ah_status st = ah_scanner_next(s->scanner, &s->ev);
@@ -400,14 +416,29 @@ ah_totals ah_session_totals(const ah_session *s)
         t.events += r->events;
         t.duplicates += r->duplicates;
         t.errors += r->errors;
-        t.unreadable_inputs += r->failed;
+        t.no_record_streams += r->no_record;
+        t.not_a_log_streams += r->not_a_log != NULL;
+    }
+    /* Inputs, not failures: a file counts once however many of its streams
+     * failed (a truncated gzip is one input with an error, not two). */
+    size_t last_counted = SIZE_MAX;
+    for (size_t i = 0; i < ah_session_stream_count(s); i++) {
+        const stream_slot *t_ = &s->streams[i];
+        if (t_->rep.failed && t_->file_index != last_counted &&
+            !ah_source_file_at(s->source, t_->file_index)->unreadable) {
+            t.unreadable_inputs++;
+            last_counted = t_->file_index;
+        }
     }
     for (size_t i = 0; i < ah_source_file_count(s->source); i++)
         t.unreadable_inputs += ah_source_file_at(s->source, i)->unreadable;
     t.unreadable_inputs += s->missing_inputs;
+    t.missing_inputs = s->missing_inputs;
     t.dedup_memory = s->dedup ? ah_dedup_memory(s->dedup) : 0;
     return t;
 }
+
+bool ah_session_nothing_read(const ah_session *s) { return ah_session_totals(s).records == 0; }
 
 bool ah_session_partial(const ah_session *s)
 {

@@ -13,6 +13,10 @@
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 static const char ellipsis[] = "\xE2\x80\xA6";    /* U+2026, one UTF-16 unit */
 
+/* Control characters a spreadsheet would hide (NUL above all): shown as \xNN
+ * so the cell shows what the record held. Tab and line ends stay. */
+static bool hidden_control(unsigned char c) { return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f; }
+
 bool ah_csvout_needs_neutralising(ah_span text)
 {
     if (text.n == 0)
@@ -46,12 +50,18 @@ ah_status ah_csvout_cell(ah_buf *out, ah_span text, bool excel_safe, size_t max_
     const unsigned char *p = (const unsigned char *)(text.p ? text.p : "");
     size_t n = text.p ? text.n : 0;
     unsigned f = 0;
-    size_t units = 0, quotes = 0, bad = 0;
+    size_t units = 0, quotes = 0, bad = 0, ctl = 0;
     for (size_t i = 0; i < n;) {
         size_t k = ah_utf8_seq_len(p + i, n - i);
         if (k == 0) {
             bad++;
             units++;
+            i++;
+            continue;
+        }
+        if (hidden_control(p[i])) {
+            ctl++;
+            units += 4; /* shown as \xNN */
             i++;
             continue;
         }
@@ -83,8 +93,10 @@ ah_status ah_csvout_cell(ah_buf *out, ah_span text, bool excel_safe, size_t max_
         f |= AH_CELL_NEUTRALISED;
     if (bad)
         f |= AH_CELL_REPAIRED;
+    if (ctl)
+        f |= AH_CELL_ESCAPED;
     /* Reserve the worst case once, so a failure leaves out untouched. */
-    size_t worst = n + quotes + bad * 2 + prefix + 2 + (marker_max ? marker_max + 2 + 24 : 0);
+    size_t worst = n + quotes + bad * 2 + ctl * 3 + prefix + 2 + (marker_max ? marker_max + 2 + 24 : 0);
     ah_status st = ah_buf_reserve(out, worst);
     if (st != AH_OK)
         return st;
@@ -95,10 +107,16 @@ ah_status ah_csvout_cell(ah_buf *out, ah_span text, bool excel_safe, size_t max_
     size_t kept = 0;
     for (size_t i = 0; i < n;) {
         size_t k = ah_utf8_seq_len(p + i, n - i);
-        size_t u = k == 4 ? 2 : 1;
+        bool control = k == 1 && hidden_control(p[i]);
+        size_t u = control ? 4 : k == 4 ? 2 : 1;
         if (kept + u > budget)
             break;
         kept += u;
+        if (control) {
+            w += sprintf(w, "\\x%02x", p[i]);
+            i++;
+            continue;
+        }
         if (k == 0) {
             memcpy(w, replacement, 3);
             w += 3;

@@ -10,7 +10,9 @@
  * (Excel's unit; 32,767 per cell) is cut on a character boundary and ends
  * in "…[truncated N chars]" (N in UTF-16 units dropped) so the whole cell,
  * prefix and marker included, stays within max_units. Invalid UTF-8 is
- * replaced by U+FFFD so the file is always valid UTF-8.
+ * replaced by U+FFFD so the file is always valid UTF-8. Control characters
+ * other than tab and line ends (NUL, ESC, DEL, ...) are shown as \xNN (four
+ * characters), never written raw.
  */
 #ifndef AH_CSVCELL_H
 #define AH_CSVCELL_H
@@ -21,6 +23,7 @@ enum {
     AH_CELL_TRUNCATED = 1u << 0,
     AH_CELL_NEUTRALISED = 1u << 1,
     AH_CELL_REPAIRED = 1u << 2, /* invalid UTF-8 replaced */
+    AH_CELL_ESCAPED = 1u << 3,  /* control characters shown as \xNN */
 };
 
 /* Append `text` as one quoted cell. max_units 0 = no limit. *flags (may be

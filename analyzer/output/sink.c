@@ -7,11 +7,23 @@
  * with O_CREAT|O_EXCL rather than mkstemp so the final file gets the usual
  * 0666 & ~umask permissions without reading the process umask (umask() is
  * process-global and changing it is not thread-safe).
+ *
+ * Temporary names are ".<name>.audithound-<host>-<pid>-<XXXXXX>": the host
+ * and process that own them are in the name, so a later run writing the
+ * same output can tell a leftover of a run that no longer exists (the
+ * machine crashed, or SIGKILL) from one still being written, and remove it
+ * (see ah_sink_open). While a temporary exists its path is also in a
+ * process-wide registry that the signal handler walks (SIGINT, SIGTERM,
+ * SIGHUP, SIGPIPE): it unlinks every registered path, then lets the signal
+ * end the process as it would have.
  */
 #include "sink.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +33,67 @@
 
 #define SINK_MAGIC 0x53494e4bu /* "SINK" */
 #define TEMP_ATTEMPTS 64
+#define TEMP_TAG ".audithound-"   /* after ".<name>": then <host>-<pid>-<XXXXXX> */
+#define REGISTRY_SLOTS 256        /* temporaries alive at once that a signal can remove */
+
+/* The one piece of process-wide mutable state in the library, because a
+ * signal handler can reach nothing else: the paths of the temporaries
+ * that exist now. Each slot holds a path owned by a live sink, or NULL.
+ * Lock-free atomics only, so the handler may read it at any moment; a sink
+ * takes a free slot with compare-and-swap and clears it before it frees
+ * or renames the path. A sink that finds no free slot still works, only
+ * without removal on a signal. */
+static _Atomic(char *) registry[REGISTRY_SLOTS];
+
+static void registry_add(char *path)
+{
+    for (size_t i = 0; i < REGISTRY_SLOTS; i++) {
+        char *expected = NULL;
+        if (atomic_compare_exchange_strong(&registry[i], &expected, path))
+            return;
+    }
+}
+
+static void registry_remove(const char *path)
+{
+    for (size_t i = 0; i < REGISTRY_SLOTS; i++) {
+        char *expected = (char *)path;
+        if (atomic_compare_exchange_strong(&registry[i], &expected, NULL))
+            return;
+    }
+}
+
+/* Async-signal-safe: atomic loads, unlink(), raise(). The handler is
+ * installed with SA_RESETHAND | SA_NODEFER, so the signal raised again
+ * takes its default action at once (the shell sees 130, 143, 141...). */
+static void remove_temporaries_on_signal(int sig)
+{
+    int saved = errno;
+    for (size_t i = 0; i < REGISTRY_SLOTS; i++) {
+        char *p = atomic_load(&registry[i]);
+        if (p)
+            (void)unlink(p);
+    }
+    errno = saved;
+    raise(sig);
+}
+
+void ah_sink_install_signal_cleanup(void)
+{
+    static const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+    for (size_t i = 0; i < AH_ARRAY_LEN(signals); i++) {
+        struct sigaction old, sa;
+        /* A signal the caller ignores (nohup's SIGHUP) stays ignored. SIGPIPE
+         * is taken whatever its disposition: a closed pipe ends the run. */
+        if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN && signals[i] != SIGPIPE)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = remove_temporaries_on_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+        (void)sigaction(signals[i], &sa, NULL);
+    }
+}
 
 struct ah_sink {
     uint32_t magic;
@@ -71,13 +144,32 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/* This machine's name for temporary names: [A-Za-z0-9.]+ only (it is
+ * parsed back by the sweep), at most 64 bytes, "host" when unknown. */
+static void host_tag(char *out, size_t size)
+{
+    char host[256];
+    if (gethostname(host, sizeof host) != 0)
+        host[0] = '\0';
+    host[sizeof host - 1] = '\0';
+    size_t n = 0;
+    for (const char *h = host; *h && n + 1 < size && n < 64; h++)
+        if ((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') || *h == '.')
+            out[n++] = *h;
+    if (n == 0 && size > 4)
+        n = (size_t)snprintf(out, size, "host");
+    out[n] = '\0';
+}
+
 static ah_status open_temp(ah_sink *s)
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     const char *slash = strrchr(s->path, '/');
     size_t dir_len = slash ? (size_t)(slash - s->path) + 1 : 0;
     const char *base = s->path + dir_len;
-    size_t n = dir_len + 1 + strlen(base) + 1 + 6 + 1;
+    char host[80];
+    host_tag(host, sizeof host);
+    size_t n = dir_len + 1 + strlen(base) + strlen(TEMP_TAG) + strlen(host) + 1 + 20 + 1 + 6 + 1;
     s->temp = malloc(n);
     if (!s->temp)
         return AH_ERR_NOMEM;
@@ -92,10 +184,12 @@ static ah_status open_temp(ah_sink *s)
             r /= sizeof alphabet - 1;
         }
         suffix[6] = '\0';
-        snprintf(s->temp, n, "%.*s.%s.%s", (int)dir_len, s->path, base, suffix);
+        snprintf(s->temp, n, "%.*s.%s" TEMP_TAG "%s-%ld-%s", (int)dir_len, s->path, base, host, (long)getpid(), suffix);
         s->fd = open(s->temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
-        if (s->fd >= 0)
+        if (s->fd >= 0) {
+            registry_add(s->temp);
             return AH_OK;
+        }
         if (errno != EEXIST) {
             int err = errno;
             free(s->temp);
@@ -106,6 +200,66 @@ static ah_status open_temp(ah_sink *s)
     free(s->temp);
     s->temp = NULL;
     return report(s, AH_ERR_IO, "cannot create a temporary file next to the output", 0);
+}
+
+/* If `name` (a directory entry) is a temporary of output `base` made on
+ * this host by a process that no longer exists, return its pid, else 0. */
+static long stale_temp_pid(const char *name, const char *base, const char *host)
+{
+    size_t nb = strlen(base), nt = strlen(TEMP_TAG), nh = strlen(host);
+    if (name[0] != '.' || strncmp(name + 1, base, nb) != 0 || strncmp(name + 1 + nb, TEMP_TAG, nt) != 0)
+        return 0;
+    const char *p = name + 1 + nb + nt;
+    if (strncmp(p, host, nh) != 0 || p[nh] != '-')
+        return 0;
+    p += nh + 1;
+    char *end;
+    errno = 0;
+    long pid = strtol(p, &end, 10);
+    if (errno || end == p || pid <= 0 || *end != '-' || strlen(end + 1) != 6)
+        return 0;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        return 0; /* alive (or not ours to signal, so alive): still being written */
+    return pid;
+}
+
+/* Remove what an earlier run writing the same output left when it could
+ * not clean up (SIGKILL, a crash, power loss): its temporary files, named
+ * for this output, this host and a process that is gone. Each removal is
+ * reported as a warning. Best effort: an unreadable directory is the open's
+ * business, not this one's. */
+static void sweep_stale_temps(ah_sink *s)
+{
+    char *dir = dir_of(s->path);
+    if (!dir)
+        return;
+    const char *slash = strrchr(s->path, '/');
+    const char *base = slash ? slash + 1 : s->path;
+    char host[80];
+    host_tag(host, sizeof host);
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            long pid = stale_temp_pid(e->d_name, base, host);
+            if (!pid)
+                continue;
+            size_t n = strlen(dir) + 1 + strlen(e->d_name) + 1;
+            char *victim = malloc(n);
+            if (!victim)
+                break;
+            snprintf(victim, n, "%s/%s", dir, e->d_name);
+            struct stat st;
+            if (lstat(victim, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && unlink(victim) == 0) {
+                ah_where where = {.path = s->path};
+                ah_diag_report(s->diag, AH_SEV_WARNING, &where,
+                               "removed %s, a temporary file left by an interrupted run (process %ld is gone)", victim, pid);
+            }
+            free(victim);
+        }
+        closedir(d);
+    }
+    free(dir);
 }
 
 ah_sink *ah_sink_open(const char *path, bool force, ah_diag *diag, ah_status *st)
@@ -155,6 +309,7 @@ ah_sink *ah_sink_open(const char *path, bool force, ah_diag *diag, ah_status *st
     status = ah_sink_check_target(s);
     if (status != AH_OK)
         goto out;
+    sweep_stale_temps(s);
     status = open_temp(s);
 out:
     if (status != AH_OK) {
@@ -272,8 +427,11 @@ ah_status ah_sink_commit(ah_sink *s)
     if (status == AH_OK)
         sync_dir(s->path);
 out:
-    if (status == AH_OK)
+    if (status == AH_OK) {
         s->committed = true;
+        if (s->temp)
+            registry_remove(s->temp);
+    }
     return status;
 }
 
@@ -285,6 +443,8 @@ void ah_sink_free(ah_sink *s)
         close(s->fd);
     if (s->kind == AH_SINK_FILE && s->temp && !s->committed)
         unlink(s->temp);
+    if (s->temp)
+        registry_remove(s->temp);
     s->magic = 0;
     free(s->temp);
     free(s->path);

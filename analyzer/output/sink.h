@@ -5,14 +5,19 @@
  *  - An existing path that is not a regular file (after following
  *    symlinks: /dev/null, a FIFO, a terminal) is opened and written
  *    directly.
- *  - Otherwise the bytes go to a temporary file ".<name>.XXXXXX" in the
- *    same directory (created 0666 & ~umask, O_EXCL); ah_sink_commit
+ *  - Otherwise the bytes go to a temporary file
+ *    ".<name>.audithound-<host>-<pid>-XXXXXX" in the same directory
+ *    (created 0666 & ~umask, O_EXCL); ah_sink_commit
  *    fsyncs it and moves it to the final name. An existing final name is
  *    refused at open unless force is set. Without force the commit uses
  *    link()+unlink(), which fails rather than clobber a file created in
  *    the meantime (falling back to a second existence check + rename() on
  *    file systems without hard links). With force it is rename().
  *  - Freeing a sink that was not committed removes its temporary file.
+ *  - A signal removes it too, once ah_sink_install_signal_cleanup was called.
+ *  - Opening a file sink removes the temporaries of the same output that a
+ *    run on this host left behind when it died without cleaning up (its
+ *    process is gone), with a warning to diag.
  */
 #ifndef AH_SINK_H
 #define AH_SINK_H
@@ -53,6 +58,14 @@ ah_status ah_sink_commit(ah_sink *s);
 
 /* Close; remove the temporary file unless committed. Accepts NULL. */
 void ah_sink_free(ah_sink *s);
+
+/* Install handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE that remove
+ * every temporary file of every live sink, then end the process by the
+ * same signal (exit status 128 + signal in a shell: 130, 143, 129, 141).
+ * A signal the process ignores stays ignored, except SIGPIPE (a reader
+ * that closed the pipe ends the run quietly). Once, at program start:
+ * signal dispositions are process-wide. */
+void ah_sink_install_signal_cleanup(void);
 
 /* Name of split part `part` (1-based) of `path`: part 1 is path itself;
  * part n >= 2 inserts "-NNN" (at least 3 digits) before the extension of

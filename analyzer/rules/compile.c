@@ -348,7 +348,9 @@ static ahi_listfile *list_file(ahi_cctx *cx, const ahi_aval *pathval, ahi_list_m
     ahi_lit *items = NULL;
     size_t n = 0;
     const char *why = NULL;
-    if (!ahi_list_read(&cx->store->arena, path, &items, &n, &why)) {
+    char sha256[65];
+    uint64_t size = 0;
+    if (!ahi_list_read(&cx->store->arena, path, &items, &n, sha256, &size, &why)) {
         cerr(cx, pathval->off, pathval->len, "cannot read list file %s: %s", path, why);
         return NULL;
     }
@@ -356,6 +358,8 @@ static ahi_listfile *list_file(ahi_cctx *cx, const ahi_aval *pathval, ahi_list_m
     if (!l)
         return NULL;
     l->path = path;
+    memcpy(l->sha256, sha256, sizeof l->sha256);
+    l->size = size;
     l->mode = mode;
     if (mode == AHI_LIST_CIDR) {
         size_t bad = 0;

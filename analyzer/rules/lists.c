@@ -20,6 +20,7 @@
 
 #include "../../parsers/formats/ipaddr.h"
 #include "../../parsers/util/hash.h"
+#include "../../parsers/util/sha256.h"
 
 #define HASH_SEED 0x61686c697374ull /* "ahlist" */
 
@@ -337,13 +338,18 @@ size_t ahi_strip_zero_width(char *s, size_t n)
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
-bool ahi_list_read(ahi_arena *a, const char *path, ahi_lit **items, size_t *n, const char **why)
+bool ahi_list_read(ahi_arena *a, const char *path, ahi_lit **items, size_t *n, char sha256[65], uint64_t *size,
+                   const char **why)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         *why = strerror(errno);
         return false;
     }
+    /* Hashed as read, so the digest is of the very bytes the values came from. */
+    ah_sha256 h;
+    ah_sha256_init(&h);
+    *size = 0;
     bool ok = false;
     ahi_lit *v = NULL;
     size_t nv = 0, cap = 0;
@@ -358,6 +364,10 @@ bool ahi_list_read(ahi_arena *a, const char *path, ahi_lit **items, size_t *n, c
             else
                 too_long = true;
         }
+        ah_sha256_update(&h, line, len);
+        *size += len + (c == '\n');
+        if (c == '\n')
+            ah_sha256_update(&h, "\n", 1);
         if (c == EOF && len == 0 && !too_long)
             break;
         if (too_long) {
@@ -404,6 +414,7 @@ bool ahi_list_read(ahi_arena *a, const char *path, ahi_lit **items, size_t *n, c
     ok = true;
     *items = v;
     *n = nv;
+    ah_sha256_hex(&h, sha256);
 out:
     fclose(f);
     return ok;

@@ -166,6 +166,30 @@ ah_status ah_ruleset_compile(ah_ruleset *rs);
 /* Errors reported so far by this ruleset (load + compile). */
 uint64_t ah_ruleset_error_count(const ah_ruleset *rs);
 
+/* --- chain of custody: what decided the hits besides the rule files ----- */
+
+/* A variable as set: its value and where it came from. */
+typedef struct ah_var_info {
+    const char *name;
+    const char *value;
+    const char *source;   /* "set" (--set, ah_ruleset_set_var[_arg]) or "vars-file" */
+    const char *file;     /* the variables file for "vars-file", else NULL */
+} ah_var_info;
+/* Variables in the order they were first set (a later setting replaces the
+ * value and the source). ah_ruleset_var_at returns false past the end. */
+size_t ah_ruleset_var_count(const ah_ruleset *rs);
+bool ah_ruleset_var_at(const ah_ruleset *rs, size_t i, ah_var_info *out);
+
+/* A list file the compiled rules loaded (list("...") in any rule). */
+typedef struct ah_list_file_info {
+    const char *path;     /* as resolved: relative to its rule file's directory */
+    const char *sha256;   /* lowercase hex, of the bytes the values were read from */
+    uint64_t size;        /* bytes read */
+} ah_list_file_info;
+/* Distinct list files, in the order compile loaded them; 0 before compile. */
+size_t ah_ruleset_list_file_count(const ah_ruleset *rs);
+const ah_list_file_info *ah_ruleset_list_file_at(const ah_ruleset *rs, size_t i);
+
 /* --- looking at rules -------------------------------------------------- */
 
 size_t ah_ruleset_count(const ah_ruleset *rs);               /* every parsed rule, load order */

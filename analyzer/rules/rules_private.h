@@ -309,6 +309,8 @@ typedef enum ahi_list_mode {
 
 typedef struct ahi_listfile {
     const char *path;    /* resolved */
+    char sha256[65];     /* of the bytes read (chain of custody) */
+    uint64_t size;
     ahi_list_mode mode;
     const ahi_strset *set;
     const ahi_cidrset *cidr;
@@ -329,6 +331,7 @@ void ahi_store_free(ahi_store *st);
 typedef struct ahi_var {
     char *name;
     char *value;
+    const char *file;    /* the variables file it came from, NULL when set directly (--set) */
     struct ahi_var *next;
 } ahi_var;
 
@@ -529,7 +532,9 @@ bool ahi_cidrset_has_text(const ahi_cidrset *c, const char *p, size_t n);
 bool ahi_parse_ip(const char *p, size_t n, uint8_t out[16]);
 /* Read a list file: one value per line, # comments, blanks skipped, values
  * trimmed and stripped of zero-width characters. *why on failure. */
-bool ahi_list_read(ahi_arena *a, const char *path, ahi_lit **items, size_t *n, const char **why);
+/* Read a list file's values; sha256/size describe the bytes read. */
+bool ahi_list_read(ahi_arena *a, const char *path, ahi_lit **items, size_t *n, char sha256[65], uint64_t *size,
+                   const char **why);
 /* Strip zero-width characters (U+200B..U+200F, U+2060, U+FEFF) in place; returns the new length. */
 size_t ahi_strip_zero_width(char *s, size_t n);
 
@@ -570,7 +575,13 @@ struct ah_ruleset {
     ahi_src *srcs;
     ah_rule **rules;
     size_t nrules, caprules;
+    /* rule id -> first rule with that id: open addressing, slot = rule index + 1
+     * (0 empty), at most half full; heap-owned (duplicate check and find in O(1)) */
+    uint32_t *idmap;
+    size_t idmask;           /* slots - 1, 0 when empty */
     ahi_var *vars;
+    ah_list_file_info *listinfo; /* distinct list files in load order (arena), set by compile */
+    size_t nlistinfo;
     bool compiled;
     size_t active;
     bool needs_raw;

@@ -22,6 +22,7 @@
 #include "../../parsers/util/hash.h"
 
 #define OPMAP_SEED 0x61686f70ull /* "ahop" */
+#define IDMAP_SEED 0x61686964ull /* "ahid" */
 
 const char *ah_level_name(ah_level l)
 {
@@ -64,6 +65,7 @@ void ah_ruleset_free(ah_ruleset *rs)
     if (!rs)
         return;
     ahi_store_free(&rs->store);
+    free(rs->idmap);
     free(rs);
 }
 
@@ -81,7 +83,7 @@ static bool valid_var_name(const char *s, size_t n)
     return true;
 }
 
-static ah_status set_var_n(ah_ruleset *rs, const char *name, size_t nn, const char *value, size_t vn)
+static ah_status set_var_n(ah_ruleset *rs, const char *name, size_t nn, const char *value, size_t vn, const char *file)
 {
     if (!rs || rs->compiled || !valid_var_name(name, nn))
         return AH_ERR_USAGE;
@@ -91,12 +93,14 @@ static ah_status set_var_n(ah_ruleset *rs, const char *name, size_t nn, const ch
     for (ahi_var *x = rs->vars; x; x = x->next)
         if (strlen(x->name) == nn && memcmp(x->name, name, nn) == 0) {
             x->value = v;
+            x->file = file;
             return AH_OK;
         }
     ahi_var *x = ahi_alloc(&rs->store.arena, sizeof *x);
     if (!x || !(x->name = ahi_strndup(&rs->store.arena, name, nn)))
         return AH_ERR_NOMEM;
     x->value = v;
+    x->file = file;
     x->next = rs->vars;
     rs->vars = x;
     return AH_OK;
@@ -106,7 +110,7 @@ ah_status ah_ruleset_set_var(ah_ruleset *rs, const char *name, const char *value
 {
     if (!name || !value)
         return AH_ERR_USAGE;
-    return set_var_n(rs, name, strlen(name), value, strlen(value));
+    return set_var_n(rs, name, strlen(name), value, strlen(value), NULL);
 }
 
 const char *ah_ruleset_var(const ah_ruleset *rs, const char *name)
@@ -122,7 +126,7 @@ ah_status ah_ruleset_set_var_arg(ah_ruleset *rs, const char *assignment)
     const char *eq = assignment ? strchr(assignment, '=') : NULL;
     if (!eq)
         return AH_ERR_USAGE;
-    return set_var_n(rs, assignment, (size_t)(eq - assignment), eq + 1, strlen(eq + 1));
+    return set_var_n(rs, assignment, (size_t)(eq - assignment), eq + 1, strlen(eq + 1), NULL);
 }
 
 static bool read_file(const char *path, size_t limit, char **text, size_t *len, const char **why)
@@ -218,7 +222,7 @@ ah_status ah_ruleset_load_vars_file(ah_ruleset *rs, const char *path)
             st = AH_ERR_SYNTAX;
             continue;
         }
-        ah_status s2 = set_var_n(rs, line, nn, v, vn);
+        ah_status s2 = set_var_n(rs, line, nn, v, vn, src->path);
         if (s2 != AH_OK)
             return s2;
     }
@@ -227,26 +231,60 @@ ah_status ah_ruleset_load_vars_file(ah_ruleset *rs, const char *path)
 
 /* --- loading rules ----------------------------------------------------- */
 
+/* The slot of `id` in the id map: the one holding its rule, or the empty
+ * slot where it would go. The map must not be empty. */
+static size_t idmap_slot(const ah_ruleset *rs, const char *id)
+{
+    size_t i = (size_t)ah_hash64(id, strlen(id), IDMAP_SEED) & rs->idmask;
+    while (rs->idmap[i] && strcmp(rs->rules[rs->idmap[i] - 1]->meta.id, id) != 0)
+        i = (i + 1) & rs->idmask;
+    return i;
+}
+
+/* Make room for one more id (at most half full), rehashing into a table twice the size. */
+static bool idmap_reserve(ah_ruleset *rs, size_t nids)
+{
+    size_t slots = rs->idmap ? rs->idmask + 1 : 0;
+    if ((nids + 1) * 2 <= slots)
+        return true;
+    size_t nslots = slots ? slots * 2 : 64;
+    if (nslots > SIZE_MAX / sizeof *rs->idmap)
+        return false;
+    uint32_t *old = rs->idmap;
+    size_t old_slots = slots;
+    rs->idmap = calloc(nslots, sizeof *rs->idmap);
+    if (!rs->idmap) {
+        rs->idmap = old;
+        return false;
+    }
+    rs->idmask = nslots - 1;
+    for (size_t i = 0; i < old_slots; i++)
+        if (old[i])
+            rs->idmap[idmap_slot(rs, rs->rules[old[i] - 1]->meta.id)] = old[i];
+    free(old);
+    return true;
+}
+
 static bool sink(void *ud, ah_rule *r)
 {
     ah_ruleset *rs = ud;
-    if (r->meta.id[0]) {
-        for (size_t i = 0; i < rs->nrules; i++) {
-            const ah_rule *o = rs->rules[i];
-            if (strcmp(o->meta.id, r->meta.id) == 0) {
-                rs->errors++;
-                ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_ERROR, "duplicate rule id '%s'", r->meta.id);
-                ahi_report(rs->diag, o->src, o->id_off, o->id_len, AH_SEV_NOTE, "'%s' first defined here", o->meta.id);
-                r->failed = true;
-                r->meta.skipped = "duplicate rule id";
-                break;
-            }
-        }
-    }
-    if (!ahi_grow(&rs->store.arena, (void **)&rs->rules, &rs->caprules, rs->nrules, sizeof *rs->rules)) {
+    if (!ahi_grow(&rs->store.arena, (void **)&rs->rules, &rs->caprules, rs->nrules, sizeof *rs->rules) ||
+        rs->nrules >= UINT32_MAX - 1 || (r->meta.id[0] && !idmap_reserve(rs, rs->nrules))) {
         rs->errors++;
         ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_ERROR, "out of memory");
         return false;
+    }
+    if (r->meta.id[0]) {
+        size_t slot = idmap_slot(rs, r->meta.id);
+        if (rs->idmap[slot]) {
+            const ah_rule *o = rs->rules[rs->idmap[slot] - 1];
+            rs->errors++;
+            ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_ERROR, "duplicate rule id '%s'", r->meta.id);
+            ahi_report(rs->diag, o->src, o->id_off, o->id_len, AH_SEV_NOTE, "'%s' first defined here", o->meta.id);
+            r->failed = true;
+            r->meta.skipped = "duplicate rule id";
+        } else
+            rs->idmap[slot] = (uint32_t)rs->nrules + 1;
     }
     r->meta.index = rs->nrules;
     rs->rules[rs->nrules++] = r;
@@ -499,6 +537,35 @@ static void compile_correlation(ah_ruleset *rs, ah_rule *r)
     }
 }
 
+/* The distinct list files of the store (kept newest first, one entry per
+ * path and mode) in load order, for the chain of custody. */
+static bool collect_list_files(ah_ruleset *rs)
+{
+    size_t n = 0;
+    for (const ahi_listfile *l = rs->store.lists; l; l = l->next)
+        n++;
+    if (n == 0)
+        return true;
+    const ahi_listfile **order = calloc(n, sizeof *order);
+    rs->listinfo = ahi_alloc(&rs->store.arena, n * sizeof *rs->listinfo);
+    if (!order || !rs->listinfo) {
+        free(order);
+        return false;
+    }
+    size_t k = n;
+    for (const ahi_listfile *l = rs->store.lists; l; l = l->next)
+        order[--k] = l;
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < rs->nlistinfo && !seen; j++)
+            seen = strcmp(rs->listinfo[j].path, order[i]->path) == 0;
+        if (!seen)
+            rs->listinfo[rs->nlistinfo++] = (ah_list_file_info){order[i]->path, order[i]->sha256, order[i]->size};
+    }
+    free(order);
+    return true;
+}
+
 ah_status ah_ruleset_compile(ah_ruleset *rs)
 {
     if (!rs || rs->compiled)
@@ -590,11 +657,42 @@ ah_status ah_ruleset_compile(ah_ruleset *rs)
     }
     rs->active += rs->ncorr_rules;
     rs->needs_raw |= rs->corr_raw;
+    if (!collect_list_files(rs)) {
+        rs->errors++;
+        ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "out of memory");
+    }
     rs->compiled = true;
     return rs->errors ? AH_ERR_SYNTAX : AH_OK;
 }
 
 /* --- accessors --------------------------------------------------------- */
+
+size_t ah_ruleset_var_count(const ah_ruleset *rs)
+{
+    size_t n = 0;
+    for (const ahi_var *x = rs ? rs->vars : NULL; x; x = x->next)
+        n++;
+    return n;
+}
+
+bool ah_ruleset_var_at(const ah_ruleset *rs, size_t i, ah_var_info *out)
+{
+    size_t n = ah_ruleset_var_count(rs);
+    if (i >= n)
+        return false;
+    const ahi_var *x = rs->vars; /* newest first */
+    for (size_t k = n - 1; k > i; k--)
+        x = x->next;
+    *out = (ah_var_info){x->name, x->value, x->file ? "vars-file" : "set", x->file};
+    return true;
+}
+
+size_t ah_ruleset_list_file_count(const ah_ruleset *rs) { return rs ? rs->nlistinfo : 0; }
+
+const ah_list_file_info *ah_ruleset_list_file_at(const ah_ruleset *rs, size_t i)
+{
+    return rs && i < rs->nlistinfo ? &rs->listinfo[i] : NULL;
+}
 
 size_t ah_ruleset_count(const ah_ruleset *rs) { return rs ? rs->nrules : 0; }
 
@@ -604,10 +702,10 @@ const ah_rule *ah_ruleset_find(const ah_ruleset *rs, const char *id)
 {
     if (!rs || !id)
         return NULL;
-    for (size_t i = 0; i < rs->nrules; i++)
-        if (strcmp(rs->rules[i]->meta.id, id) == 0)
-            return rs->rules[i];
-    return NULL;
+    if (!rs->idmap || !id[0])
+        return NULL;
+    uint32_t k = rs->idmap[idmap_slot(rs, id)];
+    return k ? rs->rules[k - 1] : NULL;
 }
 
 size_t ah_ruleset_active_count(const ah_ruleset *rs) { return rs ? rs->active : 0; }

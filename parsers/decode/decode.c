@@ -14,8 +14,9 @@
  * table 3-7: no overlongs, no encoded surrogates, nothing above U+10FFFF)
  * is taken as Windows-1252, one byte at a time, and counted; the bytes
  * after it are examined afresh. NUL bytes (and U+0000 in UTF-16) are
- * dropped and counted: no export carries them as text, and the framers
- * downstream work on C-string-friendly data.
+ * kept and counted: they are evidence (a half-written export, a value an
+ * attacker padded); the scanner skips them where they carry no record and
+ * keeps them out of the fields rules match on.
  */
 #include "decode.h"
 
@@ -70,12 +71,16 @@ static void convert_8bit(ah_decoder *d)
     size_t i = d->in_pos, n = d->in_len, o = d->out_len;
     while (i < n && o + 4 <= OUT_SIZE) {
         /* Fast path: almost all of an export is ASCII; move 8 bytes at a
-         * time while none has the high bit set and none is NUL. */
+         * time while none has the high bit set, counting NUL bytes (exact
+         * zero-byte mask: no high bit is set in w). */
         while (i + 8 <= n && o + 8 <= OUT_SIZE) {
             uint64_t w;
             memcpy(&w, in + i, 8);
-            if ((w & 0x8080808080808080ull) || ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+            if (w & 0x8080808080808080ull)
                 break;
+            uint64_t zero = ~(((w & 0x7F7F7F7F7F7F7F7Full) + 0x7F7F7F7F7F7F7F7Full) | w) & 0x8080808080808080ull;
+            if (zero)
+                d->nul_bytes += (uint64_t)__builtin_popcountll(zero);
             memcpy(d->out + o, &w, 8);
             i += 8;
             o += 8;
@@ -84,10 +89,8 @@ static void convert_8bit(ah_decoder *d)
             break;
         unsigned char c = in[i];
         if (c < 0x80) {
-            if (c == 0)
-                d->nul_bytes++;
-            else
-                d->out[o++] = c;
+            d->nul_bytes += c == 0;
+            d->out[o++] = c;
             i++;
             continue;
         }
@@ -136,7 +139,8 @@ static void convert_utf16(ah_decoder *d, bool big_endian)
         } else if (u >= 0xDC00 && u <= 0xDFFF) {
             o += ah_utf8_encode(0xFFFD, d->out + o); /* lone low surrogate */
         } else if (u == 0) {
-            d->nul_bytes += 2;
+            d->nul_bytes++;
+            d->out[o++] = 0;
         } else {
             o += ah_utf8_encode(u, d->out + o);
         }

@@ -7,7 +7,7 @@
  * Otherwise the bytes are validated as UTF-8 as they stream; any byte that
  * is not part of a valid UTF-8 sequence is taken as Windows-1252 and
  * transcoded (so a cp1252 file and a UTF-8 file with stray bytes both come
- * out as valid UTF-8). NUL bytes in 8-bit text are dropped and counted.
+ * out as valid UTF-8). NUL characters are kept (evidence) and counted.
  * Works in fixed buffers; never holds the stream.
  */
 #ifndef AH_DECODE_H
@@ -36,7 +36,7 @@ ah_reader *ah_decoder_reader(ah_decoder *d);
 ah_encoding ah_decoder_encoding(const ah_decoder *d);
 /* Bytes that were not valid UTF-8 and were read as Windows-1252. */
 uint64_t ah_decoder_cp1252_bytes(const ah_decoder *d);
-/* NUL bytes dropped (8-bit text), plus 2 per U+0000 unit dropped from UTF-16. */
+/* NUL characters seen (a NUL byte in 8-bit text, a U+0000 unit in UTF-16); kept in the output. */
 uint64_t ah_decoder_nul_bytes(const ah_decoder *d);
 /* Human-readable name for reports: "utf-8", "utf-8 (BOM)", "utf-16le (BOM)",
  * "utf-16be (BOM)", "utf-16le (no BOM)"; with " + windows-1252 fallback"

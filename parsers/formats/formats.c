@@ -930,8 +930,11 @@ static bool shape_body(ah_norm *c, const ah_cshape *s, ah_span record, body_cach
         }
         b = ah_span_trim(ah_buf_span(&c->body_buf));
     }
-    if (b.n == 0 || b.p[0] != '{' ||
-        ah_slots_scan(&c->body_slots, &c->keys, b, NULL, 0, NULL, NULL) != AH_OK) {
+    size_t end = 0;
+    /* The scan validates every member; what follows the object must be
+     * nothing (a corrupted AuditData string can hold "{...} trailing"). */
+    if (b.n == 0 || b.p[0] != '{' || ah_slots_scan(&c->body_slots, &c->keys, b, NULL, 0, NULL, &end) != AH_OK ||
+        ah_span_trim(ah_span_make(b.p + end, b.n - end)).n != 0) {
         snprintf(c->why, sizeof c->why, "%s is not a JSON object", c->keys.name[s->body]);
         *why = c->why;
         bc->src = NULL;

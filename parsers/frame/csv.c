@@ -108,6 +108,8 @@ void ah_csv_free(ah_csv *c)
 const char *ah_csv_error(const ah_csv *c) { return c ? c->err : "no CSV reader"; }
 size_t ah_csv_ncols(const ah_csv *c) { return c ? c->nhdr : 0; }
 char ah_csv_delimiter(const ah_csv *c) { return c ? c->delim : ','; }
+void ah_csv_set_first_line(ah_csv *c, uint64_t line) { c->line = line; }
+
 bool ah_csv_had_type_line(const ah_csv *c) { return c && c->had_type; }
 
 ah_span ah_csv_header(const ah_csv *c, size_t i)

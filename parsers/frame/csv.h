@@ -36,6 +36,8 @@ typedef struct ah_csv_row {
 
 /* `text` is UTF-8 (see decode.h); not owned. */
 ah_csv *ah_csv_new(ah_reader *text, size_t max_record);
+/* Number the first line of `text` as `line` (the caller skipped blank lines before it). */
+void ah_csv_set_first_line(ah_csv *c, uint64_t line);
 void ah_csv_free(ah_csv *c);
 
 /* Read the header line. AH_OK, AH_END (empty stream), AH_ERR_STREAM (no header,

@@ -40,6 +40,7 @@ enum {
 };
 
 static const unsigned char kls[256] = {
+    [0] = K_WS, /* NUL runs between values (a half-written export): skipped, counted by the decoder */
     ['\t'] = K_DELIM | K_WS,
     ['\n'] = K_STR_STOP | K_STRUCT_STOP | K_DELIM | K_WS,
     ['\r'] = K_DELIM | K_WS,
@@ -102,6 +103,8 @@ struct ah_jsplit {
 
     char err[160];
 };
+
+void ah_jsplit_set_first_line(ah_jsplit *s, uint64_t line) { s->line = line; }
 
 ah_jsplit *ah_jsplit_new(ah_reader *text, size_t max_record)
 {

@@ -46,6 +46,8 @@ typedef struct ah_json_record {
 } ah_json_record;
 
 ah_jsplit *ah_jsplit_new(ah_reader *text, size_t max_record);
+/* Number the first line of `text` as `line` (the caller skipped blank lines before it). */
+void ah_jsplit_set_first_line(ah_jsplit *s, uint64_t line);
 void ah_jsplit_free(ah_jsplit *s);
 
 /* AH_OK (rec filled), AH_END, AH_ERR_RECORD (rec->record_no/line_no set, reason

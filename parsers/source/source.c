@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "../util/sha256.h"
+#include "gunzip.h"
 
 enum {
     IO_BLOCK = 64 * 1024,
@@ -48,6 +49,7 @@ enum {
     MAX_BAD_HEADERS = 64,      /* ARCHIVE_FAILED headers in a row before giving up on an archive */
     MAX_LEAVES = 1 << 20,      /* leaf streams per session: origins live as long as the session */
     CONTAINER_SIZE = 128,
+    HEAD_SIZE = 512,           /* bytes examined for magic: one tar header block */
 };
 
 typedef struct file_rec {
@@ -55,22 +57,47 @@ typedef struct file_rec {
     bool is_stdin;
 } file_rec;
 
-typedef enum layer_kind { LAYER_ARCHIVE, LAYER_LEAF, LAYER_EMPTY } layer_kind;
+typedef enum layer_kind { LAYER_ARCHIVE, LAYER_LEAF } layer_kind;
+typedef enum dec_kind { DEC_NONE, DEC_GZIP, DEC_FILTER } dec_kind;
+
+/* A reader that keeps the first bytes it was asked to look at and gives them
+ * back first: container detection looks at content without rewinding. A
+ * read error while peeking is remembered and returned after the head. */
+typedef struct peek_reader {
+    ah_reader *in;
+    ah_reader out;
+    size_t len, pos;
+    bool err;
+    char head[HEAD_SIZE];
+} peek_reader;
 
 typedef struct layer {
     ah_source *src;
     int depth;                       /* index in src->layers */
-    struct archive *a;
     layer_kind kind;
     char *entry;                     /* member name this layer reads ("a.zip!b.json"); NULL at depth 0 */
     char desc[40];                   /* "tar.gz", "zip", "gzip", "" for plain */
     bool handed_out;                 /* leaf: its ah_input was given out */
+    /* bytes as stored: the file, or a member of the enclosing archive */
+    ah_reader raw;
+    peek_reader raw_peek;            /* compression magic */
+    /* decompression: our gzip reader, or libarchive's filters for the rest */
+    dec_kind dec;
+    int filter;                      /* ARCHIVE_FILTER_* of the compression, NONE if none */
+    ah_gunzip *gz;
+    struct archive *fa;              /* DEC_FILTER: a format-raw reader with the one filter */
+    bool fa_empty;
+    ah_reader plain;                 /* decompressed bytes */
+    peek_reader plain_peek;          /* archive magic; a leaf reads through it */
+    char why[256];                   /* why the last read below plain_peek failed */
+    /* archives */
+    struct archive *a;
     bool has_first;                  /* archive: the header read while detecting is not processed yet */
     int first_status;
     struct archive_entry *first_entry;
     bool child_failed;               /* a member read failed and the member's layer reported it */
     int bad_headers;
-    char *buf;                       /* IO_BLOCK, for layers fed by an enclosing archive */
+    char *buf;                       /* IO_BLOCK, for libarchive's read callbacks */
 } layer;
 
 typedef struct file_stream {
@@ -78,6 +105,7 @@ typedef struct file_stream {
     bool owns_fd;
     bool seekable;
     bool io_error;
+    bool stopped;      /* --max-input stopped a stream of a pipe or device: not read to its end */
     uint64_t pos;      /* offset of the next read (seekable files) */
     uint64_t hashed;   /* bytes [0, hashed) are in sha */
     uint64_t progress; /* furthest offset read */
@@ -94,6 +122,8 @@ struct ah_input {
     bool open;
     bool eof;
     bool failed;
+    bool fail_pending;               /* --max-input reached: the next read fails */
+    uint64_t bytes;                  /* delivered so far */
     char container[CONTAINER_SIZE];
 };
 
@@ -114,6 +144,9 @@ struct ah_source {
     layer layers[MAX_LAYERS];
     int depth; /* layers in use */
     ah_input input;
+    uint64_t max_input;              /* per leaf stream; 0: no limit */
+    ah_source_progress_fn progress_fn;
+    void *progress_ud;
 };
 
 /* --- reporting ------------------------------------------------------------ */
@@ -331,8 +364,13 @@ ah_status ah_source_add(ah_source *s, const char *path)
         report(s, AH_SEV_ERROR, path, NULL, "cannot open: %s", errno_text(errno, why, sizeof why));
         return AH_ERR_IO;
     }
-    if (S_ISDIR(st.st_mode))
-        return walk_dir(s, path, &st, NULL, 0);
+    if (S_ISDIR(st.st_mode)) {
+        size_t before = s->nfiles;
+        ah_status ds = walk_dir(s, path, &st, NULL, 0);
+        if (ds != AH_ERR_NOMEM && s->nfiles == before) /* a wrong path must not look like a clean tenant */
+            report(s, AH_SEV_WARNING, path, NULL, "no input file in this directory");
+        return ds;
+    }
     /* Named explicitly: pipes and devices are read too (e.g. process substitution). */
     return add_file(s, path, false, S_ISREG(st.st_mode), (uint64_t)st.st_size);
 }
@@ -346,7 +384,15 @@ const ah_source_file *ah_source_file_at(const ah_source *s, size_t i)
     return s && i < s->nfiles ? &s->files[i]->pub : NULL;
 }
 
-/* --- top-level file: read callbacks with hashing -------------------------- */
+void ah_source_set_max_input(ah_source *s, uint64_t max_bytes) { s->max_input = max_bytes; }
+
+void ah_source_set_progress(ah_source *s, ah_source_progress_fn fn, void *ud)
+{
+    s->progress_fn = fn;
+    s->progress_ud = ud;
+}
+
+/* --- top-level file: reads with hashing ----------------------------------- */
 
 static void advance_progress(ah_source *s, uint64_t end)
 {
@@ -354,6 +400,8 @@ static void advance_progress(ah_source *s, uint64_t end)
     if (end > fs->progress) {
         s->done_bytes += end - fs->progress;
         fs->progress = end;
+        if (s->progress_fn) /* also while nothing comes out (a device, a stream of NULs) */
+            s->progress_fn(s->progress_ud, s->done_bytes, s->total_bytes);
     }
 }
 
@@ -369,32 +417,45 @@ static void account(ah_source *s, const char *buf, uint64_t pos, size_t n)
     advance_progress(s, end);
 }
 
-static ssize_t file_read_at(file_stream *fs, char *buf, uint64_t pos)
+static ssize_t file_read_at(file_stream *fs, char *buf, size_t n, uint64_t pos)
 {
-    ssize_t n;
+    ssize_t k;
     if (fs->seekable && pos > (uint64_t)INT64_MAX - fs->base)
         return 0; /* a seek far past the end (hostile offsets): end of file */
     do
-        n = fs->seekable ? pread(fs->fd, buf, IO_BLOCK, (off_t)(fs->base + pos)) : read(fs->fd, buf, IO_BLOCK);
-    while (n < 0 && errno == EINTR);
-    return n;
+        k = fs->seekable ? pread(fs->fd, buf, n, (off_t)(fs->base + pos)) : read(fs->fd, buf, n);
+    while (k < 0 && errno == EINTR);
+    return k;
 }
 
+/* Read at the file's position, hash, advance. -1 with errno on error. */
+static ssize_t file_read_next(ah_source *s, char *buf, size_t n)
+{
+    file_stream *fs = &s->fs;
+    if (n > (size_t)1 << 30)
+        n = (size_t)1 << 30;
+    ssize_t k = file_read_at(fs, buf, n, fs->pos);
+    if (k < 0) {
+        fs->io_error = true;
+        return -1;
+    }
+    account(s, buf, fs->pos, (size_t)k);
+    fs->pos += (uint64_t)k;
+    return k;
+}
+
+/* libarchive reading the file itself (an archive at depth 0 of a regular file: seekable). */
 static la_ssize_t file_read_cb(struct archive *a, void *ud, const void **out)
 {
     layer *L = ud;
     ah_source *s = L->src;
-    file_stream *fs = &s->fs;
-    ssize_t n = file_read_at(fs, s->io_buf, fs->pos);
+    ssize_t n = file_read_next(s, s->io_buf, IO_BLOCK);
     if (n < 0) {
         char why[128];
         int e = errno;
-        fs->io_error = true;
         archive_set_error(a, e, "read error: %s", errno_text(e, why, sizeof why));
         return ARCHIVE_FATAL;
     }
-    account(s, s->io_buf, fs->pos, (size_t)n);
-    fs->pos += (uint64_t)n;
     *out = s->io_buf;
     return n;
 }
@@ -424,8 +485,8 @@ static void finish_file(ah_source *s)
 {
     file_stream *fs = &s->fs;
     file_rec *f = s->files[s->cur_file];
-    while (!fs->io_error) {
-        ssize_t n = file_read_at(fs, s->io_buf, fs->hashed);
+    while (!fs->io_error && !fs->stopped) {
+        ssize_t n = file_read_at(fs, s->io_buf, IO_BLOCK, fs->hashed);
         if (n < 0) {
             char why[128], msg[160];
             fs->io_error = true;
@@ -437,7 +498,7 @@ static void finish_file(ah_source *s)
             break;
         account(s, s->io_buf, fs->hashed, (size_t)n);
     }
-    if (!fs->io_error)
+    if (!fs->io_error && !fs->stopped)
         ah_sha256_hex(&fs->sha, f->pub.sha256);
     f->pub.size = fs->io_error ? fs->progress : fs->hashed;
     if (fs->owns_fd && fs->fd >= 0)
@@ -446,53 +507,195 @@ static void finish_file(ah_source *s)
     s->file_open = false;
 }
 
-/* --- layers --------------------------------------------------------------- */
+/* --- the byte readers of a layer ------------------------------------------ */
 
-static la_ssize_t member_read_cb(struct archive *a, void *ud, const void **out)
+static void peek_init(peek_reader *p, ah_reader *in);
+
+static ssize_t peek_read(void *ctx, char *buf, size_t n)
 {
-    layer *L = ud;
-    layer *parent = &L->src->layers[L->depth - 1];
-    for (int tries = 0;; tries++) {
-        la_ssize_t n = archive_read_data(parent->a, L->buf, IO_BLOCK);
-        if (n >= 0) {
-            *out = L->buf;
-            return n;
-        }
-        if (n == ARCHIVE_RETRY && tries < MAX_RETRIES)
-            continue;
-        /* The member's reader reports this, with the enclosing archive's reason. */
-        archive_set_error(a, archive_errno(parent->a), "%s",
-                          archive_why(parent->a, "read error in the enclosing archive"));
-        parent->child_failed = true;
-        return ARCHIVE_FATAL;
+    peek_reader *p = ctx;
+    if (p->pos < p->len) {
+        size_t k = p->len - p->pos;
+        if (k > n)
+            k = n;
+        memcpy(buf, p->head + p->pos, k);
+        p->pos += k;
+        return (ssize_t)k;
+    }
+    if (p->err)
+        return -1;
+    return ah_read(p->in, buf, n);
+}
+
+static void peek_init(peek_reader *p, ah_reader *in)
+{
+    p->in = in;
+    p->out.read = peek_read;
+    p->out.ctx = p;
+    p->len = p->pos = 0;
+    p->err = false;
+}
+
+/* Read up to HEAD_SIZE bytes (fewer only at the end of the stream or on an error). */
+static void peek_fill(peek_reader *p)
+{
+    while (p->len < HEAD_SIZE && !p->err) {
+        ssize_t k = ah_read(p->in, p->head + p->len, HEAD_SIZE - p->len);
+        if (k < 0)
+            p->err = true;
+        if (k <= 0)
+            break;
+        p->len += (size_t)k;
     }
 }
 
-static bool configure_reader(struct archive *a)
+/* Depth 0: the file. */
+static ssize_t file_raw_read(void *ctx, char *buf, size_t n)
 {
-    /* Only filters libarchive has linked in: the others would run external
-     * programs. Not uu (its bidder can claim plain text) and not rpm. */
-    bool ok = archive_read_support_filter_compress(a) == ARCHIVE_OK;
-    if (archive_zlib_version())
-        ok &= archive_read_support_filter_gzip(a) == ARCHIVE_OK;
-    if (archive_bzlib_version())
-        ok &= archive_read_support_filter_bzip2(a) == ARCHIVE_OK;
-    if (archive_liblzma_version()) {
-        ok &= archive_read_support_filter_xz(a) == ARCHIVE_OK;
-        ok &= archive_read_support_filter_lzma(a) == ARCHIVE_OK;
-        ok &= archive_read_support_filter_lzip(a) == ARCHIVE_OK;
+    layer *L = ctx;
+    ssize_t k = file_read_next(L->src, buf, n);
+    if (k < 0) {
+        char why[128];
+        snprintf(L->why, sizeof L->why, "read error: %s", errno_text(errno, why, sizeof why));
     }
-    if (archive_libzstd_version())
-        ok &= archive_read_support_filter_zstd(a) == ARCHIVE_OK;
-    if (archive_liblz4_version())
-        ok &= archive_read_support_filter_lz4(a) == ARCHIVE_OK;
-    /* Not format_all: mtree and others bid on plain text. */
-    ok &= archive_read_support_format_zip(a) == ARCHIVE_OK;
-    ok &= archive_read_support_format_tar(a) == ARCHIVE_OK;
-    ok &= archive_read_support_format_7zip(a) == ARCHIVE_OK;
-    ok &= archive_read_support_format_raw(a) == ARCHIVE_OK;
-    ok &= archive_read_support_format_empty(a) == ARCHIVE_OK;
-    return ok;
+    return k;
+}
+
+/* Depth > 0: the current member of the enclosing archive. */
+static ssize_t member_raw_read(void *ctx, char *buf, size_t n)
+{
+    layer *L = ctx;
+    layer *parent = &L->src->layers[L->depth - 1];
+    if (n > (size_t)1 << 30)
+        n = (size_t)1 << 30;
+    for (int tries = 0;; tries++) {
+        la_ssize_t k = archive_read_data(parent->a, buf, n);
+        if (k >= 0)
+            return (ssize_t)k;
+        if (k == ARCHIVE_RETRY && tries < MAX_RETRIES)
+            continue;
+        /* This layer reports it, with the enclosing archive's reason. */
+        snprintf(L->why, sizeof L->why, "%s", archive_why(parent->a, "read error in the enclosing archive"));
+        parent->child_failed = true;
+        return -1;
+    }
+}
+
+/* The decompressed bytes (or the stored ones when not compressed). */
+static ssize_t plain_read(void *ctx, char *buf, size_t n)
+{
+    layer *L = ctx;
+    ssize_t k;
+    switch (L->dec) {
+    case DEC_GZIP:
+        k = ah_read(ah_gunzip_reader(L->gz), buf, n);
+        if (k < 0 && !ah_gunzip_input_failed(L->gz)) /* else L->why is the input's own reason */
+            snprintf(L->why, sizeof L->why, "%s", ah_gunzip_error(L->gz));
+        return k;
+    case DEC_FILTER:
+        if (L->fa_empty)
+            return 0;
+        if (n > (size_t)1 << 30)
+            n = (size_t)1 << 30;
+        for (int tries = 0;; tries++) {
+            la_ssize_t r = archive_read_data(L->fa, buf, n);
+            if (r >= 0)
+                return (ssize_t)r;
+            if (r == ARCHIVE_RETRY && tries < MAX_RETRIES)
+                continue;
+            snprintf(L->why, sizeof L->why, "%s", archive_why(L->fa, "corrupt compressed data"));
+            return -1;
+        }
+    case DEC_NONE: break;
+    }
+    return ah_read(&L->raw_peek.out, buf, n);
+}
+
+/* libarchive (a filter or an archive reader) reading from below. */
+static la_ssize_t layer_read_cb(struct archive *a, void *ud, const void **out, ah_reader *from)
+{
+    layer *L = ud;
+    ssize_t k = ah_read(from, L->buf, IO_BLOCK);
+    if (k < 0) {
+        archive_set_error(a, EIO, "%s", L->why[0] ? L->why : "read error");
+        return ARCHIVE_FATAL;
+    }
+    *out = L->buf;
+    return k;
+}
+
+static la_ssize_t filter_read_cb(struct archive *a, void *ud, const void **out)
+{
+    return layer_read_cb(a, ud, out, &((layer *)ud)->raw_peek.out);
+}
+
+static la_ssize_t archive_read_cb(struct archive *a, void *ud, const void **out)
+{
+    return layer_read_cb(a, ud, out, &((layer *)ud)->plain_peek.out);
+}
+
+/* --- detection by content -------------------------------------------------- */
+
+/* Compression by magic: ARCHIVE_FILTER_GZIP (read by gunzip.c), another
+ * ARCHIVE_FILTER_* for libarchive, or ARCHIVE_FILTER_NONE. */
+static int compression_of(const unsigned char *h, size_t n)
+{
+    if (ah_gunzip_magic(h, n))
+        return ARCHIVE_FILTER_GZIP;
+    if (n >= 4 && memcmp(h, "BZh", 3) == 0 && h[3] >= '1' && h[3] <= '9')
+        return ARCHIVE_FILTER_BZIP2;
+    if (n >= 6 && memcmp(h, "\xFD" "7zXZ\0", 6) == 0)
+        return ARCHIVE_FILTER_XZ;
+    if (n >= 4 && memcmp(h, "\x28\xB5\x2F\xFD", 4) == 0)
+        return ARCHIVE_FILTER_ZSTD;
+    if (n >= 4 && memcmp(h, "\x04\x22\x4D\x18", 4) == 0)
+        return ARCHIVE_FILTER_LZ4;
+    if (n >= 5 && memcmp(h, "LZIP", 4) == 0 && h[4] == 1)
+        return ARCHIVE_FILTER_LZIP;
+    if (n >= 3 && h[0] == 0x1f && h[1] == 0x9d)
+        return ARCHIVE_FILTER_COMPRESS;
+    return ARCHIVE_FILTER_NONE;
+}
+
+/* A tar header block: its checksum (octal at 148) matches the block's bytes,
+ * counting the checksum field as spaces. An all-zero block (the end marker,
+ * or a file of NULs) has no checksum and is not a tar: libarchive's tar
+ * reader would take it for an empty archive and lose the stream. */
+static bool looks_like_tar(const unsigned char *h, size_t n)
+{
+    if (n < 512 || h[0] == 0)
+        return false;
+    size_t i = 148;
+    while (i < 156 && h[i] == ' ')
+        i++;
+    unsigned long want = 0;
+    int digits = 0;
+    for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++, digits++)
+        want = want * 8 + (unsigned long)(h[i] - '0');
+    if (!digits || (i < 156 && h[i] != ' ' && h[i] != '\0'))
+        return false;
+    unsigned long usum = 0;
+    long ssum = 0;
+    for (size_t k = 0; k < 512; k++) {
+        unsigned char c = (k >= 148 && k < 156) ? ' ' : h[k];
+        usum += c;
+        ssum += (signed char)c;
+    }
+    return want == usum || (long)want == ssum;
+}
+
+typedef enum archive_kind { ARC_NONE, ARC_ZIP, ARC_TAR, ARC_7Z } archive_kind;
+
+static archive_kind archive_of(const unsigned char *h, size_t n)
+{
+    if (n >= 4 && (memcmp(h, "PK\x03\x04", 4) == 0 || memcmp(h, "PK\x05\x06", 4) == 0 ||
+                   memcmp(h, "PK\x07\x08", 4) == 0))
+        return ARC_ZIP;
+    if (n >= 6 && memcmp(h, "7z\xBC\xAF\x27\x1C", 6) == 0)
+        return ARC_7Z;
+    if (looks_like_tar(h, n))
+        return ARC_TAR;
+    return ARC_NONE;
 }
 
 static const char *filter_name(int code, bool suffix)
@@ -501,7 +704,6 @@ static const char *filter_name(int code, bool suffix)
     case ARCHIVE_FILTER_GZIP: return suffix ? "gz" : "gzip";
     case ARCHIVE_FILTER_BZIP2: return suffix ? "bz2" : "bzip2";
     case ARCHIVE_FILTER_XZ: return "xz";
-    case ARCHIVE_FILTER_LZMA: return "lzma";
     case ARCHIVE_FILTER_LZIP: return suffix ? "lz" : "lzip";
     case ARCHIVE_FILTER_ZSTD: return suffix ? "zst" : "zstd";
     case ARCHIVE_FILTER_LZ4: return "lz4";
@@ -510,29 +712,31 @@ static const char *filter_name(int code, bool suffix)
     }
 }
 
-/* "tar.gz", "zip", "7z" for archives; "gzip" (or "xz > gzip") for compressed
- * leaves; "" for plain leaves. Filter 0 is the one nearest the format. */
-static void describe_layer(layer *L)
+/* Enable exactly one filter; false when this libarchive lacks it (only
+ * filters linked in: the others would run external programs). */
+static bool enable_filter(struct archive *a, int code)
 {
-    size_t n = 0, size = sizeof L->desc;
-    int filters = archive_filter_count(L->a) - 1; /* the last one is the client */
-    L->desc[0] = '\0';
-    if (L->kind == LAYER_ARCHIVE) {
-        const char *fmt;
-        switch (archive_format(L->a) & ARCHIVE_FORMAT_BASE_MASK) {
-        case ARCHIVE_FORMAT_ZIP: fmt = "zip"; break;
-        case ARCHIVE_FORMAT_TAR: fmt = "tar"; break;
-        case ARCHIVE_FORMAT_7ZIP: fmt = "7z"; break;
-        default: fmt = "archive"; break;
-        }
-        n = (size_t)snprintf(L->desc, size, "%s", fmt);
-        for (int i = 0; i < filters && n < size; i++)
-            n += (size_t)snprintf(L->desc + n, size - n, ".%s", filter_name(archive_filter_code(L->a, i), true));
-    } else {
-        for (int i = filters - 1; i >= 0 && n < size; i--)
-            n += (size_t)snprintf(L->desc + n, size - n, "%s%s", n ? " > " : "",
-                                  filter_name(archive_filter_code(L->a, i), false));
+    switch (code) {
+    case ARCHIVE_FILTER_BZIP2: return archive_bzlib_version() && archive_read_support_filter_bzip2(a) == ARCHIVE_OK;
+    case ARCHIVE_FILTER_XZ: return archive_liblzma_version() && archive_read_support_filter_xz(a) == ARCHIVE_OK;
+    case ARCHIVE_FILTER_LZIP: return archive_liblzma_version() && archive_read_support_filter_lzip(a) == ARCHIVE_OK;
+    case ARCHIVE_FILTER_ZSTD: return archive_libzstd_version() && archive_read_support_filter_zstd(a) == ARCHIVE_OK;
+    case ARCHIVE_FILTER_LZ4: return archive_liblz4_version() && archive_read_support_filter_lz4(a) == ARCHIVE_OK;
+    case ARCHIVE_FILTER_COMPRESS: return archive_read_support_filter_compress(a) == ARCHIVE_OK;
+    default: return false;
     }
+}
+
+/* "tar.gz", "zip", "7z" for archives; "gzip", "xz" for compressed leaves; "" for plain. */
+static void describe_layer(layer *L, archive_kind ak)
+{
+    const char *fmt = ak == ARC_ZIP ? "zip" : ak == ARC_TAR ? "tar" : "7z";
+    bool compressed = L->filter != ARCHIVE_FILTER_NONE;
+    if (L->kind == LAYER_ARCHIVE)
+        snprintf(L->desc, sizeof L->desc, "%s%s%s", fmt, compressed ? "." : "",
+                 compressed ? filter_name(L->filter, true) : "");
+    else
+        snprintf(L->desc, sizeof L->desc, "%s", compressed ? filter_name(L->filter, false) : "");
 }
 
 static int next_header(struct archive *a, struct archive_entry **e)
@@ -543,64 +747,109 @@ static int next_header(struct archive *a, struct archive_entry **e)
     return r == ARCHIVE_RETRY ? ARCHIVE_FATAL : r;
 }
 
-static void pop_layer(ah_source *s)
+static void release_layer(layer *L)
 {
-    layer *L = &s->layers[--s->depth];
     archive_read_free(L->a);
     L->a = NULL;
+    archive_read_free(L->fa);
+    L->fa = NULL;
+    ah_gunzip_free(L->gz);
+    L->gz = NULL;
     free(L->entry);
     L->entry = NULL;
 }
 
-/* The reader on top has just been opened: read its first header to learn
- * what the stream is. Pops the layer again when it cannot be used. */
-static void classify_layer(ah_source *s, layer *L)
+static void pop_layer(ah_source *s) { release_layer(&s->layers[--s->depth]); }
+
+/* Set up decompression for what raw_peek saw: AH_OK, AH_ERR_STREAM when the
+ * stream cannot be read (reported), AH_ERR_NOMEM. */
+static ah_status open_decompression(ah_source *s, layer *L)
 {
-    struct archive_entry *e = NULL;
-    int r = next_header(L->a, &e);
-    switch (archive_format(L->a) & ARCHIVE_FORMAT_BASE_MASK) {
-    case ARCHIVE_FORMAT_EMPTY:
-        L->kind = LAYER_EMPTY;
-        break;
-    case ARCHIVE_FORMAT_RAW:
-        if (r < ARCHIVE_WARN) {
-            fail(s, L->entry, archive_why(L->a, "unreadable input"));
-            pop_layer(s);
-            return;
-        }
-        L->kind = LAYER_LEAF;
-        break;
-    case ARCHIVE_FORMAT_7ZIP:
-        if (L->depth > 0 || !s->fs.seekable) {
-            /* Small ones might work from the read-ahead alone; refuse them all
-             * so the result never depends on sizes. */
-            fail(s, L->entry, "7-Zip archive inside another archive or on a pipe is not supported "
-                              "(7-Zip needs random access; skipped)");
-            pop_layer(s);
-            return;
-        }
-        /* fall through */
-    default:
-        if (L->depth == MAX_LAYERS - 1 && r >= ARCHIVE_WARN) {
-            fail(s, L->entry, "archive nested more than one level deep is not supported (skipped)");
-            pop_layer(s);
-            return;
-        }
-        L->kind = LAYER_ARCHIVE;
-        L->has_first = true;
-        L->first_status = r;
-        L->first_entry = e;
-        break;
+    L->filter = compression_of((const unsigned char *)L->raw_peek.head, L->raw_peek.len);
+    L->plain.read = plain_read;
+    L->plain.ctx = L;
+    if (L->filter == ARCHIVE_FILTER_NONE) {
+        L->dec = DEC_NONE;
+        return AH_OK;
     }
-    describe_layer(L);
+    if (L->filter == ARCHIVE_FILTER_GZIP) {
+        L->dec = DEC_GZIP;
+        L->gz = ah_gunzip_new(&L->raw_peek.out);
+        return L->gz ? AH_OK : AH_ERR_NOMEM;
+    }
+    L->dec = DEC_FILTER;
+    if (!(L->fa = archive_read_new()))
+        return AH_ERR_NOMEM;
+    if (!enable_filter(L->fa, L->filter)) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s-compressed data is not supported by this build (skipped)",
+                 filter_name(L->filter, false));
+        fail(s, L->entry, msg);
+        return AH_ERR_STREAM;
+    }
+    archive_read_support_format_raw(L->fa);
+    archive_read_support_format_empty(L->fa);
+    archive_read_set_callback_data(L->fa, L);
+    archive_read_set_read_callback(L->fa, filter_read_cb);
+    struct archive_entry *e;
+    if (archive_read_open1(L->fa) < ARCHIVE_WARN || next_header(L->fa, &e) < ARCHIVE_WARN) {
+        fail(s, L->entry, archive_why(L->fa, "corrupt compressed data"));
+        return AH_ERR_STREAM;
+    }
+    L->fa_empty = (archive_format(L->fa) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_EMPTY;
+    return AH_OK;
 }
 
-/* Open a reader at `depth` (taking ownership of `entry`) and push it.
- * Unusable streams are reported and leave nothing pushed; only running
- * out of memory is an error for the caller. */
+/* Open an archive reader for the format plain_peek saw. AH_ERR_STREAM when it cannot be used (reported). */
+static ah_status open_archive(ah_source *s, layer *L, archive_kind ak)
+{
+    if (ak == ARC_7Z && (L->depth > 0 || !s->fs.seekable || L->dec != DEC_NONE)) {
+        /* Small ones might work from the read-ahead alone; refuse them all
+         * so the result never depends on sizes. */
+        fail(s, L->entry, "7-Zip archive inside another archive, compressed or on a pipe is not supported "
+                          "(7-Zip needs random access; skipped)");
+        return AH_ERR_STREAM;
+    }
+    if (L->depth == MAX_LAYERS - 1) {
+        fail(s, L->entry, "archive nested more than one level deep is not supported (skipped)");
+        return AH_ERR_STREAM;
+    }
+    if (!(L->a = archive_read_new()))
+        return AH_ERR_NOMEM;
+    int r = ak == ARC_ZIP ? archive_read_support_format_zip(L->a)
+          : ak == ARC_TAR ? archive_read_support_format_tar(L->a)
+                          : archive_read_support_format_7zip(L->a);
+    if (r != ARCHIVE_OK) {
+        fail(s, L->entry, archive_why(L->a, "cannot set up the archive reader"));
+        return AH_ERR_STREAM;
+    }
+    archive_read_set_callback_data(L->a, L);
+    if (L->depth == 0 && L->dec == DEC_NONE && s->fs.seekable) {
+        /* The file itself, with seeks (7z, zip's central directory): start over
+         * at 0; the bytes peeked are read again, hashed once. */
+        s->fs.pos = 0;
+        archive_read_set_read_callback(L->a, file_read_cb);
+        archive_read_set_seek_callback(L->a, file_seek_cb);
+    } else {
+        archive_read_set_read_callback(L->a, archive_read_cb);
+    }
+    if (archive_read_open1(L->a) < ARCHIVE_WARN) {
+        fail(s, L->entry, archive_why(L->a, "unreadable archive"));
+        return AH_ERR_STREAM;
+    }
+    L->kind = LAYER_ARCHIVE;
+    L->has_first = true;
+    L->first_status = next_header(L->a, &L->first_entry);
+    return AH_OK;
+}
+
+/* Open the stream at `depth` (taking ownership of `entry`) and push it:
+ * compression and archive format are decided by content, each by its
+ * magic, never by a reader that accepts anything. Unusable streams are
+ * reported and leave nothing pushed; only running out of memory is an
+ * error for the caller. */
 static ah_status push_layer(ah_source *s, int depth, char *entry)
 {
-    ah_status status = AH_OK;
     layer *L = &s->layers[depth];
     char *buf = L->buf; /* kept across members */
     memset(L, 0, sizeof *L);
@@ -608,31 +857,32 @@ static ah_status push_layer(ah_source *s, int depth, char *entry)
     L->depth = depth;
     L->entry = entry;
     L->buf = buf;
-    if ((depth > 0 && !L->buf && !(L->buf = malloc(IO_BLOCK))) || !(L->a = archive_read_new())) {
-        status = AH_ERR_NOMEM;
-        goto out;
+    L->filter = ARCHIVE_FILTER_NONE;
+    if (!L->buf && !(L->buf = malloc(IO_BLOCK)))
+        goto nomem;
+    L->raw.read = depth ? member_raw_read : file_raw_read;
+    L->raw.ctx = L;
+    peek_init(&L->raw_peek, &L->raw);
+    peek_fill(&L->raw_peek);
+    ah_status st = open_decompression(s, L);
+    if (st != AH_OK) {
+        release_layer(L);
+        return st == AH_ERR_NOMEM ? st : AH_OK;
     }
-    if (!configure_reader(L->a)) {
-        fail(s, entry, archive_why(L->a, "cannot set up the archive reader"));
-        goto out;
+    peek_init(&L->plain_peek, &L->plain);
+    peek_fill(&L->plain_peek);
+    archive_kind ak = archive_of((const unsigned char *)L->plain_peek.head, L->plain_peek.len);
+    L->kind = LAYER_LEAF;
+    if (ak != ARC_NONE && (st = open_archive(s, L, ak)) != AH_OK) {
+        release_layer(L);
+        return st == AH_ERR_NOMEM ? st : AH_OK;
     }
-    archive_read_set_callback_data(L->a, L);
-    archive_read_set_read_callback(L->a, depth ? member_read_cb : file_read_cb);
-    if (depth == 0 && s->fs.seekable)
-        archive_read_set_seek_callback(L->a, file_seek_cb);
-    if (archive_read_open1(L->a) < ARCHIVE_WARN) {
-        fail(s, entry, archive_why(L->a, "unreadable input"));
-        goto out;
-    }
+    describe_layer(L, ak);
     s->depth = depth + 1;
-    classify_layer(s, L);
     return AH_OK;
-out:
-    archive_read_free(L->a);
-    L->a = NULL;
-    free(L->entry);
-    L->entry = NULL;
-    return status;
+nomem:
+    release_layer(L);
+    return AH_ERR_NOMEM;
 }
 
 /* "outer!inner", cut to MAX_ENTRY_NAME bytes. */
@@ -771,26 +1021,40 @@ static ssize_t input_read(void *ctx, char *buf, size_t n)
     if (in->failed)
         return -1;
     layer *L = &s->layers[s->depth - 1];
-    if (L->kind == LAYER_EMPTY) {
-        in->eof = true;
-        return 0;
+    if (in->fail_pending) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "input larger than --max-input (%llu bytes): reading stopped there, the rest is not read",
+                 (unsigned long long)s->max_input);
+        fail(s, in->origin->entry, msg);
+        in->failed = true;
+        if (!s->fs.seekable) /* a pipe or device may never end: no digest rather than no end */
+            s->fs.stopped = true;
+        return -1;
     }
     if (n > (size_t)1 << 30)
         n = (size_t)1 << 30;
-    for (int tries = 0;; tries++) {
-        la_ssize_t r = archive_read_data(L->a, buf, n);
-        if (r > 0)
-            return (ssize_t)r;
-        if (r == 0) {
-            in->eof = true;
-            return 0;
+    ssize_t r = ah_read(&L->plain_peek.out, buf, n);
+    if (r > 0) {
+        if (s->max_input && in->bytes + (uint64_t)r > s->max_input) {
+            r = (ssize_t)(s->max_input - in->bytes);
+            in->fail_pending = true;
+            if (r == 0)
+                return input_read(ctx, buf, n);
         }
-        if (r == ARCHIVE_RETRY && tries < MAX_RETRIES)
-            continue;
-        fail(s, in->origin->entry, archive_why(L->a, "read error"));
-        in->failed = true;
-        return -1;
+        in->bytes += (uint64_t)r;
+        return r;
     }
+    if (r == 0) {
+        in->eof = true;
+        if (L->gz && ah_gunzip_trailing(L->gz))
+            report(s, AH_SEV_WARNING, cur_path(s), in->origin->entry,
+                   "%llu bytes after the last gzip member are not gzip data (ignored)",
+                   (unsigned long long)ah_gunzip_trailing(L->gz));
+        return 0;
+    }
+    fail(s, in->origin->entry, L->why[0] ? L->why : "read error");
+    in->failed = true;
+    return -1;
 }
 
 static ah_status hand_out(ah_source *s, layer *L, ah_input **out)
@@ -831,7 +1095,8 @@ static ah_status hand_out(ah_source *s, layer *L, ah_input **out)
     in->origin = o;
     in->file_index = s->cur_file;
     in->open = true;
-    in->eof = in->failed = false;
+    in->eof = in->failed = in->fail_pending = false;
+    in->bytes = 0;
     size_t n = 0;
     in->container[0] = '\0';
     for (int i = 0; i < s->depth && n < sizeof in->container; i++)
@@ -881,6 +1146,16 @@ ah_status ah_source_next(ah_source *s, ah_input **out)
 ah_reader *ah_input_reader(ah_input *in) { return &in->reader; }
 const ah_origin *ah_input_origin(const ah_input *in) { return in->origin; }
 const char *ah_input_container(const ah_input *in) { return in->container; }
+
+size_t ah_input_head(const ah_input *in, const unsigned char **p)
+{
+    *p = NULL;
+    if (!in->open || in->src->depth == 0)
+        return 0;
+    const layer *L = &in->src->layers[in->src->depth - 1];
+    *p = (const unsigned char *)L->plain_peek.head;
+    return L->plain_peek.len;
+}
 size_t ah_input_file_index(const ah_input *in) { return in->file_index; }
 
 void ah_source_free(ah_source *s)

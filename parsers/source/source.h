@@ -72,6 +72,16 @@ uint64_t ah_source_total_bytes(const ah_source *s);
 /* Bytes read from disk so far across all files. */
 uint64_t ah_source_done_bytes(const ah_source *s);
 
+/* Stop reading a leaf stream after this many (decompressed) bytes: the
+ * read fails with an error naming the input (--max-input; 0 = no limit). */
+void ah_source_set_max_input(ah_source *s, uint64_t max_bytes);
+
+/* Called whenever bytes are read from disk, with ah_source_done_bytes and
+ * ah_source_total_bytes, so progress shows even while a stream yields
+ * nothing (a device, a run of NULs); the callee throttles. */
+typedef void (*ah_source_progress_fn)(void *ud, uint64_t done, uint64_t total);
+void ah_source_set_progress(ah_source *s, ah_source_progress_fn fn, void *ud);
+
 /* Open the next leaf stream. Returns AH_OK with *out set, or AH_END.
  * Unreadable files and corrupt archive members are reported to diag,
  * marked in their ah_source_file, and skipped. The previous ah_input is
@@ -82,6 +92,9 @@ ah_status ah_source_next(ah_source *s, ah_input **out);
  * truncated stream after reporting it to diag. */
 ah_reader *ah_input_reader(ah_input *in);
 const ah_origin *ah_input_origin(const ah_input *in); /* valid for the source's lifetime */
+/* The first bytes of the leaf's (decompressed) data, up to 512, for
+ * recognising what it is by content; valid while the input is open. */
+size_t ah_input_head(const ah_input *in, const unsigned char **p);
 /* Container chain for reports, e.g. "gzip", "zip", "tar.gz > zip", "plain". */
 const char *ah_input_container(const ah_input *in);
 

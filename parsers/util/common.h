@@ -76,4 +76,15 @@ void *ah_grow_array(void *arr, size_t *cap, size_t first, size_t elem);
 #define AH_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define AH_UNUSED(x) ((void)(x))
 
+/* Marks an intended fall-through between switch labels: gcc accepts a
+ * comment, clang only the attribute (both warn under -Wimplicit-fallthrough). */
+#if defined(__has_attribute)
+#if __has_attribute(fallthrough)
+#define AH_FALLTHROUGH __attribute__((fallthrough))
+#endif
+#endif
+#ifndef AH_FALLTHROUGH
+#define AH_FALLTHROUGH ((void)0)
+#endif
+
 #endif

@@ -81,3 +81,34 @@ if os.path.exists(lib) and subprocess.run(['cc', '-std=c11', '-D_DEFAULT_SOURCE'
     print('\nmatcher (tests/bench/bench_match.c, synthetic events and rules shaped like the packs):')
     sys.stdout.flush()
     subprocess.run([bm])
+
+# Rule loading: lint (load + compile) of 1k, 10k and 100k generated rules, shaped
+# like the packs (a quarter each: operation ==, contains + CIDR, in [...] or ==,
+# a raw-path regex), 10,000 rules a file (a rule file holds at most 16 MiB).
+# The time should grow about linearly with the count.
+def rule_dir(n):
+    d = os.path.join(data, f'rules-{n // 1000}k')
+    if os.path.isdir(d):
+        return d
+    os.makedirs(d + '.tmp', exist_ok=True)
+    for start in range(0, n, 10000):
+        out = []
+        for i in range(start, min(n, start + 10000)):
+            cond = [f'operation == "Op-{i}"',
+                    f'user contains "u{i}@" and ip in cidr ["10.{i % 256}.0.0/16"]',
+                    f'operation in ["A{i}", "B{i}", "C{i}"] or app == "app-{i}"',
+                    f'raw.Parameters[Name="Rule{i}"].Value matches "^x{i}.*$"'][i % 4]
+            out.append(f'rule gen-{i:06d} {{\n  title "Generated rule {i}"\n  severity low\n  tags gen t{i % 50}\n'
+                       f'  sources ual\n  match {cond}\n  test miss {{"CreationTime": "2021-01-13T16:07:40", '
+                       f'"Id": "m{i}", "Operation": "none", "UserId": "a@b.c"}}\n}}\n')
+        with open(os.path.join(d + '.tmp', f'part{start // 10000:02d}.rules'), 'w') as f:
+            f.write(''.join(out))
+    os.rename(d + '.tmp', d)
+    return d
+
+curve = []
+for n in (1000, 10000, 100000):
+    t, rss, rc, err = run([binary, 'lint', rule_dir(n)])
+    curve.append(f'{n // 1000}k {t:.2f} s ({rss / 1024:.0f} MiB)' + ('' if rc == 0 else f' [exit {rc}: {err[-200:]}]'))
+print('\nrule loading (lint = load + compile, generated rules): ' + ', '.join(curve)
+      + f'; {1e6 * t / n:.0f} us/rule at 100k')

@@ -390,12 +390,34 @@ static bool valid_utf8(const unsigned char *p, size_t n)
 /* Random bytes, random limits: the cell is always valid UTF-8, one quoted
  * RFC 4180 field, within the limit, and exact whenever nothing was cut or
  * repaired. */
+/* NUL, ESC, DEL in a field are shown, never written raw or dropped:
+ * "New-InboxRule\0" must not look like "New-InboxRule" in the timeline. */
+static void test_control_characters_visible(void **state)
+{
+    (void)state;
+    ah_buf b;
+    ah_buf_init(&b, 0);
+    unsigned flags;
+    assert_int_equal(ah_csvout_cell(&b, ah_span_make("New-InboxRule\0", 14), false, 0, &flags), AH_OK);
+    assert_string_equal(b.data, "\"New-InboxRule\\x00\"");
+    assert_true(flags & AH_CELL_ESCAPED);
+    ah_buf_reset(&b);
+    assert_int_equal(ah_csvout_cell(&b, ah_span_cstr("a\x1b[2J\x07" "b\x7f\tc\r\nd"), false, 0, &flags), AH_OK);
+    assert_string_equal(b.data, "\"a\\x1b[2J\\x07b\\x7f\tc\r\nd\"");
+    ah_buf_reset(&b);
+    /* an escape counts 4 units and is never cut in half */
+    assert_int_equal(ah_csvout_cell(&b, ah_span_make("\0\0\0\0\0\0\0\0\0\0", 10), false, 30, &flags), AH_OK);
+    assert_true(flags & AH_CELL_TRUNCATED);
+    assert_non_null(strstr(b.data, "\\x00\xE2\x80\xA6[truncated"));
+    ah_buf_free(&b);
+}
+
 static void test_cell_random(void **state)
 {
     (void)state;
     static const char alphabet[][5] = {"a", "\"", ",", "\r", "\n", "=", "-", " ", "\xC3\xA9", "\xE2\x82\xAC",
                                        "\xF0\x9F\x98\x80", "\xEF\xBC\x9D", "\x80", "\xC3", "\xED\xA0\x80", "\xF4\x90\x80\x80",
-                                       "\xE2\x80\xA6"};
+                                       "\xE2\x80\xA6", "\x1b", "\x7f", "\x01"};
     uint64_t seed = 0x2545F4914F6CDD1Dull;
     ah_buf b;
     ah_buf_init(&b, 0);
@@ -435,7 +457,9 @@ static void test_cell_random(void **state)
         assert_int_equal((flags & AH_CELL_NEUTRALISED) != 0, safe && ah_csvout_needs_neutralising(ah_span_make(text, n)));
         if (flags & AH_CELL_NEUTRALISED)
             assert_int_equal(cell[0], '\'');
-        if (!(flags & (AH_CELL_TRUNCATED | AH_CELL_REPAIRED))) {
+        assert_null(memchr(cell, 0x1b, clen)); /* controls never raw */
+        assert_null(memchr(cell, 0x7f, clen));
+        if (!(flags & (AH_CELL_TRUNCATED | AH_CELL_REPAIRED | AH_CELL_ESCAPED))) {
             size_t off = (flags & AH_CELL_NEUTRALISED) ? 1 : 0;
             assert_int_equal(clen, n + off);
             assert_memory_equal(cell + off, text, n);
@@ -823,6 +847,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roundtrip_hostile_cells, setup, teardown),
         cmocka_unit_test_setup_teardown(test_formula_neutralisation, setup, teardown),
         cmocka_unit_test(test_cell_truncation_small),
+        cmocka_unit_test(test_control_characters_visible),
         cmocka_unit_test(test_cell_random),
         cmocka_unit_test_setup_teardown(test_excel_cell_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_files, setup, teardown),

@@ -268,11 +268,12 @@ static void test_truncated_sequence_at_eof(void **state)
     check_decode(S("\xF0\x9F\x98"), S("\xC3\xB0\xC5\xB8\xCB\x9C"), AH_ENC_UTF8, 3, 0, "utf-8 + windows-1252 fallback");
 }
 
-static void test_nul_bytes_dropped(void **state)
+/* NULs are evidence: kept, and counted. */
+static void test_nul_bytes_kept_and_counted(void **state)
 {
     (void)state;
-    check_decode("ab\0cd\0\0e", 8, S("abcde"), AH_ENC_UTF8, 0, 3, "utf-8");
-    check_decode("\0", 1, "", 0, AH_ENC_UTF8, 0, 1, "utf-8");
+    check_decode("ab\0cd\0\0e", 8, "ab\0cd\0\0e", 8, AH_ENC_UTF8, 0, 3, "utf-8");
+    check_decode("\0", 1, "\0", 1, AH_ENC_UTF8, 0, 1, "utf-8");
 }
 
 static void test_empty_input(void **state)
@@ -337,17 +338,17 @@ static void test_utf16le_nobom_needs_mostly_nul_high_bytes(void **state)
     /* One unit is not. */
     r = decode_with("a\0", 2, 0, 0, 4096);
     assert_int_equal(r.enc, AH_ENC_UTF8);
-    assert_int_equal(r.len, 1);
+    assert_int_equal(r.len, 2); /* the NUL is kept */
     free(r.data);
 }
 
 static void test_utf16_lone_surrogates(void **state)
 {
     (void)state;
-    /* high+'x', lone low, U+0000 (dropped), valid pair, dangling high at EOF */
+    /* high+'x', lone low, U+0000 (kept, counted), valid pair, dangling high at EOF */
     const unsigned char le[] = {0xFF, 0xFE, 0x3D, 0xD8, 'x', 0, 0x00, 0xDC, 'y', 0, 0, 0,
                                 0x3D, 0xD8, 0x00, 0xDE, 0x3D, 0xD8};
-    check_decode(le, sizeof le, S("\xEF\xBF\xBDx\xEF\xBF\xBDy\xF0\x9F\x98\x80\xEF\xBF\xBD"), AH_ENC_UTF16LE_BOM, 0, 2,
+    check_decode(le, sizeof le, S("\xEF\xBF\xBDx\xEF\xBF\xBDy\0\xF0\x9F\x98\x80\xEF\xBF\xBD"), AH_ENC_UTF16LE_BOM, 0, 1,
                  "utf-16le (BOM)");
     /* two high surrogates in a row, then a low: the second pair is valid */
     const unsigned char be[] = {0xFE, 0xFF, 0xD8, 0x3D, 0xD8, 0x3D, 0xDE, 0x00};
@@ -392,7 +393,7 @@ static void test_long_mixed_stream(void **state)
             cp++;
             break;
         case 3:
-            in[n++] = 0;
+            in[n++] = expect[e++] = 0;
             nul++;
             break;
         default:
@@ -485,7 +486,7 @@ static bool valid_utf8(const unsigned char *p, size_t n)
 }
 
 /* Random bytes (biased to the interesting ranges) always give valid UTF-8
- * without NULs, whatever the chunking. */
+ * (NULs kept), whatever the chunking. */
 static void test_random_bytes_give_valid_utf8(void **state)
 {
     (void)state;
@@ -509,7 +510,6 @@ static void test_random_bytes_give_valid_utf8(void **state)
         same_result(&a, &b);
         same_result(&a, &c);
         assert_true(valid_utf8(a.data, a.len));
-        assert_null(memchr(a.data, 0, a.len));
         free(a.data);
         free(b.data);
         free(c.data);
@@ -588,7 +588,7 @@ int main(void)
         cmocka_unit_test(test_mixed_utf8_and_cp1252),
         cmocka_unit_test(test_ill_formed_utf8_goes_cp1252),
         cmocka_unit_test(test_truncated_sequence_at_eof),
-        cmocka_unit_test(test_nul_bytes_dropped),
+        cmocka_unit_test(test_nul_bytes_kept_and_counted),
         cmocka_unit_test(test_empty_input),
         cmocka_unit_test(test_utf16le_bom),
         cmocka_unit_test(test_utf16be_bom),

@@ -1,6 +1,7 @@
 /*
  * test_sink.c: output destinations: temporary file + rename, no clobbering,
- * stdout, devices and FIFOs, split-part names, cleanup on abort.
+ * stdout, devices and FIFOs, split-part names, cleanup on abort, on a
+ * signal, and of the temporaries a dead run left behind.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "analyzer/output/sink.h"
@@ -52,6 +55,22 @@ static void list_dir(const char *dir, char *out, size_t size)
             strncat(out, "|", size - strlen(out) - 1);
         strncat(out, names[i], size - strlen(out) - 1);
     }
+}
+
+/* The host part of temporary names, as sink.c makes it (letters, digits, dots). */
+static void host_tag(char *out, size_t size)
+{
+    char host[256] = "";
+    if (gethostname(host, sizeof host) != 0)
+        host[0] = '\0';
+    host[sizeof host - 1] = '\0';
+    size_t n = 0;
+    for (const char *h = host; *h && n + 1 < size && n < 64; h++)
+        if ((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') || *h == '.')
+            out[n++] = *h;
+    out[n] = '\0';
+    if (n == 0)
+        snprintf(out, size, "host");
 }
 
 static void write_file(const char *path, const char *text)
@@ -101,9 +120,11 @@ static void test_temp_then_rename(void **state)
     assert_string_equal(ah_sink_path(s), f->path);
     const char *temp = ah_sink_temp_path(s);
     assert_non_null(temp);
-    /* ".out.csv.XXXXXX" in the same directory */
-    char prefix[160];
-    snprintf(prefix, sizeof prefix, "%s/.out.csv.", f->dir);
+    /* ".out.csv.audithound-HOST-PID-XXXXXX" in the same directory */
+    char prefix[512];
+    char host[80];
+    host_tag(host, sizeof host);
+    snprintf(prefix, sizeof prefix, "%s/.out.csv.audithound-%s-%ld-", f->dir, host, (long)getpid());
     assert_int_equal(strncmp(temp, prefix, strlen(prefix)), 0);
     assert_int_equal(strlen(temp), strlen(prefix) + 6);
     assert_int_equal(ah_sink_write(s, "hello ", 6), AH_OK);
@@ -332,6 +353,131 @@ static void test_writer_close_after_failure(void **state)
     free(got);
 }
 
+/* The pid of a process that has exited (and been reaped). */
+static pid_t dead_pid(void)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    return pid;
+}
+
+typedef struct warnings {
+    char text[2048];
+} warnings;
+
+static void collect(void *ud, ah_severity sev, const ah_where *w, const char *msg)
+{
+    warnings *wn = ud;
+    size_t n = strlen(wn->text);
+    snprintf(wn->text + n, sizeof wn->text - n, "%s %s: %s\n", sev == AH_SEV_WARNING ? "W" : "E",
+             w && w->path ? w->path : "", msg);
+}
+
+static void test_stale_temporaries_swept(void **state)
+{
+    fixture *f = *state;
+    char host[80], stale[512], live[512], other_host[512], other_name[512], not_ours[512];
+    host_tag(host, sizeof host);
+    pid_t dead = dead_pid();
+    snprintf(stale, sizeof stale, "%s/.out.csv.audithound-%s-%ld-abcdef", f->dir, host, (long)dead);
+    snprintf(live, sizeof live, "%s/.out.csv.audithound-%s-%ld-ghijkl", f->dir, host, (long)getpid());
+    snprintf(other_host, sizeof other_host, "%s/.out.csv.audithound-elsewhere.example-%ld-mnopqr", f->dir, (long)dead);
+    snprintf(other_name, sizeof other_name, "%s/.other.csv.audithound-%s-%ld-stuvwx", f->dir, host, (long)dead);
+    snprintf(not_ours, sizeof not_ours, "%s/.out.csv.audithound-%s-%ld-toolong7", f->dir, host, (long)dead);
+    const char *all[] = {stale, live, other_host, other_name, not_ours};
+    for (size_t i = 0; i < 5; i++)
+        write_file(all[i], "partial");
+    warnings wn = {""};
+    ah_diag diag = {collect, &wn, {0}};
+    ah_status st;
+    ah_sink *s = ah_sink_open(f->path, false, &diag, &st);
+    assert_non_null(s);
+    assert_int_equal(access(stale, F_OK), -1);
+    for (size_t i = 1; i < 5; i++)
+        assert_int_equal(access(all[i], F_OK), 0);
+    char want[1024];
+    snprintf(want, sizeof want, "W %s: removed %s, a temporary file left by an interrupted run (process %ld is gone)\n",
+             f->path, stale, (long)dead);
+    assert_string_equal(wn.text, want);
+    assert_int_equal(diag.count[AH_SEV_WARNING], 1);
+    ah_sink_free(s);
+    for (size_t i = 1; i < 5; i++)
+        unlink(all[i]);
+}
+
+/* In a child: open a committed sink and two open ones, report the temporary
+ * names on `report`, then take signal `sig` with the cleanup installed. */
+static void child_killed_by(const char *dir, int sig, int report)
+{
+    signal(sig, SIG_DFL); /* the test runner may have it ignored */
+    ah_sink_install_signal_cleanup();
+    char path[3][256];
+    ah_sink *s[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path[i], sizeof path[i], "%s/out%d.csv", dir, i);
+        ah_status st;
+        s[i] = ah_sink_open(path[i], false, NULL, &st);
+        if (!s[i] || ah_sink_write(s[i], "rows\n", 5) != AH_OK)
+            _exit(10);
+        if (write(report, ah_sink_temp_path(s[i]), strlen(ah_sink_temp_path(s[i])) + 1) < 0)
+            _exit(11);
+    }
+    if (ah_sink_commit(s[0]) != AH_OK)
+        _exit(12);
+    ah_sink_free(s[0]);
+    close(report);
+    raise(sig);
+    _exit(13); /* not reached: the signal ends the process */
+}
+
+static void check_signal_cleanup(const char *dir, int sig)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        child_killed_by(dir, sig, fds[1]);
+    }
+    close(fds[1]);
+    char names[4096];
+    size_t n = 0;
+    ssize_t k;
+    while ((k = read(fds[0], names + n, sizeof names - 1 - n)) > 0)
+        n += (size_t)k;
+    close(fds[0]);
+    names[n] = '\0';
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFSIGNALED(ws));
+    assert_int_equal(WTERMSIG(ws), sig);
+    /* three temporaries were made; the committed one became out0.csv */
+    int temps = 0;
+    for (size_t i = 0; i < n; i += strlen(names + i) + 1, temps++)
+        assert_int_equal(access(names + i, F_OK), -1);
+    assert_int_equal(temps, 3);
+    char listing[512];
+    list_dir(dir, listing, sizeof listing);
+    assert_string_equal(listing, "out0.csv");
+    char p[256];
+    snprintf(p, sizeof p, "%s/out0.csv", dir);
+    unlink(p);
+}
+
+static void test_signal_removes_temporaries(void **state)
+{
+    fixture *f = *state;
+    check_signal_cleanup(f->dir, SIGINT);
+    check_signal_cleanup(f->dir, SIGTERM);
+    check_signal_cleanup(f->dir, SIGHUP);
+    check_signal_cleanup(f->dir, SIGPIPE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +491,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fifo_direct, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stdout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_close_after_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_temporaries_swept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signal_removes_temporaries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

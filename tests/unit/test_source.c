@@ -702,7 +702,7 @@ static void test_7z_inside_zip_is_reported(void **state)
     assert_leaf(&ls.l[0], "b.csv", "zip", csv, sizeof csv - 1);
     assert_nmsgs(t, 1);
     assert_string_equal(t->msgs[0].entry, "in.7z");
-    assert_string_equal(t->msgs[0].msg, "7-Zip archive inside another archive or on a pipe is not supported "
+    assert_string_equal(t->msgs[0].msg, "7-Zip archive inside another archive, compressed or on a pipe is not supported "
                                         "(7-Zip needs random access; skipped)");
     assert_file(s, 0, p, zip.p, zip.len, 1, true);
     leaves_free(&ls);
@@ -1063,7 +1063,7 @@ static void test_stdin_7z_pipe_is_reported(void **state)
     assert_nmsgs(t, 1);
     assert_string_equal(t->msgs[0].path, "-");
     assert_false(t->msgs[0].has_entry);
-    assert_string_equal(t->msgs[0].msg, "7-Zip archive inside another archive or on a pipe is not supported "
+    assert_string_equal(t->msgs[0].msg, "7-Zip archive inside another archive, compressed or on a pipe is not supported "
                                         "(7-Zip needs random access; skipped)");
     assert_file(s, 0, "-", sz.p, sz.len, 0, true);
     ah_source_free(s);
