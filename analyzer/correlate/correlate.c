@@ -1389,6 +1389,11 @@ ah_status ah_correlator_feed(ah_correlator *c, const ah_observation *o, ah_corr_
             c->stats.groups = c->ngroups;
             return AH_OK;
         }
+    } else if (r->meta.kind == AH_RULE_SEQUENCE && o->step > 0 && !group_find(c, ri, o->key)) {
+        /* A later step with no match started for its key can do nothing:
+         * no group for it (most sign-ins never follow a spray). */
+        c->stats.groups = c->ngroups;
+        return AH_OK;
     } else if (r->meta.kind == AH_RULE_AGGREGATE && r->corr->outside) {
         /* `outside baseline`: a group seen while learning is known and
          * never counts; only groups new after the period aggregate. */
