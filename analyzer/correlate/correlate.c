@@ -4,24 +4,43 @@
  * State lives in groups, one per (rule, key), in a chained hash table and
  * on an LRU list (least recently updated first) for eviction. Each group
  * keeps what its kind needs:
- *  - aggregation: a deque of the observations inside the sliding window
- *    (each as its encoded bytes, so the hit can list record ids and show
- *    the first event), a multiset of value hashes for distinct(), a
- *    running sum. The window is [t - W, t] inclusive: an event exactly W
- *    before the newest still counts, one nanosecond more does not.
- *    `>`, `>=`, `==` are checked as each event enters; after a hit the
- *    group stays quiet until the window no longer holds any event of that
- *    burst (events joining a quiet group extend the burst), so one burst
- *    gives one hit and the next burst must start more than W after it. `<`, `<=` are checked when a window anchored
+ *  - aggregation: a window (struct awin): a deque of the observations
+ *    inside the sliding window (each as its encoded bytes, so the hit can
+ *    list record ids and show the first event), a multiset of value hashes
+ *    for distinct(), a running sum. The window is [t - W, t] inclusive: an
+ *    event exactly W before the newest still counts, one nanosecond more
+ *    does not. An observation that is the twin of one already counted in
+ *    the window (the UAL and Entra copies of one sign-in or directory
+ *    change, parsers/formats/twin.h; compared only with the observations
+ *    of the last AH_TWIN_WINDOW_NS) is kept for its record id but raises
+ *    no count, sum or distinct value.
+ *    `>`, `>=`, `==` are checked as each event enters. When the condition
+ *    first holds, a burst opens with the window's events; every later
+ *    event of the group extends it. The burst is reported once, when it is
+ *    over: no event of the group within W after its last one (seen at the
+ *    next observation of any group, or at finish). Its state (struct
+ *    burst) keeps the whole extent: exact counts, a set of 64-bit value
+ *    hashes for distinct(), the first AH_CORR_MAX_IDS record ids and the
+ *    first and last observation. A burst longer than AH_CORR_MAX_EXTENT_NS
+ *    (or the window, when that is longer) is reported and goes on as a new
+ *    hit. Open bursts sit on a per-rule
+ *    list in the order of their last event, so finding the quiet ones costs
+ *    nothing per observation. `<`, `<=` are checked when a window anchored
  *    at a group's first event closes (next event past it, or finish).
  *    `F x baseline`: during the learning period the group only keeps the
  *    largest window value it reaches (one double); after it, the window
  *    value is compared with F times that. A group first seen after the
  *    learning period has no baseline and gets no state at all.
+ *    `outside baseline`: the reverse: a group seen during the learning
+ *    period keeps only that fact and never counts; new groups aggregate.
  *  - sequence: for each step, the partial match with the latest start that
- *    has reached it (a later start dominates: it has more time left).
+ *    has reached it (a later start dominates: it has more time left). A
+ *    first step with its own `when` keeps a window like an aggregation's
+ *    (W = within) and is reached when its condition holds, starting at the
+ *    window's oldest event.
  *  - first-seen: the set of value hashes seen for the group.
- * Every byte held is counted against the budget.
+ * Every byte held is counted against the budget; an evicted group reports
+ * its open burst first.
  */
 #include "correlate.h"
 
@@ -29,20 +48,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../parsers/formats/opcanon.h"
 #include "../../parsers/formats/timeparse.h"
+#include "../../parsers/formats/twin.h"
 #include "../../parsers/util/hash.h"
 #include "../rules/rules_private.h"
 
 #define KEY_SEED 0x636f7272ull /* "corr" */
 #define VAL_SEED 0x76616c75ull
 
+/* How an entry counts: an event, an event a later twin was matched to, or
+ * that twin (kept for its record id only). */
+enum { ENT_COUNTED, ENT_PAIRED, ENT_TWIN };
+
 typedef struct entry {
     ah_time t;
-    uint64_t seq;
-    uint64_t vh;     /* value hash (distinct) */
-    double num;      /* sum() value, 0 when none */
+    uint64_t vh;     /* value hash (distinct), 0 for a twin */
+    double num;      /* sum() value, 0 when none or a twin */
     char *blob;      /* encoded observation */
     size_t blen;
+    uint8_t twin;    /* ENT_* */
 } entry;
 
 /* Multiset of 64-bit hashes (linear probing, backward-shift delete). */
@@ -52,33 +77,56 @@ typedef struct hset {
     size_t cap, count;
 } hset;
 
+/* The observations of one group inside a sliding window. */
+typedef struct awin {
+    entry *ents;
+    size_t head, n, cap;
+    size_t ntwins;
+    hset distinct;
+    double sum;
+    size_t blob_bytes;
+} awin;
+
+/* An open burst: everything the hit reports, over its whole extent. */
+typedef struct burst {
+    ah_time start, last;
+    uint64_t count, records;
+    double sum;
+    hset distinct;
+    bool continues;
+    char *first, *lastb;    /* encoded first and last observations */
+    size_t first_len, last_len, last_cap;
+    ah_buf ids;             /* the listed record ids, back to back */
+    size_t id_end[AH_CORR_MAX_IDS];
+    size_t nids;
+} burst;
+
 typedef struct run {
     bool has;
     ah_time start, last;
-    char **blobs;    /* one per step reached */
+    char **blobs;    /* one per step reached; an aggregating first step gives several */
     size_t *blens;
     size_t n;
+    size_t lead;             /* blobs of the first step */
+    uint64_t lead_count;     /* its events, twins once */
+    uint64_t lead_records;   /* its records (may be more than the blobs kept) */
 } run;
 
 typedef struct group {
     struct group *hnext, *lprev, *lnext;
+    struct group *bprev, *bnext; /* open bursts of the rule, oldest last event first */
     uint64_t h;
     size_t rule;
     char *key;
     size_t keylen;
     size_t bytes;    /* accounted */
-    /* aggregation */
-    entry *ents;
-    size_t head, n, cap;
-    hset distinct;
-    double sum;
-    uint64_t fired_through;
-    bool fired;
+    /* aggregation; an aggregating first step of a sequence */
+    awin win;
+    burst *burst;
     bool anchored;
-    bool has_baseline;   /* `x baseline`: the group was active while learning */
+    bool has_baseline;   /* `x baseline`: the group was active while learning; `outside baseline`: it was seen then */
     double baseline_max; /* `x baseline`: its largest window value then */
     ah_time anchor;
-    size_t blob_bytes;
     /* sequence */
     run *runs;
     size_t nruns;
@@ -97,6 +145,7 @@ typedef struct rule_state {
     ah_corr_rule_stats st;
     pending *pend;   /* absence deadlines, non-decreasing */
     size_t phead, pn, pcap;
+    group *bhead, *btail; /* open bursts */
 } rule_state;
 
 struct ah_correlator {
@@ -115,10 +164,11 @@ struct ah_correlator {
     ah_time base_from, base_to;
     bool have_start;
     ah_time data_start;
-    uint64_t seq;
     /* hit assembly */
     ah_span ids[AH_CORR_MAX_IDS];
     ah_buf details;
+    /* twin keys: canonical operations */
+    ah_buf canon_new, canon_old;
 };
 
 /* --- time -------------------------------------------------------------- */
@@ -170,10 +220,18 @@ static baseline_phase baseline_phase_of(const ah_correlator *c, const ah_rule *r
 
 /* --- accounting -------------------------------------------------------- */
 
+static size_t hset_bytes(const hset *s) { return s->cap * (sizeof(uint64_t) + sizeof(uint32_t)); }
+
+static size_t awin_bytes(const awin *w) { return w->cap * sizeof(entry) + w->blob_bytes + hset_bytes(&w->distinct); }
+
+static size_t burst_bytes(const burst *b)
+{
+    return b ? sizeof *b + b->first_len + b->last_cap + b->ids.cap + hset_bytes(&b->distinct) : 0;
+}
+
 static size_t group_size(const group *g)
 {
-    return sizeof *g + g->keylen + g->cap * sizeof(entry) + g->blob_bytes +
-           g->distinct.cap * (sizeof(uint64_t) + sizeof(uint32_t)) + g->seen.cap * (sizeof(uint64_t) + sizeof(uint32_t)) +
+    return sizeof *g + g->keylen + awin_bytes(&g->win) + burst_bytes(g->burst) + hset_bytes(&g->seen) +
            g->nruns * sizeof(run) + g->run_bytes;
 }
 
@@ -316,7 +374,7 @@ static void lru_touch(ah_correlator *c, group *g)
 static void run_clear(group *g, run *r)
 {
     for (size_t i = 0; i < r->n; i++) {
-        g->run_bytes -= r->blens[i];
+        g->run_bytes -= r->blens[i] + sizeof(char *) + sizeof(size_t);
         free(r->blobs[i]);
     }
     free(r->blobs);
@@ -324,22 +382,41 @@ static void run_clear(group *g, run *r)
     memset(r, 0, sizeof *r);
 }
 
-static void ents_clear(group *g)
+static void awin_clear(awin *w)
 {
-    for (size_t i = 0; i < g->n; i++)
-        free(g->ents[(g->head + i) % g->cap].blob);
-    g->head = g->n = 0;
-    g->blob_bytes = 0;
-    g->sum = 0;
-    hset_free(&g->distinct);
+    for (size_t i = 0; i < w->n; i++)
+        free(w->ents[(w->head + i) % w->cap].blob);
+    w->head = w->n = 0;
+    w->ntwins = 0;
+    w->blob_bytes = 0;
+    w->sum = 0;
+    hset_free(&w->distinct);
+}
+
+static void awin_free(awin *w)
+{
+    awin_clear(w);
+    free(w->ents);
+    memset(w, 0, sizeof *w);
+}
+
+static void burst_free(burst *b)
+{
+    if (!b)
+        return;
+    hset_free(&b->distinct);
+    free(b->first);
+    free(b->lastb);
+    ah_buf_free(&b->ids);
+    free(b);
 }
 
 static void group_free(group *g)
 {
     if (!g)
         return;
-    ents_clear(g);
-    free(g->ents);
+    awin_free(&g->win);
+    burst_free(g->burst);
     for (size_t i = 0; i < g->nruns; i++)
         run_clear(g, &g->runs[i]);
     free(g->runs);
@@ -359,6 +436,8 @@ static group *group_find(ah_correlator *c, size_t rule, ah_span key)
     return NULL;
 }
 
+static void burst_close(ah_correlator *c, group *g, ah_corr_hit_fn fn, void *ud);
+
 static void group_remove(ah_correlator *c, group *g)
 {
     group **pp = &c->buckets[g->h & (c->nbuckets - 1)];
@@ -371,8 +450,9 @@ static void group_remove(ah_correlator *c, group *g)
     group_free(g);
 }
 
-/* Evict least recently updated groups (never `keep`) until under budget. */
-static void enforce_budget(ah_correlator *c, const group *keep)
+/* Evict least recently updated groups (never `keep`) until under budget.
+ * An open burst is reported before its group goes: cut short, but not lost. */
+static void enforce_budget(ah_correlator *c, const group *keep, ah_corr_hit_fn fn, void *ud)
 {
     while (c->stats.bytes > c->budget) {
         group *g = c->lru_head;
@@ -382,6 +462,8 @@ static void enforce_budget(ah_correlator *c, const group *keep)
             return;
         c->rules[g->rule].st.evicted++;
         c->stats.evicted++;
+        if (g->burst)
+            burst_close(c, g, fn, ud);
         group_remove(c, g);
     }
 }
@@ -458,9 +540,10 @@ typedef struct hit_in {
     const ah_rule *rule;
     ah_span group;
     double value;
-    uint64_t count;
+    uint64_t count, records;
     double distinct, sum, baseline;
     bool has_distinct, has_sum, has_baseline;
+    bool continues;
 } hit_in;
 
 /* Build and deliver one hit from its contributing observations. */
@@ -475,6 +558,8 @@ static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first
     hit.group = in->group;
     hit.value = in->value;
     hit.count = in->count;
+    hit.records = in->records > in->count ? in->records : in->count;
+    hit.continues = in->continues;
     hit.record_ids = c->ids;
     hit.nrecord_ids = nids;
     hit.source = first->source;
@@ -486,6 +571,9 @@ static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first
     hit.input = first->input;
     hit.entry = first->entry;
     hit.input_record = first->record_no;
+    hit.last_user = lastobs->user;
+    hit.last_ip = lastobs->ip;
+    hit.last_app = lastobs->app;
     char cnt[32], dis[32], sum[32], base[32], win[32], t1[40], t2[40];
     snprintf(cnt, sizeof cnt, "%llu", (unsigned long long)in->count);
     format_number(in->distinct, dis, sizeof dis);
@@ -516,6 +604,9 @@ static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first
     vals[AHI_CV_OPERATION] = first->operation;
     vals[AHI_CV_SOURCE] = ah_span_cstr(ah_source_name(first->source));
     vals[AHI_CV_RECORD_ID] = first->record_id;
+    vals[AHI_CV_LAST_USER] = lastobs->user;
+    vals[AHI_CV_LAST_IP] = lastobs->ip;
+    vals[AHI_CV_LAST_APP] = lastobs->app;
     ah_buf_reset(&c->details);
     if (in->rule->details_text)
         ahi_corr_render(in->rule, vals, &c->details);
@@ -538,92 +629,64 @@ static size_t collect_ids(ah_correlator *c, char *const *blobs, const size_t *bl
     return k;
 }
 
-/* --- aggregation -------------------------------------------------------- */
+/* --- twins ------------------------------------------------------------- */
 
-static bool agg_holds(const ahi_corr *rc, double v)
+static entry *awin_at(const awin *w, size_t i) { return &w->ents[(w->head + i) % w->cap]; }
+
+/* The twin key of an observation (twin.h): source, time, actor, address,
+ * application id, canonical operation, correlation id. The result is not
+ * in the observation (rules usually pin it) and the target is left out:
+ * the UAL names a user target `User_<object id>` where Entra has the UPN
+ * (the correlation id, where both copies carry it, tells changes apart).
+ * canon holds the canonical operation. */
+static void obs_twin_key(const ah_observation *o, ah_buf *canon, ah_twin_key *k)
 {
-    switch (rc->cmp) {
-    case AHI_OP_GT: return v > rc->threshold;
-    case AHI_OP_GE: return v >= rc->threshold;
-    case AHI_OP_LT: return v < rc->threshold;
-    case AHI_OP_LE: return v <= rc->threshold;
-    default: return v == rc->threshold;
-    }
+    memset(k, 0, sizeof *k);
+    ah_buf_reset(canon);
+    if (ah_opcanon(o->operation, canon) != AH_OK)
+        return; /* cls stays AH_TWIN_NONE: counted as its own event */
+    k->source = o->source;
+    k->op_canon = ah_buf_span(canon);
+    k->cls = ah_twin_class_of(o->source, o->workload, k->op_canon);
+    k->time = o->time;
+    k->user = ah_span_trim(o->user);
+    k->ip = ah_span_trim(o->ip);
+    k->app_id = ah_span_trim(o->app_id);
+    k->correlation_id = ah_span_trim(o->correlation_id);
+    k->result = AH_RESULT_UNKNOWN;
 }
 
-static double agg_value(const ahi_corr *rc, const group *g)
+/* Is o the twin of an event already counted in w (within
+ * AH_TWIN_WINDOW_NS before it)? Then that event is marked paired, so that
+ * each event takes at most one twin. */
+static bool awin_take_twin(ah_correlator *c, awin *w, const ah_observation *o)
 {
-    switch (rc->agg) {
-    case AHI_AGG_DISTINCT: return (double)g->distinct.count;
-    case AHI_AGG_SUM: return g->sum;
-    default: return (double)g->n;
-    }
-}
-
-/* The `>`, `>=`, `==` condition for window value v: the fixed threshold, or
- * factor x the group's learned maximum (and the floor). A group without a
- * baseline never fires: first-seen rules are the tool for new groups. */
-static bool agg_fires(const ahi_corr *rc, const group *g, double v)
-{
-    if (!rc->relative)
-        return agg_holds(rc, v);
-    if (!g->has_baseline || (rc->has_floor && !(v >= rc->floor)))
+    /* Most observations have no neighbour within the twin window: no key needed. */
+    if (!w->n || time_diff(awin_at(w, w->n - 1)->t, o->time) > AH_TWIN_WINDOW_NS)
         return false;
-    double limit = rc->threshold * g->baseline_max;
-    return rc->cmp == AHI_OP_GE ? v >= limit : v > limit;
+    ah_twin_key k, ek;
+    obs_twin_key(o, &c->canon_new, &k);
+    if (k.cls == AH_TWIN_NONE)
+        return false;
+    for (size_t i = w->n; i-- > 0;) {
+        entry *e = &w->ents[(w->head + i) % w->cap];
+        if (time_diff(e->t, o->time) > AH_TWIN_WINDOW_NS)
+            break;
+        if (e->twin != ENT_COUNTED)
+            continue;
+        ah_observation eo;
+        if (ah_observation_decode(ah_span_make(e->blob, e->blen), &eo) != AH_OK)
+            continue;
+        obs_twin_key(&eo, &c->canon_old, &ek);
+        if (ah_twin_match(&k, &ek)) {
+            e->twin = ENT_PAIRED;
+            return true;
+        }
+    }
+    return false;
 }
 
-static void ent_pop(group *g)
-{
-    entry *e = &g->ents[g->head];
-    g->sum -= e->num;
-    if (e->vh)
-        hset_remove_one(&g->distinct, e->vh);
-    g->blob_bytes -= e->blen;
-    free(e->blob);
-    g->head = (g->head + 1) % g->cap;
-    g->n--;
-    if (!g->n)
-        g->sum = 0;
-}
-
-static void agg_emit(ah_correlator *c, const ah_rule *r, group *g, ah_corr_hit_fn fn, void *ud)
-{
-    /* Gather the blobs oldest first (the ring may wrap). */
-    size_t n = g->n;
-    char **blobs = malloc((n ? n : 1) * sizeof *blobs);
-    size_t *blens = malloc((n ? n : 1) * sizeof *blens);
-    if (!blobs || !blens) {
-        free(blobs);
-        free(blens);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const entry *e = &g->ents[(g->head + i) % g->cap];
-        blobs[i] = e->blob;
-        blens[i] = e->blen;
-    }
-    ah_observation first, lastobs;
-    if (ah_observation_decode(ah_span_make(blobs[0], blens[0]), &first) == AH_OK &&
-        ah_observation_decode(ah_span_make(blobs[n - 1], blens[n - 1]), &lastobs) == AH_OK) {
-        hit_in in;
-        memset(&in, 0, sizeof in);
-        in.rule = r;
-        in.group = ah_span_make(g->key, g->keylen);
-        in.value = agg_value(r->corr, g);
-        in.count = n;
-        in.distinct = (double)g->distinct.count;
-        in.has_distinct = r->corr->agg == AHI_AGG_DISTINCT;
-        in.sum = g->sum;
-        in.has_sum = r->corr->agg == AHI_AGG_SUM;
-        in.baseline = g->baseline_max;
-        in.has_baseline = r->corr->relative && g->has_baseline;
-        size_t k = collect_ids(c, blobs, blens, n);
-        emit(c, &in, &first, &lastobs, k, fn, ud);
-    }
-    free(blobs);
-    free(blens);
-}
+/* --- windows ------------------------------------------------------------ */
 
 /* A heap copy of the encoded observation. */
 static char *encode_copy(const ah_observation *o, size_t *len)
@@ -638,16 +701,269 @@ static char *encode_copy(const ah_observation *o, size_t *len)
     return b.data; /* ah_buf data is a plain heap block */
 }
 
-/* `<` / `<=`: the window anchored at the group's first event is closed. */
-static void agg_close(ah_correlator *c, const ah_rule *r, group *g, ah_corr_hit_fn fn, void *ud)
+static void awin_pop(awin *w)
 {
-    if (g->n && agg_holds(r->corr, agg_value(r->corr, g)))
-        agg_emit(c, r, g, fn, ud);
-    ents_clear(g);
-    g->anchored = false;
+    entry *e = &w->ents[w->head];
+    w->sum -= e->num;
+    if (e->vh)
+        hset_remove_one(&w->distinct, e->vh);
+    if (e->twin == ENT_TWIN)
+        w->ntwins--;
+    w->blob_bytes -= e->blen;
+    free(e->blob);
+    w->head = (w->head + 1) % w->cap;
+    w->n--;
+    if (!w->n)
+        w->sum = 0;
+}
+
+/* Drop the events more than ns before now. */
+static void awin_slide(awin *w, ah_time now, int64_t ns)
+{
+    while (w->n && time_diff(w->ents[w->head].t, now) > ns)
+        awin_pop(w);
+}
+
+/* Append o (agg: how the window aggregates). */
+static ah_status awin_push(ah_correlator *c, awin *w, ahi_agg agg, const ah_observation *o)
+{
+    if (w->n == w->cap) {
+        size_t ncap = w->cap ? w->cap * 2 : 8;
+        entry *ne = malloc(ncap * sizeof *ne);
+        if (!ne)
+            return AH_ERR_NOMEM;
+        for (size_t i = 0; i < w->n; i++)
+            ne[i] = *awin_at(w, i);
+        free(w->ents);
+        w->ents = ne;
+        w->cap = ncap;
+        w->head = 0;
+    }
+    entry e;
+    memset(&e, 0, sizeof e);
+    e.t = o->time;
+    e.twin = awin_take_twin(c, w, o) ? ENT_TWIN : ENT_COUNTED;
+    e.blob = encode_copy(o, &e.blen);
+    if (!e.blob)
+        return AH_ERR_NOMEM;
+    if (e.twin == ENT_TWIN) {
+        w->ntwins++;
+    } else if (agg == AHI_AGG_DISTINCT) {
+        e.vh = ah_hash64(o->value.p ? o->value.p : "", o->value.n, VAL_SEED);
+        if (!e.vh)
+            e.vh = 1;
+        if (!hset_add(&w->distinct, e.vh, 1)) {
+            free(e.blob);
+            return AH_ERR_NOMEM;
+        }
+    } else if (agg == AHI_AGG_SUM && o->has_number) {
+        e.num = o->number;
+    }
+    w->sum += e.num;
+    w->blob_bytes += e.blen;
+    w->ents[(w->head + w->n) % w->cap] = e;
+    w->n++;
+    return AH_OK;
+}
+
+static double awin_value(ahi_agg agg, const awin *w)
+{
+    switch (agg) {
+    case AHI_AGG_DISTINCT: return (double)w->distinct.count;
+    case AHI_AGG_SUM: return w->sum;
+    default: return (double)(w->n - w->ntwins);
+    }
+}
+
+static bool cmp_holds(ahi_op cmp, double threshold, double v)
+{
+    switch (cmp) {
+    case AHI_OP_GT: return v > threshold;
+    case AHI_OP_GE: return v >= threshold;
+    case AHI_OP_LT: return v < threshold;
+    case AHI_OP_LE: return v <= threshold;
+    default: return v == threshold;
+    }
+}
+
+/* --- aggregation -------------------------------------------------------- */
+
+/* The `>`, `>=`, `==` condition for window value v: the fixed threshold, or
+ * factor x the group's learned maximum (and the floor). A group without a
+ * baseline never fires: first-seen rules are the tool for new groups. */
+static bool agg_fires(const ahi_corr *rc, const group *g, double v)
+{
+    if (!rc->relative)
+        return cmp_holds(rc->cmp, rc->threshold, v);
+    if (!g->has_baseline || (rc->has_floor && !(v >= rc->floor)))
+        return false;
+    double limit = rc->threshold * g->baseline_max;
+    return rc->cmp == AHI_OP_GE ? v >= limit : v > limit;
 }
 
 static bool is_closing(const ahi_corr *rc) { return rc->cmp == AHI_OP_LT || rc->cmp == AHI_OP_LE; }
+
+/* The window's events as one hit (`<` / `<=`). */
+static void awin_emit(ah_correlator *c, const ah_rule *r, group *g, ah_corr_hit_fn fn, void *ud)
+{
+    awin *w = &g->win;
+    size_t n = w->n;
+    ah_observation first, lastobs;
+    if (!n || ah_observation_decode(ah_span_make(awin_at(w, 0)->blob, awin_at(w, 0)->blen), &first) != AH_OK ||
+        ah_observation_decode(ah_span_make(awin_at(w, n - 1)->blob, awin_at(w, n - 1)->blen), &lastobs) != AH_OK)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < AH_CORR_MAX_IDS; i++) {
+        ah_observation o;
+        if (ah_observation_decode(ah_span_make(awin_at(w, i)->blob, awin_at(w, i)->blen), &o) == AH_OK)
+            c->ids[k++] = o.record_id;
+    }
+    hit_in in;
+    memset(&in, 0, sizeof in);
+    in.rule = r;
+    in.group = ah_span_make(g->key, g->keylen);
+    in.value = awin_value(r->corr->agg, w);
+    in.count = n - w->ntwins;
+    in.records = n;
+    in.distinct = (double)w->distinct.count;
+    in.has_distinct = r->corr->agg == AHI_AGG_DISTINCT;
+    in.sum = w->sum;
+    in.has_sum = r->corr->agg == AHI_AGG_SUM;
+    emit(c, &in, &first, &lastobs, k, fn, ud);
+}
+
+/* `<` / `<=`: the window anchored at the group's first event is closed. */
+static void agg_close(ah_correlator *c, const ah_rule *r, group *g, ah_corr_hit_fn fn, void *ud)
+{
+    if (g->win.n && cmp_holds(r->corr->cmp, r->corr->threshold, awin_value(r->corr->agg, &g->win)))
+        awin_emit(c, r, g, fn, ud);
+    awin_clear(&g->win);
+    g->anchored = false;
+}
+
+/* --- bursts -------------------------------------------------------------- */
+
+static void burst_unlink(ah_correlator *c, group *g)
+{
+    rule_state *rs = &c->rules[g->rule];
+    if (g->bprev)
+        g->bprev->bnext = g->bnext;
+    else
+        rs->bhead = g->bnext;
+    if (g->bnext)
+        g->bnext->bprev = g->bprev;
+    else
+        rs->btail = g->bprev;
+    g->bprev = g->bnext = NULL;
+}
+
+/* Move g to the end of its rule's list of open bursts (its last event is now the newest). */
+static void burst_touch(ah_correlator *c, group *g)
+{
+    rule_state *rs = &c->rules[g->rule];
+    if (rs->btail == g)
+        return;
+    if (g->bprev || g->bnext || rs->bhead == g)
+        burst_unlink(c, g);
+    g->bprev = rs->btail;
+    if (rs->btail)
+        rs->btail->bnext = g;
+    else
+        rs->bhead = g;
+    rs->btail = g;
+}
+
+/* Add one window entry to the burst. */
+static ah_status burst_add(burst *b, const entry *e, ahi_agg agg)
+{
+    ah_observation o;
+    if (ah_observation_decode(ah_span_make(e->blob, e->blen), &o) != AH_OK)
+        return AH_OK;
+    if (!b->records) {
+        b->first = malloc(e->blen);
+        if (!b->first)
+            return AH_ERR_NOMEM;
+        memcpy(b->first, e->blob, e->blen);
+        b->first_len = e->blen;
+        b->start = e->t;
+    }
+    if (e->blen > b->last_cap) {
+        char *nl = realloc(b->lastb, e->blen);
+        if (!nl)
+            return AH_ERR_NOMEM;
+        b->lastb = nl;
+        b->last_cap = e->blen;
+    }
+    memcpy(b->lastb, e->blob, e->blen);
+    b->last_len = e->blen;
+    b->last = e->t;
+    b->records++;
+    if (b->nids < AH_CORR_MAX_IDS) {
+        if (ah_buf_append_span(&b->ids, o.record_id) != AH_OK)
+            return AH_ERR_NOMEM;
+        b->id_end[b->nids++] = b->ids.len;
+    }
+    if (e->twin == ENT_TWIN)
+        return AH_OK;
+    b->count++;
+    b->sum += e->num;
+    if (agg == AHI_AGG_DISTINCT && !hset_has(&b->distinct, e->vh) && !hset_add(&b->distinct, e->vh, 1))
+        return AH_ERR_NOMEM;
+    return AH_OK;
+}
+
+static burst *burst_new(void)
+{
+    burst *b = calloc(1, sizeof *b);
+    if (b)
+        ah_buf_init(&b->ids, 0);
+    return b;
+}
+
+/* Report the burst and forget it. */
+static void burst_close(ah_correlator *c, group *g, ah_corr_hit_fn fn, void *ud)
+{
+    burst *b = g->burst;
+    const ah_rule *r = c->rs->rules[g->rule];
+    ah_observation first, lastobs;
+    if (b->records && ah_observation_decode(ah_span_make(b->first, b->first_len), &first) == AH_OK &&
+        ah_observation_decode(ah_span_make(b->lastb, b->last_len), &lastobs) == AH_OK) {
+        for (size_t i = 0; i < b->nids; i++) {
+            size_t from = i ? b->id_end[i - 1] : 0;
+            c->ids[i] = ah_span_make(b->ids.data + from, b->id_end[i] - from);
+        }
+        hit_in in;
+        memset(&in, 0, sizeof in);
+        in.rule = r;
+        in.group = ah_span_make(g->key, g->keylen);
+        in.count = b->count;
+        in.records = b->records;
+        in.distinct = (double)b->distinct.count;
+        in.has_distinct = r->corr->agg == AHI_AGG_DISTINCT;
+        in.sum = b->sum;
+        in.has_sum = r->corr->agg == AHI_AGG_SUM;
+        in.value = in.has_distinct ? in.distinct : in.has_sum ? in.sum : (double)b->count;
+        in.baseline = g->baseline_max;
+        in.has_baseline = r->corr->relative && g->has_baseline;
+        in.continues = b->continues;
+        emit(c, &in, &first, &lastobs, b->nids, fn, ud);
+    }
+    burst_unlink(c, g);
+    burst_free(b);
+    g->burst = NULL;
+    account(c, g);
+}
+
+/* Report the bursts whose window has gone quiet by `now` (all with now NULL). */
+static void burst_flush(ah_correlator *c, const ah_time *now, ah_corr_hit_fn fn, void *ud)
+{
+    for (size_t ri = 0; ri < c->nrules; ri++) {
+        rule_state *rs = &c->rules[ri];
+        int64_t w = c->rs->rules[ri]->meta.window_ns;
+        while (rs->bhead && (!now || time_diff(rs->bhead->burst->last, *now) > w))
+            burst_close(c, rs->bhead, fn, ud);
+    }
+}
 
 /* phase: PHASE_LEARN or PHASE_CHECK (always CHECK without `x baseline`). */
 static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah_observation *o, baseline_phase phase,
@@ -659,43 +975,11 @@ static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
         if (g->anchored && time_diff(g->anchor, o->time) > w)
             agg_close(c, r, g, fn, ud);
     } else {
-        while (g->n && time_diff(g->ents[g->head].t, o->time) > w)
-            ent_pop(g);
+        awin_slide(&g->win, o->time, w);
     }
-    if (g->n == g->cap) {
-        size_t ncap = g->cap ? g->cap * 2 : 8;
-        entry *ne = malloc(ncap * sizeof *ne);
-        if (!ne)
-            return AH_ERR_NOMEM;
-        for (size_t i = 0; i < g->n; i++)
-            ne[i] = g->ents[(g->head + i) % g->cap];
-        free(g->ents);
-        g->ents = ne;
-        g->cap = ncap;
-        g->head = 0;
-    }
-    entry e;
-    memset(&e, 0, sizeof e);
-    e.t = o->time;
-    e.seq = ++c->seq;
-    e.blob = encode_copy(o, &e.blen);
-    if (!e.blob)
-        return AH_ERR_NOMEM;
-    if (rc->agg == AHI_AGG_DISTINCT) {
-        e.vh = ah_hash64(o->value.p ? o->value.p : "", o->value.n, VAL_SEED);
-        if (!e.vh)
-            e.vh = 1;
-        if (!hset_add(&g->distinct, e.vh, 1)) {
-            free(e.blob);
-            return AH_ERR_NOMEM;
-        }
-    } else if (rc->agg == AHI_AGG_SUM && o->has_number) {
-        e.num = o->number;
-    }
-    g->sum += e.num;
-    g->blob_bytes += e.blen;
-    g->ents[(g->head + g->n) % g->cap] = e;
-    g->n++;
+    ah_status st = awin_push(c, &g->win, rc->agg, o);
+    if (st != AH_OK)
+        return st;
     if (is_closing(rc)) {
         if (!g->anchored) {
             g->anchored = true;
@@ -707,29 +991,43 @@ static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
         /* Only a joining event raises count, distinct or a sum of
          * non-negative numbers, so the largest window value of the period
          * is the largest seen here. */
-        double value = agg_value(rc, g);
+        double value = awin_value(rc->agg, &g->win);
         if (!g->has_baseline || value > g->baseline_max)
             g->baseline_max = value;
         g->has_baseline = true;
         return AH_OK;
     }
-    /* One hit per burst: quiet while the window still holds an event of the
-     * burst that fired; an event joining a quiet group extends the burst. */
-    if (g->fired && g->ents[g->head].seq <= g->fired_through) {
-        g->fired_through = e.seq;
+    const entry *e = awin_at(&g->win, g->win.n - 1);
+    if (g->burst) {
+        /* The burst goes on (it would have been closed if quiet); past the
+         * maximum extent it is reported and a new hit continues it. */
+        int64_t max_extent = w > AH_CORR_MAX_EXTENT_NS ? w : AH_CORR_MAX_EXTENT_NS;
+        if (time_diff(g->burst->start, o->time) > max_extent) {
+            burst_close(c, g, fn, ud);
+            g->burst = burst_new();
+            if (!g->burst)
+                return AH_ERR_NOMEM;
+            g->burst->continues = true;
+        }
+        burst_touch(c, g);
+        return burst_add(g->burst, e, rc->agg);
+    }
+    if (!agg_fires(rc, g, awin_value(rc->agg, &g->win)))
         return AH_OK;
-    }
-    g->fired = false;
-    if (agg_fires(rc, g, agg_value(rc, g))) {
-        agg_emit(c, r, g, fn, ud);
-        g->fired = true;
-        g->fired_through = e.seq;
-    }
+    /* The burst opens with the events of the window that made it. */
+    g->burst = burst_new();
+    if (!g->burst)
+        return AH_ERR_NOMEM;
+    burst_touch(c, g);
+    for (size_t i = 0; i < g->win.n; i++)
+        if ((st = burst_add(g->burst, awin_at(&g->win, i), rc->agg)) != AH_OK)
+            return st;
     return AH_OK;
 }
 
 /* --- sequence ----------------------------------------------------------- */
 
+/* dst = src's blobs followed by o's (src NULL: o starts the match). */
 static bool run_extend(group *g, run *dst, const run *src, const ah_observation *o)
 {
     size_t n = src ? src->n + 1 : 1;
@@ -751,6 +1049,8 @@ static bool run_extend(group *g, run *dst, const run *src, const ah_observation 
     if (!blobs[n - 1])
         goto fail;
     ah_time start = src ? src->start : o->time;
+    size_t lead = src ? src->lead : 1;
+    uint64_t lead_count = src ? src->lead_count : 1, lead_records = src ? src->lead_records : 1;
     run_clear(g, dst);
     dst->has = true;
     dst->start = start;
@@ -758,6 +1058,9 @@ static bool run_extend(group *g, run *dst, const run *src, const ah_observation 
     dst->blobs = blobs;
     dst->blens = blens;
     dst->n = n;
+    dst->lead = lead;
+    dst->lead_count = lead_count;
+    dst->lead_records = lead_records;
     for (size_t i = 0; i < n; i++)
         g->run_bytes += blens[i] + sizeof(char *) + sizeof(size_t);
     return true;
@@ -767,6 +1070,46 @@ fail:
     free(blobs);
     free(blens);
     return false;
+}
+
+/* dst = the first step reached by an aggregation: the window's events
+ * (the first AH_CORR_MAX_IDS of them kept), starting at the oldest. */
+static bool run_from_window(group *g, run *dst, const awin *w)
+{
+    size_t n = w->n < AH_CORR_MAX_IDS ? w->n : AH_CORR_MAX_IDS;
+    char **blobs = calloc(n ? n : 1, sizeof *blobs);
+    size_t *blens = calloc(n ? n : 1, sizeof *blens);
+    if (!blobs || !blens) {
+        free(blobs);
+        free(blens);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const entry *e = awin_at(w, i);
+        blobs[i] = malloc(e->blen ? e->blen : 1);
+        if (!blobs[i]) {
+            for (size_t k = 0; k < i; k++)
+                free(blobs[k]);
+            free(blobs);
+            free(blens);
+            return false;
+        }
+        memcpy(blobs[i], e->blob, e->blen);
+        blens[i] = e->blen;
+    }
+    run_clear(g, dst);
+    dst->has = true;
+    dst->start = awin_at(w, 0)->t;
+    dst->last = awin_at(w, w->n - 1)->t;
+    dst->blobs = blobs;
+    dst->blens = blens;
+    dst->n = n;
+    dst->lead = n;
+    dst->lead_count = w->n - w->ntwins;
+    dst->lead_records = w->n;
+    for (size_t i = 0; i < n; i++)
+        g->run_bytes += blens[i] + sizeof(char *) + sizeof(size_t);
+    return true;
 }
 
 /* The same event cannot play two steps of one match. */
@@ -790,8 +1133,11 @@ static void seq_emit(ah_correlator *c, const ah_rule *r, group *g, run *rn, ah_c
     memset(&in, 0, sizeof in);
     in.rule = r;
     in.group = ah_span_make(g->key, g->keylen);
-    in.value = (double)rn->n;
-    in.count = rn->n;
+    /* Steps reached; an aggregating first step is one step of many events. */
+    size_t later = rn->n - rn->lead;
+    in.value = (double)(1 + later);
+    in.count = rn->lead_count + later;
+    in.records = rn->lead_records + later;
     size_t k = collect_ids(c, rn->blobs, rn->blens, rn->n);
     emit(c, &in, &first, &lastobs, k, fn, ud);
 }
@@ -878,7 +1224,19 @@ static ah_status seq_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
             run_clear(g, rn);
         return AH_OK;
     }
-    if (i == 0) {
+    const ahi_cstep_def *st0 = &rc->steps[0];
+    if (i == 0 && st0->has_when) {
+        /* The first step aggregates: reached (again, with a later start)
+         * whenever its window of `within` satisfies its condition. */
+        awin_slide(&g->win, o->time, w);
+        ah_status s = awin_push(c, &g->win, st0->agg, o);
+        if (s != AH_OK)
+            return s;
+        if (!cmp_holds(st0->cmp, st0->threshold, awin_value(st0->agg, &g->win)))
+            return AH_OK;
+        if (!run_from_window(g, &g->runs[0], &g->win))
+            return AH_ERR_NOMEM;
+    } else if (i == 0) {
         if (!run_extend(g, &g->runs[0], NULL, o))
             return AH_ERR_NOMEM;
     } else {
@@ -892,6 +1250,7 @@ static ah_status seq_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
         seq_emit(c, r, g, &g->runs[i], fn, ud);
         for (size_t k = 0; k < nsteps; k++)
             run_clear(g, &g->runs[k]); /* one hit per match: start over */
+        awin_clear(&g->win);
     } else if (absent_last && i == nsteps - 2) {
         return pending_push(c, r->meta.index, g, time_add(g->runs[i].start, w));
     }
@@ -952,6 +1311,8 @@ ah_correlator *ah_correlator_new(const ah_ruleset *rs, size_t memory_budget, ah_
         return NULL;
     }
     ah_buf_init(&c->details, 64 * 1024);
+    ah_buf_init(&c->canon_new, 0);
+    ah_buf_init(&c->canon_old, 0);
     return c;
 }
 
@@ -973,6 +1334,8 @@ void ah_correlator_free(ah_correlator *c)
     }
     free(c->rules);
     ah_buf_free(&c->details);
+    ah_buf_free(&c->canon_new);
+    ah_buf_free(&c->canon_old);
     free(c);
 }
 
@@ -1015,6 +1378,7 @@ ah_status ah_correlator_feed(ah_correlator *c, const ah_observation *o, ah_corr_
     c->last = o->time;
     c->stats.observations++;
     c->rules[ri].st.observations++;
+    burst_flush(c, &o->time, fn, ud);
     pending_flush(c, &o->time, fn, ud);
     baseline_phase phase = PHASE_CHECK;
     if (r->meta.kind == AH_RULE_AGGREGATE && r->corr->relative) {
@@ -1025,23 +1389,47 @@ ah_status ah_correlator_feed(ah_correlator *c, const ah_observation *o, ah_corr_
             c->stats.groups = c->ngroups;
             return AH_OK;
         }
+    } else if (r->meta.kind == AH_RULE_SEQUENCE && o->step > 0 && !group_find(c, ri, o->key)) {
+        /* A later step with no match started for its key can do nothing:
+         * no group for it (most sign-ins never follow a spray). */
+        c->stats.groups = c->ngroups;
+        return AH_OK;
+    } else if (r->meta.kind == AH_RULE_AGGREGATE && r->corr->outside) {
+        /* `outside baseline`: a group seen while learning is known and
+         * never counts; only groups new after the period aggregate. */
+        baseline_phase ph = baseline_phase_of(c, r, o->time);
+        if (ph == PHASE_IGNORE)
+            return AH_OK;
+        if (ph == PHASE_CHECK) {
+            group *known = group_find(c, ri, o->key);
+            if (known && known->has_baseline) {
+                lru_touch(c, known);
+                return AH_OK;
+            }
+        }
+        phase = ph;
     }
     group *g = group_get(c, ri, o->key);
     if (!g) {
-        enforce_budget(c, NULL);
+        enforce_budget(c, NULL, fn, ud);
         g = group_get(c, ri, o->key);
         if (!g)
             return AH_ERR_NOMEM;
     }
     lru_touch(c, g);
     ah_status st;
-    switch (r->meta.kind) {
-    case AH_RULE_AGGREGATE: st = agg_feed(c, r, g, o, phase, fn, ud); break;
-    case AH_RULE_SEQUENCE: st = seq_feed(c, r, g, o, fn, ud); break;
-    default: st = fs_feed(c, r, g, o, fn, ud); break;
+    if (r->meta.kind == AH_RULE_AGGREGATE && r->corr->outside && phase == PHASE_LEARN) {
+        g->has_baseline = true;
+        st = AH_OK;
+    } else {
+        switch (r->meta.kind) {
+        case AH_RULE_AGGREGATE: st = agg_feed(c, r, g, o, phase, fn, ud); break;
+        case AH_RULE_SEQUENCE: st = seq_feed(c, r, g, o, fn, ud); break;
+        default: st = fs_feed(c, r, g, o, fn, ud); break;
+        }
     }
     account(c, g);
-    enforce_budget(c, g);
+    enforce_budget(c, g, fn, ud);
     c->stats.groups = c->ngroups;
     return st;
 }
@@ -1051,6 +1439,7 @@ ah_status ah_correlator_finish(ah_correlator *c, ah_corr_hit_fn fn, void *ud)
     if (!c || c->finished)
         return AH_ERR_USAGE;
     c->finished = true;
+    burst_flush(c, NULL, fn, ud);
     pending_flush(c, NULL, fn, ud);
     /* Open `<` / `<=` windows, oldest group first for a stable order. */
     for (group *g = c->lru_head; g; g = g->lnext) {

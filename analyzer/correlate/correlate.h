@@ -10,6 +10,10 @@
  *   ah_correlator_finish(c, on_hit, ud);             // pending absences, `<` windows
  *   ah_correlator_free(c);
  *
+ * An aggregation with `>`, `>=` or `==` reports a burst once, when it is
+ * over (no event of the group within the window after its last one, or
+ * finish), with its whole extent; see correlate.c.
+ *
  * State is per (rule, group key), counted in bytes against the memory
  * budget; past it the least recently updated groups are evicted, and
  * finish reports one warning per rule that lost state, with a count.
@@ -21,6 +25,10 @@
 #include "../rules/rules.h"
 
 #define AH_CORR_MAX_IDS 100                         /* record ids listed per hit */
+/* A burst (aggregation with >, >=, ==) longer than this (or than the
+ * rule's window, when that is longer) from its first event is cut: the hit
+ * is reported and the burst continues as a new hit. */
+#define AH_CORR_MAX_EXTENT_NS ((int64_t)86400 * 1000000000)
 #define AH_CORR_DEFAULT_BUDGET ((size_t)256 << 20)
 #define AH_CORR_MIN_BUDGET ((size_t)4096)
 
@@ -33,15 +41,20 @@ typedef struct ah_corr_hit {
     ah_time time;               /* first contributing event */
     ah_time last_time;          /* last contributing event */
     ah_span group;              /* group / join key (parts joined with 0x1F) */
-    double value;               /* count, distinct count or sum (aggregation); steps (sequence); 1 (first-seen) */
-    uint64_t count;             /* contributing events */
-    const ah_span *record_ids;  /* record_id of the first min(count, AH_CORR_MAX_IDS) contributing events */
+    double value;               /* count, distinct count or sum (aggregation, over the whole burst); steps (sequence); 1 (first-seen) */
+    uint64_t count;             /* contributing events, the twin copies of one event (twin.h) counted once */
+    const ah_span *record_ids;  /* record_id of the first min(records, AH_CORR_MAX_IDS) contributing records */
     size_t nrecord_ids;
+    uint64_t records;           /* contributing records, twins included (>= count) */
+    bool continues;             /* the burst was cut at AH_CORR_MAX_EXTENT_NS: this hit continues the one before */
     /* The first contributing event, for the row (first-seen: the new one). */
     ah_source_kind source;
     ah_span user, ip, app, target, operation;
     ah_span input, entry;       /* origin of that event */
     uint64_t input_record;
+    /* The last contributing event (a sequence's last step: the sign-in
+     * that followed a spray), for rows that should show it. */
+    ah_span last_user, last_ip, last_app;
     ah_span details;            /* the rule's template rendered ("" when it has none) */
 } ah_corr_hit;
 
@@ -69,8 +82,9 @@ ah_status ah_correlator_set_data_start(ah_correlator *c, ah_time start);
  * group cannot be created even after evicting. */
 ah_status ah_correlator_feed(ah_correlator *c, const ah_observation *obs, ah_corr_hit_fn fn, void *ud);
 
-/* End of input: emit sequences whose absence step never came, and the
- * windows of `<` / `<=` conditions still open; report evictions. Once. */
+/* End of input: emit the bursts still open, sequences whose absence step
+ * never came, and the windows of `<` / `<=` conditions still open; report
+ * evictions. Once. */
 ah_status ah_correlator_finish(ah_correlator *c, ah_corr_hit_fn fn, void *ud);
 
 typedef struct ah_corr_rule_stats {

@@ -451,8 +451,8 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
             ah_buf_putc(&rb->text, ' ');
         ah_buf_append_span(&rb->text, hit->record_ids[i].n ? hit->record_ids[i] : ah_span_cstr("-"));
     }
-    if (hit->count > hit->nrecord_ids)
-        ah_buf_printf(&rb->text, " (+%llu more)", (unsigned long long)(hit->count - hit->nrecord_ids));
+    if (hit->records > hit->nrecord_ids) /* records, not count: a twin pair counts once but has two ids */
+        ah_buf_printf(&rb->text, " (+%llu more)", (unsigned long long)(hit->records - hit->nrecord_ids));
     rb_close(rb, AH_COL_RECORD_ID, m0);
     m0 = rb_mark(rb);
     ah_buf_append_span(&rb->text, hit->input);
@@ -469,7 +469,8 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
     put_json_member(&rb->text, "rule", ah_span_cstr(m->id), false);
     put_json_member(&rb->text, "kind", ah_span_cstr(ah_rule_kind_name(m->kind)), true);
     put_json_member(&rb->text, "group", hit->group, true);
-    ah_buf_printf(&rb->text, ",\"value\":%.17g,\"count\":%llu", hit->value, (unsigned long long)hit->count);
+    ah_buf_printf(&rb->text, ",\"value\":%.17g,\"count\":%llu,\"records\":%llu,\"continues\":%s", hit->value,
+                  (unsigned long long)hit->count, (unsigned long long)hit->records, hit->continues ? "true" : "false");
     put_json_member(&rb->text, "first_time", ah_span_cstr(ah_time_format(hit->time, t1)), true);
     put_json_member(&rb->text, "last_time", ah_span_cstr(ah_time_format(hit->last_time, t2)), true);
     ah_buf_puts(&rb->text, ",\"record_ids\":[");

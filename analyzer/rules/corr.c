@@ -80,6 +80,7 @@ static bool compile_key(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out, c
 static const char *const cvar_names[AHI_CV_COUNT_] = {
     "", "count", "distinct", "sum", "window", "group", "first_time", "last_time", "value",
     "user", "ip", "app", "target", "operation", "source", "record_id", "baseline",
+    "last_user", "last_ip", "last_app",
 };
 
 static bool compile_template(ahi_cctx *cx, ah_rule *r)
@@ -135,7 +136,7 @@ static bool compile_template(ahi_cctx *cx, ah_rule *r)
             corr_err(cx, r->details_off, r->details_len,
                      "details of a %s rule: unknown placeholder '{%.*s}' (use {count}, {distinct}, {sum}, {window}, "
                      "{group}, {first_time}, {last_time}, {value}, {user}, {ip}, {app}, {target}, {operation}, "
-                     "{source}, {record_id}, {baseline})",
+                     "{source}, {record_id}, {baseline}, {last_user}, {last_ip}, {last_app})",
                      ah_rule_kind_name(r->meta.kind), (int)(j - i - 1 > 60 ? 60 : j - i - 1), t + i + 1);
             return false;
         }
@@ -171,6 +172,25 @@ static void check_threshold(ahi_cctx *cx, const ah_rule *r)
                   "this condition holds for every event (%s is at least 1): it is a single-event rule", what);
 }
 
+/* The operand of distinct() / sum(). */
+static bool compile_agg_operand(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out, ahi_agg agg)
+{
+    if (!ahi_compile_operand(cx, a, out))
+        return false;
+    if (agg == AHI_AGG_SUM &&
+        !(out->kind == AHI_OPD_PATH ||
+          (out->kind == AHI_OPD_FIELD && (out->field == AH_F_RECORD_TYPE || out->field == AH_F_RESULT_CODE)))) {
+        corr_err(cx, a->off, a->len, "sum() needs a number: '%.*s' is text (sum a raw path, e.g. sum(raw.OperationCount))",
+                 (int)a->len, cx->src->text + a->off);
+        return false;
+    }
+    if (agg == AHI_AGG_DISTINCT && (out->kind == AHI_OPD_TIME || out->kind == AHI_OPD_RAWTEXT)) {
+        corr_err(cx, a->off, a->len, "distinct() of time or of the whole record counts every event: use count");
+        return false;
+    }
+    return true;
+}
+
 bool ahi_corr_compile(ah_ruleset *rs, ah_rule *r, ahi_cctx *cx)
 {
     ahi_corr *c = r->corr;
@@ -192,6 +212,8 @@ bool ahi_corr_compile(ah_ruleset *rs, ah_rule *r, ahi_cctx *cx)
                 if (!compile_key(cx, &st->keys[k], &st->ckeys[k], r->meta.kind == AH_RULE_SEQUENCE ? "a key" : "group"))
                     ok = false;
         }
+        if (st->has_when && st->agg != AHI_AGG_COUNT && !compile_agg_operand(cx, &st->agg_opd, &st->cagg, st->agg))
+            ok = false;
         if (st->cond && ahi_pinned_ops(st->cond, &st->pinned, &st->npinned, a)) {
             ahi_lit *items = st->npinned ? ahi_alloc(a, st->npinned * sizeof *items) : NULL;
             for (size_t k = 0; items && k < st->npinned; k++) {
@@ -216,21 +238,8 @@ bool ahi_corr_compile(ah_ruleset *rs, ah_rule *r, ahi_cctx *cx)
             }
     }
     if (r->meta.kind == AH_RULE_AGGREGATE && c->has_when) {
-        if (c->agg != AHI_AGG_COUNT) {
-            if (!ahi_compile_operand(cx, &c->agg_opd, &c->cagg))
-                ok = false;
-            else if (c->agg == AHI_AGG_SUM &&
-                     !(c->cagg.kind == AHI_OPD_PATH ||
-                       (c->cagg.kind == AHI_OPD_FIELD &&
-                        (c->cagg.field == AH_F_RECORD_TYPE || c->cagg.field == AH_F_RESULT_CODE)))) {
-                corr_err(cx, c->agg_opd.off, c->agg_opd.len, "sum() needs a number: '%.*s' is text (sum a raw path, e.g. sum(raw.OperationCount))",
-                         (int)c->agg_opd.len, cx->src->text + c->agg_opd.off);
-                ok = false;
-            } else if (c->agg == AHI_AGG_DISTINCT && (c->cagg.kind == AHI_OPD_TIME || c->cagg.kind == AHI_OPD_RAWTEXT)) {
-                corr_err(cx, c->agg_opd.off, c->agg_opd.len, "distinct() of time or of the whole record counts every event: use count");
-                ok = false;
-            }
-        }
+        if (c->agg != AHI_AGG_COUNT && !compile_agg_operand(cx, &c->agg_opd, &c->cagg, c->agg))
+            ok = false;
         check_threshold(cx, r);
     }
     if (r->meta.kind == AH_RULE_FIRST_SEEN && c->nvalues) {
@@ -361,13 +370,17 @@ size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn f
         if (!key_text(m, st->ckeys, st->key_domain, st->nkeys, &m->obs_key))
             continue;
         ah_buf_reset(&m->obs_val);
-        if (r->meta.kind == AH_RULE_AGGREGATE && c->agg == AHI_AGG_DISTINCT) {
-            if (!key_text(m, &c->cagg, NULL, 1, &m->obs_val))
+        /* The aggregate of the rule, or of an aggregating sequence step. */
+        bool aggregates = (r->meta.kind == AH_RULE_AGGREGATE && c->has_when) || st->has_when;
+        ahi_agg agg = st->has_when ? st->agg : c->agg;
+        const ahi_operand *aopd = st->has_when ? &st->cagg : &c->cagg;
+        if (aggregates && agg == AHI_AGG_DISTINCT) {
+            if (!key_text(m, aopd, NULL, 1, &m->obs_val))
                 continue;
-        } else if (r->meta.kind == AH_RULE_AGGREGATE && c->agg == AHI_AGG_SUM) {
+        } else if (aggregates && agg == AHI_AGG_SUM) {
             ah_buf_reset(&m->obs_tmp);
             double d;
-            if (ahi_render_operand(m, &c->cagg, &m->obs_tmp) &&
+            if (ahi_render_operand(m, aopd, &m->obs_tmp) &&
                 ahi_parse_number(m->obs_tmp.data, m->obs_tmp.len, &d) && isfinite(d)) {
                 obs.has_number = true;
                 obs.number = d;
@@ -389,6 +402,9 @@ size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn f
         obs.app = ev->field[AH_F_APP].p ? ev->field[AH_F_APP] : ev->field[AH_F_APP_ID];
         obs.target = ev->field[AH_F_TARGET];
         obs.operation = ev->field[AH_F_OPERATION];
+        obs.app_id = ev->field[AH_F_APP_ID];
+        obs.workload = ev->field[AH_F_WORKLOAD];
+        obs.correlation_id = ev->field[AH_F_CORRELATION_ID];
         if (ev->origin) {
             obs.input = ah_span_cstr(ev->origin->path ? ev->origin->path : "");
             obs.entry = ah_span_cstr(ev->origin->entry ? ev->origin->entry : "");
@@ -404,7 +420,7 @@ size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn f
 /* --- byte form -------------------------------------------------------- */
 
 #define OBS_MAGIC 0xA7u
-#define OBS_NSPANS 10
+#define OBS_NSPANS 13
 
 static ah_status put_u64(ah_buf *b, uint64_t v)
 {
@@ -435,8 +451,9 @@ ah_status ah_observation_encode(const ah_observation *o, ah_buf *out)
                         o->record_no};
     for (size_t i = 0; st == AH_OK && i < AH_ARRAY_LEN(fixed); i++)
         st = put_u64(out, fixed[i]);
-    const ah_span spans[OBS_NSPANS] = {o->key,    o->value,  o->record_id, o->user,  o->ip,
-                                       o->app,    o->target, o->operation, o->input, o->entry};
+    const ah_span spans[OBS_NSPANS] = {o->key,    o->value,  o->record_id, o->user,  o->ip,     o->app,
+                                       o->target, o->operation, o->input, o->entry, o->app_id, o->workload,
+                                       o->correlation_id};
     for (size_t i = 0; st == AH_OK && i < OBS_NSPANS; i++) {
         st = put_u64(out, spans[i].n);
         if (st == AH_OK && spans[i].n)
@@ -470,8 +487,9 @@ ah_status ah_observation_decode(ah_span in, ah_observation *o)
     o->time.nsec = (int32_t)v[3];
     memcpy(&o->number, &v[4], sizeof o->number);
     o->record_no = v[5];
-    ah_span *spans[OBS_NSPANS] = {&o->key, &o->value, &o->record_id, &o->user,  &o->ip,
-                                  &o->app, &o->target, &o->operation, &o->input, &o->entry};
+    ah_span *spans[OBS_NSPANS] = {&o->key,    &o->value,     &o->record_id, &o->user,  &o->ip,     &o->app,
+                                  &o->target, &o->operation, &o->input,     &o->entry, &o->app_id, &o->workload,
+                                  &o->correlation_id};
     size_t at = fixed;
     for (size_t i = 0; i < OBS_NSPANS; i++) {
         if (n - at < 8)

@@ -283,8 +283,10 @@ static void explain_corr(ah_buf *out, const ah_rule *r)
             ah_buf_puts(out, " x baseline (the group's largest window value while learning)");
         if (c->has_floor)
             ah_buf_printf(out, ", at least %.17g", c->floor);
+        if (c->outside)
+            ah_buf_puts(out, " outside baseline (only groups not seen while learning)");
         ah_buf_putc(out, '\n');
-        if (c->relative)
+        if (c->relative || c->outside)
             explain_duration(out, "  baseline: ", c->baseline_ns);
     }
     for (size_t i = 0; i < c->nsteps; i++) {
@@ -302,6 +304,16 @@ static void explain_corr(ah_buf *out, const ah_rule *r)
         }
         ah_buf_putc(out, '\n');
         keys(out, r->meta.kind == AH_RULE_SEQUENCE ? "    key:    " : "  group:    ", st->ckeys, st->key_domain, st->nkeys);
+        if (st->has_when) {
+            ah_buf_printf(out, "    when:   %s", aggs[st->agg]);
+            if (st->agg != AHI_AGG_COUNT) {
+                ah_buf_putc(out, '(');
+                ahi_explain_operand(out, &st->cagg);
+                ah_buf_putc(out, ')');
+            }
+            ah_buf_printf(out, " %s %.17g within the window\n", (unsigned)st->cmp < AH_ARRAY_LEN(cmps) ? cmps[st->cmp] : "?",
+                          st->threshold);
+        }
         ah_buf_puts(out, r->meta.kind == AH_RULE_SEQUENCE ? "    match:\n" : "  match:\n");
         if (st->cond)
             ahi_explain_node(out, st->cond, r->meta.kind == AH_RULE_SEQUENCE ? 3 : 2);

@@ -1306,7 +1306,8 @@ static bool ident_is(const ahi_parser *p, const char *word)
 }
 
 /* when count >= 10 | when distinct(user) > 5 | when sum(raw.OperationCount) >= 1000
- * | when sum(raw.OperationCount) > 10 x baseline [at least 500] */
+ * | when sum(raw.OperationCount) > 10 x baseline [at least 500]
+ * | when distinct(user) >= 3 outside baseline */
 static bool parse_when(ahi_parser *p, ahi_corr *c)
 {
     advance(p, AHI_LEX_EXPR);
@@ -1388,6 +1389,19 @@ static bool parse_when(ahi_parser *p, ahi_corr *c)
         c->when_len = p->cur.off + p->cur.len - c->when_off;
         advance(p, AHI_LEX_EXPR);
     }
+    if (ident_is(p, "outside")) {
+        /* outside baseline: only groups unseen while learning count. */
+        c->outside_off = p->cur.off;
+        c->outside = true;
+        advance(p, AHI_LEX_EXPR);
+        if (!ident_is(p, "baseline")) {
+            expected(p, "'baseline' after outside (when distinct(user) >= 3 outside baseline)");
+            return false;
+        }
+        c->outside_len = p->cur.off + p->cur.len - c->outside_off;
+        c->when_len = p->cur.off + p->cur.len - c->when_off;
+        advance(p, AHI_LEX_EXPR);
+    }
     if (ident_is(p, "at")) {
         /* at least N: an absolute floor, so that a quiet baseline does not
          * turn a handful of events into a burst. */
@@ -1411,7 +1425,7 @@ static bool parse_when(ahi_parser *p, ahi_corr *c)
 }
 
 
-/* step [not] NAME { match CONDITION  key FIELD[, FIELD] } */
+/* step [not] NAME { match CONDITION  key FIELD[, FIELD]  [when AGG CMP N] } */
 static bool parse_step(ahi_parser *p, ahi_corr *c)
 {
     advance(p, AHI_LEX_EXPR);
@@ -1449,6 +1463,27 @@ static bool parse_step(ahi_parser *p, ahi_corr *c)
             st.keys_off = p->cur.off;
             if (!parse_operand_list(p, "key", &st.keys, &st.key_domain, &st.nkeys, &st.capkeys))
                 return false;
+        } else if (ident_is(p, "when") && !st.has_when) {
+            /* An aggregating step: the same `when` as an aggregation, over
+             * the step's events within the sequence's `within`. */
+            ahi_corr tmp;
+            memset(&tmp, 0, sizeof tmp);
+            if (!parse_when(p, &tmp))
+                return false;
+            /* Semantic errors are reported and the step kept, so that they
+             * do not cascade into "needs at least 2 steps". */
+            if (tmp.relative || tmp.has_floor || tmp.outside)
+                perr(p, tmp.when_off, tmp.when_len,
+                     "a step's `when` compares with a number (no x baseline, at least or outside baseline)");
+            else if (tmp.cmp != AHI_OP_GT && tmp.cmp != AHI_OP_GE && tmp.cmp != AHI_OP_EQ)
+                perr(p, tmp.when_off, tmp.when_len, "a step's `when` takes >, >= or == (the step is reached when it holds)");
+            st.has_when = true;
+            st.agg = tmp.agg;
+            st.agg_opd = tmp.agg_opd;
+            st.cmp = tmp.cmp;
+            st.threshold = tmp.threshold;
+            st.when_off = tmp.when_off;
+            st.when_len = tmp.when_len;
         } else {
             expected(p, st.match && st.nkeys ? "'}' to close the step" : "match CONDITION or key FIELD in the step");
             return false;
@@ -1475,6 +1510,20 @@ static bool parse_step(ahi_parser *p, ahi_corr *c)
 static void check_relative_when(ahi_parser *p, const ah_rule *r, const bool *seen)
 {
     const ahi_corr *c = r->corr;
+    if (c->outside) {
+        if (c->relative)
+            perr(p, c->outside_off, c->outside_len,
+                 "`outside baseline` (only new groups) and `x baseline` (relative to a group's own past) exclude each other");
+        else if (!seen[MK_BASELINE])
+            perr(p, c->outside_off, c->outside_len,
+                 "`outside baseline` needs a learning period: add `baseline 14d` (the first 14 days of the data) to the rule");
+        if (c->cmp != AHI_OP_GT && c->cmp != AHI_OP_GE && c->cmp != AHI_OP_EQ)
+            perr(p, c->when_off, c->when_len, "`outside baseline` takes >, >= or ==");
+        if (c->has_floor)
+            perr(p, c->floor_off, c->floor_len,
+                 "`at least` is the floor of a `x baseline` threshold; with a fixed threshold write the number itself");
+        return;
+    }
     if (!c->relative) {
         if (c->has_floor)
             perr(p, c->floor_off, c->floor_len,
@@ -1511,6 +1560,10 @@ static void finish_correlation(ahi_parser *p, ah_rule *r, const bool *seen, ahi_
             if (c->steps[i].absent && (i + 1 != c->nsteps || i == 0))
                 perr(p, c->steps[i].off, c->steps[i].len,
                      "only the last step may be `step not` (A not followed by B), and not the first");
+        for (size_t i = 1; i < c->nsteps; i++)
+            if (c->steps[i].has_when)
+                perr(p, c->steps[i].when_off, c->steps[i].when_len,
+                     "only the first step of a sequence may aggregate (`when` in step '%s')", c->steps[i].name);
         r->meta.nsteps = c->nsteps;
     } else {
         if (r->meta.kind == AH_RULE_AGGREGATE) {

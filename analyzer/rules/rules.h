@@ -281,6 +281,7 @@ typedef struct ah_observation {
     ah_span record_id, user, ip, app, target, operation;
     ah_span input, entry;      /* origin path and archive entry (entry may be empty) */
     uint64_t record_no;
+    ah_span app_id, workload, correlation_id; /* for the twin rule (parsers/formats/twin.h): twins count once */
 } ah_observation;
 
 typedef void (*ah_observation_fn)(void *ud, const ah_observation *obs);

@@ -371,7 +371,8 @@ typedef enum ahi_agg { AHI_AGG_COUNT, AHI_AGG_DISTINCT, AHI_AGG_SUM } ahi_agg;
 typedef enum ahi_cvar {
     AHI_CV_TEXT = 0, AHI_CV_COUNT, AHI_CV_DISTINCT, AHI_CV_SUM, AHI_CV_WINDOW, AHI_CV_GROUP,
     AHI_CV_FIRST_TIME, AHI_CV_LAST_TIME, AHI_CV_VALUE, AHI_CV_USER, AHI_CV_IP, AHI_CV_APP,
-    AHI_CV_TARGET, AHI_CV_OPERATION, AHI_CV_SOURCE, AHI_CV_RECORD_ID, AHI_CV_BASELINE, AHI_CV_COUNT_
+    AHI_CV_TARGET, AHI_CV_OPERATION, AHI_CV_SOURCE, AHI_CV_RECORD_ID, AHI_CV_BASELINE,
+    AHI_CV_LAST_USER, AHI_CV_LAST_IP, AHI_CV_LAST_APP, AHI_CV_COUNT_
 } ahi_cvar;
 
 typedef struct ahi_ctpart {
@@ -398,6 +399,15 @@ typedef struct ahi_cstep_def {
     const char **pinned;  /* canonical operations the condition pins, NULL when not pinned */
     size_t npinned;
     const ahi_strset *pinset;
+    /* `when AGG CMP N` in the first step of a sequence: the step is reached
+     * when its events within the sequence's `within` satisfy it. */
+    bool has_when;
+    ahi_agg agg;
+    ahi_aoperand agg_opd;
+    ahi_op cmp;
+    double threshold;
+    size_t when_off, when_len;
+    ahi_operand cagg;     /* compiled distinct / sum operand */
 } ahi_cstep_def;
 
 typedef struct ahi_corr {
@@ -423,6 +433,10 @@ typedef struct ahi_corr {
     bool has_floor;
     double floor;                        /* N: the window value must also reach it */
     size_t floor_off, floor_len;         /* `at least N` */
+    /* `when ... outside baseline`: only groups not seen during the learning
+     * period aggregate (an address new to the tenant). */
+    bool outside;
+    size_t outside_off, outside_len;
     /* first-seen: value operand(s) */
     ahi_aoperand *values;
     bool *value_domain;

@@ -282,7 +282,7 @@ def _nv(name, value):
 
 
 def ual_sts(t, label, sid, u, ok, ip, client, resource, ua, auth_method="1", request_type="OAuth2:Authorize",
-            error="0", logon_error=None, keep=None, session=True):
+            error="0", logon_error=None, keep=None, session=True, session_label=None):
     """RecordType 15: AzureActiveDirectoryStsLogon (UserLoggedIn / UserLoginFailed)."""
     ext = [_nv("ResultStatusDetail", "Success" if ok else "Redirect"),
            _nv("UserAgent", ua),
@@ -304,7 +304,7 @@ def ual_sts(t, label, sid, u, ok, ip, client, resource, ua, auth_method="1", req
     }
     dev = [_nv("OS", u["os"].replace("MacOs", "MacOS")), _nv("BrowserType", u["browser"].split(" ")[0])]
     if ok and session:
-        dev.append(_nv("SessionId", guid("session/" + label)))
+        dev.append(_nv("SessionId", guid("session/" + (session_label or label))))
     d["DeviceProperties"] = dev
     d["ErrorNumber"] = error
     if logon_error:
@@ -511,7 +511,7 @@ def location(ip):
 
 def signin(t, label, sid, kind, ip, client, resource, u=None, error=0, failure=None,
            ua="", client_app="Browser", issuer_type="AzureAD", issuer_name="", mfa=None, protocol="none",
-           incoming="none", key_id=None, thumb=None, details=None):
+           incoming="none", key_id=None, thumb=None, details=None, session_label=None):
     f = "signin/" + label
     if kind == "sp":
         d = {
@@ -565,7 +565,7 @@ def signin(t, label, sid, kind, ip, client, resource, u=None, error=0, failure=N
         "signInIdentifier": u["upn"].lower() if interactive else "",
         "tokenIssuerName": issuer_name, "tokenIssuerType": issuer_type,
         "uniqueTokenIdentifier": b64ish("uti/" + f, 22), "userAgent": ua, "userType": "member",
-        "sessionId": guid("session/" + label) if error == 0 else "",
+        "sessionId": guid("session/" + (session_label or label)) if error == 0 else "",
     }
     if not (interactive and mfa):
         del d["authenticationDetails"]
@@ -686,10 +686,30 @@ exo_admin(T(12, 14, 9, 45), "joni-rule", "B7", _u, "New-InboxRule",
            ("StopProcessingRules", "True")],
           "joni.sherman\\Newsletters", "198.51.100.23:50123", app_id=APPS["owa"][1])
 
+step("B8", "Office sign-ins through the corporate egress 198.51.100.23, shared by many users every day",
+     "new-address-shared-by-accounts must NOT fire: the egress is in the baseline", benign=True)
+for _d in (12, 14):
+    for _i, _k in enumerate(["pradeep.gupta", "grady.archie", "lynne.robbins"]):
+        _u = U[_k]
+        _t = T(_d, 8, 40 + 3 * _i, 11 + _i)
+        signin(_t, "office-%d-%s" % (_d, _k), "B8", "interactive", "198.51.100.23", A("officehome"), A("exo"), u=_u,
+               ua=ua_for(_u))
+        ual_sts(_t + dt.timedelta(seconds=1), "office-%d-%s" % (_d, _k), "B8", _u, True, "198.51.100.23",
+                A("officehome"), A("exo"), ua_for(_u), keep="False")
+
+step("B9", "Alex Wilber (IT) resets two users' forgotten passwords, hours apart",
+     "bulk-admin-password-resets must NOT fire (two resets, not a burst)", benign=True)
+for _i, (_k, _t) in enumerate([("lidia.holloway", T(14, 10, 2, 41)), ("irvin.sayers", T(14, 13, 27, 5))]):
+    _tu = U[_k]
+    directory_change(_t, "helpdesk-reset-%s" % _k, "B9", "Reset user password", "Reset user password.",
+                     "UserManagement", "Update", U["alex.wilber"], "198.51.100.23", UA_EDGE,
+                     [{"type": "User", "id": _tu["oid"], "displayName": None, "user": _tu, "props": []}], "User")
+
 # ---- the intrusion --------------------------------------------------------
 step("S1", "Password spray from 13.59.205.66 against eight accounts (error 50126), then a hit on the "
      "cloud-only it-admin account, which has no MFA",
-     "spray correlation (many users, one IP, 50126, minutes); D51 IOC-IP-MATCH")
+     "spray correlation (8 accounts, 8 failures, one IP, 50126, minutes; the UAL copies counted once); "
+     "signin-after-spray-same-address (the initial access, it-admin at 02:21:16); D51 IOC-IP-MATCH")
 _spray = ["megan.bowen", "pradeep.gupta", "lee.gu", "joni.sherman", "diego.siciliani", "johanna.lorenz",
           "lidia.holloway", "grady.archie"]
 for _i, _k in enumerate(_spray):
@@ -825,7 +845,8 @@ signin(T(13, 3, 34, 51), "mailsync-sp-exo", "S7", "sp", ATTACKER_VPS, _app, A("e
 
 step("S8", "Contoso MailSync reads six mailboxes through Microsoft Graph in seven minutes (AppId Graph, "
      "ClientAppId = MailSync)",
-     "D31 OAUTH-APP-MAIL-VIA-GRAPH; D33 APP-MULTI-MAILBOX-BURST (High); D34 APP-MAIL-BOTH-GRAPH-AND-DIRECT; D51")
+     "D31 OAUTH-APP-MAIL-VIA-GRAPH; D33 APP-MULTI-MAILBOX-BURST (High; S8 and S9 are one burst, less than 10 "
+     "minutes apart: 8 mailboxes in 10 records, 03:24:10 to 03:39:35); D34 APP-MAIL-BOTH-GRAPH-AND-DIRECT; D51")
 for _i, _k in enumerate(["megan.bowen", "pradeep.gupta", "adele.vance", "lee.gu", "alex.wilber", "nestor.wilke"]):
     mail_items_accessed(T(13, 3, 24, 10) + dt.timedelta(seconds=83 * _i), "graph-mia-%d" % _i, "S8", U[_k],
                         ATTACKER_CLOUD, "Client=REST;Client=RESTSystem;;", app_id=APPS["graph"][1],
@@ -833,7 +854,8 @@ for _i, _k in enumerate(["megan.bowen", "pradeep.gupta", "adele.vance", "lee.gu"
 
 step("S9", "Contoso MailSync reads four mailboxes through EWS from 192.0.2.77; auditing of one mailbox is "
      "throttled (IsThrottled True)",
-     "D32 OAUTH-APP-MAIL-VIA-EWS; D33; D36 MAILITEMSACCESSED-THROTTLED (High); M02 (with an analyst-supplied app id)")
+     "D32 OAUTH-APP-MAIL-VIA-EWS; D33 (the S8 burst goes on); D36 MAILITEMSACCESSED-THROTTLED (High); "
+     "M02 (with an analyst-supplied app id)")
 for _i, _k in enumerate(["megan.bowen", "pradeep.gupta", "johanna.lorenz", "diego.siciliani"]):
     mail_items_accessed(T(13, 3, 36, 2) + dt.timedelta(seconds=71 * _i), "ews-mia-%d" % _i, "S9", U[_k],
                         "%s:%d" % (ATTACKER_VPS, 50311 + _i),
@@ -868,6 +890,28 @@ exo_admin(T(13, 4, 2, 31), "ceo-forward", "S11", _u, "Set-Mailbox",
            ("DeliverToMailboxAndForward", "True")],
           "megan.bowen", "[%s]:%d" % (ATTACKER_VPS, 50417), app_id=APPS["exops"][1])
 
+step("S12", "Megan Bowen's browser session, phished through an adversary-in-the-middle proxy after she signed in "
+     "from home at 08:05, is replayed from 192.0.2.77 with another browser",
+     "session-from-several-addresses (High); new-address-shared-by-accounts (192.0.2.77: Adele, Megan, it-admin)")
+_meg = U["megan.bowen"]
+_t = T(13, 8, 41, 33)
+_replayed = {"method": "Previously satisfied", "detail": "", "result": "MFA requirement satisfied by claim in the token"}
+signin(_t, "megan-replay", "S12", "interactive", ATTACKER_VPS, A("officehome"), A("exo"), u=_meg, ua=UA_CHROME,
+       mfa=_replayed, session_label="bg-login-3")
+ual_sts(_t + dt.timedelta(seconds=1), "megan-replay", "S12", _meg, True, ATTACKER_VPS, A("officehome"), A("exo"),
+        UA_CHROME, keep="False", session_label="bg-login-3")
+
+step("S13", "As it-admin, the attacker resets the passwords of five accounts the spray did not crack, "
+     "from 192.0.2.77 within four minutes",
+     "bulk-admin-password-resets (Medium: 5 accounts, UAL and Entra copies counted once); "
+     "new-address-shared-by-accounts (Medium)")
+for _i, _k in enumerate(["joni.sherman", "diego.siciliani", "johanna.lorenz", "lidia.holloway", "grady.archie"]):
+    _tu = U[_k]
+    directory_change(T(13, 9, 12, 4) + dt.timedelta(seconds=53 * _i), "bulk-reset-%s" % _k, "S13",
+                     "Reset user password", "Reset user password.", "UserManagement", "Update", U["it-admin"],
+                     ATTACKER_VPS, UA_CHROME,
+                     [{"type": "User", "id": _tu["oid"], "displayName": None, "user": _tu, "props": []}], "User")
+
 # ---- remediation ----------------------------------------------------------
 step("R1", "Lee Gu (security) revokes the refresh tokens of Adele Vance and it-admin and converts contoso.net "
      "back to Managed",
@@ -892,8 +936,8 @@ directory_change(T(14, 9, 52, 30), "domain-managed", "R1", "Set domain authentic
                                     ("Included Updated Properties", None, "LiveType")])],
                  "Domain", app_id_detail=APPS["aadps"][1])
 
-STEP_ORDER = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9",
-              "S10", "S11", "R1"]
+STEP_ORDER = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8",
+              "S9", "S10", "S11", "S12", "S13", "R1"]
 
 
 # --------------------------------------------------------------------------

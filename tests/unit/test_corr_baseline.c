@@ -179,8 +179,9 @@ static void test_no_baseline_group(void **state)
     assert_int_equal(f->stats.groups, 1);
 }
 
-/* After the period, one hit per burst, as with a fixed threshold; a burst
- * starting more than the window after the last one fires again. */
+/* After the period, one hit per burst, as with a fixed threshold, reported
+ * with the whole burst (sum and count over a2..a5, not the first window);
+ * a burst starting more than the window after the last one fires again. */
 static void test_one_hit_per_burst(void **state)
 {
     fixture *f = *state;
@@ -191,8 +192,8 @@ static void test_one_hit_per_burst(void **state)
     mail(f, "2021-01-12T03:10:00Z", 0, "a5", "app1", 600); /* exactly 1h after a4: still the burst */
     mail(f, "2021-01-12T04:10:01Z", 0, "a6", "app1", 600); /* a new burst */
     assert_text_equal(run(f, NULL, NULL),
-                      "volume 2021-01-12T01:00:00.0000000Z group=app1 value=600 count=1 ids=a2 "
-                      "details=600 items, baseline 50, 1 records\n"
+                      "volume 2021-01-12T01:00:00.0000000Z group=app1 value=2400 count=4 ids=a2,a3,a4,a5 "
+                      "details=2400 items, baseline 50, 4 records\n"
                       "volume 2021-01-12T04:10:01.0000000Z group=app1 value=600 count=1 ids=a6 "
                       "details=600 items, baseline 50, 1 records\n");
 }

@@ -241,8 +241,8 @@ static void test_audit_csv_dedups_against_graph(void **state)
         ah_session_add_input(s, orders[o][1]);
         drain(s);
         ah_coverage c = ah_session_coverage(s, AH_SOURCE_ENTRA_AUDIT);
-        assert_int_equal(c.events, 13); /* samples/tenant-story.md: 13 unique directory changes */
-        assert_int_equal(ah_session_totals(s).records, 26);
+        assert_int_equal(c.events, 20); /* samples/tenant-story.md: 20 unique directory changes */
+        assert_int_equal(ah_session_totals(s).records, 40);
         ah_session_free(s);
     }
 }

@@ -88,3 +88,149 @@ write("mail-baseline-busy-miss.json", week + busy + burst)
 # The burst comes from an application that had no activity in the baseline week.
 OTHER = "5f2a0c3e-7d41-4b8e-9a6c-2e1b0d9f8c7a"
 write("mail-baseline-new-app-miss.json", week + [dict(r, ClientAppId=OTHER, Id="mia-new-%d" % i) for i, r in enumerate(burst)])
+
+
+# ---- records of the rules added with full-extent bursts ----------------------
+# The UAL copy of a sign-in (AuditData, RecordType 15), one second after the
+# Entra record, as samples/tenant writes it: the twin the correlator counts once.
+TENANT = "cae660e6-b456-4b35-b35f-12f2ad07a0a4"
+OFFICEHOME = "4765445b-32c6-49b0-83e6-1d93765276ca"
+
+
+def ual_login(n, t, user, ip, ok=False, session=None):
+    d = {"CreationTime": t.strftime("%Y-%m-%dT%H:%M:%S"), "Id": "ual-%04d" % n,
+         "Operation": "UserLoggedIn" if ok else "UserLoginFailed", "OrganizationId": TENANT, "RecordType": 15,
+         "ResultStatus": "Success" if ok else "Failed", "UserKey": "1003%012d@contoso.onmicrosoft.com" % n,
+         "UserType": 0, "Version": 1, "Workload": "AzureActiveDirectory", "ClientIP": ip,
+         "ObjectId": "00000002-0000-0ff1-ce00-000000000000", "UserId": user + "@contoso.com",
+         "ApplicationId": OFFICEHOME, "ErrorNumber": "0" if ok else "50126",
+         "DeviceProperties": [{"Name": "OS", "Value": "Windows 10"}]}
+    if not ok:
+        d["LogonError"] = "InvalidUserNameOrPassword"
+    if session:
+        d["DeviceProperties"].append({"Name": "SessionId", "Value": session})
+    return d
+
+
+def signin_ok(n, t, user, ip, session=None, interactive=True):
+    d = signin(n, t, user, ip, code=0)
+    d["sessionId"] = session or ""
+    d["isInteractive"] = interactive
+    return d
+
+
+def twins(n, t, user, ip):
+    """A failed sign-in in both logs."""
+    return [signin(n, t, user, ip), ual_login(n, t + timedelta(seconds=1), user, ip)]
+
+
+# Initial access: six accounts sprayed from one address (each failure in the
+# sign-in log and the UAL), then one of them signs in from it 10 minutes later.
+t5 = datetime(2021, 1, 13, 2, 14, 7)
+spray6 = sum((twins(400 + i, t5 + timedelta(seconds=37 * i), USERS[i], SPRAY_IP) for i in range(6)), [])
+success = [signin_ok(420, t5 + timedelta(minutes=10), "grady.archie", SPRAY_IP, session="s-420"),
+           ual_login(420, t5 + timedelta(minutes=10, seconds=1), "grady.archie", SPRAY_IP, ok=True, session="s-420")]
+write("spray-then-success-hit.json", spray6 + success)
+# Look-alikes: the success comes before the fifth account fails; a success
+# from another address; four accounts failing twice (UAL + Entra: 8 records,
+# 4 accounts); a success more than an hour after the first failure.
+early = sum((twins(430 + i, t5 + timedelta(seconds=37 * i), USERS[i], "192.0.2.30") for i in range(5)), [])
+early.insert(8, signin_ok(439, t5 + timedelta(seconds=37 * 3 + 10), "megan.bowen", "192.0.2.30"))
+four = sum((twins(440 + i, t5 + timedelta(seconds=37 * i), USERS[i], "192.0.2.31") for i in range(4)), []) + \
+    [signin_ok(449, t5 + timedelta(minutes=5), USERS[0], "192.0.2.31")]
+late = sum((twins(450 + i, t5 + timedelta(seconds=37 * i), USERS[i], "192.0.2.32") for i in range(5)), []) + \
+    [signin_ok(459, t5 + timedelta(hours=1, seconds=1), USERS[0], "192.0.2.32")]
+other = spray6[:] + [signin_ok(469, t5 + timedelta(minutes=10), "grady.archie", "198.51.100.23")]
+write("spray-then-success-miss.json", early + four + late + other)
+
+# Brute force then success: one account fails 10 times from one address, then
+# signs in. The miss: 5 failures, each in both logs (10 records, 5 attempts).
+t6 = datetime(2021, 1, 13, 23, 55, 30)
+write("bruteforce-then-success-hit.json",
+      [signin(500 + i, t6 + timedelta(seconds=40 * i), "lee.gu", "192.0.2.40") for i in range(10)] +
+      [signin_ok(520, t6 + timedelta(minutes=8), "lee.gu", "192.0.2.40")])
+write("bruteforce-then-success-miss.json",
+      sum((twins(530 + i, t6 + timedelta(seconds=40 * i), "lee.gu", "192.0.2.41") for i in range(5)), []) +
+      [signin_ok(540, t6 + timedelta(minutes=8), "lee.gu", "192.0.2.41")] +
+      [signin(550 + i, t6 + timedelta(seconds=40 * i), "lee.gu", "192.0.2.42") for i in range(10)] +
+      [signin_ok(560, t6 + timedelta(minutes=8), "nestor.wilke", "192.0.2.42")])
+
+
+# A new address shared by accounts. Two baseline days (2021-01-10, -11) in
+# which the office egress 198.51.100.23 serves five users every day; then,
+# from day 3, the egress again (six users) and a new address used by three
+# accounts over four days: two sign-ins and a directory change.
+def audit(n, t, activity, actor, ip, target_upn, target_id):
+    return {"id": "Directory_%04d" % n, "category": "UserManagement", "correlationId": "c-%04d" % n,
+            "result": "success", "activityDisplayName": activity, "activityDateTime": ts(t),
+            "loggedByService": "Core Directory", "operationType": "Update",
+            "initiatedBy": {"user": {"userPrincipalName": actor + "@contoso.com", "ipAddress": ip}},
+            "targetResources": [{"id": target_id, "type": "User", "userPrincipalName": target_upn + "@contoso.com",
+                                 "displayName": None}]}
+
+
+def ual_reset(n, t, actor, ip, target_upn, target_id):
+    return {"CreationTime": t.strftime("%Y-%m-%dT%H:%M:%S"), "Id": "ual-%04d" % n,
+            "Operation": "Reset user password.", "OrganizationId": TENANT, "RecordType": 8,
+            "ResultStatus": "Success", "UserKey": "1003%012d@contoso.onmicrosoft.com" % n, "UserType": 0,
+            "Version": 1, "Workload": "AzureActiveDirectory", "ObjectId": "Not Available",
+            "UserId": actor + "@contoso.com", "ActorIpAddress": ip,
+            "Target": [{"ID": "User_" + target_id, "Type": 2}, {"ID": target_id, "Type": 2},
+                       {"ID": "User", "Type": 2}, {"ID": target_upn + "@contoso.com", "Type": 5}]}
+
+
+EGRESS = "198.51.100.23"
+base = []
+for d in range(2):
+    for i in range(5):
+        base.append(signin_ok(600 + 10 * d + i, datetime(2021, 1, 10 + d, 8, 5 * i, 0), USERS[i], EGRESS))
+after = [signin_ok(650 + i, datetime(2021, 1, 14, 8, 3 * i, 0), USERS[i], EGRESS) for i in range(6)]
+new3 = [signin_ok(670, datetime(2021, 1, 13, 3, 50, 19), "adele.vance", "192.0.2.77"),
+        ual_login(670, datetime(2021, 1, 13, 3, 50, 20), "adele.vance", "192.0.2.77", ok=True),
+        signin_ok(671, datetime(2021, 1, 14, 8, 41, 0), "megan.bowen", "192.0.2.77", interactive=False),
+        audit(672, datetime(2021, 1, 16, 9, 12, 0), "Reset user password", "lee.gu", "192.0.2.77", "nestor.wilke",
+              "00000000-0000-0000-0000-000000000672")]
+write("new-address-hit.json", base + after + new3)
+# Look-alikes: the same three accounts from the egress known from the
+# baseline; the new address used by two accounts (one of them in both logs);
+# failures do not count.
+write("new-address-miss.json", base + after +
+      [signin_ok(680, datetime(2021, 1, 13, 3, 50, 19), "adele.vance", "192.0.2.78"),
+       ual_login(680, datetime(2021, 1, 13, 3, 50, 20), "adele.vance", "192.0.2.78", ok=True),
+       signin_ok(681, datetime(2021, 1, 14, 8, 41, 0), "megan.bowen", "192.0.2.78"),
+       signin(682, datetime(2021, 1, 15, 8, 41, 0), "lee.gu", "192.0.2.78")])
+
+# One session from two addresses: the CEO signs in from home, and 36 minutes
+# later her session is used from the attacker's address (non-interactive
+# sign-in, and the UAL's UserLoggedIn with the same DeviceProperties SessionId).
+t7 = datetime(2021, 1, 13, 8, 5, 33)
+SESSION = "70903e3b-03e7-4733-a97f-9b4e224be273"
+write("session-hit.json",
+      [signin_ok(700, t7, "megan.bowen", "203.0.113.34", session=SESSION),
+       ual_login(700, t7 + timedelta(seconds=1), "megan.bowen", "203.0.113.34", ok=True, session=SESSION),
+       signin_ok(701, t7 + timedelta(minutes=36), "megan.bowen", "192.0.2.77", session=SESSION, interactive=False)])
+write("session-hit-ual.json",
+      [ual_login(702, t7, "megan.bowen", "203.0.113.34", ok=True, session=SESSION),
+       ual_login(703, t7 + timedelta(minutes=36), "megan.bowen", "192.0.2.77", ok=True, session=SESSION)])
+# Look-alikes: one session from one address in both logs; two sessions of one
+# user from two addresses; the session from a second address two hours later.
+write("session-miss.json",
+      [signin_ok(710, t7, "megan.bowen", "203.0.113.34", session="s-710"),
+       ual_login(710, t7 + timedelta(seconds=1), "megan.bowen", "203.0.113.34", ok=True, session="s-710"),
+       signin_ok(711, t7 + timedelta(minutes=5), "megan.bowen", "198.51.100.23", session="s-711"),
+       signin_ok(712, t7 + timedelta(hours=2), "megan.bowen", "192.0.2.77", session="s-710", interactive=False)])
+
+# Bulk password resets: it-admin resets five accounts in four minutes (the
+# Entra record and its UAL copy each). The miss: four accounts, each in both
+# logs (8 records, 4 accounts); five resets by two administrators.
+t8 = datetime(2021, 1, 13, 9, 12, 0)
+resets5 = []
+for i in range(5):
+    tid = "00000000-0000-0000-0000-%012d" % (800 + i)
+    resets5 += [audit(800 + i, t8 + timedelta(seconds=50 * i), "Reset user password", "it-admin", "192.0.2.77",
+                      USERS[i], tid),
+                ual_reset(800 + i, t8 + timedelta(seconds=50 * i + 1), "it-admin", "192.0.2.77", USERS[i], tid)]
+write("bulk-resets-hit.json", resets5)
+write("bulk-resets-miss.json", resets5[:8] +
+      [audit(820 + i, t8 + timedelta(seconds=50 * i), "Reset user password", "alex.wilber" if i % 2 else "lee.gu",
+             "198.51.100.23", USERS[6 + i], "00000000-0000-0000-0000-%012d" % (820 + i)) for i in range(5)])
