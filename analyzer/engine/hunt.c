@@ -183,11 +183,14 @@ typedef struct qrow {
     size_t rules_cap;
     ah_twin_key key;
     ah_buf canon;         /* canonical operation, for the key */
+    size_t bytes;         /* what the row's spans take */
     bool released;        /* handed out; kept only as join history */
     bool absorbed;        /* joined into another row; never handed out */
 } qrow;
 
-#define JOIN_QUEUE_MAX 4096 /* rows held for the join: bounds its memory */
+#define JOIN_QUEUE_MAX 4096                    /* rows held for the join */
+#define JOIN_QUEUE_BYTES ((size_t)64 << 20)    /* and their bytes (raw included): the window's memory bound */
+#define SLOT_KEEP_BYTES ((size_t)4096)         /* a slot leaving the window keeps at most this much */
 
 struct ah_hunt {
     ah_hunt_options opt;
@@ -218,6 +221,7 @@ struct ah_hunt {
     qrow *q;                 /* ring of JOIN_QUEUE_MAX */
     size_t qhead, qlen;
     size_t qcur;             /* the next row to hand out (rows before it are history) */
+    size_t qbytes;           /* bytes of the rows in the window */
     bool sorted_end;
     row_builder out;
     ah_row out_row;
@@ -677,11 +681,16 @@ static ah_span store_span(ah_buf *b, ah_span s)
 }
 
 /* Copy a sorted row (valid only until the sorter's next call) into a slot. */
-static ah_status qrow_take(qrow *q, const ah_row *src)
+static ah_status qrow_take(qrow *q, const ah_row *src, size_t *bytes)
 {
     size_t need = span_bytes(src->raw) + span_bytes(src->related_raw) + span_bytes(src->join_id);
     for (int c = 0; c < AH_COL_COUNT; c++)
         need += span_bytes(src->col[c]);
+    *bytes = need;
+    if (q->store.cap > 2 * need + SLOT_KEEP_BYTES) { /* a large row held here before: give it back */
+        ah_buf_free(&q->store);
+        ah_buf_init(&q->store, 0);
+    }
     ah_buf_reset(&q->store);
     if (ah_buf_reserve(&q->store, need) != AH_OK)
         return AH_ERR_NOMEM;
@@ -763,6 +772,9 @@ static size_t candidates(ah_hunt *h, size_t x, size_t *one)
     return n;
 }
 
+/* Full in rows or in bytes; one row always fits, however large. */
+static bool window_full(const ah_hunt *h) { return h->qlen == JOIN_QUEUE_MAX || (h->qbytes > JOIN_QUEUE_BYTES && h->qlen > 1); }
+
 /* Fill the window: every row up to 2 windows after the next row to hand out
  * (a candidate's own candidates reach that far), dropping history older
  * than 2 windows before it. */
@@ -776,7 +788,13 @@ static ah_status fill_window(ah_hunt *h, size_t *cur)
         }
         while (*cur > 0 && (*cur == h->qlen || !qat(h, 0)->row.has_time || !qat(h, *cur)->row.has_time ||
                             ns_between(qat(h, 0)->row.time, qat(h, *cur)->row.time) > 2 * AH_TWIN_WINDOW_NS ||
-                            h->qlen == JOIN_QUEUE_MAX)) {
+                            window_full(h))) {
+            qrow *old = qat(h, 0);
+            h->qbytes -= old->bytes;
+            if (old->store.cap > SLOT_KEEP_BYTES) { /* the ring keeps little of what it held */
+                ah_buf_free(&old->store);
+                ah_buf_init(&old->store, 0);
+            }
             h->qhead = (h->qhead + 1) % JOIN_QUEUE_MAX;
             h->qlen--;
             (*cur)--;
@@ -789,7 +807,7 @@ static ah_status fill_window(ah_hunt *h, size_t *cur)
                                (last->row.has_time && ns_between(head->row.time, last->row.time) > 2 * AH_TWIN_WINDOW_NS);
             if (seen_enough)
                 return AH_OK;
-            if (h->qlen == JOIN_QUEUE_MAX) {
+            if (window_full(h)) {
                 h->stats.join_window_full++;
                 return AH_OK;
             }
@@ -803,8 +821,9 @@ static ah_status fill_window(ah_hunt *h, size_t *cur)
         if (st != AH_OK)
             return st;
         qrow *slot = qat(h, h->qlen);
-        if ((st = qrow_take(slot, &r)) != AH_OK)
+        if ((st = qrow_take(slot, &r, &slot->bytes)) != AH_OK)
             return st;
+        h->qbytes += slot->bytes;
         h->qlen++;
     }
 }
