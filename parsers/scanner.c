@@ -57,15 +57,7 @@ static ssize_t watched_read(void *ctx, char *buf, size_t n)
 static ssize_t prefixed_read(void *ctx, char *buf, size_t n)
 {
     ah_scanner *s = ctx;
-    if (s->prefix_pos < s->prefix_len) {
-        size_t k = s->prefix_len - s->prefix_pos;
-        if (k > n)
-            k = n;
-        memcpy(buf, s->prefix + s->prefix_pos, k);
-        s->prefix_pos += k;
-        return (ssize_t)k;
-    }
-    return ah_read(ah_decoder_reader(s->decoder), buf, n);
+    return ah_read_after(s->prefix, s->prefix_len, &s->prefix_pos, ah_decoder_reader(s->decoder), buf, n);
 }
 
 ah_scanner *ah_scanner_new(const ah_scan_options *opt, ah_diag *diag)

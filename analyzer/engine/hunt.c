@@ -96,17 +96,11 @@ static void rb_finish(row_builder *rb, ah_row *row)
             row->col[c] = ah_span_cstr(rb->text.data + rb->off[c]);
 }
 
-/* A GUID-shaped value: the target is named by id (target_id). */
+/* A GUID-shaped value (the names store's parser): named by id. */
 static bool looks_like_guid(ah_span s)
 {
-    if (s.n != 36)
-        return false;
-    for (size_t i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s.p[i] != '-' : ah_hex_digit((unsigned char)s.p[i]) < 0)
-            return false;
-    }
-    return true;
+    char canon[37];
+    return ah_names_canon_id(s, canon);
 }
 
 static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb, bool with_raw)

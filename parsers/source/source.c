@@ -514,17 +514,9 @@ static void peek_init(peek_reader *p, ah_reader *in);
 static ssize_t peek_read(void *ctx, char *buf, size_t n)
 {
     peek_reader *p = ctx;
-    if (p->pos < p->len) {
-        size_t k = p->len - p->pos;
-        if (k > n)
-            k = n;
-        memcpy(buf, p->head + p->pos, k);
-        p->pos += k;
-        return (ssize_t)k;
-    }
-    if (p->err)
+    if (p->err && p->pos >= p->len)
         return -1;
-    return ah_read(p->in, buf, n);
+    return ah_read_after(p->head, p->len, &p->pos, p->in, buf, n);
 }
 
 static void peek_init(peek_reader *p, ah_reader *in)

@@ -73,3 +73,14 @@ void *ah_grow_array(void *arr, size_t *cap, size_t first, size_t elem)
         *cap = ncap;
     return p;
 }
+
+ssize_t ah_read_after(const char *head, size_t len, size_t *pos, ah_reader *next, char *buf, size_t n)
+{
+    if (*pos < len) {
+        size_t k = len - *pos < n ? len - *pos : n;
+        memcpy(buf, head + *pos, k);
+        *pos += k;
+        return (ssize_t)k;
+    }
+    return ah_read(next, buf, n);
+}

@@ -66,6 +66,9 @@ typedef struct ah_reader {
 } ah_reader;
 
 static inline ssize_t ah_read(ah_reader *r, char *buf, size_t n) { return r->read(r->ctx, buf, n); }
+/* Serve what is left of head[*pos..len) (bytes already read to look at a
+ * stream's start), then read on from next: no stream is rewound. */
+ssize_t ah_read_after(const char *head, size_t len, size_t *pos, ah_reader *next, char *buf, size_t n);
 
 /* Grow a heap array of elem-byte items that is full: its capacity *cap
  * doubles (the first allocation holds `first`). Returns the reallocated
