@@ -77,7 +77,7 @@ for kind, path in files.items():
 # The matcher alone: events/s with 1, 50 and 300 rules that mostly do not match.
 lib = os.path.join(os.path.dirname(binary), 'libaudithound.a')
 bm = os.path.join(data, 'bench_match')
-flags = subprocess.run(['pkg-config', '--cflags', '--libs', 'libpcre2-8', 'libcjson', 'libarchive', 'zlib'],
+flags = subprocess.run(['pkg-config', '--cflags', '--libs', 'libpcre2-8', 'libcjson', 'libarchive', 'zlib', 'yaml-0.1'],
                        capture_output=True, text=True).stdout.split()
 if os.path.exists(lib) and subprocess.run(['cc', '-std=c11', '-D_DEFAULT_SOURCE', '-O2', '-I.', os.path.join(root, 'bench_match.c'),
                                           lib] + flags + ['-lm', '-o', bm]).returncode == 0:
