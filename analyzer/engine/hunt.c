@@ -194,6 +194,15 @@ struct ah_hunt {
     ah_sorter *sorter;
     ah_sorter *observations;  /* NULL without correlation rules */
     ah_buf obs_text;          /* one encoded observation */
+    /* Inputs (path + archive entry) that observations came from: kept once
+     * here and named by number in each observation, which otherwise would
+     * carry the path over and over (see keep_observation). */
+    struct origin {
+        char *input, *entry;
+    } *origins;
+    size_t norigins, origins_cap;
+    const char *last_input, *last_entry; /* the span pointers last looked up */
+    uint32_t last_origin;
     /* --all: record id (hash) -> correlation rules it contributed to, so the
      * event's own row links to the hit. Bounded by hits x AH_CORR_MAX_IDS. */
     struct link *links;
@@ -397,11 +406,50 @@ static uint64_t observation_tie(const ah_observation *o)
     return h;
 }
 
+/* The number (1-based) of the origin input/entry, added when new. The
+ * spans of one input keep their pointers, so the last lookup answers
+ * almost every call; 0 on allocation failure (the observation then keeps
+ * its strings). */
+static uint32_t origin_id(ah_hunt *h, ah_span input, ah_span entry)
+{
+    if (h->last_origin && input.p == h->last_input && entry.p == h->last_entry)
+        return h->last_origin;
+    uint32_t id = 0;
+    for (size_t i = h->norigins; i-- > 0 && !id;)
+        if (ah_span_eq(input, h->origins[i].input) && ah_span_eq(entry, h->origins[i].entry))
+            id = (uint32_t)i + 1;
+    if (!id) {
+        if (h->norigins == h->origins_cap || h->norigins >= UINT32_MAX - 1) {
+            struct origin *o = h->norigins < UINT32_MAX - 1
+                                   ? ah_grow_array(h->origins, &h->origins_cap, 16, sizeof *o)
+                                   : NULL;
+            if (!o)
+                return 0;
+            h->origins = o;
+        }
+        char *in = ah_span_strdup(input), *en = ah_span_strdup(entry);
+        if (!in || !en) {
+            free(in);
+            free(en);
+            return 0;
+        }
+        h->origins[h->norigins++] = (struct origin){in, en};
+        id = (uint32_t)h->norigins;
+    }
+    h->last_input = input.p;
+    h->last_entry = entry.p;
+    h->last_origin = id;
+    return id;
+}
+
 static void keep_observation(void *ud, const ah_observation *obs)
 {
     ah_hunt *h = ud;
+    ah_observation o = *obs;
+    if ((o.origin = origin_id(h, obs->input, obs->entry)) != 0)
+        o.input = o.entry = AH_SPAN_NULL;
     ah_buf_reset(&h->obs_text);
-    ah_status st = ah_observation_encode(obs, &h->obs_text);
+    ah_status st = ah_observation_encode(&o, &h->obs_text);
     ah_row row = {.has_time = true, .time = obs->time, .tie = observation_tie(obs), .level = AH_ROW_NO_LEVEL,
                   .raw = ah_buf_span(&h->obs_text)};
     h->stats.observations++;
@@ -504,7 +552,15 @@ static ah_status correlate(ah_hunt *h)
     ah_row row;
     while (h->obs_status == AH_OK && (st = ah_sorter_next(h->observations, &row)) == AH_OK) {
         ah_observation obs;
-        if ((st = ah_observation_decode(row.raw, &obs)) != AH_OK ||
+        if ((st = ah_observation_decode(row.raw, &obs)) == AH_OK && obs.origin) {
+            if (obs.origin > h->norigins) {
+                st = AH_ERR_RECORD;
+                break;
+            }
+            obs.input = ah_span_cstr(h->origins[obs.origin - 1].input);
+            obs.entry = ah_span_cstr(h->origins[obs.origin - 1].entry);
+        }
+        if (st != AH_OK ||
             (st = ah_correlator_feed(c, &obs, add_corr_row, h)) != AH_OK)
             break;
     }
@@ -577,6 +633,11 @@ void ah_hunt_free(ah_hunt *h)
     ah_sorter_free(h->observations);
     ah_knowledge_free(h->know);
     ah_buf_free(&h->obs_text);
+    for (size_t i = 0; i < h->norigins; i++) {
+        free(h->origins[i].input);
+        free(h->origins[i].entry);
+    }
+    free(h->origins);
     free(h->links);
     ah_buf_free(&h->rb.text);
     ah_buf_free(&h->out.text);

@@ -15,6 +15,7 @@
 #include "sorter.h"
 
 #include "../../parsers/util/buf.h"
+#include "../../parsers/util/varint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +30,6 @@
 #define MAX_CHUNK ((size_t)1 << 20)
 #define MIN_READ_BUF ((size_t)4096)
 #define MAX_READ_BUF ((size_t)64 * 1024)
-#define MAX_VARINT 10
 
 typedef enum sorter_state { ST_ADDING, ST_MERGING, ST_FAILED } sorter_state;
 
@@ -76,7 +76,8 @@ struct ah_sorter {
     char *dir;        /* run directory, after the first spill */
     ah_diag *diag;
     chunk *chunks;
-    size_t arena_bytes;
+    chunk *spare;      /* emptied standard chunks kept after a spill: refilling them costs no page faults */
+    size_t arena_bytes; /* chunks in use (spares are at most what the budget let the arena reach) */
     sort_key *keys;
     size_t nkeys, keys_cap;
     size_t max_rec; /* largest encoded row, bounds the readers' buffers */
@@ -115,40 +116,17 @@ static ah_status fail(ah_sorter *s, ah_status st, const char *msg, int err)
 
 /* ---- encoding ---------------------------------------------------------- */
 
-static size_t uvarint_size(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static unsigned char *put_uvarint(unsigned char *p, uint64_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (unsigned char)v;
-    return p;
-}
-
-static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
-
 static bool is_text_col(int c) { return c != AH_COL_TIME && c != AH_COL_INPUT_RECORD; }
 
-static size_t span_size(ah_span sp) { return sp.p ? uvarint_size((uint64_t)sp.n + 1) + sp.n : 1; }
+static size_t span_size(ah_span sp) { return sp.p ? ah_uvarint_size((uint64_t)sp.n + 1) + sp.n : 1; }
 
 static size_t encoded_size(const ah_row *row)
 {
-    size_t n = 5 /* flags, kind, level, join class, result */ + uvarint_size(zigzag(row->time.sec)) + uvarint_size(zigzag(row->time.nsec)) +
-               uvarint_size(row->tie) + MAX_VARINT /* ordinal */ + uvarint_size(row->input_record) +
-               uvarint_size(row->nrules);
+    size_t n = 5 /* flags, kind, level, join class, result */ + ah_uvarint_size(ah_zigzag(row->time.sec)) + ah_uvarint_size(ah_zigzag(row->time.nsec)) +
+               ah_uvarint_size(row->tie) + AH_VARINT_MAX /* ordinal */ + ah_uvarint_size(row->input_record) +
+               ah_uvarint_size(row->nrules);
     for (size_t i = 0; i < row->nrules; i++)
-        n += uvarint_size(row->rules[i]);
+        n += ah_uvarint_size(row->rules[i]);
     for (int c = 0; c < AH_COL_COUNT; c++)
         if (is_text_col(c))
             n += span_size(row->col[c]);
@@ -158,8 +136,8 @@ static size_t encoded_size(const ah_row *row)
 static unsigned char *put_span(unsigned char *p, ah_span sp)
 {
     if (!sp.p)
-        return put_uvarint(p, 0);
-    p = put_uvarint(p, (uint64_t)sp.n + 1);
+        return ah_put_uvarint(p, 0);
+    p = ah_put_uvarint(p, (uint64_t)sp.n + 1);
     if (sp.n)
         memcpy(p, sp.p, sp.n);
     return p + sp.n;
@@ -173,14 +151,14 @@ static size_t encode(unsigned char *p, const ah_row *row, uint64_t ordinal)
     *p++ = (unsigned char)row->level;
     *p++ = row->join_class;
     *p++ = row->result;
-    p = put_uvarint(p, zigzag(row->time.sec));
-    p = put_uvarint(p, zigzag(row->time.nsec));
-    p = put_uvarint(p, row->tie);
-    p = put_uvarint(p, ordinal);
-    p = put_uvarint(p, row->input_record);
-    p = put_uvarint(p, row->nrules);
+    p = ah_put_uvarint(p, ah_zigzag(row->time.sec));
+    p = ah_put_uvarint(p, ah_zigzag(row->time.nsec));
+    p = ah_put_uvarint(p, row->tie);
+    p = ah_put_uvarint(p, ordinal);
+    p = ah_put_uvarint(p, row->input_record);
+    p = ah_put_uvarint(p, row->nrules);
     for (size_t i = 0; i < row->nrules; i++)
-        p = put_uvarint(p, row->rules[i]);
+        p = ah_put_uvarint(p, row->rules[i]);
     for (int c = 0; c < AH_COL_COUNT; c++)
         if (is_text_col(c))
             p = put_span(p, row->col[c]);
@@ -190,27 +168,9 @@ static size_t encode(unsigned char *p, const ah_row *row, uint64_t ordinal)
     return (size_t)(p - start);
 }
 
-typedef struct cursor {
-    const unsigned char *p, *end;
-    bool ok;
-} cursor;
-
-static uint64_t get_uvarint(cursor *c)
+static ah_span get_span(ah_vcursor *c)
 {
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64 && c->p < c->end; shift += 7) {
-        unsigned char b = *c->p++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return v;
-    }
-    c->ok = false;
-    return 0;
-}
-
-static ah_span get_span(cursor *c)
-{
-    uint64_t n = get_uvarint(c);
+    uint64_t n = ah_get_uvarint(c);
     if (!c->ok || n == 0)
         return AH_SPAN_NULL;
     n--;
@@ -227,7 +187,7 @@ static ah_span get_span(cursor *c)
  * (grown as needed). False when corrupt. */
 static bool decode(const unsigned char *p, size_t n, sort_key *key, ah_row *row, ah_buf *rules)
 {
-    cursor c = {p, p + n, n > 5};
+    ah_vcursor c = {p, p + n, n > 5};
     memset(row, 0, sizeof *row);
     if (!c.ok)
         return false;
@@ -236,12 +196,12 @@ static bool decode(const unsigned char *p, size_t n, sort_key *key, ah_row *row,
     row->level = (int8_t)*c.p++;
     row->join_class = *c.p++;
     row->result = *c.p++;
-    row->time.sec = unzigzag(get_uvarint(&c));
-    row->time.nsec = (int32_t)unzigzag(get_uvarint(&c));
-    row->tie = get_uvarint(&c);
-    key->ordinal = get_uvarint(&c);
-    row->input_record = get_uvarint(&c);
-    uint64_t nrules = get_uvarint(&c);
+    row->time.sec = ah_unzigzag(ah_get_uvarint(&c));
+    row->time.nsec = (int32_t)ah_unzigzag(ah_get_uvarint(&c));
+    row->tie = ah_get_uvarint(&c);
+    key->ordinal = ah_get_uvarint(&c);
+    row->input_record = ah_get_uvarint(&c);
+    uint64_t nrules = ah_get_uvarint(&c);
     if (!c.ok || nrules > (uint64_t)(c.end - c.p))
         return false;
     ah_buf_reset(rules);
@@ -249,7 +209,7 @@ static bool decode(const unsigned char *p, size_t n, sort_key *key, ah_row *row,
         return false;
     uint32_t *rv = (uint32_t *)(void *)rules->data;
     for (uint64_t i = 0; i < nrules; i++)
-        rv[i] = (uint32_t)get_uvarint(&c);
+        rv[i] = (uint32_t)ah_get_uvarint(&c);
     row->rules = nrules ? rv : NULL;
     row->nrules = (size_t)nrules;
     for (int col = 0; col < AH_COL_COUNT; col++)
@@ -287,13 +247,30 @@ static int key_qsort_cmp(const void *a, const void *b) { return key_cmp(a, b); }
 
 /* ---- arena ------------------------------------------------------------- */
 
-static void arena_reset(ah_sorter *s)
+static void free_spares(ah_sorter *s)
+{
+    while (s->spare) {
+        chunk *next = s->spare->next;
+        free(s->spare);
+        s->spare = next;
+    }
+}
+
+/* Empty the arena; standard chunks are kept as spares when keep is set. */
+static void arena_reset(ah_sorter *s, bool keep)
 {
     while (s->chunks) {
         chunk *next = s->chunks->next;
-        free(s->chunks);
+        if (keep && s->chunks->cap == s->chunk_size) {
+            s->chunks->next = s->spare;
+            s->spare = s->chunks;
+        } else {
+            free(s->chunks);
+        }
         s->chunks = next;
     }
+    if (!keep)
+        free_spares(s);
     s->arena_bytes = 0;
 }
 
@@ -309,8 +286,10 @@ static unsigned char *arena_alloc(ah_sorter *s, size_t n)
 {
     if (!s->chunks || s->chunks->cap - s->chunks->used < n) {
         size_t cap = n > s->chunk_size ? n : s->chunk_size;
-        chunk *c = malloc(sizeof(chunk) + cap);
-        if (!c)
+        chunk *c = cap == s->chunk_size ? s->spare : NULL;
+        if (c)
+            s->spare = c->next;
+        else if (!(c = malloc(sizeof(chunk) + cap)))
             return NULL;
         c->cap = cap;
         c->used = 0;
@@ -397,8 +376,8 @@ static void delete_run(run *r)
 
 static ah_status put_record(ah_sorter *s, FILE *f, const unsigned char *p, size_t n)
 {
-    unsigned char hdr[MAX_VARINT];
-    size_t h = (size_t)(put_uvarint(hdr, n) - hdr);
+    unsigned char hdr[AH_VARINT_MAX];
+    size_t h = (size_t)(ah_put_uvarint(hdr, n) - hdr);
     if (fwrite(hdr, 1, h, f) != h || fwrite(p, 1, n, f) != n)
         return AH_ERR_IO;
     s->stats.bytes_spilled += h + n;
@@ -435,7 +414,7 @@ static ah_status spill(ah_sorter *s)
         return st;
     s->stats.runs_spilled++;
     s->nkeys = 0;
-    arena_reset(s);
+    arena_reset(s, true);
     return AH_OK;
 }
 
@@ -689,6 +668,7 @@ ah_status ah_sorter_finish(ah_sorter *s)
         if ((st = merge_pass(s, 0, k)) != AH_OK)
             return st;
     }
+    free_spares(s); /* the merge buffers need the memory now */
     if (s->nkeys > 1)
         qsort(s->keys, s->nkeys, sizeof *s->keys, key_qsort_cmp);
     size_t n = s->nruns + 1;
@@ -747,7 +727,7 @@ void ah_sorter_free(ah_sorter *s)
         rmdir(s->dir);
     free(s->dir);
     free(s->tmp_parent);
-    arena_reset(s);
+    arena_reset(s, false);
     free(s->keys);
     s->magic = 0;
     free(s);

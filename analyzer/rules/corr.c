@@ -13,6 +13,7 @@
  * so phase 1 allocates nothing per event once the buffers have grown.
  */
 #include "rules_private.h"
+#include "../../parsers/util/varint.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -422,44 +423,39 @@ size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn f
 #define OBS_MAGIC 0xA7u
 #define OBS_NSPANS 13
 
-static ah_status put_u64(ah_buf *b, uint64_t v)
-{
-    unsigned char x[8];
-    for (int i = 0; i < 8; i++)
-        x[i] = (unsigned char)(v >> (8 * i));
-    return ah_buf_append(b, x, 8);
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
+/* Varints and length-prefixed spans: observations are held by the million
+ * (sorted, spilled, windowed), so every byte counts. */
 ah_status ah_observation_encode(const ah_observation *o, ah_buf *out)
 {
     if (!o || !out)
         return AH_ERR_USAGE;
-    uint64_t num;
-    memcpy(&num, &o->number, sizeof num);
-    ah_status st = ah_buf_putc(out, (char)OBS_MAGIC);
-    if (st == AH_OK)
-        st = ah_buf_putc(out, (char)((o->has_number ? 1 : 0) | ((unsigned)o->source << 1)));
-    uint64_t fixed[] = {(uint64_t)o->rule_index, o->step, (uint64_t)o->time.sec, (uint64_t)(uint32_t)o->time.nsec, num,
-                        o->record_no};
-    for (size_t i = 0; st == AH_OK && i < AH_ARRAY_LEN(fixed); i++)
-        st = put_u64(out, fixed[i]);
     const ah_span spans[OBS_NSPANS] = {o->key,    o->value,  o->record_id, o->user,  o->ip,     o->app,
                                        o->target, o->operation, o->input, o->entry, o->app_id, o->workload,
                                        o->correlation_id};
-    for (size_t i = 0; st == AH_OK && i < OBS_NSPANS; i++) {
-        st = put_u64(out, spans[i].n);
-        if (st == AH_OK && spans[i].n)
-            st = ah_buf_append(out, spans[i].p, spans[i].n);
+    size_t need = 2 + 6 * AH_VARINT_MAX + 8 + OBS_NSPANS * AH_VARINT_MAX;
+    for (size_t i = 0; i < OBS_NSPANS; i++)
+        need += spans[i].n;
+    if (ah_buf_reserve(out, need) != AH_OK)
+        return AH_ERR_NOMEM;
+    unsigned char *start = (unsigned char *)out->data + out->len, *p = start;
+    *p++ = OBS_MAGIC;
+    *p++ = (unsigned char)((o->has_number ? 1 : 0) | ((unsigned)o->source << 1));
+    const uint64_t fixed[] = {(uint64_t)o->rule_index, o->step, ah_zigzag(o->time.sec), (uint64_t)(uint32_t)o->time.nsec,
+                              o->record_no, o->origin};
+    for (size_t i = 0; i < AH_ARRAY_LEN(fixed); i++)
+        p = ah_put_uvarint(p, fixed[i]);
+    if (o->has_number) {
+        memcpy(p, &o->number, sizeof o->number);
+        p += sizeof o->number;
     }
-    return st;
+    for (size_t i = 0; i < OBS_NSPANS; i++) {
+        p = ah_put_uvarint(p, spans[i].n);
+        if (spans[i].n)
+            memcpy(p, spans[i].p, spans[i].n);
+        p += spans[i].n;
+    }
+    out->len += (size_t)(p - start);
+    return AH_OK;
 }
 
 ah_status ah_observation_decode(ah_span in, ah_observation *o)
@@ -468,40 +464,42 @@ ah_status ah_observation_decode(ah_span in, ah_observation *o)
         return AH_ERR_USAGE;
     memset(o, 0, sizeof *o);
     const unsigned char *p = (const unsigned char *)in.p;
-    size_t n = in.n, fixed = 2 + 6 * 8;
-    if (!p || n < fixed || p[0] != OBS_MAGIC)
+    if (!p || in.n < 2 || p[0] != OBS_MAGIC)
         return AH_ERR_RECORD;
     unsigned flags = p[1];
     o->has_number = flags & 1;
     o->source = (ah_source_kind)(flags >> 1);
     if (o->source >= AH_SOURCE_COUNT)
         return AH_ERR_RECORD;
+    ah_vcursor c = {p + 2, p + in.n, true};
     uint64_t v[6];
     for (int i = 0; i < 6; i++)
-        v[i] = get_u64(p + 2 + 8 * i);
-    if (v[3] > 999999999u || v[1] > UINT32_MAX)
+        v[i] = ah_get_uvarint(&c);
+    if (!c.ok || v[3] > 999999999u || v[1] > UINT32_MAX || v[5] > UINT32_MAX)
         return AH_ERR_RECORD;
     o->rule_index = (size_t)v[0];
     o->step = (uint32_t)v[1];
-    o->time.sec = (int64_t)v[2];
+    o->time.sec = ah_unzigzag(v[2]);
     o->time.nsec = (int32_t)v[3];
-    memcpy(&o->number, &v[4], sizeof o->number);
-    o->record_no = v[5];
+    o->record_no = v[4];
+    o->origin = (uint32_t)v[5];
+    if (o->has_number) {
+        if ((size_t)(c.end - c.p) < sizeof o->number)
+            return AH_ERR_RECORD;
+        memcpy(&o->number, c.p, sizeof o->number);
+        c.p += sizeof o->number;
+    }
     ah_span *spans[OBS_NSPANS] = {&o->key,    &o->value,     &o->record_id, &o->user,  &o->ip,     &o->app,
                                   &o->target, &o->operation, &o->input,     &o->entry, &o->app_id, &o->workload,
                                   &o->correlation_id};
-    size_t at = fixed;
     for (size_t i = 0; i < OBS_NSPANS; i++) {
-        if (n - at < 8)
+        uint64_t len = ah_get_uvarint(&c);
+        if (!c.ok || len > (uint64_t)(c.end - c.p))
             return AH_ERR_RECORD;
-        uint64_t len = get_u64(p + at);
-        at += 8;
-        if (len > n - at)
-            return AH_ERR_RECORD;
-        *spans[i] = ah_span_make((const char *)p + at, (size_t)len);
-        at += (size_t)len;
+        *spans[i] = ah_span_make((const char *)c.p, (size_t)len);
+        c.p += len;
     }
-    return at == n ? AH_OK : AH_ERR_RECORD;
+    return c.p == c.end ? AH_OK : AH_ERR_RECORD;
 }
 
 /* --- details ----------------------------------------------------------- */

@@ -280,6 +280,8 @@ typedef struct ah_observation {
     ah_source_kind source;
     ah_span record_id, user, ip, app, target, operation;
     ah_span input, entry;      /* origin path and archive entry (entry may be empty) */
+    uint32_t origin;           /* the caller's own id for input+entry (0 = none): a caller that keeps
+                                  a table of origins may leave input/entry empty and restore them */
     uint64_t record_no;
     ah_span app_id, workload, correlation_id; /* for the twin rule (parsers/formats/twin.h): twins count once */
 } ah_observation;

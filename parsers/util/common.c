@@ -21,6 +21,17 @@ const char *ah_status_str(ah_status s)
 
 ah_span ah_span_cstr(const char *s) { return (ah_span){s, s ? strlen(s) : 0}; }
 
+char *ah_span_strdup(ah_span s)
+{
+    char *out = malloc(s.n + 1);
+    if (!out)
+        return NULL;
+    if (s.n)
+        memcpy(out, s.p, s.n);
+    out[s.n] = '\0';
+    return out;
+}
+
 bool ah_span_eq(ah_span a, const char *s)
 {
     size_t n = strlen(s);

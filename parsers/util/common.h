@@ -42,6 +42,7 @@ typedef struct ah_span {
 static inline ah_span ah_span_make(const char *p, size_t n) { return (ah_span){p, n}; }
 ah_span ah_span_cstr(const char *s);
 bool ah_span_eq(ah_span a, const char *s);       /* exact */
+char *ah_span_strdup(ah_span s);                 /* malloc'd NUL-terminated copy ("" for an empty span), NULL when out of memory */
 bool ah_span_eq_ci(ah_span a, const char *s);    /* ASCII case-insensitive */
 bool ah_span_same_ci(ah_span a, ah_span b);      /* two spans, ASCII case-insensitive */
 ah_span ah_span_trim(ah_span s);                 /* ASCII whitespace both ends */

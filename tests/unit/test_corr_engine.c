@@ -487,7 +487,12 @@ static void test_observation_bytes(void **state)
     bad[0] = 0;
     assert_int_equal(ah_observation_decode(ah_span_make(bad, f->V.v[0].len), &o), AH_ERR_RECORD);
     memcpy(bad, f->V.v[0].blob, f->V.v[0].len);
-    memset(bad + 50, 0xff, 8); /* the key length: huge */
+    size_t at = 2; /* past magic and flags: six varints, then the key length */
+    for (int i = 0; i < 6; i++)
+        while (bad[at++] & 0x80)
+            ;
+    memset(bad + at, 0xff, 8); /* the key length: huge */
+    bad[at + 8] = 0x7f;
     assert_int_equal(ah_observation_decode(ah_span_make(bad, f->V.v[0].len), &o), AH_ERR_RECORD);
     memcpy(bad, f->V.v[0].blob, f->V.v[0].len);
     bad[f->V.v[0].len] = 'x'; /* trailing garbage */
