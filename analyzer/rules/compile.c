@@ -457,6 +457,7 @@ static bool compile_regex(ahi_cctx *cx, const ahi_anode *a, ahi_cnode *c)
     }
     st->codes[st->ncodes++] = re;
     c->re = re;
+    c->atoms = ahi_atoms_of_regex(&st->arena, l.s, l.n, (opts & PCRE2_CASELESS) != 0, (opts & PCRE2_EXTENDED) != 0);
     return true;
 }
 

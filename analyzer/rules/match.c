@@ -58,6 +58,12 @@ ah_matcher *ah_matcher_new(const ah_ruleset *rs)
     return m;
 }
 
+void ah_matcher_set_first_look(ah_matcher *m, bool on)
+{
+    if (m)
+        m->no_prefilter = !on;
+}
+
 static void drop_trees(ah_matcher *m)
 {
     if (m->raw && m->raw != m->body)
@@ -405,7 +411,7 @@ static bool text_matches(ah_matcher *m, const ahi_cnode *c, const char *p, size_
             return false;
         return c->cased ? memcmp(p + n - l->n, l->s, l->n) == 0 : ahi_eq_ci(p + n - l->n, l->n, l->s, l->n);
     case AHI_OP_MATCHES: {
-        if (!c->re)
+        if (!c->re || (c->atoms && !m->no_prefilter && !ahi_atoms_present(c->atoms, p, n)))
             return false;
         int rc = pcre2_match(c->re, (PCRE2_SPTR)p, n, 0, 0, m->md, m->mctx);
         if (rc >= 0)

@@ -232,6 +232,10 @@ ah_status ah_ruleset_explain(const ah_ruleset *rs, const char *rule_id, ah_buf *
  * only with ah_expr_eval. */
 ah_matcher *ah_matcher_new(const ah_ruleset *rs);
 void ah_matcher_free(ah_matcher *m);
+/* The first look (on by default) skips work that cannot change a result,
+ * such as a regex whose required literals are absent. Off gives the same
+ * hits, slower: for tests that prove exactly that. */
+void ah_matcher_set_first_look(ah_matcher *m, bool on);
 
 /* Forget the cached parse of the previous event. ah_matcher_match and
  * ah_expr_eval do this themselves, and ah_rule_render_details does when

@@ -276,6 +276,20 @@ typedef struct ahi_lit {
     ah_time time;
 } ahi_lit;
 
+/* Literals a regex cannot match without (atoms.c): folded, any of them. */
+typedef struct ahi_atoms {
+    char **s;
+    size_t *len;
+    uint16_t *key;        /* 15-bit key of the three bytes ending each atom's first minlen */
+    size_t n, minlen;
+    uint8_t shift[32768]; /* Wu-Manber jump per key (atoms.c) */
+} ahi_atoms;
+
+/* NULL when no useful set can be derived (the regex then always runs). */
+ahi_atoms *ahi_atoms_of_regex(ahi_arena *a, const char *pattern, size_t n, bool caseless, bool extended);
+/* False only when text (compared case-folded) holds none of the atoms. */
+bool ahi_atoms_present(const ahi_atoms *at, const char *text, size_t n);
+
 typedef struct ahi_cnode {
     ahi_node_kind kind;
     struct ahi_cnode **kids;
@@ -291,6 +305,7 @@ typedef struct ahi_cnode {
     const ahi_cidrset *cidr;    /* CIDR */
     const char *list_path;      /* IN / CIDR from a list file (explain) */
     pcre2_code *re;             /* MATCHES */
+    const ahi_atoms *atoms;     /* MATCHES: run re only when one is in the text (NULL: always) */
     const char *re_src;
     char re_flags[8];
     /* QUANT */
@@ -636,6 +651,7 @@ struct ah_matcher {
     cJSON *slots[AHI_MAX_BIND];
     ah_buf scratch;
     ah_matcher_stats stats;
+    bool no_prefilter;         /* tests: evaluate without the first look */
     /* Per-event caches for normalized fields, valid while *_seq == seq: the
      * parsed address (CIDR rules) and the case-folded hash (in-set rules),
      * so a few hundred rules on one field parse and hash it once. */
