@@ -411,8 +411,12 @@ static bool text_matches(ah_matcher *m, const ahi_cnode *c, const char *p, size_
             return false;
         return c->cased ? memcmp(p + n - l->n, l->s, l->n) == 0 : ahi_eq_ci(p + n - l->n, l->n, l->s, l->n);
     case AHI_OP_MATCHES: {
-        if (!c->re || (c->atoms && !m->no_prefilter && !ahi_atoms_present(c->atoms, p, n)))
+        if (!c->re)
             return false;
+        if (c->atoms && !m->no_prefilter && !ahi_atoms_present(c->atoms, p, n)) {
+            m->stats.regex_skipped++;
+            return false;
+        }
         int rc = pcre2_match(c->re, (PCRE2_SPTR)p, n, 0, 0, m->md, m->mctx);
         if (rc >= 0)
             return true;

@@ -262,6 +262,7 @@ typedef struct ah_matcher_stats {
     uint64_t json_parses;       /* raw/body trees parsed */
     uint64_t json_errors;       /* raw/body text that did not parse */
     uint64_t regex_limit;       /* regex matches abandoned at the match limit */
+    uint64_t regex_skipped;     /* regexes not run: none of their required literals in the text (first look) */
 } ah_matcher_stats;
 
 const ah_matcher_stats *ah_matcher_get_stats(const ah_matcher *m);
