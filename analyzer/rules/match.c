@@ -29,6 +29,7 @@
 
 #include "../../parsers/formats/formats.h"
 #include "../../parsers/formats/timeparse.h"
+#include "../../parsers/frame/jscan.h"
 #include "../../parsers/util/utf8.h"
 
 /* --- life cycle -------------------------------------------------------- */
@@ -71,6 +72,10 @@ static void drop_trees(ah_matcher *m)
     cJSON_Delete(m->body);
     m->raw = m->body = NULL;
     m->body_done = m->raw_done = false;
+    for (size_t i = 0; i < m->nmember; i++)
+        cJSON_Delete(m->member[i].tree);
+    m->nmember = 0;
+    m->index[0].done = m->index[1].done = false;
 }
 
 void ah_matcher_free(ah_matcher *m)
@@ -324,12 +329,89 @@ static bool walk(ah_matcher *m, cJSON *node, const ahi_cstep *st, size_t n, visi
     return false;
 }
 
+/* The first look for a path that starts with a key: find the member with
+ * the scanner and parse only its value (most records lack most members the
+ * rules ask for, and then nothing is parsed). Returns 1 / 0, or -1 to take
+ * the whole-tree path (the member table is full, or the value does not
+ * parse on its own). */
+/* The members of the body (which = 0) or the full record (1), scanned
+ * once per event; NULL when they do not fit the index or do not scan. */
+static const struct ahi_index *member_index(ah_matcher *m, int which)
+{
+    struct ahi_index *x = &m->index[which];
+    if (!x->done) {
+        x->done = true;
+        x->ok = false;
+        x->n = 0;
+        const ah_event *ev = m->ev;
+        ah_span obj = which == 0 && ev->body.p ? ev->body : ev->raw;
+        ah_json_iter it;
+        ah_span k, v;
+        ah_status st = ah_json_object_begin(&it, obj);
+        while (st == AH_OK && (st = ah_json_object_next(&it, &k, &v)) == AH_OK) {
+            if (x->n == AHI_MAX_INDEXED)
+                return NULL;
+            x->key[x->n] = k;
+            x->val[x->n++] = v;
+        }
+        x->ok = st == AH_END;
+    }
+    return x->ok ? x : NULL;
+}
+
+/* 1 and *v when found, 0 when absent, -1 when the index cannot say. */
+static int index_get(ah_matcher *m, int which, const char *key, size_t keylen, ah_span *v)
+{
+    const struct ahi_index *x = member_index(m, which);
+    if (!x)
+        return -1;
+    for (size_t i = 0; i < x->n; i++) {
+        ah_span k = x->key[i];
+        bool eq = memchr(k.p, '\\', k.n) ? ah_json_key_eq_ci(k, key)
+                                          : k.n == keylen && ahi_eq_ci(k.p, keylen, key, keylen);
+        if (eq) {
+            *v = x->val[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int walk_member(ah_matcher *m, const ahi_operand *o, visit_fn fn, void *ctx)
+{
+    const ah_event *ev = m->ev;
+    ah_span v;
+    const char *key = o->steps[0].key;
+    int found = index_get(m, 0, key, o->steps[0].keylen, &v);
+    bool distinct = ev->body.p && !(ev->body.p == ev->raw.p && ev->body.n == ev->raw.n);
+    if (found == 0 && distinct)
+        found = index_get(m, 1, key, o->steps[0].keylen, &v);
+    if (found <= 0)
+        return found;
+    cJSON *t = NULL;
+    for (size_t i = 0; i < m->nmember && !t; i++)
+        if (m->member[i].at == v.p)
+            t = m->member[i].tree;
+    if (!t) {
+        if (m->nmember == AHI_MAX_MEMBERS || !(t = parse_span(m, v)))
+            return -1;
+        m->member[m->nmember++] = (struct ahi_member){v.p, t};
+    }
+    return walk(m, t, o->steps + 1, o->nsteps - 1, fn, ctx, 0);
+}
+
 /* Walk an operand's path from its root: a bound element, or the record
  * (body first; the full record when the first key is not in the body). */
 static bool walk_operand(ah_matcher *m, const ahi_operand *o, visit_fn fn, void *ctx)
 {
     if (o->slot >= 0)
         return walk(m, m->slots[o->slot], o->steps, o->nsteps, fn, ctx, 0);
+    if (o->nsteps > 0 && o->steps[0].kind == AHI_STEP_KEY && !m->body_done && !m->no_prefilter &&
+        memchr(o->steps[0].key, '\0', o->steps[0].keylen) == NULL) {
+        int r = walk_member(m, o, fn, ctx);
+        if (r >= 0)
+            return r;
+    }
     cJSON *body = get_body(m);
     if (o->nsteps > 0 && o->steps[0].kind == AHI_STEP_KEY) {
         if (body && cJSON_IsObject(body)) {
@@ -548,6 +630,52 @@ static bool cached_cmp(ah_matcher *m, const ahi_cnode *c, ah_span s, int slot)
     return text_matches(m, c, s.p, s.n, NULL);
 }
 
+/* The first look for `raw[*] in cidr ...` (the indicator-address rules,
+ * which apply to every record): the members of the record are read with
+ * the scanner instead of a parsed tree, and only strings can hold an
+ * address (a JSON number has at most one dot and no colon; an object's
+ * text starts with a brace). Strings are cut at an escaped NUL as the tree
+ * would cut them. Returns 1 / 0, or -1 to take the general path (an array
+ * nested too deep, text the scanner does not accept). */
+static int cidr_value(ah_matcher *m, const ahi_cnode *c, ah_span val, int depth)
+{
+    if (val.n && val.p[0] == '[') {
+        if (depth >= AHI_MAX_WALK)
+            return -1;
+        ah_json_iter it;
+        ah_status st = ah_json_array_begin(&it, val);
+        ah_span e;
+        while (st == AH_OK && (st = ah_json_array_next(&it, &e)) == AH_OK) {
+            int r = cidr_value(m, c, e, depth + 1);
+            if (r != 0)
+                return r;
+        }
+        return st == AH_END ? 0 : -1;
+    }
+    /* An address has dots or colons (or hides them in escapes). */
+    if (val.n < 2 || val.p[0] != '"' || !(memchr(val.p, '.', val.n) || memchr(val.p, ':', val.n) || memchr(val.p, '\\', val.n)))
+        return 0;
+    ah_buf_reset(&m->scratch);
+    if (ah_json_unescape(val, &m->scratch) != AH_OK)
+        return -1;
+    const char *nul = memchr(m->scratch.data, '\0', m->scratch.len);
+    size_t n = nul ? (size_t)(nul - m->scratch.data) : m->scratch.len;
+    return n && ahi_cidrset_has_text(c->cidr, m->scratch.data, n) ? 1 : 0;
+}
+
+static int cidr_members(ah_matcher *m, const ahi_cnode *c)
+{
+    const struct ahi_index *x = member_index(m, 0);
+    if (!x)
+        return -1;
+    for (size_t i = 0; i < x->n; i++) {
+        int r = cidr_value(m, c, x->val[i], 1);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
 static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
 {
     const ah_event *ev = m->ev;
@@ -588,6 +716,14 @@ static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
                                    : order_ok(c->op, ah_time_cmp(ev->time, c->lit.time));
         break;
     case AHI_OPD_PATH:
+        if (c->op == AHI_OP_CIDR && c->opd.slot < 0 && c->opd.nsteps == 1 && c->opd.steps[0].kind == AHI_STEP_ALL &&
+            !m->body_done && !m->no_prefilter) {
+            int fast = cidr_members(m, c);
+            if (fast >= 0) {
+                r = fast;
+                break;
+            }
+        }
         r = walk_operand(m, &c->opd,
                          c->op == AHI_OP_EXISTS ? visit_exists : c->op == AHI_OP_EMPTY ? visit_empty : visit_cmp,
                          (void *)c);

@@ -30,6 +30,8 @@
 #define AHI_MAX_LIST_LINE 4096          /* bytes per list file line */
 #define AHI_MAX_DIR_DEPTH 16            /* directory recursion when loading */
 #define AHI_DETAIL_VALUE_MAX 512        /* bytes per rendered details value */
+#define AHI_MAX_MEMBERS 16               /* record members parsed alone per event */
+#define AHI_MAX_INDEXED 128              /* members indexed per object (more: the whole tree) */
 #define AHI_MAX_WALK 64                 /* nested arrays / decoded layers while walking */
 #define AHI_REGEX_MATCH_LIMIT 1000000u  /* PCRE2 match limit per match */
 #define AHI_MAX_PRINT (1u << 20)        /* object printed for a string comparison */
@@ -645,6 +647,20 @@ struct ah_matcher {
     cJSON *body;
     cJSON *raw;
     bool body_done, raw_done;
+    /* First look: members a key path reads, parsed alone (the record's
+     * whole tree is parsed only when a path needs more than members). */
+    struct ahi_member {
+        const char *at; /* the member value's text */
+        cJSON *tree;
+    } member[AHI_MAX_MEMBERS];
+    size_t nmember;
+    /* First look: the members of the body and of the full record, found by
+     * one scan each on first use (index[0] body, index[1] record). */
+    struct ahi_index {
+        bool done, ok; /* ok: scanned and every member fits */
+        size_t n;
+        ah_span key[AHI_MAX_INDEXED], val[AHI_MAX_INDEXED];
+    } index[2];
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit;
