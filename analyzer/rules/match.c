@@ -76,6 +76,7 @@ static void drop_trees(ah_matcher *m)
         cJSON_Delete(m->member[i].tree);
     m->nmember = 0;
     m->index[0].done = m->index[1].done = false;
+    m->ips_done = false;
 }
 
 void ah_matcher_free(ah_matcher *m)
@@ -334,6 +335,16 @@ static bool walk(ah_matcher *m, cJSON *node, const ahi_cstep *st, size_t n, visi
  * rules ask for, and then nothing is parsed). Returns 1 / 0, or -1 to take
  * the whole-tree path (the member table is full, or the value does not
  * parse on its own). */
+/* A cheap case-insensitive signature of a plain key (never 0), so that a
+ * lookup compares few keys byte by byte. */
+static uint32_t key_sig(const char *k, size_t n)
+{
+    if (n == 0)
+        return 1;
+    unsigned char a = (unsigned char)k[0] | 0x20, z = (unsigned char)k[n - 1] | 0x20;
+    return ((uint32_t)n << 16 | (uint32_t)a << 8 | z) | 0x80000000u;
+}
+
 /* The members of the body (which = 0) or the full record (1), scanned
  * once per event; NULL when they do not fit the index or do not scan. */
 static const struct ahi_index *member_index(ah_matcher *m, int which)
@@ -352,6 +363,7 @@ static const struct ahi_index *member_index(ah_matcher *m, int which)
             if (x->n == AHI_MAX_INDEXED)
                 return NULL;
             x->key[x->n] = k;
+            x->sig[x->n] = memchr(k.p, '\\', k.n) ? 0 : key_sig(k.p, k.n);
             x->val[x->n++] = v;
         }
         x->ok = st == AH_END;
@@ -365,10 +377,11 @@ static int index_get(ah_matcher *m, int which, const char *key, size_t keylen, a
     const struct ahi_index *x = member_index(m, which);
     if (!x)
         return -1;
+    uint32_t want = key_sig(key, keylen);
     for (size_t i = 0; i < x->n; i++) {
         ah_span k = x->key[i];
-        bool eq = memchr(k.p, '\\', k.n) ? ah_json_key_eq_ci(k, key)
-                                          : k.n == keylen && ahi_eq_ci(k.p, keylen, key, keylen);
+        bool eq = x->sig[i] == 0 ? ah_json_key_eq_ci(k, key)
+                                 : x->sig[i] == want && ahi_eq_ci(k.p, keylen, key, keylen);
         if (eq) {
             *v = x->val[i];
             return 1;
@@ -637,7 +650,7 @@ static bool cached_cmp(ah_matcher *m, const ahi_cnode *c, ah_span s, int slot)
  * text starts with a brace). Strings are cut at an escaped NUL as the tree
  * would cut them. Returns 1 / 0, or -1 to take the general path (an array
  * nested too deep, text the scanner does not accept). */
-static int cidr_value(ah_matcher *m, const ahi_cnode *c, ah_span val, int depth)
+static int collect_ips(ah_matcher *m, ah_span val, int depth)
 {
     if (val.n && val.p[0] == '[') {
         if (depth >= AHI_MAX_WALK)
@@ -645,11 +658,9 @@ static int cidr_value(ah_matcher *m, const ahi_cnode *c, ah_span val, int depth)
         ah_json_iter it;
         ah_status st = ah_json_array_begin(&it, val);
         ah_span e;
-        while (st == AH_OK && (st = ah_json_array_next(&it, &e)) == AH_OK) {
-            int r = cidr_value(m, c, e, depth + 1);
-            if (r != 0)
-                return r;
-        }
+        while (st == AH_OK && (st = ah_json_array_next(&it, &e)) == AH_OK)
+            if (collect_ips(m, e, depth + 1) < 0)
+                return -1;
         return st == AH_END ? 0 : -1;
     }
     /* An address has dots or colons (or hides them in escapes). */
@@ -660,19 +671,32 @@ static int cidr_value(ah_matcher *m, const ahi_cnode *c, ah_span val, int depth)
         return -1;
     const char *nul = memchr(m->scratch.data, '\0', m->scratch.len);
     size_t n = nul ? (size_t)(nul - m->scratch.data) : m->scratch.len;
-    return n && ahi_cidrset_has_text(c->cidr, m->scratch.data, n) ? 1 : 0;
+    uint8_t ip[16];
+    if (n && ahi_parse_ip(m->scratch.data, n, ip)) {
+        if (m->nips == AHI_MAX_ADDRS)
+            return -1;
+        memcpy(m->ips[m->nips++], ip, sizeof ip);
+    }
+    return 0;
 }
 
+/* 1 / 0 for `raw[*] in cidr set`, or -1 to take the general path. */
 static int cidr_members(ah_matcher *m, const ahi_cnode *c)
 {
-    const struct ahi_index *x = member_index(m, 0);
-    if (!x)
-        return -1;
-    for (size_t i = 0; i < x->n; i++) {
-        int r = cidr_value(m, c, x->val[i], 1);
-        if (r != 0)
-            return r;
+    if (!m->ips_done) {
+        m->ips_done = true;
+        m->nips = 0;
+        const struct ahi_index *x = member_index(m, 0);
+        m->ips_state = x ? 1 : -1;
+        for (size_t i = 0; x && i < x->n && m->ips_state > 0; i++)
+            if (collect_ips(m, x->val[i], 1) < 0)
+                m->ips_state = -1;
     }
+    if (m->ips_state < 0)
+        return -1;
+    for (size_t i = 0; i < m->nips; i++)
+        if (ahi_cidrset_has_ip(c->cidr, m->ips[i]))
+            return 1;
     return 0;
 }
 

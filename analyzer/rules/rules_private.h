@@ -32,6 +32,7 @@
 #define AHI_DETAIL_VALUE_MAX 512        /* bytes per rendered details value */
 #define AHI_MAX_MEMBERS 16               /* record members parsed alone per event */
 #define AHI_MAX_INDEXED 128              /* members indexed per object (more: the whole tree) */
+#define AHI_MAX_ADDRS 32                 /* addresses kept per record for raw[*] CIDR tests */
 #define AHI_MAX_WALK 64                 /* nested arrays / decoded layers while walking */
 #define AHI_REGEX_MATCH_LIMIT 1000000u  /* PCRE2 match limit per match */
 #define AHI_MAX_PRINT (1u << 20)        /* object printed for a string comparison */
@@ -660,7 +661,14 @@ struct ah_matcher {
         bool done, ok; /* ok: scanned and every member fits */
         size_t n;
         ah_span key[AHI_MAX_INDEXED], val[AHI_MAX_INDEXED];
+        uint32_t sig[AHI_MAX_INDEXED]; /* key_sig of each key; 0 for a key with escapes */
     } index[2];
+    /* First look: the addresses among the body's member strings (raw[*]),
+     * parsed once per event for every CIDR condition. */
+    bool ips_done;
+    int ips_state;             /* 1 collected, -1 take the general path */
+    size_t nips;
+    uint8_t ips[AHI_MAX_ADDRS][16];
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit;
