@@ -135,10 +135,70 @@ static void test_same_hits(void **state)
     tdiag_free(&td);
 }
 
+/* Records made to reach the first look's limits and fallbacks: more
+ * members than the index holds, more addresses than it keeps, escaped keys
+ * and NULs, nested arrays. Both matchers must agree, and the rules hit. */
+static void test_limits(void **state)
+{
+    (void)state;
+    const char *path = "build/tests/first_look_limits.jsonl";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    const char *head = "{\"CreationTime\": \"2021-01-13T02:14:08\", \"Operation\": \"UserLoggedIn\", \"RecordType\": 15, "
+                       "\"Workload\": \"AzureActiveDirectory\", \"UserId\": \"a@contoso.com\"";
+    fprintf(f, "%s, \"Id\": \"r1\"", head); /* 200 members, the listed address last */
+    for (int i = 0; i < 200; i++)
+        fprintf(f, ", \"K%d\": \"v%d\"", i, i);
+    fprintf(f, ", \"Late\": \"13.59.205.66\"}\n");
+    fprintf(f, "%s, \"Id\": \"r2\", \"Addrs\": [", head); /* 40 addresses, the listed one last */
+    for (int i = 0; i < 40; i++)
+        fprintf(f, "\"198.51.100.%d\", ", i);
+    fprintf(f, "[[\"13.59.205.66\"]]]}\n");
+    fprintf(f, "%s, \"Id\": \"r3\", \"Client\\u0049P\": \"13.59.205.66\"}\n", head);  /* escaped key */
+    fprintf(f, "%s, \"Id\": \"r4\", \"X\": \"13.59.205.66\\u0000junk\"}\n", head);   /* cut at the NUL */
+    fprintf(f, "%s, \"Id\": \"r5\", \"X\": \"13.59.205.67\", \"Y\": {\"ip\": \"13.59.205.66\"}}\n", head); /* object: no */
+    fclose(f);
+    static const char rules[] =
+        "rule any-member {\n  title \"a\"\n  severity low\n  sources ual\n  match raw[*] in cidr [\"13.59.205.66/32\"]\n}\n"
+        "rule client-ip {\n  title \"b\"\n  severity low\n  sources ual\n  match raw.ClientIP in cidr [\"13.59.205.66/32\"]\n}\n"
+        "rule late {\n  title \"c\"\n  severity low\n  sources ual\n  match raw.late == \"13.59.205.66\"\n}\n";
+    tdiag td;
+    tdiag_init(&td);
+    ah_ruleset *rs = ah_ruleset_new(&td.d);
+    assert_int_equal(ah_ruleset_load_string(rs, "limits.rules", rules, strlen(rules)), AH_OK);
+    assert_int_equal(ah_ruleset_compile(rs), AH_OK);
+    ah_matcher *fast = ah_matcher_new(rs), *slow = ah_matcher_new(rs);
+    ah_matcher_set_first_look(slow, false);
+    ah_session_options opt;
+    ah_session_options_init(&opt);
+    ah_session *s = ah_session_new(&opt);
+    assert_int_equal(ah_session_add_input(s, path), AH_OK);
+    const ah_event *ev;
+    const ah_rule *h1[3], *h2[3];
+    char got[256] = "";
+    while (ah_session_next(s, &ev) == AH_OK) {
+        size_t n1 = ah_matcher_match(fast, ev, h1, 3), n2 = ah_matcher_match(slow, ev, h2, 3);
+        assert_int_equal(n1, n2);
+        for (size_t i = 0; i < n1; i++) {
+            assert_ptr_equal(h1[i], h2[i]);
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%.*s:%s ", (int)ev->field[AH_F_RECORD_ID].n,
+                     ev->field[AH_F_RECORD_ID].p, ah_rule_metadata(h1[i])->id);
+        }
+    }
+    assert_string_equal(got, "r1:any-member r1:late r2:any-member r3:any-member r3:client-ip r4:any-member ");
+    ah_session_free(s);
+    ah_matcher_free(fast);
+    ah_matcher_free(slow);
+    ah_ruleset_free(rs);
+    tdiag_free(&td);
+    remove(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_hits),
+        cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
