@@ -157,6 +157,8 @@ struct ah_correlator {
     group *lru_head, *lru_tail;
     rule_state *rules;
     size_t nrules;
+    size_t *corr_rules; /* indices of the correlation rules, ascending: the flushes visit only these */
+    size_t ncorr;
     ah_correlator_stats stats;
     bool started, finished;
     ah_time last;
@@ -957,7 +959,8 @@ static void burst_close(ah_correlator *c, group *g, ah_corr_hit_fn fn, void *ud)
 /* Report the bursts whose window has gone quiet by `now` (all with now NULL). */
 static void burst_flush(ah_correlator *c, const ah_time *now, ah_corr_hit_fn fn, void *ud)
 {
-    for (size_t ri = 0; ri < c->nrules; ri++) {
+    for (size_t k = 0; k < c->ncorr; k++) {
+        size_t ri = c->corr_rules[k];
         rule_state *rs = &c->rules[ri];
         int64_t w = c->rs->rules[ri]->meta.window_ns;
         while (rs->bhead && (!now || time_diff(rs->bhead->burst->last, *now) > w))
@@ -1171,7 +1174,8 @@ static ah_status pending_push(ah_correlator *c, size_t rule, const group *g, ah_
 /* Emit the absence matches whose window closed before `now` (all with now NULL). */
 static void pending_flush(ah_correlator *c, const ah_time *now, ah_corr_hit_fn fn, void *ud)
 {
-    for (size_t ri = 0; ri < c->nrules; ri++) {
+    for (size_t k = 0; k < c->ncorr; k++) {
+        size_t ri = c->corr_rules[k];
         rule_state *rs = &c->rules[ri];
         while (rs->pn) {
             pending *p = &rs->pend[rs->phead];
@@ -1306,10 +1310,16 @@ ah_correlator *ah_correlator_new(const ah_ruleset *rs, size_t memory_budget, ah_
         c->budget = AH_CORR_MIN_BUDGET;
     c->nrules = rs->nrules;
     c->rules = calloc(c->nrules ? c->nrules : 1, sizeof *c->rules);
-    if (!c->rules) {
+    c->corr_rules = calloc(c->nrules ? c->nrules : 1, sizeof *c->corr_rules);
+    if (!c->rules || !c->corr_rules) {
+        free(c->rules);
+        free(c->corr_rules);
         free(c);
         return NULL;
     }
+    for (size_t ri = 0; ri < c->nrules; ri++)
+        if (rs->rules[ri]->corr)
+            c->corr_rules[c->ncorr++] = ri;
     ah_buf_init(&c->details, 64 * 1024);
     ah_buf_init(&c->canon_new, 0);
     ah_buf_init(&c->canon_old, 0);
@@ -1333,6 +1343,7 @@ void ah_correlator_free(ah_correlator *c)
         free(rs->pend);
     }
     free(c->rules);
+    free(c->corr_rules);
     ah_buf_free(&c->details);
     ah_buf_free(&c->canon_new);
     ah_buf_free(&c->canon_old);

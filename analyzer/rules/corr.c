@@ -330,11 +330,16 @@ static bool key_text(ah_matcher *m, const ahi_operand *ops, const bool *domain, 
                 return false; /* not an address: no domain */
             from = at;
         }
-        for (size_t i = from; i < m->obs_tmp.len; i++) {
-            char c = m->obs_tmp.data[i];
-            if (ah_buf_putc(out, (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c) != AH_OK)
-                return false;
+        size_t len = m->obs_tmp.len - from;
+        if (ah_buf_reserve(out, len) != AH_OK)
+            return false;
+        char *dst = out->data + out->len;
+        for (size_t i = 0; i < len; i++) {
+            char c = m->obs_tmp.data[from + i];
+            dst[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
         }
+        out->len += len;
+        out->data[out->len] = '\0';
     }
     return true;
 }
