@@ -45,7 +45,7 @@ Q := @
 endif
 
 .PHONY: clang-check fuzz fuzz-check fuzz-build FORCE
-.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check hostile-check san-check demo bench install clean man catalogue
+.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check hostile-check layers-check san-check demo bench install clean man catalogue
 
 all: $(BUILD)/audithound
 
@@ -115,7 +115,13 @@ corrupt-check: $(BUILD)/audithound
 hostile-check: $(BUILD)/audithound
 	@python3 tests/hostile/run.py $(BUILD)/audithound $(if $(filter build,$(BUILD)),,--no-memory)
 
-test: unit e2e rules-check corpus-check docs-check corrupt-check hostile-check
+# Arrows between layers point down only and no files use each other in a
+# circle, read from the objects' symbols (tests/tools/check-layers.py).
+layers-check: $(BUILD)/audithound
+	@if python3 tests/tools/check-layers.py $(BUILD)/obj; then r='1 0'; echo "  PASS    layers"; \
+	 else r='0 1'; echo "  FAIL    layers"; fi; mkdir -p build; echo "layers $$r" >> build/.results; [ "$$r" = '1 0' ]
+
+test: unit e2e rules-check corpus-check docs-check corrupt-check hostile-check layers-check
 
 # Plain build and tests, then the same tests under AddressSanitizer and UBSan.
 check: deps
