@@ -558,7 +558,9 @@ ah_status ahi_corr_render(const ah_rule *r, const ah_span *vals, ah_buf *out);
 ah_status ahi_explain_node(ah_buf *out, const ahi_cnode *n, int depth);
 ah_status ahi_explain_operand(ah_buf *out, const ahi_operand *o);
 
-/* ruleset.c: the operation index lookup (NULL when no rule is filed under op). */
+/* opindex.c: build the skip index of the loaded rules (false: out of
+ * memory); look an operation up (NULL when no rule is filed under op). */
+bool ahi_opmap_build(ah_ruleset *rs);
 const struct ahi_opentry *ahi_opmap_find(const ah_ruleset *rs, ah_span op);
 /* match.c: does rule r hit ev? Through the index like ah_matcher_match, or
  * (use_test_cond) with the rule's test-variable instance. */

@@ -59,7 +59,8 @@ def read_symbols(objdir):
                 continue
             obj = os.path.join(root, f)
             src = os.path.relpath(obj, objdir)[:-2] + ".c"
-            if layer_of(src) is None:
+            # A stale object of a moved or deleted source is not in the build.
+            if layer_of(src) is None or not os.path.exists(src):
                 continue
             sources.append(src)
             out = subprocess.run(["nm", "-P", obj], capture_output=True, text=True, check=True).stdout
