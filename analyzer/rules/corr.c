@@ -11,7 +11,6 @@
 #include "rules_private.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,42 +19,17 @@ bool ah_ruleset_has_correlations(const ah_ruleset *rs) { return rs && rs->ncunit
 
 /* --- compiling ------------------------------------------------------- */
 
-static void corr_err(ahi_cctx *cx, size_t off, size_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void corr_err(ahi_cctx *cx, size_t off, size_t len, const char *fmt, ...)
-{
-    char msg[480];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    (*cx->errors)++;
-    ahi_report(cx->diag, cx->src, off, len, AH_SEV_ERROR, "%s", msg);
-}
-
-static void corr_warn(ahi_cctx *cx, size_t off, size_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void corr_warn(ahi_cctx *cx, size_t off, size_t len, const char *fmt, ...)
-{
-    char msg[480];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ahi_report(cx->diag, cx->src, off, len, AH_SEV_WARNING, "%s", msg);
-}
-
 /* Keys and values are text: time and the whole record make no sense there. */
 static bool compile_key(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out, const char *what)
 {
     if (!ahi_compile_operand(cx, a, out))
         return false;
     if (out->kind == AHI_OPD_TIME) {
-        corr_err(cx, a->off, a->len, "%s cannot be time: every event would be its own group (the window handles time)", what);
+        ahi_cerr(cx, a->off, a->len, "%s cannot be time: every event would be its own group (the window handles time)", what);
         return false;
     }
     if (out->kind == AHI_OPD_RAWTEXT) {
-        corr_err(cx, a->off, a->len, "%s cannot be the whole record (raw); name a field or a raw path", what);
+        ahi_cerr(cx, a->off, a->len, "%s cannot be the whole record (raw); name a field or a raw path", what);
         return false;
     }
     return true;
@@ -90,7 +64,7 @@ static bool compile_template(ahi_cctx *cx, ah_rule *r)
             continue;
         }
         if (!end && t[i] == '}') {
-            corr_err(cx, r->details_off, r->details_len, "details: stray '}' (write }} for a literal brace)");
+            ahi_cerr(cx, r->details_off, r->details_len, "details: stray '}' (write }} for a literal brace)");
             return false;
         }
         if (!end && t[i] != '{') {
@@ -109,7 +83,7 @@ static bool compile_template(ahi_cctx *cx, ah_rule *r)
         while (j < n && t[j] != '}')
             j++;
         if (j >= n) {
-            corr_err(cx, r->details_off, r->details_len, "details: '{' without a closing '}' (write {{ for a literal brace)");
+            ahi_cerr(cx, r->details_off, r->details_len, "details: '{' without a closing '}' (write {{ for a literal brace)");
             return false;
         }
         ahi_cvar v = AHI_CV_TEXT;
@@ -117,7 +91,7 @@ static bool compile_template(ahi_cctx *cx, ah_rule *r)
             if (strlen(cvar_names[k]) == j - i - 1 && memcmp(cvar_names[k], t + i + 1, j - i - 1) == 0)
                 v = (ahi_cvar)k;
         if (v == AHI_CV_TEXT) {
-            corr_err(cx, r->details_off, r->details_len,
+            ahi_cerr(cx, r->details_off, r->details_len,
                      "details of a %s rule: unknown placeholder '{%.*s}' (use {count}, {distinct}, {sum}, {window}, "
                      "{group}, {first_time}, {last_time}, {value}, {user}, {ip}, {app}, {target}, {operation}, "
                      "{source}, {record_id}, {baseline}, {last_user}, {last_ip}, {last_app})",
@@ -125,7 +99,7 @@ static bool compile_template(ahi_cctx *cx, ah_rule *r)
             return false;
         }
         if (v == AHI_CV_BASELINE && !(r->meta.kind == AH_RULE_AGGREGATE && c->relative)) {
-            corr_err(cx, r->details_off, r->details_len,
+            ahi_cerr(cx, r->details_off, r->details_len,
                      "details: {baseline} is the learned maximum of a `when ... x baseline` rule; this rule has none");
             return false;
         }
@@ -150,9 +124,9 @@ static void check_threshold(ahi_cctx *cx, const ah_rule *r)
     bool always = (c->cmp == AHI_OP_GT && t < 1) || (c->cmp == AHI_OP_GE && t <= 1);
     const char *what = c->agg == AHI_AGG_COUNT ? "count" : "distinct()";
     if (never)
-        corr_err(cx, c->when_off, c->when_len, "this condition can never hold: %s is a whole number of at least 1", what);
+        ahi_cerr(cx, c->when_off, c->when_len, "this condition can never hold: %s is a whole number of at least 1", what);
     else if (always)
-        corr_warn(cx, c->when_off, c->when_len,
+        ahi_cwarn(cx, c->when_off, c->when_len,
                   "this condition holds for every event (%s is at least 1): it is a single-event rule", what);
 }
 
@@ -164,12 +138,12 @@ static bool compile_agg_operand(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand
     if (agg == AHI_AGG_SUM &&
         !(out->kind == AHI_OPD_PATH ||
           (out->kind == AHI_OPD_FIELD && (out->field == AH_F_RECORD_TYPE || out->field == AH_F_RESULT_CODE)))) {
-        corr_err(cx, a->off, a->len, "sum() needs a number: '%.*s' is text (sum a raw path, e.g. sum(raw.OperationCount))",
+        ahi_cerr(cx, a->off, a->len, "sum() needs a number: '%.*s' is text (sum a raw path, e.g. sum(raw.OperationCount))",
                  (int)a->len, cx->src->text + a->off);
         return false;
     }
     if (agg == AHI_AGG_DISTINCT && (out->kind == AHI_OPD_TIME || out->kind == AHI_OPD_RAWTEXT)) {
-        corr_err(cx, a->off, a->len, "distinct() of time or of the whole record counts every event: use count");
+        ahi_cerr(cx, a->off, a->len, "distinct() of time or of the whole record counts every event: use count");
         return false;
     }
     return true;
@@ -216,7 +190,7 @@ bool ahi_corr_compile(ah_ruleset *rs, ah_rule *r, ahi_cctx *cx)
         /* Steps join on their keys: the same number of parts each. */
         for (size_t i = 1; i < c->nsteps; i++)
             if (c->steps[i].nkeys && c->steps[0].nkeys && c->steps[i].nkeys != c->steps[0].nkeys) {
-                corr_err(cx, c->steps[i].keys_off, 3, "step '%s' has %zu key fields but step '%s' has %zu: they cannot join",
+                ahi_cerr(cx, c->steps[i].keys_off, 3, "step '%s' has %zu key fields but step '%s' has %zu: they cannot join",
                          c->steps[i].name, c->steps[i].nkeys, c->steps[0].name, c->steps[0].nkeys);
                 ok = false;
             }
