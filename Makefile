@@ -49,7 +49,7 @@ endif
 
 all: $(BUILD)/audithound
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
@@ -62,7 +62,7 @@ $(BUILD)/audithound: $(CLI_OBJ) $(BUILD)/libaudithound.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(OPT) $(EXTRA_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libaudithound.a $(PKG_LIBS) -lm -lpthread
 
-$(BUILD)/tests/%: tests/unit/%.c $(SUP_OBJ) $(BUILD)/libaudithound.a
+$(BUILD)/tests/%: tests/unit/%.c $(SUP_OBJ) $(BUILD)/libaudithound.a $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@echo "  TEST-CC $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(SUP_OBJ) $(BUILD)/libaudithound.a $(PKG_LIBS) $(CMOCKA_LIBS) -lm -lpthread
@@ -78,7 +78,16 @@ $(BUILD)/obj/analyzer/cli/version.o: $(BUILD)/revision
 $(BUILD)/obj/analyzer/cli/version.o: CFLAGS_ALL += -DAH_BUILD_REVISION='"$(REVISION)"'
 FORCE:
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+# The compiler and its flags, stamped like the revision: a build with other
+# flags (OPT=, EXTRA_CFLAGS=, CC=) rebuilds everything in that build dir. A
+# simple variable, so version.o's target-specific flags stay out of it.
+FLAGS_STAMP := $(CC) $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) $(EXTRA_CFLAGS) -- $(PKG_LIBS)
+$(BUILD)/flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(FLAGS_STAMP)' | cmp -s - $@ 2>/dev/null || echo '$(FLAGS_STAMP)' > $@
+
+# Header dependencies (-MMD) of the objects, the unit tests and the fuzz targets.
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null) $(wildcard $(BUILD)/tests/*.d $(BUILD)/fuzz/*.d)
 
 # --- set-up ---------------------------------------------------------------
 deps:
@@ -149,7 +158,7 @@ FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer 
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 12
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libaudithound.a
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libaudithound.a $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ-CC $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/libaudithound.a $(PKG_LIBS) -lm -lpthread

@@ -149,7 +149,7 @@ ah_normalizer *ah_normalizer_new(const ah_norm_options *opt)
     if (opt)
         n->opt = *opt;
     if (n->opt.max_record == 0)
-        n->opt.max_record = (size_t)64 << 20;
+        n->opt.max_record = AH_MAX_RECORD_DEFAULT;
     ah_keytab_init(&n->keys);
     size_t max = n->opt.max_record;
     /* A CSV row written as JSON may grow (escapes); a lookup may unescape
