@@ -164,8 +164,8 @@ bool ahi_compile_operand(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out)
             ahi_cerr(cx, a->head_off, hn, "unknown field '%s' (keys of the record are written raw.%s)", h, h);
         else
             ahi_cerr(cx, a->head_off, hn,
-                 "unknown field '%s' (fields: user, ip, operation, app_id, target, time, source, ...; record keys: raw.Key)",
-                 h);
+                     "unknown field '%s' (fields: user, ip, operation, app_id, target, time, source, ...; record keys: raw.Key)",
+                     h);
         return false;
     }
     if (a->nsteps > 0) {
@@ -173,7 +173,7 @@ bool ahi_compile_operand(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out)
             ahi_cerr(cx, a->off, a->len, "json() needs a raw path, e.g. json(raw.ExtendedProperties[Name=\"additionalDetails\"].Value)");
         else
             ahi_cerr(cx, a->steps[0].off, a->steps[0].len,
-                 "'%s' is a normalized field and has no keys; for the record's own keys write raw.%s...", h, h);
+                     "'%s' is a normalized field and has no keys; for the record's own keys write raw.%s...", h, h);
         return false;
     }
     return true;
@@ -436,7 +436,7 @@ static bool check_enum_value(ahi_cctx *cx, const ahi_anode *a, const ahi_lit *l,
         }
         if (cx->sources && !(cx->sources & AH_SOURCE_BIT(s)) && !a->negate)
             ahi_cwarn(cx, off, len, "source '%s' is not among the rule's sources: this comparison is never true",
-                  ah_source_name(s));
+                      ah_source_name(s));
     } else if (k == AHI_OPD_RESULT) {
         static const char *const names[] = {"success", "failure", "unknown"};
         bool ok = false;
@@ -456,7 +456,7 @@ static bool check_enum_value(ahi_cctx *cx, const ahi_anode *a, const ahi_lit *l,
         }
         if (cx->sources && !(cx->sources & AH_SOURCE_BIT(f->source)) && !a->negate)
             ahi_cwarn(cx, off, len, "format '%s' is a %s format, not among the rule's sources: this comparison is never true",
-                  name, ah_source_name(f->source));
+                      name, ah_source_name(f->source));
     }
     return true;
 }
@@ -486,7 +486,7 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
     } else if (k == AHI_OPD_SOURCE || k == AHI_OPD_RESULT) {
         if (op != AHI_OP_EQ && op != AHI_OP_IN) {
             ahi_cerr(cx, a->op_off, a->op_len, "%s supports ==, != and in [...], not %s", k == AHI_OPD_SOURCE ? "source" : "result",
-                 op_word(op));
+                     op_word(op));
             return NULL;
         }
         if (op == AHI_OP_IN && a->list_file) {
@@ -497,7 +497,7 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
     if (a->cased && (k == AHI_OPD_OPCANON || k == AHI_OPD_TIME || k == AHI_OPD_SOURCE || k == AHI_OPD_RESULT ||
                      op == AHI_OP_CIDR || is_order(op) || op == AHI_OP_EXISTS || op == AHI_OP_EMPTY))
         ahi_cwarn(cx, a->off, a->len, "`cased` has no effect here%s",
-              k == AHI_OPD_OPCANON ? " (operation compares in canonical, case-folded form; use operation_raw)" : "");
+                  k == AHI_OPD_OPCANON ? " (operation compares in canonical, case-folded form; use operation_raw)" : "");
 
     switch (op) {
     case AHI_OP_EXISTS:
@@ -543,7 +543,7 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
             if (!c->cidr) {
                 if (bad < lv.n)
                     ahi_cerr(cx, lv.off[bad], lv.len[bad], "bad CIDR prefix '%s' (expected e.g. 10.0.0.0/8 or 2001:db8::/32)",
-                         lv.v[bad].s);
+                             lv.v[bad].s);
                 return NULL;
             }
             return c;
@@ -563,9 +563,9 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
             ah_time_parse tp;
             if (!cx->missing_var && ah_time_parse_str(ah_span_make(c->lit.s, c->lit.n), AH_DATE_ORDER_AUTO, &tp) != AH_OK) {
                 ahi_cerr(cx, v0->off, v0->len,
-                     k == AHI_OPD_TIME ? "not a timestamp: '%.*s' (use ISO 8601, e.g. \"2021-01-12T00:00:00Z\")"
-                                       : "'%.*s' is neither a number nor a timestamp (numbers are written without quotes)",
-                     (int)c->lit.n, c->lit.s);
+                         k == AHI_OPD_TIME ? "not a timestamp: '%.*s' (use ISO 8601, e.g. \"2021-01-12T00:00:00Z\")"
+                                           : "'%.*s' is neither a number nor a timestamp (numbers are written without quotes)",
+                         (int)c->lit.n, c->lit.s);
                 return NULL;
             }
             c->lit.is_time = !cx->missing_var;
@@ -581,7 +581,7 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
         ah_time_parse tp;
         if (!cx->missing_var && ah_time_parse_str(ah_span_make(c->lit.s, c->lit.n), AH_DATE_ORDER_AUTO, &tp) != AH_OK) {
             ahi_cerr(cx, v0->off, v0->len, "not a timestamp: '%.*s' (use ISO 8601, e.g. \"2021-01-12T00:00:00Z\")", (int)c->lit.n,
-                 c->lit.s);
+                     c->lit.s);
             return NULL;
         }
         c->lit.is_time = true;
@@ -637,7 +637,7 @@ ahi_cnode *ahi_compile_node(ahi_cctx *cx, const ahi_anode *a)
             return NULL;
         if (c->over.kind != AHI_OPD_PATH) {
             ahi_cerr(cx, a->over.off, a->over.len, "%s needs a raw path to iterate (e.g. raw.ModifiedProperties)",
-                 a->all ? "all" : "any");
+                     a->all ? "all" : "any");
             return NULL;
         }
         if (is_field_name(a->name, a->namelen)) {
