@@ -15,7 +15,8 @@
 #define AUDITHOUND_H
 
 #include "../parsers/event.h"
-#include "../parsers/formats/formats.h"
+#include "../parsers/formats/format_list.h" /* not formats.h: the framers stay out of the API */
+#include "../parsers/formats/timeparse.h"
 #include "../parsers/util/diag.h"
 
 #define AH_VERSION "0.1.0"
@@ -33,7 +34,7 @@ enum ah_exit {
 typedef struct ah_session ah_session;
 
 typedef struct ah_session_options {
-    size_t max_record;         /* default 64 MiB */
+    size_t max_record;         /* default 64 MiB (AH_MAX_RECORD_DEFAULT, formats.h) */
     ah_date_order date_order;
     bool keep_duplicates;      /* disable dedup */
     bool strict;               /* an input that is not a log is unreadable, whatever its name (--strict) */

@@ -103,8 +103,6 @@ const char *ah_cli_build_revision(void);
 size_t ah_cli_command_count(void);
 const ah_cli_cmd *ah_cli_command_at(size_t i);
 
-#endif
-
 /* --- rules, shared by hunt, search, lint, test-rules ----------------------- */
 #include "../rules/rules.h"
 
@@ -136,3 +134,5 @@ const char *ah_cli_default_rules(char *buf, size_t size);
  * compiled. On a rule error returns NULL and sets *exit_status. Problems are
  * reported through diag. */
 ah_ruleset *ah_cli_load_rules(const ah_cli_rules *r, ah_diag *diag, int *exit_status);
+
+#endif

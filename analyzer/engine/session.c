@@ -18,7 +18,6 @@
 #include "../../parsers/util/hash.h"
 #include "dedup.h"
 
-#define DEFAULT_MAX_RECORD (64u << 20)
 #define MAX_HOURS (1u << 20) /* distinct hours tracked per source (~120 years) */
 
 typedef struct stream_slot {
@@ -57,7 +56,7 @@ struct ah_session {
 void ah_session_options_init(ah_session_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->max_record = DEFAULT_MAX_RECORD;
+    o->max_record = AH_MAX_RECORD_DEFAULT;
     o->date_order = AH_DATE_ORDER_AUTO;
 }
 
@@ -68,7 +67,7 @@ ah_session *ah_session_new(const ah_session_options *o)
         return NULL;
     s->opt = *o;
     if (!s->opt.max_record)
-        s->opt.max_record = DEFAULT_MAX_RECORD;
+        s->opt.max_record = AH_MAX_RECORD_DEFAULT;
     s->diag.fn = o->diag_fn;
     s->diag.ud = o->diag_ud;
     ah_scan_options so = {.max_record = s->opt.max_record, .date_order = s->opt.date_order, .strict = s->opt.strict};

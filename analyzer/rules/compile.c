@@ -12,7 +12,6 @@
  */
 #include "rules_private.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,41 +19,6 @@
 #include "../../parsers/formats/formats.h"
 #include "../../parsers/formats/opcanon.h"
 #include "../../parsers/formats/timeparse.h"
-
-static void cerr(ahi_cctx *cx, size_t off, size_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void cwarn(ahi_cctx *cx, size_t off, size_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Quiet mode (the second compile of a rule, with its test variables) neither
- * reports nor counts: the first compile already did. */
-static void cerr(ahi_cctx *cx, size_t off, size_t len, const char *fmt, ...)
-{
-    if (cx->quiet)
-        return;
-    if (cx->errors)
-        (*cx->errors)++;
-    char msg[480];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (cx->rd_text)
-        ahi_report(cx->diag, cx->src, cx->rd_off, cx->rd_len, AH_SEV_ERROR, "in details placeholder '{%s}': %s", cx->rd_text,
-                   msg);
-    else
-        ahi_report(cx->diag, cx->src, off, len, AH_SEV_ERROR, "%s", msg);
-}
-
-static void cwarn(ahi_cctx *cx, size_t off, size_t len, const char *fmt, ...)
-{
-    if (cx->quiet)
-        return;
-    char msg[480];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ahi_report(cx->diag, cx->src, off, len, AH_SEV_WARNING, "%s", msg);
-}
 
 /* --- names ------------------------------------------------------------- */
 
@@ -195,21 +159,21 @@ bool ahi_compile_operand(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out)
         const char *near = closest_field(h, hn);
         bool upper = h[0] >= 'A' && h[0] <= 'Z';
         if (near && !upper)
-            cerr(cx, a->head_off, hn, "unknown field '%s' (did you mean '%s'?)", h, near);
+            ahi_cerr(cx, a->head_off, hn, "unknown field '%s' (did you mean '%s'?)", h, near);
         else if (upper || a->nsteps > 0)
-            cerr(cx, a->head_off, hn, "unknown field '%s' (keys of the record are written raw.%s)", h, h);
+            ahi_cerr(cx, a->head_off, hn, "unknown field '%s' (keys of the record are written raw.%s)", h, h);
         else
-            cerr(cx, a->head_off, hn,
-                 "unknown field '%s' (fields: user, ip, operation, app_id, target, time, source, ...; record keys: raw.Key)",
-                 h);
+            ahi_cerr(cx, a->head_off, hn,
+                     "unknown field '%s' (fields: user, ip, operation, app_id, target, time, source, ...; record keys: raw.Key)",
+                     h);
         return false;
     }
     if (a->nsteps > 0) {
         if (a->steps[a->nsteps - 1].kind == AHI_STEP_JSON && a->nsteps == 1)
-            cerr(cx, a->off, a->len, "json() needs a raw path, e.g. json(raw.ExtendedProperties[Name=\"additionalDetails\"].Value)");
+            ahi_cerr(cx, a->off, a->len, "json() needs a raw path, e.g. json(raw.ExtendedProperties[Name=\"additionalDetails\"].Value)");
         else
-            cerr(cx, a->steps[0].off, a->steps[0].len,
-                 "'%s' is a normalized field and has no keys; for the record's own keys write raw.%s...", h, h);
+            ahi_cerr(cx, a->steps[0].off, a->steps[0].len,
+                     "'%s' is a normalized field and has no keys; for the record's own keys write raw.%s...", h, h);
         return false;
     }
     return true;
@@ -351,7 +315,7 @@ static ahi_listfile *list_file(ahi_cctx *cx, const ahi_aval *pathval, ahi_list_m
     char sha256[65];
     uint64_t size = 0;
     if (!ahi_list_read(&cx->store->arena, path, &items, &n, sha256, &size, &why)) {
-        cerr(cx, pathval->off, pathval->len, "cannot read list file %s: %s", path, why);
+        ahi_cerr(cx, pathval->off, pathval->len, "cannot read list file %s: %s", path, why);
         return NULL;
     }
     ahi_listfile *l = ahi_alloc(&cx->store->arena, sizeof *l);
@@ -366,7 +330,7 @@ static ahi_listfile *list_file(ahi_cctx *cx, const ahi_aval *pathval, ahi_list_m
         l->cidr = ahi_cidrset_build(&cx->store->arena, items, n, &bad);
         if (!l->cidr) {
             if (bad < n)
-                cerr(cx, pathval->off, pathval->len, "bad CIDR prefix '%s' in list file %s", items[bad].s, path);
+                ahi_cerr(cx, pathval->off, pathval->len, "bad CIDR prefix '%s' in list file %s", items[bad].s, path);
             return NULL;
         }
     } else {
@@ -423,7 +387,7 @@ static bool compile_regex(ahi_cctx *cx, const ahi_anode *a, ahi_cnode *c)
         case 's': opts |= PCRE2_DOTALL; break;
         case 'x': opts |= PCRE2_EXTENDED; break;
         default:
-            cerr(cx, v->off, v->len, "unknown regex flag '%c' (flags: i m s x; case-sensitive matching: add `cased`)", *f);
+            ahi_cerr(cx, v->off, v->len, "unknown regex flag '%c' (flags: i m s x; case-sensitive matching: add `cased`)", *f);
             return false;
         }
     }
@@ -442,7 +406,7 @@ static bool compile_regex(ahi_cctx *cx, const ahi_anode *a, ahi_cnode *c)
         size_t at = v->off + 1 + erroff;
         if (at >= v->off + v->len || v->kind == AHI_V_VAR)
             at = v->off;
-        cerr(cx, at, 1, "bad regex: %s (at offset %zu)", (const char *)msg, (size_t)erroff);
+        ahi_cerr(cx, at, 1, "bad regex: %s (at offset %zu)", (const char *)msg, (size_t)erroff);
         return false;
     }
     (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter when JIT is unavailable */
@@ -468,19 +432,19 @@ static bool check_enum_value(ahi_cctx *cx, const ahi_anode *a, const ahi_lit *l,
     if (k == AHI_OPD_SOURCE) {
         ah_source_kind s = ah_source_from_name(ah_span_make(l->s, l->n));
         if (s == AH_SOURCE_UNKNOWN) {
-            cerr(cx, off, len, "unknown source '%.*s' (expected ual, signin or entra_audit)", (int)l->n, l->s);
+            ahi_cerr(cx, off, len, "unknown source '%.*s' (expected ual, signin or entra_audit)", (int)l->n, l->s);
             return false;
         }
         if (cx->sources && !(cx->sources & AH_SOURCE_BIT(s)) && !a->negate)
-            cwarn(cx, off, len, "source '%s' is not among the rule's sources: this comparison is never true",
-                  ah_source_name(s));
+            ahi_cwarn(cx, off, len, "source '%s' is not among the rule's sources: this comparison is never true",
+                      ah_source_name(s));
     } else if (k == AHI_OPD_RESULT) {
         static const char *const names[] = {"success", "failure", "unknown"};
         bool ok = false;
         for (size_t i = 0; i < 3; i++)
             ok |= ahi_eq_ci(l->s, l->n, names[i], strlen(names[i]));
         if (!ok) {
-            cerr(cx, off, len, "result is success, failure or unknown, not '%.*s'", (int)l->n, l->s);
+            ahi_cerr(cx, off, len, "result is success, failure or unknown, not '%.*s'", (int)l->n, l->s);
             return false;
         }
     } else if (k == AHI_OPD_FORMAT) {
@@ -488,12 +452,12 @@ static bool check_enum_value(ahi_cctx *cx, const ahi_anode *a, const ahi_lit *l,
         snprintf(name, sizeof name, "%.*s", (int)l->n, l->s);
         const ah_format *f = ah_format_by_name(name);
         if (!f) {
-            cerr(cx, off, len, "unknown format '%s' (see docs/formats.md for the format ids)", name);
+            ahi_cerr(cx, off, len, "unknown format '%s' (see docs/formats.md for the format ids)", name);
             return false;
         }
         if (cx->sources && !(cx->sources & AH_SOURCE_BIT(f->source)) && !a->negate)
-            cwarn(cx, off, len, "format '%s' is a %s format, not among the rule's sources: this comparison is never true",
-                  name, ah_source_name(f->source));
+            ahi_cwarn(cx, off, len, "format '%s' is a %s format, not among the rule's sources: this comparison is never true",
+                      name, ah_source_name(f->source));
     }
     return true;
 }
@@ -517,24 +481,24 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
     /* Which operators make sense for which operand. */
     if (k == AHI_OPD_TIME) {
         if (op != AHI_OP_EQ && !is_order(op) && op != AHI_OP_EXISTS) {
-            cerr(cx, a->op_off, a->op_len, "time supports ==, !=, <, <=, >, >= and exists, not %s", op_word(op));
+            ahi_cerr(cx, a->op_off, a->op_len, "time supports ==, !=, <, <=, >, >= and exists, not %s", op_word(op));
             return NULL;
         }
     } else if (k == AHI_OPD_SOURCE || k == AHI_OPD_RESULT) {
         if (op != AHI_OP_EQ && op != AHI_OP_IN) {
-            cerr(cx, a->op_off, a->op_len, "%s supports ==, != and in [...], not %s", k == AHI_OPD_SOURCE ? "source" : "result",
-                 op_word(op));
+            ahi_cerr(cx, a->op_off, a->op_len, "%s supports ==, != and in [...], not %s", k == AHI_OPD_SOURCE ? "source" : "result",
+                     op_word(op));
             return NULL;
         }
         if (op == AHI_OP_IN && a->list_file) {
-            cerr(cx, a->op_off, a->op_len, "use in [...] for %s", k == AHI_OPD_SOURCE ? "source" : "result");
+            ahi_cerr(cx, a->op_off, a->op_len, "use in [...] for %s", k == AHI_OPD_SOURCE ? "source" : "result");
             return NULL;
         }
     }
     if (a->cased && (k == AHI_OPD_OPCANON || k == AHI_OPD_TIME || k == AHI_OPD_SOURCE || k == AHI_OPD_RESULT ||
                      op == AHI_OP_CIDR || is_order(op) || op == AHI_OP_EXISTS || op == AHI_OP_EMPTY))
-        cwarn(cx, a->off, a->len, "`cased` has no effect here%s",
-              k == AHI_OPD_OPCANON ? " (operation compares in canonical, case-folded form; use operation_raw)" : "");
+        ahi_cwarn(cx, a->off, a->len, "`cased` has no effect here%s",
+                  k == AHI_OPD_OPCANON ? " (operation compares in canonical, case-folded form; use operation_raw)" : "");
 
     switch (op) {
     case AHI_OP_EXISTS:
@@ -563,7 +527,7 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
         if (!list_values(cx, a, &lv))
             return NULL;
         if (lv.n == 0 && !cx->missing_var)
-            cwarn(cx, a->op_off, a->op_len, "empty list: this comparison is never true");
+            ahi_cwarn(cx, a->op_off, a->op_len, "empty list: this comparison is never true");
         for (size_t i = 0; i < lv.n; i++) {
             if (op == AHI_OP_IN && !check_enum_value(cx, a, &lv.v[i], lv.off[i], lv.len[i], k))
                 return NULL;
@@ -579,8 +543,8 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
             c->cidr = ahi_cidrset_build(ar, lv.v, lv.n, &bad);
             if (!c->cidr) {
                 if (bad < lv.n)
-                    cerr(cx, lv.off[bad], lv.len[bad], "bad CIDR prefix '%s' (expected e.g. 10.0.0.0/8 or 2001:db8::/32)",
-                         lv.v[bad].s);
+                    ahi_cerr(cx, lv.off[bad], lv.len[bad], "bad CIDR prefix '%s' (expected e.g. 10.0.0.0/8 or 2001:db8::/32)",
+                             lv.v[bad].s);
                 return NULL;
             }
             return c;
@@ -599,17 +563,17 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
         if (k == AHI_OPD_TIME || (v0->kind == AHI_V_STRING && !c->lit.is_num)) {
             ah_time_parse tp;
             if (!cx->missing_var && ah_time_parse_str(ah_span_make(c->lit.s, c->lit.n), AH_DATE_ORDER_AUTO, &tp) != AH_OK) {
-                cerr(cx, v0->off, v0->len,
-                     k == AHI_OPD_TIME ? "not a timestamp: '%.*s' (use ISO 8601, e.g. \"2021-01-12T00:00:00Z\")"
-                                       : "'%.*s' is neither a number nor a timestamp (numbers are written without quotes)",
-                     (int)c->lit.n, c->lit.s);
+                ahi_cerr(cx, v0->off, v0->len,
+                         k == AHI_OPD_TIME ? "not a timestamp: '%.*s' (use ISO 8601, e.g. \"2021-01-12T00:00:00Z\")"
+                                           : "'%.*s' is neither a number nor a timestamp (numbers are written without quotes)",
+                         (int)c->lit.n, c->lit.s);
                 return NULL;
             }
             c->lit.is_time = !cx->missing_var;
             c->lit.time = tp.time;
             c->lit.is_num = false;
         } else if (!c->lit.is_num && !cx->missing_var) {
-            cerr(cx, v0->off, v0->len, "%s compares numbers or timestamps", op_word(op));
+            ahi_cerr(cx, v0->off, v0->len, "%s compares numbers or timestamps", op_word(op));
             return NULL;
         }
         return c;
@@ -617,8 +581,8 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
     if (k == AHI_OPD_TIME) {
         ah_time_parse tp;
         if (!cx->missing_var && ah_time_parse_str(ah_span_make(c->lit.s, c->lit.n), AH_DATE_ORDER_AUTO, &tp) != AH_OK) {
-            cerr(cx, v0->off, v0->len, "not a timestamp: '%.*s' (use ISO 8601, e.g. \"2021-01-12T00:00:00Z\")", (int)c->lit.n,
-                 c->lit.s);
+            ahi_cerr(cx, v0->off, v0->len, "not a timestamp: '%.*s' (use ISO 8601, e.g. \"2021-01-12T00:00:00Z\")", (int)c->lit.n,
+                     c->lit.s);
             return NULL;
         }
         c->lit.is_time = true;
@@ -673,21 +637,21 @@ ahi_cnode *ahi_compile_node(ahi_cctx *cx, const ahi_anode *a)
         if (!ahi_compile_operand(cx, &a->over, &c->over))
             return NULL;
         if (c->over.kind != AHI_OPD_PATH) {
-            cerr(cx, a->over.off, a->over.len, "%s needs a raw path to iterate (e.g. raw.ModifiedProperties)",
-                 a->all ? "all" : "any");
+            ahi_cerr(cx, a->over.off, a->over.len, "%s needs a raw path to iterate (e.g. raw.ModifiedProperties)",
+                     a->all ? "all" : "any");
             return NULL;
         }
         if (is_field_name(a->name, a->namelen)) {
-            cerr(cx, a->name_off, a->namelen, "'%s' is a field name; pick another name for the element", a->name);
+            ahi_cerr(cx, a->name_off, a->namelen, "'%s' is a field name; pick another name for the element", a->name);
             return NULL;
         }
         for (int i = 0; i < cx->nbind; i++)
             if (cx->bind[i].n == a->namelen && memcmp(cx->bind[i].name, a->name, a->namelen) == 0) {
-                cerr(cx, a->name_off, a->namelen, "'%s' is already bound by an enclosing any/all", a->name);
+                ahi_cerr(cx, a->name_off, a->namelen, "'%s' is already bound by an enclosing any/all", a->name);
                 return NULL;
             }
         if (cx->nbind >= AHI_MAX_BIND) {
-            cerr(cx, a->off, a->len, "any/all nested too deeply (limit %d)", AHI_MAX_BIND);
+            ahi_cerr(cx, a->off, a->len, "any/all nested too deeply (limit %d)", AHI_MAX_BIND);
             return NULL;
         }
         c->slot = cx->nbind;
@@ -819,7 +783,7 @@ ahi_template *ahi_compile_template(ahi_cctx *cx, const char *text, size_t n, siz
             continue;
         }
         if (c == '}') {
-            cerr(cx, err_off, err_len, "details: stray '}' (write }} for a literal brace)");
+            ahi_cerr(cx, err_off, err_len, "details: stray '}' (write }} for a literal brace)");
             ok = false;
             goto out;
         }
@@ -838,7 +802,7 @@ ahi_template *ahi_compile_template(ahi_cctx *cx, const char *text, size_t n, siz
             j++;
         }
         if (j >= n) {
-            cerr(cx, err_off, err_len, "details: '{' without a closing '}' (write {{ for a literal brace)");
+            ahi_cerr(cx, err_off, err_len, "details: '{' without a closing '}' (write {{ for a literal brace)");
             ok = false;
             goto out;
         }
@@ -850,11 +814,9 @@ ahi_template *ahi_compile_template(ahi_cctx *cx, const char *text, size_t n, siz
             goto out;
         }
         ahi_operand *o = ahi_alloc(ar, sizeof *o);
-        cx->rd_text = ahi_strndup(ar, text + i + 1, j - i - 1);
-        cx->rd_off = err_off;
-        cx->rd_len = err_len;
-        bool compiled = o && cx->rd_text && ahi_compile_operand(cx, ao, o);
-        cx->rd_text = NULL;
+        cx->rd = (ahi_placeholder){cx->src, err_off, err_len, ah_span_make(text + i, j - i + 1)}; /* with its braces */
+        bool compiled = o && ahi_compile_operand(cx, ao, o);
+        cx->rd = (ahi_placeholder){NULL, 0, 0, AH_SPAN_NULL};
         if (!compiled) {
             ok = false;
             goto out;

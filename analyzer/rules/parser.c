@@ -36,7 +36,6 @@
  */
 #include "rules_private.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -141,7 +140,7 @@ struct ahi_parser {
     bool failed;          /* an error in the current unit */
     /* Redirect for details placeholders: report at this range instead. */
     const ahi_src *err_src;
-    size_t err_off, err_len;
+    ahi_placeholder at;
 };
 
 /* The name nearest to s for a "did you mean" hint, or NULL when none is near. */
@@ -161,36 +160,12 @@ static const char *closest(const char *s, size_t n, const char *const *names, si
     return best;
 }
 
-static void perr(ahi_parser *p, size_t off, size_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void perr(ahi_parser *p, size_t off, size_t len, const char *fmt, ...)
-{
-    char msg[480];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    p->failed = true;
-    if (p->errors)
-        (*p->errors)++;
-    if (p->err_src)
-        ahi_report(p->diag, p->err_src, p->err_off, p->err_len, AH_SEV_ERROR, "in details placeholder '%.*s': %s",
-                   (int)(p->lx.src->len > 80 ? 80 : p->lx.src->len), p->lx.src->text, msg);
-    else
-        ahi_report(p->diag, p->lx.src, off, len, AH_SEV_ERROR, "%s", msg);
-}
-
-static void pwarn(ahi_parser *p, size_t off, size_t len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void pwarn(ahi_parser *p, size_t off, size_t len, const char *fmt, ...)
-{
-    char msg[480];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ahi_report(p->diag, p->lx.src, off, len, AH_SEV_WARNING, "%s", msg);
-}
+/* An error fails the current unit; inside a details placeholder it is
+ * reported at the placeholder. Warnings are reported where they are. */
+#define perr(p, off, len, ...)                                                                                   \
+    ((p)->failed = true, ahi_complain((p)->diag, (p)->lx.src, (off), (len), AH_SEV_ERROR, (p)->errors,           \
+                                      (p)->err_src ? &(p)->at : NULL, __VA_ARGS__))
+#define pwarn(p, off, len, ...) ahi_complain((p)->diag, (p)->lx.src, (off), (len), AH_SEV_WARNING, NULL, NULL, __VA_ARGS__)
 
 static void advance(ahi_parser *p, ahi_lexmode mode)
 {
@@ -1961,8 +1936,7 @@ ahi_aoperand *ahi_parse_operand_text(const char *text, size_t n, ahi_arena *a, a
     p->lx.diag = NULL;
     p->lx.errors = NULL;
     p->err_src = err_src;
-    p->err_off = err_off;
-    p->err_len = err_len;
+    p->at = (ahi_placeholder){err_src, err_off, err_len, ah_span_make(src->text, src->len > 80 ? 80 : src->len)};
     ahi_aoperand *o = ahi_alloc(a, sizeof *o);
     if (!o)
         return NULL;

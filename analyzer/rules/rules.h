@@ -313,6 +313,8 @@ ah_status ah_observation_encode(const ah_observation *obs, ah_buf *out);
 ah_status ah_observation_decode(ah_span in, ah_observation *obs);
 
 /* --- embedded tests (test-rules) --------------------------------------- */
+/* The runner is analyzer/engine/rtest.c: it sits above rules and correlate
+ * (a series test replays observations through the correlator). */
 
 typedef struct ah_rule_test_case {
     const ah_rule *rule;

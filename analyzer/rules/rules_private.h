@@ -72,6 +72,20 @@ void ahi_src_locate(const ahi_src *s, size_t off, uint64_t *line, uint64_t *col)
  * [off, off+len). */
 void ahi_report(ah_diag *d, const ahi_src *s, size_t off, size_t len, ah_severity sev, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* A details placeholder being parsed or compiled: problems inside it are
+ * reported at [off, off+len) of src (the template in the rule file),
+ * quoting `quote`. */
+typedef struct ahi_placeholder {
+    const ahi_src *src;
+    size_t off, len;
+    ah_span quote;
+} ahi_placeholder;
+/* The one reporting helper of the parser and the compilers: a problem at
+ * [off, off+len) of src; an error is counted in *errors (NULL: not
+ * counted); with `in`, it is reported at the placeholder instead as
+ * "in details placeholder '<quote>': msg". Messages are cut at 480 bytes. */
+void ahi_complain(ah_diag *d, const ahi_src *src, size_t off, size_t len, ah_severity sev, uint64_t *errors,
+                  const ahi_placeholder *in, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 /* Case-insensitive edit distance for "did you mean" hints (99 when a
  * string is over 40 bytes). */
 size_t ahi_edit_distance_ci(const char *a, size_t an, const char *b, size_t bn);
@@ -512,10 +526,20 @@ typedef struct ahi_cctx {
         size_t n;
     } bind[AHI_MAX_BIND];
     unsigned sources;         /* the rule's sources (0 for expressions) */
-    /* Details placeholders: report at the template string instead. */
-    const char *rd_text;
-    size_t rd_off, rd_len;
+    /* Details placeholders: report at the template string instead (set
+     * while one is compiled: rd.quote.p not NULL). */
+    ahi_placeholder rd;
 } ahi_cctx;
+
+/* Problems met while compiling a rule (compile.c, corr.c). A quiet compile
+ * (the second one of a rule, with its test variables) neither reports nor
+ * counts: the first compile already did. */
+#define ahi_cerr(cx, off, len, ...)                                                                              \
+    ((cx)->quiet ? (void)0                                                                                       \
+                 : ahi_complain((cx)->diag, (cx)->src, (off), (len), AH_SEV_ERROR, (cx)->errors,                 \
+                                (cx)->rd.quote.p ? &(cx)->rd : NULL, __VA_ARGS__))
+#define ahi_cwarn(cx, off, len, ...)                                                                             \
+    ((cx)->quiet ? (void)0 : ahi_complain((cx)->diag, (cx)->src, (off), (len), AH_SEV_WARNING, NULL, NULL, __VA_ARGS__))
 
 /* parser.c */
 typedef struct ahi_parser ahi_parser;
@@ -576,7 +600,9 @@ ah_status ahi_corr_render(const ah_rule *r, const ah_span *vals, ah_buf *out);
 ah_status ahi_explain_node(ah_buf *out, const ahi_cnode *n, int depth);
 ah_status ahi_explain_operand(ah_buf *out, const ahi_operand *o);
 
-/* ruleset.c: the operation index lookup (NULL when no rule is filed under op). */
+/* opindex.c: build the skip index of the loaded rules (false: out of
+ * memory); look an operation up (NULL when no rule is filed under op). */
+bool ahi_opmap_build(ah_ruleset *rs);
 const struct ahi_opentry *ahi_opmap_find(const ah_ruleset *rs, ah_span op);
 /* match.c: does rule r hit ev? Through the index like ah_matcher_match, or
  * (use_test_cond) with the rule's test-variable instance. */

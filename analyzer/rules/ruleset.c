@@ -1,14 +1,11 @@
 /*
- * ruleset.c: the ruleset handle: loading files and variables, compiling,
- * the skip index, accessors, and ad-hoc expressions for `search`.
+ * ruleset.c: the driver. The ruleset handle: loading files and variables,
+ * compiling (parser.c, compile.c, corr.c), building the skip index
+ * (opindex.c), accessors, and ad-hoc expressions for `search`.
  *
- * The skip index answers "which rules can match an event with source S
- * and canonical operation O" without touching the others. A rule whose
- * condition pins its operations (operation == X, operation in [...], or an
- * `or` of those, at the top level or as one term of a top-level `and`) is
- * filed in a hash table under each operation; every other rule is filed
- * under each of its sources. Both lists hold rule indices in load order,
- * so the matcher merges them into rule order with no sorting per event.
+ * A rule pins its operations when its condition is operation == X,
+ * operation in [...], or an `or` of those, at the top level or as one term
+ * of a top-level `and`; opindex.c files it under each of them.
  */
 #include "rules_private.h"
 
@@ -22,34 +19,7 @@
 #include "../../parsers/util/hash.h"
 #include "sigma.h"
 
-#define OPMAP_SEED 0x61686f70ull /* "ahop" */
 #define IDMAP_SEED 0x61686964ull /* "ahid" */
-
-const char *ah_level_name(ah_level l)
-{
-    static const char *const names[] = {"info", "low", "medium", "high", "critical"};
-    return (unsigned)l < AH_ARRAY_LEN(names) ? names[l] : "info";
-}
-
-bool ah_level_from_name(ah_span name, ah_level *out)
-{
-    for (int l = AH_LEVEL_INFO; l <= AH_LEVEL_CRITICAL; l++)
-        if (ah_span_eq_ci(name, ah_level_name((ah_level)l))) {
-            *out = (ah_level)l;
-            return true;
-        }
-    return false;
-}
-
-const char *ah_rule_status_name(ah_rule_status s)
-{
-    switch (s) {
-    case AH_RULE_STATUS_STABLE: return "stable";
-    case AH_RULE_STATUS_TEST: return "test";
-    case AH_RULE_STATUS_EXPERIMENTAL: return "experimental";
-    default: return "";
-    }
-}
 
 ah_ruleset *ah_ruleset_new(ah_diag *diag)
 {
@@ -514,90 +484,6 @@ static void cctx_init(ahi_cctx *cx, ah_ruleset *rs, const ah_rule *r)
     cx->sources = r->meta.sources;
 }
 
-static uint64_t op_hash(const char *p, size_t n) { return ah_hash64(p, n, OPMAP_SEED); }
-
-const struct ahi_opentry *ahi_opmap_find(const ah_ruleset *rs, ah_span op)
-{
-    if (!rs->opmap)
-        return NULL;
-    uint64_t h = op_hash(op.p, op.n);
-    size_t k = (size_t)h & rs->opmask;
-    while (rs->opmap[k].op) {
-        const struct ahi_opentry *e = &rs->opmap[k];
-        if (e->h == h && e->n == op.n && memcmp(e->op, op.p, op.n) == 0)
-            return e;
-        k = (k + 1) & rs->opmask;
-    }
-    return NULL;
-}
-
-static bool build_index(ah_ruleset *rs)
-{
-    ahi_arena *a = &rs->store.arena;
-    size_t nops = 0;
-    for (size_t i = 0; i < rs->nrules; i++)
-        if (rs->rules[i]->cond)
-            nops += rs->rules[i]->npinned;
-    size_t cap = 8;
-    while (cap < nops * 2 + 2)
-        cap *= 2;
-    if (nops) {
-        rs->opmap = ahi_alloc(a, cap * sizeof *rs->opmap);
-        if (!rs->opmap)
-            return false;
-        rs->opmask = cap - 1;
-    }
-    size_t ucap[AH_SOURCE_COUNT] = {0};
-    for (size_t i = 0; i < rs->nrules; i++) {
-        ah_rule *r = rs->rules[i];
-        if (!r->cond)
-            continue;
-        rs->active++;
-        rs->needs_raw |= r->meta.needs_raw;
-        if (r->pinned) {
-            for (int s = AH_SOURCE_UAL; s < AH_SOURCE_COUNT; s++)
-                if (r->meta.sources & AH_SOURCE_BIT(s)) {
-                    rs->pinned_any[s] = true;
-                    rs->pinned_raw[s] |= r->meta.needs_raw;
-                }
-            for (size_t k = 0; k < r->npinned; k++) {
-                const char *op = r->pinned[k];
-                size_t n = strlen(op);
-                uint64_t h = op_hash(op, n);
-                size_t slot = (size_t)h & rs->opmask;
-                while (rs->opmap[slot].op && !(rs->opmap[slot].h == h && strcmp(rs->opmap[slot].op, op) == 0))
-                    slot = (slot + 1) & rs->opmask;
-                struct ahi_opentry *e = &rs->opmap[slot];
-                if (!e->op) {
-                    e->op = op;
-                    e->n = n;
-                    e->h = h;
-                }
-                /* Indices are appended in rule order; a rule pinning two
-                 * spellings that canonicalize alike appears once. */
-                if (e->nrules && e->rules[e->nrules - 1] == i)
-                    continue;
-                if (!ahi_grow(a, (void **)&e->rules, &e->cap, e->nrules, sizeof *e->rules))
-                    return false;
-                e->rules[e->nrules++] = (uint32_t)i;
-                e->sources |= r->meta.sources;
-                if (r->meta.needs_raw)
-                    e->raw_sources |= r->meta.sources;
-            }
-        } else {
-            for (int s = AH_SOURCE_UAL; s < AH_SOURCE_COUNT; s++) {
-                if (!(r->meta.sources & AH_SOURCE_BIT(s)))
-                    continue;
-                if (!ahi_grow(a, (void **)&rs->unpinned[s], &ucap[s], rs->nunpinned[s], sizeof *rs->unpinned[s]))
-                    return false;
-                rs->unpinned[s][rs->nunpinned[s]++] = (uint32_t)i;
-                rs->unpinned_raw[s] |= r->meta.needs_raw;
-            }
-        }
-    }
-    return true;
-}
-
 /* A correlation rule: its steps, keys and template (corr.c). Rules with
  * an unset variable are set aside like single-event rules. */
 static void compile_correlation(ah_ruleset *rs, ah_rule *r)
@@ -744,7 +630,7 @@ ah_status ah_ruleset_compile(ah_ruleset *rs)
             }
         }
     }
-    if (!build_index(rs) || !ahi_corr_build_index(rs)) {
+    if (!ahi_opmap_build(rs) || !ahi_corr_build_index(rs)) {
         rs->errors++;
         ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "out of memory building the rule index");
     }

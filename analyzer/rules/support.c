@@ -277,6 +277,23 @@ void ahi_report(ah_diag *d, const ahi_src *s, size_t off, size_t len, ah_severit
     ah_buf_free(&b);
 }
 
+void ahi_complain(ah_diag *d, const ahi_src *src, size_t off, size_t len, ah_severity sev, uint64_t *errors,
+                  const ahi_placeholder *in, const char *fmt, ...)
+{
+    char msg[480];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (sev == AH_SEV_ERROR && errors)
+        (*errors)++;
+    if (in)
+        ahi_report(d, in->src, in->off, in->len, sev, "in details placeholder '%.*s': %s", (int)in->quote.n, in->quote.p,
+                   msg);
+    else
+        ahi_report(d, src, off, len, sev, "%s", msg);
+}
+
 /* Levenshtein distance, ASCII case-insensitive, for "did you mean" hints:
  * one row of the table, so only small strings (99 when either is longer
  * than 40 bytes). */

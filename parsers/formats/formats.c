@@ -149,7 +149,7 @@ ah_normalizer *ah_normalizer_new(const ah_norm_options *opt)
     if (opt)
         n->opt = *opt;
     if (n->opt.max_record == 0)
-        n->opt.max_record = (size_t)64 << 20;
+        n->opt.max_record = AH_MAX_RECORD_DEFAULT;
     ah_keytab_init(&n->keys);
     size_t max = n->opt.max_record;
     /* A CSV row written as JSON may grow (escapes); a lookup may unescape
@@ -544,69 +544,7 @@ const ah_format *ah_normalizer_bind_csv(ah_normalizer *n, const ah_span *header,
     return &d->pub;
 }
 
-int ah_norm_role_col(const ah_norm *c, size_t role)
-{
-    return role < c->csv_fmt->spec->ncsv_roles ? c->role_col[role] : -1;
-}
-
-ah_span ah_norm_role_cell(const ah_norm *c, size_t role)
-{
-    int col = ah_norm_role_col(c, role);
-    if (col < 0 || !c->row || (size_t)col >= c->row->ncells)
-        return AH_SPAN_NULL;
-    return c->row->cells[col];
-}
-
 /* --- field extraction ------------------------------------------------------------------ */
-
-ah_span ah_norm_field(const ah_norm *c, ah_field_id f)
-{
-    return c->fset[f] ? ah_view_span(&c->view, c->fval[f]) : AH_SPAN_NULL;
-}
-
-void ah_norm_set_fixed(ah_norm *c, ah_field_id f, const char *s)
-{
-    c->fval[f] = ah_val_abs(ah_span_cstr(s));
-    c->fset[f] = s && *s;
-}
-
-bool ah_span_blank(ah_span v) { return ah_span_trim(v).n == 0; }
-
-/* First candidate with a real value; a placeholder only when nothing better. */
-static bool pick_text(ah_norm *c, const ah_pathlist *l, ah_val *out)
-{
-    bool have_placeholder = false;
-    ah_val placeholder = {0};
-    for (size_t i = 0; i < l->n; i++) {
-        ah_val t;
-        if (!ah_view_path_text(&c->view, &l->v[i], &t))
-            continue;
-        ah_span s = ah_view_span(&c->view, t);
-        if (ah_span_blank(s))
-            continue;
-        if (ah_is_placeholder(s)) {
-            if (!have_placeholder) {
-                placeholder = t;
-                have_placeholder = true;
-            }
-            continue;
-        }
-        *out = t;
-        return true;
-    }
-    if (have_placeholder)
-        *out = placeholder;
-    return have_placeholder;
-}
-
-bool ah_norm_aux_text(ah_norm *c, ah_aux a, ah_span *out)
-{
-    ah_val v;
-    if (!pick_text(c, &c->map->aux[a], &v))
-        return false;
-    *out = ah_view_span(&c->view, v);
-    return true;
-}
 
 static ah_val sub_val(const ah_view *v, ah_val x, ah_span sub)
 {
@@ -702,7 +640,7 @@ static void ual_result(ah_norm *c)
 {
     static const char *const sts_types[] = {"15", "AzureActiveDirectoryStsLogon"};
     static const char *const sts_ops[] = {"UserLoggedIn", "UserLoginFailed"};
-    /* decide from the spans before pick_text appends to scratch (which may move it) */
+    /* decide from the spans before ah_norm_pick_text appends to scratch (which may move it) */
     ah_span type = ah_span_trim(ah_norm_field(c, AH_F_RECORD_TYPE));
     ah_span op = ah_span_trim(ah_norm_field(c, AH_F_OPERATION));
     bool failed_op = ah_span_eq_ci(op, "UserLoginFailed");
@@ -711,7 +649,7 @@ static void ual_result(ah_norm *c)
         return;
     }
     ah_val code;
-    bool have = pick_text(c, &c->map->aux[AH_AUX_STS_CODE], &code);
+    bool have = ah_norm_pick_text(c, &c->map->aux[AH_AUX_STS_CODE], &code);
     if (have) {
         c->fval[AH_F_RESULT_CODE] = code;
         c->fset[AH_F_RESULT_CODE] = true;
@@ -739,7 +677,7 @@ static ah_status fill_event(ah_norm *c, const ah_format_desc *d, ah_event *ev)
         if (f == AH_F_IP)
             c->fset[f] = pick_ip(c, &m->field[f], &c->fval[f]);
         else
-            c->fset[f] = pick_text(c, &m->field[f], &c->fval[f]);
+            c->fset[f] = ah_norm_pick_text(c, &m->field[f], &c->fval[f]);
         if (!c->fset[f] && m->src->fixed[f])
             ah_norm_set_fixed(c, (ah_field_id)f, m->src->fixed[f]);
     }

@@ -17,21 +17,12 @@
 #include "../event.h"
 #include "../frame/csv.h"
 #include "../frame/jsonsplit.h"
+#include "format_list.h"
 #include "timeparse.h"
 
-typedef enum ah_framing { AH_FRAMING_JSON, AH_FRAMING_CSV } ah_framing;
-
-typedef struct ah_format {
-    const char *name;        /* stable id, e.g. "purview_csv"; documented in docs/formats.md */
-    const char *description; /* one line for inspect and docs */
-    ah_source_kind source;
-    ah_framing framing;
-} ah_format;
-
-/* All known formats (for docs and `inspect --formats`). */
-size_t ah_format_count(void);
-const ah_format *ah_format_at(size_t i);
-const ah_format *ah_format_by_name(const char *name);
+/* The default record limit (--max-record), in bytes: defined here once for
+ * the normalizer and the session. */
+#define AH_MAX_RECORD_DEFAULT ((size_t)64 << 20)
 
 typedef struct ah_norm_options {
     ah_date_order date_order;   /* for culture-formatted dates without an ISO twin */

@@ -174,6 +174,7 @@ struct ah_normalizer {
     ah_result result;
 };
 
+/* norm_hooks.c: helpers for the family hooks and the driver. */
 /* Column of a role (index into the spec's csv_roles) in the bound CSV, or -1. */
 int ah_norm_role_col(const ah_norm *c, size_t role);
 /* The cell for a role in the current row ({NULL,0} when absent or beyond the row). */
@@ -182,6 +183,9 @@ ah_span ah_norm_role_cell(const ah_norm *c, size_t role);
 ah_span ah_norm_field(const ah_norm *c, ah_field_id f);
 void ah_norm_set_fixed(ah_norm *c, ah_field_id f, const char *s);
 bool ah_norm_aux_text(ah_norm *c, ah_aux a, ah_span *out);
+/* First candidate path of l with a real value; a placeholder only when
+ * nothing better (false: none). */
+bool ah_norm_pick_text(ah_norm *c, const ah_pathlist *l, ah_val *out);
 
 /* A small JSON object writer for synthesized bodies (norm_emit.c). */
 typedef struct ah_jw {

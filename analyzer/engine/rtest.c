@@ -10,8 +10,13 @@
  *
  * Test files resolve against the rule file's directory first, then the
  * current directory (the repository root when run from it), as lint checks.
+ *
+ * It lives in engine, above rules and correlate, because a series test
+ * replays observations through the correlator; it reads the rules' private
+ * header for the tests they embed. The entry points stay declared in
+ * rules.h (ah_ruleset_run_tests, ah_rule_test_format).
  */
-#include "rules_private.h"
+#include "../rules/rules_private.h" /* the rules' embedded tests and test-variable instances */
 
 #include <stdio.h>
 #include <stdlib.h>
