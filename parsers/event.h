@@ -57,6 +57,14 @@ typedef struct ah_origin {
 
 struct ah_format; /* parsers/formats/formats.h */
 
+/* The members of a JSON object as the normalizer found them (keys still
+ * escaped, without quotes; values as JSON text), in order. key == NULL when
+ * not known: readers then scan the object themselves. */
+typedef struct ah_members {
+    const ah_span *key, *val;
+    size_t n;
+} ah_members;
+
 typedef struct ah_event {
     const ah_origin *origin;
     uint64_t record_no;          /* 1-based ordinal of the record in its stream */
@@ -74,6 +82,7 @@ typedef struct ah_event {
      * the record itself otherwise. Both are complete JSON objects. */
     ah_span raw;
     ah_span body;
+    ah_members raw_members, body_members; /* the members of raw and body, valid as long as they are */
     uint64_t digest[2];          /* record identity digest used for dedup */
 } ah_event;
 

@@ -341,9 +341,11 @@ static uint32_t key_sig(const char *k, size_t n)
 {
     if (n == 0)
         return 1;
-    unsigned char a = (unsigned char)k[0] | 0x20, z = (unsigned char)k[n - 1] | 0x20;
-    return ((uint32_t)n << 16 | (uint32_t)a << 8 | z) | 0x80000000u;
+    unsigned char a = (unsigned char)k[0] | 0x20, mid = (unsigned char)k[n / 2] | 0x20, z = (unsigned char)k[n - 1] | 0x20;
+    return ((uint32_t)n << 21 ^ (uint32_t)mid << 14 ^ (uint32_t)a << 7 ^ z) | 0x80000000u;
 }
+
+static size_t sig_slot(uint32_t sig) { return (sig * 0x9E3779B1u) >> 24; }
 
 /* The members of the body (which = 0) or the full record (1), scanned
  * once per event; NULL when they do not fit the index or do not scan. */
@@ -353,18 +355,42 @@ static const struct ahi_index *member_index(ah_matcher *m, int which)
     if (!x->done) {
         x->done = true;
         x->ok = false;
+        x->escaped = false;
         x->n = 0;
+        memset(x->slot, 0, sizeof x->slot);
         const ah_event *ev = m->ev;
-        ah_span obj = which == 0 && ev->body.p ? ev->body : ev->raw;
+        bool body = which == 0 && ev->body.p;
+        ah_span obj = body ? ev->body : ev->raw;
+        const ah_members *known = body ? &ev->body_members : &ev->raw_members;
+        /* The normalizer's scan of the object, when it made one; else our own. */
         ah_json_iter it;
         ah_span k, v;
-        ah_status st = ah_json_object_begin(&it, obj);
-        while (st == AH_OK && (st = ah_json_object_next(&it, &k, &v)) == AH_OK) {
+        ah_status st = known->key ? AH_OK : ah_json_object_begin(&it, obj);
+        for (size_t at = 0; st == AH_OK;) {
+            if (known->key) {
+                if (at == known->n) {
+                    st = AH_END;
+                    break;
+                }
+                k = known->key[at];
+                v = known->val[at++];
+            } else if ((st = ah_json_object_next(&it, &k, &v)) != AH_OK) {
+                break;
+            }
             if (x->n == AHI_MAX_INDEXED)
                 return NULL;
             x->key[x->n] = k;
             x->sig[x->n] = memchr(k.p, '\\', k.n) ? 0 : key_sig(k.p, k.n);
-            x->val[x->n++] = v;
+            x->val[x->n] = v;
+            if (x->sig[x->n] == 0) {
+                x->escaped = true;
+            } else { /* at most 128 keys in 256 slots: a free one is always found */
+                size_t i = sig_slot(x->sig[x->n]);
+                while (x->slot[i])
+                    i = (i + 1) & 255;
+                x->slot[i] = (uint8_t)(x->n + 1);
+            }
+            x->n++;
         }
         x->ok = st == AH_END;
     }
@@ -378,6 +404,18 @@ static int index_get(ah_matcher *m, int which, const char *key, size_t keylen, a
     if (!x)
         return -1;
     uint32_t want = key_sig(key, keylen);
+    if (!x->escaped) {
+        /* Equal keys were filed in member order along one probe chain, so
+         * the first found is the first member, as with a scan. */
+        for (size_t i = sig_slot(want); x->slot[i]; i = (i + 1) & 255) {
+            size_t at = x->slot[i] - 1u;
+            if (x->sig[at] == want && x->key[at].n == keylen && ahi_eq_ci(x->key[at].p, keylen, key, keylen)) {
+                *v = x->val[at];
+                return 1;
+            }
+        }
+        return 0;
+    }
     for (size_t i = 0; i < x->n; i++) {
         ah_span k = x->key[i];
         bool eq = x->sig[i] == 0 ? ah_json_key_eq_ci(k, key)

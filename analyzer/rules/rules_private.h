@@ -688,6 +688,8 @@ struct ah_matcher {
         size_t n;
         ah_span key[AHI_MAX_INDEXED], val[AHI_MAX_INDEXED];
         uint32_t sig[AHI_MAX_INDEXED]; /* key_sig of each key; 0 for a key with escapes */
+        bool escaped;                  /* some key has escapes: look up by scanning */
+        uint8_t slot[256];             /* open addressing by key_sig: member index + 1 */
     } index[2];
     /* First look: the addresses among the body's member strings (raw[*]),
      * parsed once per event for every CIDR condition. */

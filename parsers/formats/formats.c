@@ -664,6 +664,16 @@ static void ual_result(ah_norm *c)
 }
 
 /* Fill every field of ev from the record and body already in c. */
+/* The member list a slot scan made of obj, when one did. */
+static ah_members members_of(const ah_norm *c, ah_span obj)
+{
+    const ah_slots *v[] = {&c->rec_slots, &c->body_slots};
+    for (size_t i = 0; i < 2; i++)
+        if (v[i]->mem_ok && v[i]->obj.p == obj.p && v[i]->obj.n == obj.n && obj.p)
+            return (ah_members){v[i]->mkey, v[i]->mval, v[i]->nmem};
+    return (ah_members){NULL, NULL, 0};
+}
+
 static ah_status fill_event(ah_norm *c, const ah_format_desc *d, ah_event *ev)
 {
     const ah_cmap *m = c->fmt_cmap[format_index(d)];
@@ -709,6 +719,8 @@ static ah_status fill_event(ah_norm *c, const ah_format_desc *d, ah_event *ev)
     }
     ev->raw = c->record;
     ev->body = c->body;
+    ev->raw_members = members_of(c, c->record);
+    ev->body_members = members_of(c, c->body);
     return AH_OK;
 }
 
@@ -973,6 +985,7 @@ ah_status ah_normalize_json(ah_normalizer *n, const ah_json_record *rec, ah_even
         *why = ah_json_valid(text) ? "record is not a JSON object" : invalid_json(n, text);
         return AH_ERR_RECORD;
     }
+    n->body_slots.mem_ok = false; /* a body scan of an earlier record is no member list of this one */
     ah_span first[AH_FIRST_KEYS + 1]; /* one more tells whether to print "..." */
     size_t nfirst = 0, end = 0;
     if (ah_slots_scan(&n->rec_slots, &n->keys, text, first, AH_FIRST_KEYS + 1, &nfirst, &end) != AH_OK ||
@@ -1084,6 +1097,7 @@ ah_status ah_normalize_csv(ah_normalizer *n, const ah_csv_row *row, ah_event *ev
     default:
         break;
     }
+    n->body_slots.mem_ok = false;
     if (ah_slots_scan(&n->rec_slots, &n->keys, record, NULL, 0, NULL, NULL) != AH_OK) {
         *why = "internal error: row object is not valid JSON";
         return AH_ERR_RECORD;

@@ -113,9 +113,12 @@ void ah_slots_free(ah_slots *s)
         return;
     free(s->val);
     free(s->gen);
+    free(s->mkey);
+    free(s->mval);
     s->val = NULL;
     s->gen = NULL;
-    s->n = 0;
+    s->mkey = s->mval = NULL;
+    s->n = s->nmem = s->capmem = 0;
 }
 
 ah_status ah_slots_scan(ah_slots *s, const ah_keytab *t, ah_span obj, ah_span *first, size_t first_max,
@@ -127,6 +130,9 @@ ah_status ah_slots_scan(ah_slots *s, const ah_keytab *t, ah_span obj, ah_span *f
     }
     if (nfirst)
         *nfirst = 0;
+    s->obj = obj;
+    s->nmem = 0;
+    s->mem_ok = true;
     ah_json_iter it;
     if (ah_json_object_begin(&it, obj) != AH_OK)
         return AH_ERR_RECORD;
@@ -135,14 +141,33 @@ ah_status ah_slots_scan(ah_slots *s, const ah_keytab *t, ah_span obj, ah_span *f
     while ((st = ah_json_object_next(&it, &k, &v)) == AH_OK) {
         if (first && nfirst && *nfirst < first_max)
             first[(*nfirst)++] = k;
+        if (s->mem_ok && s->nmem == s->capmem) { /* out of memory: readers scan for themselves */
+            size_t cap = s->capmem ? 2 * s->capmem : 64;
+            ah_span *nk = realloc(s->mkey, cap * sizeof *nk);
+            if (nk)
+                s->mkey = nk;
+            ah_span *nv = nk ? realloc(s->mval, cap * sizeof *nv) : NULL;
+            if (nv) {
+                s->mval = nv;
+                s->capmem = cap;
+            } else {
+                s->mem_ok = false;
+            }
+        }
+        if (s->mem_ok) {
+            s->mkey[s->nmem] = k;
+            s->mval[s->nmem++] = v;
+        }
         int id = ah_keytab_find(t, k);
         if (id >= 0 && (size_t)id < s->n && s->gen[id] != s->cur) {
             s->gen[id] = s->cur;
             s->val[id] = v;
         }
     }
-    if (st != AH_END)
+    if (st != AH_END) {
+        s->mem_ok = false;
         return AH_ERR_RECORD;
+    }
     if (end)
         *end = (size_t)(it.p - obj.p);
     return AH_OK;

@@ -50,6 +50,13 @@ typedef struct ah_slots {
     uint32_t *gen;
     uint32_t cur;
     size_t n;
+    /* Every member of the last object scanned, in order (for the matcher's
+     * raw paths: one scan serves both); obj is that object, nmem valid
+     * only when mem_ok. Grows to the largest object, never shrinks. */
+    ah_span obj;
+    ah_span *mkey, *mval;
+    size_t nmem, capmem;
+    bool mem_ok;
 } ah_slots;
 
 ah_status ah_slots_init(ah_slots *s, size_t n);
