@@ -100,7 +100,6 @@ static int hunt_opt(void *ctx, int id, const char *arg)
     int r;
     if ((r = ah_cli_rules_opt(&c->rules, id, arg)) != 0 || (r = ah_cli_input_opt(&c->so, &c->diag, id, arg)) != 0)
         return r == 1 ? 0 : r;
-    ah_time_parse tp;
     unsigned long long n;
     switch (id) {
     case OPT_OUTPUT: c->wo.path = arg; break;
@@ -134,16 +133,9 @@ static int hunt_opt(void *ctx, int id, const char *arg)
     }
     case OPT_FROM:
     case OPT_TO:
-        if (ah_time_parse_str(ah_span_cstr(arg), AH_DATE_ORDER_AUTO, &tp) != AH_OK)
-            return ah_cli_usage_error(NULL, "--%s: not a time: '%s' (use ISO 8601, e.g. 2021-01-13T16:00:00Z)",
-                                      id == OPT_FROM ? "from" : "to", arg);
-        if (id == OPT_FROM) {
-            c->ho.from = tp.time;
-            c->ho.has_from = true;
-        } else {
-            c->ho.to = tp.time;
-            c->ho.has_to = true;
-        }
+        if (ah_cli_parse_time_opt(id == OPT_FROM ? "from" : "to", arg, id == OPT_FROM ? &c->ho.from : &c->ho.to) != 0)
+            return AH_EXIT_USAGE;
+        *(id == OPT_FROM ? &c->ho.has_from : &c->ho.has_to) = true;
         break;
     case OPT_MIN_SEVERITY:
         if (!ah_level_from_name(ah_span_cstr(arg), &c->ho.min_level))
