@@ -12,9 +12,11 @@
 #include "../order/sorter.h"
 #include "cli.h"
 
-enum { OPT_RAW = 1, OPT_EXPLAIN, OPT_FORMAT, OPT_PROFILE, OPT_FROM, OPT_TO, OPT_MEMORY, OPT_TMPDIR };
+enum { OPT_RAW = 1, OPT_EXPLAIN, OPT_OUTPUT, OPT_FORCE, OPT_FORMAT, OPT_PROFILE, OPT_FROM, OPT_TO, OPT_MEMORY, OPT_TMPDIR };
 
 static const ah_cli_opt search_opts[] = {
+    {OPT_OUTPUT, 'o', "output", "FILE|-", "write to FILE (default: standard output); an existing file needs --force"},
+    {OPT_FORCE, 0, "force", NULL, "replace an existing output file"},
     {OPT_FORMAT, 'f', "format", "jsonl|csv|json", "output format (default jsonl; csv columns are the keys of `dump`)"},
     {OPT_PROFILE, 0, "profile", "timesketch|ecs", "fields for an importer: Timesketch (csv or jsonl) or Elastic ECS (jsonl); docs/output.md"},
     {OPT_FROM, 0, "from", "TIME", "only events at or after TIME (ISO 8601; Z or an offset; no zone = UTC)"},
@@ -48,6 +50,8 @@ static int search_opt(void *ctx, int id, const char *arg)
     switch (id) {
     case OPT_RAW: c->wo.include_raw = true; return 0;
     case OPT_EXPLAIN: c->explain = true; return 0;
+    case OPT_OUTPUT: c->wo.path = arg; return 0;
+    case OPT_FORCE: c->wo.force = true; return 0;
     case OPT_FORMAT:
         if (ah_out_format_from_name(ah_span_cstr(arg), &c->wo.format) != AH_OK)
             return ah_cli_usage_error(NULL, "--format: expected jsonl, csv or json, not '%s'", arg);
@@ -87,7 +91,7 @@ const ah_cli_cmd cmd_search = {
     "  audithound search 'operation == \"New-InboxRule\" and raw.Parameters[Name=\"ForwardTo\"].Value exists' logs/\n"
     "  audithound search 'source == \"signin\" and ip in cidr [\"203.0.113.0/24\"]' exports.zip\n"
     "  audithound search --from 2021-01-13T00:00:00Z -f csv 'result == \"failure\"' logs/\n"
-    "Matching events are written to standard output in time order (events without a time first;\n"
+    "Matching events are written to standard output (or -o FILE) in time order (events without a time first;\n"
     "events of one instant in content order), as JSON Lines with the keys of `dump` by default;\n"
     "-f csv writes those keys as CSV columns, -f json one JSON array; --profile timesketch or ecs\n"
     "shapes them for an importer (docs/output.md). Sorting spills to disk past --memory.\n"
