@@ -85,7 +85,10 @@ ah_status ah_row_message(const ah_row *row, ah_buf *out)
     }
     ah_span result = ah_span_trim(c[AH_COL_RESULT]);
     bool failed = starts_with(result, "failure");
-    st = put_part(out, has(c[AH_COL_USER]) ? c[AH_COL_USER] : ah_span_cstr("(unknown actor)"), AH_MESSAGE_PART_MAX);
+    /* Without a user the application is the actor (a service principal's sign-in). */
+    bool app_acts = !has(c[AH_COL_USER]) && has(c[AH_COL_APP]);
+    st = put_part(out, has(c[AH_COL_USER]) ? c[AH_COL_USER] : app_acts ? c[AH_COL_APP] : ah_span_cstr("(unknown actor)"),
+                  AH_MESSAGE_PART_MAX);
     bool signin = source_is(c[AH_COL_SOURCE], "signin");
     if (st == AH_OK && signin) {
         st = ah_buf_puts(out, failed ? " failed to sign in" : " signed in");
@@ -107,7 +110,7 @@ ah_status ah_row_message(const ah_row *row, ah_buf *out)
                 st = put_part(out, c[AH_COL_TARGET], AH_MESSAGE_PART_MAX);
         }
     }
-    if (st == AH_OK && has(c[AH_COL_APP])) {
+    if (st == AH_OK && has(c[AH_COL_APP]) && !app_acts) {
         st = ah_buf_puts(out, " with ");
         if (st == AH_OK)
             st = put_part(out, c[AH_COL_APP], AH_MESSAGE_PART_MAX);

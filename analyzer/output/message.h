@@ -10,6 +10,8 @@
  *   [high] Password spray: failed sign-ins from one address across many accounts:
  *     8 accounts failed to sign in from 13.59.205.66 ...   (a correlation row)
  *
+ * Without a user, the application is the actor ("Contoso MailSync signed in
+ * to Microsoft Graph from ..."); without either, "(unknown actor)".
  * It reads only the row's text columns (so `app` and `target` carry names
  * where the run knows them). Every part is cut at a fixed length on a
  * character boundary, and control characters become spaces, so the
