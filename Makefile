@@ -112,6 +112,9 @@ corpus-check: $(BUILD)/audithound
 docs-check: $(BUILD)/audithound
 	@python3 tests/tools/gen-man.py --check $(BUILD)/audithound
 	@sh tests/tools/check-catalogue.sh $(BUILD)/audithound
+	@python3 tests/tools/check-doc-options.py $(BUILD)/audithound
+	@python3 tests/tools/check-ecs.py $(BUILD)/audithound
+	@python3 tests/tools/check-timesketch.py $(BUILD)/audithound
 
 man: $(BUILD)/audithound
 	python3 tests/tools/gen-man.py $(BUILD)/audithound > docs/audithound.1

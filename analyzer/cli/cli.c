@@ -6,6 +6,8 @@
  */
 #include "cli.h"
 
+#include "../../parsers/formats/timeparse.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -182,6 +184,17 @@ int ah_cli_parse_uint(const char *s, unsigned long long *out)
     if (errno || *end)
         return -1;
     *out = v;
+    return 0;
+}
+
+int ah_cli_parse_time_opt(const char *name, const char *arg, ah_time *out)
+{
+    ah_time_parse tp;
+    if (ah_time_parse_str(ah_span_cstr(arg), AH_DATE_ORDER_AUTO, &tp) != AH_OK) {
+        ah_cli_usage_error(NULL, "--%s: not a time: '%s' (use ISO 8601, e.g. 2021-01-13T16:00:00Z)", name, arg);
+        return AH_EXIT_USAGE;
+    }
+    *out = tp.time;
     return 0;
 }
 

@@ -41,6 +41,9 @@ int ah_cli_usage_error(const ah_cli_cmd *cmd, const char *fmt, ...) __attribute_
 
 /* Parse a size with optional K/M/G suffix (binary). */
 int ah_cli_parse_size(const char *s, size_t *out);
+/* --NAME TIME: ISO 8601 (Z or an offset; no zone = UTC) into *out; 0, or the
+ * usage exit status after printing the error. */
+int ah_cli_parse_time_opt(const char *name, const char *arg, ah_time *out);
 int ah_cli_parse_uint(const char *s, unsigned long long *out);
 
 /* Diagnostics printer for ah_diag: "audithound: error: where: msg" on

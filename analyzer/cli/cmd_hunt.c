@@ -49,12 +49,14 @@ enum {
     OPT_NO_JOIN,
     OPT_NO_SUPPRESS,
     OPT_DIRECTORY,
+    OPT_PROFILE,
 };
 
 static const ah_cli_opt hunt_opts[] = {
     AH_CLI_RULE_OPTS,
     {OPT_OUTPUT, 'o', "output", "FILE|-", "write the timeline to FILE (default: standard output)"},
-    {OPT_FORMAT, 'f', "format", "csv|jsonl|json", "timeline format (default csv)"},
+    {OPT_FORMAT, 'f', "format", "csv|jsonl|json", "timeline format (default csv; jsonl with --profile ecs)"},
+    {OPT_PROFILE, 0, "profile", "timesketch|ecs", "fields for an importer: Timesketch (csv or jsonl) or Elastic ECS (jsonl); docs/output.md"},
     {OPT_ALL, 'a', "all", NULL, "super-timeline: every event, rule columns filled where rules hit"},
     {OPT_ROWS, 0, "rows", "event|per-rule", "one row per event with every rule that hit it (default), or one per rule hit"},
     {OPT_NO_JOIN, 0, "no-join", NULL, "keep the UAL and Entra copies of one sign-in or directory change as two rows"},
@@ -89,6 +91,7 @@ typedef struct hunt_ctx {
     const char *summary_path;
     const char **directories; /* --directory exports */
     size_t ndirectories;
+    bool format_given;
 } hunt_ctx;
 
 static int hunt_opt(void *ctx, int id, const char *arg)
@@ -97,13 +100,17 @@ static int hunt_opt(void *ctx, int id, const char *arg)
     int r;
     if ((r = ah_cli_rules_opt(&c->rules, id, arg)) != 0 || (r = ah_cli_input_opt(&c->so, &c->diag, id, arg)) != 0)
         return r == 1 ? 0 : r;
-    ah_time_parse tp;
     unsigned long long n;
     switch (id) {
     case OPT_OUTPUT: c->wo.path = arg; break;
     case OPT_FORMAT:
         if (ah_out_format_from_name(ah_span_cstr(arg), &c->wo.format) != AH_OK)
             return ah_cli_usage_error(NULL, "--format: expected csv, jsonl or json, not '%s'", arg);
+        c->format_given = true;
+        break;
+    case OPT_PROFILE:
+        if (ah_out_profile_from_name(ah_span_cstr(arg), &c->wo.profile) != AH_OK)
+            return ah_cli_usage_error(NULL, "--profile: expected timesketch or ecs, not '%s'", arg);
         break;
     case OPT_ALL: c->ho.all = true; break;
     case OPT_ROWS:
@@ -126,16 +133,9 @@ static int hunt_opt(void *ctx, int id, const char *arg)
     }
     case OPT_FROM:
     case OPT_TO:
-        if (ah_time_parse_str(ah_span_cstr(arg), AH_DATE_ORDER_AUTO, &tp) != AH_OK)
-            return ah_cli_usage_error(NULL, "--%s: not a time: '%s' (use ISO 8601, e.g. 2021-01-13T16:00:00Z)",
-                                      id == OPT_FROM ? "from" : "to", arg);
-        if (id == OPT_FROM) {
-            c->ho.from = tp.time;
-            c->ho.has_from = true;
-        } else {
-            c->ho.to = tp.time;
-            c->ho.has_to = true;
-        }
+        if (ah_cli_parse_time_opt(id == OPT_FROM ? "from" : "to", arg, id == OPT_FROM ? &c->ho.from : &c->ho.to) != 0)
+            return AH_EXIT_USAGE;
+        *(id == OPT_FROM ? &c->ho.has_from : &c->ho.has_to) = true;
         break;
     case OPT_MIN_SEVERITY:
         if (!ah_level_from_name(ah_span_cstr(arg), &c->ho.min_level))
@@ -549,6 +549,13 @@ static int run_hunt(int argc, char **argv)
     status = AH_EXIT_USAGE;
     if (first >= argc) {
         ah_cli_usage_error(&cmd_hunt, "no input given");
+        goto out;
+    }
+    if (c.wo.profile == AH_PROFILE_ECS && !c.format_given)
+        c.wo.format = AH_OUT_JSONL; /* the one format Elastic's bulk import takes */
+    if (!ah_out_profile_allows(c.wo.profile, c.wo.format)) {
+        ah_cli_usage_error(&cmd_hunt, "--profile %s: cannot be written as %s (%s)", ah_out_profile_name(c.wo.profile),
+                           ah_out_format_name(c.wo.format), c.wo.profile == AH_PROFILE_ECS ? "use -f jsonl" : "use -f csv or -f jsonl");
         goto out;
     }
     if (c.ho.has_from && c.ho.has_to && ah_time_cmp(c.ho.from, c.ho.to) > 0) {

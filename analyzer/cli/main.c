@@ -34,7 +34,13 @@ static void main_help(FILE *out)
           "Exit status: 0 hits found / success, 1 no hits, 2 usage or rule error,\n"
           "3 finished but some input could not be read, 4 no input held a record,\n"
           "5 writing the output failed;\n"
-          "141 when the reader of the output went away (docs/exit-codes.md).\n",
+          "141 when the reader of the output went away (docs/exit-codes.md).\n"
+          "\nenvironment:\n"
+          "  AUDITHOUND_RULES  the shipped rules directory (rule packs, and lists/ with the names\n"
+          "                    hunt shows for ids), used when no -r is given; default\n"
+          "                    PREFIX/share/audithound/rules, else rules/ beside the build tree\n"
+          "  TMPDIR            where hunt and search spill sort runs (unless --tmpdir); default /tmp\n"
+          "  TZDIR             zoneinfo directory for hunt --tz (default /usr/share/zoneinfo)\n",
           out);
 }
 

@@ -160,6 +160,16 @@ static uint64_t row_tie(const ah_row *row)
     return h;
 }
 
+void ah_hunt_event_row(const ah_event *ev, bool with_raw, ah_buf *text, ah_row *row)
+{
+    row_builder rb = {.text = *text};
+    rb_begin(&rb);
+    fill_event_columns(row, ev, &rb, with_raw);
+    rb_finish(&rb, row);
+    *text = rb.text; /* it may have grown */
+    row->tie = row_tie(row);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

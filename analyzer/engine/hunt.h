@@ -108,4 +108,12 @@ const ah_hunt_stats *ah_hunt_get_stats(const ah_hunt *h);
  * says more than the result. Appended to out. */
 void ah_hunt_render_result(const ah_event *ev, ah_buf *out);
 
+/* The timeline columns of one event as `hunt --all` fills them for an
+ * event no rule hit (source, operation, user, ip, app, ..., input), with
+ * its time, record number and content hash (tie), for a caller that sorts
+ * and writes events itself (`search`). Derived strings go to text (reset
+ * first): the row's spans are valid while the event and text are. raw is
+ * set when with_raw. */
+void ah_hunt_event_row(const ah_event *ev, bool with_raw, ah_buf *text, ah_row *row);
+
 #endif

@@ -130,7 +130,7 @@ static size_t encoded_size(const ah_row *row)
     for (int c = 0; c < AH_COL_COUNT; c++)
         if (is_text_col(c))
             n += span_size(row->col[c]);
-    return n + span_size(row->join_id) + span_size(row->raw) + span_size(row->related_raw);
+    return n + span_size(row->join_id) + span_size(row->raw) + span_size(row->related_raw) + span_size(row->event_cells);
 }
 
 static unsigned char *put_span(unsigned char *p, ah_span sp)
@@ -165,6 +165,7 @@ static size_t encode(unsigned char *p, const ah_row *row, uint64_t ordinal)
     p = put_span(p, row->join_id);
     p = put_span(p, row->raw);
     p = put_span(p, row->related_raw);
+    p = put_span(p, row->event_cells);
     return (size_t)(p - start);
 }
 
@@ -218,6 +219,7 @@ static bool decode(const unsigned char *p, size_t n, sort_key *key, ah_row *row,
     row->join_id = get_span(&c);
     row->raw = get_span(&c);
     row->related_raw = get_span(&c);
+    row->event_cells = get_span(&c);
     key->has_time = row->has_time;
     key->sec = row->time.sec;
     key->nsec = row->time.nsec;

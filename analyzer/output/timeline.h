@@ -14,6 +14,7 @@
 #define AH_TIMELINE_H
 
 #include "../../parsers/event.h"
+#include "../../parsers/util/buf.h"
 #include "../../parsers/util/diag.h"
 
 typedef enum ah_col_id {
@@ -76,6 +77,7 @@ typedef struct ah_row {
     size_t nrule_info;
     ah_span raw;           /* the record as complete JSON text (JSON formats only) */
     ah_span related_raw;   /* a joined twin's own record (JSON formats only) */
+    ah_span event_cells;   /* search rows: the `dump` keys, packed by ah_event_cells_pack; NULL otherwise */
 } ah_row;
 
 typedef enum ah_out_format {
@@ -88,6 +90,41 @@ const char *ah_out_format_name(ah_out_format f); /* "csv", "jsonl", "json" */
 /* "csv", "jsonl" (also "json-lines", "ndjson"), "json"; case-insensitive.
  * AH_ERR_USAGE when unknown. */
 ah_status ah_out_format_from_name(ah_span name, ah_out_format *out);
+
+/* A profile shapes the output for one consumer (profiles.def lists the
+ * fields of each): NONE is the timeline as documented; TIMESKETCH adds
+ * message, datetime, timestamp and timestamp_desc (CSV or JSON Lines);
+ * ECS writes Elastic Common Schema documents (JSON Lines only). */
+typedef enum ah_out_profile {
+    AH_PROFILE_NONE = 0,
+    AH_PROFILE_TIMESKETCH,
+    AH_PROFILE_ECS,
+} ah_out_profile;
+
+const char *ah_out_profile_name(ah_out_profile p); /* "none", "timesketch", "ecs" */
+/* "none", "timesketch", "ecs"; case-insensitive. AH_ERR_USAGE when unknown. */
+ah_status ah_out_profile_from_name(ah_span name, ah_out_profile *out);
+/* Whether profile p can be written as format f. */
+bool ah_out_profile_allows(ah_out_profile p, ah_out_format f);
+
+/* Which columns a row's layout has: the timeline columns (columns.def) or,
+ * for `search`, the keys of `dump` (docs/output.md), packed in
+ * ah_row.event_cells. */
+typedef enum ah_out_layout {
+    AH_LAYOUT_TIMELINE = 0,
+    AH_LAYOUT_EVENT,
+} ah_out_layout;
+
+/* The `dump` keys after "time", in order (time itself comes from ah_row.time). */
+#define AH_EVENT_CELL_COUNT (2 + 1 + AH_F_COUNT + 5)
+const char *ah_event_cell_name(size_t i); /* "source", "format", ...; "?" past the end */
+bool ah_event_cell_is_number(size_t i);   /* input_record, line */
+/* Append the event's cells, each as a varint (length + 1, 0 = absent) and
+ * its bytes, to out; the row's event_cells span is then out's bytes. */
+ah_status ah_event_cells_pack(const struct ah_event *ev, ah_buf *out);
+/* Unpack into cells[AH_EVENT_CELL_COUNT] (spans into packed). False when
+ * packed is not a complete packing. */
+bool ah_event_cells_unpack(ah_span packed, ah_span cells[AH_EVENT_CELL_COUNT]);
 
 #define AH_EXCEL_MAX_ROWS 1048576u      /* per sheet, header included */
 #define AH_EXCEL_MAX_CELL_CHARS 32767u  /* UTF-16 code units per cell */
@@ -106,6 +143,8 @@ typedef struct ah_writer_options {
     const char *tz;         /* IANA zone: add time_local (RFC 3339 with offset); NULL = none */
     const char *zoneinfo_dir; /* NULL: $TZDIR, else /usr/share/zoneinfo */
     bool include_raw;       /* JSON formats: add "raw" */
+    ah_out_profile profile; /* fields for a consumer (profiles.def); NONE = the timeline as is */
+    ah_out_layout layout;   /* the columns rows carry: timeline (hunt) or event (search) */
 } ah_writer_options;
 
 /* Defaults: CSV to "-", no force, ',', no BOM, excel_safe on, cells

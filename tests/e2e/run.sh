@@ -27,7 +27,7 @@
 # contract, so a different exit code still fails; edit the exit file by hand if intended.
 #
 # Prints PASS/FAIL/SKIP per case, a unified diff on failure, then "e2e: N passed, M failed";
-# appends "e2e N M" to build/.results; exits 1 when a case failed.
+# appends "e2e N M K" (K skipped) to build/.results; exits 1 when a case failed.
 # Cases run with LC_ALL=C (stable glob order, untranslated messages) and TZ set to a zone 13 hours
 # east of UTC, so that an accidental local-time conversion shows up as a diff.
 # Environment: AH_E2E_CASES (cases dir), AH_E2E_CONTAINERS (container dir, default
@@ -77,7 +77,7 @@ failed=""
 
 record() {
     mkdir -p "$(dirname "$results")"
-    echo "e2e $pass $fail" >>"$results"
+    echo "e2e $pass $fail $skip" >>"$results"
     echo "e2e: $pass passed, $fail failed"
 }
 

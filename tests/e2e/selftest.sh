@@ -101,7 +101,7 @@ grep -q "no expected stdout" "$T/log"; ok $? "missing stdout file is reported"
 grep -q "exit 0, expected 3" "$T/log"; ok $? "exit code mismatch is reported"
 grep -q "check: e2e_checks: .*2 lines, expected 5" "$T/log"; ok $? "check output shown on failure"
 [ "$(tail -n 1 "$T/log")" = "e2e: 6 passed, 6 failed" ]; ok $? "summary line"
-[ "$(cat "$T/results")" = "e2e 6 6" ]; ok $? "results line appended"
+[ "$(cat "$T/results")" = "e2e 6 6 1" ]; ok $? "results line appended"
 
 run "$T/fakebin" 'pass_*'; rc=$?
 ok "$rc" "case patterns select cases (only passing ones run)"

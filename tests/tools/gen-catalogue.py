@@ -31,6 +31,17 @@ def load(binary, root):
     return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
 
 
+def outside_links(text):
+    """Links (relative to docs/) and `paths` with ../ (relative to the repository
+    root) that leave the repository or name no file in it."""
+    root = os.path.realpath('.')
+    targets = [(os.path.join('docs', t), t) for t in re.findall(r'\]\(([^)#]+)', text)
+               if not re.match(r'[a-z]+:', t)]
+    targets += [(t, t) for t in re.findall(r'`([^`\s]*\.\./[^`\s]*)`', text)]
+    return [shown for path, shown in targets
+            if not os.path.realpath(path).startswith(root + os.sep) or not os.path.exists(path)]
+
+
 def render(rules):
     per_file = {}
     for r in rules:
@@ -40,8 +51,9 @@ def render(rules):
            'Generated from the rule files under `rules/` by `tests/tools/gen-catalogue.py`;',
            'do not edit by hand. `sh tests/tools/check-catalogue.sh` fails when it is out of date;',
            'regenerate with `make catalogue`.',
-           'Indicator numbers (D01..., M01...) refer to `../shared/docs/indicators.md`; the rule',
-           'language is described in `docs/rules.md`.', '',
+           'Indicator numbers (D01..., M01...) are the rules\' `ref.` tags: the entry of the',
+           'indicator catalogue each rule implements ([rules.md, Tags](rules.md#tags)); the rule',
+           'language is described in [rules.md](rules.md).', '',
            f'{len(rules)} rules in {len(per_file)} files: '
            + ', '.join(f'{counts[s]} {s}' for s in SEVERITIES) + '.', '']
     needing = sorted({v for r in rules for v in r['variables']})
@@ -78,6 +90,9 @@ def main(argv):
         else:
             root = a
     text = render(load(binary, root))
+    bad = outside_links(text)
+    if bad:
+        raise SystemExit('gen-catalogue: links outside the repository: ' + ', '.join(sorted(set(bad))))
     if output:
         with open(output, 'w', encoding='utf-8') as f:
             f.write(text)
