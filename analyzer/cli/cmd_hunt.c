@@ -20,7 +20,9 @@
 #include "../../parsers/util/sha256.h"
 #include "../engine/hunt.h"
 #include "../engine/names.h"
+#include "../output/html.h"
 #include "../output/sink.h"
+#include "../output/story.h"
 #include "cli.h"
 #include "custody.h"
 #include "report.h"
@@ -49,12 +51,16 @@ enum {
     OPT_NO_JOIN,
     OPT_NO_SUPPRESS,
     OPT_DIRECTORY,
+    OPT_HTML,
+    OPT_COLOR,
 };
 
 static const ah_cli_opt hunt_opts[] = {
     AH_CLI_RULE_OPTS,
     {OPT_OUTPUT, 'o', "output", "FILE|-", "write the timeline to FILE (default: standard output)"},
-    {OPT_FORMAT, 'f', "format", "csv|jsonl|json", "timeline format (default csv)"},
+    {OPT_FORMAT, 'f', "format", "csv|jsonl|json|story", "timeline format (default csv; story on a terminal when neither -o nor -f is given)"},
+    {OPT_HTML, 0, "html", "FILE", "also write the HTML report to FILE (self-contained, opens offline)"},
+    {OPT_COLOR, 0, "color", "auto|always|never", "colours of the story view (default auto: on a terminal, unless NO_COLOR is set)"},
     {OPT_ALL, 'a', "all", NULL, "super-timeline: every event, rule columns filled where rules hit"},
     {OPT_ROWS, 0, "rows", "event|per-rule", "one row per event with every rule that hit it (default), or one per rule hit"},
     {OPT_NO_JOIN, 0, "no-join", NULL, "keep the UAL and Entra copies of one sign-in or directory change as two rows"},
@@ -89,6 +95,10 @@ typedef struct hunt_ctx {
     const char *summary_path;
     const char **directories; /* --directory exports */
     size_t ndirectories;
+    const char *html_path;    /* --html */
+    bool story;               /* the story view instead of a timeline format */
+    bool format_given, output_given;
+    int color;                /* 0 auto, 1 always, 2 never */
 } hunt_ctx;
 
 static int hunt_opt(void *ctx, int id, const char *arg)
@@ -100,10 +110,23 @@ static int hunt_opt(void *ctx, int id, const char *arg)
     ah_time_parse tp;
     unsigned long long n;
     switch (id) {
-    case OPT_OUTPUT: c->wo.path = arg; break;
+    case OPT_OUTPUT: c->wo.path = arg; c->output_given = true; break;
     case OPT_FORMAT:
-        if (ah_out_format_from_name(ah_span_cstr(arg), &c->wo.format) != AH_OK)
-            return ah_cli_usage_error(NULL, "--format: expected csv, jsonl or json, not '%s'", arg);
+        c->format_given = true;
+        c->story = strcmp(arg, "story") == 0;
+        if (!c->story && ah_out_format_from_name(ah_span_cstr(arg), &c->wo.format) != AH_OK)
+            return ah_cli_usage_error(NULL, "--format: expected csv, jsonl, json or story, not '%s'", arg);
+        break;
+    case OPT_HTML: c->html_path = arg; break;
+    case OPT_COLOR:
+        if (strcmp(arg, "auto") == 0)
+            c->color = 0;
+        else if (strcmp(arg, "always") == 0)
+            c->color = 1;
+        else if (strcmp(arg, "never") == 0)
+            c->color = 2;
+        else
+            return ah_cli_usage_error(NULL, "--color: expected auto, always or never, not '%s'", arg);
         break;
     case OPT_ALL: c->ho.all = true; break;
     case OPT_ROWS:
@@ -523,6 +546,82 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
     return st;
 }
 
+/* The HTML report's case header: the run's account once the inputs are read. */
+static ah_status html_begin(const hunt_run *h, const ah_session *s, ah_html *html, int argc, char **argv,
+                            const char *started)
+{
+    const ah_hunt_stats *hs = ah_hunt_get_stats(h->hunt);
+    ah_totals t = ah_session_totals(s);
+    size_t nfiles = ah_session_file_count(s);
+    ah_html_input *inputs = calloc(nfiles ? nfiles : 1, sizeof *inputs);
+    ah_html_coverage cov[AH_SOURCE_COUNT];
+    size_t ncov = 0;
+    char version[160], *warnings = NULL;
+    size_t wlen = 0;
+    ah_buf cmd;
+    ah_buf_init(&cmd, 0);
+    FILE *wf = open_memstream(&warnings, &wlen);
+    if (!inputs || !wf) {
+        if (wf)
+            fclose(wf);
+        free(warnings);
+        free(inputs);
+        return AH_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < nfiles; i++) {
+        ah_file_report f = ah_session_file(s, i);
+        inputs[i] = (ah_html_input){f.path, f.size, f.sha256, f.unreadable};
+    }
+    for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
+        ah_coverage v = ah_session_coverage(s, (ah_source_kind)k);
+        if (v.events)
+            cov[ncov++] = (ah_html_coverage){ah_source_name((ah_source_kind)k), v.events, v.has_time, v.first, v.last,
+                                             v.empty_hours, v.gaps, v.longest_gap_hours, v.longest_gap_start};
+    }
+    for (size_t i = 0; i < ah_ruleset_count(h->rs); i++) {
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, i));
+        if (m->skipped)
+            fprintf(wf, "rule not run: %s: %s\n", m->id, m->skipped);
+    }
+    ah_report_input_warnings(s, wf);
+    fclose(wf);
+    snprintf(version, sizeof version, "audithound %s (%s)", AH_VERSION, ah_cli_build_revision());
+    ah_buf_puts(&cmd, "audithound");
+    for (int i = 0; i < argc; i++) {
+        bool plain = *argv[i] != '\0';
+        for (const char *p = argv[i]; *p && plain; p++)
+            plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@+", *p) != NULL;
+        ah_buf_puts(&cmd, plain ? " " : " '");
+        for (const char *p = argv[i]; *p; p++)
+            ah_buf_puts(&cmd, *p == '\'' ? "'\\''" : (char[2]){*p, 0});
+        if (!plain)
+            ah_buf_putc(&cmd, '\'');
+    }
+    ah_html_case hc = {
+        .version = version, .started = started, .command_line = ah_buf_cstr(&cmd),
+        .inputs = inputs, .ninputs = nfiles, .coverage = cov, .ncoverage = ncov, .warnings = warnings,
+        .records = t.records, .events = t.events, .duplicates = t.duplicates, .errors = t.errors,
+        .hits = hs->hits, .rules_loaded = ah_ruleset_count(h->rs), .rules_active = ah_ruleset_active_count(h->rs),
+    };
+    memcpy(hc.hits_by_level, hs->by_level, sizeof hc.hits_by_level);
+    ah_status st = ah_html_begin(html, &hc);
+    ah_buf_free(&cmd);
+    free(warnings);
+    free(inputs);
+    return st;
+}
+
+/* Colour for the story view: --color, else a terminal without NO_COLOR (no-color.org) and not TERM=dumb. */
+static bool story_color(const hunt_ctx *c)
+{
+    if (c->color)
+        return c->color == 1;
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+    if ((nc && *nc) || (term && strcmp(term, "dumb") == 0))
+        return false;
+    return strcmp(c->wo.path, "-") == 0 && isatty(1);
+}
+
 static int run_hunt(int argc, char **argv)
 {
     hunt_ctx c = {0};
@@ -536,6 +635,8 @@ static int run_hunt(int argc, char **argv)
     hunt_run h = {.c = &c, NULL, NULL};
     ah_session *s = NULL;
     ah_writer *w = NULL;
+    ah_story *story = NULL;
+    ah_html *html = NULL;
     ah_sink *summary = NULL;
     ah_diag out_diag = {ah_cli_diag_fn, &c.diag, {0}};
     ah_cli_diag rule_printer = {.bare = true};
@@ -559,6 +660,13 @@ static int run_hunt(int argc, char **argv)
         ah_cli_usage_error(&cmd_hunt, "--summary and --output name the same file");
         goto out;
     }
+    if (c.html_path && (strcmp(c.html_path, c.wo.path) == 0 || (c.summary_path && strcmp(c.html_path, c.summary_path) == 0))) {
+        ah_cli_usage_error(&cmd_hunt, "--html names the same file as --output or --summary");
+        goto out;
+    }
+    /* A person at a terminal gets the story; pipes and files keep the timeline format. */
+    if (!c.format_given && !c.output_given && isatty(1))
+        c.story = true;
     rule_printer.quiet = true; /* rule warnings are lint's business; errors still print */
     h.rs = ah_cli_load_rules(&c.rules, &rule_diag, &status);
     if (!h.rs)
@@ -573,10 +681,22 @@ static int run_hunt(int argc, char **argv)
     }
     status = AH_EXIT_USAGE;
     ah_status st;
-    w = ah_writer_open(&c.wo, &out_diag, &st);
-    if (!w) {
+    if (c.story) {
+        ah_story_options so = {c.wo.path, c.wo.force, story_color(&c)};
+        story = ah_story_open(&so, &out_diag, &st);
+    } else {
+        w = ah_writer_open(&c.wo, &out_diag, &st);
+    }
+    if (!w && !story) {
         status = ah_cli_output_status(st);
         goto out;
+    }
+    if (c.html_path) {
+        ah_html_options hto = {.path = c.html_path, .force = c.wo.force, .timeline_path = c.story ? NULL : c.wo.path};
+        if (!(html = ah_html_open(&hto, &out_diag, &st))) {
+            status = ah_cli_output_status(st);
+            goto out;
+        }
     }
     /* The summary file too is refused (or found unwritable) before the run. */
     if (c.summary_path && !(summary = ah_sink_open(c.summary_path, c.wo.force, &out_diag, &st))) {
@@ -586,7 +706,8 @@ static int run_hunt(int argc, char **argv)
     c.ho.admin_accounts = ah_ruleset_var(h.rs, "admin_accounts");
     if (!(c.ho.names = open_names(&c, &out_diag, &status)))
         goto out;
-    c.ho.rows_without_raw = c.wo.format == AH_OUT_CSV || !c.wo.include_raw; /* memory: one copy less */
+    /* memory: one copy less when nothing writes the record */
+    c.ho.rows_without_raw = (c.story || c.wo.format == AH_OUT_CSV || !c.wo.include_raw) && !html;
     h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
     if (!h.hunt) {
         ah_cli_errorf("out of memory");
@@ -614,6 +735,7 @@ static int run_hunt(int argc, char **argv)
     while ((st = ah_session_next(s, &ev)) == AH_OK) {
         if ((st = ah_hunt_add(h.hunt, ev)) != AH_OK)
             break;
+        ah_html_count_event(html, ev->source, ev->has_time, ev->time);
         if (progress && (++nevents & 1023) == 0 && now_seconds() - last_progress > 0.5) {
             last_progress = now_seconds();
             show_progress(s, t0, false);
@@ -629,10 +751,17 @@ static int run_hunt(int argc, char **argv)
         ah_cli_errorf("sorting failed: %s; the timeline was not written", ah_status_str(st));
         goto out;
     }
+    if (html && (st = html_begin(&h, s, html, argc, argv, started)) != AH_OK) {
+        ah_cli_errorf("writing the report failed: %s", ah_status_str(st));
+        status = AH_EXIT_OUTPUT;
+        goto out;
+    }
     ah_row row;
     while ((st = ah_hunt_next(h.hunt, &row)) == AH_OK) {
-        st = ah_writer_write(w, &row);
+        st = story ? ah_story_write(story, &row) : ah_writer_write(w, &row);
         if (st != AH_OK && st != AH_ERR_RECORD)
+            break;
+        if (html && (st = ah_html_write(html, &row)) != AH_OK && st != AH_ERR_RECORD)
             break;
     }
     if (st != AH_END) {
@@ -640,8 +769,13 @@ static int run_hunt(int argc, char **argv)
         status = AH_EXIT_OUTPUT;
         goto out;
     }
-    st = ah_writer_close(w, &ws);
+    st = story ? ah_story_close(story, &ws) : ah_writer_close(w, &ws);
     w = NULL;
+    story = NULL;
+    if (st == AH_OK && html) {
+        st = ah_html_close(html, NULL);
+        html = NULL;
+    }
     if (st != AH_OK) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
         status = AH_EXIT_OUTPUT;
@@ -659,6 +793,8 @@ static int run_hunt(int argc, char **argv)
 out:
     ah_sink_free(summary);
     ah_writer_abort(w);
+    ah_story_abort(story);
+    ah_html_abort(html);
     ah_session_free(s);
     ah_hunt_free(h.hunt);
     ah_names_free(c.ho.names);
