@@ -413,7 +413,7 @@ ah_status ah_html_begin(ah_html *h, const ah_html_case *c)
     if (st == AH_OK)
         st = ah_buf_append(&h->out, STYLE, sizeof STYLE - 1);
     if (st == AH_OK)
-        st = put(h, "</style>\n</head>\n<body>\n<main>\n<section id=\"case\">\n<h1>audithound report</h1>\n<p class=\"mute\">");
+        st = put(h, "</style>\n</head>\n<body>\n<main>\n<section id=\"case\">\n<h1>audithound report</h1>\n<p class=\"mute\" id=\"run\">");
     if (st == AH_OK)
         st = escs(h, c ? c->version : "audithound");
     if (c && c->started && st == AH_OK) {
@@ -426,7 +426,7 @@ ah_status ah_html_begin(ah_html *h, const ah_html_case *c)
     if (st == AH_OK)
         st = put(h, "</p>\n");
     if (c && c->command_line && st == AH_OK) {
-        st = put(h, "<p><code>");
+        st = put(h, "<p id=\"cmd\"><code>");
         if (st == AH_OK)
             st = escs(h, c->command_line);
         if (st == AH_OK)
