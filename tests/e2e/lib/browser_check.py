@@ -174,7 +174,7 @@ def hostile(report, workdir):
           "the script payload shown as text")
     check("onerror=\"document.title='pwned'" in dom.replace("&quot;", '"'), "the onerror payload shown as text")
     check("\\u202e" in dom, "bidirectional override shown escaped")
-    check("\\x1b" in dom, "escape character of the record shown escaped")
+    check(not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", dom), "no control character in the page")
     width, height, bpp, rows_px = png_pixels(png)
     check(width > 0 and height > 0, "screenshot")
 
