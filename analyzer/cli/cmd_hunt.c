@@ -270,20 +270,38 @@ static double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void print_progress(uint64_t done, uint64_t total, double t0, bool final);
+/* Progress on a terminal: bytes of the input files as stored (compressed
+ * bytes for a .gz or .zip: what the total is made of), counted as read in
+ * order (parsers/source), events per second, and the ETA from the rate over
+ * the whole run so far, not the last moment's. Called by the session as bytes
+ * are read, also while no event comes out (a device, a stream of NULs), so
+ * a long read never looks hung, and every 1024 events by the hunt loop. */
+typedef struct read_progress {
+    double t0, last;
+    uint64_t events;
+} read_progress;
 
-static void show_progress(const ah_session *s, double t0, bool final)
+static void print_progress(const read_progress *p, uint64_t done, uint64_t total, bool final)
+{
+    double dt = now_seconds() - p->t0, rate = dt > 0 ? done / dt : 0, eps = dt > 0 ? p->events / dt : 0;
+    fprintf(stderr, "\r  read %.1f MB", done / 1e6);
+    if (total) {
+        double left = rate > 0 && total > done ? (double)(total - done) / rate : 0;
+        fprintf(stderr, " of %.1f MB (%.0f%%), %.1f MB/s, %.0f events/s, ETA %d:%02d  ", total / 1e6,
+                100.0 * done / (double)total, rate / 1e6, eps, (int)left / 60, (int)left % 60);
+    } else {
+        fprintf(stderr, ", %.1f MB/s, %.0f events/s  ", rate / 1e6, eps);
+    }
+    if (final)
+        fputc('\n', stderr);
+}
+
+static void show_progress(const ah_session *s, const read_progress *p, bool final)
 {
     uint64_t done, total;
     ah_session_progress(s, &done, &total);
-    print_progress(done, total, t0, final);
+    print_progress(p, done, total, final);
 }
-
-/* Called by the session as bytes are read, also while no event comes out
- * (a device, a stream of NULs), so a long read never looks hung. */
-typedef struct read_progress {
-    double t0, last;
-} read_progress;
 
 static void on_read_progress(void *ud, uint64_t done, uint64_t total)
 {
@@ -291,23 +309,8 @@ static void on_read_progress(void *ud, uint64_t done, uint64_t total)
     double now = now_seconds();
     if (now - p->last > 0.5) {
         p->last = now;
-        print_progress(done, total, p->t0, false);
+        print_progress(p, done, total, false);
     }
-}
-
-static void print_progress(uint64_t done, uint64_t total, double t0, bool final)
-{
-    double dt = now_seconds() - t0, rate = dt > 0 ? done / dt : 0;
-    fprintf(stderr, "\r  read %.1f MB", done / 1e6);
-    if (total) {
-        double left = rate > 0 && total > done ? (double)(total - done) / rate : 0;
-        fprintf(stderr, " of %.1f MB (%.0f%%), %.1f MB/s, ETA %d:%02d  ", total / 1e6, 100.0 * done / (double)total,
-                rate / 1e6, (int)left / 60, (int)left % 60);
-    } else {
-        fprintf(stderr, ", %.1f MB/s  ", rate / 1e6);
-    }
-    if (final)
-        fputc('\n', stderr);
 }
 
 /* --- summary -------------------------------------------------------------- */
@@ -713,7 +716,7 @@ static int run_hunt(int argc, char **argv)
         ah_cli_errorf("out of memory");
         goto out;
     }
-    read_progress rp = {t0, t0};
+    read_progress rp = {t0, t0, 0};
     if (!c.diag.quiet && isatty(2)) {
         c.so.progress_fn = on_read_progress;
         c.so.progress_ud = &rp;
@@ -728,7 +731,6 @@ static int run_hunt(int argc, char **argv)
     }
 
     bool progress = !c.diag.quiet && isatty(2);
-    double last_progress = t0;
     const ah_event *ev;
     uint64_t nevents = 0;
     status = AH_EXIT_PARTIAL;
@@ -736,13 +738,14 @@ static int run_hunt(int argc, char **argv)
         if ((st = ah_hunt_add(h.hunt, ev)) != AH_OK)
             break;
         ah_html_count_event(html, ev->source, ev->has_time, ev->time);
-        if (progress && (++nevents & 1023) == 0 && now_seconds() - last_progress > 0.5) {
-            last_progress = now_seconds();
-            show_progress(s, t0, false);
+        rp.events = ++nevents;
+        if (progress && (nevents & 1023) == 0 && now_seconds() - rp.last > 0.5) {
+            rp.last = now_seconds();
+            show_progress(s, &rp, false);
         }
     }
     if (progress)
-        show_progress(s, t0, true);
+        show_progress(s, &rp, true);
     if (st != AH_END) {
         ah_cli_errorf("%s; the timeline was not written", ah_status_str(st));
         goto out;
