@@ -247,6 +247,10 @@ const ah_cli_cmd cmd_hunt = {
     "time, severity, rule_id, rule_title, tags, source, operation, user, ip, app, user_agent,\n"
     "result, target, details, record_id, input, input_record, app_id, target_id,\n"
     "related_ids; JSON formats add rules, raw and related_raw (docs/output.md). Times are UTC.\n\n"
+    "On a terminal (no -o, no -f) the rows are shown as a story instead: one coloured line per\n"
+    "row (time, severity, who, from where, what, rule titles), then a summary table; -f story\n"
+    "selects that view anywhere. --html FILE also writes a self-contained HTML report (case\n"
+    "header, chart, pivots, correlation hits, the story with every record).\n\n"
     "Output files are written under a temporary name and renamed when complete; an existing\n"
     "file is not replaced without --force. CSV cells that a spreadsheet would run as a\n"
     "formula are neutralised with a leading ' unless --no-excel-safe.\n\n"
@@ -538,7 +542,7 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
     ah_buf_printf(&b,
                   ",\"format\":\"%s\",\"mode\":\"%s\",\"rows\":%llu,\"files\":%llu,\"cells_truncated\":%llu,"
                   "\"events_outside_window\":%llu,\"twins_joined\":%llu,\"twins_ambiguous\":%llu,\"routine_hits\":%llu}}\n",
-                  ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : h->c->ho.per_rule ? "per-rule" : "hits",
+                  h->c->story ? "story" : ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : h->c->ho.per_rule ? "per-rule" : "hits",
                   (unsigned long long)ws->rows, (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
                   (unsigned long long)hs->events_outside, (unsigned long long)hs->twins_joined,
                   (unsigned long long)hs->twins_ambiguous, (unsigned long long)hs->routine_hits);
