@@ -973,9 +973,11 @@ static ah_status write_chart(ah_html *h)
         step = steps[i] > cw ? steps[i] : cw;
     while (span / step > 10)
         step *= 2;
-    for (int64_t hour = ah_floor_div(col0 * cw + step - 1, step) * step; hour <= (col0 + (int64_t)ncols) * cw && st == AH_OK;
+    for (int64_t hour = ah_floor_div(col0 * cw + step - 1, step) * step; hour < (col0 + (int64_t)ncols) * cw && st == AH_OK;
          hour += step) {
         double x = left + (double)(hour - col0 * cw) / (double)cw * colw;
+        if (x > left + plot - 90) /* no room for the label before the right edge */
+            break;
         st = ah_buf_printf(&h->out, "<line class=\"tick\" x1=\"%.2f\" y1=\"%.0f\" x2=\"%.2f\" y2=\"%.2f\"/>"
                                     "<text x=\"%.2f\" y=\"%.2f\">",
                            x, top, x, y0, x + 2, y0 + 14);
