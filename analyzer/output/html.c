@@ -529,6 +529,9 @@ done:
 
 /* ---- the story ------------------------------------------------------------- */
 
+/* Two spaces a level, up to 32 levels: deep nesting must not cost a line of megabytes. */
+static int indent(int depth) { return depth < 0 ? 0 : depth > 32 ? 64 : depth * 2; }
+
 /* The record as read, indented for reading (valid JSON only; else as is),
  * into h->scratch, cut at AH_HTML_RAW_MAX. Returns true when it was cut. */
 static bool pretty_record(ah_html *h, ah_span raw)
@@ -575,14 +578,14 @@ static bool pretty_record(ah_html *h, ah_span raw)
             }
             ah_buf_putc(b, ch);
             depth++;
-            ah_buf_printf(b, "\n%*s", depth * 2, "");
+            ah_buf_printf(b, "\n%*s", indent(depth), "");
             break;
         }
         case '}': case ']':
             depth--;
-            ah_buf_printf(b, "\n%*s%c", depth * 2, "", ch);
+            ah_buf_printf(b, "\n%*s%c", indent(depth), "", ch);
             break;
-        case ',': ah_buf_printf(b, ",\n%*s", depth * 2, ""); break;
+        case ',': ah_buf_printf(b, ",\n%*s", indent(depth), ""); break;
         case ':': ah_buf_puts(b, ": "); break;
         default: ah_buf_putc(b, ch);
         }

@@ -196,10 +196,10 @@ ah_status ah_story_write(ah_story *s, const ah_row *row)
     char t[40] = "-";
     if (row->has_time) {
         /* "2021-01-13 03:05:11Z": whole seconds; the timeline has the full precision */
-        ah_time_format(row->time, t);
-        t[10] = ' ';
-        t[19] = 'Z';
-        t[20] = '\0';
+        ah_time_format_digits(row->time, 0, t);
+        char *sep = strchr(t, 'T');
+        if (sep)
+            *sep = ' ';
     }
     ah_status st = sgr(s, SGR_DIM);
     if (st == AH_OK)

@@ -3,7 +3,7 @@
 
   browser_check.py tenant  REPORT.html WORKDIR TIMELINE.csv   the page renders: not blank, chart and
                                                  story present, one story line per timeline row
-  browser_check.py hostile REPORT.html WORKDIR   attacker strings in records stay inert text
+  browser_check.py hostile REPORT.html WORKDIR   attacker strings in records stay inert text (DOM only)
 
 Chromium runs with --headless --no-sandbox --disable-gpu and a fresh user-data-dir
 under WORKDIR; --dump-dom gives the DOM after the page loaded (scripts, had any
@@ -43,7 +43,7 @@ def run_browser(exe, workdir, args, url):
         sys.exit(1)
 
 
-def render(report, workdir):
+def render(report, workdir, screenshot=True):
     exe = chromium()
     url = "file://" + os.path.abspath(report)
     dom = run_browser(exe, workdir, ["--dump-dom"], url)
@@ -52,8 +52,10 @@ def render(report, workdir):
         tail = dom.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
         print("chromium cannot run here: exit %d: %s" % (dom.returncode, tail[0]))
         sys.exit(SKIP)
+    if not screenshot:
+        return text, None
     png = os.path.join(workdir, "shot.png")
-    shot = run_browser(exe, workdir, ["--window-size=1280,2000", "--hide-scrollbars", "--screenshot=" + png], url)
+    shot = run_browser(exe, workdir, ["--window-size=1280,1600", "--hide-scrollbars", "--screenshot=" + png], url)
     if not os.path.exists(png):
         print("no screenshot written: exit %d: %s" % (shot.returncode, shot.stderr.decode("utf-8", "replace")[-300:]))
         sys.exit(1)
@@ -149,7 +151,7 @@ def tenant(report, workdir, timeline):
 
 
 def hostile(report, workdir):
-    dom, png = render(report, workdir)
+    dom, _ = render(report, workdir, screenshot=False)  # what ran is in the DOM; one browser start is enough
     title = re.search(r"<title>(.*?)</title>", dom, re.S)
     check(title is not None and title.group(1) == "audithound report",
           "title unchanged (got %r)" % (title.group(1) if title else None))
@@ -175,8 +177,6 @@ def hostile(report, workdir):
     check("onerror=\"document.title='pwned'" in dom.replace("&quot;", '"'), "the onerror payload shown as text")
     check("\\u202e" in dom, "bidirectional override shown escaped")
     check(not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", dom), "no control character in the page")
-    width, height, bpp, rows_px = png_pixels(png)
-    check(width > 0 and height > 0, "screenshot")
 
 
 def main():
