@@ -47,7 +47,7 @@ static const char STYLE[] =
     "font-size:12px}\n"
     "table{border-collapse:collapse;margin:4px 0}td,th{border-bottom:1px solid var(--line);padding:2px 8px;"
     "text-align:left;vertical-align:top}th{background:var(--pane)}td.n{text-align:right;"
-    "font-variant-numeric:tabular-nums}\n"
+    "font-variant-numeric:tabular-nums}td time{white-space:nowrap}\n"
     ".warn{background:#fff4e5;border-left:4px solid var(--high);padding:4px 8px;margin:4px 0}\n"
     ".note{background:var(--pane);border-left:4px solid var(--low);padding:4px 8px;margin:8px 0}\n"
     ".sev{display:inline-block;min-width:56px;padding:0 4px;border-radius:3px;color:#fff;text-align:center;"
