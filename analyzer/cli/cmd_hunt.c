@@ -20,7 +20,9 @@
 #include "../../parsers/util/sha256.h"
 #include "../engine/hunt.h"
 #include "../engine/names.h"
+#include "../output/html.h"
 #include "../output/sink.h"
+#include "../output/story.h"
 #include "cli.h"
 #include "custody.h"
 #include "report.h"
@@ -50,13 +52,17 @@ enum {
     OPT_NO_SUPPRESS,
     OPT_DIRECTORY,
     OPT_PROFILE,
+    OPT_HTML,
+    OPT_COLOR,
 };
 
 static const ah_cli_opt hunt_opts[] = {
     AH_CLI_RULE_OPTS,
     {OPT_OUTPUT, 'o', "output", "FILE|-", "write the timeline to FILE (default: standard output)"},
-    {OPT_FORMAT, 'f', "format", "csv|jsonl|json", "timeline format (default csv; jsonl with --profile ecs)"},
+    {OPT_FORMAT, 'f', "format", "csv|jsonl|json|story", "timeline format (default csv; jsonl with --profile ecs; story on a terminal when neither -o nor -f is given)"},
     {OPT_PROFILE, 0, "profile", "timesketch|ecs", "fields for an importer: Timesketch (csv or jsonl) or Elastic ECS (jsonl); docs/output.md"},
+    {OPT_HTML, 0, "html", "FILE", "also write the HTML report to FILE (self-contained, opens offline)"},
+    {OPT_COLOR, 0, "color", "auto|always|never", "colours of the story view (default auto: on a terminal, unless NO_COLOR is set)"},
     {OPT_ALL, 'a', "all", NULL, "super-timeline: every event, rule columns filled where rules hit"},
     {OPT_ROWS, 0, "rows", "event|per-rule", "one row per event with every rule that hit it (default), or one per rule hit"},
     {OPT_NO_JOIN, 0, "no-join", NULL, "keep the UAL and Entra copies of one sign-in or directory change as two rows"},
@@ -91,7 +97,10 @@ typedef struct hunt_ctx {
     const char *summary_path;
     const char **directories; /* --directory exports */
     size_t ndirectories;
-    bool format_given;
+    const char *html_path;    /* --html */
+    bool story;               /* the story view instead of a timeline format */
+    bool format_given, output_given;
+    int color;                /* 0 auto, 1 always, 2 never */
 } hunt_ctx;
 
 static int hunt_opt(void *ctx, int id, const char *arg)
@@ -102,15 +111,27 @@ static int hunt_opt(void *ctx, int id, const char *arg)
         return r == 1 ? 0 : r;
     unsigned long long n;
     switch (id) {
-    case OPT_OUTPUT: c->wo.path = arg; break;
+    case OPT_OUTPUT: c->wo.path = arg; c->output_given = true; break;
     case OPT_FORMAT:
-        if (ah_out_format_from_name(ah_span_cstr(arg), &c->wo.format) != AH_OK)
-            return ah_cli_usage_error(NULL, "--format: expected csv, jsonl or json, not '%s'", arg);
         c->format_given = true;
+        c->story = strcmp(arg, "story") == 0;
+        if (!c->story && ah_out_format_from_name(ah_span_cstr(arg), &c->wo.format) != AH_OK)
+            return ah_cli_usage_error(NULL, "--format: expected csv, jsonl, json or story, not '%s'", arg);
         break;
     case OPT_PROFILE:
         if (ah_out_profile_from_name(ah_span_cstr(arg), &c->wo.profile) != AH_OK)
             return ah_cli_usage_error(NULL, "--profile: expected timesketch or ecs, not '%s'", arg);
+        break;
+    case OPT_HTML: c->html_path = arg; break;
+    case OPT_COLOR:
+        if (strcmp(arg, "auto") == 0)
+            c->color = 0;
+        else if (strcmp(arg, "always") == 0)
+            c->color = 1;
+        else if (strcmp(arg, "never") == 0)
+            c->color = 2;
+        else
+            return ah_cli_usage_error(NULL, "--color: expected auto, always or never, not '%s'", arg);
         break;
     case OPT_ALL: c->ho.all = true; break;
     case OPT_ROWS:
@@ -224,6 +245,10 @@ const ah_cli_cmd cmd_hunt = {
     "time, severity, rule_id, rule_title, tags, source, operation, user, ip, app, user_agent,\n"
     "result, target, details, record_id, input, input_record, app_id, target_id,\n"
     "related_ids; JSON formats add rules, raw and related_raw (docs/output.md). Times are UTC.\n\n"
+    "On a terminal (no -o, no -f) the rows are shown as a story instead: one coloured line per\n"
+    "row (time, severity, who, from where, what, rule titles), then a summary table; -f story\n"
+    "selects that view anywhere. --html FILE also writes a self-contained HTML report (case\n"
+    "header, chart, pivots, correlation hits, the story with every record).\n\n"
     "Output files are written under a temporary name and renamed when complete; an existing\n"
     "file is not replaced without --force. CSV cells that a spreadsheet would run as a\n"
     "formula are neutralised with a leading ' unless --no-excel-safe.\n\n"
@@ -247,20 +272,38 @@ static double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void print_progress(uint64_t done, uint64_t total, double t0, bool final);
+/* Progress on a terminal: bytes of the input files as stored (compressed
+ * bytes for a .gz or .zip: what the total is made of), counted as read in
+ * order (parsers/source), events per second, and the ETA from the rate over
+ * the whole run so far, not the last moment's. Called by the session as bytes
+ * are read, also while no event comes out (a device, a stream of NULs), so
+ * a long read never looks hung, and every 1024 events by the hunt loop. */
+typedef struct read_progress {
+    double t0, last;
+    uint64_t events;
+} read_progress;
 
-static void show_progress(const ah_session *s, double t0, bool final)
+static void print_progress(const read_progress *p, uint64_t done, uint64_t total, bool final)
+{
+    double dt = now_seconds() - p->t0, rate = dt > 0 ? done / dt : 0, eps = dt > 0 ? p->events / dt : 0;
+    fprintf(stderr, "\r  read %.1f MB", done / 1e6);
+    if (total) {
+        double left = rate > 0 && total > done ? (double)(total - done) / rate : 0;
+        fprintf(stderr, " of %.1f MB (%.0f%%), %.1f MB/s, %.0f events/s, ETA %d:%02d  ", total / 1e6,
+                100.0 * done / (double)total, rate / 1e6, eps, (int)left / 60, (int)left % 60);
+    } else {
+        fprintf(stderr, ", %.1f MB/s, %.0f events/s  ", rate / 1e6, eps);
+    }
+    if (final)
+        fputc('\n', stderr);
+}
+
+static void show_progress(const ah_session *s, const read_progress *p, bool final)
 {
     uint64_t done, total;
     ah_session_progress(s, &done, &total);
-    print_progress(done, total, t0, final);
+    print_progress(p, done, total, final);
 }
-
-/* Called by the session as bytes are read, also while no event comes out
- * (a device, a stream of NULs), so a long read never looks hung. */
-typedef struct read_progress {
-    double t0, last;
-} read_progress;
 
 static void on_read_progress(void *ud, uint64_t done, uint64_t total)
 {
@@ -268,23 +311,8 @@ static void on_read_progress(void *ud, uint64_t done, uint64_t total)
     double now = now_seconds();
     if (now - p->last > 0.5) {
         p->last = now;
-        print_progress(done, total, p->t0, false);
+        print_progress(p, done, total, false);
     }
-}
-
-static void print_progress(uint64_t done, uint64_t total, double t0, bool final)
-{
-    double dt = now_seconds() - t0, rate = dt > 0 ? done / dt : 0;
-    fprintf(stderr, "\r  read %.1f MB", done / 1e6);
-    if (total) {
-        double left = rate > 0 && total > done ? (double)(total - done) / rate : 0;
-        fprintf(stderr, " of %.1f MB (%.0f%%), %.1f MB/s, ETA %d:%02d  ", total / 1e6, 100.0 * done / (double)total,
-                rate / 1e6, (int)left / 60, (int)left % 60);
-    } else {
-        fprintf(stderr, ", %.1f MB/s  ", rate / 1e6);
-    }
-    if (final)
-        fputc('\n', stderr);
 }
 
 /* --- summary -------------------------------------------------------------- */
@@ -512,7 +540,7 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
     ah_buf_printf(&b,
                   ",\"format\":\"%s\",\"mode\":\"%s\",\"rows\":%llu,\"files\":%llu,\"cells_truncated\":%llu,"
                   "\"events_outside_window\":%llu,\"twins_joined\":%llu,\"twins_ambiguous\":%llu,\"routine_hits\":%llu}}\n",
-                  ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : h->c->ho.per_rule ? "per-rule" : "hits",
+                  h->c->story ? "story" : ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : h->c->ho.per_rule ? "per-rule" : "hits",
                   (unsigned long long)ws->rows, (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
                   (unsigned long long)hs->events_outside, (unsigned long long)hs->twins_joined,
                   (unsigned long long)hs->twins_ambiguous, (unsigned long long)hs->routine_hits);
@@ -521,6 +549,82 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
         st = ah_sink_commit(sink);
     ah_buf_free(&b);
     return st;
+}
+
+/* The HTML report's case header: the run's account once the inputs are read. */
+static ah_status html_begin(const hunt_run *h, const ah_session *s, ah_html *html, int argc, char **argv,
+                            const char *started)
+{
+    const ah_hunt_stats *hs = ah_hunt_get_stats(h->hunt);
+    ah_totals t = ah_session_totals(s);
+    size_t nfiles = ah_session_file_count(s);
+    ah_html_input *inputs = calloc(nfiles ? nfiles : 1, sizeof *inputs);
+    ah_html_coverage cov[AH_SOURCE_COUNT];
+    size_t ncov = 0;
+    char version[160], *warnings = NULL;
+    size_t wlen = 0;
+    ah_buf cmd;
+    ah_buf_init(&cmd, 0);
+    FILE *wf = open_memstream(&warnings, &wlen);
+    if (!inputs || !wf) {
+        if (wf)
+            fclose(wf);
+        free(warnings);
+        free(inputs);
+        return AH_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < nfiles; i++) {
+        ah_file_report f = ah_session_file(s, i);
+        inputs[i] = (ah_html_input){f.path, f.size, f.sha256, f.unreadable};
+    }
+    for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
+        ah_coverage v = ah_session_coverage(s, (ah_source_kind)k);
+        if (v.events)
+            cov[ncov++] = (ah_html_coverage){ah_source_name((ah_source_kind)k), v.events, v.has_time, v.first, v.last,
+                                             v.empty_hours, v.gaps, v.longest_gap_hours, v.longest_gap_start};
+    }
+    for (size_t i = 0; i < ah_ruleset_count(h->rs); i++) {
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, i));
+        if (m->skipped)
+            fprintf(wf, "rule not run: %s: %s\n", m->id, m->skipped);
+    }
+    ah_report_input_warnings(s, wf);
+    fclose(wf);
+    snprintf(version, sizeof version, "audithound %s (%s)", AH_VERSION, ah_cli_build_revision());
+    ah_buf_puts(&cmd, "audithound");
+    for (int i = 0; i < argc; i++) {
+        bool plain = *argv[i] != '\0';
+        for (const char *p = argv[i]; *p && plain; p++)
+            plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@+", *p) != NULL;
+        ah_buf_puts(&cmd, plain ? " " : " '");
+        for (const char *p = argv[i]; *p; p++)
+            ah_buf_puts(&cmd, *p == '\'' ? "'\\''" : (char[2]){*p, 0});
+        if (!plain)
+            ah_buf_putc(&cmd, '\'');
+    }
+    ah_html_case hc = {
+        .version = version, .started = started, .command_line = ah_buf_cstr(&cmd),
+        .inputs = inputs, .ninputs = nfiles, .coverage = cov, .ncoverage = ncov, .warnings = warnings,
+        .records = t.records, .events = t.events, .duplicates = t.duplicates, .errors = t.errors,
+        .hits = hs->hits, .rules_loaded = ah_ruleset_count(h->rs), .rules_active = ah_ruleset_active_count(h->rs),
+    };
+    memcpy(hc.hits_by_level, hs->by_level, sizeof hc.hits_by_level);
+    ah_status st = ah_html_begin(html, &hc);
+    ah_buf_free(&cmd);
+    free(warnings);
+    free(inputs);
+    return st;
+}
+
+/* Colour for the story view: --color, else a terminal without NO_COLOR (no-color.org) and not TERM=dumb. */
+static bool story_color(const hunt_ctx *c)
+{
+    if (c->color)
+        return c->color == 1;
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+    if ((nc && *nc) || (term && strcmp(term, "dumb") == 0))
+        return false;
+    return strcmp(c->wo.path, "-") == 0 && isatty(1);
 }
 
 static int run_hunt(int argc, char **argv)
@@ -536,6 +640,8 @@ static int run_hunt(int argc, char **argv)
     hunt_run h = {.c = &c, NULL, NULL};
     ah_session *s = NULL;
     ah_writer *w = NULL;
+    ah_story *story = NULL;
+    ah_html *html = NULL;
     ah_sink *summary = NULL;
     ah_diag out_diag = {ah_cli_diag_fn, &c.diag, {0}};
     ah_cli_diag rule_printer = {.bare = true};
@@ -566,6 +672,17 @@ static int run_hunt(int argc, char **argv)
         ah_cli_usage_error(&cmd_hunt, "--summary and --output name the same file");
         goto out;
     }
+    if (c.html_path && (strcmp(c.html_path, c.wo.path) == 0 || (c.summary_path && strcmp(c.html_path, c.summary_path) == 0))) {
+        ah_cli_usage_error(&cmd_hunt, "--html names the same file as --output or --summary");
+        goto out;
+    }
+    /* A person at a terminal gets the story; pipes and files keep the timeline format. */
+    if (!c.format_given && !c.output_given && c.wo.profile == AH_PROFILE_NONE && isatty(1))
+        c.story = true;
+    if (c.story && c.wo.profile != AH_PROFILE_NONE) {
+        ah_cli_usage_error(&cmd_hunt, "--profile %s: applies to timelines, not to the story view", ah_out_profile_name(c.wo.profile));
+        goto out;
+    }
     rule_printer.quiet = true; /* rule warnings are lint's business; errors still print */
     h.rs = ah_cli_load_rules(&c.rules, &rule_diag, &status);
     if (!h.rs)
@@ -580,10 +697,22 @@ static int run_hunt(int argc, char **argv)
     }
     status = AH_EXIT_USAGE;
     ah_status st;
-    w = ah_writer_open(&c.wo, &out_diag, &st);
-    if (!w) {
+    if (c.story) {
+        ah_story_options so = {c.wo.path, c.wo.force, story_color(&c)};
+        story = ah_story_open(&so, &out_diag, &st);
+    } else {
+        w = ah_writer_open(&c.wo, &out_diag, &st);
+    }
+    if (!w && !story) {
         status = ah_cli_output_status(st);
         goto out;
+    }
+    if (c.html_path) {
+        ah_html_options hto = {.path = c.html_path, .force = c.wo.force, .timeline_path = c.story ? NULL : c.wo.path};
+        if (!(html = ah_html_open(&hto, &out_diag, &st))) {
+            status = ah_cli_output_status(st);
+            goto out;
+        }
     }
     /* The summary file too is refused (or found unwritable) before the run. */
     if (c.summary_path && !(summary = ah_sink_open(c.summary_path, c.wo.force, &out_diag, &st))) {
@@ -593,13 +722,14 @@ static int run_hunt(int argc, char **argv)
     c.ho.admin_accounts = ah_ruleset_var(h.rs, "admin_accounts");
     if (!(c.ho.names = open_names(&c, &out_diag, &status)))
         goto out;
-    c.ho.rows_without_raw = c.wo.format == AH_OUT_CSV || !c.wo.include_raw; /* memory: one copy less */
+    /* memory: one copy less when nothing writes the record */
+    c.ho.rows_without_raw = (c.story || c.wo.format == AH_OUT_CSV || !c.wo.include_raw) && !html;
     h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
     if (!h.hunt) {
         ah_cli_errorf("out of memory");
         goto out;
     }
-    read_progress rp = {t0, t0};
+    read_progress rp = {t0, t0, 0};
     if (!c.diag.quiet && isatty(2)) {
         c.so.progress_fn = on_read_progress;
         c.so.progress_ud = &rp;
@@ -614,20 +744,21 @@ static int run_hunt(int argc, char **argv)
     }
 
     bool progress = !c.diag.quiet && isatty(2);
-    double last_progress = t0;
     const ah_event *ev;
     uint64_t nevents = 0;
     status = AH_EXIT_PARTIAL;
     while ((st = ah_session_next(s, &ev)) == AH_OK) {
         if ((st = ah_hunt_add(h.hunt, ev)) != AH_OK)
             break;
-        if (progress && (++nevents & 1023) == 0 && now_seconds() - last_progress > 0.5) {
-            last_progress = now_seconds();
-            show_progress(s, t0, false);
+        ah_html_count_event(html, ev->source, ev->has_time, ev->time);
+        rp.events = ++nevents;
+        if (progress && (nevents & 1023) == 0 && now_seconds() - rp.last > 0.5) {
+            rp.last = now_seconds();
+            show_progress(s, &rp, false);
         }
     }
     if (progress)
-        show_progress(s, t0, true);
+        show_progress(s, &rp, true);
     if (st != AH_END) {
         ah_cli_errorf("%s; the timeline was not written", ah_status_str(st));
         goto out;
@@ -636,10 +767,17 @@ static int run_hunt(int argc, char **argv)
         ah_cli_errorf("sorting failed: %s; the timeline was not written", ah_status_str(st));
         goto out;
     }
+    if (html && (st = html_begin(&h, s, html, argc, argv, started)) != AH_OK) {
+        ah_cli_errorf("writing the report failed: %s", ah_status_str(st));
+        status = AH_EXIT_OUTPUT;
+        goto out;
+    }
     ah_row row;
     while ((st = ah_hunt_next(h.hunt, &row)) == AH_OK) {
-        st = ah_writer_write(w, &row);
+        st = story ? ah_story_write(story, &row) : ah_writer_write(w, &row);
         if (st != AH_OK && st != AH_ERR_RECORD)
+            break;
+        if (html && (st = ah_html_write(html, &row)) != AH_OK && st != AH_ERR_RECORD)
             break;
     }
     if (st != AH_END) {
@@ -647,8 +785,13 @@ static int run_hunt(int argc, char **argv)
         status = AH_EXIT_OUTPUT;
         goto out;
     }
-    st = ah_writer_close(w, &ws);
+    st = story ? ah_story_close(story, &ws) : ah_writer_close(w, &ws);
     w = NULL;
+    story = NULL;
+    if (st == AH_OK && html) {
+        st = ah_html_close(html, NULL);
+        html = NULL;
+    }
     if (st != AH_OK) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
         status = AH_EXIT_OUTPUT;
@@ -666,6 +809,8 @@ static int run_hunt(int argc, char **argv)
 out:
     ah_sink_free(summary);
     ah_writer_abort(w);
+    ah_story_abort(story);
+    ah_html_abort(html);
     ah_session_free(s);
     ah_hunt_free(h.hunt);
     ah_names_free(c.ho.names);

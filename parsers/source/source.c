@@ -109,6 +109,7 @@ typedef struct file_stream {
     uint64_t pos;      /* offset of the next read (seekable files) */
     uint64_t hashed;   /* bytes [0, hashed) are in sha */
     uint64_t progress; /* furthest offset read */
+    uint64_t shown;    /* bytes counted in done_bytes: the prefix read in order */
     uint64_t size_at_open;
     uint64_t base;     /* file offset of byte 0 (stdin redirected from a file may start later) */
     ah_sha256 sha;
@@ -394,12 +395,17 @@ void ah_source_set_progress(ah_source *s, ah_source_progress_fn fn, void *ud)
 
 /* --- top-level file: reads with hashing ----------------------------------- */
 
+/* Progress counts the prefix of the file read in order (the part hashed so
+ * far), not the furthest offset: a zip or 7z is first read at its end (the
+ * directory), which would show 100 % before any record. */
 static void advance_progress(ah_source *s, uint64_t end)
 {
     file_stream *fs = &s->fs;
-    if (end > fs->progress) {
-        s->done_bytes += end - fs->progress;
+    if (end > fs->progress)
         fs->progress = end;
+    if (fs->hashed > fs->shown) {
+        s->done_bytes += fs->hashed - fs->shown;
+        fs->shown = fs->hashed;
         if (s->progress_fn) /* also while nothing comes out (a device, a stream of NULs) */
             s->progress_fn(s->progress_ud, s->done_bytes, s->total_bytes);
     }
@@ -497,6 +503,10 @@ static void finish_file(ah_source *s)
         if (n == 0)
             break;
         account(s, s->io_buf, fs->hashed, (size_t)n);
+    }
+    if (fs->progress > fs->shown) { /* read out of order and never in order (an I/O error): count it now */
+        s->done_bytes += fs->progress - fs->shown;
+        fs->shown = fs->progress;
     }
     if (!fs->io_error && !fs->stopped)
         ah_sha256_hex(&fs->sha, f->pub.sha256);

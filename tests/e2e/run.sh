@@ -15,7 +15,8 @@
 #   stdin            optional: fed to stdin (otherwise /dev/null).
 #   check            optional executable, run after cmd with $TMP as $1 and in the environment
 #                    (also E2E_STDOUT, E2E_STDERR: files holding the output; E2E_EXIT; BIN,
-#                    SAMPLES, C; E2E_LIB = tests/e2e/lib). It must exit 0.
+#                    SAMPLES, C; E2E_LIB = tests/e2e/lib). It must exit 0; exit 77 skips the case,
+#                    the first line it printed being the reason (e.g. a browser that cannot start).
 #   requires         optional: one path per line (variables expanded); the case is skipped
 #                    when one is missing (e.g. $C/entra-audit.7z without the 7z command).
 # Before comparing, the temp dir path in stdout and stderr is replaced by the literal $TMP and
@@ -155,6 +156,7 @@ for d in "$cases_dir"/*/; do
     fi
 
     problems=""
+    check_skip=""
     if [ ! -f "$d/cmd" ]; then
         fail=$((fail + 1)); failed="$failed $name"
         echo "FAIL $name: no cmd file"
@@ -204,13 +206,22 @@ for d in "$cases_dir"/*/; do
     if [ -f "$d/check" ]; then
         if [ ! -x "$d/check" ]; then
             problems="$problems; check is not executable"
-        elif ! E2E_STDOUT=$out E2E_STDERR=$err E2E_EXIT=$rc "$d/check" "$TMP" >"$work/check.out" 2>&1; then
-            problems="$problems; check failed"
-            diffs="$diffs check"
+        else
+            E2E_STDOUT=$out E2E_STDERR=$err E2E_EXIT=$rc "$d/check" "$TMP" >"$work/check.out" 2>&1
+            crc=$?
+            if [ "$crc" -eq 77 ]; then
+                check_skip=$(head -n 1 "$work/check.out")
+            elif [ "$crc" -ne 0 ]; then
+                problems="$problems; check failed"
+                diffs="$diffs check"
+            fi
         fi
     fi
 
-    if [ -z "$problems" ]; then
+    if [ -n "$check_skip" ] && [ -z "$problems" ]; then
+        skip=$((skip + 1))
+        echo "SKIP $name ($check_skip)"
+    elif [ -z "$problems" ]; then
         pass=$((pass + 1))
         if [ "$update" = 1 ]; then echo "PASS $name (updated)"; else echo "PASS $name"; fi
     else
