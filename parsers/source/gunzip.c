@@ -202,12 +202,16 @@ static step_result step_isal(ah_gunzip *g, char *buf, size_t n, size_t *got, con
     s->avail_out = (uint32_t)n;
     int r = isal_inflate(s);
     *got = n - s->avail_out;
-    g->next_in = s->next_in;
-    g->avail_in = s->avail_in;
     if (r < 0) {
+        /* Its input window is not to be trusted after an error (it can
+         * hand back more than it was given): count the window as read. */
+        g->next_in += g->avail_in;
+        g->avail_in = 0;
         *why = isal_why(r);
         return STEP_CORRUPT;
     }
+    g->next_in = s->next_in;
+    g->avail_in = s->avail_in;
     return s->block_state == ISAL_BLOCK_FINISH ? STEP_MEMBER_END : STEP_OK;
 }
 
@@ -293,7 +297,7 @@ static ssize_t gunzip_read(void *ctx, char *buf, size_t n)
                 return (ssize_t)got;
             }
         }
-        fail_corrupt(g, why, g->out_total - got);
+        fail_corrupt(g, why, g->out_total); /* this read's bytes come before it too */
         return got ? (ssize_t)got : -1;
     }
 }

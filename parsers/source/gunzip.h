@@ -15,6 +15,12 @@
  * (magic, padding, trailing bytes, offsets, messages), and a differential
  * unit test holds them to the same bytes.
  *
+ * Where the inflaters differ: only inside damaged data. Each may stop at a
+ * different point (never with different bytes; igzip delivers at least what
+ * zlib does), and igzip accepts an incomplete Huffman code set that zlib
+ * refuses ("invalid distances set"): when the member's CRC-32 and length
+ * then check, igzip delivers it where zlib would fail.
+ *
  * Multi-member files (concatenated gzip streams) are read through; zero bytes
  * after the last member (block padding) are ignored; other trailing bytes end
  * the stream and are counted (ah_gunzip_trailing), not decompressed.
