@@ -7,7 +7,8 @@ Every figure is CPU time (user + sys of the child, from wait4), not wall
 time: the machine may be shared, and CPU time does not count the time
 other processes held the cores. MB/s and records/s are per CPU second;
 "of zlib" is the CPU time of zlib inflate over that of the row (1.00 =
-as fast as inflating the file with zlib, higher = faster).
+as fast as inflating the file with zlib, higher = faster). Peak RSS is
+/usr/bin/time's (see run()).
 
 Data (generated once into AH_BENCH_DIR, default bench-data/, deterministic):
   audit-<MIB>m.jsonl.gz    AuditData JSON Lines, AH_BENCH_MIB MiB uncompressed (default 1100)
