@@ -310,7 +310,7 @@ ah_gunzip *ah_gunzip_new_with(ah_reader *compressed, ah_inflater inflater)
     if (!g)
         return NULL;
     g->in = compressed;
-    g->inflater = inflater;
+    g->inflater = inflater == AH_INFLATER_ZLIB ? AH_INFLATER_ZLIB : AH_INFLATER_IGZIP;
     g->next_in = g->buf;
     if (inflater == AH_INFLATER_IGZIP) {
         if (!(g->isal = malloc(sizeof *g->isal))) {

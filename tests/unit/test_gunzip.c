@@ -332,7 +332,7 @@ static bytes gz_full_header(const void *data, size_t len)
     z_stream z;
     memset(&z, 0, sizeof z);
     assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    static unsigned char extra[] = "AH\x04\x00data";
+    static unsigned char extra[8] = {'A', 'H', 4, 0, 'd', 'a', 't', 'a'}; /* SI1 SI2 LEN data */
     gz_header h;
     memset(&h, 0, sizeof h);
     h.extra = extra;
