@@ -1,5 +1,6 @@
 /*
- * gunzip.h: the project's own gzip reader (RFC 1952) over zlib.
+ * gunzip.h: the project's own gzip reader (RFC 1952), inflating with ISA-L's
+ * igzip (zlib as the reference and fallback inflater).
  *
  * Why not libarchive's gzip filter: at a cut (a half-copied export) it loses
  * what it had buffered, up to the last complete block or more, and it gives no
@@ -8,15 +9,25 @@
  * read() fails and ah_gunzip_error() says where: the compressed byte offset and
  * how much was decompressed.
  *
+ * Why igzip: it inflates the same deflate streams with about half of zlib's
+ * CPU (docs/internals.md "Performance"), and inflate is a large share of a
+ * hunt over a .gz export. Both inflaters sit behind the same member loop
+ * (magic, padding, trailing bytes, offsets, messages), and a differential
+ * unit test holds them to the same bytes.
+ *
+ * Where the inflaters differ: only inside damaged data. Each may stop at a
+ * different point (never with different bytes; igzip delivers at least what
+ * zlib does), and igzip accepts an incomplete Huffman code set that zlib
+ * refuses ("invalid distances set"): when the member's CRC-32 and length
+ * then check, igzip delivers it where zlib would fail.
+ *
  * Multi-member files (concatenated gzip streams) are read through; zero bytes
  * after the last member (block padding) are ignored; other trailing bytes end
  * the stream and are counted (ah_gunzip_trailing), not decompressed.
  *
- * Memory: one fixed input buffer plus zlib's inflate state (about 44 KiB).
- * The interface is the pull reader the container layer uses everywhere
- * (ah_reader in, ah_reader out), so another inflater (ISA-L's igzip, whose
- * isal_inflate works the same way over a next_in/avail_in window) can be put
- * behind these same functions without touching the callers.
+ * Memory: one fixed input buffer plus the inflater's state (igzip about
+ * 80 KiB, zlib about 44 KiB). The interface is the pull reader the container
+ * layer uses everywhere (ah_reader in, ah_reader out).
  */
 #ifndef AH_GUNZIP_H
 #define AH_GUNZIP_H
@@ -28,8 +39,17 @@ typedef struct ah_gunzip ah_gunzip;
 /* True if the bytes start a gzip member (magic 1f 8b, method deflate). */
 bool ah_gunzip_magic(const void *p, size_t n);
 
-/* Wrap a reader of compressed bytes (not owned). NULL when out of memory. */
+/* The deflate implementation behind the reader. */
+typedef enum ah_inflater {
+    AH_INFLATER_IGZIP, /* ISA-L igzip: the default */
+    AH_INFLATER_ZLIB,  /* zlib: the reference, for tests and comparisons */
+} ah_inflater;
+
+/* Wrap a reader of compressed bytes (not owned), inflating with igzip.
+ * NULL when out of memory. */
 ah_gunzip *ah_gunzip_new(ah_reader *compressed);
+/* The same with a chosen inflater; both deliver the same bytes. */
+ah_gunzip *ah_gunzip_new_with(ah_reader *compressed, ah_inflater inflater);
 void ah_gunzip_free(ah_gunzip *g);
 
 /* The decompressed bytes. read() returns -1 on corrupt or truncated data

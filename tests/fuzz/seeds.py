@@ -4,7 +4,7 @@
     python3 tests/fuzz/seeds.py OUTDIR
 
 Writes OUTDIR/<target>/ for every target in tests/fuzz/ (csv, json, normalize,
-decode, rules, scanner) from samples/, tests/e2e/data/, rules/ and the rule
+decode, rules, scanner, gunzip) from samples/, tests/e2e/data/, rules/ and the rule
 examples in docs/rules.md, plus the container variants that
 tests/tools/mkcontainers.py builds from samples/. Each seed starts with the
 selector byte(s) its target reads (see the target's header comment). Seeds are
@@ -14,6 +14,7 @@ Standard library only.
 """
 
 import glob
+import gzip
 import hashlib
 import os
 import re
@@ -85,6 +86,14 @@ def main():
                 put(out, "rules", b"\x01" + line)
     for f in csvs + jsons:
         put(out, "scanner", read(f, 16384))
+    for i, f in enumerate(csvs + jsons):
+        # levels 1, 6, 9 (fixed and dynamic blocks), stored (0), and a second member
+        head = read(f, 4096)
+        level = (1, 6, 9, 0)[i & 3]
+        member = gzip.compress(head, compresslevel=level, mtime=0)
+        if i % 5 == 0:
+            member += gzip.compress(head[:512], compresslevel=6, mtime=0)
+        put(out, "gunzip", bytes([i & 3, (i >> 2) & 3]) + member)
     with tempfile.TemporaryDirectory() as tmp:
         r = subprocess.run([sys.executable, os.path.join(ROOT, "tests/tools/mkcontainers.py"), tmp],
                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -9,6 +9,6 @@ mkdir -p build/cc-test
 cc -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
    -Wmissing-prototypes -Wformat=2 -Wimplicit-fallthrough -Wundef -Wpointer-arith -Wno-format-nonliteral \
    -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
-   $(pkg-config --cflags libarchive libpcre2-8 libcjson zlib) -I. -Itests/unit \
-   -o "$out" "$test_src" "$@" $(pkg-config --libs libarchive libpcre2-8 libcjson zlib cmocka) -lm -lpthread
+   $(pkg-config --cflags libarchive libpcre2-8 libcjson zlib libisal) -I. -Itests/unit \
+   -o "$out" "$test_src" "$@" $(pkg-config --libs libarchive libpcre2-8 libcjson zlib libisal cmocka) -lm -lpthread
 AH_CORPUS=${AH_CORPUS:-../shared/corpus} "$out"
