@@ -68,7 +68,8 @@ for kind, path in files.items():
     for label, args in (('hunt, campaign packs', ['hunt', '-q'] + single_args + ['-o', '/dev/null', path]),
                         ('hunt, + entra-m365 pack', ['hunt', '-q'] + single_args + em_args + ['-o', '/dev/null', path]),
                         ('hunt, + correlation rules', ['hunt', '-q', '-r', rules_dir, '-o', '/dev/null', path]),
-                        ('hunt --all (every event)', ['hunt', '-q', '-r', rules_dir, '--all', '-f', 'jsonl', '-o', '/dev/null', path])):
+                        ('hunt --all (every event)', ['hunt', '-q', '-r', rules_dir, '--all', '-f', 'jsonl', '-o', '/dev/null', path]),
+                        ('hunt --all, xlsx workbook', ['hunt', '-q', '-r', rules_dir, '--all', '-f', 'xlsx', '-o', '/dev/null', path])):
         t, rss, rc, err = run([binary] + args)
         rate = f'{records / t:,.0f} records/s' if records else ''
         print(f'  audithound {label:<24} {mb / t:6.1f} MB/s   {t:6.2f} s   {rate}   peak RSS {rss / 1024:.1f} MiB'
@@ -77,7 +78,7 @@ for kind, path in files.items():
 # The matcher alone: events/s with 1, 50 and 300 rules that mostly do not match.
 lib = os.path.join(os.path.dirname(binary), 'libaudithound.a')
 bm = os.path.join(data, 'bench_match')
-flags = subprocess.run(['pkg-config', '--cflags', '--libs', 'libpcre2-8', 'libcjson', 'libarchive', 'zlib', 'yaml-0.1'],
+flags = subprocess.run(['pkg-config', '--cflags', '--libs', 'libpcre2-8', 'libcjson', 'libarchive', 'zlib', 'yaml-0.1', 'xlsxwriter'],
                        capture_output=True, text=True).stdout.split()
 if os.path.exists(lib) and subprocess.run(['cc', '-std=c11', '-D_DEFAULT_SOURCE', '-O2', '-I.', os.path.join(root, 'bench_match.c'),
                                           lib] + flags + ['-lm', '-o', bm]).returncode == 0:
