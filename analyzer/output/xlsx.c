@@ -411,8 +411,9 @@ ah_status ah_xlsx_write(ah_xlsx *x, const ah_row *row, ah_writer_stats *stats)
         }
         }
     }
-    if (st == AH_OK)
-        x->row++;
+    /* A row that failed half-way cannot be taken back (its cells are with
+     * libxlsxwriter): leave it and start the next row clean. */
+    x->row++;
     return st;
 }
 

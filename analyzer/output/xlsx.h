@@ -20,7 +20,8 @@ typedef struct ah_xlsx ah_xlsx;
  * outlive the workbook. NULL with *st set on failure (reported to diag). */
 ah_xlsx *ah_xlsx_open(const ah_writer_options *opt, const char *path, const ah_tz *tz, ah_diag *diag, ah_status *st);
 
-/* One timeline row; counts truncated and repaired cells into stats. */
+/* One timeline row; counts truncated and repaired cells into stats. A row
+ * that fails may be left partly written; the next one starts a new row. */
 ah_status ah_xlsx_write(ah_xlsx *x, const ah_row *row, ah_writer_stats *stats);
 
 ah_status ah_xlsx_sheet_begin(ah_xlsx *x, const char *name, const double *widths, size_t ncols, bool header);
