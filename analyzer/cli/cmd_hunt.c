@@ -25,6 +25,7 @@
 #include "../output/story.h"
 #include "cli.h"
 #include "custody.h"
+#include "hunt_sheets.h"
 #include "report.h"
 
 enum {
@@ -41,6 +42,7 @@ enum {
     OPT_FORCE,
     OPT_DELIMITER,
     OPT_BOM,
+    OPT_NO_BOM,
     OPT_NO_EXCEL_SAFE,
     OPT_EXCEL_DATES,
     OPT_TZ,
@@ -59,7 +61,7 @@ enum {
 static const ah_cli_opt hunt_opts[] = {
     AH_CLI_RULE_OPTS,
     {OPT_OUTPUT, 'o', "output", "FILE|-", "write the timeline to FILE (default: standard output)"},
-    {OPT_FORMAT, 'f', "format", "csv|jsonl|json|story", "timeline format (default csv; jsonl with --profile ecs; story on a terminal when neither -o nor -f is given)"},
+    {OPT_FORMAT, 'f', "format", "csv|jsonl|json|xlsx|story", "timeline format (default csv; jsonl with --profile ecs; xlsx: a workbook, needs -o FILE; story on a terminal when neither -o nor -f is given)"},
     {OPT_PROFILE, 0, "profile", "timesketch|ecs", "fields for an importer: Timesketch (csv or jsonl) or Elastic ECS (jsonl); docs/output.md"},
     {OPT_HTML, 0, "html", "FILE", "also write the HTML report to FILE (self-contained, opens offline)"},
     {OPT_COLOR, 0, "color", "auto|always|never", "colours of the story view (default auto: on a terminal, unless NO_COLOR is set)"},
@@ -78,11 +80,12 @@ static const ah_cli_opt hunt_opts[] = {
     {OPT_TMPDIR, 0, "tmpdir", "DIR", "where sort runs are spilled (default $TMPDIR or /tmp)"},
     {OPT_FORCE, 0, "force", NULL, "overwrite existing output and summary files"},
     {OPT_DELIMITER, 0, "delimiter", "CHAR", "CSV delimiter (default ','; 'tab' for TAB)"},
-    {OPT_BOM, 0, "bom", NULL, "start CSV output with a UTF-8 byte order mark (for Excel)"},
+    {OPT_BOM, 0, "bom", NULL, "start CSV output with a UTF-8 byte order mark, also on standard output"},
+    {OPT_NO_BOM, 0, "no-bom", NULL, "no byte order mark in CSV files (by default -o FILE gets one, for spreadsheets)"},
     {OPT_NO_EXCEL_SAFE, 0, "no-excel-safe", NULL, "do not neutralise cells starting with = + - @ TAB CR"},
     {OPT_EXCEL_DATES, 0, "excel-dates", NULL, "add a time_excel column (YYYY-MM-DD HH:MM:SS, UTC)"},
     {OPT_TZ, 0, "tz", "ZONE", "add a time_local column in the IANA zone ZONE (time stays UTC)"},
-    {OPT_SPLIT_ROWS, 0, "split-rows", "N", "CSV: start a new numbered file after N data rows (default 1048575)"},
+    {OPT_SPLIT_ROWS, 0, "split-rows", "N", "CSV: start a new numbered file after N data rows; xlsx: a new Timeline sheet (default 1048575)"},
     {OPT_NO_RAW, 0, "no-raw", NULL, "JSON formats: leave out the raw record"},
     AH_CLI_INPUT_OPTS,
     {0, 0, NULL, NULL, NULL},
@@ -116,7 +119,7 @@ static int hunt_opt(void *ctx, int id, const char *arg)
         c->format_given = true;
         c->story = strcmp(arg, "story") == 0;
         if (!c->story && ah_out_format_from_name(ah_span_cstr(arg), &c->wo.format) != AH_OK)
-            return ah_cli_usage_error(NULL, "--format: expected csv, jsonl, json or story, not '%s'", arg);
+            return ah_cli_usage_error(NULL, "--format: expected csv, jsonl, json, xlsx or story, not '%s'", arg);
         break;
     case OPT_PROFILE:
         if (ah_out_profile_from_name(ah_span_cstr(arg), &c->wo.profile) != AH_OK)
@@ -178,7 +181,8 @@ static int hunt_opt(void *ctx, int id, const char *arg)
         else
             return ah_cli_usage_error(NULL, "--delimiter: expected one character or 'tab', not '%s'", arg);
         break;
-    case OPT_BOM: c->wo.bom = true; break;
+    case OPT_BOM: c->wo.bom = AH_BOM_ALWAYS; break;
+    case OPT_NO_BOM: c->wo.bom = AH_BOM_NEVER; break;
     case OPT_NO_EXCEL_SAFE: c->wo.excel_safe = false; break;
     case OPT_EXCEL_DATES: c->wo.excel_dates = true; break;
     case OPT_TZ: c->wo.tz = arg; break;
@@ -251,7 +255,10 @@ const ah_cli_cmd cmd_hunt = {
     "header, chart, pivots, correlation hits, the story with every record).\n\n"
     "Output files are written under a temporary name and renamed when complete; an existing\n"
     "file is not replaced without --force. CSV cells that a spreadsheet would run as a\n"
-    "formula are neutralised with a leading ' unless --no-excel-safe.\n\n"
+    "formula are neutralised with a leading ' unless --no-excel-safe. A CSV file starts with\n"
+    "a UTF-8 byte order mark (not on standard output; --no-bom, --bom). -f xlsx -o FILE writes\n"
+    "a workbook: Timeline sheets (date cells, text never run as a formula, a new sheet past\n"
+    "1048575 rows), Summary and Rules. The run summary lists every file written with its SHA-256.\n\n"
     "Correlation rules (thresholds, sequences, first-seen) run on the time-ordered events\n"
     "whatever the input order; each hit is one row at the time of its first event, with the\n"
     "contributing record ids. --memory bounds the sort and the correlation state together.\n\n"
@@ -359,7 +366,8 @@ static bool routine_rules(const ah_ruleset *rs)
     return false;
 }
 
-static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer_stats *ws, double secs)
+static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer_stats *ws, const ah_output_list *outs,
+                         double secs)
 {
     const ah_hunt_stats *hs = ah_hunt_get_stats(h->hunt);
     ah_totals t = ah_session_totals(s);
@@ -413,6 +421,11 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
     if (ws->cells_truncated)
         fprintf(stderr, ", %llu cells truncated at the Excel limit", (unsigned long long)ws->cells_truncated);
     fputc('\n', stderr);
+    for (size_t i = 0; i < outs->n; i++) {
+        fprintf(stderr, "  sha256    %s  ", outs->v[i].sha256);
+        ah_escape_fputs(outs->v[i].path, stderr);
+        fprintf(stderr, " (%llu bytes)\n", (unsigned long long)outs->v[i].bytes);
+    }
     if (h->c->ho.names) {
         ah_names_stats ns = ah_names_get_stats(h->c->ho.names);
         fprintf(stderr, "  names     %llu app / target value(s) shown by name; %zu ids known (%zu from reference lists",
@@ -465,8 +478,9 @@ static void file_sha256(const char *path, char out[65])
     fclose(f);
 }
 
-static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_writer_stats *ws, int argc,
-                               char **argv, const char *started, double secs, int exit_status, ah_sink *sink)
+static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_writer_stats *ws,
+                               const ah_output_list *outs, int argc, char **argv, const char *started, double secs,
+                               int exit_status, ah_sink *sink)
 {
     const ah_hunt_stats *hs = ah_hunt_get_stats(h->hunt);
     ah_buf b;
@@ -539,11 +553,20 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
     ah_report_json_str(&b, h->c->wo.path);
     ah_buf_printf(&b,
                   ",\"format\":\"%s\",\"mode\":\"%s\",\"rows\":%llu,\"files\":%llu,\"cells_truncated\":%llu,"
-                  "\"events_outside_window\":%llu,\"twins_joined\":%llu,\"twins_ambiguous\":%llu,\"routine_hits\":%llu}}\n",
+                  "\"events_outside_window\":%llu,\"twins_joined\":%llu,\"twins_ambiguous\":%llu,\"routine_hits\":%llu},",
                   h->c->story ? "story" : ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : h->c->ho.per_rule ? "per-rule" : "hits",
                   (unsigned long long)ws->rows, (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
                   (unsigned long long)hs->events_outside, (unsigned long long)hs->twins_joined,
                   (unsigned long long)hs->twins_ambiguous, (unsigned long long)hs->routine_hits);
+    /* Every file written, shaped like the input "files": the case record
+     * can prove which timeline this summary describes. */
+    ah_buf_puts(&b, "\"outputs\":[");
+    for (size_t i = 0; i < outs->n; i++) {
+        ah_buf_puts(&b, i ? ",{\"path\":" : "{\"path\":");
+        ah_report_json_str(&b, outs->v[i].path);
+        ah_buf_printf(&b, ",\"size\":%llu,\"sha256\":\"%s\"}", (unsigned long long)outs->v[i].bytes, outs->v[i].sha256);
+    }
+    ah_buf_puts(&b, "]}\n");
     ah_status st = ah_sink_write(sink, b.data, b.len);
     if (st == AH_OK)
         st = ah_sink_commit(sink);
@@ -647,6 +670,7 @@ static int run_hunt(int argc, char **argv)
     ah_cli_diag rule_printer = {.bare = true};
     ah_diag rule_diag = {ah_cli_diag_fn, &rule_printer, {0}};
     ah_writer_stats ws = {0};
+    ah_output_list outputs = {0};
     char started[40];
     iso_now(started, sizeof started);
     double t0 = now_seconds();
@@ -697,6 +721,8 @@ static int run_hunt(int argc, char **argv)
     }
     status = AH_EXIT_USAGE;
     ah_status st;
+    c.wo.outputs = &outputs;
+    c.wo.tmpdir = c.ho.tmpdir;
     if (c.story) {
         ah_story_options so = {c.wo.path, c.wo.force, story_color(&c)};
         story = ah_story_open(&so, &out_diag, &st);
@@ -780,7 +806,9 @@ static int run_hunt(int argc, char **argv)
         if (html && (st = ah_html_write(html, &row)) != AH_OK && st != AH_ERR_RECORD)
             break;
     }
-    if (st != AH_END) {
+    if (st == AH_END && ah_writer_has_sheets(w))
+        st = ah_hunt_write_sheets(w, s, h.rs, ah_hunt_get_stats(h.hunt), argc, argv, started);
+    if (st != AH_END && st != AH_OK) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
         status = AH_EXIT_OUTPUT;
         goto out;
@@ -801,12 +829,13 @@ static int run_hunt(int argc, char **argv)
     status = ah_cli_read_status(s, ah_hunt_get_stats(h.hunt)->hits ? AH_EXIT_HITS : AH_EXIT_NO_HITS);
     double secs = now_seconds() - t0;
     if (!c.diag.quiet)
-        summary_text(&h, s, &ws, secs);
-    if (summary && write_summary(&h, s, &ws, argc, argv, started, secs, status, summary) != AH_OK) {
+        summary_text(&h, s, &ws, &outputs, secs);
+    if (summary && write_summary(&h, s, &ws, &outputs, argc, argv, started, secs, status, summary) != AH_OK) {
         ah_cli_errorf("could not write the summary to %s", c.summary_path);
         status = AH_EXIT_OUTPUT;
     }
 out:
+    ah_output_list_free(&outputs);
     ah_sink_free(summary);
     ah_writer_abort(w);
     ah_story_abort(story);

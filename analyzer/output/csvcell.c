@@ -45,7 +45,8 @@ static size_t decimal_digits(size_t v)
 #define MARKER_HEAD "[truncated "
 #define MARKER_TAIL " chars]"
 
-ah_status ah_csvout_cell(ah_buf *out, ah_span text, bool excel_safe, size_t max_units, unsigned *flags)
+/* One cell's text; `quoted` adds the CSV quotes (and doubles '"' inside). */
+static ah_status emit_cell(ah_buf *out, ah_span text, bool quoted, bool excel_safe, size_t max_units, unsigned *flags)
 {
     const unsigned char *p = (const unsigned char *)(text.p ? text.p : "");
     size_t n = text.p ? text.n : 0;
@@ -66,7 +67,7 @@ ah_status ah_csvout_cell(ah_buf *out, ah_span text, bool excel_safe, size_t max_
             continue;
         }
         units += k == 4 ? 2 : 1;
-        quotes += p[i] == '"';
+        quotes += quoted && p[i] == '"';
         i += k;
     }
     size_t prefix = excel_safe && ah_csvout_needs_neutralising(text) ? 1 : 0;
@@ -101,7 +102,8 @@ ah_status ah_csvout_cell(ah_buf *out, ah_span text, bool excel_safe, size_t max_
     if (st != AH_OK)
         return st;
     char *w = out->data + out->len;
-    *w++ = '"';
+    if (quoted)
+        *w++ = '"';
     if (prefix)
         *w++ = '\'';
     size_t kept = 0;
@@ -123,7 +125,7 @@ ah_status ah_csvout_cell(ah_buf *out, ah_span text, bool excel_safe, size_t max_
             i++;
             continue;
         }
-        if (p[i] == '"')
+        if (quoted && p[i] == '"')
             *w++ = '"';
         memcpy(w, p + i, k);
         w += k;
@@ -134,10 +136,21 @@ ah_status ah_csvout_cell(ah_buf *out, ah_span text, bool excel_safe, size_t max_
         w += 3;
         w += sprintf(w, MARKER_HEAD "%zu" MARKER_TAIL, units - kept);
     }
-    *w++ = '"';
+    if (quoted)
+        *w++ = '"';
     out->len = (size_t)(w - out->data);
     out->data[out->len] = '\0';
     if (flags)
         *flags = f;
     return AH_OK;
+}
+
+ah_status ah_csvout_cell(ah_buf *out, ah_span text, bool excel_safe, size_t max_units, unsigned *flags)
+{
+    return emit_cell(out, text, true, excel_safe, max_units, flags);
+}
+
+ah_status ah_cell_text(ah_buf *out, ah_span text, size_t max_units, unsigned *flags)
+{
+    return emit_cell(out, text, false, false, max_units, flags);
 }

@@ -30,6 +30,11 @@ enum {
  * NULL) receives AH_CELL_* bits. On AH_ERR_TOOBIG/NOMEM out is unchanged. */
 ah_status ah_csvout_cell(ah_buf *out, ah_span text, bool excel_safe, size_t max_units, unsigned *flags);
 
+/* The same cell text without the quotes and without neutralising (for
+ * XLSX, whose text cells are never evaluated): the truncation, U+FFFD and
+ * \xNN rules above, so both formats show the same text. */
+ah_status ah_cell_text(ah_buf *out, ah_span text, size_t max_units, unsigned *flags);
+
 /* True if a cell with this text would be neutralised. */
 bool ah_csvout_needs_neutralising(ah_span text);
 

@@ -19,6 +19,8 @@
  */
 #include "sink.h"
 
+#include "../../parsers/util/sha256.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -104,6 +106,8 @@ struct ah_sink {
     char *path;      /* final name */
     char *temp;      /* temporary name (AH_SINK_FILE) */
     ah_diag *diag;
+    ah_sha256 digest; /* of every byte written: the run summary's output hash */
+    uint64_t bytes;
 };
 
 /* Report msg (with the errno text when err != 0) against the output path. */
@@ -280,6 +284,7 @@ ah_sink *ah_sink_open(const char *path, bool force, ah_diag *diag, ah_status *st
     s->fd = -1;
     s->force = force;
     s->diag = diag;
+    ah_sha256_init(&s->digest);
     s->path = strdup(path);
     if (!s->path) {
         status = AH_ERR_NOMEM;
@@ -337,10 +342,68 @@ ah_status ah_sink_write(ah_sink *s, const void *p, size_t n)
                 continue;
             return report(s, AH_ERR_IO, "write failed", errno);
         }
+        ah_sha256_update(&s->digest, c, (size_t)k);
+        s->bytes += (uint64_t)k;
         c += k;
         n -= (size_t)k;
     }
     return AH_OK;
+}
+
+ah_status ah_sink_rehash(ah_sink *s)
+{
+    if (!s || s->magic != SINK_MAGIC || s->kind != AH_SINK_FILE || s->committed)
+        return AH_ERR_USAGE;
+    FILE *f = fopen(s->temp, "rb");
+    if (!f)
+        return report(s, AH_ERR_IO, "cannot read back output", errno);
+    ah_sha256_init(&s->digest);
+    s->bytes = 0;
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        ah_sha256_update(&s->digest, buf, n);
+        s->bytes += n;
+    }
+    ah_status st = ferror(f) ? report(s, AH_ERR_IO, "cannot read back output", errno) : AH_OK;
+    fclose(f);
+    return st;
+}
+
+void ah_sink_digest(const ah_sink *s, char sha256[65], uint64_t *bytes)
+{
+    ah_sha256 copy = s->digest; /* the sink may go on writing */
+    ah_sha256_hex(&copy, sha256);
+    if (bytes)
+        *bytes = s->bytes;
+}
+
+ah_status ah_output_list_add(ah_output_list *l, const ah_sink *s)
+{
+    if (!l || !s || s->kind != AH_SINK_FILE)
+        return AH_OK;
+    if (l->n == l->cap) {
+        ah_output_file *v = ah_grow_array(l->v, &l->cap, 4, sizeof *v);
+        if (!v)
+            return AH_ERR_NOMEM;
+        l->v = v;
+    }
+    ah_output_file *f = &l->v[l->n];
+    if (!(f->path = strdup(s->path)))
+        return AH_ERR_NOMEM;
+    ah_sink_digest(s, f->sha256, &f->bytes);
+    l->n++;
+    return AH_OK;
+}
+
+void ah_output_list_free(ah_output_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].path);
+    free(l->v);
+    *l = (ah_output_list){0};
 }
 
 ah_status ah_sink_finish(ah_sink *s)

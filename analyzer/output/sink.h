@@ -44,6 +44,14 @@ const char *ah_sink_temp_path(const ah_sink *s); /* NULL unless AH_SINK_FILE and
 /* Write all n bytes (retrying short writes and EINTR). AH_ERR_IO on failure. */
 ah_status ah_sink_write(ah_sink *s, const void *p, size_t n);
 
+/* SHA-256 (64 hex digits) and count of the bytes written so far. */
+void ah_sink_digest(const ah_sink *s, char sha256[65], uint64_t *bytes);
+
+/* For a file sink whose temporary file was written through its path by
+ * another library (the XLSX writer): digest its content as it is now.
+ * AH_ERR_USAGE for other sinks, AH_ERR_IO when it cannot be read. */
+ah_status ah_sink_rehash(ah_sink *s);
+
 /* Flush to stable storage and close the descriptor, keeping the temporary
  * name (a finished split part waits for the writer's close). Idempotent. */
 ah_status ah_sink_finish(ah_sink *s);
@@ -66,6 +74,23 @@ void ah_sink_free(ah_sink *s);
  * that closed the pipe ends the run quietly). Once, at program start:
  * signal dispositions are process-wide. */
 void ah_sink_install_signal_cleanup(void);
+
+/* The files a run wrote, for the run summary: path as given, size, SHA-256. */
+typedef struct ah_output_file {
+    char *path;
+    uint64_t bytes;
+    char sha256[65];
+} ah_output_file;
+
+typedef struct ah_output_list {
+    ah_output_file *v;
+    size_t n, cap;
+} ah_output_list;
+
+/* Record a committed sink's file (its digest covers what it wrote); stdout
+ * and devices are not files and are skipped. AH_ERR_NOMEM. */
+ah_status ah_output_list_add(ah_output_list *l, const ah_sink *s);
+void ah_output_list_free(ah_output_list *l);
 
 /* Name of split part `part` (1-based) of `path`: part 1 is path itself;
  * part n >= 2 inserts "-NNN" (at least 3 digits) before the extension of

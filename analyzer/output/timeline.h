@@ -1,5 +1,5 @@
 /*
- * timeline.h: the timeline row and its writers (CSV, JSON Lines, JSON).
+ * timeline.h: the timeline row and its writers (CSV, JSON Lines, JSON, XLSX).
  *
  * A writer streams rows to one destination (see sink.h for the file
  * rules: temp file + rename, no clobber without force, "-" = stdout,
@@ -84,10 +84,11 @@ typedef enum ah_out_format {
     AH_OUT_CSV = 0,
     AH_OUT_JSONL,
     AH_OUT_JSON,
+    AH_OUT_XLSX, /* a workbook (xlsx.c); never to standard output */
 } ah_out_format;
 
-const char *ah_out_format_name(ah_out_format f); /* "csv", "jsonl", "json" */
-/* "csv", "jsonl" (also "json-lines", "ndjson"), "json"; case-insensitive.
+const char *ah_out_format_name(ah_out_format f); /* "csv", "jsonl", "json", "xlsx" */
+/* "csv", "jsonl" (also "json-lines", "ndjson"), "json", "xlsx"; case-insensitive.
  * AH_ERR_USAGE when unknown. */
 ah_status ah_out_format_from_name(ah_span name, ah_out_format *out);
 
@@ -130,24 +131,38 @@ bool ah_event_cells_unpack(ah_span packed, ah_span cells[AH_EVENT_CELL_COUNT]);
 #define AH_EXCEL_MAX_CELL_CHARS 32767u  /* UTF-16 code units per cell */
 #define AH_WRITER_DEFAULT_SPLIT_ROWS (AH_EXCEL_MAX_ROWS - 1u)
 
+/* CSV byte-order mark. AUTO: one at the start of each regular file, none
+ * on standard output, devices and FIFOs (scripts reading the header). */
+typedef enum ah_bom_mode {
+    AH_BOM_AUTO = 0,
+    AH_BOM_ALWAYS = 1,
+    AH_BOM_NEVER = 2,
+} ah_bom_mode;
+
+struct ah_output_list;
+
 typedef struct ah_writer_options {
     ah_out_format format;
     const char *path;       /* "-" = stdout; required */
     bool force;             /* replace an existing regular file */
     char delimiter;         /* CSV: printable ASCII except '"', or TAB; 0 = ',' */
-    bool bom;               /* CSV: start each file with a UTF-8 BOM */
+    ah_bom_mode bom;        /* CSV: UTF-8 BOM at the start of each file */
     bool excel_safe;        /* CSV: neutralise formula-leading cells with a ' prefix */
     size_t max_cell_chars;  /* CSV: truncate longer cells (UTF-16 units); 0 = no limit */
-    uint64_t split_rows;    /* CSV to a regular file: data rows per file; 0 = never split */
+    uint64_t split_rows;    /* CSV to a regular file: data rows per file; 0 = never split.
+                               XLSX: data rows per Timeline sheet (at most, and 0 =,
+                               AH_WRITER_DEFAULT_SPLIT_ROWS) */
     bool excel_dates;       /* add time_excel ("YYYY-MM-DD HH:MM:SS", UTC) after time */
     const char *tz;         /* IANA zone: add time_local (RFC 3339 with offset); NULL = none */
     const char *zoneinfo_dir; /* NULL: $TZDIR, else /usr/share/zoneinfo */
     bool include_raw;       /* JSON formats: add "raw" */
     ah_out_profile profile; /* fields for a consumer (profiles.def); NONE = the timeline as is */
     ah_out_layout layout;   /* the columns rows carry: timeline (hunt) or event (search) */
+    const char *tmpdir;     /* XLSX: the workbook's temporary files; NULL = the system's */
+    struct ah_output_list *outputs; /* sink.h: each committed file is added; NULL = none */
 } ah_writer_options;
 
-/* Defaults: CSV to "-", no force, ',', no BOM, excel_safe on, cells
+/* Defaults: CSV to "-", no force, ',', BOM AUTO, excel_safe on, cells
  * limited to AH_EXCEL_MAX_CELL_CHARS, split at AH_WRITER_DEFAULT_SPLIT_ROWS,
  * no Excel dates, no zone, raw included. */
 void ah_writer_options_init(ah_writer_options *opt);
@@ -187,5 +202,38 @@ void ah_writer_abort(ah_writer *w);
 
 /* Running totals (for progress display). */
 void ah_writer_get_stats(const ah_writer *w, ah_writer_stats *stats);
+
+/* ---- extra sheets (XLSX only) -------------------------------------------
+ * After the last timeline row and before ah_writer_close, a workbook can
+ * take further sheets (the run's Summary, the Rules). Rows go in order, top
+ * to bottom, and each is written when the next starts (constant memory). */
+typedef enum ah_sheet_kind {
+    AH_SHEET_EMPTY = 0,
+    AH_SHEET_TEXT,   /* always a string cell, never a formula */
+    AH_SHEET_NUMBER,
+    AH_SHEET_TIME,   /* a UTC date-time cell */
+} ah_sheet_kind;
+
+typedef struct ah_sheet_cell {
+    ah_sheet_kind kind;
+    ah_span text;   /* TEXT */
+    double number;  /* NUMBER */
+    ah_time time;   /* TIME */
+    bool bold;
+    bool coloured;  /* fill with the colour of severity `level` (an ah_level) */
+    int8_t level;
+} ah_sheet_cell;
+
+/* True when the writer takes extra sheets (the format is XLSX). */
+bool ah_writer_has_sheets(const ah_writer *w);
+
+/* Start a sheet named `name` (at most 31 characters, no []:*?/\) with
+ * ncols columns of the given widths (in characters). With `header`, its
+ * first row is a bold header, frozen, with an autofilter over the rows.
+ * AH_ERR_USAGE when the writer takes no sheets. */
+ah_status ah_writer_sheet_begin(ah_writer *w, const char *name, const double *widths, size_t ncols, bool header);
+
+/* Append one row of n cells (n <= ncols) to the current sheet. */
+ah_status ah_writer_sheet_row(ah_writer *w, const ah_sheet_cell *cells, size_t n);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * writer.c: timeline writers for CSV, JSON Lines and JSON (see timeline.h).
+ * writer.c: timeline writers for CSV, JSON Lines and JSON (see timeline.h);
+ * XLSX is handed to xlsx.c.
  *
  * A row is formatted into one bounded buffer which is handed to the sink
  * once it holds FLUSH_AT bytes, so output streams in fixed-size blocks.
@@ -18,6 +19,7 @@
 #include "sink.h"
 #include "timefmt.h"
 #include "tz.h"
+#include "xlsx.h"
 
 #include "../../parsers/formats/ipaddr.h"
 #include "../../parsers/frame/jscan.h"
@@ -59,6 +61,7 @@ const char *ah_out_format_name(ah_out_format f)
     case AH_OUT_CSV: return "csv";
     case AH_OUT_JSONL: return "jsonl";
     case AH_OUT_JSON: return "json";
+    case AH_OUT_XLSX: return "xlsx";
     }
     return "?";
 }
@@ -71,6 +74,8 @@ ah_status ah_out_format_from_name(ah_span name, ah_out_format *out)
         *out = AH_OUT_JSONL;
     else if (ah_span_eq_ci(name, "json"))
         *out = AH_OUT_JSON;
+    else if (ah_span_eq_ci(name, "xlsx"))
+        *out = AH_OUT_XLSX;
     else
         return AH_ERR_USAGE;
     return AH_OK;
@@ -143,6 +148,7 @@ struct ah_writer {
     char *path;
     char *tz_name;
     ah_diag *diag;
+    ah_xlsx *xlsx;     /* AH_OUT_XLSX: the workbook; cur is its file */
     ah_tz *tz;
     out_col cols[MAX_FIELDS];
     size_t ncols;
@@ -283,7 +289,10 @@ static ah_status write_direct(ah_writer *w, const char *p, size_t n)
 static ah_status csv_header(ah_writer *w)
 {
     ah_status st = AH_OK;
-    if (w->opt.bom)
+    /* A BOM lets spreadsheets read the file as UTF-8; on a pipe it would
+     * only break scripts reading the header. */
+    bool bom = w->opt.bom == AH_BOM_ALWAYS || (w->opt.bom == AH_BOM_AUTO && ah_sink_get_kind(w->cur) == AH_SINK_FILE);
+    if (bom)
         st = ah_buf_puts(&w->out, "\xEF\xBB\xBF");
     for (size_t i = 0; st == AH_OK && i < w->ncols; i++) {
         if (i > 0)
@@ -346,7 +355,8 @@ ah_writer *ah_writer_open(const ah_writer_options *opt, ah_diag *diag, ah_status
         status = AH_ERR_USAGE;
         goto out;
     }
-    if (opt->format != AH_OUT_CSV && opt->format != AH_OUT_JSONL && opt->format != AH_OUT_JSON) {
+    if (opt->format != AH_OUT_CSV && opt->format != AH_OUT_JSONL && opt->format != AH_OUT_JSON &&
+        opt->format != AH_OUT_XLSX) {
         ah_diag_report(diag, AH_SEV_ERROR, NULL, "unknown output format");
         status = AH_ERR_USAGE;
         goto out;
@@ -354,6 +364,12 @@ ah_writer *ah_writer_open(const ah_writer_options *opt, ah_diag *diag, ah_status
     if (!ah_out_profile_allows(opt->profile, opt->format)) {
         ah_diag_report(diag, AH_SEV_ERROR, NULL, "the %s profile cannot be written as %s (%s)", ah_out_profile_name(opt->profile),
                        ah_out_format_name(opt->format), opt->profile == AH_PROFILE_ECS ? "use jsonl" : "use csv or jsonl");
+        status = AH_ERR_USAGE;
+        goto out;
+    }
+    if (opt->format == AH_OUT_XLSX && strcmp(opt->path, "-") == 0) {
+        /* A workbook is a zip archive, complete only at its end. */
+        ah_diag_report(diag, AH_SEV_ERROR, NULL, "an XLSX workbook cannot go to standard output: give -o FILE.xlsx");
         status = AH_ERR_USAGE;
         goto out;
     }
@@ -392,6 +408,14 @@ ah_writer *ah_writer_open(const ah_writer_options *opt, ah_diag *diag, ah_status
     status = start_part(w);
     if (status != AH_OK)
         goto out;
+    if (opt->format == AH_OUT_XLSX) {
+        /* libxlsxwriter writes the zip by name: the sink's temporary file,
+         * or the device itself. */
+        const char *file = ah_sink_temp_path(w->cur) ? ah_sink_temp_path(w->cur) : w->path;
+        w->xlsx = ah_xlsx_open(&w->opt, file, w->tz, diag, &status);
+        w->opt.tmpdir = NULL; /* copied by the workbook */
+        goto out;
+    }
     w->can_split = opt->format == AH_OUT_CSV && opt->split_rows > 0 && ah_sink_get_kind(w->cur) == AH_SINK_FILE;
     status = flush(w);
 out:
@@ -905,6 +929,17 @@ ah_status ah_writer_write(ah_writer *w, const ah_row *row)
         return st;
     if (!row)
         return AH_ERR_USAGE;
+    if (w->xlsx) {
+        if ((st = ah_xlsx_write(w->xlsx, row, &w->stats)) == AH_ERR_NOMEM || st == AH_ERR_IO)
+            goto fail;
+        if (st != AH_OK) {
+            ah_where where = {.path = w->path, .record_no = row->input_record};
+            ah_diag_report(w->diag, AH_SEV_ERROR, &where, "timeline row not written: %s", ah_status_str(st));
+            return AH_ERR_RECORD;
+        }
+        w->stats.rows++;
+        return AH_OK;
+    }
     if (w->can_split && w->rows_in_part >= w->opt.split_rows) {
         st = finish_part(w);
         if (st == AH_OK)
@@ -950,6 +985,7 @@ fail:
 
 static void free_writer(ah_writer *w)
 {
+    ah_xlsx_free(w->xlsx);
     ah_sink_free(w->cur);
     for (size_t i = 0; i < w->ndone; i++)
         ah_sink_free(w->done[i]);
@@ -970,6 +1006,11 @@ ah_status ah_writer_close(ah_writer *w, ah_writer_stats *stats)
     ah_status st = check(w);
     if (st == AH_OK && w->opt.format == AH_OUT_JSON)
         st = ah_buf_puts(&w->out, w->stats.rows ? "\n]\n" : "]\n");
+    if (st == AH_OK && w->xlsx) {
+        st = ah_xlsx_close(w->xlsx);
+        if (st == AH_OK && ah_sink_get_kind(w->cur) == AH_SINK_FILE)
+            st = ah_sink_rehash(w->cur);
+    }
     if (st == AH_OK)
         st = finish_part(w);
     /* Refuse before moving anything if a final name appeared meanwhile. */
@@ -977,6 +1018,8 @@ ah_status ah_writer_close(ah_writer *w, ah_writer_stats *stats)
         st = ah_sink_check_target(w->done[i]);
     for (size_t i = 0; st == AH_OK && i < w->ndone; i++)
         st = ah_sink_commit(w->done[i]);
+    for (size_t i = 0; st == AH_OK && i < w->ndone; i++)
+        st = ah_output_list_add(w->opt.outputs, w->done[i]);
     if (stats)
         *stats = w->stats;
     free_writer(w); /* removes whatever is still temporary */
@@ -993,4 +1036,33 @@ void ah_writer_get_stats(const ah_writer *w, ah_writer_stats *stats)
 {
     if (w && stats)
         *stats = w->stats;
+}
+
+bool ah_writer_has_sheets(const ah_writer *w)
+{
+    return check(w) == AH_OK && w->xlsx != NULL;
+}
+
+ah_status ah_writer_sheet_begin(ah_writer *w, const char *name, const double *widths, size_t ncols, bool header)
+{
+    ah_status st = check(w);
+    if (st != AH_OK)
+        return st;
+    if (!w->xlsx)
+        return AH_ERR_USAGE;
+    if ((st = ah_xlsx_sheet_begin(w->xlsx, name, widths, ncols, header)) == AH_ERR_NOMEM || st == AH_ERR_IO)
+        w->failed = st;
+    return st;
+}
+
+ah_status ah_writer_sheet_row(ah_writer *w, const ah_sheet_cell *cells, size_t n)
+{
+    ah_status st = check(w);
+    if (st != AH_OK)
+        return st;
+    if (!w->xlsx)
+        return AH_ERR_USAGE;
+    if ((st = ah_xlsx_sheet_row(w->xlsx, cells, n)) == AH_ERR_NOMEM || st == AH_ERR_IO)
+        w->failed = st;
+    return st;
 }

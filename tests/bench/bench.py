@@ -138,6 +138,8 @@ for kind, path in files.items():
             # the HTML report beside the timeline: bounded aggregates and a capped story
             ('hunt --html (report)', [binary, 'hunt', '-q', '--force', '-r', rules_dir, '-o', '/dev/null', '--html',
                                       os.path.join(data, 'bench-report.html'), path]),
+            ('hunt --all, xlsx workbook', [binary, 'hunt', '-q', '--force', '-r', rules_dir, '--all', '-f', 'xlsx', '-o',
+                                           os.path.join(data, 'bench-all.xlsx'), path]),
             ('hunt, 100 generated rules', [binary, 'hunt', '-q', '-r', gen100, '-o', '/dev/null', path]),
             ('hunt, 1,000 generated rules', [binary, 'hunt', '-q', '-r', gen1000, '-o', '/dev/null', path])]
     shipped = None
@@ -160,7 +162,7 @@ for kind, path in files.items():
 # The matcher alone: events/s with 1, 50 and 300 rules that mostly do not match.
 lib = os.path.join(os.path.dirname(binary), 'libaudithound.a')
 bm = os.path.join(out_dir, 'bench_match')
-flags = subprocess.run(['pkg-config', '--cflags', '--libs', 'libpcre2-8', 'libcjson', 'libarchive', 'zlib', 'libisal', 'yaml-0.1'],
+flags = subprocess.run(['pkg-config', '--cflags', '--libs', 'libpcre2-8', 'libcjson', 'libarchive', 'zlib', 'libisal', 'yaml-0.1', 'xlsxwriter'],
                        capture_output=True, text=True).stdout.split()
 if os.path.exists(lib) and subprocess.run(['cc', '-std=c11', '-D_DEFAULT_SOURCE', '-O2', '-I.', os.path.join(root, 'bench_match.c'),
                                           lib] + flags + ['-lm', '-o', bm]).returncode == 0:

@@ -142,10 +142,14 @@ static void row_init(ah_row *r)
     r->tie = 7;
 }
 
+/* The byte-level tests compare from the header on: no BOM unless a test
+ * asks for one (the default has its own tests, test_exact_bytes first). */
 static ah_writer *open_csv(const char *path, ah_writer_options *o, ah_status *st)
 {
     o->format = AH_OUT_CSV;
     o->path = path;
+    if (o->bom == AH_BOM_AUTO)
+        o->bom = AH_BOM_NEVER;
     return ah_writer_open(o, NULL, st);
 }
 
@@ -161,8 +165,9 @@ static void test_exact_bytes(void **state)
     fixture *f = *state;
     ah_writer_options o;
     ah_writer_options_init(&o);
+    o.path = f->path; /* defaults: CSV, and a BOM since this is a regular file */
     ah_status st;
-    ah_writer *w = open_csv(f->path, &o, &st);
+    ah_writer *w = ah_writer_open(&o, NULL, &st);
     assert_non_null(w);
     ah_row r;
     row_init(&r);
@@ -176,7 +181,7 @@ static void test_exact_bytes(void **state)
     assert_int_equal(ah_writer_close(w, &stats), AH_OK);
     size_t len;
     char *got = ah_test_slurp(f->path, &len);
-    const char *want = HEADER
+    const char *want = "\xEF\xBB\xBF" HEADER
         "\"2024-01-02T03:04:05.1234567Z\",\"high\",\"D11\",\"Credentials added to a service principal\","
         "\"attack.t1098.001,attack.persistence\",\"ual\",\"Add service principal credentials.\",\"admin@contoso.com\","
         "\"203.0.113.7\",\"Azure Portal\",\"Mozilla/5.0\",\"success\",\"app \"\"X\"\"\","
@@ -206,6 +211,41 @@ static void test_empty_timeline_and_bom(void **state)
     char *got = ah_test_slurp(f->path, NULL);
     assert_string_equal(got, "\xEF\xBB\xBF" HEADER);
     free(got);
+}
+
+/* --no-bom (NEVER) drops it from files; --bom (ALWAYS) keeps it on devices,
+ * where AUTO writes none. Standard output (AUTO: none) is checked end to end. */
+static void test_bom_modes(void **state)
+{
+    fixture *f = *state;
+    static const ah_bom_mode modes[] = {AH_BOM_NEVER, AH_BOM_ALWAYS};
+    for (size_t i = 0; i < AH_ARRAY_LEN(modes); i++) {
+        ah_writer_options o;
+        ah_writer_options_init(&o);
+        o.path = f->path;
+        o.force = true;
+        o.bom = modes[i];
+        ah_status st;
+        ah_writer *w = ah_writer_open(&o, NULL, &st);
+        assert_non_null(w);
+        assert_int_equal(ah_writer_close(w, NULL), AH_OK);
+        char *got = ah_test_slurp(f->path, NULL);
+        assert_string_equal(got, modes[i] == AH_BOM_ALWAYS ? "\xEF\xBB\xBF" HEADER : HEADER);
+        free(got);
+    }
+    /* A device gets none by default and one on request: count the bytes. */
+    for (int always = 0; always <= 1; always++) {
+        ah_writer_options o;
+        ah_writer_options_init(&o);
+        o.path = "/dev/null";
+        o.bom = always ? AH_BOM_ALWAYS : AH_BOM_AUTO;
+        ah_status st;
+        ah_writer *w = ah_writer_open(&o, NULL, &st);
+        assert_non_null(w);
+        ah_writer_stats stats;
+        assert_int_equal(ah_writer_close(w, &stats), AH_OK);
+        assert_int_equal(stats.bytes, strlen(HEADER) + (always ? 3 : 0));
+    }
 }
 
 static void test_roundtrip_hostile_cells(void **state)
@@ -772,7 +812,10 @@ static void test_format_names(void **state)
     assert_int_equal(fmt, AH_OUT_JSONL);
     assert_int_equal(ah_out_format_from_name(ah_span_cstr("json"), &fmt), AH_OK);
     assert_int_equal(fmt, AH_OUT_JSON);
-    assert_int_equal(ah_out_format_from_name(ah_span_cstr("xlsx"), &fmt), AH_ERR_USAGE);
+    assert_int_equal(ah_out_format_from_name(ah_span_cstr("XLSX"), &fmt), AH_OK);
+    assert_int_equal(fmt, AH_OUT_XLSX);
+    assert_string_equal(ah_out_format_name(AH_OUT_XLSX), "xlsx");
+    assert_int_equal(ah_out_format_from_name(ah_span_cstr("xls"), &fmt), AH_ERR_USAGE);
     assert_string_equal(ah_out_format_name(AH_OUT_JSONL), "jsonl");
     assert_int_equal(ah_col_from_name(ah_span_cstr("user_agent")), AH_COL_USER_AGENT);
     assert_int_equal(ah_col_from_name(ah_span_cstr("raw")), AH_COL_COUNT);
@@ -857,6 +900,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_time_local_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_existing_file_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bom_modes, setup, teardown),
         cmocka_unit_test(test_format_names),
         cmocka_unit_test(test_docs_cover_columns),
         cmocka_unit_test_setup_teardown(test_corpus_roundtrip, setup, teardown),

@@ -113,7 +113,7 @@ def check(cond, what):
 
 def tenant(report, workdir, timeline):
     import csv
-    with open(timeline, encoding="utf-8", newline="") as f:
+    with open(timeline, encoding="utf-8-sig", newline="") as f:
         expected = list(csv.DictReader(f))
     days = {r["time"][:10] for r in expected if r["time"]}
     dom, png = render(report, workdir)
