@@ -32,29 +32,6 @@
 #define FLUSH_AT ((size_t)64 * 1024)
 #define ROW_LIMIT ((size_t)512 * 1024 * 1024) /* one formatted row, raw excluded */
 
-static const char *const col_names[AH_COL_COUNT] = {
-#define AH_COL(id, name, doc) name,
-#include "columns.def"
-#undef AH_COL
-};
-
-static const char *const col_docs[AH_COL_COUNT] = {
-#define AH_COL(id, name, doc) doc,
-#include "columns.def"
-#undef AH_COL
-};
-
-const char *ah_col_name(ah_col_id c) { return (unsigned)c < AH_COL_COUNT ? col_names[c] : "?"; }
-const char *ah_col_doc(ah_col_id c) { return (unsigned)c < AH_COL_COUNT ? col_docs[c] : "?"; }
-
-ah_col_id ah_col_from_name(ah_span name)
-{
-    for (int c = 0; c < AH_COL_COUNT; c++)
-        if (ah_span_eq(name, col_names[c]))
-            return (ah_col_id)c;
-    return AH_COL_COUNT;
-}
-
 const char *ah_out_format_name(ah_out_format f)
 {
     switch (f) {
@@ -194,7 +171,7 @@ static void add_col(ah_writer *w, const char *prefix, const char *name, pvalue k
 /* Every column of the layout, under `prefix` ("" = top level). */
 static void add_columns(ah_writer *w, const char *prefix)
 {
-    add_col(w, prefix, col_names[AH_COL_TIME], PV_TIME, AH_COL_TIME, 0, NULL);
+    add_col(w, prefix, ah_col_name(AH_COL_TIME), PV_TIME, AH_COL_TIME, 0, NULL);
     if (w->opt.excel_dates)
         add_col(w, prefix, "time_excel", PV_TIME_EXCEL, AH_COL_TIME, 0, NULL);
     if (w->tz)
@@ -206,7 +183,7 @@ static void add_columns(ah_writer *w, const char *prefix)
         return;
     }
     for (int c = AH_COL_TIME + 1; c < AH_COL_COUNT; c++)
-        add_col(w, prefix, col_names[c], c == AH_COL_INPUT_RECORD ? PV_NUMBER : PV_TEXT, (ah_col_id)c, 0, NULL);
+        add_col(w, prefix, ah_col_name((ah_col_id)c), c == AH_COL_INPUT_RECORD ? PV_NUMBER : PV_TEXT, (ah_col_id)c, 0, NULL);
 }
 
 static void build_layout(ah_writer *w)

@@ -47,20 +47,22 @@ const char *ahi_find_ci(const char *hay, size_t hn, const char *needle, size_t n
     unsigned char first = fold((unsigned char)needle[0]);
     unsigned char first_up = (first >= 'a' && first <= 'z') ? (unsigned char)(first - 32) : first;
     const char *end = hay + (hn - nn) + 1;
-    const char *p = hay;
-    while (p < end) {
-        /* memchr for the rarer of the two cases is not worth it; scan. */
-        const char *a = memchr(p, first, (size_t)(end - p));
-        const char *b = first_up != first ? memchr(p, first_up, (size_t)(end - p)) : NULL;
-        const char *c = a && b ? (a < b ? a : b) : (a ? a : b);
-        if (!c)
-            return NULL;
+    /* The next place of each case of the first byte; only the one used is
+     * searched again (searching both every time rescans the rarer one's
+     * whole remainder at each occurrence of the other). */
+    const char *a = memchr(hay, first, (size_t)(end - hay));
+    const char *b = first_up != first ? memchr(hay, first_up, (size_t)(end - hay)) : NULL;
+    while (a || b) {
+        const char *c = a && (!b || a < b) ? a : b;
         size_t i = 1;
         while (i < nn && fold((unsigned char)c[i]) == fold((unsigned char)needle[i]))
             i++;
         if (i == nn)
             return c;
-        p = c + 1;
+        if (c == a)
+            a = memchr(c + 1, first, (size_t)(end - c - 1));
+        else
+            b = memchr(c + 1, first_up, (size_t)(end - c - 1));
     }
     return NULL;
 }
