@@ -268,7 +268,9 @@ static ah_status csv_header(ah_writer *w)
     ah_status st = AH_OK;
     /* A BOM lets spreadsheets read the file as UTF-8; on a pipe it would
      * only break scripts reading the header. */
-    bool bom = w->opt.bom == AH_BOM_ALWAYS || (w->opt.bom == AH_BOM_AUTO && ah_sink_get_kind(w->cur) == AH_SINK_FILE);
+    /* The default BOM is for spreadsheets; a profile's file is for an importer. */
+    bool bom = w->opt.bom == AH_BOM_ALWAYS || (w->opt.bom == AH_BOM_AUTO && w->opt.profile == AH_PROFILE_NONE &&
+                                               ah_sink_get_kind(w->cur) == AH_SINK_FILE);
     if (bom)
         st = ah_buf_puts(&w->out, "\xEF\xBB\xBF");
     for (size_t i = 0; st == AH_OK && i < w->ncols; i++) {

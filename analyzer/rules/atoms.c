@@ -320,6 +320,48 @@ static unsigned key5(unsigned char c) { return c & 31u; }
 
 static unsigned key3(const unsigned char *p) { return key5(p[0]) << 10 | key5(p[1]) << 5 | key5(p[2]); }
 
+/* The search structure over n folded literals (each at least AHI_ATOM_MIN
+ * bytes and at most RUN_MAX); the strings must outlive it. */
+static ahi_atoms *atoms_build(ahi_arena *a, char *const *s, const size_t *len, size_t n)
+{
+    ahi_atoms *at = ahi_alloc(a, sizeof *at);
+    if (!at || n == 0)
+        return NULL;
+    at->n = n;
+    at->s = ahi_alloc(a, n * sizeof *at->s);
+    at->len = ahi_alloc(a, n * sizeof *at->len);
+    at->key = ahi_alloc(a, n * sizeof *at->key);
+    at->order = ahi_alloc(a, n * sizeof *at->order);
+    if (!at->s || !at->len || !at->key || !at->order)
+        return NULL;
+    size_t m = SIZE_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (len[i] < m)
+            m = len[i];
+    at->minlen = m;
+    memset(at->shift, (int)(m - 2), sizeof at->shift);
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *t = (const unsigned char *)s[i];
+        at->s[i] = s[i];
+        at->len[i] = len[i];
+        for (size_t q = 2; q < m; q++) { /* the trigram ending at q of the first m bytes */
+            unsigned h = key3(t + q - 2);
+            if (m - 1 - q < at->shift[h])
+                at->shift[h] = (uint8_t)(m - 1 - q);
+        }
+        at->key[i] = (uint16_t)key3(t + m - 3);
+        at->order[i] = (uint32_t)i;
+    }
+    /* insertion sort by key: built once, and sets are small or built at load */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && at->key[at->order[j - 1]] > at->key[at->order[j]]; j--) {
+            uint32_t t = at->order[j];
+            at->order[j] = at->order[j - 1];
+            at->order[j - 1] = t;
+        }
+    return at;
+}
+
 ahi_atoms *ahi_atoms_of_regex(ahi_arena *a, const char *pattern, size_t n, bool caseless, bool extended)
 {
     if (extended || !pattern)
@@ -329,59 +371,138 @@ ahi_atoms *ahi_atoms_of_regex(ahi_arena *a, const char *pattern, size_t n, bool 
     parse_alt(&x, &r, 0);
     if (x.fail || x.p != x.end || r.none || r.n == 0)
         return NULL;
-    ahi_atoms *at = ahi_alloc(a, sizeof *at);
-    if (!at)
-        return NULL;
-    at->n = r.n;
-    at->s = ahi_alloc(a, r.n * sizeof *at->s);
-    at->len = ahi_alloc(a, r.n * sizeof *at->len);
-    at->key = ahi_alloc(a, r.n * sizeof *at->key);
-    if (!at->s || !at->len || !at->key)
-        return NULL;
-    size_t m = req_minlen(&r);
-    at->minlen = m;
-    memset(at->shift, (int)(m - 2), sizeof at->shift);
-    for (size_t i = 0; i < r.n; i++) {
-        const unsigned char *t = (const unsigned char *)r.s[i];
-        at->s[i] = r.s[i];
-        at->len[i] = r.len[i];
-        for (size_t q = 2; q < m; q++) { /* the trigram ending at q of the first m bytes */
-            unsigned h = key3(t + q - 2);
-            if (m - 1 - q < at->shift[h])
-                at->shift[h] = (uint8_t)(m - 1 - q);
-        }
-        at->key[i] = (uint16_t)key3(t + m - 3);
+    return atoms_build(a, r.s, r.len, r.n);
+}
+
+/* The first index in at->order whose atom has key h. */
+static size_t first_with_key(const ahi_atoms *at, unsigned h)
+{
+    size_t lo = 0, hi = at->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (at->key[at->order[mid]] < h)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return at;
+    return lo;
+}
+
+static bool atom_at(const ahi_atoms *at, size_t k, const unsigned char *p, size_t avail)
+{
+    size_t len = at->len[k];
+    if (len > avail)
+        return false;
+    size_t j = 0;
+    while (j < len && (unsigned char)at->s[k][j] == fold(p[j]))
+        j++;
+    return j == len;
 }
 
 /* Wu-Manber: a window of the shortest atom's length m slides over the
  * text; the key of its last three bytes says how far it may jump without
  * passing over an atom's first m bytes (keys collide, which only shortens
- * jumps). A zero jump is a candidate start to verify. */
-bool ahi_atoms_present(const ahi_atoms *at, const char *text, size_t n)
+ * jumps). A zero jump is a candidate start to verify. With present, every
+ * atom found is marked and the scan goes on; without, the first ends it. */
+static bool scan(const ahi_atoms *at, const char *text, size_t n, uint8_t *present)
 {
     const unsigned char *p = (const unsigned char *)text;
     size_t m = at->minlen;
-    for (size_t end = m - 1; end < n;) {
+    bool any = false;
+    for (size_t end = m - 1; end < n; end++) {
         unsigned h = key3(p + end - 2);
         size_t jump = at->shift[h];
         if (jump) {
-            end += jump;
+            end += jump - 1;
             continue;
         }
         size_t start = end + 1 - m;
-        for (size_t k = 0; k < at->n; k++) {
-            size_t len = at->len[k];
-            if (at->key[k] != h || len > n - start)
-                continue;
-            size_t j = 0;
-            while (j < len && (unsigned char)at->s[k][j] == fold(p[start + j]))
-                j++;
-            if (j == len)
-                return true;
+        for (size_t i = first_with_key(at, h); i < at->n && at->key[at->order[i]] == h; i++) {
+            size_t k = at->order[i];
+            if ((!present || !present[k]) && atom_at(at, k, p + start, n - start)) {
+                if (!present)
+                    return true;
+                present[k] = 1;
+                any = true;
+            }
         }
-        end++;
     }
-    return false;
+    return any;
+}
+
+bool ahi_atoms_present(const ahi_atoms *at, const char *text, size_t n) { return scan(at, text, n, NULL); }
+
+void ahi_atoms_mark(const ahi_atoms *at, const char *text, size_t n, uint8_t *present)
+{
+    memset(present, 0, at->n);
+    scan(at, text, n, present);
+}
+
+/* --- the rules' literals on the record text ------------------------------ */
+
+typedef struct lit_list {
+    char **s;
+    size_t *len;
+    size_t n, cap;
+} lit_list;
+
+static bool lit_add(ahi_arena *a, lit_list *l, const char *s, size_t n)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        char **ns = ahi_alloc(a, cap * sizeof *ns);
+        size_t *nl = ahi_alloc(a, cap * sizeof *nl);
+        if (!ns || !nl)
+            return false;
+        if (l->n) {
+            memcpy(ns, l->s, l->n * sizeof *ns);
+            memcpy(nl, l->len, l->n * sizeof *nl);
+        }
+        l->s = ns;
+        l->len = nl;
+        l->cap = cap;
+    }
+    char *t = ahi_alloc(a, n + 1);
+    if (!t)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        t[i] = (char)fold((unsigned char)s[i]);
+    l->s[l->n] = t;
+    l->len[l->n++] = n;
+    return true;
+}
+
+static bool collect(ahi_arena *a, ahi_cnode *c, lit_list *l)
+{
+    if (!c)
+        return true;
+    for (size_t i = 0; i < c->nkids; i++)
+        if (!collect(a, c->kids[i], l))
+            return false;
+    if (c->kind != AHI_N_CMP || c->opd.kind != AHI_OPD_RAWTEXT)
+        return true;
+    size_t first = l->n;
+    if (c->op == AHI_OP_CONTAINS && c->lit.n >= AHI_ATOM_MIN && c->lit.n <= RUN_MAX) {
+        if (!lit_add(a, l, c->lit.s, c->lit.n))
+            return false;
+    } else if (c->op == AHI_OP_MATCHES && c->atoms) {
+        for (size_t i = 0; i < c->atoms->n; i++)
+            if (!lit_add(a, l, c->atoms->s[i], c->atoms->len[i]))
+                return false;
+    }
+    c->raw_first = (uint32_t)first;
+    c->raw_count = (uint32_t)(l->n - first);
+    return true;
+}
+
+bool ahi_raw_literals_build(ah_ruleset *rs)
+{
+    lit_list l = {0};
+    for (size_t i = 0; i < rs->nrules; i++)
+        if (!collect(&rs->store.arena, rs->rules[i]->cond, &l))
+            return false;
+    rs->raw_lits = l.n ? atoms_build(&rs->store.arena, l.s, l.len, l.n) : NULL;
+    if (l.n && !rs->raw_lits)
+        return false;
+    return true;
 }

@@ -84,6 +84,7 @@ void ah_matcher_free(ah_matcher *m)
     if (!m)
         return;
     drop_trees(m);
+    free(m->raw_present);
     pcre2_match_data_free(m->md);
     pcre2_match_context_free(m->mctx);
     pcre2_jit_stack_free(m->jit);
@@ -738,6 +739,26 @@ static int cidr_members(ah_matcher *m, const ahi_cnode *c)
     return 0;
 }
 
+/* Whether any of c's literals is in the record text: every literal of the
+ * rules' `raw contains` / `raw matches` is found by one scan per event.
+ * 1 / 0, or -1 when the scan cannot be made (out of memory). */
+static int raw_literals_seen(ah_matcher *m, const ahi_cnode *c)
+{
+    const ahi_atoms *lits = m->rs ? m->rs->raw_lits : NULL;
+    if (!lits || c->raw_first + c->raw_count > lits->n)
+        return -1;
+    if (m->raw_seq != m->seq || !m->raw_present) {
+        if (!m->raw_present && !(m->raw_present = malloc(lits->n)))
+            return -1;
+        ahi_atoms_mark(lits, m->ev->raw.p, m->ev->raw.p ? m->ev->raw.n : 0, m->raw_present);
+        m->raw_seq = m->seq;
+    }
+    for (uint32_t i = 0; i < c->raw_count; i++)
+        if (m->raw_present[c->raw_first + i])
+            return 1;
+    return 0;
+}
+
 static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
 {
     const ah_event *ev = m->ev;
@@ -759,6 +780,13 @@ static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
         r = span_cmp(m, c, ev->field[AH_F_OPERATION]);
         break;
     case AHI_OPD_RAWTEXT:
+        if (c->raw_count && !m->no_prefilter) {
+            int seen = raw_literals_seen(m, c);
+            if (seen == 0 || (seen > 0 && c->op == AHI_OP_CONTAINS && !c->cased)) {
+                r = seen > 0; /* the folded needle was found whole: that is the case-insensitive contains */
+                break;
+            }
+        }
         r = span_cmp(m, c, ev->raw);
         break;
     case AHI_OPD_SOURCE:

@@ -298,6 +298,7 @@ typedef struct ahi_atoms {
     char **s;
     size_t *len;
     uint16_t *key;        /* 15-bit key of the three bytes ending each atom's first minlen */
+    uint32_t *order;      /* atom indices sorted by key: a candidate's atoms by binary search */
     size_t n, minlen;
     uint8_t shift[32768]; /* Wu-Manber jump per key (atoms.c) */
 } ahi_atoms;
@@ -306,6 +307,8 @@ typedef struct ahi_atoms {
 ahi_atoms *ahi_atoms_of_regex(ahi_arena *a, const char *pattern, size_t n, bool caseless, bool extended);
 /* False only when text (compared case-folded) holds none of the atoms. */
 bool ahi_atoms_present(const ahi_atoms *at, const char *text, size_t n);
+/* present[i] = 1 for every atom i in text (case-folded), 0 for the others. */
+void ahi_atoms_mark(const ahi_atoms *at, const char *text, size_t n, uint8_t *present);
 
 typedef struct ahi_cnode {
     ahi_node_kind kind;
@@ -323,6 +326,7 @@ typedef struct ahi_cnode {
     const char *list_path;      /* IN / CIDR from a list file (explain) */
     pcre2_code *re;             /* MATCHES */
     const ahi_atoms *atoms;     /* MATCHES: run re only when one is in the text (NULL: always) */
+    uint32_t raw_first, raw_count; /* `raw` CONTAINS / MATCHES: its literals in ruleset raw_lits (count 0: none) */
     const char *re_src;
     char re_flags[8];
     /* QUANT */
@@ -657,7 +661,13 @@ struct ah_ruleset {
     bool corr_raw;                        /* some unit reads raw paths */
     const ahi_strset *corr_ops;           /* union of the pinned operations */
     size_t ncorr_rules;
+    /* First look: the literals of every `raw contains` / `raw matches` of the
+     * rules, found by one scan of the record for all of them (atoms.c). */
+    ahi_atoms *raw_lits;
 };
+
+/* Index the literals of the rules' tests on the record text (atoms.c). */
+bool ahi_raw_literals_build(ah_ruleset *rs);
 
 struct ah_expr {
     ahi_store store;
@@ -693,6 +703,8 @@ struct ah_matcher {
     } index[2];
     /* First look: the addresses among the body's member strings (raw[*]),
      * parsed once per event for every CIDR condition. */
+    uint8_t *raw_present;      /* per atom of rs->raw_lits, valid while raw_seq == seq */
+    uint64_t raw_seq;
     bool ips_done;
     int ips_state;             /* 1 collected, -1 take the general path */
     size_t nips;
