@@ -724,7 +724,7 @@ static int run_hunt(int argc, char **argv)
     c.wo.outputs = &outputs;
     c.wo.tmpdir = c.ho.tmpdir;
     if (c.story) {
-        ah_story_options so = {c.wo.path, c.wo.force, story_color(&c)};
+        ah_story_options so = {c.wo.path, c.wo.force, story_color(&c), &outputs};
         story = ah_story_open(&so, &out_diag, &st);
     } else {
         w = ah_writer_open(&c.wo, &out_diag, &st);
@@ -734,7 +734,8 @@ static int run_hunt(int argc, char **argv)
         goto out;
     }
     if (c.html_path) {
-        ah_html_options hto = {.path = c.html_path, .force = c.wo.force, .timeline_path = c.story ? NULL : c.wo.path};
+        ah_html_options hto = {.path = c.html_path, .force = c.wo.force, .timeline_path = c.story ? NULL : c.wo.path,
+                               .outputs = &outputs};
         if (!(html = ah_html_open(&hto, &out_diag, &st))) {
             status = ah_cli_output_status(st);
             goto out;

@@ -171,6 +171,7 @@ static bucket *chart_bucket(chart *c, ah_time t)
 struct ah_html {
     char *path, *timeline_path;
     bool force;
+    struct ah_output_list *outputs;
     uint64_t story_max;
     ah_diag *diag;
     ah_sink *sink;
@@ -316,6 +317,7 @@ ah_html *ah_html_open(const ah_html_options *opt, ah_diag *diag, ah_status *st)
         status = AH_ERR_NOMEM;
         goto out;
     }
+    h->outputs = opt->outputs;
     h->sink = ah_sink_open(h->path, h->force, diag, &status);
 out:
     if (status == AH_OK && h && !h->sink)
@@ -1124,6 +1126,8 @@ ah_status ah_html_close(ah_html *h, ah_html_stats *stats)
         st = flush(h);
     if (st == AH_OK)
         st = ah_sink_commit(h->sink);
+    if (st == AH_OK)
+        st = ah_output_list_add(h->outputs, h->sink);
     if (stats)
         *stats = h->stats;
     free_html(h);

@@ -47,6 +47,7 @@ typedef struct ah_html_options {
     bool force;                  /* replace an existing file */
     uint64_t story_max_rows;     /* 0: AH_HTML_STORY_MAX_ROWS */
     const char *timeline_path;   /* named in the note of a capped story; NULL or "-": standard output */
+    struct ah_output_list *outputs; /* sink.h: the report is added when committed; NULL = none */
 } ah_html_options;
 
 /* One input file of the case (chain of custody). */

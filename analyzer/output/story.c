@@ -36,6 +36,7 @@ typedef struct day_count {
 
 struct ah_story {
     ah_sink *sink;
+    struct ah_output_list *outputs;
     bool color;
     ah_buf out;
     ah_status failed;
@@ -75,6 +76,7 @@ ah_story *ah_story_open(const ah_story_options *opt, ah_diag *diag, ah_status *s
     }
     s->color = opt->color;
     ah_buf_init(&s->out, (size_t)64 << 20);
+    s->outputs = opt->outputs;
     s->sink = ah_sink_open(opt->path ? opt->path : "-", opt->force, diag, &status);
     if (!s->sink && status == AH_OK)
         status = AH_ERR_IO;
@@ -360,6 +362,8 @@ ah_status ah_story_close(ah_story *s, ah_writer_stats *stats)
         st = flush(s);
     if (st == AH_OK)
         st = ah_sink_commit(s->sink);
+    if (st == AH_OK)
+        st = ah_output_list_add(s->outputs, s->sink);
     if (stats) {
         memset(stats, 0, sizeof *stats);
         stats->rows = s->rows;

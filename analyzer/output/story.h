@@ -22,6 +22,7 @@ typedef struct ah_story_options {
     const char *path;            /* "-" = standard output */
     bool force;
     bool color;                  /* ANSI colours */
+    struct ah_output_list *outputs; /* sink.h: a story file is added when committed; NULL = none */
 } ah_story_options;
 
 typedef struct ah_story ah_story;
