@@ -115,6 +115,7 @@ docs-check: $(BUILD)/audithound
 	@python3 tests/tools/check-doc-options.py $(BUILD)/audithound
 	@python3 tests/tools/check-ecs.py $(BUILD)/audithound
 	@python3 tests/tools/check-timesketch.py $(BUILD)/audithound
+	@python3 tests/tools/check-readme.py $(BUILD)/audithound
 
 man: $(BUILD)/audithound
 	python3 tests/tools/gen-man.py $(BUILD)/audithound > docs/audithound.1
