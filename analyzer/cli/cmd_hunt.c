@@ -681,6 +681,10 @@ static int run_hunt(int argc, char **argv)
         ah_cli_usage_error(&cmd_hunt, "no input given");
         goto out;
     }
+    if (c.story && c.wo.profile != AH_PROFILE_NONE) {
+        ah_cli_usage_error(&cmd_hunt, "--profile %s: applies to timelines, not to the story view", ah_out_profile_name(c.wo.profile));
+        goto out;
+    }
     if (c.wo.profile == AH_PROFILE_ECS && !c.format_given)
         c.wo.format = AH_OUT_JSONL; /* the one format Elastic's bulk import takes */
     if (!ah_out_profile_allows(c.wo.profile, c.wo.format)) {
@@ -703,10 +707,7 @@ static int run_hunt(int argc, char **argv)
     /* A person at a terminal gets the story; pipes and files keep the timeline format. */
     if (!c.format_given && !c.output_given && c.wo.profile == AH_PROFILE_NONE && isatty(1))
         c.story = true;
-    if (c.story && c.wo.profile != AH_PROFILE_NONE) {
-        ah_cli_usage_error(&cmd_hunt, "--profile %s: applies to timelines, not to the story view", ah_out_profile_name(c.wo.profile));
-        goto out;
-    }
+
     rule_printer.quiet = true; /* rule warnings are lint's business; errors still print */
     h.rs = ah_cli_load_rules(&c.rules, &rule_diag, &status);
     if (!h.rs)
