@@ -324,19 +324,6 @@ static void on_read_progress(void *ud, uint64_t done, uint64_t total)
 
 /* --- summary -------------------------------------------------------------- */
 
-typedef struct rank {
-    size_t index;
-    uint64_t hits;
-} rank;
-
-static int by_hits(const void *a, const void *b)
-{
-    const rank *x = a, *y = b;
-    if (x->hits != y->hits)
-        return x->hits < y->hits ? 1 : -1;
-    return x->index < y->index ? -1 : x->index > y->index;
-}
-
 /* What the summaries need of a finished run. */
 typedef struct hunt_run {
     const hunt_ctx *c;
@@ -404,14 +391,11 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
             fprintf(stderr, ", %s %llu", ah_level_name((ah_level)l), (unsigned long long)hs->by_level[l]);
     fputc('\n', stderr);
     size_t nr = ah_ruleset_count(h->rs);
-    rank *r = calloc(nr ? nr : 1, sizeof *r);
+    size_t *r = ah_report_rules_by_hits(hs->by_rule, nr);
     if (r) {
-        for (size_t i = 0; i < nr; i++)
-            r[i] = (rank){i, hs->by_rule[i]};
-        qsort(r, nr, sizeof *r, by_hits);
-        for (size_t i = 0; i < nr && i < 10 && r[i].hits; i++) {
-            const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, r[i].index));
-            fprintf(stderr, "  %8llu  %-8s %s\n", (unsigned long long)r[i].hits, ah_level_name(m->level), m->id);
+        for (size_t i = 0; i < nr && i < 10 && hs->by_rule[r[i]]; i++) {
+            const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, r[i]));
+            fprintf(stderr, "  %8llu  %-8s %s\n", (unsigned long long)hs->by_rule[r[i]], ah_level_name(m->level), m->id);
         }
         free(r);
     }

@@ -77,19 +77,6 @@ static void pair(sheet *s, const char *key, uint64_t v)
 
 static const char *fmt_time(bool has, ah_time t, char *buf) { return has ? ah_time_format(t, buf) : NULL; }
 
-typedef struct rank {
-    size_t index;
-    uint64_t hits;
-} rank;
-
-static int by_hits(const void *a, const void *b)
-{
-    const rank *x = a, *y = b;
-    if (x->hits != y->hits)
-        return x->hits < y->hits ? 1 : -1;
-    return x->index < y->index ? -1 : x->index > y->index;
-}
-
 /* ah_report_input_warnings' lines, one row each (the text summary's words). */
 static void warnings(sheet *s, const ah_session *session)
 {
@@ -223,20 +210,17 @@ static void summary_sheet(sheet *s, const ah_session *session, const ah_ruleset 
     bold(s, "hits");
     end_row(s);
     size_t nr = ah_ruleset_count(rs);
-    rank *r = calloc(nr ? nr : 1, sizeof *r);
+    size_t *r = ah_report_rules_by_hits(hs->by_rule, nr);
     if (!r) {
         s->st = AH_ERR_NOMEM;
         return;
     }
-    for (size_t i = 0; i < nr; i++)
-        r[i] = (rank){i, hs->by_rule[i]};
-    qsort(r, nr, sizeof *r, by_hits);
-    for (size_t i = 0; i < nr && r[i].hits; i++) {
-        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(rs, r[i].index));
+    for (size_t i = 0; i < nr && hs->by_rule[r[i]]; i++) {
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(rs, r[i]));
         text(s, m->id);
         text(s, m->title);
         level(s, m->level);
-        number(s, r[i].hits);
+        number(s, hs->by_rule[r[i]]);
         end_row(s);
     }
     free(r);

@@ -5,6 +5,7 @@
  */
 #include "report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../parsers/formats/timeparse.h"
@@ -213,4 +214,35 @@ void ah_report_input_warnings(const ah_session *s, FILE *out)
     }
     if (ah_session_nothing_read(s))
         fprintf(out, "  NOTHING READ: no input held a single record\n");
+}
+
+typedef struct rule_rank {
+    size_t index;
+    uint64_t hits;
+} rule_rank;
+
+static int by_hits(const void *a, const void *b)
+{
+    const rule_rank *x = a, *y = b;
+    if (x->hits != y->hits)
+        return x->hits < y->hits ? 1 : -1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+size_t *ah_report_rules_by_hits(const uint64_t *by_rule, size_t n)
+{
+    rule_rank *r = calloc(n ? n : 1, sizeof *r);
+    size_t *out = calloc(n ? n : 1, sizeof *out);
+    if (!r || !out) {
+        free(r);
+        free(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        r[i] = (rule_rank){i, by_rule[i]};
+    qsort(r, n, sizeof *r, by_hits);
+    for (size_t i = 0; i < n; i++)
+        out[i] = r[i].index;
+    free(r);
+    return out;
 }

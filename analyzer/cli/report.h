@@ -14,6 +14,9 @@ void ah_report_inputs_text(const ah_session *s, FILE *out);
 /* One line per stream with a warning (truncation, ambiguous dates, no time,
  * failures), for run summaries. */
 void ah_report_input_warnings(const ah_session *s, FILE *out);
+/* Rule indices 0..n-1 by hits (by_rule) descending, then by index; malloc'd
+ * (the caller frees), NULL when out of memory. */
+size_t *ah_report_rules_by_hits(const uint64_t *by_rule, size_t n);
 /* JSON string or null. */
 void ah_report_json_str(ah_buf *b, const char *s);
 
