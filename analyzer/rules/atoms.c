@@ -42,8 +42,6 @@ typedef struct rx {
     ahi_arena *arena;
 } rx;
 
-static unsigned char fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c; }
-
 static size_t req_minlen(const req *r)
 {
     size_t m = SIZE_MAX;
@@ -76,7 +74,7 @@ static void req_single(rx *x, req *r, const unsigned char *s, size_t n)
         return;
     }
     for (size_t i = 0; i < n; i++)
-        t[i] = (char)fold(s[i]);
+        t[i] = (char)ah_fold(s[i]);
     r->s[0] = t;
     r->len[0] = n;
     r->n = 1;
@@ -254,7 +252,7 @@ static void parse_seq(rx *x, req *out, int depth)
         unsigned min = 1;
         bool quant = quantifier(x, &min);
         if (lit >= 0) {
-            bool breaks = x->caseless && (lit >= 0x80 || fold((unsigned char)lit) == 'k' || fold((unsigned char)lit) == 's');
+            bool breaks = x->caseless && (lit >= 0x80 || ah_fold((unsigned char)lit) == 'k' || ah_fold((unsigned char)lit) == 's');
             if (quant || breaks) {
                 /* x? / x*: the run ends before x. x+ / x{n,}: the run ends
                  * with one x, and the last x starts the next run. */
@@ -394,7 +392,7 @@ static bool atom_at(const ahi_atoms *at, size_t k, const unsigned char *p, size_
     if (len > avail)
         return false;
     size_t j = 0;
-    while (j < len && (unsigned char)at->s[k][j] == fold(p[j]))
+    while (j < len && (unsigned char)at->s[k][j] == ah_fold(p[j]))
         j++;
     return j == len;
 }
@@ -466,7 +464,7 @@ static bool lit_add(ahi_arena *a, lit_list *l, const char *s, size_t n)
     if (!t)
         return false;
     for (size_t i = 0; i < n; i++)
-        t[i] = (char)fold((unsigned char)s[i]);
+        t[i] = (char)ah_fold((unsigned char)s[i]);
     l->s[l->n] = t;
     l->len[l->n++] = n;
     return true;

@@ -24,14 +24,12 @@
 
 #define HASH_SEED 0x61686c697374ull /* "ahlist" */
 
-static inline unsigned char fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c; }
-
 bool ahi_eq_ci(const char *a, size_t an, const char *b, size_t bn)
 {
     if (an != bn)
         return false;
     for (size_t i = 0; i < an; i++)
-        if (fold((unsigned char)a[i]) != fold((unsigned char)b[i]))
+        if (ah_fold((unsigned char)a[i]) != ah_fold((unsigned char)b[i]))
             return false;
     return true;
 }
@@ -44,7 +42,7 @@ const char *ahi_find_ci(const char *hay, size_t hn, const char *needle, size_t n
         return hay;
     if (nn > hn)
         return NULL;
-    unsigned char first = fold((unsigned char)needle[0]);
+    unsigned char first = ah_fold((unsigned char)needle[0]);
     unsigned char first_up = (first >= 'a' && first <= 'z') ? (unsigned char)(first - 32) : first;
     const char *end = hay + (hn - nn) + 1;
     /* The next place of each case of the first byte; only the one used is
@@ -55,7 +53,7 @@ const char *ahi_find_ci(const char *hay, size_t hn, const char *needle, size_t n
     while (a || b) {
         const char *c = a && (!b || a < b) ? a : b;
         size_t i = 1;
-        while (i < nn && fold((unsigned char)c[i]) == fold((unsigned char)needle[i]))
+        while (i < nn && ah_fold((unsigned char)c[i]) == ah_fold((unsigned char)needle[i]))
             i++;
         if (i == nn)
             return c;

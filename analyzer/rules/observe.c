@@ -43,10 +43,8 @@ static bool key_text(ah_matcher *m, const ahi_operand *ops, const bool *domain, 
         if (ah_buf_reserve(out, len) != AH_OK)
             return false;
         char *dst = out->data + out->len;
-        for (size_t i = 0; i < len; i++) {
-            char c = m->obs_tmp.data[from + i];
-            dst[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-        }
+        for (size_t i = 0; i < len; i++)
+            dst[i] = (char)ah_fold((unsigned char)m->obs_tmp.data[from + i]);
         out->len += len;
         out->data[out->len] = '\0';
     }

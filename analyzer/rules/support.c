@@ -309,11 +309,7 @@ size_t ahi_edit_distance_ci(const char *a, size_t an, const char *b, size_t bn)
         row[0] = i;
         for (size_t j = 1; j <= bn; j++) {
             size_t tmp = row[j];
-            char ca = a[i - 1], cb = b[j - 1];
-            if (ca >= 'A' && ca <= 'Z')
-                ca = (char)(ca + 32);
-            if (cb >= 'A' && cb <= 'Z')
-                cb = (char)(cb + 32);
+            unsigned char ca = ah_fold((unsigned char)a[i - 1]), cb = ah_fold((unsigned char)b[j - 1]);
             size_t best = prev + (ca == cb ? 0 : 1);
             if (row[j] + 1 < best)
                 best = row[j] + 1;

@@ -289,7 +289,7 @@ static ah_status append_header_key(ah_buf *b, ah_span name)
             st = ah_buf_putc(b, ' ');
         space = false;
         if (st == AH_OK)
-            st = ah_buf_putc(b, (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c);
+            st = ah_buf_putc(b, (char)ah_fold((unsigned char)c));
         if (st != AH_OK)
             return st;
     }
@@ -739,7 +739,7 @@ static bool digest_by_id(ah_norm *c, ah_event *ev)
         return false;
     for (size_t i = 0; i < id.n; i++) {
         char ch = id.p[i];
-        c->hashbuf.data[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+        c->hashbuf.data[i] = (char)ah_fold((unsigned char)ch);
     }
     c->hashbuf.len = id.n;
     ah_hash128(c->hashbuf.data, id.n, source_seed(SEED_ID, ev->source), ev->digest);

@@ -18,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline unsigned char fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c; }
-
 /* Keys are short and mostly distinct in length and ends; sampling a few
  * bytes is much cheaper than a byte-serial hash and collisions are settled
  * by the comparison. Case-folded so lookups are case-insensitive. */
@@ -29,8 +27,8 @@ static uint32_t hash_ci(const char *p, size_t n)
         return 0x9E3779B1u;
     const unsigned char *u = (const unsigned char *)p;
     uint32_t h = (uint32_t)n * 0x9E3779B1u;
-    h ^= (uint32_t)fold(u[0]) | (uint32_t)fold(u[n - 1]) << 8 | (uint32_t)fold(u[n / 2]) << 16 |
-         (uint32_t)fold(u[(n - 1) / 3]) << 24;
+    h ^= (uint32_t)ah_fold(u[0]) | (uint32_t)ah_fold(u[n - 1]) << 8 | (uint32_t)ah_fold(u[n / 2]) << 16 |
+         (uint32_t)ah_fold(u[(n - 1) / 3]) << 24;
     h ^= h >> 15;
     h *= 0x2C1B3C6Du;
     h ^= h >> 12;
@@ -40,7 +38,7 @@ static uint32_t hash_ci(const char *p, size_t n)
 static bool eq_ci(const char *a, size_t n, const char *b)
 {
     for (size_t i = 0; i < n; i++)
-        if (b[i] == '\0' || fold((unsigned char)a[i]) != fold((unsigned char)b[i]))
+        if (b[i] == '\0' || ah_fold((unsigned char)a[i]) != ah_fold((unsigned char)b[i]))
             return false;
     return b[n] == '\0';
 }
@@ -507,7 +505,7 @@ static bool tenant_from_resource_id(ah_view *v, ah_val *text)
     if (s.n <= pl)
         return false;
     for (size_t i = 0; i < pl; i++)
-        if (fold((unsigned char)s.p[i]) != (unsigned char)prefix[i])
+        if (ah_fold((unsigned char)s.p[i]) != (unsigned char)prefix[i])
             return false;
     size_t e = pl;
     while (e < s.n && s.p[e] != '/')
@@ -578,7 +576,7 @@ static const char *diag_string(const char **pp, const char *end)
             char e = p[1];
             if (e == 'u') {
                 for (int i = 2; i < 6; i++) {
-                    if (p + i >= end || !((p[i] >= '0' && p[i] <= '9') || (fold((unsigned char)p[i]) >= 'a' && fold((unsigned char)p[i]) <= 'f'))) {
+                    if (p + i >= end || !((p[i] >= '0' && p[i] <= '9') || (ah_fold((unsigned char)p[i]) >= 'a' && ah_fold((unsigned char)p[i]) <= 'f'))) {
                         *pp = p;
                         return "invalid \\u escape in string";
                     }

@@ -432,8 +432,6 @@ ah_status ah_json_array_next(ah_json_iter *it, ah_span *value)
 
 /* --- keys and unescaping --------------------------------------------------- */
 
-static inline unsigned char fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c; }
-
 /* Decode the escape at p (p[0] == '\\') into UTF-8. Returns the number of
  * input bytes consumed (0 if malformed); *n gets the output length. A high
  * surrogate followed by a low one is joined; a lone one becomes U+FFFD. */
@@ -494,7 +492,7 @@ bool ah_json_key_eq_ci(ah_span raw_key, const char *name)
     const unsigned char *nm = (const unsigned char *)name;
     if (raw_key.n == nlen && !memchr(raw_key.p, '\\', raw_key.n)) {
         for (size_t i = 0; i < nlen; i++)
-            if (fold(k[i]) != fold(nm[i]))
+            if (ah_fold(k[i]) != ah_fold(nm[i]))
                 return false;
         return true;
     }
@@ -513,7 +511,7 @@ bool ah_json_key_eq_ci(ah_span raw_key, const char *name)
         if (n > nlen - i)
             return false;
         for (size_t j = 0; j < n; j++)
-            if (fold(buf[j]) != fold(nm[i + j]))
+            if (ah_fold(buf[j]) != ah_fold(nm[i + j]))
                 return false;
         i += n;
         p += used;

@@ -38,15 +38,13 @@ bool ah_span_eq(ah_span a, const char *s)
     return a.n == n && (n == 0 || memcmp(a.p, s, n) == 0);
 }
 
-static inline unsigned char fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c; }
-
 bool ah_span_eq_ci(ah_span a, const char *s)
 {
     size_t n = strlen(s);
     if (a.n != n)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (fold((unsigned char)a.p[i]) != fold((unsigned char)s[i]))
+        if (ah_fold((unsigned char)a.p[i]) != ah_fold((unsigned char)s[i]))
             return false;
     return true;
 }
@@ -56,7 +54,7 @@ bool ah_span_same_ci(ah_span a, ah_span b)
     if (a.n != b.n)
         return false;
     for (size_t i = 0; i < a.n; i++)
-        if (fold((unsigned char)a.p[i]) != fold((unsigned char)b.p[i]))
+        if (ah_fold((unsigned char)a.p[i]) != ah_fold((unsigned char)b.p[i]))
             return false;
     return true;
 }

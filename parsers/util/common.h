@@ -44,6 +44,9 @@ ah_span ah_span_cstr(const char *s);
 bool ah_span_eq(ah_span a, const char *s);       /* exact */
 char *ah_span_strdup(ah_span s);                 /* malloc'd NUL-terminated copy ("" for an empty span), NULL when out of memory */
 bool ah_span_eq_ci(ah_span a, const char *s);    /* ASCII case-insensitive */
+/* ASCII lower case of a byte (other bytes unchanged): the one case fold of
+ * every case-insensitive comparison and hash. */
+static inline unsigned char ah_fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c; }
 bool ah_span_same_ci(ah_span a, ah_span b);      /* two spans, ASCII case-insensitive */
 ah_span ah_span_trim(ah_span s);                 /* ASCII whitespace both ends */
 
