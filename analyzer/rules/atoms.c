@@ -22,6 +22,7 @@
  */
 #include "rules_private.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum { AHI_ATOM_MIN = 3, AHI_ATOM_MAX = 64, RUN_MAX = 250 /* jumps fit a byte */ };
@@ -348,15 +349,19 @@ static ahi_atoms *atoms_build(ahi_arena *a, char *const *s, const size_t *len, s
                 at->shift[h] = (uint8_t)(m - 1 - q);
         }
         at->key[i] = (uint16_t)key3(t + m - 3);
-        at->order[i] = (uint32_t)i;
     }
-    /* insertion sort by key: built once, and sets are small or built at load */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && at->key[at->order[j - 1]] > at->key[at->order[j]]; j--) {
-            uint32_t t = at->order[j];
-            at->order[j] = at->order[j - 1];
-            at->order[j - 1] = t;
-        }
+    /* Counting sort by key (stable, linear: the rules' raw literals may be
+     * many thousands). */
+    uint32_t *start = calloc(32768 + 1, sizeof *start);
+    if (!start)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        start[at->key[i] + 1]++;
+    for (size_t k = 1; k <= 32768; k++)
+        start[k] += start[k - 1];
+    for (size_t i = 0; i < n; i++)
+        at->order[start[at->key[i]]++] = (uint32_t)i;
+    free(start);
     return at;
 }
 
