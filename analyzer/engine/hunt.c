@@ -199,6 +199,11 @@ typedef struct qrow {
 
 #define BATCH_BYTES ((size_t)1 << 20) /* default batch_bytes: packed events handed to a worker at once */
 #define BATCHES_PER_WORKER 2          /* batches in flight per worker: the producer's lead */
+/* Correlation state is split by (rule, group key) into this many parts,
+ * each replayed in time order by its own correlator, in parallel. Fixed,
+ * not the thread count, so that the memory budget (a part's share) and so
+ * every output are the same for any --threads. */
+#define CORR_PARTS 8
 
 /* The per-event half of ah_hunt_add (match, rows, observations) with its
  * own matcher and scratch: one per worker thread, or lane 0 inline when
@@ -218,6 +223,7 @@ typedef struct lane {
     const char *last_input, *last_entry; /* the span pointers last looked up (origin_id) */
     uint32_t last_origin;
     uint64_t seq;            /* the canonical position of the event being matched */
+    uint64_t *corr_evicted;  /* per rule: correlation groups evicted, over this lane's parts */
     ah_status status;
     /* a worker's thread and the event it unpacks */
     pthread_t thread;
@@ -242,7 +248,7 @@ struct ah_hunt {
     lane *lanes;              /* lanes[0] inline without workers; one per worker otherwise */
     size_t nlanes, nworkers;
     ah_sorter *sorter;
-    ah_sorter *observations;  /* NULL without correlation rules */
+    ah_sorter *observations[CORR_PARTS]; /* by (rule, group); NULL without correlation rules */
     /* Workers: batches go from the producer (ah_hunt_add) to the queue, from
      * a worker back to the free list. `shared` guards the queue, the sorters
      * and the origins. */
@@ -268,7 +274,6 @@ struct ah_hunt {
     bool has_start;           /* earliest and latest event time in the window (baselines) */
     ah_time start, end;
     ah_knowledge *know;       /* NULL when no rule has `routine`, or --no-suppress */
-    ah_status obs_status;
     uint64_t *rule_hits;     /* per rule index: correlation hits, then every lane's at finish */
     ah_hunt_stats stats;
     size_t hitcap;
@@ -524,8 +529,9 @@ static void keep_observation(void *ud, const ah_observation *obs)
     ah_row row = {.has_time = true, .time = obs->time, .tie = observation_tie(obs), .seq = l->seq,
                   .level = AH_ROW_NO_LEVEL, .raw = ah_buf_span(&l->obs_text)};
     l->observations++;
+    size_t part = ah_hash64(obs->key.p ? obs->key.p : "", obs->key.n, obs->rule_index) % CORR_PARTS;
     if (st == AH_OK)
-        st = sorter_add(l->h, l->h->observations, &row);
+        st = sorter_add(l->h, l->h->observations[part], &row);
     if (st != AH_OK && l->status == AH_OK)
         l->status = st;
 }
@@ -538,19 +544,32 @@ static void put_json_member(ah_buf *b, const char *key, ah_span v, bool comma)
 
 /* One correlation hit -> one timeline row. raw describes the correlation
  * (it is not one record), with every contributing record id listed. */
+/* A correlation part being replayed on a lane, numbering its hits. */
+typedef struct corr_part {
+    lane *l;
+    size_t part;
+    uint64_t hits;
+} corr_part;
+
 static void add_corr_row(void *ud, const ah_corr_hit *hit)
 {
-    ah_hunt *h = ud;
+    corr_part *cp = ud;
+    lane *l = cp->l;
+    ah_hunt *h = l->h;
     const ah_rule_meta *m = ah_rule_metadata(hit->rule);
     if (m->level < h->opt.min_level || !tag_selected(h->opt.tags, m))
         return;
-    h->rule_hits[m->index]++;
-    h->stats.by_level[m->level]++;
-    h->stats.hits++;
-    if (h->opt.all)
+    l->rule_hits[m->index]++;
+    l->by_level[m->level]++;
+    l->hits++;
+    if (h->opt.all) {
+        if (h->nworkers)
+            pthread_mutex_lock(&h->shared);
         for (size_t i = 0; i < hit->nrecord_ids; i++)
             add_link(h, hit->record_ids[i], (uint32_t)m->index);
-    lane *l = &h->lanes[0]; /* the workers are done: lane 0's builders are free */
+        if (h->nworkers)
+            pthread_mutex_unlock(&h->shared);
+    }
     row_builder *rb = &l->rb;
     rb_begin(rb);
     l->rulev[0] = (uint32_t)m->index;
@@ -604,25 +623,30 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
     row.raw = ah_span_make(rb->text.data + raw_at, raw_len);
     /* The group and the ids say which hit this is; the time is in the key. */
     row.tie = ah_hash64(raw_at ? rb->text.data + raw_at : "", raw_len, 0x636f7272ull);
-    h->stats.rows++;
-    ah_status st = ah_sorter_add(h->sorter, &row);
-    if (st != AH_OK && h->obs_status == AH_OK)
-        h->obs_status = st;
+    row.seq = ((uint64_t)(cp->part + 1) << 48) | ++cp->hits; /* the part replays in one order */
+    l->rows++;
+    ah_status st = sorter_add(h, h->sorter, &row);
+    if (st != AH_OK && l->status == AH_OK)
+        l->status = st;
 }
 
-/* Replay the observations in time order through the correlator. */
-static ah_status correlate(ah_hunt *h)
+/* Replay one part's observations in time order through its correlator. */
+static ah_status correlate_part(lane *l, size_t part)
 {
-    ah_status st = ah_sorter_finish(h->observations);
-    ah_correlator *c = st == AH_OK ? ah_correlator_new(h->rs, share(h, 1), h->diag) : NULL;
+    ah_hunt *h = l->h;
+    ah_sorter *obs_sorter = h->observations[part];
+    ah_status st = ah_sorter_finish(obs_sorter);
+    /* the correlator does not warn: its evictions are summed over the parts and reported once */
+    ah_correlator *c = st == AH_OK ? ah_correlator_new(h->rs, share(h, 1) / CORR_PARTS, NULL) : NULL;
     if (!c)
         return st != AH_OK ? st : AH_ERR_NOMEM;
     if (h->has_start)
         ah_correlator_set_data_start(c, h->start);
     if (h->opt.has_baseline)
         ah_correlator_set_baseline(c, h->opt.baseline_from, h->opt.baseline_to);
+    corr_part cp = {l, part, 0};
     ah_row row;
-    while (h->obs_status == AH_OK && (st = ah_sorter_next(h->observations, &row)) == AH_OK) {
+    while (l->status == AH_OK && (st = ah_sorter_next(obs_sorter, &row)) == AH_OK) {
         ah_observation obs;
         if ((st = ah_observation_decode(row.raw, &obs)) == AH_OK && obs.origin) {
             if (obs.origin > h->norigins) {
@@ -632,17 +656,61 @@ static ah_status correlate(ah_hunt *h)
             obs.input = ah_span_cstr(h->origins[obs.origin - 1].input);
             obs.entry = ah_span_cstr(h->origins[obs.origin - 1].entry);
         }
-        if (st != AH_OK ||
-            (st = ah_correlator_feed(c, &obs, add_corr_row, h)) != AH_OK)
+        if (st != AH_OK || (st = ah_correlator_feed(c, &obs, add_corr_row, &cp)) != AH_OK)
             break;
     }
     if (st == AH_END)
-        st = ah_correlator_finish(c, add_corr_row, h);
-    ah_correlator_stats cs;
-    ah_correlator_get_stats(c, &cs);
-    h->stats.corr_evicted = cs.evicted;
+        st = ah_correlator_finish(c, add_corr_row, &cp);
+    for (size_t r = 0; r < h->hitcap - 1; r++) {
+        ah_corr_rule_stats rst;
+        ah_correlator_rule_stats(c, r, &rst);
+        l->corr_evicted[r] += rst.evicted;
+    }
     ah_correlator_free(c);
-    return st != AH_OK ? st : h->obs_status;
+    return st;
+}
+
+/* A lane replays parts lane, lane + nlanes, ... */
+static void *correlate_lane(void *arg)
+{
+    lane *l = arg;
+    size_t me = (size_t)(l - l->h->lanes);
+    for (size_t part = me; part < CORR_PARTS && l->status == AH_OK; part += l->h->nlanes) {
+        ah_status st = correlate_part(l, part);
+        if (st != AH_OK && l->status == AH_OK)
+            l->status = st;
+    }
+    return NULL;
+}
+
+static void correlate(ah_hunt *h)
+{
+    size_t started = 0;
+    for (size_t i = 1; i < h->nlanes; i++) { /* lane 0 works on this thread */
+        if (pthread_create(&h->lanes[i].thread, NULL, correlate_lane, &h->lanes[i]) != 0)
+            break;
+        h->lanes[i].started = true;
+        started++;
+    }
+    correlate_lane(&h->lanes[0]);
+    for (size_t i = 1; i <= started; i++) {
+        pthread_join(h->lanes[i].thread, NULL);
+        h->lanes[i].started = false;
+    }
+    for (size_t i = started + 1; i < h->nlanes; i++) /* threads that did not start: their parts here */
+        correlate_lane(&h->lanes[i]);
+    for (size_t r = 0; r + 1 < h->hitcap; r++) {
+        uint64_t evicted = 0;
+        for (size_t i = 0; i < h->nlanes; i++)
+            evicted += h->lanes[i].corr_evicted[r];
+        h->stats.corr_evicted += evicted;
+        if (evicted)
+            ah_diag_report(h->diag, AH_SEV_WARNING, NULL,
+                           "correlation rule %s lost state: %llu group(s) evicted at the memory budget (%zu bytes); "
+                           "it may have missed hits (raise --memory)",
+                           ah_rule_metadata(ah_ruleset_rule(h->rs, r))->id, (unsigned long long)evicted,
+                           share(h, 1));
+    }
 }
 
 /* --- lanes and workers ---------------------------------------------------- */
@@ -657,7 +725,8 @@ static bool lane_init(lane *l, ah_hunt *h)
     l->rulev = calloc(h->hitcap, sizeof *l->rulev);
     l->piece = calloc(h->hitcap, sizeof *l->piece);
     l->rule_hits = calloc(h->hitcap, sizeof *l->rule_hits);
-    return l->matcher && l->hitv && l->rulev && l->piece && l->rule_hits;
+    l->corr_evicted = calloc(h->hitcap, sizeof *l->corr_evicted);
+    return l->matcher && l->hitv && l->rulev && l->piece && l->rule_hits && l->corr_evicted;
 }
 
 static void lane_free(lane *l)
@@ -669,6 +738,7 @@ static void lane_free(lane *l)
     free(l->rulev);
     free(l->piece);
     free(l->rule_hits);
+    free(l->corr_evicted);
     free(l->members);
 }
 
@@ -680,7 +750,7 @@ static void lane_event(lane *l, const ah_event *ev)
     /* between rows of equal content, the event's place in the canonical input order */
     l->seq = ((uint64_t)(ev->origin ? ev->origin->input_no : 0) << 40) | (ev->record_no & (((uint64_t)1 << 40) - 1));
     l->status = match_event(l, ev);
-    if (l->status == AH_OK && l->h->observations)
+    if (l->status == AH_OK && l->h->observations[0])
         ah_matcher_observe(l->matcher, ev, keep_observation, l);
 }
 
@@ -816,8 +886,6 @@ static void add_lane_counts(ah_hunt *h)
         h->stats.hits += l->hits;
         h->stats.rows += l->rows;
         h->stats.observations += l->observations;
-        if (l->status != AH_OK && h->obs_status == AH_OK)
-            h->obs_status = l->status;
     }
 }
 
@@ -831,8 +899,9 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
     h->diag = diag;
     bool corr = ah_ruleset_has_correlations(rs);
     h->sorter = ah_sorter_new(corr ? share(h, 2) : opt->memory, opt->tmpdir, diag);
-    if (corr)
-        h->observations = ah_sorter_new(share(h, 1), opt->tmpdir, diag);
+    for (size_t p = 0; corr && p < CORR_PARTS; p++)
+        if (!(h->observations[p] = ah_sorter_new(share(h, 1) / CORR_PARTS, opt->tmpdir, diag)))
+            corr = false; /* reported below as out of memory */
     h->hitcap = ah_ruleset_count(rs) + 1;
     h->nworkers = opt->threads > 1 ? opt->threads : 0;
     h->nlanes = h->nworkers ? h->nworkers : 1;
@@ -865,7 +934,7 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
     }
     h->stats.by_rule = h->rule_hits;
     if (!lanes_ok || !h->sorter || !h->out_rules || !h->out_info || !h->out_level || !h->out_routine ||
-        know_failed || !h->rule_hits || !h->q || (corr && !h->observations) ||
+        know_failed || !h->rule_hits || !h->q || (ah_ruleset_has_correlations(rs) && !h->observations[CORR_PARTS - 1]) ||
         (h->nworkers && !start_workers(h))) {
         ah_hunt_free(h);
         return NULL;
@@ -892,7 +961,8 @@ void ah_hunt_free(ah_hunt *h)
         pthread_mutex_destroy(&h->shared);
     }
     ah_sorter_free(h->sorter);
-    ah_sorter_free(h->observations);
+    for (size_t p = 0; p < CORR_PARTS; p++)
+        ah_sorter_free(h->observations[p]);
     ah_knowledge_free(h->know);
     for (size_t i = 0; i < h->norigins; i++) {
         free(h->origins[i].input);
@@ -990,19 +1060,30 @@ static void fix_routine_baseline(ah_hunt *h)
     ah_knowledge_set_baseline(h->know, h->stats.routine_from, h->stats.routine_to);
 }
 
+static ah_status lanes_status(const ah_hunt *h)
+{
+    for (size_t i = 0; i < h->nlanes; i++)
+        if (h->lanes[i].status != AH_OK)
+            return h->lanes[i].status;
+    return AH_OK;
+}
+
 ah_status ah_hunt_finish(ah_hunt *h)
 {
     stop_workers(h);
-    add_lane_counts(h);
-    if (h->obs_status != AH_OK)
-        return h->obs_status;
-    fix_routine_baseline(h);
-    if (h->know) {
-        ah_knowledge_stats ks;
-        ah_knowledge_get_stats(h->know, &ks);
-        h->stats.knowledge_dropped = ks.dropped;
+    ah_status st = lanes_status(h);
+    if (st == AH_OK) {
+        fix_routine_baseline(h);
+        if (h->know) {
+            ah_knowledge_stats ks;
+            ah_knowledge_get_stats(h->know, &ks);
+            h->stats.knowledge_dropped = ks.dropped;
+        }
+        if (h->observations[0])
+            correlate(h);
+        st = lanes_status(h);
     }
-    ah_status st = h->observations ? correlate(h) : AH_OK;
+    add_lane_counts(h);
     return st == AH_OK ? ah_sorter_finish(h->sorter) : st;
 }
 
