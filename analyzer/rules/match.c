@@ -84,7 +84,8 @@ void ah_matcher_free(ah_matcher *m)
     if (!m)
         return;
     drop_trees(m);
-    free(m->raw_present);
+    for (int g = 0; g < AHI_LIT_GROUPS; g++)
+        free(m->lit_present[g]);
     pcre2_match_data_free(m->md);
     pcre2_match_context_free(m->mctx);
     pcre2_jit_stack_free(m->jit);
@@ -739,24 +740,44 @@ static int cidr_members(ah_matcher *m, const ahi_cnode *c)
     return 0;
 }
 
-/* Whether any of c's literals is in the record text: every literal of the
- * rules' `raw contains` / `raw matches` is found by one scan per event.
+/* Whether any of c's literals is in the value it tests: the literals of
+ * every rule's CONTAINS / MATCHES on one value (the record text, a field,
+ * the operation) are found by one scan of that value per event.
  * 1 / 0, or -1 when the scan cannot be made (out of memory). */
-static int raw_literals_seen(ah_matcher *m, const ahi_cnode *c)
+static int literals_seen(ah_matcher *m, const ahi_cnode *c, ah_span value)
 {
-    const ahi_atoms *lits = m->rs ? m->rs->raw_lits : NULL;
-    if (!lits || c->raw_first + c->raw_count > lits->n)
+    unsigned g = c->lit_group;
+    const ahi_atoms *lits = m->rs ? m->rs->lit_groups[g] : NULL;
+    if (!lits || c->lit_first + c->lit_count > lits->n)
         return -1;
-    if (m->raw_seq != m->seq || !m->raw_present) {
-        if (!m->raw_present && !(m->raw_present = malloc(lits->n)))
+    if (m->lit_seq[g] != m->seq || !m->lit_present[g]) {
+        if (!m->lit_present[g] && !(m->lit_present[g] = malloc(lits->n)))
             return -1;
-        ahi_atoms_mark(lits, m->ev->raw.p, m->ev->raw.p ? m->ev->raw.n : 0, m->raw_present);
-        m->raw_seq = m->seq;
+        ahi_atoms_mark(lits, value.p ? value.p : "", value.n, m->lit_present[g]);
+        m->lit_seq[g] = m->seq;
     }
-    for (uint32_t i = 0; i < c->raw_count; i++)
-        if (m->raw_present[c->raw_first + i])
+    for (uint32_t i = 0; i < c->lit_count; i++)
+        if (m->lit_present[g][c->lit_first + i])
             return 1;
     return 0;
+}
+
+/* The first look on a value with grouped literals: false when the test is
+ * decided without running it (*r set), true when it must run. An absent
+ * value (NULL span) is left to the test: `not contains` and absence have
+ * their own rules there. */
+static bool literals_decide(ah_matcher *m, const ahi_cnode *c, ah_span value, bool *r)
+{
+    if (!c->lit_count || m->no_prefilter || !value.p)
+        return true;
+    int seen = literals_seen(m, c, value);
+    if (seen == 0 && c->op == AHI_OP_MATCHES)
+        m->stats.regex_skipped++;
+    if (seen == 0 || (seen > 0 && c->op == AHI_OP_CONTAINS && !c->cased)) {
+        *r = seen > 0; /* the folded needle was found whole: that is the case-insensitive contains */
+        return false;
+    }
+    return true;
 }
 
 static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
@@ -767,27 +788,22 @@ static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
     case AHI_OPD_FIELD:
         if (c->op == AHI_OP_IN || c->op == AHI_OP_CIDR)
             r = cached_cmp(m, c, ev->field[c->opd.field], (int)c->opd.field);
-        else
+        else if (literals_decide(m, c, ev->field[c->opd.field], &r))
             r = span_cmp(m, c, ev->field[c->opd.field]);
         break;
     case AHI_OPD_OPCANON:
         if (c->op == AHI_OP_IN)
             r = cached_cmp(m, c, ev->operation_canon, AH_F_COUNT);
-        else
+        else if (literals_decide(m, c, ev->operation_canon, &r))
             r = span_cmp(m, c, ev->operation_canon.p ? ev->operation_canon : AH_SPAN_NULL);
         break;
     case AHI_OPD_OPRAW:
-        r = span_cmp(m, c, ev->field[AH_F_OPERATION]);
+        if (literals_decide(m, c, ev->field[AH_F_OPERATION], &r))
+            r = span_cmp(m, c, ev->field[AH_F_OPERATION]);
         break;
     case AHI_OPD_RAWTEXT:
-        if (c->raw_count && !m->no_prefilter) {
-            int seen = raw_literals_seen(m, c);
-            if (seen == 0 || (seen > 0 && c->op == AHI_OP_CONTAINS && !c->cased)) {
-                r = seen > 0; /* the folded needle was found whole: that is the case-insensitive contains */
-                break;
-            }
-        }
-        r = span_cmp(m, c, ev->raw);
+        if (literals_decide(m, c, ev->raw, &r))
+            r = span_cmp(m, c, ev->raw);
         break;
     case AHI_OPD_SOURCE:
         r = span_cmp(m, c, ev->source != AH_SOURCE_UNKNOWN ? ah_span_cstr(ah_source_name(ev->source)) : AH_SPAN_NULL);
