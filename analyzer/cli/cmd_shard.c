@@ -30,8 +30,8 @@ static const ah_cli_opt shard_opts[] = {
 };
 
 typedef struct item {
-    char *name;     /* the input as a run takes it: path, or path!member */
-    char *path;     /* the top-level file it is read from */
+    char *name; /* the input as a run takes it: path, or path!member */
+    char *path; /* the top-level file it is read from */
     uint64_t size;
     size_t order;   /* position in the expansion */
     unsigned shard; /* 1-based */
@@ -59,9 +59,7 @@ static int shard_opt(void *ctx, int id, const char *arg)
             return 0;
         }
         return ah_cli_usage_error(NULL, "--by: expected file or member, not '%s'", arg);
-    case OPT_QUIET:
-        c->diag.quiet = true;
-        return 0;
+    case OPT_QUIET: c->diag.quiet = true; return 0;
     }
     return 0;
 }
@@ -243,24 +241,58 @@ static void merge_same_names(shard_ctx *c)
     compact(c);
 }
 
-static void assign(shard_ctx *c)
+/* A shard in the min-heap of assign(): the lightest first, the lower number on a tie. */
+typedef struct shard_load {
+    uint64_t bytes;
+    unsigned shard;
+} shard_load;
+
+static bool lighter(const shard_load *x, const shard_load *y)
 {
-    uint64_t *load = calloc((size_t)c->count, sizeof *load);
-    qsort(c->items, c->n, sizeof *c->items, by_size_then_name);
-    for (size_t i = 0; i < c->n; i++) {
-        size_t best = 0;
-        for (size_t k = 1; load && k < (size_t)c->count; k++)
-            if (load[k] < load[best])
-                best = k;
-        if (load)
-            load[best] += c->items[i].size;
-        c->items[i].shard = (unsigned)best + 1;
-    }
-    free(load);
-    qsort(c->items, c->n, sizeof *c->items, by_shard_then_order);
+    return x->bytes != y->bytes ? x->bytes < y->bytes : x->shard < y->shard;
 }
 
-static int cmp_operands(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+static void sift_down(shard_load *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t m = i, l = 2 * i + 1, r = l + 1;
+        if (l < n && lighter(&h[l], &h[m]))
+            m = l;
+        if (r < n && lighter(&h[r], &h[m]))
+            m = r;
+        if (m == i)
+            return;
+        shard_load t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/* Largest first into the lightest shard: a heap keeps it O(n log N). */
+static ah_status assign(shard_ctx *c)
+{
+    size_t n = (size_t)c->count;
+    shard_load *heap = malloc(n * sizeof *heap);
+    if (!heap)
+        return AH_ERR_NOMEM;
+    for (size_t k = 0; k < n; k++) /* equal loads in shard order: already a heap */
+        heap[k] = (shard_load){0, (unsigned)k + 1};
+    qsort(c->items, c->n, sizeof *c->items, by_size_then_name);
+    for (size_t i = 0; i < c->n; i++) {
+        c->items[i].shard = heap[0].shard;
+        heap[0].bytes += c->items[i].size;
+        sift_down(heap, n, 0);
+    }
+    free(heap);
+    qsort(c->items, c->n, sizeof *c->items, by_shard_then_order);
+    return AH_OK;
+}
+
+static int cmp_operands(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 static int run_shard(int argc, char **argv)
 {
@@ -306,12 +338,14 @@ static int run_shard(int argc, char **argv)
         unreadable = true;
     ah_cli_diag_finish(&c.diag);
     int rc = 0;
+    if (st == AH_OK) {
+        merge_same_names(&c);
+        st = assign(&c);
+    }
     if (st != AH_OK) {
         ah_cli_errorf("out of memory");
         rc = AH_EXIT_PARTIAL;
     } else {
-        merge_same_names(&c);
-        assign(&c);
         for (size_t i = 0; i < c.n; i++)
             printf("%u\t%llu\t%s\n", c.items[i].shard, (unsigned long long)c.items[i].size, c.items[i].name);
         rc = unreadable ? AH_EXIT_PARTIAL : !any_file || !c.n ? AH_EXIT_NOTHING_READ : 0;

@@ -255,17 +255,18 @@ static void test_list_members_and_files(void **state)
     assert_int_equal(ah_source_add(s, sel), AH_OK);
     listed l = {.n = 0};
     assert_int_equal(ah_source_list(s, true, collect_item, &l), AH_OK);
-    const char *want[] = {"b.csv.gz", "outer.zip!a.json", "outer.zip!inner.tar.gz!b.csv", "outer.zip!inner.tar.gz!sub/c.json",
-                          "outer.zip!c.json", "plain.json", "outer.zip!inner.tar.gz!b.csv",
-                          "outer.zip!inner.tar.gz!sub/c.json"};
-    const uint64_t want_size[] = {gz.len, sizeof a_json - 1, sizeof b_csv - 1, sizeof c_json - 1, sizeof c_json - 1,
-                                  sizeof a_json - 1, sizeof b_csv - 1, sizeof c_json - 1};
+    const char *want[] = {
+        "b.csv.gz",         "outer.zip!a.json", "outer.zip!inner.tar.gz!b.csv", "outer.zip!inner.tar.gz!sub/c.json",
+        "outer.zip!c.json", "plain.json",       "outer.zip!inner.tar.gz!b.csv", "outer.zip!inner.tar.gz!sub/c.json"};
+    const uint64_t want_size[] = {
+        gz.len,           sizeof a_json - 1, sizeof b_csv - 1, sizeof c_json - 1, sizeof c_json - 1, sizeof a_json - 1,
+        sizeof b_csv - 1, sizeof c_json - 1};
     assert_int_equal(l.n, AH_ARRAY_LEN(want));
     for (size_t i = 0; i < l.n; i++) {
         assert_string_equal(l.name[i], want[i]);
         assert_int_equal(l.size[i], want_size[i]);
     }
-    assert_string_equal(ah_source_file_at(s, 1)->sha256, ""); /* a listing computes no digest */
+    assert_string_equal(ah_source_file_at(s, 1)->sha256, "");                  /* a listing computes no digest */
     assert_int_equal(ah_source_list(s, true, collect_item, &l), AH_ERR_USAGE); /* once */
     ah_source_free(s);
 
