@@ -272,6 +272,8 @@ static void sift_down(shard_load *h, size_t n, size_t i)
 /* Largest first into the lightest shard: a heap keeps it O(n log N). */
 static ah_status assign(shard_ctx *c)
 {
+    if (!c->n) /* qsort must not see the NULL array */
+        return AH_OK;
     size_t n = (size_t)c->count;
     shard_load *heap = malloc(n * sizeof *heap);
     if (!heap)
