@@ -56,8 +56,11 @@ typedef struct file_rec {
     ah_source_file pub;
     bool is_stdin;
     uint64_t disk_size;  /* size when queued (0 for pipes and devices): for listing */
-    bool member_found;   /* "path!member": an archive entry matching pub.member was opened */
-    bool was_archive;    /* the file itself is an archive (for the message when the member is missing) */
+    /* "path!member" inputs: the members selected (pub.members), and which matched an entry */
+    char **members;
+    bool *found;
+    size_t members_cap;
+    bool was_archive;    /* the file itself is an archive (for the message when a member is missing) */
 } file_rec;
 
 typedef enum layer_kind { LAYER_ARCHIVE, LAYER_LEAF } layer_kind;
@@ -198,6 +201,29 @@ static const char *archive_why(struct archive *a, const char *fallback)
 
 /* --- the file list -------------------------------------------------------- */
 
+/* Select one more member of a queued archive. */
+static ah_status add_member(file_rec *f, const char *member)
+{
+    if (f->pub.member_count == f->members_cap) {
+        size_t cap = f->members_cap;
+        char **nm = ah_grow_array(f->members, &cap, 4, sizeof *nm);
+        if (!nm)
+            return AH_ERR_NOMEM;
+        f->members = nm;
+        f->pub.members = (const char *const *)nm;
+        size_t cap2 = f->members_cap;
+        bool *nf = ah_grow_array(f->found, &cap2, 4, sizeof *nf);
+        if (!nf)
+            return AH_ERR_NOMEM;
+        f->found = nf;
+        f->members_cap = cap;
+    }
+    if (!(f->members[f->pub.member_count] = strdup(member)))
+        return AH_ERR_NOMEM;
+    f->found[f->pub.member_count++] = false;
+    return AH_OK;
+}
+
 static ah_status add_file(ah_source *s, const char *path, const char *member, bool is_stdin, bool regular,
                           uint64_t size)
 {
@@ -209,18 +235,17 @@ static ah_status add_file(ah_source *s, const char *path, const char *member, bo
     }
     file_rec *f = calloc(1, sizeof *f);
     char *p = strdup(path);
-    char *m = member ? strdup(member) : NULL;
-    if (!f || !p || (member && !m)) {
+    if (!f || !p) {
         free(f);
         free(p);
-        free(m);
         return AH_ERR_NOMEM;
     }
     f->pub.path = p;
-    f->pub.member = m;
     f->is_stdin = is_stdin;
     f->disk_size = regular ? size : 0;
     s->files[s->nfiles++] = f;
+    if (member && add_member(f, member) != AH_OK)
+        return AH_ERR_NOMEM; /* queued and freed with the source */
     if (regular)
         s->total_bytes += size;
     return AH_OK;
@@ -350,7 +375,9 @@ out:
  * the longest prefix that is an existing file (not a directory), so a real
  * file whose name holds a '!' is still found whole, and a member name may
  * hold '!' too (nested members are "inner.zip!file.json", as entries are
- * named). AH_END when no prefix is a file. */
+ * named). Members of one archive given one after another (as sorted
+ * operands are) select from one queued file: the archive is read and
+ * hashed once. AH_END when no prefix is a file. */
 static ah_status add_member_path(ah_source *s, const char *path)
 {
     size_t len = strlen(path);
@@ -365,7 +392,11 @@ static ah_status add_member_path(ah_source *s, const char *path)
         prefix[i] = '\0';
         struct stat pst;
         if (stat(prefix, &pst) == 0 && !S_ISDIR(pst.st_mode)) {
-            st = add_file(s, prefix, path + i + 1, false, S_ISREG(pst.st_mode), (uint64_t)pst.st_size);
+            file_rec *last = s->nfiles ? s->files[s->nfiles - 1] : NULL;
+            if (last && last->pub.member_count && !last->is_stdin && strcmp(last->pub.path, prefix) == 0)
+                st = add_member(last, path + i + 1);
+            else
+                st = add_file(s, prefix, path + i + 1, false, S_ISREG(pst.st_mode), (uint64_t)pst.st_size);
             break;
         }
     }
@@ -974,16 +1005,31 @@ typedef enum selection {
     SEL_IN,      /* the member itself, or inside it when it is an archive: read as usual */
 } selection;
 
-static selection select_entry(const char *member, const char *entry)
+static selection select_one(const char *member, const char *entry)
 {
-    if (!member)
-        return SEL_IN;
     size_t m = strlen(member), e = strlen(entry);
     if (e >= m && memcmp(entry, member, m) == 0 && (e == m || entry[m] == '!'))
         return SEL_IN;
     if (e < m && memcmp(member, entry, e) == 0 && member[e] == '!')
         return SEL_ON_PATH;
     return SEL_NONE;
+}
+
+/* The file's selection for an entry: the strongest over its members;
+ * `mark` notes the members it is in (they were found). */
+static selection select_entry(file_rec *f, const char *entry, bool mark)
+{
+    if (!f->pub.member_count)
+        return SEL_IN;
+    selection best = SEL_NONE;
+    for (size_t i = 0; i < f->pub.member_count; i++) {
+        selection k = select_one(f->members[i], entry);
+        if (k == SEL_IN && mark)
+            f->found[i] = true;
+        if (k > best)
+            best = k;
+    }
+    return best;
 }
 
 static const char encrypted_msg[] = "encrypted archive entry (password-protected archives are not supported)";
@@ -1015,7 +1061,7 @@ static ah_status next_member(ah_source *s, layer *L)
     if (r == ARCHIVE_FAILED) {
         /* e.g. a zip read as a stream cannot skip an encrypted member of unknown size */
         char *entry = e ? compose_entry(L->entry, member_name(e)) : NULL;
-        if (entry && select_entry(f->pub.member, entry) == SEL_NONE) { /* not asked for: not a loss */
+        if (entry && select_entry(f, entry, false) == SEL_NONE) { /* not asked for: not a loss */
             free(entry);
             if (++L->bad_headers >= MAX_BAD_HEADERS)
                 pop_layer(s);
@@ -1035,13 +1081,10 @@ static ah_status next_member(ah_source *s, layer *L)
     char *entry = compose_entry(L->entry, member_name(e));
     if (!entry)
         return AH_ERR_NOMEM;
-    selection sel = select_entry(f->pub.member, entry);
-    if (sel == SEL_NONE) { /* the next header skips its data */
+    if (select_entry(f, entry, true) == SEL_NONE) { /* the next header skips its data */
         free(entry);
         return AH_OK;
     }
-    if (sel == SEL_IN)
-        f->member_found = true;
     int64_t size = archive_entry_size_is_set(e) ? (int64_t)archive_entry_size(e) : -1;
     if (r == ARCHIVE_WARN)
         report(s, AH_SEV_WARNING, cur_path(s), entry, "%s", archive_why(L->a, "archive warning"));
@@ -1201,11 +1244,15 @@ static ah_status hand_out(ah_source *s, layer *L, ah_input **out)
 static void end_file(ah_source *s)
 {
     file_rec *f = s->files[s->cur_file];
-    if (f->pub.member && !f->member_found && !f->pub.unreadable)
-        report(s, AH_SEV_ERROR, f->pub.path, f->pub.member,
-               f->was_archive ? "no such member in this archive" : "not an archive: it has no member of this name");
-    if (f->pub.member && !f->member_found)
+    bool failed = f->pub.unreadable;
+    for (size_t i = 0; i < f->pub.member_count; i++) {
+        if (f->found[i])
+            continue;
+        if (!failed)
+            report(s, AH_SEV_ERROR, f->pub.path, f->members[i],
+                   f->was_archive ? "no such member in this archive" : "not an archive: it has no member of this name");
         f->pub.unreadable = true;
+    }
     finish_file(s);
 }
 
@@ -1229,8 +1276,8 @@ static ah_status next_leaf(ah_source *s, ah_input **out)
             }
             L->handed_out = true;
             /* an archive on the way to the member that turned out not to be one */
-            if (L->entry ? select_entry(s->files[s->cur_file]->pub.member, L->entry) != SEL_IN
-                         : s->files[s->cur_file]->pub.member != NULL)
+            if (L->entry ? select_entry(s->files[s->cur_file], L->entry, false) != SEL_IN
+                         : s->files[s->cur_file]->pub.member_count != 0)
                 continue;
             st = hand_out(s, L, out);
             if (st == AH_END)
@@ -1284,28 +1331,41 @@ ah_status ah_source_list(ah_source *s, bool members, ah_source_list_fn fn, void 
     for (size_t i = 0; i < s->nfiles && st == AH_OK; i++) {
         file_rec *f = s->files[i];
         s->next_file = i + 1;
-        if (!members && !f->pub.member) {
+        if (!members && !f->pub.member_count) {
             st = fn(ud, f->pub.path, NULL, f->disk_size);
             continue;
         }
-        if (!buf && !(buf = malloc(IO_BLOCK))) {
+        uint64_t *sums = members ? NULL : calloc(f->pub.member_count, sizeof *sums);
+        if ((!buf && !(buf = malloc(IO_BLOCK))) || (!members && !sums)) {
+            free(sums);
             st = AH_ERR_NOMEM;
             break;
         }
-        if ((st = open_file(s, i)) != AH_OK)
+        if ((st = open_file(s, i)) != AH_OK) {
+            free(sums);
             break;
-        uint64_t sum = 0;
-        bool any = false;
+        }
         ah_input *in;
         while ((st = next_leaf(s, &in)) == AH_OK) {
             uint64_t size = leaf_size(s, in, buf);
-            if (members && (st = fn(ud, f->pub.path, in->origin->entry, size)) != AH_OK)
-                break;
-            sum += size;
-            any = true;
+            if (members) {
+                if ((st = fn(ud, f->pub.path, in->origin->entry, size)) != AH_OK)
+                    break;
+                continue;
+            }
+            for (size_t k = 0; k < f->pub.member_count; k++) /* the first member it is in */
+                if (select_one(f->members[k], in->origin->entry) == SEL_IN) {
+                    sums[k] += size;
+                    break;
+                }
         }
-        if (st == AH_END)
-            st = any && !members ? fn(ud, f->pub.path, f->pub.member, sum) : AH_OK;
+        if (st == AH_END) {
+            st = AH_OK;
+            for (size_t k = 0; !members && st == AH_OK && k < f->pub.member_count; k++)
+                if (f->found[k])
+                    st = fn(ud, f->pub.path, f->members[k], sums[k]);
+        }
+        free(sums);
     }
     free(buf);
     return st;
@@ -1337,9 +1397,13 @@ void ah_source_free(ah_source *s)
     for (int i = 0; i < MAX_LAYERS; i++)
         free(s->layers[i].buf);
     for (size_t i = 0; i < s->nfiles; i++) {
-        free((char *)s->files[i]->pub.path);
-        free((char *)s->files[i]->pub.member);
-        free(s->files[i]);
+        file_rec *f = s->files[i];
+        free((char *)f->pub.path);
+        for (size_t k = 0; k < f->pub.member_count; k++)
+            free(f->members[k]);
+        free(f->members);
+        free(f->found);
+        free(f);
     }
     free(s->files);
     for (size_t i = 0; i < s->norigins; i++)

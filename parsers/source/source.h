@@ -46,8 +46,10 @@
  *    whole-archive run (path "outer.zip", entry "inner.tar.gz!file.json",
  *    the same record numbers); the digest is still the whole file's. Members
  *    not selected are skipped unread (a tar.gz is still inflated to the
- *    end). A member that is not there is an error at the end of the archive
- *    (path + member named) and marks the file unreadable.
+ *    end). Members of one archive added one after another select from one
+ *    file (read and hashed once). A member that is not there is an error at
+ *    the end of the archive (path + member named) and marks the file
+ *    unreadable.
  */
 #ifndef AH_SOURCE_H
 #define AH_SOURCE_H
@@ -61,7 +63,10 @@ typedef struct ah_input ah_input;
 /* A top-level input file as given on the command line or found in a directory. */
 typedef struct ah_source_file {
     const char *path;       /* as given / as found; for "a.zip!m.json" the archive, "a.zip" */
-    const char *member;     /* "m.json" for "a.zip!m.json": only that member is read; NULL: all */
+    /* "a.zip!m.json" inputs: the members read (in the archive's order); 0: the whole file.
+     * Members of one archive given one after another are one file. */
+    const char *const *members;
+    size_t member_count;
     uint64_t size;          /* bytes read from disk (whole file once done) */
     char sha256[65];        /* lowercase hex, "" until the file is fully read */
     bool unreadable;        /* open/read failed or container corrupt (reported) */
@@ -111,8 +116,8 @@ const char *ah_input_container(const ah_input *in);
 
 /* Planning (audithound shard): the inputs without their records. With
  * `members` false, one call per queued file: (path, NULL, size on disk),
- * except that a file given as "path!member" is opened and called as
- * (path, member, the sum of its leaves' sizes as below). With `members`
+ * except that a file given as "path!member" is opened and called once per
+ * member found, (path, member, the sum of its leaves' sizes as below). With `members`
  * true, one call per leaf stream, in the order ah_source_next would hand
  * them out: (path, NULL, size on disk) for a file that is no archive,
  * (path, entry, size) for an archive member, the size as the archive

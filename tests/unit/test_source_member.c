@@ -72,7 +72,8 @@ static void test_nested_archive_member_whole(void **state)
     assert_int_equal(ah_source_add(s, sel), AH_OK);
     const ah_source_file *f = ah_source_file_at(s, 0);
     assert_string_equal(f->path, p);
-    assert_string_equal(f->member, "inner.tar.gz");
+    assert_int_equal(f->member_count, 1);
+    assert_string_equal(f->members[0], "inner.tar.gz");
     leaves ls;
     read_all(s, &ls, 4096);
     assert_int_equal(ls.n, 2);
@@ -140,10 +141,74 @@ static void test_missing_member(void **state)
     }
     assert_non_null(strstr(t->msgs[0].msg, "no such member"));
     assert_non_null(strstr(t->msgs[2].msg, "not an archive"));
+    assert_int_equal(ah_source_file_count(s), 3); /* the two members of outer.zip: one file */
+    assert_int_equal(ah_source_file_at(s, 0)->member_count, 2);
     assert_file(s, 0, p, z.p, z.len, 0, true);
-    assert_file(s, 1, p, z.p, z.len, 0, true);
-    assert_file(s, 2, q, a_json, sizeof a_json - 1, 0, true);
-    assert_file(s, 3, q, a_json, sizeof a_json - 1, 1, false);
+    assert_file(s, 1, q, a_json, sizeof a_json - 1, 0, true);
+    assert_file(s, 2, q, a_json, sizeof a_json - 1, 1, false);
+    leaves_free(&ls);
+    ah_source_free(s);
+    bytes_free(&z);
+}
+
+/* Members of one archive given one after another are one file: read in the
+ * archive's order, hashed once; one missing among them fails the file but
+ * not the others. Given apart, they are separate files. */
+static void test_members_of_one_archive(void **state)
+{
+    test_ctx *t = *state;
+    char p[512], q[512], s1[600], s2[600], s3[600];
+    bytes z = nested_zip();
+    write_file(tpath(t, "outer.zip", p, sizeof p), z.p, z.len);
+    write_file(tpath(t, "plain.json", q, sizeof q), a_json, sizeof a_json - 1);
+    snprintf(s1, sizeof s1, "%s!c.json", p);
+    snprintf(s2, sizeof s2, "%s!a.json", p);
+    snprintf(s3, sizeof s3, "%s!inner.tar.gz!sub/c.json", p);
+    ah_source *s = ah_source_new(&t->diag);
+    assert_int_equal(ah_source_add(s, s1), AH_OK);
+    assert_int_equal(ah_source_add(s, s2), AH_OK);
+    assert_int_equal(ah_source_add(s, s3), AH_OK);
+    assert_int_equal(ah_source_file_count(s), 1);
+    leaves ls;
+    read_all(s, &ls, 4096);
+    assert_int_equal(ls.n, 3);
+    assert_leaf(&ls.l[0], "a.json", "zip", a_json, sizeof a_json - 1);
+    assert_leaf(&ls.l[1], "inner.tar.gz!sub/c.json", "zip > tar.gz", c_json, sizeof c_json - 1);
+    assert_leaf(&ls.l[2], "c.json", "zip", c_json, sizeof c_json - 1);
+    assert_file(s, 0, p, z.p, z.len, 3, false);
+    assert_nmsgs(t, 0);
+    leaves_free(&ls);
+    ah_source_free(s);
+
+    /* one missing: named, the file unreadable, the others read */
+    snprintf(s3, sizeof s3, "%s!zz.json", p);
+    s = ah_source_new(&t->diag);
+    assert_int_equal(ah_source_add(s, s2), AH_OK);
+    assert_int_equal(ah_source_add(s, s3), AH_OK);
+    read_all(s, &ls, 4096);
+    assert_int_equal(ls.n, 1);
+    assert_leaf(&ls.l[0], "a.json", "zip", a_json, sizeof a_json - 1);
+    assert_file(s, 0, p, z.p, z.len, 1, true);
+    assert_nmsgs(t, 1);
+    assert_string_equal(t->msgs[0].entry, "zz.json");
+    leaves_free(&ls);
+    ah_source_free(s);
+
+    /* apart (another input between them): two files; the whole archive is never merged into */
+    t->nmsgs = 0;
+    s = ah_source_new(&t->diag);
+    assert_int_equal(ah_source_add(s, s1), AH_OK);
+    assert_int_equal(ah_source_add(s, q), AH_OK);
+    assert_int_equal(ah_source_add(s, s2), AH_OK);
+    assert_int_equal(ah_source_add(s, p), AH_OK);
+    assert_int_equal(ah_source_add(s, s1), AH_OK);
+    assert_int_equal(ah_source_file_count(s), 5);
+    assert_int_equal(ah_source_file_at(s, 3)->member_count, 0);
+    assert_int_equal(ah_source_file_at(s, 4)->member_count, 1);
+    read_all(s, &ls, 4096);
+    assert_int_equal(ls.n, 1 + 1 + 1 + 4 + 1);
+    assert_leaf(&ls.l[7], "c.json", "zip", c_json, sizeof c_json - 1);
+    assert_nmsgs(t, 0);
     leaves_free(&ls);
     ah_source_free(s);
     bytes_free(&z);
@@ -164,7 +229,7 @@ static void test_which_bang_splits(void **state)
     /* a real file with '!' in its name */
     ah_source *s = ah_source_new(&t->diag);
     assert_int_equal(ah_source_add(s, q), AH_OK);
-    assert_null(ah_source_file_at(s, 0)->member);
+    assert_int_equal(ah_source_file_at(s, 0)->member_count, 0);
     leaves ls;
     read_all(s, &ls, 4096);
     assert_int_equal(ls.n, 1);
@@ -184,7 +249,8 @@ static void test_which_bang_splits(void **state)
     s = ah_source_new(&t->diag);
     assert_int_equal(ah_source_add(s, sel), AH_OK);
     assert_string_equal(ah_source_file_at(s, 0)->path, r);
-    assert_string_equal(ah_source_file_at(s, 0)->member, "n.json");
+    assert_int_equal(ah_source_file_at(s, 0)->member_count, 1);
+    assert_string_equal(ah_source_file_at(s, 0)->members[0], "n.json");
     read_all(s, &ls, 4096);
     assert_int_equal(ls.n, 1);
     assert_leaf(&ls.l[0], "n.json", "zip", c_json, sizeof c_json - 1);
@@ -285,6 +351,22 @@ static void test_list_members_and_files(void **state)
     }
     ah_source_free(s);
 
+    /* by file, two members of one archive: one line each */
+    char m1[600], m2[600];
+    snprintf(m1, sizeof m1, "%s!c.json", p);
+    snprintf(m2, sizeof m2, "%s!a.json", p);
+    s = ah_source_new(&t->diag);
+    assert_int_equal(ah_source_add(s, m1), AH_OK);
+    assert_int_equal(ah_source_add(s, m2), AH_OK);
+    l.n = 0;
+    assert_int_equal(ah_source_list(s, false, collect_item, &l), AH_OK);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.name[0], "outer.zip!c.json");
+    assert_int_equal(l.size[0], sizeof c_json - 1);
+    assert_string_equal(l.name[1], "outer.zip!a.json");
+    assert_int_equal(l.size[1], sizeof a_json - 1);
+    ah_source_free(s);
+
     /* a callback's error stops the listing and is returned */
     s = ah_source_new(&t->diag);
     assert_int_equal(ah_source_add(s, p), AH_OK);
@@ -335,6 +417,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nested_archive_member_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tar_gz_member_and_repeated_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_member, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_members_of_one_archive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_which_bang_splits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_members_and_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_missing_member, setup, teardown),
