@@ -199,6 +199,10 @@ typedef struct qrow {
 
 #define BATCH_BYTES ((size_t)1 << 20) /* default batch_bytes: packed events handed to a worker at once */
 #define BATCHES_PER_WORKER 2          /* batches in flight per worker: the producer's lead */
+/* Default inline_bytes: a record this large is matched on the reading
+ * thread instead of being copied into a batch, so a huge record stays at
+ * two copies (the reader's and the row's), as without workers. */
+#define INLINE_RECORD_BYTES ((size_t)4 << 20)
 /* Correlation state is split by (rule, group key) into this many parts,
  * each replayed in time order by its own correlator, in parallel. Fixed,
  * not the thread count, so that the memory budget (a part's share) and so
@@ -245,8 +249,10 @@ struct ah_hunt {
     ah_hunt_options opt;
     const ah_ruleset *rs;
     ah_diag *diag;
-    lane *lanes;              /* lanes[0] inline without workers; one per worker otherwise */
-    size_t nlanes, nworkers;
+    lane *lanes;              /* lanes[0] inline without workers; one per worker otherwise, and then
+                                 one more (lanes[nworkers]) for huge records on the caller's thread */
+    size_t nlanes, nworkers;  /* lanes that match batches and replay correlation parts; workers */
+    size_t nall;              /* lanes allocated */
     ah_sorter *sorter;
     ah_sorter *observations[CORR_PARTS]; /* by (rule, group); NULL without correlation rules */
     /* Workers: batches go from the producer (ah_hunt_add) to the queue, from
@@ -258,6 +264,7 @@ struct ah_hunt {
     batch *batches, *free_list, *queue, *queue_tail, *filling;
     size_t nbatches;
     size_t batch_bytes;       /* a batch is handed over once it holds this much */
+    size_t inline_bytes;      /* records from this size are matched on the caller's thread */
     bool closing;
     ah_status worker_status;  /* the first failure of a worker */
     /* Inputs (path + archive entry) that observations came from: kept once
@@ -877,7 +884,7 @@ static bool start_workers(ah_hunt *h)
 /* The lanes' counts into the hunt's, once the workers are done. */
 static void add_lane_counts(ah_hunt *h)
 {
-    for (size_t i = 0; i < h->nlanes; i++) {
+    for (size_t i = 0; i < h->nall; i++) {
         lane *l = &h->lanes[i];
         for (size_t r = 0; r < h->hitcap; r++)
             h->rule_hits[r] += l->rule_hits[r];
@@ -905,10 +912,12 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
     h->hitcap = ah_ruleset_count(rs) + 1;
     h->nworkers = opt->threads > 1 ? opt->threads : 0;
     h->nlanes = h->nworkers ? h->nworkers : 1;
+    h->nall = h->nworkers ? h->nworkers + 1 : 1;
     h->batch_bytes = opt->batch_bytes ? opt->batch_bytes : BATCH_BYTES;
-    h->lanes = calloc(h->nlanes, sizeof *h->lanes);
+    h->inline_bytes = opt->inline_bytes ? opt->inline_bytes : INLINE_RECORD_BYTES;
+    h->lanes = calloc(h->nall, sizeof *h->lanes);
     bool lanes_ok = h->lanes != NULL;
-    for (size_t i = 0; lanes_ok && i < h->nlanes; i++)
+    for (size_t i = 0; lanes_ok && i < h->nall; i++)
         lanes_ok = lane_init(&h->lanes[i], h);
     /* a joined row holds the rules of both copies and their links */
     h->out_rules = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_rules);
@@ -947,7 +956,7 @@ void ah_hunt_free(ah_hunt *h)
     if (!h)
         return;
     stop_workers(h);
-    for (size_t i = 0; h->lanes && i < h->nlanes; i++)
+    for (size_t i = 0; h->lanes && i < h->nall; i++)
         lane_free(&h->lanes[i]);
     free(h->lanes);
     for (size_t i = 0; i < h->nbatches; i++) {
@@ -1032,10 +1041,12 @@ ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
     }
     if (h->know)
         ah_knowledge_learn(h->know, ev);
-    if (h->nworkers)
+    if (h->nworkers && ev->raw.n + (ev->body.p < ev->raw.p || ev->body.p >= ev->raw.p + ev->raw.n ? ev->body.n : 0) <
+                           h->inline_bytes)
         return queue_event(h, ev);
-    lane_event(&h->lanes[0], ev);
-    return h->lanes[0].status;
+    lane *l = &h->lanes[h->nworkers]; /* without workers lanes[0]; with them, the caller's own lane */
+    lane_event(l, ev);
+    return l->status;
 }
 
 /* The learning period of the routine facts: --baseline, else the first days
@@ -1062,7 +1073,7 @@ static void fix_routine_baseline(ah_hunt *h)
 
 static ah_status lanes_status(const ah_hunt *h)
 {
-    for (size_t i = 0; i < h->nlanes; i++)
+    for (size_t i = 0; i < h->nall; i++)
         if (h->lanes[i].status != AH_OK)
             return h->lanes[i].status;
     return AH_OK;
@@ -1155,7 +1166,8 @@ static ah_status qrow_take(qrow *q, const ah_row *src, size_t *bytes)
 
 static bool same_rules(const qrow *a, const qrow *b)
 {
-    return a->row.nrules == b->row.nrules && !memcmp(a->rules, b->rules, a->row.nrules * sizeof *a->rules);
+    return a->row.nrules == b->row.nrules &&
+           (!a->row.nrules || !memcmp(a->rules, b->rules, a->row.nrules * sizeof *a->rules));
 }
 
 static int64_t ns_between(ah_time a, ah_time b) { return (b.sec - a.sec) * 1000000000LL + (b.nsec - a.nsec); }

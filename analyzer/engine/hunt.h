@@ -67,6 +67,8 @@ typedef struct ah_hunt_options {
     size_t threads;         /* worker threads matching events (0 or 1: none, all on the caller's thread);
                                the output is the same for any number */
     size_t batch_bytes;     /* packed events handed to a worker at once (0: 1 MiB; tests use 1) */
+    size_t inline_bytes;    /* a record this large is matched on the caller's thread, not copied
+                               (0: 4 MiB) */
     bool rows_without_raw;  /* the output does not write raw (CSV, --no-raw): event rows do not carry
                                it, so a huge record is not copied into the sorter */
     ah_time baseline_from, baseline_to;

@@ -3,7 +3,8 @@
  * shipped rules over samples/ (and ../shared/corpus when present) give
  * the same rows, in the same order, and the same counts with no workers
  * and with 2, 3 or 4 workers handed one event at a time (so that they
- * really interleave), for the default timeline and for --all per-rule
+ * really interleave), also with the larger records matched on the reading
+ * thread meanwhile, for the default timeline and for --all per-rule
  * rows. Also run under ThreadSanitizer by `make check` (tsan-check).
  */
 #include <setjmp.h>
@@ -89,11 +90,12 @@ static void check_same_for_threads(bool all)
     run(rs, &o, &one);
     assert_true(strstr(one.data, "\n") != NULL);
     static const struct {
-        size_t threads, batch;
-    } configs[] = {{2, 1}, {3, 4096}, {4, 1}};
+        size_t threads, batch, inline_from; /* inline_from: records this large stay on the reading thread */
+    } configs[] = {{2, 1, 0}, {3, 4096, 0}, {4, 1, 0}, {2, 1, 2500}};
     for (size_t i = 0; i < sizeof configs / sizeof *configs; i++) {
         o.threads = configs[i].threads;
         o.batch_bytes = configs[i].batch;
+        o.inline_bytes = configs[i].inline_from;
         ah_buf_reset(&many);
         run(rs, &o, &many);
         assert_int_equal(many.len, one.len);
