@@ -517,72 +517,124 @@ static bool order_ok(ahi_op op, int c)
     }
 }
 
-/* Does one text value satisfy the comparison? num: the value as a number
- * when known (JSON numbers). */
-static bool text_matches(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+/* The value-level evaluators of ops.def (EVAL): does one text value p[n]
+ * satisfy comparison c? num: the value as a number when known (JSON
+ * numbers). Allocation-free. */
+static bool op_eq(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
 {
+    AH_UNUSED(m);
     const ahi_lit *l = &c->lit;
-    switch (c->op) {
-    case AHI_OP_EQ:
-        if (l->is_num) {
-            double v;
-            if (num)
-                return *num == l->num;
-            if (ahi_parse_number(p, n, &v))
-                return v == l->num;
-        }
-        if (c->cased)
-            return n == l->n && (n == 0 || memcmp(p, l->s, n) == 0);
-        return ahi_eq_ci(p, n, l->s, l->n);
-    case AHI_OP_CONTAINS:
-        return (c->cased ? find_exact(p, n, l->s, l->n) : ahi_find_ci(p, n, l->s, l->n)) != NULL;
-    case AHI_OP_STARTS:
-        if (n < l->n)
-            return false;
-        return c->cased ? memcmp(p, l->s, l->n) == 0 : ahi_eq_ci(p, l->n, l->s, l->n);
-    case AHI_OP_ENDS:
-        if (n < l->n)
-            return false;
-        return c->cased ? memcmp(p + n - l->n, l->s, l->n) == 0 : ahi_eq_ci(p + n - l->n, l->n, l->s, l->n);
-    case AHI_OP_MATCHES: {
-        if (!c->re)
-            return false;
-        if (c->atoms && !m->no_prefilter && !ahi_atoms_present(c->atoms, p, n)) {
-            m->stats.regex_skipped++;
-            return false;
-        }
-        int rc = pcre2_match(c->re, (PCRE2_SPTR)p, n, 0, 0, m->md, m->mctx);
-        if (rc >= 0)
-            return true;
-        if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
-            rc == PCRE2_ERROR_JIT_STACKLIMIT)
-            m->stats.regex_limit++;
-        return false;
-    }
-    case AHI_OP_IN:
-        return ahi_strset_has(c->set, p, n);
-    case AHI_OP_CIDR:
-        return ahi_cidrset_has_text(c->cidr, p, n);
-    case AHI_OP_LT:
-    case AHI_OP_LE:
-    case AHI_OP_GT:
-    case AHI_OP_GE: {
-        if (l->is_time) {
-            ah_time_parse tp;
-            if (ah_time_parse_str(ah_span_make(p, n), AH_DATE_ORDER_AUTO, &tp) != AH_OK)
-                return false;
-            return order_ok(c->op, ah_time_cmp(tp.time, l->time));
-        }
+    if (l->is_num) {
         double v;
         if (num)
-            v = *num;
-        else if (!ahi_parse_number(p, n, &v))
-            return false;
-        return order_ok(c->op, cmp_double(v, l->num));
+            return *num == l->num;
+        if (ahi_parse_number(p, n, &v))
+            return v == l->num;
     }
-    case AHI_OP_EXISTS:
-    case AHI_OP_EMPTY:
+    if (c->cased)
+        return n == l->n && (n == 0 || memcmp(p, l->s, n) == 0);
+    return ahi_eq_ci(p, n, l->s, l->n);
+}
+
+static bool op_contains(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(num);
+    const ahi_lit *l = &c->lit;
+    return (c->cased ? find_exact(p, n, l->s, l->n) : ahi_find_ci(p, n, l->s, l->n)) != NULL;
+}
+
+static bool op_starts(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(num);
+    const ahi_lit *l = &c->lit;
+    if (n < l->n)
         return false;
+    return c->cased ? memcmp(p, l->s, l->n) == 0 : ahi_eq_ci(p, l->n, l->s, l->n);
+}
+
+static bool op_ends(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(num);
+    const ahi_lit *l = &c->lit;
+    if (n < l->n)
+        return false;
+    return c->cased ? memcmp(p + n - l->n, l->s, l->n) == 0 : ahi_eq_ci(p + n - l->n, l->n, l->s, l->n);
+}
+
+static bool op_matches(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(num);
+    if (!c->re)
+        return false;
+    if (c->atoms && !m->no_prefilter && !ahi_atoms_present(c->atoms, p, n)) {
+        m->stats.regex_skipped++;
+        return false;
+    }
+    int rc = pcre2_match(c->re, (PCRE2_SPTR)p, n, 0, 0, m->md, m->mctx);
+    if (rc >= 0)
+        return true;
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+        rc == PCRE2_ERROR_JIT_STACKLIMIT)
+        m->stats.regex_limit++;
+    return false;
+}
+
+static bool op_in(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(num);
+    return ahi_strset_has(c->set, p, n);
+}
+
+static bool op_cidr(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(num);
+    return ahi_cidrset_has_text(c->cidr, p, n);
+}
+
+static bool op_order(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    const ahi_lit *l = &c->lit;
+    if (l->is_time) {
+        ah_time_parse tp;
+        if (ah_time_parse_str(ah_span_make(p, n), AH_DATE_ORDER_AUTO, &tp) != AH_OK)
+            return false;
+        return order_ok(c->op, ah_time_cmp(tp.time, l->time));
+    }
+    double v;
+    if (num)
+        v = *num;
+    else if (!ahi_parse_number(p, n, &v))
+        return false;
+    return order_ok(c->op, cmp_double(v, l->num));
+}
+
+/* exists, is empty: decided by the value's presence (span_cmp,
+ * visit_exists, visit_empty), never by its text. */
+static bool op_presence(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(c);
+    AH_UNUSED(p);
+    AH_UNUSED(n);
+    AH_UNUSED(num);
+    return false;
+}
+
+/* Does one text value satisfy the comparison? */
+static bool text_matches(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    switch (c->op) {
+#define AHI_OP(id, spelling, negated, arg, on, cased, eval, sigma, cut)                                          \
+    case AHI_OP_##id: return eval(m, c, p, n, num);
+#include "ops.def"
+#undef AHI_OP
+    case AHI_OP_COUNT: break;
     }
     return false;
 }
