@@ -626,6 +626,77 @@ static bool op_presence(ah_matcher *m, const ahi_cnode *c, const char *p, size_t
     return false;
 }
 
+/* The value of an operand that is not a path (one span, or NULL when the
+ * event has none); tbuf holds a formatted time. */
+static ah_span operand_span(const ah_event *ev, const ahi_operand *o, char tbuf[40])
+{
+    switch (o->kind) {
+    case AHI_OPD_FIELD: return ev->field[o->field];
+    case AHI_OPD_OPCANON: return ev->operation_canon.p ? ev->operation_canon : AH_SPAN_NULL;
+    case AHI_OPD_OPRAW: return ev->field[AH_F_OPERATION];
+    case AHI_OPD_RAWTEXT: return ev->raw;
+    case AHI_OPD_SOURCE: return ev->source != AH_SOURCE_UNKNOWN ? ah_span_cstr(ah_source_name(ev->source)) : AH_SPAN_NULL;
+    case AHI_OPD_FORMAT: return ev->format && ev->format->name ? ah_span_cstr(ev->format->name) : AH_SPAN_NULL;
+    case AHI_OPD_RESULT: return ah_span_cstr(ah_result_name(ev->result));
+    case AHI_OPD_TIME: return ev->has_time ? ah_span_cstr(ah_time_format(ev->time, tbuf)) : AH_SPAN_NULL;
+    case AHI_OPD_PATH: break;
+    }
+    return AH_SPAN_NULL;
+}
+
+/* sameas: p[n] against every value of the other operand (c->ref). Scalars
+ * compare as text (JSON numbers in their shortest form), case-insensitively
+ * unless `cased`; arrays element by element; objects and null never. */
+typedef struct same_ctx {
+    const ahi_cnode *c;
+    const char *p;
+    size_t n;
+} same_ctx;
+
+static bool same_text(const ahi_cnode *c, const char *a, size_t an, const char *b, size_t bn)
+{
+    if (c->cased)
+        return an == bn && (an == 0 || memcmp(a, b, an) == 0);
+    return ahi_eq_ci(a, an, b, bn);
+}
+
+static bool same_node(const same_ctx *x, cJSON *node, int depth)
+{
+    if (cJSON_IsArray(node)) {
+        if (depth > AHI_MAX_WALK)
+            return false;
+        for (cJSON *e = node->child; e; e = e->next)
+            if (same_node(x, e, depth + 1))
+                return true;
+        return false;
+    }
+    char nb[40];
+    const char *q;
+    size_t qn;
+    return scalar_text(node, &q, &qn, nb, sizeof nb) && same_text(x->c, x->p, x->n, q, qn);
+}
+
+static bool visit_same(ah_matcher *m, cJSON *node, void *ctx)
+{
+    AH_UNUSED(m);
+    return same_node(ctx, node, 0);
+}
+
+static bool op_sameas(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(num);
+    const ahi_operand *o = c->ref;
+    if (!o)
+        return false;
+    if (o->kind == AHI_OPD_PATH) {
+        same_ctx x = {c, p, n};
+        return walk_operand(m, o, visit_same, &x);
+    }
+    char tbuf[40];
+    ah_span s = operand_span(m->ev, o, tbuf);
+    return s.p && same_text(c, p, n, s.p, s.n);
+}
+
 /* Does one text value satisfy the comparison? */
 static bool text_matches(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
 {
@@ -1089,32 +1160,20 @@ static bool visit_render(ah_matcher *m, cJSON *node, void *ctx)
 static void render_operand(ah_matcher *m, const ahi_operand *o, render *r)
 {
     const ah_event *ev = m->ev;
-    ah_span s = AH_SPAN_NULL;
+    ah_span s;
     char tbuf[40];
     switch (o->kind) {
-    case AHI_OPD_FIELD: s = ev->field[o->field]; break;
     case AHI_OPD_OPCANON:
     case AHI_OPD_OPRAW:
         /* Show the operation as written; canonical only as a fallback. */
         s = ev->field[AH_F_OPERATION].p ? ev->field[AH_F_OPERATION] : ev->operation_canon;
         break;
-    case AHI_OPD_RAWTEXT: s = ev->raw; break;
-    case AHI_OPD_SOURCE:
-        if (ev->source != AH_SOURCE_UNKNOWN)
-            s = ah_span_cstr(ah_source_name(ev->source));
-        break;
-    case AHI_OPD_FORMAT:
-        if (ev->format && ev->format->name)
-            s = ah_span_cstr(ev->format->name);
-        break;
-    case AHI_OPD_RESULT: s = ah_span_cstr(ah_result_name(ev->result)); break;
-    case AHI_OPD_TIME:
-        if (ev->has_time)
-            s = ah_span_cstr(ah_time_format(ev->time, tbuf));
-        break;
     case AHI_OPD_PATH:
         walk_operand(m, o, visit_render, r);
         return;
+    default:
+        s = operand_span(ev, o, tbuf);
+        break;
     }
     if (s.p)
         put_value(r, s.p, s.n);

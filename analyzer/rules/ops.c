@@ -10,13 +10,13 @@
 #include <string.h>
 
 const ahi_opinfo ahi_ops[AHI_OP_COUNT] = {
-#define AHI_OP(id, spelling_, negated_, arg_, on_, cased_, eval, sigma_, cut_)                                        \
-    [AHI_OP_##id] = {.spelling = spelling_,                                                                      \
-                     .negated = negated_,                                                                        \
-                     .arg = arg_,                                                                                \
-                     .on = on_,                                                                                  \
-                     .cased = cased_,                                                                            \
-                     .sigma = sigma_,                                                                            \
+#define AHI_OP(id, spelling_, negated_, arg_, on_, cased_, eval, sigma_, cut_)                                         \
+    [AHI_OP_##id] = {.spelling = spelling_,                                                                            \
+                     .negated = negated_,                                                                              \
+                     .arg = arg_,                                                                                      \
+                     .on = on_,                                                                                        \
+                     .cased = cased_,                                                                                  \
+                     .sigma = sigma_,                                                                                  \
                      .cut = cut_},
 #include "ops.def"
 #undef AHI_OP
