@@ -349,27 +349,7 @@ static ahi_listfile *list_file(ahi_cctx *cx, const ahi_aval *pathval, ahi_list_m
 
 /* --- comparisons ------------------------------------------------------- */
 
-static const char *op_word(ahi_op op)
-{
-    switch (op) {
-    case AHI_OP_EQ: return "==";
-    case AHI_OP_CONTAINS: return "contains";
-    case AHI_OP_STARTS: return "startswith";
-    case AHI_OP_ENDS: return "endswith";
-    case AHI_OP_MATCHES: return "matches";
-    case AHI_OP_IN: return "in";
-    case AHI_OP_CIDR: return "in cidr";
-    case AHI_OP_LT: return "<";
-    case AHI_OP_LE: return "<=";
-    case AHI_OP_GT: return ">";
-    case AHI_OP_GE: return ">=";
-    case AHI_OP_EXISTS: return "exists";
-    case AHI_OP_EMPTY: return "is empty";
-    }
-    return "?";
-}
-
-static bool is_order(ahi_op op) { return op == AHI_OP_LT || op == AHI_OP_LE || op == AHI_OP_GT || op == AHI_OP_GE; }
+static const char *op_word(ahi_op op) { return (unsigned)op < AHI_OP_COUNT ? ahi_ops[op].spelling : "?"; }
 
 static bool compile_regex(ahi_cctx *cx, const ahi_anode *a, ahi_cnode *c)
 {
@@ -478,40 +458,47 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
     ahi_op op = a->op;
     const ahi_aval *v0 = a->nvals ? &a->vals[0] : NULL;
 
-    /* Which operators make sense for which operand. */
+    /* Which operators make sense for which operand (ops.def ON, CASED). */
+    const ahi_opinfo *oi = &ahi_ops[op];
+    char list[256];
     if (k == AHI_OPD_TIME) {
-        if (op != AHI_OP_EQ && !is_order(op) && op != AHI_OP_EXISTS) {
-            ahi_cerr(cx, a->op_off, a->op_len, "time supports ==, !=, <, <=, >, >= and exists, not %s", op_word(op));
+        if (!(oi->on & AHI_ON_TIME)) {
+            ahi_cerr(cx, a->op_off, a->op_len, "time supports %s, not %s",
+                     ahi_oplist_text(AHI_OPLIST_TIME, list, sizeof list), op_word(op));
             return NULL;
         }
     } else if (k == AHI_OPD_SOURCE || k == AHI_OPD_RESULT) {
-        if (op != AHI_OP_EQ && op != AHI_OP_IN) {
-            ahi_cerr(cx, a->op_off, a->op_len, "%s supports ==, != and in [...], not %s", k == AHI_OPD_SOURCE ? "source" : "result",
-                     op_word(op));
+        if (!(oi->on & AHI_ON_ENUM)) {
+            ahi_cerr(cx, a->op_off, a->op_len, "%s supports %s, not %s", k == AHI_OPD_SOURCE ? "source" : "result",
+                     ahi_oplist_text(AHI_OPLIST_ENUM, list, sizeof list), op_word(op));
             return NULL;
         }
-        if (op == AHI_OP_IN && a->list_file) {
+        if (oi->arg == AHI_ARG_LIST && a->list_file) {
             ahi_cerr(cx, a->op_off, a->op_len, "use in [...] for %s", k == AHI_OPD_SOURCE ? "source" : "result");
             return NULL;
         }
     }
-    if (a->cased && (k == AHI_OPD_OPCANON || k == AHI_OPD_TIME || k == AHI_OPD_SOURCE || k == AHI_OPD_RESULT ||
-                     op == AHI_OP_CIDR || is_order(op) || op == AHI_OP_EXISTS || op == AHI_OP_EMPTY))
+    if (a->cased && (k == AHI_OPD_OPCANON || k == AHI_OPD_TIME || k == AHI_OPD_SOURCE || k == AHI_OPD_RESULT || !oi->cased))
         ahi_cwarn(cx, a->off, a->len, "`cased` has no effect here%s",
                   k == AHI_OPD_OPCANON ? " (operation compares in canonical, case-folded form; use operation_raw)" : "");
 
-    switch (op) {
-    case AHI_OP_EXISTS:
-    case AHI_OP_EMPTY:
+    switch (oi->arg) {
+    case AHI_ARG_NONE:
         return c;
-    case AHI_OP_MATCHES:
+    case AHI_ARG_REGEX:
         if (!compile_regex(cx, a, c))
             return NULL;
         return c;
-    case AHI_OP_IN:
-    case AHI_OP_CIDR: {
+    case AHI_ARG_OPERAND:
+        c->ref = ahi_alloc(ar, sizeof *c->ref);
+        if (!c->ref || !ahi_compile_operand(cx, a->ref, c->ref))
+            return NULL;
+        return c;
+    case AHI_ARG_LIST:
+    case AHI_ARG_CIDR: {
+        bool cidr = oi->arg == AHI_ARG_CIDR;
         if (a->list_file) {
-            ahi_list_mode mode = op == AHI_OP_CIDR ? AHI_LIST_CIDR
+            ahi_list_mode mode = cidr ? AHI_LIST_CIDR
                                  : k == AHI_OPD_OPCANON ? AHI_LIST_OPCANON
                                  : a->cased ? AHI_LIST_CASED
                                             : AHI_LIST_CI;
@@ -529,12 +516,12 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
         if (lv.n == 0 && !cx->missing_var)
             ahi_cwarn(cx, a->op_off, a->op_len, "empty list: this comparison is never true");
         for (size_t i = 0; i < lv.n; i++) {
-            if (op == AHI_OP_IN && !check_enum_value(cx, a, &lv.v[i], lv.off[i], lv.len[i], k))
+            if (!cidr && !check_enum_value(cx, a, &lv.v[i], lv.off[i], lv.len[i], k))
                 return NULL;
-            if (op == AHI_OP_IN && k == AHI_OPD_OPCANON && !canon_op(cx, lv.v[i].s, lv.v[i].n, &lv.v[i].s, &lv.v[i].n))
+            if (!cidr && k == AHI_OPD_OPCANON && !canon_op(cx, lv.v[i].s, lv.v[i].n, &lv.v[i].s, &lv.v[i].n))
                 return NULL;
         }
-        if (op == AHI_OP_CIDR) {
+        if (cidr) {
             size_t bad = 0;
             if (cx->missing_var) {
                 c->cidr = ahi_cidrset_build(ar, NULL, 0, &bad);
@@ -552,14 +539,15 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
         c->set = ahi_strset_build(ar, lv.v, lv.n, a->cased && k != AHI_OPD_OPCANON);
         return c->set ? c : NULL;
     }
-    default:
+    case AHI_ARG_VALUE:
+    case AHI_ARG_ORDER:
         break;
     }
 
     /* Single-value operators. */
     if (!v0 || !lit_of(cx, v0, &c->lit))
         return NULL;
-    if (is_order(op)) {
+    if (oi->arg == AHI_ARG_ORDER) {
         if (k == AHI_OPD_TIME || (v0->kind == AHI_V_STRING && !c->lit.is_num)) {
             ah_time_parse tp;
             if (!cx->missing_var && ah_time_parse_str(ah_span_make(c->lit.s, c->lit.n), AH_DATE_ORDER_AUTO, &tp) != AH_OK) {
@@ -589,7 +577,7 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
         c->lit.time = tp.time;
         return c;
     }
-    if (op == AHI_OP_EQ && !check_enum_value(cx, a, &c->lit, v0->off, v0->len, k))
+    if ((oi->on & AHI_ON_ENUM) && !check_enum_value(cx, a, &c->lit, v0->off, v0->len, k))
         return NULL;
     if (k == AHI_OPD_OPCANON && !canon_op(cx, c->lit.s, c->lit.n, &c->lit.s, &c->lit.n))
         return NULL;

@@ -136,28 +136,15 @@ static void items(ah_buf *out, const char *const *v, size_t n, bool quote)
     ah_buf_putc(out, '}');
 }
 
+/* The operator as written; an operator without a negated spelling is
+ * preceded by `not` instead (ahi_explain_node). */
 static const char *opname(const ahi_cnode *c)
 {
-    bool neg = c->negate;
-    switch (c->op) {
-    case AHI_OP_EQ: return neg ? "!=" : "==";
-    case AHI_OP_CONTAINS: return neg ? "not contains" : "contains";
-    case AHI_OP_STARTS: return neg ? "not startswith" : "startswith";
-    case AHI_OP_ENDS: return neg ? "not endswith" : "endswith";
-    case AHI_OP_MATCHES: return neg ? "not matches" : "matches";
-    case AHI_OP_IN: return neg ? "not in" : "in";
-    case AHI_OP_CIDR: return neg ? "not in cidr" : "in cidr";
-    case AHI_OP_LT: return "<";
-    case AHI_OP_LE: return "<=";
-    case AHI_OP_GT: return ">";
-    case AHI_OP_GE: return ">=";
-    case AHI_OP_EXISTS: return neg ? "not exists" : "exists";
-    case AHI_OP_EMPTY: return neg ? "is not empty" : "is empty";
-    }
-    return "?";
+    if ((unsigned)c->op >= AHI_OP_COUNT)
+        return "?";
+    const ahi_opinfo *o = &ahi_ops[c->op];
+    return c->negate && o->negated ? o->negated : o->spelling;
 }
-
-static bool ordering(ahi_op op) { return op == AHI_OP_LT || op == AHI_OP_LE || op == AHI_OP_GT || op == AHI_OP_GE; }
 
 ah_status ahi_explain_node(ah_buf *out, const ahi_cnode *n, int depth)
 {
@@ -181,22 +168,26 @@ ah_status ahi_explain_node(ah_buf *out, const ahi_cnode *n, int depth)
         ahi_explain_node(out, n->kids[0], depth + 1);
         break;
     case AHI_N_CMP:
-        if (ordering(n->op) && n->negate)
+        if (n->negate && !ahi_ops[n->op].negated)
             ah_buf_puts(out, "not ");
         ahi_explain_operand(out, &n->opd);
         ah_buf_printf(out, " %s", opname(n));
-        switch (n->op) {
-        case AHI_OP_EXISTS:
-        case AHI_OP_EMPTY:
+        switch (ahi_ops[n->op].arg) {
+        case AHI_ARG_NONE:
             break;
-        case AHI_OP_MATCHES:
+        case AHI_ARG_OPERAND:
+            ah_buf_putc(out, ' ');
+            if (n->ref)
+                ahi_explain_operand(out, n->ref);
+            break;
+        case AHI_ARG_REGEX:
             ah_buf_putc(out, ' ');
             ah_buf_putc(out, '/');
             ah_buf_puts(out, n->re_src ? n->re_src : "");
             ah_buf_printf(out, "/%s", n->re_flags);
             ah_buf_puts(out, n->cased ? " (case-sensitive)" : " (caseless)");
             break;
-        case AHI_OP_IN:
+        case AHI_ARG_LIST:
             if (n->list_path)
                 ah_buf_printf(out, " list(%s)", n->list_path);
             ah_buf_putc(out, ' ');
@@ -205,7 +196,7 @@ ah_status ahi_explain_node(ah_buf *out, const ahi_cnode *n, int depth)
                 ah_buf_printf(out, " (%zu value%s)", n->set->nitems, n->set->nitems == 1 ? "" : "s");
             }
             break;
-        case AHI_OP_CIDR:
+        case AHI_ARG_CIDR:
             if (n->list_path)
                 ah_buf_printf(out, " list(%s)", n->list_path);
             ah_buf_putc(out, ' ');
@@ -214,12 +205,13 @@ ah_status ahi_explain_node(ah_buf *out, const ahi_cnode *n, int depth)
                 ah_buf_printf(out, " (%zu range%s)", n->cidr->n, n->cidr->n == 1 ? "" : "s");
             }
             break;
-        default:
+        case AHI_ARG_VALUE:
+        case AHI_ARG_ORDER:
             ah_buf_putc(out, ' ');
             lit(out, &n->lit);
             break;
         }
-        if (n->cased && n->op != AHI_OP_MATCHES)
+        if (n->cased && ahi_ops[n->op].arg != AHI_ARG_REGEX)
             ah_buf_puts(out, " cased");
         ah_buf_putc(out, '\n');
         break;

@@ -130,12 +130,7 @@ static ahi_token make(ahi_tok k, size_t off, size_t len)
 
 static ahi_token lex_error(ahi_lexer *lx, size_t off, size_t len, const char *msg, const char *arg)
 {
-    if (arg)
-        ahi_report(lx->diag, lx->src, off, len, AH_SEV_ERROR, "%s%s", msg, arg);
-    else
-        ahi_report(lx->diag, lx->src, off, len, AH_SEV_ERROR, "%s", msg);
-    if (lx->errors)
-        (*lx->errors)++;
+    ahi_complain(lx->diag, lx->src, off, len, AH_SEV_ERROR, lx->errors, NULL, "%s%s", msg, arg ? arg : "");
     return make(AHI_T_ERROR, off, len);
 }
 

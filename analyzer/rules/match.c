@@ -518,72 +518,195 @@ static bool order_ok(ahi_op op, int c)
     }
 }
 
-/* Does one text value satisfy the comparison? num: the value as a number
- * when known (JSON numbers). */
-static bool text_matches(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+/* The value-level evaluators of ops.def (EVAL): does one text value p[n]
+ * satisfy comparison c? num: the value as a number when known (JSON
+ * numbers). Allocation-free. */
+static bool op_eq(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
 {
+    AH_UNUSED(m);
     const ahi_lit *l = &c->lit;
-    switch (c->op) {
-    case AHI_OP_EQ:
-        if (l->is_num) {
-            double v;
-            if (num)
-                return *num == l->num;
-            if (ahi_parse_number(p, n, &v))
-                return v == l->num;
-        }
-        if (c->cased)
-            return n == l->n && (n == 0 || memcmp(p, l->s, n) == 0);
-        return ahi_eq_ci(p, n, l->s, l->n);
-    case AHI_OP_CONTAINS:
-        return (c->cased ? find_exact(p, n, l->s, l->n) : ahi_find_ci(p, n, l->s, l->n)) != NULL;
-    case AHI_OP_STARTS:
-        if (n < l->n)
-            return false;
-        return c->cased ? memcmp(p, l->s, l->n) == 0 : ahi_eq_ci(p, l->n, l->s, l->n);
-    case AHI_OP_ENDS:
-        if (n < l->n)
-            return false;
-        return c->cased ? memcmp(p + n - l->n, l->s, l->n) == 0 : ahi_eq_ci(p + n - l->n, l->n, l->s, l->n);
-    case AHI_OP_MATCHES: {
-        if (!c->re)
-            return false;
-        if (c->atoms && !m->no_prefilter && !ahi_atoms_present(c->atoms, p, n)) {
-            m->stats.regex_skipped++;
-            return false;
-        }
-        int rc = pcre2_match(c->re, (PCRE2_SPTR)p, n, 0, 0, m->md, m->mctx);
-        if (rc >= 0)
-            return true;
-        if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
-            rc == PCRE2_ERROR_JIT_STACKLIMIT)
-            m->stats.regex_limit++;
-        return false;
-    }
-    case AHI_OP_IN:
-        return ahi_strset_has(c->set, p, n);
-    case AHI_OP_CIDR:
-        return ahi_cidrset_has_text(c->cidr, p, n);
-    case AHI_OP_LT:
-    case AHI_OP_LE:
-    case AHI_OP_GT:
-    case AHI_OP_GE: {
-        if (l->is_time) {
-            ah_time_parse tp;
-            if (ah_time_parse_str(ah_span_make(p, n), AH_DATE_ORDER_AUTO, &tp) != AH_OK)
-                return false;
-            return order_ok(c->op, ah_time_cmp(tp.time, l->time));
-        }
+    if (l->is_num) {
         double v;
         if (num)
-            v = *num;
-        else if (!ahi_parse_number(p, n, &v))
-            return false;
-        return order_ok(c->op, cmp_double(v, l->num));
+            return *num == l->num;
+        if (ahi_parse_number(p, n, &v))
+            return v == l->num;
     }
-    case AHI_OP_EXISTS:
-    case AHI_OP_EMPTY:
+    if (c->cased)
+        return n == l->n && (n == 0 || memcmp(p, l->s, n) == 0);
+    return ahi_eq_ci(p, n, l->s, l->n);
+}
+
+static bool op_contains(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(num);
+    const ahi_lit *l = &c->lit;
+    return (c->cased ? find_exact(p, n, l->s, l->n) : ahi_find_ci(p, n, l->s, l->n)) != NULL;
+}
+
+static bool op_starts(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(num);
+    const ahi_lit *l = &c->lit;
+    if (n < l->n)
         return false;
+    return c->cased ? memcmp(p, l->s, l->n) == 0 : ahi_eq_ci(p, l->n, l->s, l->n);
+}
+
+static bool op_ends(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(num);
+    const ahi_lit *l = &c->lit;
+    if (n < l->n)
+        return false;
+    return c->cased ? memcmp(p + n - l->n, l->s, l->n) == 0 : ahi_eq_ci(p + n - l->n, l->n, l->s, l->n);
+}
+
+static bool op_matches(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(num);
+    if (!c->re)
+        return false;
+    if (c->atoms && !m->no_prefilter && !ahi_atoms_present(c->atoms, p, n)) {
+        m->stats.regex_skipped++;
+        return false;
+    }
+    int rc = pcre2_match(c->re, (PCRE2_SPTR)p, n, 0, 0, m->md, m->mctx);
+    if (rc >= 0)
+        return true;
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+        rc == PCRE2_ERROR_JIT_STACKLIMIT)
+        m->stats.regex_limit++;
+    return false;
+}
+
+static bool op_in(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(num);
+    return ahi_strset_has(c->set, p, n);
+}
+
+static bool op_cidr(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(num);
+    return ahi_cidrset_has_text(c->cidr, p, n);
+}
+
+static bool op_order(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    const ahi_lit *l = &c->lit;
+    if (l->is_time) {
+        ah_time_parse tp;
+        if (ah_time_parse_str(ah_span_make(p, n), AH_DATE_ORDER_AUTO, &tp) != AH_OK)
+            return false;
+        return order_ok(c->op, ah_time_cmp(tp.time, l->time));
+    }
+    double v;
+    if (num)
+        v = *num;
+    else if (!ahi_parse_number(p, n, &v))
+        return false;
+    return order_ok(c->op, cmp_double(v, l->num));
+}
+
+/* exists, is empty: decided by the value's presence (span_cmp,
+ * visit_exists, visit_empty), never by its text. */
+static bool op_presence(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(m);
+    AH_UNUSED(c);
+    AH_UNUSED(p);
+    AH_UNUSED(n);
+    AH_UNUSED(num);
+    return false;
+}
+
+/* The value of an operand that is not a path (one span, or NULL when the
+ * event has none); tbuf holds a formatted time. */
+static ah_span operand_span(const ah_event *ev, const ahi_operand *o, char tbuf[40])
+{
+    switch (o->kind) {
+    case AHI_OPD_FIELD: return ev->field[o->field];
+    case AHI_OPD_OPCANON: return ev->operation_canon.p ? ev->operation_canon : AH_SPAN_NULL;
+    case AHI_OPD_OPRAW: return ev->field[AH_F_OPERATION];
+    case AHI_OPD_RAWTEXT: return ev->raw;
+    case AHI_OPD_SOURCE: return ev->source != AH_SOURCE_UNKNOWN ? ah_span_cstr(ah_source_name(ev->source)) : AH_SPAN_NULL;
+    case AHI_OPD_FORMAT: return ev->format && ev->format->name ? ah_span_cstr(ev->format->name) : AH_SPAN_NULL;
+    case AHI_OPD_RESULT: return ah_span_cstr(ah_result_name(ev->result));
+    case AHI_OPD_TIME: return ev->has_time ? ah_span_cstr(ah_time_format(ev->time, tbuf)) : AH_SPAN_NULL;
+    case AHI_OPD_PATH: break;
+    }
+    return AH_SPAN_NULL;
+}
+
+/* sameas: p[n] against every value of the other operand (c->ref). Scalars
+ * compare as text (JSON numbers in their shortest form), case-insensitively
+ * unless `cased`; arrays element by element; objects and null never. */
+typedef struct same_ctx {
+    const ahi_cnode *c;
+    const char *p;
+    size_t n;
+} same_ctx;
+
+static bool same_text(const ahi_cnode *c, const char *a, size_t an, const char *b, size_t bn)
+{
+    if (c->cased)
+        return an == bn && (an == 0 || memcmp(a, b, an) == 0);
+    return ahi_eq_ci(a, an, b, bn);
+}
+
+static bool same_node(const same_ctx *x, cJSON *node, int depth)
+{
+    if (cJSON_IsArray(node)) {
+        if (depth > AHI_MAX_WALK)
+            return false;
+        for (cJSON *e = node->child; e; e = e->next)
+            if (same_node(x, e, depth + 1))
+                return true;
+        return false;
+    }
+    char nb[40];
+    const char *q;
+    size_t qn;
+    return scalar_text(node, &q, &qn, nb, sizeof nb) && same_text(x->c, x->p, x->n, q, qn);
+}
+
+static bool visit_same(ah_matcher *m, cJSON *node, void *ctx)
+{
+    AH_UNUSED(m);
+    return same_node(ctx, node, 0);
+}
+
+static bool op_sameas(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    AH_UNUSED(num);
+    const ahi_operand *o = c->ref;
+    if (!o)
+        return false;
+    if (o->kind == AHI_OPD_PATH) {
+        same_ctx x = {c, p, n};
+        return walk_operand(m, o, visit_same, &x);
+    }
+    char tbuf[40];
+    ah_span s = operand_span(m->ev, o, tbuf);
+    return s.p && same_text(c, p, n, s.p, s.n);
+}
+
+/* Does one text value satisfy the comparison? */
+static bool text_matches(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
+{
+    switch (c->op) {
+#define AHI_OP(id, spelling, negated, arg, on, cased, eval, sigma, cut)                                          \
+    case AHI_OP_##id: return eval(m, c, p, n, num);
+#include "ops.def"
+#undef AHI_OP
+    case AHI_OP_COUNT: break;
     }
     return false;
 }
@@ -1053,32 +1176,20 @@ static bool visit_render(ah_matcher *m, cJSON *node, void *ctx)
 static void render_operand(ah_matcher *m, const ahi_operand *o, render *r)
 {
     const ah_event *ev = m->ev;
-    ah_span s = AH_SPAN_NULL;
+    ah_span s;
     char tbuf[40];
     switch (o->kind) {
-    case AHI_OPD_FIELD: s = ev->field[o->field]; break;
     case AHI_OPD_OPCANON:
     case AHI_OPD_OPRAW:
         /* Show the operation as written; canonical only as a fallback. */
         s = ev->field[AH_F_OPERATION].p ? ev->field[AH_F_OPERATION] : ev->operation_canon;
         break;
-    case AHI_OPD_RAWTEXT: s = ev->raw; break;
-    case AHI_OPD_SOURCE:
-        if (ev->source != AH_SOURCE_UNKNOWN)
-            s = ah_span_cstr(ah_source_name(ev->source));
-        break;
-    case AHI_OPD_FORMAT:
-        if (ev->format && ev->format->name)
-            s = ah_span_cstr(ev->format->name);
-        break;
-    case AHI_OPD_RESULT: s = ah_span_cstr(ah_result_name(ev->result)); break;
-    case AHI_OPD_TIME:
-        if (ev->has_time)
-            s = ah_span_cstr(ah_time_format(ev->time, tbuf));
-        break;
     case AHI_OPD_PATH:
         walk_operand(m, o, visit_render, r);
         return;
+    default:
+        s = operand_span(ev, o, tbuf);
+        break;
     }
     if (s.p)
         put_value(r, s.p, s.n);

@@ -42,28 +42,41 @@
 
 typedef enum kw {
     KW_NONE = 0,
-    KW_AND, KW_OR, KW_NOT, KW_ANY, KW_ALL, KW_AS, KW_IN, KW_CIDR, KW_LIST,
-    KW_CONTAINS, KW_STARTSWITH, KW_ENDSWITH, KW_MATCHES, KW_EXISTS, KW_IS,
-    KW_EMPTY, KW_CASED, KW_TRUE, KW_FALSE, KW_JSON, KW_RULE,
+    KW_AND, KW_OR, KW_NOT, KW_ANY, KW_ALL, KW_AS, KW_LIST,
+    KW_CASED, KW_TRUE, KW_FALSE, KW_JSON, KW_RULE,
+    KW_OPWORD, /* a word of an operator's spelling (ops.def): reserved too */
 } kw;
 
 static const struct {
     const char *name;
     kw k;
 } keywords[] = {
-    {"all", KW_ALL},           {"and", KW_AND},         {"any", KW_ANY},       {"as", KW_AS},
-    {"cased", KW_CASED},       {"cidr", KW_CIDR},       {"contains", KW_CONTAINS},
-    {"empty", KW_EMPTY},       {"endswith", KW_ENDSWITH}, {"exists", KW_EXISTS}, {"false", KW_FALSE},
-    {"in", KW_IN},             {"is", KW_IS},           {"json", KW_JSON},     {"list", KW_LIST},
-    {"matches", KW_MATCHES},   {"not", KW_NOT},         {"or", KW_OR},         {"rule", KW_RULE},
-    {"startswith", KW_STARTSWITH}, {"true", KW_TRUE},
+    {"all", KW_ALL},     {"and", KW_AND},   {"any", KW_ANY},   {"as", KW_AS},     {"cased", KW_CASED},
+    {"false", KW_FALSE}, {"json", KW_JSON}, {"list", KW_LIST}, {"not", KW_NOT},   {"or", KW_OR},
+    {"rule", KW_RULE},   {"true", KW_TRUE},
 };
+
+/* Is s one of the space-separated words of spelling? */
+static bool word_of_spelling(const char *spelling, const char *s, size_t n)
+{
+    for (const char *w = spelling; w && *w;) {
+        const char *sp = strchr(w, ' ');
+        size_t wn = sp ? (size_t)(sp - w) : strlen(w);
+        if (wn == n && memcmp(w, s, n) == 0)
+            return true;
+        w = sp ? sp + 1 : NULL;
+    }
+    return false;
+}
 
 static kw keyword_of(const char *s, size_t n)
 {
     for (size_t i = 0; i < AH_ARRAY_LEN(keywords); i++)
         if (strlen(keywords[i].name) == n && memcmp(keywords[i].name, s, n) == 0)
             return keywords[i].k;
+    for (int op = 0; op < AHI_OP_COUNT; op++)
+        if (word_of_spelling(ahi_ops[op].spelling, s, n) || word_of_spelling(ahi_ops[op].negated, s, n))
+            return KW_OPWORD;
     return KW_NONE;
 }
 
@@ -524,12 +537,10 @@ static bool parse_list_file(ahi_parser *p, ahi_anode *n)
     return true;
 }
 
-static const char *const op_hint =
-    "==, !=, <, <=, >, >=, contains, startswith, endswith, matches, in, exists, is empty";
-
 static void bad_operator(ahi_parser *p)
 {
     const char *hint = "";
+    char all[256];
     if (p->cur.n == 2 && (memcmp(p->cur.s, "=~", 2) == 0 || memcmp(p->cur.s, "~=", 2) == 0))
         hint = " (for a regex write: matches /.../)";
     else if (p->cur.n == 2 && memcmp(p->cur.s, "<>", 2) == 0)
@@ -538,7 +549,139 @@ static void bad_operator(ahi_parser *p)
         perr(p, p->cur.off, p->cur.len, "unknown operator '%.*s' (write `and` / `or`)", (int)p->cur.n, p->cur.s);
         return;
     }
-    perr(p, p->cur.off, p->cur.len, "unknown operator '%.*s'%s; expected %s", (int)p->cur.n, p->cur.s, hint, op_hint);
+    perr(p, p->cur.off, p->cur.len, "unknown operator '%.*s'%s; expected %s", (int)p->cur.n, p->cur.s, hint,
+         ahi_oplist_text(AHI_OPLIST_ALL, all, sizeof all));
+}
+
+/* A word that is not an operator where one is expected: the nearest first
+ * word of an operator's spelling, or the list of them all. */
+static void unknown_operator_word(ahi_parser *p)
+{
+    const char *near = NULL;
+    size_t near_n = 0;
+    size_t bestd = p->cur.n <= 3 ? 1 : (p->cur.n <= 6 ? 2 : 3); /* as closest() */
+    for (int op = 0; op < AHI_OP_COUNT; op++) {
+        const char *w = ahi_ops[op].spelling;
+        if (!((w[0] >= 'a' && w[0] <= 'z') || (w[0] >= 'A' && w[0] <= 'Z')))
+            continue;
+        const char *sp = strchr(w, ' ');
+        size_t wn = sp ? (size_t)(sp - w) : strlen(w);
+        size_t d = ahi_edit_distance_ci(p->cur.s, p->cur.n, w, wn);
+        if (d <= bestd && !(near && near_n == wn && memcmp(near, w, wn) == 0)) {
+            near = w;
+            near_n = wn;
+            bestd = d;
+        }
+    }
+    char all[256];
+    if (near)
+        perr(p, p->cur.off, p->cur.len, "unknown operator '%.*s' (did you mean '%.*s'?)", (int)p->cur.n, p->cur.s,
+             (int)near_n, near);
+    else
+        perr(p, p->cur.off, p->cur.len, "unknown operator '%.*s'; expected %s", (int)p->cur.n, p->cur.s,
+             ahi_oplist_text(AHI_OPLIST_ALL, all, sizeof all));
+}
+
+/* Word w (0-based) of a spelling, or false when it has fewer words. */
+static bool spelling_word(const char *spelling, size_t w, const char **s, size_t *n)
+{
+    const char *p = spelling;
+    for (; w > 0 && p; w--) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+    if (!p || !*p)
+        return false;
+    const char *sp = strchr(p, ' ');
+    *s = p;
+    *n = sp ? (size_t)(sp - p) : strlen(p);
+    return true;
+}
+
+/* The operator, read word by word against every spelling in ops.def
+ * (positive and negated), the longest that matches. On return *pending is
+ * true when the current token is still the operator's last word (the
+ * caller advances in the mode its value needs), false when the parser has
+ * already moved past it. */
+static bool parse_operator(ahi_parser *p, ahi_anode *n, bool *pending)
+{
+    enum { NCAND = 2 * AHI_OP_COUNT };
+    bool live[NCAND];
+    for (size_t i = 0; i < NCAND; i++)
+        live[i] = (i & 1) == 0 || ahi_ops[i / 2].negated;
+    int done = -1;            /* candidate complete at done_words words */
+    size_t done_words = 0, words = 0;
+    const char *first = NULL; /* first word read */
+    size_t first_n = 0;
+    *pending = false;
+    for (;;) {
+        const char *tok = p->lx.src->text + p->cur.off;
+        bool matched = false, more = false;
+        for (size_t i = 0; i < NCAND; i++) {
+            if (!live[i])
+                continue;
+            const char *sp = (i & 1) ? ahi_ops[i / 2].negated : ahi_ops[i / 2].spelling;
+            const char *w;
+            size_t wn;
+            if (p->cur.kind == AHI_T_STRING || p->cur.kind == AHI_T_EOF || !spelling_word(sp, words, &w, &wn) ||
+                wn != p->cur.len || memcmp(w, tok, wn) != 0) {
+                live[i] = false;
+                continue;
+            }
+            matched = true;
+            if (spelling_word(sp, words + 1, &w, &wn))
+                more = true;
+            else {
+                done = (int)i;
+                done_words = words + 1;
+            }
+        }
+        if (!matched)
+            break;
+        if (words == 0) {
+            first = tok;
+            first_n = p->cur.len;
+        }
+        words++;
+        n->op_len = p->cur.off + p->cur.len - n->op_off;
+        if (!more) {
+            *pending = true;
+            break;
+        }
+        advance(p, AHI_LEX_EXPR);
+    }
+    if (done >= 0 && done_words == words) {
+        n->op = (ahi_op)(done / 2);
+        n->negate = done & 1;
+        return true;
+    }
+    if (words == 0) {
+        switch (p->cur.kind) {
+        case AHI_T_ASSIGN: perr(p, p->cur.off, p->cur.len, "unknown operator '=' (did you mean '=='?)"); break;
+        case AHI_T_BADOP: bad_operator(p); break;
+        case AHI_T_IDENT: unknown_operator_word(p); break;
+        default: expected(p, "an operator (==, !=, contains, in, ...)"); break;
+        }
+        return false;
+    }
+    char what[512];
+    if (first_n == 3 && memcmp(first, "not", 3) == 0) {
+        char list[256];
+        snprintf(what, sizeof what, "%s after 'not'", ahi_oplist_text(AHI_OPLIST_NOT, list, sizeof list));
+    } else {
+        /* a longer spelling stopped short: its row says what was missing */
+        snprintf(what, sizeof what, "the rest of the operator");
+        for (size_t i = 0; i < NCAND; i++) {
+            const char *sp = (i & 1) ? ahi_ops[i / 2].negated : ahi_ops[i / 2].spelling;
+            if (sp && ahi_ops[i / 2].cut && strncmp(sp, first, first_n) == 0 && (sp[first_n] == ' ' || !sp[first_n])) {
+                snprintf(what, sizeof what, "%s", ahi_ops[i / 2].cut);
+                break;
+            }
+        }
+    }
+    expected(p, what);
+    return false;
 }
 
 /* After the operand: the operator and its value. */
@@ -546,82 +689,18 @@ static bool parse_predicate(ahi_parser *p, ahi_anode *n)
 {
     n->op_off = p->cur.off;
     n->op_len = p->cur.len;
-    if (cur_kw(p) == KW_NOT) {
-        n->negate = true;
-        advance(p, AHI_LEX_EXPR);
-        kw k = cur_kw(p);
-        if (k != KW_CONTAINS && k != KW_STARTSWITH && k != KW_ENDSWITH && k != KW_MATCHES && k != KW_IN &&
-            k != KW_EXISTS) {
-            expected(p, "contains, startswith, endswith, matches, in or exists after 'not'");
-            return false;
-        }
-        n->op_len = p->cur.off + p->cur.len - n->op_off;
-    }
-    switch (p->cur.kind) {
-    case AHI_T_EQ: n->op = AHI_OP_EQ; break;
-    case AHI_T_NE: n->op = AHI_OP_EQ; n->negate = true; break;
-    case AHI_T_LT: n->op = AHI_OP_LT; break;
-    case AHI_T_LE: n->op = AHI_OP_LE; break;
-    case AHI_T_GT: n->op = AHI_OP_GT; break;
-    case AHI_T_GE: n->op = AHI_OP_GE; break;
-    case AHI_T_ASSIGN:
-        perr(p, p->cur.off, p->cur.len, "unknown operator '=' (did you mean '=='?)");
+    bool pending;
+    if (!parse_operator(p, n, &pending))
         return false;
-    case AHI_T_BADOP:
-        bad_operator(p);
-        return false;
-    case AHI_T_IDENT: {
-        kw k = cur_kw(p);
-        switch (k) {
-        case KW_CONTAINS: n->op = AHI_OP_CONTAINS; break;
-        case KW_STARTSWITH: n->op = AHI_OP_STARTS; break;
-        case KW_ENDSWITH: n->op = AHI_OP_ENDS; break;
-        case KW_MATCHES: n->op = AHI_OP_MATCHES; break;
-        case KW_IN: n->op = AHI_OP_IN; break;
-        case KW_EXISTS: n->op = AHI_OP_EXISTS; break;
-        case KW_IS: {
-            n->op = AHI_OP_EMPTY;
-            advance(p, AHI_LEX_EXPR);
-            if (cur_kw(p) == KW_NOT) {
-                n->negate = true;
-                advance(p, AHI_LEX_EXPR);
-            }
-            if (cur_kw(p) != KW_EMPTY) {
-                expected(p, "'empty' after 'is' (is empty / is not empty; for absence use `not x exists`)");
-                return false;
-            }
-            n->op_len = p->cur.off + p->cur.len - n->op_off;
-            advance(p, AHI_LEX_EXPR);
-            return true;
-        }
-        default: {
-            static const char *const opwords[] = {"contains", "startswith", "endswith", "matches", "in", "exists", "is"};
-            const char *near = closest(p->cur.s, p->cur.n, opwords, AH_ARRAY_LEN(opwords));
-            if (near)
-                perr(p, p->cur.off, p->cur.len, "unknown operator '%.*s' (did you mean '%s'?)", (int)p->cur.n, p->cur.s,
-                     near);
-            else
-                perr(p, p->cur.off, p->cur.len, "unknown operator '%.*s'; expected %s", (int)p->cur.n, p->cur.s, op_hint);
-            return false;
-        }
-        }
-        break;
-    }
-    default:
-        expected(p, "an operator (==, !=, contains, in, ...)");
-        return false;
-    }
-    ahi_op op = n->op;
-    if (op == AHI_OP_MATCHES) {
-        advance(p, AHI_LEX_REGEX);
-    } else {
-        advance(p, AHI_LEX_EXPR);
-    }
-    if (op == AHI_OP_EXISTS)
-        return true;
+    ahi_arg arg = ahi_ops[n->op].arg;
+    if (pending)
+        advance(p, arg == AHI_ARG_REGEX ? AHI_LEX_REGEX : AHI_LEX_EXPR);
     n->vals = NULL;
     n->nvals = 0;
-    if (op == AHI_OP_MATCHES) {
+    switch (arg) {
+    case AHI_ARG_NONE:
+        return true;
+    case AHI_ARG_REGEX: {
         ahi_aval *v = ahi_alloc(p->a, sizeof *v);
         if (!v) {
             perr(p, p->cur.off, 1, "out of memory");
@@ -648,18 +727,25 @@ static bool parse_predicate(ahi_parser *p, ahi_anode *n)
         n->nvals = 1;
         return true;
     }
-    if (op == AHI_OP_IN) {
-        if (cur_kw(p) == KW_CIDR) {
-            n->op = AHI_OP_CIDR;
-            advance(p, AHI_LEX_EXPR);
-        }
+    case AHI_ARG_LIST:
+    case AHI_ARG_CIDR:
         if (p->cur.kind == AHI_T_LBRACK)
             return parse_value_list(p, n);
         if (cur_kw(p) == KW_LIST)
             return parse_list_file(p, n);
-        expected(p, n->op == AHI_OP_CIDR ? "[\"prefix\", ...] or list(\"file\") after in cidr"
-                                         : "[values], list(\"file\") or cidr after in");
+        expected(p, arg == AHI_ARG_CIDR ? "[\"prefix\", ...] or list(\"file\") after in cidr"
+                                        : "[values], list(\"file\") or cidr after in");
         return false;
+    case AHI_ARG_OPERAND:
+        n->ref = ahi_alloc(p->a, sizeof *n->ref);
+        if (!n->ref) {
+            perr(p, p->cur.off, 1, "out of memory");
+            return false;
+        }
+        return parse_operand(p, n->ref);
+    case AHI_ARG_VALUE:
+    case AHI_ARG_ORDER:
+        break;
     }
     ahi_aval *v = ahi_alloc(p->a, sizeof *v);
     if (!v) {

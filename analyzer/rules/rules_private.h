@@ -181,21 +181,52 @@ typedef struct ahi_aoperand {
     size_t off, len;   /* whole operand */
 } ahi_aoperand;
 
+/* The comparison operators: one row each in ops.def (spelling, negation,
+ * value, operands, case, evaluator, Sigma modifier). */
 typedef enum ahi_op {
-    AHI_OP_EQ,
-    AHI_OP_CONTAINS,
-    AHI_OP_STARTS,
-    AHI_OP_ENDS,
-    AHI_OP_MATCHES,
-    AHI_OP_IN,
-    AHI_OP_CIDR,
-    AHI_OP_LT,
-    AHI_OP_LE,
-    AHI_OP_GT,
-    AHI_OP_GE,
-    AHI_OP_EXISTS,
-    AHI_OP_EMPTY,
+#define AHI_OP(id, spelling, negated, arg, on, cased, eval, sigma, cut) AHI_OP_##id,
+#include "ops.def"
+#undef AHI_OP
+    AHI_OP_COUNT
 } ahi_op;
+
+/* What follows an operator (ops.def ARG). */
+typedef enum ahi_arg {
+    AHI_ARG_NONE,     /* exists, is empty */
+    AHI_ARG_VALUE,    /* one literal or $variable */
+    AHI_ARG_ORDER,    /* a number, or a string holding a timestamp */
+    AHI_ARG_REGEX,    /* /re/flags or a string */
+    AHI_ARG_LIST,     /* [v, ...] or list("file") */
+    AHI_ARG_CIDR,     /* [prefix, ...] or list("file") */
+    AHI_ARG_OPERAND,  /* another operand of the same event */
+} ahi_arg;
+
+/* Operands beyond text an operator applies to (ops.def ON). */
+#define AHI_ON_TIME 1u   /* time */
+#define AHI_ON_ENUM 2u   /* source, result */
+
+typedef struct ahi_opinfo {
+    const char *spelling;  /* as written, words separated by one space */
+    const char *negated;   /* NULL: cannot be negated in place */
+    ahi_arg arg;
+    unsigned on;
+    bool cased;            /* `cased` changes it */
+    const char *sigma;     /* Sigma modifier mapped to it, or NULL */
+    const char *cut;       /* message when a longer spelling stops short */
+} ahi_opinfo;
+
+/* ops.c: the rows of ops.def, indexed by ahi_op. */
+extern const ahi_opinfo ahi_ops[AHI_OP_COUNT];
+
+/* Operator lists for messages, generated from ops.def (ops.c). */
+typedef enum ahi_oplist {
+    AHI_OPLIST_ALL,     /* every operator: "==, !=, <, ..., contains, ..., is empty" */
+    AHI_OPLIST_NOT,     /* the words `not` may precede: "contains, ... or exists" */
+    AHI_OPLIST_TIME,    /* those that apply to time: "==, !=, ... and exists" */
+    AHI_OPLIST_ENUM,    /* those that apply to source and result: "==, != and in [...]" */
+} ahi_oplist;
+/* Writes the list into buf (cut to size, always terminated); returns buf. */
+const char *ahi_oplist_text(ahi_oplist which, char *buf, size_t size);
 
 typedef enum ahi_node_kind {
     AHI_N_AND,
@@ -221,6 +252,7 @@ typedef struct ahi_anode {
     ahi_aval *vals;            /* one value, or the items of [..] */
     size_t nvals;
     bool list_file;            /* vals[0] is the list("path") */
+    ahi_aoperand *ref;         /* AHI_ARG_OPERAND: the other operand */
     /* QUANT: kids[0] is the body */
     bool all;
     const char *name;
@@ -332,6 +364,7 @@ typedef struct ahi_cnode {
     ahi_lit lit;
     const ahi_strset *set;      /* IN */
     const ahi_cidrset *cidr;    /* CIDR */
+    ahi_operand *ref;           /* AHI_ARG_OPERAND: the other operand */
     const char *list_path;      /* IN / CIDR from a list file (explain) */
     pcre2_code *re;             /* MATCHES */
     const ahi_atoms *atoms;     /* MATCHES: run re only when one is in the text (NULL: always) */

@@ -347,6 +347,7 @@ enum {
     M_LTE = 1 << 13,
     M_CASED = 1 << 14,
     M_EXPAND = 1 << 15,
+    M_FIELDREF = 1 << 16,
 };
 
 static const struct {
@@ -357,6 +358,7 @@ static const struct {
     {"re", M_RE},             {"i", M_RE_I},                {"m", M_RE_M},            {"s", M_RE_S},
     {"cidr", M_CIDR},         {"exists", M_EXISTS},         {"gt", M_GT},             {"gte", M_GTE},
     {"lt", M_LT},             {"lte", M_LTE},               {"cased", M_CASED},       {"expand", M_EXPAND},
+    {"fieldref", M_FIELDREF},
 };
 
 static const struct {
@@ -370,7 +372,6 @@ static const struct {
     {"utf16", "an encoding modifier (Windows logs)"},
     {"wide", "an encoding modifier (Windows logs)"},
     {"windash", "command-line dash variants (Windows logs)"},
-    {"fieldref", "compares two fields of one event"},
     {"neq", "not part of the rule language mapping"},
     {"minute", "time-part modifiers"},
     {"hour", "time-part modifiers"},
@@ -581,6 +582,21 @@ static bool emit_value(cv *c, ah_buf *b, const char *op, unsigned mods, const ya
         ah_buf_free(&re);
         return ok;
     }
+    if (mods & M_FIELDREF) {
+        /* the value names the other field, mapped as the field itself is */
+        operands ref;
+        if (!map_field(c, s, &ref))
+            return false;
+        if (ref.n > 1)
+            ah_buf_putc(b, '(');
+        for (size_t i = 0; i < ref.n; i++) {
+            const char *other = strcmp(ref.alt[i], "operation") == 0 ? "operation_raw" : ref.alt[i];
+            ah_buf_printf(b, "%s%s sameas %s%s", i ? " or " : "", op, other, cased ? " cased" : "");
+        }
+        if (ref.n > 1)
+            ah_buf_putc(b, ')');
+        return true;
+    }
     if (mods & M_EXPAND) {
         char name[128];
         if (!placeholder(c, s, name, sizeof name))
@@ -733,6 +749,8 @@ static bool emit_item(cv *c, ah_buf *b, const char *key, const yaml_node_t *val)
         return unsupported(c, "|i, |m and |s apply to |re only");
     if ((mods & M_RE) && (mods & (M_CONTAINS | M_STARTSWITH | M_ENDSWITH | M_CIDR | M_EXPAND)))
         return unsupported(c, "|re combined with another string modifier");
+    if ((mods & M_FIELDREF) && (mods & ~(M_FIELDREF | M_CASED | M_ALL)))
+        return unsupported(c, "|fieldref combined with a modifier other than |cased");
     if (__builtin_popcount(mods & (M_CONTAINS | M_STARTSWITH | M_ENDSWITH)) > 1)
         return unsupported(c, "more than one of |contains, |startswith, |endswith");
     operands o0;

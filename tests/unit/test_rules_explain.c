@@ -85,6 +85,18 @@ static void test_expr_explain(void **state)
                                            "    field ip in cidr {10.0.0.0/9, 10.128.0.0/9} (1 range)\n");
     ah_buf_free(&out);
     ah_expr_free(e);
+    /* sameas: the other operand as an accessor; a path makes raw needed */
+    e = ah_expr_compile("raw.MailboxOwnerUPN not sameas user cased and user sameas raw.Actor[*].ID", NULL, NULL);
+    assert_non_null(e);
+    assert_true(ah_expr_needs_raw(e));
+    ah_buf_init(&out, 0);
+    assert_int_equal(ah_expr_explain(e, &out), AH_OK);
+    assert_string_equal(ah_buf_cstr(&out), "raw: yes\n"
+                                           "and\n"
+                                           "  raw(body, then record).MailboxOwnerUPN not sameas field user cased\n"
+                                           "  field user sameas raw(body, then record).Actor[*].ID\n");
+    ah_buf_free(&out);
+    ah_expr_free(e);
 }
 
 int main(void)

@@ -245,10 +245,42 @@ static void test_columns_count_code_points(void **state)
     lex_close(&f);
 }
 
+/* The parser reads an operator word by word, comparing each token's text
+ * with ops.def's spellings: every word must be one token (a name or an
+ * operator symbol), never a bad operator or an error. */
+static void test_operator_words_are_tokens(void **state)
+{
+    (void)state;
+    for (int op = 0; op < AHI_OP_COUNT; op++)
+        for (int k = 0; k < 2; k++) {
+            const char *sp = k ? ahi_ops[op].negated : ahi_ops[op].spelling;
+            if (!sp)
+                continue;
+            assert_true(sp[0] != '\0' && sp[0] != ' ' && !strstr(sp, "  ") && sp[strlen(sp) - 1] != ' ');
+            lexfix f;
+            lex_open(&f, sp);
+            size_t off = 0;
+            while (off < strlen(sp)) {
+                size_t wn = strcspn(sp + off, " ");
+                ahi_token t = next(&f, AHI_LEX_EXPR);
+                if (t.off != off || t.len != wn || t.kind == AHI_T_BADOP || t.kind == AHI_T_ERROR ||
+                    t.kind == AHI_T_STRING) {
+                    print_error("ops.def spelling '%s': word '%.*s' lexes as %s @%zu+%zu\n", sp, (int)wn, sp + off,
+                                ahi_tok_name(t.kind), t.off, t.len);
+                    fail();
+                }
+                off += wn + 1;
+            }
+            assert_int_equal(next(&f, AHI_LEX_EXPR).kind, AHI_T_EOF);
+            lex_close(&f);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expression_tokens),
+        cmocka_unit_test(test_operator_words_are_tokens),
         cmocka_unit_test(test_string_escapes),
         cmocka_unit_test(test_triple_quoted),
         cmocka_unit_test(test_word_mode),

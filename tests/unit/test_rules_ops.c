@@ -327,6 +327,52 @@ static void test_pseudo_fields(void **state)
     T("not format exists");
 }
 
+/* sameas: two operands of one event (Sigma |fieldref). */
+static void test_sameas(void **state)
+{
+    (void)state;
+    T("user sameas raw.UserId");
+    T("raw.UserId sameas user");
+    T("raw.UserId not sameas raw.ObjectId");
+    F("user sameas raw.ObjectId");
+    F("user not sameas raw.UserId");
+    /* several values on either side: any pair */
+    T("user sameas raw.Actor[*].ID");
+    T("raw.Actor.ID sameas user");
+    T("target sameas raw.Target.ID");
+    F("raw.Actor.ID sameas raw.Target.ID");
+    /* case-insensitive unless cased: "Success" and result's "success" */
+    T("raw.ResultStatus sameas result");
+    F("raw.ResultStatus sameas result cased");
+    T("raw.ResultStatus not sameas result cased");
+    T("user sameas raw.UserId cased");
+    /* numbers compare as their text: JSON 8 and the field's "8" */
+    T("raw.RecordType sameas record_type");
+    T("record_type sameas raw.RecordType");
+    F("raw.Score sameas raw.RecordType");
+    /* operation is canonical text; operation_raw is as written */
+    F("operation sameas raw.Operation");
+    T("operation_raw sameas raw.Operation");
+    /* missing or null on either side: false, and its negation true */
+    F("raw.Missing sameas user");
+    T("raw.Missing not sameas user");
+    F("user sameas raw.Missing");
+    T("user not sameas raw.Missing");
+    F("raw.Nothing sameas raw.Nothing");
+    F("session_id sameas user");
+    F("user sameas session_id");
+    /* an object is never a value of the other operand */
+    F("raw.EmptyObj sameas raw.EmptyObj");
+    /* decoded JSON, array elements, bound elements */
+    T("raw.ExtendedProperties[Name=\"additionalDetails\"].Value.AppId sameas app_id");
+    T("raw.Tags[1] sameas raw.Tags");
+    T("any raw.Actor as a: a.ID sameas user");
+    F("all raw.Actor as a: a.ID sameas user");
+    T("any raw.Actor as a: a.ID not sameas user");
+    T("any raw.Actor as a: user sameas a.ID");
+    TG("user sameas raw.initiatedBy.user.userPrincipalName");
+}
+
 static void test_no_raw(void **state)
 {
     (void)state;
@@ -426,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_nested_json),
         cmocka_unit_test(test_quantifiers),
         cmocka_unit_test(test_pseudo_fields),
+        cmocka_unit_test(test_sameas),
         cmocka_unit_test(test_no_raw),
         cmocka_unit_test(test_body_then_raw_fallback),
         cmocka_unit_test(test_hostile_values),

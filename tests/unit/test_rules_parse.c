@@ -162,7 +162,7 @@ static void test_error_unknown_operator(void **state)
     (void)state;
     expect_error(HEAD "  match user equals \"a\"\n" TAIL,
                  "E e.rules:5:14: error: unknown operator 'equals'; expected ==, !=, <, <=, >, >=, contains, startswith, "
-                 "endswith, matches, in, exists, is empty\n    match user equals \"a\"\n               ^^^^^^\n");
+                 "endswith, matches, in, exists, is empty, sameas\n    match user equals \"a\"\n               ^^^^^^\n");
     expect_error(HEAD "  match user = \"a\"\n" TAIL, "e.rules:5:14: error: unknown operator '=' (did you mean '=='?)");
     expect_error(HEAD "  match user containz \"a\"\n" TAIL,
                  "e.rules:5:14: error: unknown operator 'containz' (did you mean 'contains'?)");
@@ -170,6 +170,41 @@ static void test_error_unknown_operator(void **state)
                  "e.rules:5:14: error: unknown operator '=~' (for a regex write: matches /.../)");
     expect_error(HEAD "  match user == \"a\" && ip == \"b\"\n" TAIL,
                  "e.rules:5:21: error: unknown operator '&&' (write `and` / `or`)");
+    expect_error(HEAD "  match user samesa raw.X\n" TAIL,
+                 "e.rules:5:14: error: unknown operator 'samesa' (did you mean 'sameas'?)");
+    /* the lists in these messages are generated from ops.def */
+    expect_error(HEAD "  match user not is empty\n" TAIL,
+                 "E e.rules:5:18: error: expected contains, startswith, endswith, matches, in, exists or sameas after "
+                 "'not', found 'is'\n");
+    expect_error(HEAD "  match user is not there\n" TAIL,
+                 "e.rules:5:21: error: expected 'empty' after 'is' (is empty / is not empty; for absence use `not x "
+                 "exists`), found 'there'");
+    expect_error(HEAD "  match time contains \"2021\"\n" TAIL,
+                 "e.rules:5:14: error: time supports ==, !=, <, <=, >, >= and exists, not contains");
+    expect_error(HEAD "  match result startswith \"succ\"\n" TAIL,
+                 "e.rules:5:16: error: result supports ==, != and in [...], not startswith");
+    /* a multi-word operator is marked whole */
+    expect_error(HEAD "  match source not in cidr [\"10.0.0.0/8\"]\n" TAIL,
+                 "E e.rules:5:16: error: source supports ==, != and in [...], not in cidr\n"
+                 "    match source not in cidr [\"10.0.0.0/8\"]\n                 ^^^^^^^^^^^\n");
+}
+
+static void test_error_sameas(void **state)
+{
+    (void)state;
+    expect_error(HEAD "  match user sameas \"admin\"\n" TAIL,
+                 "e.rules:5:21: error: expected a field name, found a string (a condition is `field op value`, e.g. "
+                 "user == \"x\")");
+    expect_error(HEAD "  match user sameas 3\n" TAIL,
+                 "e.rules:5:21: error: expected a field name (e.g. user, operation, raw.Key), found '3'");
+    expect_error(HEAD "  match user sameas usr\n" TAIL, "e.rules:5:21: error: unknown field 'usr' (did you mean 'user'?)");
+    expect_error(HEAD "  match time sameas raw.CreationTime\n" TAIL,
+                 "e.rules:5:14: error: time supports ==, !=, <, <=, >, >= and exists, not sameas");
+    expect_error(HEAD "  match source not sameas user\n" TAIL,
+                 "e.rules:5:16: error: source supports ==, != and in [...], not sameas");
+    /* the operator's words are reserved: not a field name */
+    expect_error(HEAD "  match sameas == \"a\"\n" TAIL,
+                 "e.rules:5:9: error: expected a field name, found keyword 'sameas'");
 }
 
 static void test_error_bad_regex(void **state)
@@ -475,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_has_tag),
         cmocka_unit_test(test_error_unterminated_string),
         cmocka_unit_test(test_error_unknown_operator),
+        cmocka_unit_test(test_error_sameas),
         cmocka_unit_test(test_error_bad_regex),
         cmocka_unit_test(test_error_duplicate_id),
         cmocka_unit_test(test_error_unknown_field),

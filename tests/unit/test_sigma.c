@@ -191,6 +191,10 @@ static void test_modifiers(void **state)
         {"ObjectId: null", "not (raw.ObjectId exists or raw.OfficeObjectId exists)"},
         {"Item.ParentFolder.Path: Inbox", "raw.Item.ParentFolder.Path == \"Inbox\""},
         {"'Date (UTC)': x", "raw[\"Date (UTC)\"] == \"x\""},
+        {"MailboxOwnerUPN|fieldref: UserId", "raw.MailboxOwnerUPN sameas user"},
+        {"UserId|fieldref|cased: MailboxOwnerUPN", "user sameas raw.MailboxOwnerUPN cased"},
+        {"UserId|fieldref: ObjectId", "(user sameas raw.ObjectId or user sameas raw.OfficeObjectId)"},
+        {"Operation|fieldref: Workload", "operation_raw sameas workload"},
     };
     char yaml[1024];
     for (size_t i = 0; i < AH_ARRAY_LEN(cases); i++) {
@@ -260,7 +264,8 @@ static void test_unsupported(void **state)
         {M365 "  s:\n    Operation|base64offset|contains: x\n  condition: s\n", "modifier |base64offset"},
         {M365 "  s:\n    Operation|windash: x\n  condition: s\n", "modifier |windash"},
         {M365 "  s:\n    Operation|utf16le: x\n  condition: s\n", "modifier |utf16le"},
-        {M365 "  s:\n    Operation|fieldref: UserId\n  condition: s\n", "modifier |fieldref"},
+        {M365 "  s:\n    Operation|fieldref|contains: UserId\n  condition: s\n", "|fieldref combined with a modifier"},
+        {SIGNIN "  s:\n    UserPrincipalName|fieldref: NoSuchField\n  condition: s\n", "field 'NoSuchField' is not mapped"},
         {M365 "  s:\n    Operation|frobnicate: x\n  condition: s\n", "unknown modifier |frobnicate"},
         {M365 "  s:\n    Operation|i: x\n  condition: s\n", "apply to |re only"},
         {M365 "  s:\n    Operation|re: '(unclosed'\n  condition: s\n", "does not compile with PCRE2"},
