@@ -45,7 +45,16 @@ typedef struct ah_session_options {
      * (a device, a run of NULs): done and total as ah_session_progress. */
     void (*progress_fn)(void *ud, uint64_t done, uint64_t total);
     void *progress_ud;
+    /* Bytes the duplicate set may hold (0 = AH_SESSION_DEDUP_MEMORY). Past
+     * it the session sorts record keys to disk and reads the inputs a second
+     * time (docs/internals.md "Duplicates"); the events and the account are
+     * the same. Standard input and pipes cannot be read twice: with one of
+     * them the set grows past the budget, with a warning. */
+    size_t dedup_memory;
+    const char *tmpdir;        /* where the sorted keys go (NULL: $TMPDIR, else /tmp) */
 } ah_session_options;
+
+#define AH_SESSION_DEDUP_MEMORY ((size_t)16 << 20)
 
 void ah_session_options_init(ah_session_options *o);
 
@@ -126,7 +135,9 @@ typedef struct ah_totals {
     uint64_t records, events, duplicates, errors;
     uint64_t unreadable_inputs;  /* input files (or missing paths) of which some content could not be read;
                                     a file counts once however many of its streams failed */
-    uint64_t dedup_memory;       /* bytes held by the dedup set */
+    uint64_t dedup_memory;       /* bytes held at most by the dedup set (or, past its budget, the key sort) */
+    uint32_t dedup_passes;       /* reads of the inputs: 1, or 2 when the duplicate set passed its budget */
+    uint64_t dedup_runs;         /* sorted key runs written to disk (0 when the set fitted) */
     uint64_t missing_inputs;     /* paths given that could not be opened (part of unreadable_inputs) */
     uint64_t no_record_streams;  /* streams read to their end that held no record */
     uint64_t not_a_log_streams;  /* streams that were not logs (skipped or failed) */
