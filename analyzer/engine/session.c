@@ -119,6 +119,8 @@ ah_session *ah_session_new(const ah_session_options *o)
             ah_source_set_progress(s->source, o->progress_fn, o->progress_ud);
     }
     s->dedup_budget = o->dedup_memory ? o->dedup_memory : AH_SESSION_DEDUP_MEMORY;
+    if (s->dedup_budget < AH_DEDUP_MIN_LIMIT)
+        s->dedup_budget = AH_DEDUP_MIN_LIMIT;
     s->spill_diag = s->diag;
     s->rereadable = true;
     s->passes = 1;
