@@ -62,7 +62,8 @@ ah_session *ah_session_new(const ah_session_options *o);
 void ah_session_free(ah_session *s);
 
 /* Queue an input path (file, directory, "-"). A missing path is reported
- * and counted as unreadable input; returns AH_ERR_IO then. */
+ * and counted as unreadable input; returns AH_ERR_IO then (AH_ERR_NOMEM
+ * when the path cannot be kept for a second read). */
 ah_status ah_session_add_input(ah_session *s, const char *path);
 /* Queue several inputs in canonical order: by path, byte by byte, whatever
  * order they were given in. Which copy of a duplicate record is kept (the
@@ -73,8 +74,9 @@ ah_status ah_session_add_input(ah_session *s, const char *path);
 ah_status ah_session_add_inputs(ah_session *s, const char *const *paths, size_t n);
 
 /* Next event across all inputs, in input order. AH_OK or AH_END;
- * AH_ERR_NOMEM is the only failure. Duplicates are skipped (and counted)
- * unless keep_duplicates. */
+ * AH_ERR_NOMEM, or AH_ERR_IO when deduplication past its budget cannot
+ * write or read its temporary files (reported; the read is then partial).
+ * Duplicates are skipped (and counted) unless keep_duplicates. */
 ah_status ah_session_next(ah_session *s, const ah_event **ev);
 
 /* Progress: bytes of input files read so far and in total (0 if unknown). */
@@ -144,7 +146,8 @@ typedef struct ah_totals {
 } ah_totals;
 ah_totals ah_session_totals(const ah_session *s);
 
-/* True if any input or record could not be read (exit status 3). */
+/* True if any input or record could not be read (exit status 3), or
+ * deduplication past its budget failed or saw the inputs change. */
 bool ah_session_partial(const ah_session *s);
 /* True if no input held a single record (exit status 4 unless 3 applies):
  * nothing was read, so "no hits" would mean nothing. */

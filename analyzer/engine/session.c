@@ -80,6 +80,7 @@ struct ah_session {
     bool rereadable;           /* no input is standard input or a pipe */
     bool budget_warned;
     bool checked_inputs;       /* the second pass compared the inputs with the first */
+    bool dedup_failed;         /* temporary files failed, or the inputs changed between the reads */
     uint64_t p0;
     ah_keysort *keys;          /* (key, P) from P0 on, first pass */
     ah_keysort *late;          /* the late duplicates, second pass */
@@ -579,6 +580,7 @@ static void check_inputs_unchanged(ah_session *s)
         const ah_source_file *a = ah_source_file_at(s->first_source, i), *b = ah_source_file_at(s->source, i);
         same = strcmp(a->path, b->path) == 0 && strcmp(a->sha256, b->sha256) == 0 && a->size == b->size;
     }
+    s->dedup_failed |= !same;
     if (!same)
         ah_diag_report(&s->diag, AH_SEV_ERROR, NULL,
                        "the inputs changed between the two reads that deduplication past --memory needs: "
@@ -619,8 +621,8 @@ static ah_status dedup_event(ah_session *s, const ah_event *ev, bool *dup, bool 
         if (!s->rereadable && !s->budget_warned && ah_dedup_memory(s->dedup) > s->dedup_budget) {
             s->budget_warned = true;
             ah_diag_report(&s->diag, AH_SEV_WARNING, NULL,
-                           "standard input: the duplicate set passed its --memory share (%zu KiB) and an input "
-                           "that cannot be read twice (standard input, a pipe) keeps it in memory",
+                           "standard input: the duplicate set passed its share of --memory (%zu KiB); it stays in "
+                           "memory and grows, since standard input or a pipe cannot be read twice",
                            s->dedup_budget >> 10);
         }
         return AH_OK;
@@ -635,8 +637,10 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
             ah_input *in = NULL;
             ah_status st = ah_source_next(s->source, &in);
             if (st == AH_END && s->phase == PHASE_KEYS) {
-                if ((st = start_second_pass(s)) != AH_OK)
+                if ((st = start_second_pass(s)) != AH_OK) {
+                    s->dedup_failed = true;
                     return st;
+                }
                 continue;
             }
             if (st == AH_END && s->first_source && !s->checked_inputs)
@@ -661,8 +665,10 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
         note_stream_time(s, &s->ev);
         if (!s->opt.keep_duplicates) {
             bool dup, skip;
-            if ((st = dedup_event(s, &s->ev, &dup, &skip)) != AH_OK)
+            if ((st = dedup_event(s, &s->ev, &dup, &skip)) != AH_OK) {
+                s->dedup_failed = true;
                 return st;
+            }
             if (skip)
                 continue;
             if (dup) {
@@ -736,5 +742,5 @@ bool ah_session_nothing_read(const ah_session *s) { return ah_session_totals(s).
 bool ah_session_partial(const ah_session *s)
 {
     ah_totals t = ah_session_totals(s);
-    return t.errors > 0 || t.unreadable_inputs > 0;
+    return t.errors > 0 || t.unreadable_inputs > 0 || s->dedup_failed;
 }

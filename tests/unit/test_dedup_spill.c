@@ -344,11 +344,39 @@ static void test_pipe_keeps_the_set(void **state)
     free(pipe.ev);
 }
 
+/* Runs that cannot be written: the error is reported (never muted), the
+ * session stops with AH_ERR_IO and the read counts as partial. */
+static void test_unwritable_tmpdir(void **state)
+{
+    (void)state;
+    captured cap = {0};
+    ah_session_options o;
+    ah_session_options_init(&o);
+    o.diag_fn = capture;
+    o.diag_ud = &cap;
+    o.dedup_memory = (size_t)16 << 10;
+    o.tmpdir = "/nonexistent/audithound-test";
+    ah_session *s = ah_session_new(&o);
+    assert_non_null(s);
+    assert_int_equal(ah_session_add_input(s, paths[0]), AH_OK);
+    const ah_event *ev;
+    ah_status st;
+    size_t n = 0;
+    while ((st = ah_session_next(s, &ev)) == AH_OK)
+        n++;
+    assert_int_equal(st, AH_ERR_IO);
+    assert_true(n > 0 && n < UNIQUE / FILES);
+    assert_true(cap.errors >= 1);
+    assert_true(ah_session_partial(s));
+    ah_session_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spill_is_exact),
         cmocka_unit_test(test_pipe_keeps_the_set),
+        cmocka_unit_test(test_unwritable_tmpdir),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
