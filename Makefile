@@ -48,7 +48,7 @@ Q := @
 endif
 
 .PHONY: clang-check fuzz fuzz-check fuzz-build format format-check FORCE
-.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check hostile-check layers-check san-check demo bench bench-scale install clean man catalogue
+.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check hostile-check layers-check san-check tsan-check demo bench bench-scale install clean man catalogue
 
 all: $(BUILD)/audithound
 
@@ -149,12 +149,23 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -k test; plain=$$?; \
 	 $(MAKE) --no-print-directory fuzz-check || plain=1; \
+	 $(MAKE) --no-print-directory -k tsan-check || plain=1; \
 	 $(MAKE) --no-print-directory -k san-check; san=$$?; \
 	 sh tests/tools/summary.sh && [ $$plain -eq 0 ] && [ $$san -eq 0 ]
 
 san-check:
 	@echo "== sanitizer build (ASan + UBSan) =="
 	@$(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g" EXTRA_CFLAGS="$(SAN)" test
+
+# The threaded parts once under ThreadSanitizer (not the whole suite: the
+# CI budget): the workers' unit tests and the thread-count e2e case.
+TSAN_TESTS := test_hunt_threads test_event_pack
+tsan-check:
+	@echo "== ThreadSanitizer: $(TSAN_TESTS) and e2e hunt_threads =="
+	@$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=thread" \
+	  build/tsan/audithound $(TSAN_TESTS:%=build/tsan/tests/%)
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" sh tests/tools/run-unit.sh $(TSAN_TESTS:%=build/tsan/tests/%)
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" sh tests/e2e/run.sh build/tsan/audithound hunt_threads
 
 # The tree must also build with clang at -Werror (its warnings differ from gcc's).
 clang-check:

@@ -9,6 +9,7 @@
 #ifndef AH_EVENT_H
 #define AH_EVENT_H
 
+#include "util/buf.h"
 #include "util/common.h"
 
 typedef enum ah_source_kind {
@@ -87,5 +88,17 @@ typedef struct ah_event {
 } ah_event;
 
 static inline ah_span ah_event_field(const ah_event *ev, ah_field_id f) { return ev->field[f]; }
+
+/* An event as self-contained bytes, to hand it to another thread: spans
+ * become offsets into the copy (the record is copied once; fields inside
+ * it stay inside it), origin and format stay shared pointers (they live
+ * as long as the session). Appended to out; AH_ERR_NOMEM or AH_OK. */
+ah_status ah_event_pack(const ah_event *ev, ah_buf *out);
+/* The event packed in `packed` (exactly the bytes one ah_event_pack
+ * appended), its spans pointing into `packed`, which must stay put while
+ * the event is used. The member arrays go to *members (grown with
+ * realloc as needed; the caller frees it). false when the bytes are not a
+ * packed event or out of memory. */
+bool ah_event_unpack(ah_span packed, ah_event *ev, ah_span **members, size_t *members_cap);
 
 #endif

@@ -9,9 +9,11 @@
 #include "../../parsers/formats/timeparse.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void ah_cli_errorf(const char *fmt, ...)
 {
@@ -223,6 +225,12 @@ int ah_cli_parse_size(const char *s, size_t *out)
     return 0;
 }
 
+size_t ah_cli_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > AH_CLI_MAX_THREADS ? AH_CLI_MAX_THREADS : (size_t)n;
+}
+
 /* --- diagnostics ---------------------------------------------------------- */
 
 #define MAX_MESSAGES_PER_STREAM 50
@@ -237,9 +245,22 @@ static void flush_suppressed(ah_cli_diag *d)
     d->suppressed = 0;
 }
 
+/* Messages come from every thread of a run (a worker's sort spill fails
+ * while the reader warns about a record): one printer at a time, since
+ * standard error and the per-stream caps are the process's. */
+static pthread_mutex_t printer_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void print_diag(ah_cli_diag *d, ah_severity sev, const ah_where *where, const char *msg);
+
 void ah_cli_diag_fn(void *ud, ah_severity sev, const ah_where *where, const char *msg)
 {
-    ah_cli_diag *d = ud;
+    pthread_mutex_lock(&printer_lock);
+    print_diag(ud, sev, where, msg);
+    pthread_mutex_unlock(&printer_lock);
+}
+
+static void print_diag(ah_cli_diag *d, ah_severity sev, const ah_where *where, const char *msg)
+{
     if (d->quiet && sev != AH_SEV_ERROR)
         return;
     char key[512];

@@ -46,6 +46,10 @@ int ah_cli_parse_size(const char *s, size_t *out);
 int ah_cli_parse_time_opt(const char *name, const char *arg, ah_time *out);
 int ah_cli_parse_uint(const char *s, unsigned long long *out);
 
+/* --threads: at most this many; by default the online CPUs (1 when unknown). */
+#define AH_CLI_MAX_THREADS 256
+size_t ah_cli_default_threads(void);
+
 /* Diagnostics printer for ah_diag: "audithound: error: where: msg" on
  * stderr, at most a fixed number of messages per input stream. */
 typedef struct ah_cli_diag {

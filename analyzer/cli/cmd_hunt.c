@@ -46,6 +46,7 @@ enum {
     OPT_TZ,
     OPT_SPLIT_ROWS,
     OPT_NO_RAW,
+    OPT_THREADS,
     OPT_BASELINE,
     OPT_ROWS,
     OPT_NO_JOIN,
@@ -74,6 +75,7 @@ static const ah_cli_opt hunt_opts[] = {
     {OPT_TAGS, 0, "tags", "TAG,...", "only hits of rules with one of these tags (e.g. solarwinds,T1098.001)"},
     {OPT_BASELINE, 0, "baseline", "FROM..TO", "first-seen rules and `x baseline` thresholds learn from this period instead of the first N days"},
     {OPT_SUMMARY, 0, "summary", "FILE", "also write the run summary as JSON (inputs with SHA-256, rules, counts)"},
+    {OPT_THREADS, 0, "threads", "N", "threads matching events beside the reader (default: the online CPUs; 1: none); the output does not change"},
     {OPT_FORCE, 0, "force", NULL, "overwrite existing output and summary files"},
     {OPT_DELIMITER, 0, "delimiter", "CHAR", "CSV delimiter (default ','; 'tab' for TAB)"},
     {OPT_BOM, 0, "bom", NULL, "start CSV output with a UTF-8 byte order mark, also on standard output"},
@@ -183,6 +185,11 @@ static int hunt_opt(void *ctx, int id, const char *arg)
         c->wo.split_rows = n;
         break;
     case OPT_NO_RAW: c->wo.include_raw = false; break;
+    case OPT_THREADS:
+        if (ah_cli_parse_uint(arg, &n) != 0 || n < 1 || n > AH_CLI_MAX_THREADS)
+            return ah_cli_usage_error(NULL, "--threads: expected 1 to %d, not '%s'", AH_CLI_MAX_THREADS, arg);
+        c->ho.threads = (size_t)n;
+        break;
     case OPT_BASELINE: {
         const char *dots = strstr(arg, "..");
         ah_time_parse from, to;
@@ -635,6 +642,7 @@ static int run_hunt(int argc, char **argv)
     ah_writer_options_init(&c.wo);
     c.wo.path = "-";
     c.ho.min_level = AH_LEVEL_INFO;
+    c.ho.threads = ah_cli_default_threads();
     int status = 0;
     int first = ah_cli_parse(&cmd_hunt, argc, argv, hunt_opt, &c, &status);
     c.ho.memory = ah_cli_memory_rest(&c.so); /* the session has its quarter */

@@ -17,6 +17,7 @@
 #include "knowledge.h"
 #include "names.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,14 +197,69 @@ typedef struct qrow {
 #define JOIN_QUEUE_BYTES ((size_t)64 << 20)    /* and their bytes (raw included): the window's memory bound */
 #define SLOT_KEEP_BYTES ((size_t)4096)         /* a slot leaving the window keeps at most this much */
 
+#define BATCH_BYTES ((size_t)1 << 20) /* default batch_bytes: packed events handed to a worker at once */
+#define BATCHES_PER_WORKER 2          /* batches in flight per worker: the producer's lead */
+/* Correlation state is split by (rule, group key) into this many parts,
+ * each replayed in time order by its own correlator, in parallel. Fixed,
+ * not the thread count, so that the memory budget (a part's share) and so
+ * every output are the same for any --threads. */
+#define CORR_PARTS 8
+
+/* The per-event half of ah_hunt_add (match, rows, observations) with its
+ * own matcher and scratch: one per worker thread, or lane 0 inline when
+ * the hunt has no workers. Its counts are added to the hunt's at finish. */
+typedef struct lane {
+    struct ah_hunt *h;
+    ah_matcher *matcher;
+    row_builder rb;
+    const ah_rule **hitv;
+    uint32_t *rulev;         /* the rule indices of the row being built */
+    struct piece {
+        size_t at, len;
+    } *piece;                /* where each rule's details stand in the row being built */
+    ah_buf obs_text;         /* one encoded observation */
+    uint64_t *rule_hits;     /* per rule index */
+    uint64_t hits, rows, observations, by_level[AH_LEVEL_CRITICAL + 1];
+    const char *last_input, *last_entry; /* the span pointers last looked up (origin_id) */
+    uint32_t last_origin;
+    uint64_t seq;            /* the canonical position of the event being matched */
+    uint64_t *corr_evicted;  /* per rule: correlation groups evicted, over this lane's parts */
+    ah_status status;
+    /* a worker's thread and the event it unpacks */
+    pthread_t thread;
+    bool started;
+    ah_event ev;
+    ah_span *members;
+    size_t members_cap;
+} lane;
+
+/* Packed events (ah_event_pack) on their way to a worker. */
+typedef struct batch {
+    ah_buf bytes;
+    size_t *end;             /* where each packed event ends in bytes */
+    size_t n, cap;
+    struct batch *next;
+} batch;
+
 struct ah_hunt {
     ah_hunt_options opt;
     const ah_ruleset *rs;
     ah_diag *diag;
-    ah_matcher *matcher;
+    lane *lanes;              /* lanes[0] inline without workers; one per worker otherwise */
+    size_t nlanes, nworkers;
     ah_sorter *sorter;
-    ah_sorter *observations;  /* NULL without correlation rules */
-    ah_buf obs_text;          /* one encoded observation */
+    ah_sorter *observations[CORR_PARTS]; /* by (rule, group); NULL without correlation rules */
+    /* Workers: batches go from the producer (ah_hunt_add) to the queue, from
+     * a worker back to the free list. `shared` guards the queue, the sorters
+     * and the origins. */
+    pthread_mutex_t shared;
+    pthread_cond_t work, room;
+    bool threads_ok;          /* the mutex and conditions exist */
+    batch *batches, *free_list, *queue, *queue_tail, *filling;
+    size_t nbatches;
+    size_t batch_bytes;       /* a batch is handed over once it holds this much */
+    bool closing;
+    ah_status worker_status;  /* the first failure of a worker */
     /* Inputs (path + archive entry) that observations came from: kept once
      * here and named by number in each observation, which otherwise would
      * carry the path over and over (see keep_observation). */
@@ -211,8 +267,6 @@ struct ah_hunt {
         char *input, *entry;
     } *origins;
     size_t norigins, origins_cap;
-    const char *last_input, *last_entry; /* the span pointers last looked up */
-    uint32_t last_origin;
     /* --all: record id (hash) -> correlation rules it contributed to, so the
      * event's own row links to the hit. Bounded by hits x AH_CORR_MAX_IDS. */
     struct link *links;
@@ -220,16 +274,9 @@ struct ah_hunt {
     bool has_start;           /* earliest and latest event time in the window (baselines) */
     ah_time start, end;
     ah_knowledge *know;       /* NULL when no rule has `routine`, or --no-suppress */
-    ah_status obs_status;
-    uint64_t *rule_hits;     /* per rule index */
+    uint64_t *rule_hits;     /* per rule index: correlation hits, then every lane's at finish */
     ah_hunt_stats stats;
-    row_builder rb;
-    const ah_rule **hitv;
     size_t hitcap;
-    uint32_t *rulev;         /* the rule indices of the row being built */
-    struct piece {
-        size_t at, len;
-    } *piece;                /* where each rule's details stand in the row being built */
     /* leaving: the join window and the row handed out */
     qrow *q;                 /* ring of JOIN_QUEUE_MAX */
     size_t qhead, qlen;
@@ -257,78 +304,93 @@ static bool in_window(const ah_hunt_options *c, const ah_event *ev)
     return true;
 }
 
-static ah_status add_row(ah_hunt *h, ah_row *row)
+/* The sorters are shared by the workers. */
+static ah_status sorter_add(ah_hunt *h, ah_sorter *s, const ah_row *row)
 {
-    rb_finish(&h->rb, row);
+    if (h->nworkers)
+        pthread_mutex_lock(&h->shared);
+    ah_status st = ah_sorter_add(s, row);
+    if (h->nworkers)
+        pthread_mutex_unlock(&h->shared);
+    return st;
+}
+
+static ah_status add_row(lane *l, ah_row *row)
+{
+    rb_finish(&l->rb, row);
     row->tie = row_tie(row);
-    h->stats.rows++;
-    return ah_sorter_add(h->sorter, row);
+    row->seq = l->seq;
+    l->rows++;
+    return sorter_add(l->h, l->h->sorter, row);
 }
 
 /* The row of one event with the rules hitv[0..n) (n may be 0 with --all). */
-static ah_status add_event_row(ah_hunt *h, const ah_event *ev, const ah_rule *const *hits, size_t n)
+static ah_status add_event_row(lane *l, const ah_event *ev, const ah_rule *const *hits, size_t n)
 {
+    ah_hunt *h = l->h;
     ah_row row;
-    rb_begin(&h->rb);
-    fill_event_columns(&row, ev, &h->rb, !h->opt.rows_without_raw);
+    rb_begin(&l->rb);
+    fill_event_columns(&row, ev, &l->rb, !h->opt.rows_without_raw);
     for (size_t i = 0; i < n; i++) {
         const ah_rule_meta *m = ah_rule_metadata(hits[i]);
-        h->rulev[i] = (uint32_t)m->index;
+        l->rulev[i] = (uint32_t)m->index;
         if ((int)m->level > row.level)
             row.level = (int8_t)m->level;
     }
-    qsort(h->rulev, n, sizeof *h->rulev, cmp_u32);
-    row.rules = n ? h->rulev : NULL;
+    qsort(l->rulev, n, sizeof *l->rulev, cmp_u32);
+    row.rules = n ? l->rulev : NULL;
     row.nrules = n;
     if (n) {
         /* Details of every rule, in rule order, each once. */
-        size_t m0 = rb_mark(&h->rb);
+        ah_buf *text = &l->rb.text;
+        size_t m0 = rb_mark(&l->rb);
         for (size_t i = 0; i < n; i++) {
-            size_t before = h->rb.text.len;
+            size_t before = text->len;
             if (before > m0)
-                ah_buf_puts(&h->rb.text, " | ");
-            size_t at = h->rb.text.len;
-            ah_rule_render_details(h->matcher, ah_ruleset_rule(h->rs, h->rulev[i]), ev, &h->rb.text);
-            h->piece[i] = (struct piece){at, h->rb.text.len - at};
-            bool keep = h->piece[i].len > 0;
+                ah_buf_puts(text, " | ");
+            size_t at = text->len;
+            ah_rule_render_details(l->matcher, ah_ruleset_rule(h->rs, l->rulev[i]), ev, text);
+            l->piece[i] = (struct piece){at, text->len - at};
+            bool keep = l->piece[i].len > 0;
             for (size_t k = 0; keep && k < i; k++)
-                keep = h->piece[k].len != h->piece[i].len ||
-                       memcmp(h->rb.text.data + h->piece[k].at, h->rb.text.data + at, h->piece[i].len) != 0;
+                keep = l->piece[k].len != l->piece[i].len ||
+                       memcmp(text->data + l->piece[k].at, text->data + at, l->piece[i].len) != 0;
             if (!keep) {
-                ah_buf_truncate(&h->rb.text, before);
-                h->piece[i].len = 0;
+                ah_buf_truncate(text, before);
+                l->piece[i].len = 0;
             }
         }
-        rb_close(&h->rb, AH_COL_DETAILS, m0);
+        rb_close(&l->rb, AH_COL_DETAILS, m0);
     }
-    return add_row(h, &row);
+    return add_row(l, &row);
 }
 
-static ah_status match_event(ah_hunt *h, const ah_event *ev)
+static ah_status match_event(lane *l, const ah_event *ev)
 {
-    size_t n = ah_matcher_match(h->matcher, ev, h->hitv, h->hitcap);
+    ah_hunt *h = l->h;
+    size_t n = ah_matcher_match(l->matcher, ev, l->hitv, h->hitcap);
     if (n > h->hitcap)
         n = h->hitcap;
     /* keep the hits the filters select */
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        const ah_rule_meta *m = ah_rule_metadata(h->hitv[i]);
+        const ah_rule_meta *m = ah_rule_metadata(l->hitv[i]);
         if (m->level >= h->opt.min_level && tag_selected(h->opt.tags, m))
-            h->hitv[k++] = h->hitv[i];
+            l->hitv[k++] = l->hitv[i];
     }
     n = k;
     for (size_t i = 0; i < n; i++) {
-        const ah_rule_meta *m = ah_rule_metadata(h->hitv[i]);
-        h->rule_hits[m->index]++;
-        h->stats.by_level[m->level]++;
-        h->stats.hits++;
+        const ah_rule_meta *m = ah_rule_metadata(l->hitv[i]);
+        l->rule_hits[m->index]++;
+        l->by_level[m->level]++;
+        l->hits++;
     }
     if (!h->opt.per_rule)
-        return n || h->opt.all ? add_event_row(h, ev, h->hitv, n) : AH_OK;
+        return n || h->opt.all ? add_event_row(l, ev, l->hitv, n) : AH_OK;
     if (!n && h->opt.all)
-        return add_event_row(h, ev, NULL, 0);
+        return add_event_row(l, ev, NULL, 0);
     for (size_t i = 0; i < n; i++) {
-        ah_status st = add_event_row(h, ev, &h->hitv[i], 1);
+        ah_status st = add_event_row(l, ev, &l->hitv[i], 1);
         if (st != AH_OK)
             return st;
     }
@@ -420,53 +482,58 @@ static uint64_t observation_tie(const ah_observation *o)
  * spans of one input keep their pointers, so the last lookup answers
  * almost every call; 0 on allocation failure (the observation then keeps
  * its strings). */
-static uint32_t origin_id(ah_hunt *h, ah_span input, ah_span entry)
+static uint32_t origin_id(lane *l, ah_span input, ah_span entry)
 {
-    if (h->last_origin && input.p == h->last_input && entry.p == h->last_entry)
-        return h->last_origin;
+    if (l->last_origin && input.p == l->last_input && entry.p == l->last_entry)
+        return l->last_origin;
+    ah_hunt *h = l->h;
+    if (h->nworkers)
+        pthread_mutex_lock(&h->shared);
     uint32_t id = 0;
     for (size_t i = h->norigins; i-- > 0 && !id;)
         if (ah_span_eq(input, h->origins[i].input) && ah_span_eq(entry, h->origins[i].entry))
             id = (uint32_t)i + 1;
-    if (!id) {
-        if (h->norigins == h->origins_cap || h->norigins >= UINT32_MAX - 1) {
-            struct origin *o = h->norigins < UINT32_MAX - 1
-                                   ? ah_grow_array(h->origins, &h->origins_cap, 16, sizeof *o)
-                                   : NULL;
-            if (!o)
-                return 0;
-            h->origins = o;
+    if (!id && h->norigins < UINT32_MAX - 1) {
+        if (h->norigins == h->origins_cap) {
+            struct origin *o = ah_grow_array(h->origins, &h->origins_cap, 16, sizeof *o);
+            if (o)
+                h->origins = o;
         }
         char *in = ah_span_strdup(input), *en = ah_span_strdup(entry);
-        if (!in || !en) {
+        if (h->norigins < h->origins_cap && in && en) {
+            h->origins[h->norigins++] = (struct origin){in, en};
+            id = (uint32_t)h->norigins;
+        } else {
             free(in);
             free(en);
-            return 0;
         }
-        h->origins[h->norigins++] = (struct origin){in, en};
-        id = (uint32_t)h->norigins;
     }
-    h->last_input = input.p;
-    h->last_entry = entry.p;
-    h->last_origin = id;
+    if (h->nworkers)
+        pthread_mutex_unlock(&h->shared);
+    if (id) {
+        l->last_input = input.p;
+        l->last_entry = entry.p;
+        l->last_origin = id;
+    }
     return id;
 }
 
 static void keep_observation(void *ud, const ah_observation *obs)
 {
-    ah_hunt *h = ud;
+    lane *l = ud;
     ah_observation o = *obs;
-    if ((o.origin = origin_id(h, obs->input, obs->entry)) != 0)
+    if ((o.origin = origin_id(l, obs->input, obs->entry)) != 0)
         o.input = o.entry = AH_SPAN_NULL;
-    ah_buf_reset(&h->obs_text);
-    ah_status st = ah_observation_encode(&o, &h->obs_text);
-    ah_row row = {.has_time = true, .time = obs->time, .tie = observation_tie(obs), .level = AH_ROW_NO_LEVEL,
-                  .raw = ah_buf_span(&h->obs_text)};
-    h->stats.observations++;
+    ah_buf_reset(&l->obs_text);
+    ah_status st = ah_observation_encode(&o, &l->obs_text);
+    ah_row row = {.has_time = true, .time = obs->time, .tie = observation_tie(obs), .seq = l->seq,
+                  .level = AH_ROW_NO_LEVEL, .raw = ah_buf_span(&l->obs_text)};
+    l->observations++;
+    size_t part = ah_hash64(obs->key.p ? obs->key.p : "", obs->key.n, obs->rule_index) % CORR_PARTS;
     if (st == AH_OK)
-        st = ah_sorter_add(h->observations, &row);
-    if (st != AH_OK && h->obs_status == AH_OK)
-        h->obs_status = st;
+        st = sorter_add(l->h, l->h->observations[part], &row);
+    if (st != AH_OK && l->status == AH_OK)
+        l->status = st;
 }
 
 static void put_json_member(ah_buf *b, const char *key, ah_span v, bool comma)
@@ -477,23 +544,37 @@ static void put_json_member(ah_buf *b, const char *key, ah_span v, bool comma)
 
 /* One correlation hit -> one timeline row. raw describes the correlation
  * (it is not one record), with every contributing record id listed. */
+/* A correlation part being replayed on a lane, numbering its hits. */
+typedef struct corr_part {
+    lane *l;
+    size_t part;
+    uint64_t hits;
+} corr_part;
+
 static void add_corr_row(void *ud, const ah_corr_hit *hit)
 {
-    ah_hunt *h = ud;
+    corr_part *cp = ud;
+    lane *l = cp->l;
+    ah_hunt *h = l->h;
     const ah_rule_meta *m = ah_rule_metadata(hit->rule);
     if (m->level < h->opt.min_level || !tag_selected(h->opt.tags, m))
         return;
-    h->rule_hits[m->index]++;
-    h->stats.by_level[m->level]++;
-    h->stats.hits++;
-    if (h->opt.all)
+    l->rule_hits[m->index]++;
+    l->by_level[m->level]++;
+    l->hits++;
+    if (h->opt.all) {
+        if (h->nworkers)
+            pthread_mutex_lock(&h->shared);
         for (size_t i = 0; i < hit->nrecord_ids; i++)
             add_link(h, hit->record_ids[i], (uint32_t)m->index);
-    row_builder *rb = &h->rb;
+        if (h->nworkers)
+            pthread_mutex_unlock(&h->shared);
+    }
+    row_builder *rb = &l->rb;
     rb_begin(rb);
-    h->rulev[0] = (uint32_t)m->index;
+    l->rulev[0] = (uint32_t)m->index;
     ah_row row = {.has_time = true, .time = hit->time, .input_record = hit->input_record, .kind = AH_ROW_CORRELATION,
-                  .level = (int8_t)m->level, .rules = h->rulev, .nrules = 1};
+                  .level = (int8_t)m->level, .rules = l->rulev, .nrules = 1};
     row.col[AH_COL_SOURCE] = ah_span_cstr(ah_source_name(hit->source));
     row.col[AH_COL_OPERATION] = hit->operation;
     row.col[AH_COL_USER] = hit->user;
@@ -542,25 +623,30 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
     row.raw = ah_span_make(rb->text.data + raw_at, raw_len);
     /* The group and the ids say which hit this is; the time is in the key. */
     row.tie = ah_hash64(raw_at ? rb->text.data + raw_at : "", raw_len, 0x636f7272ull);
-    h->stats.rows++;
-    ah_status st = ah_sorter_add(h->sorter, &row);
-    if (st != AH_OK && h->obs_status == AH_OK)
-        h->obs_status = st;
+    row.seq = ((uint64_t)(cp->part + 1) << 48) | ++cp->hits; /* the part replays in one order */
+    l->rows++;
+    ah_status st = sorter_add(h, h->sorter, &row);
+    if (st != AH_OK && l->status == AH_OK)
+        l->status = st;
 }
 
-/* Replay the observations in time order through the correlator. */
-static ah_status correlate(ah_hunt *h)
+/* Replay one part's observations in time order through its correlator. */
+static ah_status correlate_part(lane *l, size_t part)
 {
-    ah_status st = ah_sorter_finish(h->observations);
-    ah_correlator *c = st == AH_OK ? ah_correlator_new(h->rs, share(h, 1), h->diag) : NULL;
+    ah_hunt *h = l->h;
+    ah_sorter *obs_sorter = h->observations[part];
+    ah_status st = ah_sorter_finish(obs_sorter);
+    /* the correlator does not warn: its evictions are summed over the parts and reported once */
+    ah_correlator *c = st == AH_OK ? ah_correlator_new(h->rs, share(h, 1) / CORR_PARTS, NULL) : NULL;
     if (!c)
         return st != AH_OK ? st : AH_ERR_NOMEM;
     if (h->has_start)
         ah_correlator_set_data_start(c, h->start);
     if (h->opt.has_baseline)
         ah_correlator_set_baseline(c, h->opt.baseline_from, h->opt.baseline_to);
+    corr_part cp = {l, part, 0};
     ah_row row;
-    while (h->obs_status == AH_OK && (st = ah_sorter_next(h->observations, &row)) == AH_OK) {
+    while (l->status == AH_OK && (st = ah_sorter_next(obs_sorter, &row)) == AH_OK) {
         ah_observation obs;
         if ((st = ah_observation_decode(row.raw, &obs)) == AH_OK && obs.origin) {
             if (obs.origin > h->norigins) {
@@ -570,17 +656,237 @@ static ah_status correlate(ah_hunt *h)
             obs.input = ah_span_cstr(h->origins[obs.origin - 1].input);
             obs.entry = ah_span_cstr(h->origins[obs.origin - 1].entry);
         }
-        if (st != AH_OK ||
-            (st = ah_correlator_feed(c, &obs, add_corr_row, h)) != AH_OK)
+        if (st != AH_OK || (st = ah_correlator_feed(c, &obs, add_corr_row, &cp)) != AH_OK)
             break;
     }
     if (st == AH_END)
-        st = ah_correlator_finish(c, add_corr_row, h);
-    ah_correlator_stats cs;
-    ah_correlator_get_stats(c, &cs);
-    h->stats.corr_evicted = cs.evicted;
+        st = ah_correlator_finish(c, add_corr_row, &cp);
+    for (size_t r = 0; r < h->hitcap - 1; r++) {
+        ah_corr_rule_stats rst;
+        ah_correlator_rule_stats(c, r, &rst);
+        l->corr_evicted[r] += rst.evicted;
+    }
     ah_correlator_free(c);
-    return st != AH_OK ? st : h->obs_status;
+    return st;
+}
+
+/* A lane replays parts lane, lane + nlanes, ... */
+static void *correlate_lane(void *arg)
+{
+    lane *l = arg;
+    size_t me = (size_t)(l - l->h->lanes);
+    for (size_t part = me; part < CORR_PARTS && l->status == AH_OK; part += l->h->nlanes) {
+        ah_status st = correlate_part(l, part);
+        if (st != AH_OK && l->status == AH_OK)
+            l->status = st;
+    }
+    return NULL;
+}
+
+static void correlate(ah_hunt *h)
+{
+    size_t started = 0;
+    for (size_t i = 1; i < h->nlanes; i++) { /* lane 0 works on this thread */
+        if (pthread_create(&h->lanes[i].thread, NULL, correlate_lane, &h->lanes[i]) != 0)
+            break;
+        h->lanes[i].started = true;
+        started++;
+    }
+    correlate_lane(&h->lanes[0]);
+    for (size_t i = 1; i <= started; i++) {
+        pthread_join(h->lanes[i].thread, NULL);
+        h->lanes[i].started = false;
+    }
+    for (size_t i = started + 1; i < h->nlanes; i++) /* threads that did not start: their parts here */
+        correlate_lane(&h->lanes[i]);
+    for (size_t r = 0; r + 1 < h->hitcap; r++) {
+        uint64_t evicted = 0;
+        for (size_t i = 0; i < h->nlanes; i++)
+            evicted += h->lanes[i].corr_evicted[r];
+        h->stats.corr_evicted += evicted;
+        if (evicted)
+            ah_diag_report(h->diag, AH_SEV_WARNING, NULL,
+                           "correlation rule %s lost state: %llu group(s) evicted at the memory budget (%zu bytes); "
+                           "it may have missed hits (raise --memory)",
+                           ah_rule_metadata(ah_ruleset_rule(h->rs, r))->id, (unsigned long long)evicted,
+                           share(h, 1));
+    }
+}
+
+/* --- lanes and workers ---------------------------------------------------- */
+
+static bool lane_init(lane *l, ah_hunt *h)
+{
+    l->h = h;
+    l->matcher = ah_matcher_new(h->rs);
+    ah_buf_init(&l->rb.text, 0);
+    ah_buf_init(&l->obs_text, 0);
+    l->hitv = calloc(h->hitcap, sizeof *l->hitv);
+    l->rulev = calloc(h->hitcap, sizeof *l->rulev);
+    l->piece = calloc(h->hitcap, sizeof *l->piece);
+    l->rule_hits = calloc(h->hitcap, sizeof *l->rule_hits);
+    l->corr_evicted = calloc(h->hitcap, sizeof *l->corr_evicted);
+    return l->matcher && l->hitv && l->rulev && l->piece && l->rule_hits && l->corr_evicted;
+}
+
+static void lane_free(lane *l)
+{
+    ah_matcher_free(l->matcher);
+    ah_buf_free(&l->rb.text);
+    ah_buf_free(&l->obs_text);
+    free(l->hitv);
+    free(l->rulev);
+    free(l->piece);
+    free(l->rule_hits);
+    free(l->corr_evicted);
+    free(l->members);
+}
+
+/* The per-event half of ah_hunt_add, on whichever thread holds the lane. */
+static void lane_event(lane *l, const ah_event *ev)
+{
+    if (l->status != AH_OK)
+        return;
+    /* between rows of equal content, the event's place in the canonical input order */
+    l->seq = ((uint64_t)(ev->origin ? ev->origin->input_no : 0) << 40) | (ev->record_no & (((uint64_t)1 << 40) - 1));
+    l->status = match_event(l, ev);
+    if (l->status == AH_OK && l->h->observations[0])
+        ah_matcher_observe(l->matcher, ev, keep_observation, l);
+}
+
+static void *worker_main(void *arg)
+{
+    lane *l = arg;
+    ah_hunt *h = l->h;
+    pthread_mutex_lock(&h->shared);
+    for (;;) {
+        while (!h->queue && !h->closing)
+            pthread_cond_wait(&h->work, &h->shared);
+        batch *b = h->queue;
+        if (!b)
+            break; /* closing and drained */
+        if (!(h->queue = b->next))
+            h->queue_tail = NULL;
+        pthread_mutex_unlock(&h->shared);
+        size_t at = 0;
+        for (size_t i = 0; i < b->n; at = b->end[i++]) {
+            if (!ah_event_unpack(ah_span_make(b->bytes.data + at, b->end[i] - at), &l->ev, &l->members,
+                                 &l->members_cap)) {
+                if (l->status == AH_OK)
+                    l->status = AH_ERR_NOMEM; /* the bytes are ours: only the member array can fail */
+                continue;
+            }
+            lane_event(l, &l->ev);
+        }
+        pthread_mutex_lock(&h->shared);
+        if (l->status != AH_OK && h->worker_status == AH_OK)
+            h->worker_status = l->status;
+        b->next = h->free_list;
+        h->free_list = b;
+        pthread_cond_signal(&h->room);
+    }
+    pthread_mutex_unlock(&h->shared);
+    return NULL;
+}
+
+/* A batch to fill: a free one, after waiting for a worker to give one back. */
+static batch *take_batch(ah_hunt *h)
+{
+    pthread_mutex_lock(&h->shared);
+    while (!h->free_list)
+        pthread_cond_wait(&h->room, &h->shared);
+    batch *b = h->free_list;
+    h->free_list = b->next;
+    pthread_mutex_unlock(&h->shared);
+    if (b->bytes.cap > 4 * h->batch_bytes) { /* it carried a huge record: give the memory back */
+        ah_buf_free(&b->bytes);
+        ah_buf_init(&b->bytes, 0);
+    }
+    ah_buf_reset(&b->bytes);
+    b->n = 0;
+    return b;
+}
+
+static void submit_batch(ah_hunt *h, batch *b)
+{
+    b->next = NULL;
+    pthread_mutex_lock(&h->shared);
+    if (h->queue_tail)
+        h->queue_tail->next = b;
+    else
+        h->queue = b;
+    h->queue_tail = b;
+    pthread_cond_signal(&h->work);
+    pthread_mutex_unlock(&h->shared);
+}
+
+/* Hand the rest to the workers and wait until they are done. */
+static void stop_workers(ah_hunt *h)
+{
+    if (!h->nworkers)
+        return;
+    if (h->filling && h->filling->n)
+        submit_batch(h, h->filling);
+    else if (h->filling) {
+        h->filling->next = h->free_list;
+        h->free_list = h->filling;
+    }
+    h->filling = NULL;
+    pthread_mutex_lock(&h->shared);
+    h->closing = true;
+    pthread_cond_broadcast(&h->work);
+    pthread_mutex_unlock(&h->shared);
+    for (size_t i = 0; i < h->nlanes; i++)
+        if (h->lanes[i].started) {
+            pthread_join(h->lanes[i].thread, NULL);
+            h->lanes[i].started = false;
+        }
+}
+
+static bool start_workers(ah_hunt *h)
+{
+    if (pthread_mutex_init(&h->shared, NULL) != 0)
+        return false;
+    if (pthread_cond_init(&h->work, NULL) != 0) {
+        pthread_mutex_destroy(&h->shared);
+        return false;
+    }
+    if (pthread_cond_init(&h->room, NULL) != 0) {
+        pthread_cond_destroy(&h->work);
+        pthread_mutex_destroy(&h->shared);
+        return false;
+    }
+    h->threads_ok = true;
+    size_t nbatches = h->nworkers * BATCHES_PER_WORKER + 1;
+    if (!(h->batches = calloc(nbatches, sizeof *h->batches)))
+        return false;
+    for (size_t i = 0; i < nbatches; i++) {
+        ah_buf_init(&h->batches[i].bytes, 0);
+        h->batches[i].next = h->free_list;
+        h->free_list = &h->batches[i];
+    }
+    h->nbatches = nbatches;
+    for (size_t i = 0; i < h->nlanes; i++) {
+        if (pthread_create(&h->lanes[i].thread, NULL, worker_main, &h->lanes[i]) != 0)
+            return false;
+        h->lanes[i].started = true;
+    }
+    return true;
+}
+
+/* The lanes' counts into the hunt's, once the workers are done. */
+static void add_lane_counts(ah_hunt *h)
+{
+    for (size_t i = 0; i < h->nlanes; i++) {
+        lane *l = &h->lanes[i];
+        for (size_t r = 0; r < h->hitcap; r++)
+            h->rule_hits[r] += l->rule_hits[r];
+        for (int v = 0; v <= AH_LEVEL_CRITICAL; v++)
+            h->stats.by_level[v] += l->by_level[v];
+        h->stats.hits += l->hits;
+        h->stats.rows += l->rows;
+        h->stats.observations += l->observations;
+    }
 }
 
 ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *diag)
@@ -592,15 +898,18 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
     h->rs = rs;
     h->diag = diag;
     bool corr = ah_ruleset_has_correlations(rs);
-    h->matcher = ah_matcher_new(rs);
     h->sorter = ah_sorter_new(corr ? share(h, 2) : opt->memory, opt->tmpdir, diag);
-    if (corr)
-        h->observations = ah_sorter_new(share(h, 1), opt->tmpdir, diag);
-    ah_buf_init(&h->obs_text, 0);
+    for (size_t p = 0; corr && p < CORR_PARTS; p++)
+        if (!(h->observations[p] = ah_sorter_new(share(h, 1) / CORR_PARTS, opt->tmpdir, diag)))
+            corr = false; /* reported below as out of memory */
     h->hitcap = ah_ruleset_count(rs) + 1;
-    h->hitv = calloc(h->hitcap, sizeof *h->hitv);
-    h->rulev = calloc(h->hitcap, sizeof *h->rulev);
-    h->piece = calloc(h->hitcap, sizeof *h->piece);
+    h->nworkers = opt->threads > 1 ? opt->threads : 0;
+    h->nlanes = h->nworkers ? h->nworkers : 1;
+    h->batch_bytes = opt->batch_bytes ? opt->batch_bytes : BATCH_BYTES;
+    h->lanes = calloc(h->nlanes, sizeof *h->lanes);
+    bool lanes_ok = h->lanes != NULL;
+    for (size_t i = 0; lanes_ok && i < h->nlanes; i++)
+        lanes_ok = lane_init(&h->lanes[i], h);
     /* a joined row holds the rules of both copies and their links */
     h->out_rules = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_rules);
     h->out_info = calloc(2 * h->hitcap + 2 * LINKS_PER_RECORD, sizeof *h->out_info);
@@ -618,16 +927,15 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
             h->know = NULL;
         }
     }
-    ah_buf_init(&h->rb.text, 0);
     ah_buf_init(&h->out.text, 0);
     for (size_t i = 0; h->q && i < JOIN_QUEUE_MAX; i++) {
         ah_buf_init(&h->q[i].store, 0);
         ah_buf_init(&h->q[i].canon, 0);
     }
     h->stats.by_rule = h->rule_hits;
-    if (!h->matcher || !h->sorter || !h->hitv || !h->rulev || !h->piece || !h->out_rules || !h->out_info ||
-        !h->out_level || !h->out_routine || know_failed || !h->rule_hits || !h->q ||
-        (corr && !h->observations)) {
+    if (!lanes_ok || !h->sorter || !h->out_rules || !h->out_info || !h->out_level || !h->out_routine ||
+        know_failed || !h->rule_hits || !h->q || (ah_ruleset_has_correlations(rs) && !h->observations[CORR_PARTS - 1]) ||
+        (h->nworkers && !start_workers(h))) {
         ah_hunt_free(h);
         return NULL;
     }
@@ -638,18 +946,30 @@ void ah_hunt_free(ah_hunt *h)
 {
     if (!h)
         return;
-    ah_matcher_free(h->matcher);
+    stop_workers(h);
+    for (size_t i = 0; h->lanes && i < h->nlanes; i++)
+        lane_free(&h->lanes[i]);
+    free(h->lanes);
+    for (size_t i = 0; i < h->nbatches; i++) {
+        ah_buf_free(&h->batches[i].bytes);
+        free(h->batches[i].end);
+    }
+    free(h->batches);
+    if (h->threads_ok) {
+        pthread_cond_destroy(&h->room);
+        pthread_cond_destroy(&h->work);
+        pthread_mutex_destroy(&h->shared);
+    }
     ah_sorter_free(h->sorter);
-    ah_sorter_free(h->observations);
+    for (size_t p = 0; p < CORR_PARTS; p++)
+        ah_sorter_free(h->observations[p]);
     ah_knowledge_free(h->know);
-    ah_buf_free(&h->obs_text);
     for (size_t i = 0; i < h->norigins; i++) {
         free(h->origins[i].input);
         free(h->origins[i].entry);
     }
     free(h->origins);
     free(h->links);
-    ah_buf_free(&h->rb.text);
     ah_buf_free(&h->out.text);
     if (h->q)
         for (size_t i = 0; i < JOIN_QUEUE_MAX; i++) {
@@ -658,15 +978,38 @@ void ah_hunt_free(ah_hunt *h)
             free(h->q[i].rules);
         }
     free(h->q);
-    free(h->hitv);
-    free(h->rulev);
-    free(h->piece);
     free(h->out_rules);
     free(h->out_info);
     free(h->out_level);
     free(h->out_routine);
     free(h->rule_hits);
     free(h);
+}
+
+/* Pack the event into the batch being filled; hand the batch over when full. */
+static ah_status queue_event(ah_hunt *h, const ah_event *ev)
+{
+    if (!h->filling)
+        h->filling = take_batch(h);
+    batch *b = h->filling;
+    if (b->n == b->cap) {
+        size_t *e = ah_grow_array(b->end, &b->cap, 256, sizeof *e);
+        if (!e)
+            return AH_ERR_NOMEM;
+        b->end = e;
+    }
+    ah_status st = ah_event_pack(ev, &b->bytes);
+    if (st != AH_OK)
+        return st;
+    b->end[b->n++] = b->bytes.len;
+    if (b->bytes.len >= h->batch_bytes) {
+        submit_batch(h, b);
+        h->filling = NULL;
+    }
+    pthread_mutex_lock(&h->shared);
+    st = h->worker_status;
+    pthread_mutex_unlock(&h->shared);
+    return st;
 }
 
 ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
@@ -676,9 +1019,10 @@ ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
         h->stats.events_outside++;
         return AH_OK;
     }
+    /* What learns from every event stays on this thread, in input order:
+     * the names and the case knowledge (their budgets fill in one order). */
     if (h->opt.names)
         ah_names_learn(h->opt.names, ev); /* every event of the run teaches names, in the window or not */
-    ah_status st = match_event(h, ev);
     if (ev->has_time) {
         if (!h->has_start || ah_time_cmp(ev->time, h->start) < 0)
             h->start = ev->time;
@@ -688,11 +1032,10 @@ ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
     }
     if (h->know)
         ah_knowledge_learn(h->know, ev);
-    if (st == AH_OK && h->observations) {
-        ah_matcher_observe(h->matcher, ev, keep_observation, h);
-        st = h->obs_status;
-    }
-    return st;
+    if (h->nworkers)
+        return queue_event(h, ev);
+    lane_event(&h->lanes[0], ev);
+    return h->lanes[0].status;
 }
 
 /* The learning period of the routine facts: --baseline, else the first days
@@ -717,15 +1060,30 @@ static void fix_routine_baseline(ah_hunt *h)
     ah_knowledge_set_baseline(h->know, h->stats.routine_from, h->stats.routine_to);
 }
 
+static ah_status lanes_status(const ah_hunt *h)
+{
+    for (size_t i = 0; i < h->nlanes; i++)
+        if (h->lanes[i].status != AH_OK)
+            return h->lanes[i].status;
+    return AH_OK;
+}
+
 ah_status ah_hunt_finish(ah_hunt *h)
 {
-    fix_routine_baseline(h);
-    if (h->know) {
-        ah_knowledge_stats ks;
-        ah_knowledge_get_stats(h->know, &ks);
-        h->stats.knowledge_dropped = ks.dropped;
+    stop_workers(h);
+    ah_status st = lanes_status(h);
+    if (st == AH_OK) {
+        fix_routine_baseline(h);
+        if (h->know) {
+            ah_knowledge_stats ks;
+            ah_knowledge_get_stats(h->know, &ks);
+            h->stats.knowledge_dropped = ks.dropped;
+        }
+        if (h->observations[0])
+            correlate(h);
+        st = lanes_status(h);
     }
-    ah_status st = h->observations ? correlate(h) : AH_OK;
+    add_lane_counts(h);
     return st == AH_OK ? ah_sorter_finish(h->sorter) : st;
 }
 

@@ -64,6 +64,9 @@ typedef struct ah_hunt_options {
     bool no_suppress;       /* no hit is demoted as routine (`routine` facts ignored) */
     const char *admin_accounts; /* accounts holding admin roles, for `routine admin` (NULL: none) */
     bool has_baseline;      /* first-seen baseline range (else each rule's `baseline Nd`) */
+    size_t threads;         /* worker threads matching events (0 or 1: none, all on the caller's thread);
+                               the output is the same for any number */
+    size_t batch_bytes;     /* packed events handed to a worker at once (0: 1 MiB; tests use 1) */
     bool rows_without_raw;  /* the output does not write raw (CSV, --no-raw): event rows do not carry
                                it, so a huge record is not copied into the sorter */
     ah_time baseline_from, baseline_to;

@@ -8,9 +8,10 @@
  * sequential write with no re-encoding, and the in-memory tail is just one
  * more merge source. A parallel array of fixed-size keys
  * (has_time, sec, nsec, kind, tie, ordinal) is what qsort and the heap
- * compare; the ordinal (add order) makes every key unique, so the unstable
- * qsort and the heap still give a deterministic order, and it decides only
- * between rows whose content hash (tie) is equal.
+ * compare; the ordinal (the row's seq, the producer's canonical position,
+ * else the add order) decides only between rows whose content hash (tie)
+ * is equal, so the unstable qsort and the heap still give one order: rows
+ * with equal keys are equal rows.
  */
 #include "sorter.h"
 
@@ -482,13 +483,14 @@ ah_status ah_sorter_add(ah_sorter *s, const ah_row *row)
         return AH_ERR_NOMEM;
     sort_key *key = &s->keys[s->nkeys++];
     key->rec = p;
-    key->len = encode(p, row, s->stats.rows);
+    uint64_t ordinal = row->seq ? row->seq : s->stats.rows;
+    key->len = encode(p, row, ordinal);
     key->has_time = row->has_time;
     key->sec = row->time.sec;
     key->nsec = row->time.nsec;
     key->kind = row->kind;
     key->tie = row->tie;
-    key->ordinal = s->stats.rows;
+    key->ordinal = ordinal;
     s->stats.rows++;
     /* Give back the slack left by the ordinal's worst-case varint size. */
     s->chunks->used -= len - key->len;

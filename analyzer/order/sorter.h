@@ -3,12 +3,12 @@
  *
  * Rows without a time come first; rows of the same time follow their kind
  * and then their content hash (ah_row.tie), so the order does not depend on
- * the order rows were added in; only rows with equal hashes keep their
- * order of arrival. Rows are copied in
- * and kept in memory until the budget is reached; then the buffered rows
- * are sorted and spilled as a run to a private temporary directory
- * (mkdtemp "audithound-sort-XXXXXX" under tmpdir, else $TMPDIR, else
- * /tmp, created on the first spill). ah_sorter_finish merges runs in
+ * the order rows were added in; rows with equal hashes follow their seq
+ * (ah_row), else their order of arrival. Rows are copied in and kept in
+ * memory until the budget is reached; then the buffered rows are sorted
+ * and spilled as a run to a private temporary directory (mkdtemp
+ * "audithound-sort-XXXXXX" under tmpdir, else $TMPDIR, else /tmp,
+ * created on the first spill). ah_sorter_finish merges runs in
  * passes of at most AH_SORTER_MAX_FANIN open files; ah_sorter_next streams
  * the final k-way merge. Temporary files are removed as soon as they are
  * merged, and all of them on ah_sorter_free.

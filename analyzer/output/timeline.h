@@ -66,6 +66,9 @@ typedef struct ah_row {
     ah_span col[AH_COL_COUNT];
     uint64_t input_record; /* 1-based; 0 = unknown */
     uint64_t tie;          /* content hash: the canonical tie-break; not written */
+    uint64_t seq;          /* between equal ties: the producer's canonical position (hunt: the
+                              event's input and record number, so threads do not change the
+                              order); 0 = the order rows were added; not written */
     uint8_t kind;          /* ah_row_kind */
     int8_t level;          /* highest level of `rules`; AH_ROW_NO_LEVEL when none */
     const uint32_t *rules; /* rule indices (engine-defined), nrules of them */

@@ -441,7 +441,7 @@ void ahi_atoms_mark(const ahi_atoms *at, const char *text, size_t n, uint8_t *pr
     scan(at, text, n, present);
 }
 
-/* --- the rules' literals on the record text ------------------------------ */
+/* --- the rules' literals, per tested value --------------------------------- */
 
 typedef struct lit_list {
     char **s;
@@ -475,16 +475,58 @@ static bool lit_add(ahi_arena *a, lit_list *l, const char *s, size_t n)
     return true;
 }
 
-static bool collect(ahi_arena *a, ahi_cnode *c, lit_list *l)
+/* The group of the value a comparison tests, or -1 (atoms of a value
+ * reached by a raw path stay the rule's own: the values vary per walk). */
+static int lit_group(const ahi_cnode *c)
+{
+    switch (c->opd.kind) {
+    case AHI_OPD_RAWTEXT: return AHI_LIT_GROUP_RAW;
+    case AHI_OPD_FIELD: return 1 + (int)c->opd.field;
+    case AHI_OPD_OPCANON: return AHI_LIT_GROUP_OPCANON;
+    case AHI_OPD_OPRAW: return AHI_LIT_GROUP_OPRAW;
+    case AHI_OPD_PATH: return AHI_LIT_GROUP_PATHS;
+    default: return -1;
+    }
+}
+
+/* Whether every occurrence of the literal in a value a path reaches is
+ * also in the record's text as it is: no byte that JSON escapes or that
+ * reprinting changes (quote, backslash, slash, control, space, structure),
+ * and at least one byte no number is printed with, so that the literal
+ * cannot lie in a number cJSON prints differently (1e2 as 100). Unicode
+ * escapes are checked per record (match.c). */
+static bool path_literal_ok(const char *s, size_t n)
+{
+    bool non_number = false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= ' ' || ch == 0x7f || strchr("\"\\/{}[]:,", ch))
+            return false;
+        if (!strchr("0123456789.eE+-", ch))
+            non_number = true;
+    }
+    return non_number;
+}
+
+static bool collect(ahi_arena *a, ahi_cnode *c, lit_list *lists)
 {
     if (!c)
         return true;
     for (size_t i = 0; i < c->nkids; i++)
-        if (!collect(a, c->kids[i], l))
+        if (!collect(a, c->kids[i], lists))
             return false;
-    if (c->kind != AHI_N_CMP || c->opd.kind != AHI_OPD_RAWTEXT)
+    int g = c->kind == AHI_N_CMP ? lit_group(c) : -1;
+    if (g < 0)
         return true;
+    lit_list *l = &lists[g];
     size_t first = l->n;
+    if (g == AHI_LIT_GROUP_PATHS) { /* every literal must be visible in the text, or none is used */
+        if (c->op == AHI_OP_CONTAINS && !path_literal_ok(c->lit.s, c->lit.n))
+            return true;
+        for (size_t i = 0; c->op == AHI_OP_MATCHES && c->atoms && i < c->atoms->n; i++)
+            if (!path_literal_ok(c->atoms->s[i], c->atoms->len[i]))
+                return true;
+    }
     if (c->op == AHI_OP_CONTAINS && c->lit.n >= AHI_ATOM_MIN && c->lit.n <= RUN_MAX) {
         if (!lit_add(a, l, c->lit.s, c->lit.n))
             return false;
@@ -493,19 +535,23 @@ static bool collect(ahi_arena *a, ahi_cnode *c, lit_list *l)
             if (!lit_add(a, l, c->atoms->s[i], c->atoms->len[i]))
                 return false;
     }
-    c->raw_first = (uint32_t)first;
-    c->raw_count = (uint32_t)(l->n - first);
+    c->lit_group = (uint8_t)g;
+    c->lit_first = (uint32_t)first;
+    c->lit_count = (uint32_t)(l->n - first);
     return true;
 }
 
-bool ahi_raw_literals_build(ah_ruleset *rs)
+bool ahi_literals_build(ah_ruleset *rs)
 {
-    lit_list l = {0};
+    lit_list lists[AHI_LIT_GROUPS] = {{0}};
     for (size_t i = 0; i < rs->nrules; i++)
-        if (!collect(&rs->store.arena, rs->rules[i]->cond, &l))
+        if (!collect(&rs->store.arena, rs->rules[i]->cond, lists))
             return false;
-    rs->raw_lits = l.n ? atoms_build(&rs->store.arena, l.s, l.len, l.n) : NULL;
-    if (l.n && !rs->raw_lits)
-        return false;
+    for (int g = 0; g < AHI_LIT_GROUPS; g++) {
+        const lit_list *l = &lists[g];
+        rs->lit_groups[g] = l->n ? atoms_build(&rs->store.arena, l->s, l->len, l->n) : NULL;
+        if (l->n && !rs->lit_groups[g])
+            return false;
+    }
     return true;
 }

@@ -84,7 +84,9 @@ void ah_matcher_free(ah_matcher *m)
     if (!m)
         return;
     drop_trees(m);
-    free(m->raw_present);
+    for (int g = 0; g < AHI_LIT_GROUPS; g++)
+        free(m->lit_present[g]);
+    free(m->body_present);
     pcre2_match_data_free(m->md);
     pcre2_match_context_free(m->mctx);
     pcre2_jit_stack_free(m->jit);
@@ -739,24 +741,80 @@ static int cidr_members(ah_matcher *m, const ahi_cnode *c)
     return 0;
 }
 
-/* Whether any of c's literals is in the record text: every literal of the
- * rules' `raw contains` / `raw matches` is found by one scan per event.
- * 1 / 0, or -1 when the scan cannot be made (out of memory). */
-static int raw_literals_seen(ah_matcher *m, const ahi_cnode *c)
+static bool has_unicode_escape(ah_span s)
 {
-    const ahi_atoms *lits = m->rs ? m->rs->raw_lits : NULL;
-    if (!lits || c->raw_first + c->raw_count > lits->n)
-        return -1;
-    if (m->raw_seq != m->seq || !m->raw_present) {
-        if (!m->raw_present && !(m->raw_present = malloc(lits->n)))
-            return -1;
-        ahi_atoms_mark(lits, m->ev->raw.p, m->ev->raw.p ? m->ev->raw.n : 0, m->raw_present);
-        m->raw_seq = m->seq;
+    for (const char *p = s.p, *end = s.p + s.n; p && (p = memchr(p, '\\', (size_t)(end - p))) != NULL; p++)
+        if (p + 1 < end && p[1] == 'u')
+            return true;
+    return false;
+}
+
+/* The paths' literals in the record's text: raw, and body when it is not
+ * inside raw (a synthesized body). A \u escape anywhere makes the event
+ * unsure: a value may hold what its text spells otherwise. */
+static void mark_record_text(ah_matcher *m, const ahi_atoms *lits)
+{
+    const ah_event *ev = m->ev;
+    uint8_t *present = m->lit_present[AHI_LIT_GROUP_PATHS];
+    bool body_inside = ev->body.p && ev->raw.p && ev->body.p >= ev->raw.p && ev->body.p + ev->body.n <= ev->raw.p + ev->raw.n;
+    m->paths_unsure = has_unicode_escape(ev->raw) || (!body_inside && has_unicode_escape(ev->body));
+    if (m->paths_unsure)
+        return;
+    ahi_atoms_mark(lits, ev->raw.p ? ev->raw.p : "", ev->raw.n, present);
+    if (body_inside || !ev->body.p)
+        return;
+    if (!m->body_present && !(m->body_present = malloc(lits->n))) {
+        m->paths_unsure = true;
+        return;
     }
-    for (uint32_t i = 0; i < c->raw_count; i++)
-        if (m->raw_present[c->raw_first + i])
+    ahi_atoms_mark(lits, ev->body.p, ev->body.n, m->body_present);
+    for (size_t i = 0; i < lits->n; i++) /* the body's marks added to the record's */
+        present[i] |= m->body_present[i];
+}
+
+/* Whether any of c's literals is in the value it tests: the literals of
+ * every rule's CONTAINS / MATCHES on one value (the record text, a field,
+ * the operation) are found by one scan of that value per event.
+ * 1 / 0, or -1 when the scan cannot be made (out of memory). */
+static int literals_seen(ah_matcher *m, const ahi_cnode *c, ah_span value)
+{
+    unsigned g = c->lit_group;
+    const ahi_atoms *lits = m->rs ? m->rs->lit_groups[g] : NULL;
+    if (!lits || c->lit_first + c->lit_count > lits->n)
+        return -1;
+    if (m->lit_seq[g] != m->seq || !m->lit_present[g]) {
+        if (!m->lit_present[g] && !(m->lit_present[g] = malloc(lits->n)))
+            return -1;
+        if (g == AHI_LIT_GROUP_PATHS)
+            mark_record_text(m, lits);
+        else
+            ahi_atoms_mark(lits, value.p ? value.p : "", value.n, m->lit_present[g]);
+        m->lit_seq[g] = m->seq;
+    }
+    if (g == AHI_LIT_GROUP_PATHS && m->paths_unsure)
+        return -1;
+    for (uint32_t i = 0; i < c->lit_count; i++)
+        if (m->lit_present[g][c->lit_first + i])
             return 1;
     return 0;
+}
+
+/* The first look on a value with grouped literals: false when the test is
+ * decided without running it (*r set), true when it must run. An absent
+ * value (NULL span) is left to the test: `not contains` and absence have
+ * their own rules there. */
+static bool literals_decide(ah_matcher *m, const ahi_cnode *c, ah_span value, bool *r)
+{
+    if (!c->lit_count || m->no_prefilter || !value.p)
+        return true;
+    int seen = literals_seen(m, c, value);
+    if (seen == 0 && c->op == AHI_OP_MATCHES)
+        m->stats.regex_skipped++;
+    if (seen == 0 || (seen > 0 && c->op == AHI_OP_CONTAINS && !c->cased)) {
+        *r = seen > 0; /* the folded needle was found whole: that is the case-insensitive contains */
+        return false;
+    }
+    return true;
 }
 
 static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
@@ -767,27 +825,22 @@ static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
     case AHI_OPD_FIELD:
         if (c->op == AHI_OP_IN || c->op == AHI_OP_CIDR)
             r = cached_cmp(m, c, ev->field[c->opd.field], (int)c->opd.field);
-        else
+        else if (literals_decide(m, c, ev->field[c->opd.field], &r))
             r = span_cmp(m, c, ev->field[c->opd.field]);
         break;
     case AHI_OPD_OPCANON:
         if (c->op == AHI_OP_IN)
             r = cached_cmp(m, c, ev->operation_canon, AH_F_COUNT);
-        else
+        else if (literals_decide(m, c, ev->operation_canon, &r))
             r = span_cmp(m, c, ev->operation_canon.p ? ev->operation_canon : AH_SPAN_NULL);
         break;
     case AHI_OPD_OPRAW:
-        r = span_cmp(m, c, ev->field[AH_F_OPERATION]);
+        if (literals_decide(m, c, ev->field[AH_F_OPERATION], &r))
+            r = span_cmp(m, c, ev->field[AH_F_OPERATION]);
         break;
     case AHI_OPD_RAWTEXT:
-        if (c->raw_count && !m->no_prefilter) {
-            int seen = raw_literals_seen(m, c);
-            if (seen == 0 || (seen > 0 && c->op == AHI_OP_CONTAINS && !c->cased)) {
-                r = seen > 0; /* the folded needle was found whole: that is the case-insensitive contains */
-                break;
-            }
-        }
-        r = span_cmp(m, c, ev->raw);
+        if (literals_decide(m, c, ev->raw, &r))
+            r = span_cmp(m, c, ev->raw);
         break;
     case AHI_OPD_SOURCE:
         r = span_cmp(m, c, ev->source != AH_SOURCE_UNKNOWN ? ah_span_cstr(ah_source_name(ev->source)) : AH_SPAN_NULL);
@@ -806,6 +859,12 @@ static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
                                    : order_ok(c->op, ah_time_cmp(ev->time, c->lit.time));
         break;
     case AHI_OPD_PATH:
+        if (c->lit_count && !m->no_prefilter && literals_seen(m, c, AH_SPAN_NULL) == 0) {
+            r = false; /* no value can hold a literal the record's text does not */
+            if (c->op == AHI_OP_MATCHES)
+                m->stats.regex_skipped++;
+            break;
+        }
         if (c->op == AHI_OP_CIDR && c->opd.slot < 0 && c->opd.nsteps == 1 && c->opd.steps[0].kind == AHI_STEP_ALL &&
             !m->body_done && !m->no_prefilter) {
             int fast = cidr_members(m, c);

@@ -310,6 +310,19 @@ bool ahi_atoms_present(const ahi_atoms *at, const char *text, size_t n);
 /* present[i] = 1 for every atom i in text (case-folded), 0 for the others. */
 void ahi_atoms_mark(const ahi_atoms *at, const char *text, size_t n, uint8_t *present);
 
+/* The values whose literals are scanned for together: the record text
+ * (group 0), each normalized field (1 + field), the canonical operation and
+ * the operation as written; and the values reached by raw paths, which vary
+ * per walk: their literals are looked for in the record's text (raw and
+ * body), which holds every string value verbatim when the literal has no
+ * byte an escape or a reprinting could change (atoms.c, path_literal_ok)
+ * and the text has no \u escape. There absence decides, presence does not. */
+#define AHI_LIT_GROUPS (AH_F_COUNT + 4)
+#define AHI_LIT_GROUP_RAW 0
+#define AHI_LIT_GROUP_OPCANON (AH_F_COUNT + 1)
+#define AHI_LIT_GROUP_OPRAW (AH_F_COUNT + 2)
+#define AHI_LIT_GROUP_PATHS (AH_F_COUNT + 3)
+
 typedef struct ahi_cnode {
     ahi_node_kind kind;
     struct ahi_cnode **kids;
@@ -326,7 +339,11 @@ typedef struct ahi_cnode {
     const char *list_path;      /* IN / CIDR from a list file (explain) */
     pcre2_code *re;             /* MATCHES */
     const ahi_atoms *atoms;     /* MATCHES: run re only when one is in the text (NULL: always) */
-    uint32_t raw_first, raw_count; /* `raw` CONTAINS / MATCHES: its literals in ruleset raw_lits (count 0: none) */
+    /* CONTAINS / MATCHES on the record text, a field or the operation: the
+     * literals one of which must be in the value, as lit_first.. + lit_count
+     * of ruleset lit_groups[lit_group] (count 0: none) */
+    uint32_t lit_first, lit_count;
+    uint8_t lit_group;
     const char *re_src;
     char re_flags[8];
     /* QUANT */
@@ -661,13 +678,14 @@ struct ah_ruleset {
     bool corr_raw;                        /* some unit reads raw paths */
     const ahi_strset *corr_ops;           /* union of the pinned operations */
     size_t ncorr_rules;
-    /* First look: the literals of every `raw contains` / `raw matches` of the
-     * rules, found by one scan of the record for all of them (atoms.c). */
-    ahi_atoms *raw_lits;
+    /* First look: the literals of every CONTAINS / MATCHES of the rules,
+     * grouped by the value they test (ahi_lit_group), so that one scan of
+     * that value per event finds them all (atoms.c). NULL: no literal. */
+    ahi_atoms *lit_groups[AHI_LIT_GROUPS];
 };
 
-/* Index the literals of the rules' tests on the record text (atoms.c). */
-bool ahi_raw_literals_build(ah_ruleset *rs);
+/* Index the literals of the rules' tests, per tested value (atoms.c). */
+bool ahi_literals_build(ah_ruleset *rs);
 
 struct ah_expr {
     ahi_store store;
@@ -703,8 +721,10 @@ struct ah_matcher {
     } index[2];
     /* First look: the addresses among the body's member strings (raw[*]),
      * parsed once per event for every CIDR condition. */
-    uint8_t *raw_present;      /* per atom of rs->raw_lits, valid while raw_seq == seq */
-    uint64_t raw_seq;
+    uint8_t *lit_present[AHI_LIT_GROUPS]; /* per atom of rs->lit_groups[g], valid while lit_seq[g] == seq */
+    uint64_t lit_seq[AHI_LIT_GROUPS];
+    uint8_t *body_present;     /* scratch: the paths' literals in a body that is not inside raw */
+    bool paths_unsure;         /* the record's text has a \u escape: the paths' literals decide nothing */
     bool ips_done;
     int ips_state;             /* 1 collected, -1 take the general path */
     size_t nips;

@@ -630,7 +630,7 @@ ah_status ah_ruleset_compile(ah_ruleset *rs)
             }
         }
     }
-    if (!ahi_opmap_build(rs) || !ahi_corr_build_index(rs) || !ahi_raw_literals_build(rs)) {
+    if (!ahi_opmap_build(rs) || !ahi_corr_build_index(rs) || !ahi_literals_build(rs)) {
         rs->errors++;
         ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "out of memory building the rule index");
     }

@@ -10,9 +10,14 @@ other processes held the cores. MB/s and records/s are per CPU second;
 as fast as inflating the file with zlib, higher = faster). Peak RSS is
 /usr/bin/time's (see run()).
 
+The single-core rows run `--threads 1`; the thread rows at the end compare
+wall times of --threads 1 and 2 (the only figures where wall time is the
+point), best of two runs: they need the other core idle to mean anything.
+
 Data (generated once into AH_BENCH_DIR, default bench-data/, deterministic):
   audit-<MIB>m.jsonl.gz    AuditData JSON Lines, AH_BENCH_MIB MiB uncompressed (default 1100)
   purview-<MIB/4>m.csv.gz  Purview audit CSV (new layout), a quarter of that
+  audit-<MIB/4>m-part<K>.jsonl.gz  four files of a quarter each, no record shared (threads over inputs)
 Built from the tree into build/bench/: the igzip inflater (inflate_isal.c),
 the shipped rules without correlation rules, and 100 and 1,000 generated
 rules (gen_rules.py, fixed seed).
@@ -39,6 +44,11 @@ files = {'jsonl': os.path.join(data, f'audit-{mib}m.jsonl.gz'), 'csv': os.path.j
 for kind, path in files.items():
     if not os.path.exists(path):
         subprocess.run([gen, kind, path + '.tmp', str(mib if kind == 'jsonl' else mib // 4)], check=True)
+        os.rename(path + '.tmp', path)
+parts = [os.path.join(data, f'audit-{mib // 4}m-part{k}.jsonl.gz') for k in range(4)]
+for k, path in enumerate(parts):
+    if not os.path.exists(path):
+        subprocess.run([gen, 'jsonl', path + '.tmp', str(mib // 4), str(k * 1000000000)], check=True)
         os.rename(path + '.tmp', path)
 
 
@@ -144,6 +154,8 @@ for kind, path in files.items():
             ('hunt, 1,000 generated rules', [binary, 'hunt', '-q', '-r', gen1000, '-o', '/dev/null', path])]
     shipped = None
     for label, cmd in rows:
+        if cmd and cmd[0] == binary and cmd[1] == 'hunt':
+            cmd = cmd[:2] + ['--threads', '1'] + cmd[2:]
         if cmd is None:
             cpu, wall, rss, note = cpu_zlib, wall_zlib, rss_zlib, ''
         else:
@@ -158,6 +170,23 @@ for kind, path in files.items():
             extra = f'   {cpu / shipped:.2f}x the shipped rules\' CPU'
         print(f'  {label:<34} {cpu:7.2f} {mb / cpu:8.1f} {rate} {cpu_zlib / cpu:8.2f} {rss / 1024:6.1f} MiB {wall:7.2f}{extra}{note}')
         sys.stdout.flush()
+
+# Threads: wall time of hunt (all shipped rules) with 1 and 2 threads, over
+# the one large file and over four files of a quarter each; best of two.
+zlib_wall = min(run([gen, 'inflate', files['jsonl']], stdout=subprocess.PIPE)[1] for _ in range(3))
+print(f'\nthreads: wall seconds of hunt with all shipped rules, best of two (load average {os.getloadavg()[0]:.1f}); '
+      f'zlib inflate of the large file alone: {zlib_wall:.2f} s wall')
+print(f'  {"":<24} {"--threads 1":>12} {"--threads 2":>12} {"speedup":>8} {"of zlib (wall)":>15} {"peak RSS (2)":>13}')
+for name, ins in (('1 file (' + os.path.basename(files['jsonl']) + ')', [files['jsonl']]), ('4 files of a quarter', parts)):
+    walls, rss2 = {}, 0
+    for t in (1, 2):
+        best = min(run([binary, 'hunt', '-q', '--threads', str(t), '-r', rules_dir, '-o', '/dev/null'] + ins)[1:3]
+                   for _ in range(2))
+        walls[t] = best[0]
+        rss2 = best[1]
+    ratio = f'{zlib_wall / walls[2]:15.2f}' if len(ins) == 1 else f'{"":>15}'
+    print(f'  {name[:24]:<24} {walls[1]:12.2f} {walls[2]:12.2f} {walls[1] / walls[2]:7.2f}x {ratio} {rss2 / 1024:8.1f} MiB')
+    sys.stdout.flush()
 
 # The matcher alone: events/s with 1, 50 and 300 rules that mostly do not match.
 lib = os.path.join(os.path.dirname(binary), 'libaudithound.a')

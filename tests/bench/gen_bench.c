@@ -1,6 +1,8 @@
 /*
  * gen_bench.c: writes large synthetic exports for `make bench`.
- *   gen_bench jsonl OUT.jsonl.gz MIB   AuditData JSON Lines, about MIB MiB uncompressed
+ *   gen_bench jsonl OUT.jsonl.gz MIB [FIRST]   AuditData JSON Lines, about MIB MiB uncompressed;
+ *                                      FIRST (default 0) numbers the records and seeds the mix, so
+ *                                      files with different FIRST share no record
  *   gen_bench csv   OUT.csv.gz   MIB   Purview audit CSV (new layout) with AuditData cells
  *   gen_bench inflate FILE.gz          zlib inflate to nowhere: the speed baseline
  * The mix resembles a real tenant: mostly mail and file access and sign-ins,
@@ -118,12 +120,14 @@ int main(int argc, char **argv)
         printf("%lld\n", total);
         return n < 0;
     }
-    if (argc != 4) {
-        fprintf(stderr, "usage: gen_bench jsonl|csv OUT.gz MIB\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: gen_bench jsonl|csv OUT.gz MIB [FIRST]\n");
         return 2;
     }
     int csv = strcmp(argv[1], "csv") == 0;
-    unsigned long long target = strtoull(argv[3], NULL, 10) << 20, written = 0, i = 0;
+    unsigned long long target = strtoull(argv[3], NULL, 10) << 20, written = 0;
+    unsigned long long i = argc == 5 ? strtoull(argv[4], NULL, 10) : 0;
+    rng_state ^= i * 0x2545f4914f6cdd1dull;
     gzFile gz = gzopen(argv[2], "wb1");
     if (!gz) {
         perror(argv[2]);

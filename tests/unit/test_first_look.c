@@ -194,10 +194,71 @@ static void test_limits(void **state)
     remove(path);
 }
 
+/* Values reached by paths are looked for in the record's text: a literal
+ * the text spells otherwise (a \u escape, an escaped slash, a number cJSON
+ * prints differently, a printed object, JSON inside a string, a synthesized
+ * body) must still be found. */
+static void test_path_literals_in_text(void **state)
+{
+    (void)state;
+    const char *path = "build/tests/first_look_paths.jsonl";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    const char *head = "{\"CreationTime\": \"2021-01-13T02:14:08\", \"Operation\": \"Send\", \"RecordType\": 2, "
+                       "\"Workload\": \"Exchange\", \"UserId\": \"a@contoso.com\"";
+    fprintf(f, "%s, \"Id\": \"r1\", \"Subject\": \"\\u004dimecast export\"}\n", head);
+    fprintf(f, "%s, \"Id\": \"r2\", \"Url\": \"https:\\/\\/evil.example\\/x\"}\n", head);
+    fprintf(f, "%s, \"Id\": \"r3\", \"Size\": 1e2}\n", head);
+    fprintf(f, "%s, \"Id\": \"r4\", \"Obj\": {\"a\": true,\"b\":[1, 2]}}\n", head);
+    fprintf(f, "%s, \"Id\": \"r5\", \"Body\": \"{\\\"inner\\\":\\\"Mimecast\\\"}\"}\n", head);
+    fprintf(f, "%s, \"Id\": \"r6\", \"Note\": \"caf\\u00e9 mimecas\\u0074\"}\n", head);
+    fprintf(f, "%s, \"Id\": \"r7\", \"Subject\": \"nothing here\", \"Url\": \"x\", \"Size\": 3}\n", head);
+    fclose(f);
+    static const char rules[] =
+        "rule subject {\n  title \"a\"\n  severity low\n  sources ual\n  match raw.Subject contains \"mimecast\"\n}\n"
+        "rule url {\n  title \"b\"\n  severity low\n  sources ual\n  match raw.Url matches /evil\\.example\\/x/\n}\n"
+        "rule size {\n  title \"c\"\n  severity low\n  sources ual\n  match raw.Size matches /^100$/\n}\n"
+        "rule obj {\n  title \"d\"\n  severity low\n  sources ual\n  match raw.Obj contains \"true\"\n}\n"
+        "rule inner {\n  title \"e\"\n  severity low\n  sources ual\n  match raw.Body.inner matches /mimecast/\n}\n"
+        "rule note {\n  title \"f\"\n  severity low\n  sources ual\n  match raw.Note contains \"mimecast\"\n}\n"
+        "rule any {\n  title \"g\"\n  severity low\n  sources ual\n  match raw[*] contains \"mimecast\"\n}\n";
+    tdiag td;
+    tdiag_init(&td);
+    ah_ruleset *rs = ah_ruleset_new(&td.d);
+    assert_int_equal(ah_ruleset_load_string(rs, "paths.rules", rules, strlen(rules)), AH_OK);
+    assert_int_equal(ah_ruleset_compile(rs), AH_OK);
+    ah_matcher *fast = ah_matcher_new(rs), *slow = ah_matcher_new(rs);
+    ah_matcher_set_first_look(slow, false);
+    ah_session_options opt;
+    ah_session_options_init(&opt);
+    ah_session *s = ah_session_new(&opt);
+    assert_int_equal(ah_session_add_input(s, path), AH_OK);
+    const ah_event *ev;
+    const ah_rule *h1[8], *h2[8];
+    char got[512] = "";
+    while (ah_session_next(s, &ev) == AH_OK) {
+        size_t n1 = ah_matcher_match(fast, ev, h1, 8), n2 = ah_matcher_match(slow, ev, h2, 8);
+        assert_int_equal(n1, n2);
+        for (size_t i = 0; i < n1; i++) {
+            assert_ptr_equal(h1[i], h2[i]);
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%.*s:%s ", (int)ev->field[AH_F_RECORD_ID].n,
+                     ev->field[AH_F_RECORD_ID].p, ah_rule_metadata(h1[i])->id);
+        }
+    }
+    assert_string_equal(got, "r1:subject r1:any r2:url r3:size r4:obj r5:inner r5:any r6:note r6:any ");
+    ah_session_free(s);
+    ah_matcher_free(fast);
+    ah_matcher_free(slow);
+    ah_ruleset_free(rs);
+    tdiag_free(&td);
+    remove(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_hits),
+        cmocka_unit_test(test_path_literals_in_text),
         cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
