@@ -14,6 +14,7 @@ import json, os, re, shutil, subprocess, sys, tempfile, time
 
 binary = sys.argv[1]
 root = os.path.dirname(os.path.abspath(__file__))
+rules_dir = os.path.join(os.path.dirname(os.path.dirname(root)), 'rules')
 data = os.environ.get('AH_BENCH_DIR', 'bench-data')
 records = int(os.environ.get('AH_SCALE_RECORDS', '10000000'))
 mib = max(1, records * 1100 // 955172)
@@ -57,7 +58,8 @@ print(f'audithound bench-scale: {path} ({os.path.getsize(path) / 1e9:.2f} GB), d
       f'(64M), load average {os.getloadavg()[0]:.1f}')
 print(f'  {"":<32} {"CPU s":>8} {"wall s":>8} {"peak RSS":>10}')
 for name, cmd in (('dump', [binary, 'dump', '-q', path]),
-                  ('hunt, all shipped rules', [binary, 'hunt', '-q', '-o', '/dev/null', '--summary', summary, path])):
+                  ('hunt, all shipped rules', [binary, 'hunt', '-q', '-r', rules_dir, '-o', '/dev/null', '--summary', summary,
+                                              path])):
     cpu, wall, rss, rc = run(cmd)
     print(f'  {name:<32} {cpu:8.1f} {wall:8.1f} {rss / 1024:7.0f} MiB' + (f'  (exit {rc})' if rc else ''), flush=True)
 try:
