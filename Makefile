@@ -16,7 +16,7 @@ PREFIX   ?= /usr/local
 CC       ?= cc
 PKGS     := libarchive libpcre2-8 libcjson zlib libisal yaml-0.1 xlsxwriter
 DEB_PKGS := libarchive-dev libpcre2-dev libcjson-dev zlib1g-dev libisal-dev libyaml-dev libcmocka-dev pkg-config python3 gzip zip p7zip-full \
-            clang libclang-rt-14-dev time clang-format chromium libxlsxwriter-dev libreoffice-calc-nogui
+            clang libclang-rt-14-dev time clang-format chromium libxlsxwriter-dev libreoffice-calc-nogui parallel
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -larchive -lpcre2-8 -lcjson -lz -lisal -lyaml -lxlsxwriter)

@@ -484,28 +484,8 @@ static int lit_group(const ahi_cnode *c)
     case AHI_OPD_FIELD: return 1 + (int)c->opd.field;
     case AHI_OPD_OPCANON: return AHI_LIT_GROUP_OPCANON;
     case AHI_OPD_OPRAW: return AHI_LIT_GROUP_OPRAW;
-    case AHI_OPD_PATH: return AHI_LIT_GROUP_PATHS;
     default: return -1;
     }
-}
-
-/* Whether every occurrence of the literal in a value a path reaches is
- * also in the record's text as it is: no byte that JSON escapes or that
- * reprinting changes (quote, backslash, slash, control, space, structure),
- * and at least one byte no number is printed with, so that the literal
- * cannot lie in a number cJSON prints differently (1e2 as 100). Unicode
- * escapes are checked per record (match.c). */
-static bool path_literal_ok(const char *s, size_t n)
-{
-    bool non_number = false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch <= ' ' || ch == 0x7f || strchr("\"\\/{}[]:,", ch))
-            return false;
-        if (!strchr("0123456789.eE+-", ch))
-            non_number = true;
-    }
-    return non_number;
 }
 
 static bool collect(ahi_arena *a, ahi_cnode *c, lit_list *lists)
@@ -520,13 +500,6 @@ static bool collect(ahi_arena *a, ahi_cnode *c, lit_list *lists)
         return true;
     lit_list *l = &lists[g];
     size_t first = l->n;
-    if (g == AHI_LIT_GROUP_PATHS) { /* every literal must be visible in the text, or none is used */
-        if (c->op == AHI_OP_CONTAINS && !path_literal_ok(c->lit.s, c->lit.n))
-            return true;
-        for (size_t i = 0; c->op == AHI_OP_MATCHES && c->atoms && i < c->atoms->n; i++)
-            if (!path_literal_ok(c->atoms->s[i], c->atoms->len[i]))
-                return true;
-    }
     if (c->op == AHI_OP_CONTAINS && c->lit.n >= AHI_ATOM_MIN && c->lit.n <= RUN_MAX) {
         if (!lit_add(a, l, c->lit.s, c->lit.n))
             return false;

@@ -86,7 +86,6 @@ void ah_matcher_free(ah_matcher *m)
     drop_trees(m);
     for (int g = 0; g < AHI_LIT_GROUPS; g++)
         free(m->lit_present[g]);
-    free(m->body_present);
     pcre2_match_data_free(m->md);
     pcre2_match_context_free(m->mctx);
     pcre2_jit_stack_free(m->jit);
@@ -741,37 +740,6 @@ static int cidr_members(ah_matcher *m, const ahi_cnode *c)
     return 0;
 }
 
-static bool has_unicode_escape(ah_span s)
-{
-    for (const char *p = s.p, *end = s.p + s.n; p && (p = memchr(p, '\\', (size_t)(end - p))) != NULL; p++)
-        if (p + 1 < end && p[1] == 'u')
-            return true;
-    return false;
-}
-
-/* The paths' literals in the record's text: raw, and body when it is not
- * inside raw (a synthesized body). A \u escape anywhere makes the event
- * unsure: a value may hold what its text spells otherwise. */
-static void mark_record_text(ah_matcher *m, const ahi_atoms *lits)
-{
-    const ah_event *ev = m->ev;
-    uint8_t *present = m->lit_present[AHI_LIT_GROUP_PATHS];
-    bool body_inside = ev->body.p && ev->raw.p && ev->body.p >= ev->raw.p && ev->body.p + ev->body.n <= ev->raw.p + ev->raw.n;
-    m->paths_unsure = has_unicode_escape(ev->raw) || (!body_inside && has_unicode_escape(ev->body));
-    if (m->paths_unsure)
-        return;
-    ahi_atoms_mark(lits, ev->raw.p ? ev->raw.p : "", ev->raw.n, present);
-    if (body_inside || !ev->body.p)
-        return;
-    if (!m->body_present && !(m->body_present = malloc(lits->n))) {
-        m->paths_unsure = true;
-        return;
-    }
-    ahi_atoms_mark(lits, ev->body.p, ev->body.n, m->body_present);
-    for (size_t i = 0; i < lits->n; i++) /* the body's marks added to the record's */
-        present[i] |= m->body_present[i];
-}
-
 /* Whether any of c's literals is in the value it tests: the literals of
  * every rule's CONTAINS / MATCHES on one value (the record text, a field,
  * the operation) are found by one scan of that value per event.
@@ -785,14 +753,9 @@ static int literals_seen(ah_matcher *m, const ahi_cnode *c, ah_span value)
     if (m->lit_seq[g] != m->seq || !m->lit_present[g]) {
         if (!m->lit_present[g] && !(m->lit_present[g] = malloc(lits->n)))
             return -1;
-        if (g == AHI_LIT_GROUP_PATHS)
-            mark_record_text(m, lits);
-        else
-            ahi_atoms_mark(lits, value.p ? value.p : "", value.n, m->lit_present[g]);
+        ahi_atoms_mark(lits, value.p ? value.p : "", value.n, m->lit_present[g]);
         m->lit_seq[g] = m->seq;
     }
-    if (g == AHI_LIT_GROUP_PATHS && m->paths_unsure)
-        return -1;
     for (uint32_t i = 0; i < c->lit_count; i++)
         if (m->lit_present[g][c->lit_first + i])
             return 1;
@@ -859,12 +822,6 @@ static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
                                    : order_ok(c->op, ah_time_cmp(ev->time, c->lit.time));
         break;
     case AHI_OPD_PATH:
-        if (c->lit_count && !m->no_prefilter && literals_seen(m, c, AH_SPAN_NULL) == 0) {
-            r = false; /* no value can hold a literal the record's text does not */
-            if (c->op == AHI_OP_MATCHES)
-                m->stats.regex_skipped++;
-            break;
-        }
         if (c->op == AHI_OP_CIDR && c->opd.slot < 0 && c->opd.nsteps == 1 && c->opd.steps[0].kind == AHI_STEP_ALL &&
             !m->body_done && !m->no_prefilter) {
             int fast = cidr_members(m, c);

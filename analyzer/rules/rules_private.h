@@ -312,16 +312,12 @@ void ahi_atoms_mark(const ahi_atoms *at, const char *text, size_t n, uint8_t *pr
 
 /* The values whose literals are scanned for together: the record text
  * (group 0), each normalized field (1 + field), the canonical operation and
- * the operation as written; and the values reached by raw paths, which vary
- * per walk: their literals are looked for in the record's text (raw and
- * body), which holds every string value verbatim when the literal has no
- * byte an escape or a reprinting could change (atoms.c, path_literal_ok)
- * and the text has no \u escape. There absence decides, presence does not. */
-#define AHI_LIT_GROUPS (AH_F_COUNT + 4)
+ * the operation as written. Values reached by raw paths vary per walk and
+ * keep their own per-rule test. */
+#define AHI_LIT_GROUPS (AH_F_COUNT + 3)
 #define AHI_LIT_GROUP_RAW 0
 #define AHI_LIT_GROUP_OPCANON (AH_F_COUNT + 1)
 #define AHI_LIT_GROUP_OPRAW (AH_F_COUNT + 2)
-#define AHI_LIT_GROUP_PATHS (AH_F_COUNT + 3)
 
 typedef struct ahi_cnode {
     ahi_node_kind kind;
@@ -723,8 +719,6 @@ struct ah_matcher {
      * parsed once per event for every CIDR condition. */
     uint8_t *lit_present[AHI_LIT_GROUPS]; /* per atom of rs->lit_groups[g], valid while lit_seq[g] == seq */
     uint64_t lit_seq[AHI_LIT_GROUPS];
-    uint8_t *body_present;     /* scratch: the paths' literals in a body that is not inside raw */
-    bool paths_unsure;         /* the record's text has a \u escape: the paths' literals decide nothing */
     bool ips_done;
     int ips_state;             /* 1 collected, -1 take the general path */
     size_t nips;

@@ -102,6 +102,7 @@ static const ah_field_map signin_map = {
             [AH_F_SESSION_ID] = "sessionId",
             [AH_F_CORRELATION_ID] = "correlationId|^correlationId",
             [AH_F_TENANT_ID] = "tenantId|^tenantId|resourceTenantId|homeTenantId|^resourceId#tenant",
+            [AH_F_TOKEN_ID] = "uniqueTokenIdentifier|UniqueTokenIdentifier",
         },
     .fixed = {[AH_F_WORKLOAD] = "AzureActiveDirectory"},
     .aux =

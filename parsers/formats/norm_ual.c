@@ -41,6 +41,7 @@ static const ah_field_map ual_map = {
             [AH_F_SESSION_ID] = "SessionId|AppAccessContext.AADSessionId|DeviceProperties[Name=SessionId].Value",
             [AH_F_CORRELATION_ID] = "InterSystemsId|AppAccessContext.CorrelationId|CorrelationId",
             [AH_F_TENANT_ID] = "OrganizationId|^organizationId|TenantId|OfficeTenantId|^TenantId",
+            [AH_F_TOKEN_ID] = "AppAccessContext.UniqueTokenId",
         },
     .aux = {[AH_AUX_STS_CODE] = "ErrorCode|LogonError|ErrorNumber"},
     .result = AH_RULE_UAL,

@@ -55,6 +55,12 @@ enum {
 typedef struct file_rec {
     ah_source_file pub;
     bool is_stdin;
+    uint64_t disk_size;  /* size when queued (0 for pipes and devices): for listing */
+    /* "path!member" inputs: the members selected (pub.members), and which matched an entry */
+    char **members;
+    bool *found;
+    size_t members_cap;
+    bool was_archive;    /* the file itself is an archive (for the message when a member is missing) */
 } file_rec;
 
 typedef enum layer_kind { LAYER_ARCHIVE, LAYER_LEAF } layer_kind;
@@ -76,6 +82,7 @@ typedef struct layer {
     int depth;                       /* index in src->layers */
     layer_kind kind;
     char *entry;                     /* member name this layer reads ("a.zip!b.json"); NULL at depth 0 */
+    int64_t entry_size;              /* the member's size as its archive records it; -1 unknown or depth 0 */
     char desc[40];                   /* "tar.gz", "zip", "gzip", "" for plain */
     bool handed_out;                 /* leaf: its ah_input was given out */
     /* bytes as stored: the file, or a member of the enclosing archive */
@@ -148,6 +155,7 @@ struct ah_source {
     uint64_t max_input;              /* per leaf stream; 0: no limit */
     ah_source_progress_fn progress_fn;
     void *progress_ud;
+    bool listing;                    /* ah_source_list: headers only, no digest */
 };
 
 /* --- reporting ------------------------------------------------------------ */
@@ -193,7 +201,31 @@ static const char *archive_why(struct archive *a, const char *fallback)
 
 /* --- the file list -------------------------------------------------------- */
 
-static ah_status add_file(ah_source *s, const char *path, bool is_stdin, bool regular, uint64_t size)
+/* Select one more member of a queued archive. */
+static ah_status add_member(file_rec *f, const char *member)
+{
+    if (f->pub.member_count == f->members_cap) {
+        size_t cap = f->members_cap;
+        char **nm = ah_grow_array(f->members, &cap, 4, sizeof *nm);
+        if (!nm)
+            return AH_ERR_NOMEM;
+        f->members = nm;
+        f->pub.members = (const char *const *)nm;
+        size_t cap2 = f->members_cap;
+        bool *nf = ah_grow_array(f->found, &cap2, 4, sizeof *nf);
+        if (!nf)
+            return AH_ERR_NOMEM;
+        f->found = nf;
+        f->members_cap = cap;
+    }
+    if (!(f->members[f->pub.member_count] = strdup(member)))
+        return AH_ERR_NOMEM;
+    f->found[f->pub.member_count++] = false;
+    return AH_OK;
+}
+
+static ah_status add_file(ah_source *s, const char *path, const char *member, bool is_stdin, bool regular,
+                          uint64_t size)
 {
     if (s->nfiles == s->files_cap) {
         file_rec **nf = ah_grow_array(s->files, &s->files_cap, 16, sizeof *nf);
@@ -210,7 +242,10 @@ static ah_status add_file(ah_source *s, const char *path, bool is_stdin, bool re
     }
     f->pub.path = p;
     f->is_stdin = is_stdin;
+    f->disk_size = regular ? size : 0;
     s->files[s->nfiles++] = f;
+    if (member && add_member(f, member) != AH_OK)
+        return AH_ERR_NOMEM; /* queued and freed with the source */
     if (regular)
         s->total_bytes += size;
     return AH_OK;
@@ -253,7 +288,7 @@ static ah_status walk_entry(ah_source *s, const char *path, const dir_chain *cha
         return AH_OK;
     }
     if (S_ISREG(st.st_mode))
-        return add_file(s, path, false, true, (uint64_t)st.st_size);
+        return add_file(s, path, NULL, false, true, (uint64_t)st.st_size);
     if (!S_ISDIR(st.st_mode)) {
         report(s, AH_SEV_NOTE, path, NULL, "skipped: not a regular file or directory");
         return AH_OK;
@@ -336,6 +371,39 @@ out:
     return status;
 }
 
+/* "archive!member" for a path that does not exist: split at the '!' after
+ * the longest prefix that is an existing file (not a directory), so a real
+ * file whose name holds a '!' is still found whole, and a member name may
+ * hold '!' too (nested members are "inner.zip!file.json", as entries are
+ * named). Members of one archive given one after another (as sorted
+ * operands are) select from one queued file: the archive is read and
+ * hashed once. AH_END when no prefix is a file. */
+static ah_status add_member_path(ah_source *s, const char *path)
+{
+    size_t len = strlen(path);
+    char *prefix = malloc(len + 1);
+    if (!prefix)
+        return AH_ERR_NOMEM;
+    ah_status st = AH_END;
+    for (size_t i = len; i-- > 1;) {
+        if (path[i] != '!' || i + 1 == len)
+            continue;
+        memcpy(prefix, path, i);
+        prefix[i] = '\0';
+        struct stat pst;
+        if (stat(prefix, &pst) == 0 && !S_ISDIR(pst.st_mode)) {
+            file_rec *last = s->nfiles ? s->files[s->nfiles - 1] : NULL;
+            if (last && last->pub.member_count && !last->is_stdin && strcmp(last->pub.path, prefix) == 0)
+                st = add_member(last, path + i + 1);
+            else
+                st = add_file(s, prefix, path + i + 1, false, S_ISREG(pst.st_mode), (uint64_t)pst.st_size);
+            break;
+        }
+    }
+    free(prefix);
+    return st;
+}
+
 ah_source *ah_source_new(ah_diag *diag)
 {
     ah_source *s = calloc(1, sizeof *s);
@@ -357,12 +425,18 @@ ah_status ah_source_add(ah_source *s, const char *path)
             return AH_OK;
         }
         s->stdin_added = true;
-        return add_file(s, "-", true, false, 0);
+        return add_file(s, "-", NULL, true, false, 0);
     }
     struct stat st;
     if (stat(path, &st) != 0) {
+        int e = errno;
         char why[128];
-        report(s, AH_SEV_ERROR, path, NULL, "cannot open: %s", errno_text(errno, why, sizeof why));
+        if (e == ENOENT || e == ENOTDIR) {
+            ah_status ms = add_member_path(s, path);
+            if (ms != AH_END)
+                return ms;
+        }
+        report(s, AH_SEV_ERROR, path, NULL, "cannot open: %s", errno_text(e, why, sizeof why));
         return AH_ERR_IO;
     }
     if (S_ISDIR(st.st_mode)) {
@@ -373,7 +447,7 @@ ah_status ah_source_add(ah_source *s, const char *path)
         return ds;
     }
     /* Named explicitly: pipes and devices are read too (e.g. process substitution). */
-    return add_file(s, path, false, S_ISREG(st.st_mode), (uint64_t)st.st_size);
+    return add_file(s, path, NULL, false, S_ISREG(st.st_mode), (uint64_t)st.st_size);
 }
 
 uint64_t ah_source_total_bytes(const ah_source *s) { return s ? s->total_bytes : 0; }
@@ -491,7 +565,7 @@ static void finish_file(ah_source *s)
 {
     file_stream *fs = &s->fs;
     file_rec *f = s->files[s->cur_file];
-    while (!fs->io_error && !fs->stopped) {
+    while (!fs->io_error && !fs->stopped && !s->listing) {
         ssize_t n = file_read_at(fs, s->io_buf, IO_BLOCK, fs->hashed);
         if (n < 0) {
             char why[128], msg[160];
@@ -508,7 +582,7 @@ static void finish_file(ah_source *s)
         s->done_bytes += fs->progress - fs->shown;
         fs->shown = fs->progress;
     }
-    if (!fs->io_error && !fs->stopped)
+    if (!fs->io_error && !fs->stopped && !s->listing)
         ah_sha256_hex(&fs->sha, f->pub.sha256);
     f->pub.size = fs->io_error ? fs->progress : fs->hashed;
     if (fs->owns_fd && fs->fd >= 0)
@@ -858,6 +932,7 @@ static ah_status push_layer(ah_source *s, int depth, char *entry)
     L->src = s;
     L->depth = depth;
     L->entry = entry;
+    L->entry_size = -1;
     L->buf = buf;
     L->filter = ARCHIVE_FILTER_NONE;
     if (!L->buf && !(L->buf = malloc(IO_BLOCK)))
@@ -880,6 +955,8 @@ static ah_status push_layer(ah_source *s, int depth, char *entry)
         return st == AH_ERR_NOMEM ? st : AH_OK;
     }
     describe_layer(L, ak);
+    if (depth == 0 && L->kind == LAYER_ARCHIVE)
+        s->files[s->cur_file]->was_archive = true;
     s->depth = depth + 1;
     return AH_OK;
 nomem:
@@ -921,6 +998,40 @@ static const char *member_name(struct archive_entry *e)
     return name && *name ? name : "(unnamed)";
 }
 
+/* Where an archive entry stands to the member a "path!member" input selects. */
+typedef enum selection {
+    SEL_NONE,    /* elsewhere: skipped unread */
+    SEL_ON_PATH, /* an archive the member is inside ("inner.zip" for "inner.zip!a.json"): opened */
+    SEL_IN,      /* the member itself, or inside it when it is an archive: read as usual */
+} selection;
+
+static selection select_one(const char *member, const char *entry)
+{
+    size_t m = strlen(member), e = strlen(entry);
+    if (e >= m && memcmp(entry, member, m) == 0 && (e == m || entry[m] == '!'))
+        return SEL_IN;
+    if (e < m && memcmp(member, entry, e) == 0 && member[e] == '!')
+        return SEL_ON_PATH;
+    return SEL_NONE;
+}
+
+/* The file's selection for an entry: the strongest over its members;
+ * `mark` notes the members it is in (they were found). */
+static selection select_entry(file_rec *f, const char *entry, bool mark)
+{
+    if (!f->pub.member_count)
+        return SEL_IN;
+    selection best = SEL_NONE;
+    for (size_t i = 0; i < f->pub.member_count; i++) {
+        selection k = select_one(f->members[i], entry);
+        if (k == SEL_IN && mark)
+            f->found[i] = true;
+        if (k > best)
+            best = k;
+    }
+    return best;
+}
+
 static const char encrypted_msg[] = "encrypted archive entry (password-protected archives are not supported)";
 
 /* Process the next header of the archive on top: skip it, report it, or push its member. */
@@ -946,9 +1057,16 @@ static ah_status next_member(ah_source *s, layer *L)
         return AH_OK;
     }
     L->child_failed = false;
+    file_rec *f = s->files[s->cur_file];
     if (r == ARCHIVE_FAILED) {
         /* e.g. a zip read as a stream cannot skip an encrypted member of unknown size */
         char *entry = e ? compose_entry(L->entry, member_name(e)) : NULL;
+        if (entry && select_entry(f, entry, false) == SEL_NONE) { /* not asked for: not a loss */
+            free(entry);
+            if (++L->bad_headers >= MAX_BAD_HEADERS)
+                pop_layer(s);
+            return AH_OK;
+        }
         fail(s, entry ? entry : L->entry,
              e && archive_entry_is_encrypted(e) ? encrypted_msg : archive_why(L->a, "unreadable archive entry"));
         free(entry);
@@ -963,6 +1081,11 @@ static ah_status next_member(ah_source *s, layer *L)
     char *entry = compose_entry(L->entry, member_name(e));
     if (!entry)
         return AH_ERR_NOMEM;
+    if (select_entry(f, entry, true) == SEL_NONE) { /* the next header skips its data */
+        free(entry);
+        return AH_OK;
+    }
+    int64_t size = archive_entry_size_is_set(e) ? (int64_t)archive_entry_size(e) : -1;
     if (r == ARCHIVE_WARN)
         report(s, AH_SEV_WARNING, cur_path(s), entry, "%s", archive_why(L->a, "archive warning"));
     if (archive_entry_is_encrypted(e)) {
@@ -970,7 +1093,11 @@ static ah_status next_member(ah_source *s, layer *L)
         free(entry);
         return AH_OK;
     }
-    return push_layer(s, L->depth + 1, entry);
+    int child = L->depth + 1;
+    ah_status st = push_layer(s, child, entry);
+    if (st == AH_OK && s->depth == child + 1)
+        s->layers[child].entry_size = size;
+    return st;
 }
 
 static ah_status open_file(ah_source *s, size_t index)
@@ -1111,22 +1238,35 @@ static ah_status hand_out(ah_source *s, layer *L, ah_input **out)
     return AH_OK;
 }
 
-ah_status ah_source_next(ah_source *s, ah_input **out)
+/* The end of a file: a "path!member" that matched nothing is an unreadable
+ * input, like a missing path (unless the archive already failed: then
+ * the member may well be there, past the damage, and the failure was said). */
+static void end_file(ah_source *s)
 {
-    *out = NULL;
-    if (!s)
-        return AH_ERR_USAGE;
+    file_rec *f = s->files[s->cur_file];
+    bool failed = f->pub.unreadable;
+    for (size_t i = 0; i < f->pub.member_count; i++) {
+        if (f->found[i])
+            continue;
+        if (!failed)
+            report(s, AH_SEV_ERROR, f->pub.path, f->members[i],
+                   f->was_archive ? "no such member in this archive" : "not an archive: it has no member of this name");
+        f->pub.unreadable = true;
+    }
+    finish_file(s);
+}
+
+/* The next leaf stream of the file being read; AH_END once it has no more
+ * (the file is then finished and closed). */
+static ah_status next_leaf(ah_source *s, ah_input **out)
+{
     s->input.open = false;
     for (;;) {
         ah_status st;
         if (s->depth == 0) {
             if (s->file_open)
-                finish_file(s);
-            if (s->next_file >= s->nfiles)
-                return AH_END;
-            if ((st = open_file(s, s->next_file++)) != AH_OK)
-                return st;
-            continue;
+                end_file(s);
+            return AH_END;
         }
         layer *L = &s->layers[s->depth - 1];
         if (L->kind != LAYER_ARCHIVE) {
@@ -1135,6 +1275,10 @@ ah_status ah_source_next(ah_source *s, ah_input **out)
                 continue;
             }
             L->handed_out = true;
+            /* an archive on the way to the member that turned out not to be one */
+            if (L->entry ? select_entry(s->files[s->cur_file], L->entry, false) != SEL_IN
+                         : s->files[s->cur_file]->pub.member_count != 0)
+                continue;
             st = hand_out(s, L, out);
             if (st == AH_END)
                 continue;
@@ -1143,6 +1287,88 @@ ah_status ah_source_next(ah_source *s, ah_input **out)
         if ((st = next_member(s, L)) != AH_OK)
             return st;
     }
+}
+
+ah_status ah_source_next(ah_source *s, ah_input **out)
+{
+    *out = NULL;
+    if (!s)
+        return AH_ERR_USAGE;
+    for (;;) {
+        ah_status st = next_leaf(s, out);
+        if (st != AH_END)
+            return st;
+        if (s->next_file >= s->nfiles)
+            return AH_END;
+        if ((st = open_file(s, s->next_file++)) != AH_OK)
+            return st;
+    }
+}
+
+/* A leaf's size for planning: on disk at the top, as its archive records
+ * it inside one, counted by reading when the archive does not say. */
+static uint64_t leaf_size(ah_source *s, ah_input *in, char *buf)
+{
+    const layer *L = &s->layers[s->depth - 1];
+    if (L->depth == 0)
+        return s->files[s->cur_file]->disk_size;
+    if (L->entry_size >= 0)
+        return (uint64_t)L->entry_size;
+    uint64_t n = 0;
+    ssize_t k;
+    while ((k = ah_read(&in->reader, buf, IO_BLOCK)) > 0)
+        n += (uint64_t)k;
+    return n;
+}
+
+ah_status ah_source_list(ah_source *s, bool members, ah_source_list_fn fn, void *ud)
+{
+    if (!s || !fn || s->next_file || s->file_open)
+        return AH_ERR_USAGE;
+    s->listing = true;
+    char *buf = NULL;
+    ah_status st = AH_OK;
+    for (size_t i = 0; i < s->nfiles && st == AH_OK; i++) {
+        file_rec *f = s->files[i];
+        s->next_file = i + 1;
+        if (!members && !f->pub.member_count) {
+            st = fn(ud, f->pub.path, NULL, f->disk_size);
+            continue;
+        }
+        uint64_t *sums = members ? NULL : calloc(f->pub.member_count, sizeof *sums);
+        if ((!buf && !(buf = malloc(IO_BLOCK))) || (!members && !sums)) {
+            free(sums);
+            st = AH_ERR_NOMEM;
+            break;
+        }
+        if ((st = open_file(s, i)) != AH_OK) {
+            free(sums);
+            break;
+        }
+        ah_input *in;
+        while ((st = next_leaf(s, &in)) == AH_OK) {
+            uint64_t size = leaf_size(s, in, buf);
+            if (members) {
+                if ((st = fn(ud, f->pub.path, in->origin->entry, size)) != AH_OK)
+                    break;
+                continue;
+            }
+            for (size_t k = 0; k < f->pub.member_count; k++) /* the first member it is in */
+                if (select_one(f->members[k], in->origin->entry) == SEL_IN) {
+                    sums[k] += size;
+                    break;
+                }
+        }
+        if (st == AH_END) {
+            st = AH_OK;
+            for (size_t k = 0; !members && st == AH_OK && k < f->pub.member_count; k++)
+                if (f->found[k])
+                    st = fn(ud, f->pub.path, f->members[k], sums[k]);
+        }
+        free(sums);
+    }
+    free(buf);
+    return st;
 }
 
 ah_reader *ah_input_reader(ah_input *in) { return &in->reader; }
@@ -1171,8 +1397,13 @@ void ah_source_free(ah_source *s)
     for (int i = 0; i < MAX_LAYERS; i++)
         free(s->layers[i].buf);
     for (size_t i = 0; i < s->nfiles; i++) {
-        free((char *)s->files[i]->pub.path);
-        free(s->files[i]);
+        file_rec *f = s->files[i];
+        free((char *)f->pub.path);
+        for (size_t k = 0; k < f->pub.member_count; k++)
+            free(f->members[k]);
+        free(f->members);
+        free(f->found);
+        free(f);
     }
     free(s->files);
     for (size_t i = 0; i < s->norigins; i++)

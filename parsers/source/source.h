@@ -38,6 +38,18 @@
  *    (notes) are skipped. Paths named explicitly may be pipes or devices.
  *    "-" given twice is read once (warning).
  *  - At most 2^20 leaf streams per source (origins live for the session).
+ *  - "archive!member": a path that does not exist is split at the '!' after
+ *    the longest prefix that is an existing file (a real file may hold '!');
+ *    only that member is read, or everything inside it when it is an
+ *    archive itself; a nested member is named as its entry is
+ *    ("outer.zip!inner.tar.gz!file.json"). Origins are those of a
+ *    whole-archive run (path "outer.zip", entry "inner.tar.gz!file.json",
+ *    the same record numbers); the digest is still the whole file's. Members
+ *    not selected are skipped unread (a tar.gz is still inflated to the
+ *    end). Members of one archive added one after another select from one
+ *    file (read and hashed once). A member that is not there is an error at
+ *    the end of the archive (path + member named) and marks the file
+ *    unreadable.
  */
 #ifndef AH_SOURCE_H
 #define AH_SOURCE_H
@@ -50,7 +62,11 @@ typedef struct ah_input ah_input;
 
 /* A top-level input file as given on the command line or found in a directory. */
 typedef struct ah_source_file {
-    const char *path;       /* as given / as found */
+    const char *path;       /* as given / as found; for "a.zip!m.json" the archive, "a.zip" */
+    /* "a.zip!m.json" inputs: the members read (in the archive's order); 0: the whole file.
+     * Members of one archive given one after another are one file. */
+    const char *const *members;
+    size_t member_count;
     uint64_t size;          /* bytes read from disk (whole file once done) */
     char sha256[65];        /* lowercase hex, "" until the file is fully read */
     bool unreadable;        /* open/read failed or container corrupt (reported) */
@@ -97,6 +113,23 @@ const ah_origin *ah_input_origin(const ah_input *in); /* valid for the source's 
 size_t ah_input_head(const ah_input *in, const unsigned char **p);
 /* Container chain for reports, e.g. "gzip", "zip", "tar.gz > zip", "plain". */
 const char *ah_input_container(const ah_input *in);
+
+/* Planning (audithound shard): the inputs without their records. With
+ * `members` false, one call per queued file: (path, NULL, size on disk),
+ * except that a file given as "path!member" is opened and called once per
+ * member found, (path, member, the sum of its leaves' sizes as below). With `members`
+ * true, one call per leaf stream, in the order ah_source_next would hand
+ * them out: (path, NULL, size on disk) for a file that is no archive,
+ * (path, entry, size) for an archive member, the size as the archive
+ * records it (uncompressed by the archive; a .gz member counts as stored),
+ * counted by reading the member when the archive does not record it.
+ * Archives are read for their headers only (a compressed tar to its end);
+ * no digest is computed. Problems are reported as ah_source_next reports
+ * them and mark the file unreadable. A callback's status other than AH_OK
+ * stops the listing and is returned. Instead of ah_source_next, once:
+ * AH_ERR_USAGE after reading began. */
+typedef ah_status (*ah_source_list_fn)(void *ud, const char *path, const char *entry, uint64_t size);
+ah_status ah_source_list(ah_source *s, bool members, ah_source_list_fn fn, void *ud);
 
 /* Top-level files, in input order (valid for the source's lifetime). */
 size_t ah_source_file_count(const ah_source *s);

@@ -194,10 +194,11 @@ static void test_limits(void **state)
     remove(path);
 }
 
-/* Values reached by paths are looked for in the record's text: a literal
- * the text spells otherwise (a \u escape, an escaped slash, a number cJSON
- * prints differently, a printed object, JSON inside a string, a synthesized
- * body) must still be found. */
+/* Values reached by paths whose literal the record's text spells
+ * otherwise (a \u escape, an escaped slash, a number cJSON prints
+ * differently, a printed object, JSON inside a string) are found with the
+ * first look as without it. (A prefilter of path literals on the record's
+ * text was tried against these and dropped: no gain on 1,000 rules.) */
 static void test_path_literals_in_text(void **state)
 {
     (void)state;

@@ -402,6 +402,7 @@ static void signin_portal_csv_rows(void **state)
         [AH_F_RESULT_CODE] = "50126",
         [AH_F_CORRELATION_ID] = "9b8a7c6d-0000-4000-8000-000000000001",
         [AH_F_TENANT_ID] = "11111111-2222-3333-4444-555555555555",
+        [AH_F_TOKEN_ID] = "AbCdEfGh",
     };
     fx_expect(&f->ev, want);
     assert_int_equal(f->ev.result, AH_RESULT_FAILURE);
@@ -447,6 +448,7 @@ static void signin_portal_csv_rows(void **state)
         [AH_F_SESSION_ID] = "00a1b2c3-0000-4000-8000-000000000003",
         [AH_F_CORRELATION_ID] = "9b8a7c6d-0000-4000-8000-000000000001",
         [AH_F_TENANT_ID] = "11111111-2222-3333-4444-555555555555",
+        [AH_F_TOKEN_ID] = "BcDeFgHi",
     };
     fx_expect(&f->ev, want2);
     assert_int_equal(f->ev.result, AH_RESULT_SUCCESS);

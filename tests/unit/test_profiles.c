@@ -217,7 +217,7 @@ static void test_event_layout(void **state)
                              "\"operation\":\"Sign-in\",\"operation_canonical\":\"sign-in\",\"workload\":null,"
                              "\"record_type\":null,\"user\":\"bob@contoso.com\",\"ip\":null,\"user_agent\":null,"
                              "\"app_id\":null,\"app\":null,\"target\":null,\"result_code\":null,\"session_id\":null,"
-                             "\"correlation_id\":null,\"tenant_id\":null,\"result\":\"failure\",\"input\":\"in.csv\","
+                             "\"correlation_id\":null,\"tenant_id\":null,\"token_id\":null,\"result\":\"failure\",\"input\":\"in.csv\","
                              "\"entry\":\"a.zip\",\"input_record\":12,\"line\":null,\"raw\":null}\n");
     free(out);
     unlink(f->path);

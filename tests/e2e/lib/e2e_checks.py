@@ -21,7 +21,7 @@ import sys
 # `audithound dump` keys (the brief of the end-to-end stage); raw only with --raw.
 DUMP_KEYS = ["time", "source", "format", "record_id", "operation", "operation_canonical", "workload",
              "record_type", "user", "ip", "user_agent", "app_id", "app", "target", "result", "result_code",
-             "session_id", "correlation_id", "tenant_id", "input", "entry", "input_record", "line"]
+             "session_id", "correlation_id", "tenant_id", "token_id", "input", "entry", "input_record", "line"]
 
 # Spreadsheet formula guard: a cell starting with one of these may be written with a leading '.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
