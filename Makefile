@@ -5,6 +5,7 @@
 #   make check      install missing deps, build, run every test (plain and ASan+UBSan)
 #   make demo       install missing deps, build, run a hunt over samples/
 #   make bench      throughput and peak memory on large synthetic inputs
+#   make bench-scale  peak memory of dump and hunt at 10 million records (not in check)
 #   make clang-check build the binary and the unit tests with clang at -Werror
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (tests/fuzz/)
 #   make format     rewrite the C sources in the house style (.clang-format)
@@ -47,7 +48,7 @@ Q := @
 endif
 
 .PHONY: clang-check fuzz fuzz-check fuzz-build format format-check FORCE
-.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check hostile-check layers-check san-check tsan-check demo bench install clean man catalogue
+.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check hostile-check layers-check san-check tsan-check demo bench bench-scale install clean man catalogue
 
 all: $(BUILD)/audithound
 
@@ -218,6 +219,11 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/bench/bench.sh $(BUILD)/audithound
+
+# peak memory at 10 million records (issue 13); generates about 1.4 GB once
+bench-scale: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/bench/bench_scale.py $(BUILD)/audithound
 
 # --- install --------------------------------------------------------------
 install: all

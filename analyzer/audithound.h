@@ -45,7 +45,16 @@ typedef struct ah_session_options {
      * (a device, a run of NULs): done and total as ah_session_progress. */
     void (*progress_fn)(void *ud, uint64_t done, uint64_t total);
     void *progress_ud;
+    /* Bytes the duplicate set may hold (0 = AH_SESSION_DEDUP_MEMORY). Past
+     * it the session sorts record keys to disk and reads the inputs a second
+     * time (docs/internals.md "Duplicates"); the events and the account are
+     * the same. Standard input and pipes cannot be read twice: with one of
+     * them the set grows past the budget, with a warning. */
+    size_t dedup_memory;
+    const char *tmpdir;        /* where the sorted keys go (NULL: $TMPDIR, else /tmp) */
 } ah_session_options;
+
+#define AH_SESSION_DEDUP_MEMORY ((size_t)16 << 20)
 
 void ah_session_options_init(ah_session_options *o);
 
@@ -53,7 +62,8 @@ ah_session *ah_session_new(const ah_session_options *o);
 void ah_session_free(ah_session *s);
 
 /* Queue an input path (file, directory, "-"). A missing path is reported
- * and counted as unreadable input; returns AH_ERR_IO then. */
+ * and counted as unreadable input; returns AH_ERR_IO then (AH_ERR_NOMEM
+ * when the path cannot be kept for a second read). */
 ah_status ah_session_add_input(ah_session *s, const char *path);
 /* Queue several inputs in canonical order: by path, byte by byte, whatever
  * order they were given in. Which copy of a duplicate record is kept (the
@@ -64,8 +74,9 @@ ah_status ah_session_add_input(ah_session *s, const char *path);
 ah_status ah_session_add_inputs(ah_session *s, const char *const *paths, size_t n);
 
 /* Next event across all inputs, in input order. AH_OK or AH_END;
- * AH_ERR_NOMEM is the only failure. Duplicates are skipped (and counted)
- * unless keep_duplicates. */
+ * AH_ERR_NOMEM, or AH_ERR_IO when deduplication past its budget cannot
+ * write or read its temporary files (reported; the read is then partial).
+ * Duplicates are skipped (and counted) unless keep_duplicates. */
 ah_status ah_session_next(ah_session *s, const ah_event **ev);
 
 /* Progress: bytes of input files read so far and in total (0 if unknown). */
@@ -126,14 +137,17 @@ typedef struct ah_totals {
     uint64_t records, events, duplicates, errors;
     uint64_t unreadable_inputs;  /* input files (or missing paths) of which some content could not be read;
                                     a file counts once however many of its streams failed */
-    uint64_t dedup_memory;       /* bytes held by the dedup set */
+    uint64_t dedup_memory;       /* bytes held at most by the dedup set (or, past its budget, the key sort) */
+    uint32_t dedup_passes;       /* reads of the inputs: 1, or 2 when the duplicate set passed its budget */
+    uint64_t dedup_runs;         /* sorted key runs written to disk (0 when the set fitted) */
     uint64_t missing_inputs;     /* paths given that could not be opened (part of unreadable_inputs) */
     uint64_t no_record_streams;  /* streams read to their end that held no record */
     uint64_t not_a_log_streams;  /* streams that were not logs (skipped or failed) */
 } ah_totals;
 ah_totals ah_session_totals(const ah_session *s);
 
-/* True if any input or record could not be read (exit status 3). */
+/* True if any input or record could not be read (exit status 3), or
+ * deduplication past its budget failed or saw the inputs change. */
 bool ah_session_partial(const ah_session *s);
 /* True if no input held a single record (exit status 4 unless 3 applies):
  * nothing was read, so "no hits" would mean nothing. */

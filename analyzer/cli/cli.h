@@ -72,6 +72,8 @@ enum {
     AH_OPT_QUIET,
     AH_OPT_MAX_INPUT,
     AH_OPT_STRICT,
+    AH_OPT_MEMORY,
+    AH_OPT_TMPDIR,
 };
 #define AH_CLI_INPUT_OPTS                                                                                   \
     {AH_OPT_MAX_RECORD, 0, "max-record", "SIZE",                                                            \
@@ -83,7 +85,16 @@ enum {
     {AH_OPT_STRICT, 0, "strict", NULL,                                                                      \
      "an input that is not a log (binary, prose) is unreadable (exit 3) even when its name does not say log"}, \
     {AH_OPT_KEEP_DUPLICATES, 0, "keep-duplicates", NULL, "do not drop records already seen (same record identity)"}, \
+    {AH_OPT_MEMORY, 0, "memory", "SIZE",                                                                    \
+     "memory for the duplicate set (a quarter), sorting and correlation state before spilling to disk / evicting (default 64M)"}, \
+    {AH_OPT_TMPDIR, 0, "tmpdir", "DIR", "where sorted runs are spilled (default $TMPDIR or /tmp)"},         \
     {AH_OPT_QUIET, 'q', "quiet", NULL, "no warnings or progress on stderr (errors are still printed)"}
+
+/* --memory: the whole budget of a command. The session's duplicate set
+ * gets a quarter (ah_session_options.dedup_memory); ah_cli_memory_rest is
+ * what is left for the command's sorting and correlation state. */
+#define AH_CLI_MEMORY_DEFAULT ((size_t)64 << 20)
+size_t ah_cli_memory_rest(const ah_session_options *so);
 
 /* Apply a shared input option; returns 1 if id was one, 0 if not, or an exit status >1 on bad value. */
 int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const char *arg);

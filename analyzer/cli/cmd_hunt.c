@@ -37,8 +37,6 @@ enum {
     OPT_MIN_SEVERITY,
     OPT_TAGS,
     OPT_SUMMARY,
-    OPT_MEMORY,
-    OPT_TMPDIR,
     OPT_FORCE,
     OPT_DELIMITER,
     OPT_BOM,
@@ -77,8 +75,6 @@ static const ah_cli_opt hunt_opts[] = {
     {OPT_TAGS, 0, "tags", "TAG,...", "only hits of rules with one of these tags (e.g. solarwinds,T1098.001)"},
     {OPT_BASELINE, 0, "baseline", "FROM..TO", "first-seen rules and `x baseline` thresholds learn from this period instead of the first N days"},
     {OPT_SUMMARY, 0, "summary", "FILE", "also write the run summary as JSON (inputs with SHA-256, rules, counts)"},
-    {OPT_MEMORY, 0, "memory", "SIZE", "memory for sorting and correlation state before spilling / evicting (default 256M)"},
-    {OPT_TMPDIR, 0, "tmpdir", "DIR", "where sort runs are spilled (default $TMPDIR or /tmp)"},
     {OPT_THREADS, 0, "threads", "N", "threads matching events beside the reader (default: the online CPUs; 1: none); the output does not change"},
     {OPT_FORCE, 0, "force", NULL, "overwrite existing output and summary files"},
     {OPT_DELIMITER, 0, "delimiter", "CHAR", "CSV delimiter (default ','; 'tab' for TAB)"},
@@ -169,11 +165,6 @@ static int hunt_opt(void *ctx, int id, const char *arg)
         break;
     case OPT_TAGS: c->ho.tags = arg; break;
     case OPT_SUMMARY: c->summary_path = arg; break;
-    case OPT_MEMORY:
-        if (ah_cli_parse_size(arg, &c->ho.memory) != 0)
-            return ah_cli_usage_error(NULL, "--memory: not a size: '%s'", arg);
-        break;
-    case OPT_TMPDIR: c->ho.tmpdir = arg; break;
     case OPT_FORCE: c->wo.force = true; break;
     case OPT_DELIMITER:
         if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0)
@@ -268,7 +259,7 @@ const ah_cli_cmd cmd_hunt = {
     "1048575 rows), Summary and Rules. The run summary lists every file written with its SHA-256.\n\n"
     "Correlation rules (thresholds, sequences, first-seen) run on the time-ordered events\n"
     "whatever the input order; each hit is one row at the time of its first event, with the\n"
-    "contributing record ids. --memory bounds the sort and the correlation state together.\n\n"
+    "contributing record ids. --memory bounds the duplicate set, the sort and the correlation state together.\n\n"
     "A summary (inputs, events, duplicates, errors, time covered per source, hits per\n"
     "severity, top rules, warnings, throughput) goes to standard error unless -q.\n"
     "Exit status: 0 hits found, 1 no hits, 2 usage or rule error, 3 some input unreadable,\n"
@@ -373,6 +364,9 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
             ah_session_stream_count(s), done / 1e6);
     fprintf(stderr, "  records   %llu = %llu events + %llu duplicates + %llu errors\n", (unsigned long long)t.records,
             (unsigned long long)t.events, (unsigned long long)t.duplicates, (unsigned long long)t.errors);
+    if (t.dedup_passes > 1)
+        fprintf(stderr, "  dedup     inputs read twice: the duplicate set passed its --memory share (%llu sorted runs)\n",
+                (unsigned long long)t.dedup_runs);
     if (hs->events_outside)
         fprintf(stderr, "  window    %llu events outside --from/--to\n", (unsigned long long)hs->events_outside);
     for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
@@ -648,10 +642,11 @@ static int run_hunt(int argc, char **argv)
     ah_writer_options_init(&c.wo);
     c.wo.path = "-";
     c.ho.min_level = AH_LEVEL_INFO;
-    c.ho.memory = 256u << 20;
     c.ho.threads = ah_cli_default_threads();
     int status = 0;
     int first = ah_cli_parse(&cmd_hunt, argc, argv, hunt_opt, &c, &status);
+    c.ho.memory = ah_cli_memory_rest(&c.so); /* the session has its quarter */
+    c.ho.tmpdir = c.so.tmpdir;
     hunt_run h = {.c = &c, NULL, NULL};
     ah_session *s = NULL;
     ah_writer *w = NULL;

@@ -12,7 +12,7 @@
 #include "../order/sorter.h"
 #include "cli.h"
 
-enum { OPT_RAW = 1, OPT_EXPLAIN, OPT_OUTPUT, OPT_FORCE, OPT_FORMAT, OPT_PROFILE, OPT_FROM, OPT_TO, OPT_MEMORY, OPT_TMPDIR };
+enum { OPT_RAW = 1, OPT_EXPLAIN, OPT_OUTPUT, OPT_FORCE, OPT_FORMAT, OPT_PROFILE, OPT_FROM, OPT_TO };
 
 static const ah_cli_opt search_opts[] = {
     {OPT_OUTPUT, 'o', "output", "FILE|-", "write to FILE (default: standard output); an existing file needs --force"},
@@ -25,8 +25,6 @@ static const ah_cli_opt search_opts[] = {
     {OPT_EXPLAIN, 0, "explain", NULL, "print the compiled expression on standard error first"},
     {AH_OPT_SET, 0, "set", "NAME=VALUE", "set a variable used by the expression ($NAME) (repeatable)"},
     {AH_OPT_VARS, 0, "vars", "FILE", "read variables from a file of NAME=VALUE lines"},
-    {OPT_MEMORY, 0, "memory", "SIZE", "memory for sorting before spilling to disk (default 256M)"},
-    {OPT_TMPDIR, 0, "tmpdir", "DIR", "where sort runs are spilled (default $TMPDIR or /tmp)"},
     AH_CLI_INPUT_OPTS,
     {0, 0, NULL, NULL, NULL},
 };
@@ -39,8 +37,6 @@ typedef struct search_ctx {
     bool explain;
     bool has_from, has_to;
     ah_time from, to;
-    size_t memory;
-    const char *tmpdir;
 } search_ctx;
 
 static int search_opt(void *ctx, int id, const char *arg)
@@ -70,11 +66,6 @@ static int search_opt(void *ctx, int id, const char *arg)
             return AH_EXIT_USAGE;
         c->has_to = true;
         return 0;
-    case OPT_MEMORY:
-        if (ah_cli_parse_size(arg, &c->memory) != 0)
-            return ah_cli_usage_error(NULL, "--memory: not a size: '%s'", arg);
-        return 0;
-    case OPT_TMPDIR: c->tmpdir = arg; return 0;
     }
     if ((r = ah_cli_rules_opt(&c->rules, id, arg)) != 0 || (r = ah_cli_input_opt(&c->so, &c->diag, id, arg)) != 0)
         return r == 1 ? 0 : r;
@@ -177,7 +168,7 @@ static int run_search(int argc, char **argv)
         goto done;
     }
     m = ah_matcher_new(NULL);
-    sorter = ah_sorter_new(c.memory, c.tmpdir, &diag);
+    sorter = ah_sorter_new(ah_cli_memory_rest(&c.so), c.so.tmpdir, &diag);
     s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first + 1);
     if (!m || !sorter || !s)
         goto done;

@@ -74,5 +74,6 @@ void ah_custody_json(ah_buf *b, const ah_ruleset *rs, const ah_session_options *
     }
     ah_buf_printf(b, ",\"keep_duplicates\":%s,\"date_order\":\"%s\",\"max_record\":%llu,\"memory\":%llu}",
                   so->keep_duplicates ? "true" : "false", date_order_name(so->date_order),
-                  (unsigned long long)so->max_record, (unsigned long long)ho->memory);
+                  (unsigned long long)so->max_record,
+                  (unsigned long long)(ho->memory + (so->dedup_memory ? so->dedup_memory : AH_SESSION_DEDUP_MEMORY)));
 }

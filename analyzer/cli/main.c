@@ -39,7 +39,7 @@ static void main_help(FILE *out)
           "  AUDITHOUND_RULES  the shipped rules directory (rule packs, and lists/ with the names\n"
           "                    hunt shows for ids), used when no -r is given; default\n"
           "                    PREFIX/share/audithound/rules, else rules/ beside the build tree\n"
-          "  TMPDIR            where hunt and search spill sort runs (unless --tmpdir); default /tmp\n"
+          "  TMPDIR            where sorted runs are spilled (unless --tmpdir); default /tmp\n"
           "  TZDIR             zoneinfo directory for hunt --tz (default /usr/share/zoneinfo)\n",
           out);
 }

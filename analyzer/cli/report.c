@@ -70,10 +70,11 @@ void ah_report_inputs_json(const ah_session *s, ah_buf *b)
     ah_totals t = ah_session_totals(s);
     ah_buf_printf(b,
                   "\n],\"totals\":{\"records\":%llu,\"events\":%llu,\"duplicates\":%llu,\"errors\":%llu,"
-                  "\"unreadable_inputs\":%llu,\"no_record_inputs\":%llu,\"not_a_log_inputs\":%llu},\"coverage\":{",
+                  "\"unreadable_inputs\":%llu,\"no_record_inputs\":%llu,\"not_a_log_inputs\":%llu,"
+                  "\"dedup_passes\":%u},\"coverage\":{",
                   (unsigned long long)t.records, (unsigned long long)t.events, (unsigned long long)t.duplicates,
                   (unsigned long long)t.errors, (unsigned long long)t.unreadable_inputs,
-                  (unsigned long long)t.no_record_streams, (unsigned long long)t.not_a_log_streams);
+                  (unsigned long long)t.no_record_streams, (unsigned long long)t.not_a_log_streams, t.dedup_passes);
     bool first = true;
     for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
         ah_coverage c = ah_session_coverage(s, (ah_source_kind)k);
@@ -155,6 +156,8 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
         fprintf(out, "; %llu inputs without a record", (unsigned long long)t.no_record_streams);
     if (t.not_a_log_streams)
         fprintf(out, "; %llu not logs", (unsigned long long)t.not_a_log_streams);
+    if (t.dedup_passes > 1)
+        fprintf(out, "; inputs read twice (the duplicate set passed --memory)");
     fputc('\n', out);
     if (!t.records)
         fprintf(out, "NOTHING READ: no input held a single record\n");

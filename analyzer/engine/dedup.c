@@ -15,6 +15,11 @@
  * still answers from what it holds, keeps filling the slack up to 7/8 load
  * (probe lengths stay short), and past that reports every unseen digest as
  * new without storing it.
+ *
+ * A limited set (the session's budget, --memory) stops doubling at the
+ * largest table within its limit and fills that one to 87.5 % load, the
+ * same bound as degraded mode; ah_dedup_room tells the caller when it is
+ * full, before the insert.
  */
 #include "dedup.h"
 
@@ -35,6 +40,7 @@ struct ah_dedup {
     slot *slots;
     size_t mask;     /* slot count - 1 */
     size_t stored;   /* non-zero digests in slots */
+    size_t max_slots; /* table size limit (a power of two); SIZE_MAX: none */
     bool has_zero;   /* the all-zero digest was inserted */
     bool degraded;
 };
@@ -82,19 +88,31 @@ static bool grow(ah_dedup *d)
     return true;
 }
 
-ah_dedup *ah_dedup_new(void)
+ah_dedup *ah_dedup_new_limited(size_t limit)
 {
+    size_t max_slots = SIZE_MAX;
+    if (limit) {
+        if (limit < AH_DEDUP_MIN_LIMIT)
+            limit = AH_DEDUP_MIN_LIMIT;
+        max_slots = 1;
+        while (max_slots <= limit / sizeof(slot) / 2)
+            max_slots *= 2;
+    }
+    size_t initial = max_slots < INITIAL_SLOTS ? max_slots : INITIAL_SLOTS;
     ah_dedup *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    d->slots = calloc(INITIAL_SLOTS, sizeof(slot));
+    d->slots = calloc(initial, sizeof(slot));
     if (!d->slots) {
         free(d);
         return NULL;
     }
-    d->mask = INITIAL_SLOTS - 1;
+    d->mask = initial - 1;
+    d->max_slots = max_slots;
     return d;
 }
+
+ah_dedup *ah_dedup_new(void) { return ah_dedup_new_limited(0); }
 
 void ah_dedup_free(ah_dedup *d)
 {
@@ -114,14 +132,15 @@ bool ah_dedup_insert(ah_dedup *d, const uint64_t digest[2])
         return fresh;
     }
     size_t slots = d->mask + 1;
+    bool at_limit = slots >= d->max_slots;
     /* stored + 1 > 0.7 * slots, in integers */
-    if (!d->degraded && (d->stored + 1) * GROW_DEN > slots * GROW_NUM && !grow(d))
+    if (!d->degraded && !at_limit && (d->stored + 1) * GROW_DEN > slots * GROW_NUM && !grow(d))
         d->degraded = true;
 
     slot *s = probe(d->slots, d->mask, digest);
     if (!slot_empty(s))
         return false;
-    if (d->degraded && (d->stored + 1) * FULL_DEN > (d->mask + 1) * FULL_NUM)
+    if ((d->degraded || at_limit) && (d->stored + 1) * FULL_DEN > (d->mask + 1) * FULL_NUM)
         return true; /* full: keep the record, forget the digest */
     s->d[0] = digest[0];
     s->d[1] = digest[1];
@@ -134,3 +153,54 @@ size_t ah_dedup_count(const ah_dedup *d) { return d ? d->stored + (d->has_zero ?
 size_t ah_dedup_memory(const ah_dedup *d) { return d ? sizeof *d + (d->mask + 1) * sizeof(slot) : 0; }
 
 bool ah_dedup_degraded(const ah_dedup *d) { return d && d->degraded; }
+
+bool ah_dedup_contains(const ah_dedup *d, const uint64_t digest[2])
+{
+    if (!d || !digest)
+        return false;
+    if ((digest[0] | digest[1]) == 0)
+        return d->has_zero;
+    return !slot_empty(probe(d->slots, d->mask, digest));
+}
+
+size_t ah_dedup_room(const ah_dedup *d)
+{
+    if (!d || d->max_slots == SIZE_MAX)
+        return SIZE_MAX;
+    size_t full = d->max_slots / FULL_DEN * FULL_NUM; /* max_slots >= 64: exact */
+    return d->stored < full ? full - d->stored : 0;
+}
+
+void ah_dedup_unlimit(ah_dedup *d)
+{
+    if (d)
+        d->max_slots = SIZE_MAX;
+}
+
+static int cmp_slot(const void *a, const void *b)
+{
+    const slot *x = a, *y = b;
+    if (x->d[0] != y->d[0])
+        return x->d[0] < y->d[0] ? -1 : 1;
+    return (x->d[1] > y->d[1]) - (x->d[1] < y->d[1]);
+}
+
+size_t ah_dedup_sorted(ah_dedup *d, const uint64_t **out)
+{
+    if (!d) {
+        *out = NULL;
+        return 0;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i <= d->mask; i++)
+        if (!slot_empty(&d->slots[i]))
+            d->slots[n++] = d->slots[i];
+    if (d->has_zero) /* load < 1 leaves a free slot for it; it sorts first */
+        d->slots[n++] = (slot){{0, 0}};
+    qsort(d->slots, n, sizeof(slot), cmp_slot);
+    d->stored = 0;
+    d->has_zero = false;
+    d->mask = 0; /* spent: nothing may probe it again */
+    *out = &d->slots[0].d[0];
+    return n;
+}

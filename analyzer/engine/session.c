@@ -4,21 +4,43 @@
  * source -> scanner (decode, frame, detect, normalize) -> dedup, with the
  * per-stream account kept as it goes. Coverage per source is tracked as a
  * set of distinct hours with events, which stays small (one entry per hour
- * of data) whatever the input size, and turned into gap figures at the end.
+ * of data, at most MAX_HOURS per source) whatever the input size, and
+ * turned into gap figures at the end.
+ *
+ * Deduplication within a budget (docs/internals.md "Duplicates"). An event
+ * is a duplicate iff an earlier one, in position order P = (stream ordinal,
+ * record number), had one of its keys. While the set of keys fits its
+ * budget that is decided at once (PHASE_MEMORY). At the first event that
+ * does not fit (P0) delivery stops: the set is written out sorted as keys
+ * at position 0, and the rest of the inputs is read for its keys only
+ * (PHASE_KEYS, diagnostics muted), (key, P) sorted to disk. A merge by key
+ * yields the late duplicates L (every P of a key after its first), sorted
+ * by P. Then the inputs are read again from the start with every account
+ * reset: before P0 the set decides as in the first pass and nothing is
+ * delivered or reported a second time (PHASE_REPLAY); from P0 on, an event
+ * is a duplicate iff its P is in L, walked in step (PHASE_LATE).
  */
 #include "../audithound.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../../parsers/scanner.h"
 #include "../../parsers/source/source.h"
 #include "../../parsers/util/buf.h"
 #include "../../parsers/util/hash.h"
 #include "dedup.h"
+#include "keysort.h"
 
 #define MAX_HOURS (1u << 20) /* distinct hours tracked per source (~120 years) */
+
+/* A position: stream ordinal (the source hands out at most 2^20 leaf
+ * streams) above a 44-bit record number; 0 sorts before every record. */
+#define POS_RECORD_BITS 44
+
+typedef enum dedup_phase { PHASE_MEMORY, PHASE_KEYS, PHASE_REPLAY, PHASE_LATE } dedup_phase;
 
 typedef struct stream_slot {
     ah_stream_report rep;
@@ -51,6 +73,25 @@ struct ah_session {
     ah_event ev;
     uint64_t missing_inputs;
     ah_buf keybuf; /* scratch for second identities */
+    /* deduplication past its budget (see the top of this file) */
+    size_t dedup_budget;
+    ah_diag spill_diag;        /* temporary-file errors: never muted */
+    dedup_phase phase;
+    bool rereadable;           /* no input is standard input or a pipe */
+    bool budget_warned;
+    bool checked_inputs;       /* the second pass compared the inputs with the first */
+    bool dedup_failed;         /* temporary files failed, or the inputs changed between the reads */
+    uint64_t p0;
+    ah_keysort *keys;          /* (key, P) from P0 on, first pass */
+    ah_keysort *late;          /* the late duplicates, second pass */
+    bool late_valid;
+    uint64_t late_pos;         /* the next late duplicate at or after the current P */
+    ah_source *first_source;   /* the first pass's: events delivered then point at its origins */
+    char **paths;              /* inputs as added, to read them again */
+    size_t npaths, paths_cap;
+    uint32_t passes;
+    uint64_t runs;
+    size_t dedup_peak;
 };
 
 void ah_session_options_init(ah_session_options *o)
@@ -78,7 +119,13 @@ ah_session *ah_session_new(const ah_session_options *o)
         if (o->progress_fn)
             ah_source_set_progress(s->source, o->progress_fn, o->progress_ud);
     }
-    s->dedup = o->keep_duplicates ? NULL : ah_dedup_new();
+    s->dedup_budget = o->dedup_memory ? o->dedup_memory : AH_SESSION_DEDUP_MEMORY;
+    if (s->dedup_budget < AH_DEDUP_MIN_LIMIT)
+        s->dedup_budget = AH_DEDUP_MIN_LIMIT;
+    s->spill_diag = s->diag;
+    s->rereadable = true;
+    s->passes = 1;
+    s->dedup = o->keep_duplicates ? NULL : ah_dedup_new_limited(s->dedup_budget);
     ah_buf_init(&s->keybuf, 1u << 16);
     if (!s->source || !s->scanner || (!o->keep_duplicates && !s->dedup)) {
         ah_session_free(s);
@@ -87,14 +134,19 @@ ah_session *ah_session_new(const ah_session_options *o)
     return s;
 }
 
-void ah_session_free(ah_session *s)
+static char *dup_or_null(const char *p)
 {
-    if (!s)
-        return;
-    ah_scanner_free(s->scanner);
-    ah_source_free(s->source);
-    ah_dedup_free(s->dedup);
-    ah_buf_free(&s->keybuf);
+    if (!p)
+        return NULL;
+    size_t n = strlen(p) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, p, n);
+    return d;
+}
+
+static void free_slots(ah_session *s)
+{
     for (size_t i = 0; i < s->nstreams; i++) {
         stream_slot *t = &s->streams[i];
         free(t->path);
@@ -104,14 +156,60 @@ void ah_session_free(ah_session *s)
         free(t->failure);
         free(t->format);
     }
-    free(s->streams);
+    s->nstreams = 0;
+}
+
+static void free_coverage(ah_session *s)
+{
     for (int k = 0; k < AH_SOURCE_COUNT; k++)
         free(s->cov[k].hours.slots);
+    memset(s->cov, 0, sizeof s->cov);
+}
+
+void ah_session_free(ah_session *s)
+{
+    if (!s)
+        return;
+    ah_scanner_free(s->scanner);
+    ah_source_free(s->source);
+    ah_source_free(s->first_source);
+    ah_dedup_free(s->dedup);
+    ah_keysort_free(s->keys);
+    ah_keysort_free(s->late);
+    ah_buf_free(&s->keybuf);
+    free_slots(s);
+    free(s->streams);
+    free_coverage(s);
+    for (size_t i = 0; i < s->npaths; i++)
+        free(s->paths[i]);
+    free(s->paths);
     free(s);
+}
+
+/* Standard input and pipes cannot be read a second time. */
+static bool rereadable(const char *path)
+{
+    struct stat st;
+    if (strcmp(path, "-") == 0)
+        return false;
+    return stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
 }
 
 ah_status ah_session_add_input(ah_session *s, const char *path)
 {
+    if (s->npaths == s->paths_cap) {
+        char **np = ah_grow_array(s->paths, &s->paths_cap, 8, sizeof *np);
+        if (!np)
+            return AH_ERR_NOMEM;
+        s->paths = np;
+    }
+    if (!(s->paths[s->npaths] = dup_or_null(path)))
+        return AH_ERR_NOMEM;
+    s->npaths++;
+    if (s->rereadable && !rereadable(path)) {
+        s->rereadable = false;
+        ah_dedup_unlimit(s->dedup);
+    }
     ah_status st = ah_source_add(s->source, path);
     if (st == AH_ERR_IO)
         s->missing_inputs++;
@@ -127,10 +225,11 @@ ah_status ah_session_add_inputs(ah_session *s, const char *const *paths, size_t 
         return AH_ERR_NOMEM;
     memcpy(sorted, paths, n * sizeof *sorted);
     qsort(sorted, n, sizeof *sorted, cmp_paths);
-    for (size_t i = 0; i < n; i++)
-        ah_session_add_input(s, sorted[i]);
+    ah_status st = AH_OK;
+    for (size_t i = 0; i < n && st != AH_ERR_NOMEM; i++)
+        st = ah_session_add_input(s, sorted[i]);
     free(sorted);
-    return AH_OK;
+    return st == AH_ERR_NOMEM ? st : AH_OK;
 }
 
 /* --- coverage ----------------------------------------------------------- */
@@ -227,17 +326,6 @@ ah_coverage ah_session_coverage(const ah_session *s, ah_source_kind k)
 }
 
 /* --- streams ------------------------------------------------------------ */
-
-static char *dup_or_null(const char *p)
-{
-    if (!p)
-        return NULL;
-    size_t n = strlen(p) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, p, n);
-    return d;
-}
 
 static stream_slot *cur_slot(ah_session *s) { return &s->streams[s->nstreams - 1]; }
 
@@ -344,13 +432,202 @@ static bool second_identity(ah_session *s, const ah_event *ev, uint64_t out[2])
     return true;
 }
 
-static bool is_duplicate(ah_session *s, const ah_event *ev)
+/* The event's keys: its digest, and the second identity when it has one. */
+static size_t event_keys(ah_session *s, const ah_event *ev, uint64_t keys[2][2])
 {
-    bool dup = !ah_dedup_insert(s->dedup, ev->digest);
-    uint64_t alt[2];
-    if (second_identity(s, ev, alt) && !ah_dedup_insert(s->dedup, alt))
-        dup = true;
+    keys[0][0] = ev->digest[0];
+    keys[0][1] = ev->digest[1];
+    return second_identity(s, ev, keys[1]) ? 2 : 1;
+}
+
+static bool insert_keys(ah_session *s, uint64_t keys[2][2], size_t n)
+{
+    bool dup = false;
+    for (size_t i = 0; i < n; i++)
+        if (!ah_dedup_insert(s->dedup, keys[i]))
+            dup = true;
     return dup;
+}
+
+static void note_dedup_peak(ah_session *s, size_t bytes)
+{
+    if (bytes > s->dedup_peak)
+        s->dedup_peak = bytes;
+}
+
+static uint64_t position(const ah_session *s, const ah_event *ev)
+{
+    return ((uint64_t)(s->nstreams - 1) << POS_RECORD_BITS) | (ev->record_no & ((1ull << POS_RECORD_BITS) - 1));
+}
+
+static ah_status add_keys(ah_session *s, uint64_t keys[2][2], size_t n, uint64_t pos)
+{
+    for (size_t i = 0; i < n; i++) {
+        ah_keypos e = {keys[i][0], keys[i][1], pos};
+        ah_status st = ah_keysort_add(s->keys, &e);
+        if (st != AH_OK)
+            return st;
+    }
+    return AH_OK;
+}
+
+static void mute(ah_session *s, bool on) { s->diag.fn = on ? NULL : s->opt.diag_fn; }
+
+/* P0 does not fit: stop delivering, write the set out sorted (keys at
+ * position 0: before every record), and go on reading keys only. */
+static ah_status start_spill(ah_session *s, uint64_t pos)
+{
+    s->p0 = pos;
+    s->passes = 2;
+    mute(s, true);
+    if (!(s->keys = ah_keysort_new(s->dedup_budget, s->opt.tmpdir, &s->spill_diag)))
+        return AH_ERR_NOMEM;
+    note_dedup_peak(s, ah_dedup_memory(s->dedup));
+    const uint64_t *sorted;
+    size_t n = ah_dedup_sorted(s->dedup, &sorted);
+    ah_status st = ah_keysort_add_sorted(s->keys, sorted, n, 0);
+    ah_dedup_free(s->dedup);
+    s->dedup = NULL;
+    s->phase = PHASE_KEYS;
+    return st;
+}
+
+/* The first pass is over: merge the keys into the late duplicates, then
+ * start reading the inputs again. */
+static ah_status start_second_pass(ah_session *s)
+{
+    ah_status st = ah_keysort_finish(s->keys);
+    if (st != AH_OK)
+        return st;
+    if (!(s->late = ah_keysort_new(s->dedup_budget, s->opt.tmpdir, &s->spill_diag)))
+        return AH_ERR_NOMEM;
+    ah_keypos e, first = {0, 0, 0};
+    bool have = false;
+    while ((st = ah_keysort_next(s->keys, &e)) == AH_OK) {
+        if (have && e.k0 == first.k0 && e.k1 == first.k1) {
+            ah_keypos late = {0, 0, e.pos};
+            if ((st = ah_keysort_add(s->late, &late)) != AH_OK)
+                return st;
+        } else {
+            first = e;
+            have = true;
+        }
+    }
+    if (st != AH_END || (st = ah_keysort_finish(s->late)) != AH_OK)
+        return st;
+    note_dedup_peak(s, ah_keysort_peak(s->keys));
+    s->runs += ah_keysort_runs(s->keys);
+    ah_keysort_free(s->keys);
+    s->keys = NULL;
+
+    /* Every account is kept again from the start; the first source stays
+     * alive for the origins of the events already delivered. */
+    s->first_source = s->source;
+    if (!(s->source = ah_source_new(&s->diag)))
+        return AH_ERR_NOMEM;
+    ah_source_set_max_input(s->source, s->opt.max_input);
+    if (s->opt.progress_fn)
+        ah_source_set_progress(s->source, s->opt.progress_fn, s->opt.progress_ud);
+    free_slots(s);
+    free_coverage(s);
+    s->missing_inputs = 0;
+    for (size_t i = 0; i < s->npaths; i++)
+        if (ah_source_add(s->source, s->paths[i]) == AH_ERR_IO)
+            s->missing_inputs++;
+    if (!(s->dedup = ah_dedup_new_limited(s->dedup_budget)))
+        return AH_ERR_NOMEM;
+    s->phase = PHASE_REPLAY;
+    return AH_OK;
+}
+
+/* P0 again: the set has decided everything before it; L decides the rest. */
+static ah_status start_late(ah_session *s)
+{
+    note_dedup_peak(s, ah_dedup_memory(s->dedup));
+    ah_dedup_free(s->dedup);
+    s->dedup = NULL;
+    mute(s, false);
+    s->phase = PHASE_LATE;
+    ah_keypos e;
+    ah_status st = ah_keysort_next(s->late, &e);
+    s->late_valid = st == AH_OK;
+    s->late_pos = e.pos;
+    return st == AH_END ? AH_OK : st;
+}
+
+static ah_status is_late(ah_session *s, uint64_t pos, bool *dup)
+{
+    ah_keypos e;
+    while (s->late_valid && s->late_pos < pos) {
+        ah_status st = ah_keysort_next(s->late, &e);
+        if (st != AH_OK && st != AH_END)
+            return st;
+        s->late_valid = st == AH_OK;
+        s->late_pos = e.pos;
+    }
+    *dup = s->late_valid && s->late_pos == pos; /* an event with two late keys is there twice: the walk collapses them */
+    return AH_OK;
+}
+
+/* A second read is only as good as the inputs are stable: say so if they
+ * changed (a file still being written). */
+static void check_inputs_unchanged(ah_session *s)
+{
+    s->checked_inputs = true;
+    size_t n = ah_source_file_count(s->source);
+    bool same = n == ah_source_file_count(s->first_source);
+    for (size_t i = 0; same && i < n; i++) {
+        const ah_source_file *a = ah_source_file_at(s->first_source, i), *b = ah_source_file_at(s->source, i);
+        same = strcmp(a->path, b->path) == 0 && strcmp(a->sha256, b->sha256) == 0 && a->size == b->size;
+    }
+    s->dedup_failed |= !same;
+    if (!same)
+        ah_diag_report(&s->diag, AH_SEV_ERROR, NULL,
+                       "the inputs changed between the two reads that deduplication past --memory needs: "
+                       "duplicates and counts may be wrong");
+    note_dedup_peak(s, ah_keysort_peak(s->late));
+    s->runs += ah_keysort_runs(s->late);
+    ah_keysort_free(s->late);
+    s->late = NULL;
+}
+
+/* Decide whether the event is a duplicate, in whichever phase. Returns
+ * AH_OK with *dup set; *skip when the event is not to be counted (keys only). */
+static ah_status dedup_event(ah_session *s, const ah_event *ev, bool *dup, bool *skip)
+{
+    uint64_t keys[2][2];
+    size_t nkeys = event_keys(s, ev, keys);
+    uint64_t pos = position(s, ev);
+    ah_status st;
+    *dup = *skip = false;
+    if (s->phase == PHASE_MEMORY && s->rereadable) {
+        size_t fresh = 0;
+        for (size_t i = 0; i < nkeys; i++)
+            fresh += !ah_dedup_contains(s->dedup, keys[i]);
+        if (fresh > ah_dedup_room(s->dedup) && (st = start_spill(s, pos)) != AH_OK)
+            return st;
+    }
+    if (s->phase == PHASE_REPLAY && pos >= s->p0 && (st = start_late(s)) != AH_OK)
+        return st;
+    switch (s->phase) {
+    case PHASE_KEYS:
+        *skip = true;
+        return add_keys(s, keys, nkeys, pos);
+    case PHASE_LATE:
+        return is_late(s, pos, dup);
+    case PHASE_MEMORY:
+    case PHASE_REPLAY:
+        *dup = insert_keys(s, keys, nkeys);
+        if (!s->rereadable && !s->budget_warned && ah_dedup_memory(s->dedup) > s->dedup_budget) {
+            s->budget_warned = true;
+            ah_diag_report(&s->diag, AH_SEV_WARNING, NULL,
+                           "standard input: the duplicate set passed its share of --memory (%zu KiB); it stays in "
+                           "memory and grows, since standard input or a pipe cannot be read twice",
+                           s->dedup_budget >> 10);
+        }
+        return AH_OK;
+    }
+    return AH_OK;
 }
 
 ah_status ah_session_next(ah_session *s, const ah_event **out)
@@ -359,6 +636,15 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
         if (!s->in_stream) {
             ah_input *in = NULL;
             ah_status st = ah_source_next(s->source, &in);
+            if (st == AH_END && s->phase == PHASE_KEYS) {
+                if ((st = start_second_pass(s)) != AH_OK) {
+                    s->dedup_failed = true;
+                    return st;
+                }
+                continue;
+            }
+            if (st == AH_END && s->first_source && !s->checked_inputs)
+                check_inputs_unchanged(s);
             if (st == AH_END)
                 return AH_END;
             if (st != AH_OK)
@@ -377,12 +663,23 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
         if (st != AH_OK)
             return st;
         note_stream_time(s, &s->ev);
-        if (s->dedup && is_duplicate(s, &s->ev)) {
-            cur_slot(s)->rep.duplicates++;
-            continue;
+        if (!s->opt.keep_duplicates) {
+            bool dup, skip;
+            if ((st = dedup_event(s, &s->ev, &dup, &skip)) != AH_OK) {
+                s->dedup_failed = true;
+                return st;
+            }
+            if (skip)
+                continue;
+            if (dup) {
+                cur_slot(s)->rep.duplicates++;
+                continue;
+            }
         }
         cur_slot(s)->rep.events++;
         note_coverage(s, &s->ev);
+        if (s->phase == PHASE_REPLAY)
+            continue; /* delivered in the first pass */
         *out = &s->ev;
         return AH_OK;
     }
@@ -433,7 +730,10 @@ ah_totals ah_session_totals(const ah_session *s)
         t.unreadable_inputs += ah_source_file_at(s->source, i)->unreadable;
     t.unreadable_inputs += s->missing_inputs;
     t.missing_inputs = s->missing_inputs;
-    t.dedup_memory = s->dedup ? ah_dedup_memory(s->dedup) : 0;
+    size_t held = s->dedup ? ah_dedup_memory(s->dedup) : 0;
+    t.dedup_memory = held > s->dedup_peak ? held : s->dedup_peak;
+    t.dedup_passes = s->passes;
+    t.dedup_runs = s->runs + ah_keysort_runs(s->keys) + ah_keysort_runs(s->late);
     return t;
 }
 
@@ -442,5 +742,5 @@ bool ah_session_nothing_read(const ah_session *s) { return ah_session_totals(s).
 bool ah_session_partial(const ah_session *s)
 {
     ah_totals t = ah_session_totals(s);
-    return t.errors > 0 || t.unreadable_inputs > 0;
+    return t.errors > 0 || t.unreadable_inputs > 0 || s->dedup_failed;
 }

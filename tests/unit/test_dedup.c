@@ -178,6 +178,80 @@ static void test_null_handling(void **state)
     ah_dedup_free(d);
 }
 
+/* A limited set never passes its limit; room counts down to 0 at 87.5 %
+ * of the largest table, and an insert past it forgets the digest but keeps
+ * the record. */
+static void test_limit_and_room(void **state)
+{
+    (void)state;
+    ah_dedup *d = ah_dedup_new_limited((size_t)64 << 10); /* 4096 slots */
+    assert_non_null(d);
+    assert_int_equal(ah_dedup_room(d), 3584);
+    uint64_t rng = 5;
+    for (int i = 0; i < 3584; i++) {
+        uint64_t dg[2] = {next_random(&rng), next_random(&rng)};
+        assert_false(ah_dedup_contains(d, dg));
+        assert_true(ah_dedup_insert(d, dg));
+        assert_true(ah_dedup_contains(d, dg));
+        assert_int_equal(ah_dedup_room(d), (size_t)3584 - 1 - (size_t)i);
+        assert_true(ah_dedup_memory(d) <= ((size_t)64 << 10) + 256);
+    }
+    uint64_t over[2] = {next_random(&rng), next_random(&rng)};
+    assert_true(ah_dedup_insert(d, over));
+    assert_false(ah_dedup_contains(d, over));
+    assert_int_equal(ah_dedup_count(d), 3584);
+    /* below the minimum: raised to it */
+    ah_dedup *tiny = ah_dedup_new_limited(1);
+    assert_int_equal(ah_dedup_room(tiny), AH_DEDUP_MIN_LIMIT / SLOT_BYTES / 8 * 7);
+    assert_int_equal(ah_dedup_room(NULL), SIZE_MAX);
+    ah_dedup_unlimit(tiny);
+    assert_int_equal(ah_dedup_room(tiny), SIZE_MAX);
+    for (uint64_t i = 1; i <= 1000; i++) {
+        const uint64_t dg[2] = {i, i};
+        assert_true(ah_dedup_insert(tiny, dg));
+    }
+    assert_int_equal(ah_dedup_count(tiny), 1000);
+    ah_dedup_free(tiny);
+    ah_dedup_free(d);
+}
+
+static int cmp_pair(const uint64_t *a, const uint64_t *b)
+{
+    if (a[0] != b[0])
+        return a[0] < b[0] ? -1 : 1;
+    return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+/* The sorted view holds every digest once, the zero digest first. */
+static void test_sorted(void **state)
+{
+    (void)state;
+    ah_dedup *d = ah_dedup_new();
+    const uint64_t zero[2] = {0, 0};
+    uint64_t rng = 11, sum0 = 0, sum1 = 0;
+    for (int i = 0; i < 5000; i++) {
+        uint64_t dg[2] = {next_random(&rng) % 1000 + 1, next_random(&rng) % 3};
+        if (ah_dedup_insert(d, dg) && (dg[0] | dg[1])) {
+            sum0 += dg[0];
+            sum1 += dg[1];
+        }
+    }
+    assert_true(ah_dedup_insert(d, zero));
+    size_t count = ah_dedup_count(d);
+    const uint64_t *keys;
+    assert_int_equal(ah_dedup_sorted(d, &keys), count);
+    assert_true(keys[0] == 0 && keys[1] == 0);
+    uint64_t s0 = 0, s1 = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            assert_true(cmp_pair(&keys[2 * (i - 1)], &keys[2 * i]) < 0);
+        s0 += keys[2 * i];
+        s1 += keys[2 * i + 1];
+    }
+    assert_true(s0 == sum0 && s1 == sum1);
+    ah_dedup_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +261,8 @@ int main(void)
         cmocka_unit_test(test_structured_digests),
         cmocka_unit_test(test_memory_accounting),
         cmocka_unit_test(test_null_handling),
+        cmocka_unit_test(test_limit_and_room),
+        cmocka_unit_test(test_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
