@@ -129,7 +129,7 @@ python3 $L all-equal "$T/x.jsonl" a 2 2>/dev/null; ok $((! $?)) "all-equal detec
 python3 $L fields "$T/x.jsonl" 2>/dev/null; ok $((! $?)) "fields rejects objects without the dump keys"
 python3 -c 'import json,sys
 keys=["time","source","format","record_id","operation","operation_canonical","workload","record_type","user","ip",
-"user_agent","app_id","app","target","result","result_code","session_id","correlation_id","tenant_id","input",
+"user_agent","app_id","app","target","result","result_code","session_id","correlation_id","tenant_id","token_id","input",
 "entry","input_record","line"]
 print(json.dumps({k: None for k in keys}))' >"$T/f.jsonl"
 python3 $L fields "$T/f.jsonl"; ok $? "fields accepts the dump keys"
