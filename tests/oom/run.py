@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""run.py: allocation-failure test (make oom-check; tests/oom/alloc_fail.c).
+
+    python3 tests/oom/run.py OOM_BINARY [--runs R] [--seed S] [--only CASE]
+
+OOM_BINARY is build/.../oom/audithound, linked with the failing allocator.
+For each case (a hunt over samples/tenant with a small rule file, the same
+hunt with the shipped packs, a dump), one run without failure counts the
+allocations (K) and gives the expected exit status and output; then runs
+with the N-th allocation failing (and, for about a quarter of them, every
+allocation from the N-th on), N all of 1..K when the case's share of R runs
+covers K, else the first 16 and the rest spread over 1..K with a seeded
+jitter. Each run must:
+  - end by itself (no signal, no timeout) with no sanitizer report;
+  - either end as the unfailed run did (same exit status, same output) or
+    end with exit status 6 and "out of memory" on standard error, leaving
+    no file under the -o name.
+Prints a FAIL line per bad run (with N and mode, to reproduce:
+AH_OOM_FAIL_AT=N [AH_OOM_MODE=after] OOM_BINARY ARGS), then
+"oom: P passed, F failed"; appends "oom P F" to build/.results.
+"""
+
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+EXIT_NOMEM = 6
+TIMEOUT = 60
+SANITIZER = re.compile(rb'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:')
+
+
+def cases(tmp):
+    out = os.path.join(tmp, 'timeline.csv')
+    common = ['hunt', '--threads', '1', '-q', '-o', out]
+    return [
+        ('hunt-small', common + ['-r', 'tests/e2e/data/hunt.rules', 'samples/tenant'], out, 2),
+        ('hunt', common + ['--vars', 'samples/contoso.vars', 'samples/tenant'], out, 5),
+        ('dump', ['dump', 'samples/tenant'], None, 1),
+    ]
+
+
+def run(binary, args, out, report, fail_at=0, after=False):
+    env = dict(os.environ)
+    env.pop('AH_OOM_FAIL_AT', None)
+    env.pop('AH_OOM_MODE', None)
+    env['AH_OOM_REPORT'] = report
+    if fail_at:
+        env['AH_OOM_FAIL_AT'] = str(fail_at)
+        if after:
+            env['AH_OOM_MODE'] = 'after'
+    if out and os.path.exists(out):
+        os.unlink(out)
+    if os.path.exists(report):
+        os.unlink(report)
+    try:
+        p = subprocess.run([binary] + args, env=env, capture_output=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return None, b'', b'timeout', None, None
+    data = p.stdout
+    if out:
+        data = open(out, 'rb').read() if os.path.exists(out) else None
+    calls = failed = None
+    if os.path.exists(report):
+        for line in open(report):
+            k, v = line.split()
+            if k == 'calls':
+                calls = int(v)
+            elif k == 'failed':
+                failed = int(v)
+    return p.returncode, data, p.stderr, calls, failed
+
+
+def choose(k, share, rng):
+    if k <= share:
+        return list(range(1, k + 1))
+    ns = set(range(1, 17))
+    rest = share - len(ns)
+    step = k / rest
+    for i in range(rest):
+        ns.add(min(k, 17 + int(i * step + rng.random() * step)))
+    return sorted(ns)
+
+
+def main():
+    argv = sys.argv[1:]
+    if not argv:
+        sys.exit(__doc__)
+    binary = os.path.abspath(argv[0])
+    runs, seed, only = 240, 20261207, None
+    i = 1
+    while i < len(argv):
+        if argv[i] == '--runs':
+            runs = int(argv[i + 1])
+        elif argv[i] == '--seed':
+            seed = int(argv[i + 1])
+        elif argv[i] == '--only':
+            only = argv[i + 1]
+        i += 2
+    rng = random.Random(seed)
+    passed = failed = 0
+    tmp = tempfile.mkdtemp(prefix='audithound-oom-')
+    report = os.path.join(tmp, 'report')
+    try:
+        all_cases = [c for c in cases(tmp) if not only or c[0] == only]
+        weight = sum(c[3] for c in all_cases)
+        for name, args, out, w in all_cases:
+            base_rc, base_out, base_err, k, _ = run(binary, args, out, report)
+            if base_rc not in (0, 1) or base_out is None or not k:
+                failed += 1
+                print('  FAIL    oom %s: the unfailed run ended %s: %s' % (name, base_rc, base_err[-300:]))
+                continue
+            share = max(20, runs * w // weight)
+            ns = choose(k, share, rng)
+            bad = 0
+            nomem = 0
+            for n in ns:
+                after = rng.random() < 0.25
+                rc, data, err, _, nfailed = run(binary, args, out, report, n, after)
+                why = None
+                if rc is None:
+                    why = 'timeout'
+                elif rc < 0 or rc >= 128:
+                    why = 'killed by signal %d' % (-rc if rc < 0 else rc - 128)
+                elif SANITIZER.search(err):
+                    why = 'sanitizer report'
+                elif rc == base_rc and data == base_out:
+                    pass
+                elif rc == EXIT_NOMEM and b'out of memory' in err and (out is None or data is None):
+                    nomem += 1
+                elif rc == EXIT_NOMEM:
+                    why = 'exit 6 without the message, or a file left under the output name'
+                else:
+                    why = 'exit %d (unfailed: %d), output %s' % (
+                        rc, base_rc, 'the same' if data == base_out else 'different')
+                if why:
+                    bad += 1
+                    if bad <= 10:
+                        print('  FAIL    oom %s N=%d%s (%s failed): %s\n          %s' % (
+                            name, n, ' after' if after else '', nfailed, why,
+                            err.decode('utf-8', 'replace').strip()[-400:].replace('\n', '\n          ')))
+            if bad:
+                failed += 1
+                print('  FAIL    oom %s: %d of %d runs bad (K=%d allocations)' % (name, bad, len(ns), k))
+            else:
+                passed += 1
+                print('  PASS    oom %s: %d runs over K=%d allocations, %d out of memory, %d as unfailed' % (
+                    name, len(ns), k, nomem, len(ns) - nomem))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print('oom: %d passed, %d failed' % (passed, failed))
+    os.makedirs('build', exist_ok=True)
+    with open('build/.results', 'a') as f:
+        f.write('oom %d %d\n' % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+    main()
