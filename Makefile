@@ -136,7 +136,7 @@ hostile-check: $(BUILD)/audithound
 # over a small hunt and a dump. Fewer runs in the sanitizer build (its budget).
 OOM_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup \
             -Wl,--wrap=pcre2_compile_8,--wrap=pcre2_match_data_create_8,--wrap=pcre2_match_context_create_8 \
-            -Wl,--wrap=pcre2_jit_stack_create_8
+            -Wl,--wrap=pcre2_jit_stack_create_8,--wrap=ah_hunt_new
 $(BUILD)/oom/alloc_fail.o: tests/oom/alloc_fail.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"

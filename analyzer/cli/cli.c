@@ -374,8 +374,10 @@ int ah_cli_read_status(const ah_session *s, int ok_status)
 
 int ah_cli_output_status(ah_status open_status)
 {
-    return open_status == AH_ERR_USAGE ? AH_EXIT_USAGE : AH_EXIT_OUTPUT;
+    return ah_cli_fail_status(open_status, open_status == AH_ERR_USAGE ? AH_EXIT_USAGE : AH_EXIT_OUTPUT);
 }
+
+int ah_cli_fail_status(ah_status st, int otherwise) { return st == AH_ERR_NOMEM ? AH_EXIT_NOMEM : otherwise; }
 
 int ah_cli_stdout_status(int status)
 {

@@ -82,6 +82,7 @@ ah_ruleset *ah_cli_load_rules(const ah_cli_rules *r, ah_diag *diag, int *exit_st
     ah_ruleset *rs = ah_ruleset_new(diag);
     if (!rs) {
         ah_cli_errorf("out of memory");
+        *exit_status = AH_EXIT_NOMEM;
         return NULL;
     }
     bool ok = true;

@@ -215,6 +215,7 @@ static ah_names *open_names(const hunt_ctx *c, ah_diag *diag, int *status)
     ah_names *n = ah_names_new(AH_HUNT_NAMES_BUDGET);
     if (!n) {
         ah_cli_errorf("out of memory");
+        *status = AH_EXIT_NOMEM;
         return NULL;
     }
     char rules[PATH_MAX], lists[PATH_MAX + 8];
@@ -227,7 +228,7 @@ static ah_names *open_names(const hunt_ctx *c, ah_diag *diag, int *status)
         if (st == AH_ERR_NOMEM || st == AH_ERR_IO) {
             ah_cli_errorf("--directory %s: %s", c->directories[i], ah_status_str(st));
             ah_names_free(n);
-            *status = st == AH_ERR_NOMEM ? AH_EXIT_USAGE : AH_EXIT_PARTIAL;
+            *status = ah_cli_fail_status(st, AH_EXIT_PARTIAL);
             return NULL;
         }
     }
@@ -742,6 +743,7 @@ static int run_hunt(int argc, char **argv)
     h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
     if (!h.hunt) {
         ah_cli_errorf("out of memory");
+        status = AH_EXIT_NOMEM;
         goto out;
     }
     read_progress rp = {t0, t0, 0};
@@ -750,8 +752,10 @@ static int run_hunt(int argc, char **argv)
         c.so.progress_ud = &rp;
     }
     s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first);
-    if (!s)
+    if (!s) {
+        status = AH_EXIT_NOMEM;
         goto out;
+    }
     if (ah_session_totals(s).missing_inputs) { /* a wrong path: no timeline that looks like a clean one */
         ah_cli_errorf("an input path could not be read; nothing was read and no timeline was written");
         status = AH_EXIT_PARTIAL;
@@ -776,15 +780,17 @@ static int run_hunt(int argc, char **argv)
         show_progress(s, &rp, true);
     if (st != AH_END) {
         ah_cli_errorf("%s; the timeline was not written", ah_status_str(st));
+        status = ah_cli_fail_status(st, status);
         goto out;
     }
     if ((st = ah_hunt_finish(h.hunt)) != AH_OK) {
         ah_cli_errorf("sorting failed: %s; the timeline was not written", ah_status_str(st));
+        status = ah_cli_fail_status(st, status);
         goto out;
     }
     if (html && (st = html_begin(&h, s, html, argc, argv, started)) != AH_OK) {
         ah_cli_errorf("writing the report failed: %s", ah_status_str(st));
-        status = AH_EXIT_OUTPUT;
+        status = ah_cli_fail_status(st, AH_EXIT_OUTPUT);
         goto out;
     }
     ah_row row;
@@ -799,7 +805,7 @@ static int run_hunt(int argc, char **argv)
         st = ah_hunt_write_sheets(w, s, h.rs, ah_hunt_get_stats(h.hunt), argc, argv, started);
     if (st != AH_END && st != AH_OK) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
-        status = AH_EXIT_OUTPUT;
+        status = ah_cli_fail_status(st, AH_EXIT_OUTPUT);
         goto out;
     }
     st = story ? ah_story_close(story, &ws) : ah_writer_close(w, &ws);
@@ -811,7 +817,7 @@ static int run_hunt(int argc, char **argv)
     }
     if (st != AH_OK) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
-        status = AH_EXIT_OUTPUT;
+        status = ah_cli_fail_status(st, AH_EXIT_OUTPUT);
         goto out;
     }
     ah_cli_diag_finish(&c.diag);
@@ -819,9 +825,9 @@ static int run_hunt(int argc, char **argv)
     double secs = now_seconds() - t0;
     if (!c.diag.quiet)
         summary_text(&h, s, &ws, &outputs, secs);
-    if (summary && write_summary(&h, s, &ws, &outputs, argc, argv, started, secs, status, summary) != AH_OK) {
-        ah_cli_errorf("could not write the summary to %s", c.summary_path);
-        status = AH_EXIT_OUTPUT;
+    if (summary && (st = write_summary(&h, s, &ws, &outputs, argc, argv, started, secs, status, summary)) != AH_OK) {
+        ah_cli_errorf("could not write the summary to %s: %s", c.summary_path, ah_status_str(st));
+        status = ah_cli_fail_status(st, AH_EXIT_OUTPUT);
     }
 out:
     ah_output_list_free(&outputs);

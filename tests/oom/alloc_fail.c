@@ -11,12 +11,18 @@
  * Environment (read once at start):
  *   AH_OOM_FAIL_AT=N   the N-th counted allocation (1-based) fails; 0 or unset: none
  *   AH_OOM_MODE=after  every allocation from the N-th on fails (default: only the N-th)
- *   AH_OOM_REPORT=FILE at exit, write "calls N\nfailed F\n" to FILE
+ *   AH_OOM_REPORT=FILE at exit, write "calls N\nfailed F\nhunt M\n" to FILE, M the
+ *                      count when ah_hunt_new was entered (the rules loaded), 0 if never
+ *   AH_OOM_TRACE=1     print the call stack of the first failed allocation to stderr
+ *                      (addresses: addr2line -e BINARY resolves them)
  *
  * The counter is process-wide test state (an atomic: worker threads
  * allocate too); the program under test keeps none.
  */
+#include "analyzer/engine/hunt.h"
+
 #include <cjson/cJSON.h>
+#include <execinfo.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdatomic.h>
@@ -47,8 +53,10 @@ pcre2_jit_stack *__wrap_pcre2_jit_stack_create_8(size_t startsize, size_t maxsiz
 
 static atomic_ulong calls;  /* counted allocations so far */
 static atomic_ulong failed; /* of which failed */
+static atomic_ulong hunt_mark; /* calls when ah_hunt_new was entered */
 static unsigned long fail_at;
 static int fail_after;
+static int trace;
 static const char *report_path;
 static pcre2_general_context *pcre_gcx;
 static pcre2_compile_context *pcre_ccx;
@@ -58,7 +66,10 @@ static int should_fail(void)
     unsigned long k = atomic_fetch_add(&calls, 1) + 1;
     if (fail_at == 0 || k < fail_at || (k > fail_at && !fail_after))
         return 0;
-    atomic_fetch_add(&failed, 1);
+    if (atomic_fetch_add(&failed, 1) == 0 && trace) {
+        void *frames[32];
+        backtrace_symbols_fd(frames, backtrace(frames, 32), 2);
+    }
     return 1;
 }
 
@@ -121,12 +132,22 @@ pcre2_jit_stack *__wrap_pcre2_jit_stack_create_8(size_t startsize, size_t maxsiz
     return __real_pcre2_jit_stack_create_8(startsize, maxsize, gcontext ? gcontext : pcre_gcx);
 }
 
+ah_hunt *__real_ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *diag);
+ah_hunt *__wrap_ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *diag);
+
+/* Marks where a hunt's rules are loaded: the test can tell the phases apart. */
+ah_hunt *__wrap_ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *diag)
+{
+    atomic_store(&hunt_mark, atomic_load(&calls));
+    return __real_ah_hunt_new(rs, opt, diag);
+}
+
 static void write_report(void)
 {
     FILE *f = fopen(report_path, "w");
     if (!f)
         return;
-    fprintf(f, "calls %lu\nfailed %lu\n", atomic_load(&calls), atomic_load(&failed));
+    fprintf(f, "calls %lu\nfailed %lu\nhunt %lu\n", atomic_load(&calls), atomic_load(&failed), atomic_load(&hunt_mark));
     fclose(f);
 }
 
@@ -143,6 +164,11 @@ __attribute__((constructor)) static void alloc_fail_init(void)
     const char *mode = getenv("AH_OOM_MODE");
     fail_after = mode && strcmp(mode, "after") == 0;
     report_path = getenv("AH_OOM_REPORT");
+    trace = getenv("AH_OOM_TRACE") != NULL;
+    if (trace) { /* backtrace() loads libgcc on first use: not while failing */
+        void *frame[1];
+        (void)backtrace(frame, 1);
+    }
     if (report_path && *report_path)
         atexit(write_report);
     fail_at = at ? strtoul(at, NULL, 10) : 0;
