@@ -93,7 +93,8 @@ int ah_cli_parse(const ah_cli_cmd *cmd, int argc, char **argv, ah_cli_handler fn
     char **operands = calloc((size_t)argc + 1, sizeof *operands);
     int nops = 0, rc = -1;
     if (!operands) {
-        *exit_status = AH_EXIT_USAGE;
+        ah_cli_errorf("out of memory");
+        *exit_status = AH_EXIT_NOMEM;
         return -1;
     }
     int i;

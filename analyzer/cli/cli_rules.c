@@ -13,8 +13,10 @@
 static int push(const char ***v, size_t *n, const char *s)
 {
     const char **nv = realloc(*v, (*n + 1) * sizeof **v);
-    if (!nv)
-        return AH_EXIT_USAGE;
+    if (!nv) {
+        ah_cli_errorf("out of memory");
+        return AH_EXIT_NOMEM;
+    }
     nv[(*n)++] = s;
     *v = nv;
     return 0;

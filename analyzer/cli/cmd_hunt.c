@@ -147,8 +147,10 @@ static int hunt_opt(void *ctx, int id, const char *arg)
     case OPT_NO_SUPPRESS: c->ho.no_suppress = true; break;
     case OPT_DIRECTORY: {
         const char **v = realloc(c->directories, (c->ndirectories + 1) * sizeof *v);
-        if (!v)
-            return AH_EXIT_USAGE;
+        if (!v) {
+            ah_cli_errorf("out of memory");
+            return AH_EXIT_NOMEM;
+        }
         v[c->ndirectories++] = arg;
         c->directories = v;
         break;
@@ -221,7 +223,13 @@ static ah_names *open_names(const hunt_ctx *c, ah_diag *diag, int *status)
     char rules[PATH_MAX], lists[PATH_MAX + 8];
     if (ah_cli_default_rules(rules, sizeof rules)) {
         snprintf(lists, sizeof lists, "%s/lists", rules);
-        ah_names_load_lists(n, lists, diag); /* a bad line is reported; the others load */
+        /* a bad line is reported and the others load; a list cut short by memory is not a list */
+        if (ah_names_load_lists(n, lists, diag) == AH_ERR_NOMEM) {
+            ah_cli_errorf("%s: out of memory", lists);
+            ah_names_free(n);
+            *status = AH_EXIT_NOMEM;
+            return NULL;
+        }
     }
     for (size_t i = 0; i < c->ndirectories; i++) {
         ah_status st = ah_names_load_directory(n, c->directories[i], diag);

@@ -473,20 +473,21 @@ const ah_format *ah_normalizer_bind_csv(ah_normalizer *n, const ah_span *header,
         return NULL;
     }
     if (grow_header_arrays(n, ncols) != AH_OK) {
-        snprintf(why, why_size, "out of memory");
+        snprintf(why, why_size, AH_BIND_NOMEM);
         return NULL;
     }
     ah_buf_reset(&n->hdr_norm);
     for (size_t i = 0; i < ncols; i++) {
         n->hdr_norm_off[i] = n->hdr_norm.len;
-        if (append_header_key(&n->hdr_norm, header[i]) != AH_OK) {
-            snprintf(why, why_size, "CSV header too large");
+        ah_status ast = append_header_key(&n->hdr_norm, header[i]);
+        if (ast != AH_OK) {
+            snprintf(why, why_size, ast == AH_ERR_NOMEM ? AH_BIND_NOMEM : "CSV header too large");
             return NULL;
         }
     }
     ah_status ist = index_header(n, ncols);
     if (ist != AH_OK) {
-        snprintf(why, why_size, ist == AH_ERR_NOMEM ? "out of memory" : "CSV header too large");
+        snprintf(why, why_size, ist == AH_ERR_NOMEM ? AH_BIND_NOMEM : "CSV header too large");
         return NULL;
     }
     n->ncols = ncols;
@@ -520,8 +521,9 @@ const ah_format *ah_normalizer_bind_csv(ah_normalizer *n, const ah_span *header,
         n->ncols = 0;
         return NULL;
     }
-    if (build_row_keys(n, header) != AH_OK) {
-        snprintf(why, why_size, "CSV header too large");
+    ah_status kst = build_row_keys(n, header);
+    if (kst != AH_OK) {
+        snprintf(why, why_size, kst == AH_ERR_NOMEM ? AH_BIND_NOMEM : "CSV header too large");
         n->ncols = 0;
         return NULL;
     }

@@ -530,8 +530,10 @@ ah_status ah_csv_read_header(ah_csv *c)
             memcpy(c->err, pre, sizeof pre - 1);
             c->err[sizeof pre - 1 + n] = '\0';
         }
-        if (st == AH_ERR_NOMEM)
+        if (st == AH_ERR_NOMEM) {
             snprintf(c->err, sizeof c->err, "out of memory");
+            return AH_ERR_NOMEM;
+        }
         return AH_ERR_STREAM;
     }
 
@@ -564,7 +566,7 @@ ah_status ah_csv_read_header(ah_csv *c)
 
 read_failed:
     snprintf(c->err, sizeof c->err, r == AH_ERR_NOMEM ? "out of memory" : "read error");
-    return AH_ERR_STREAM;
+    return r == AH_ERR_NOMEM ? AH_ERR_NOMEM : AH_ERR_STREAM;
 }
 
 ah_status ah_csv_next(ah_csv *c, ah_csv_row *row)
@@ -582,9 +584,11 @@ ah_status ah_csv_next(ah_csv *c, ah_csv_row *row)
     if (st == AH_END)
         return AH_END;
     if (st == AH_ERR_STREAM || st == AH_ERR_NOMEM) {
-        if (st == AH_ERR_NOMEM)
-            snprintf(c->err, sizeof c->err, "out of memory");
         c->failed = true;
+        if (st == AH_ERR_NOMEM) {
+            snprintf(c->err, sizeof c->err, "out of memory");
+            return AH_ERR_NOMEM;
+        }
         return AH_ERR_STREAM;
     }
     c->record_no++;
@@ -600,7 +604,7 @@ ah_status ah_csv_next(ah_csv *c, ah_csv_row *row)
         if (!p) {
             snprintf(c->err, sizeof c->err, "out of memory");
             c->failed = true;
-            return AH_ERR_STREAM;
+            return AH_ERR_NOMEM;
         }
         c->row = p;
         c->row_cap = cap;
