@@ -272,7 +272,7 @@ const ah_cli_cmd cmd_hunt = {
     "A summary (inputs, events, duplicates, errors, time covered per source, hits per\n"
     "severity, top rules, warnings, throughput) goes to standard error unless -q.\n"
     "Exit status: 0 hits found, 1 no hits, 2 usage or rule error, 3 some input unreadable,\n"
-    "5 writing the output failed (docs/exit-codes.md).",
+    "5 writing the output failed, 6 out of memory (docs/exit-codes.md).",
     hunt_opts,
     run_hunt,
 };

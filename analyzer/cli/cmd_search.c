@@ -87,7 +87,7 @@ const ah_cli_cmd cmd_search = {
     "-f csv writes those keys as CSV columns, -f json one JSON array; --profile timesketch or ecs\n"
     "shapes them for an importer (docs/output.md). Sorting spills to disk past --memory.\n"
     "Exit status: 0 some event matched, 1 none, 2 bad expression, 3 some input unreadable,\n"
-    "5 writing the output failed.",
+    "5 writing the output failed, 6 out of memory.",
     search_opts,
     run_search,
 };

@@ -1124,10 +1124,10 @@ ah_status ah_html_close(ah_html *h, ah_html_stats *stats)
         st = put(h, "</main>\n</body>\n</html>\n");
     if (st == AH_OK)
         st = flush(h);
+    if (st == AH_OK) /* listed first: a failure after the commit would leave the file of a failed run */
+        st = ah_output_list_add(h->outputs, h->sink);
     if (st == AH_OK)
         st = ah_sink_commit(h->sink);
-    if (st == AH_OK)
-        st = ah_output_list_add(h->outputs, h->sink);
     if (stats)
         *stats = h->stats;
     free_html(h);

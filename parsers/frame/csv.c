@@ -397,7 +397,7 @@ static bool starts_with_bom(ah_span s) { return s.n >= 3 && memcmp(s.p, "\xEF\xB
  * ';' when it has more semicolons than commas outside quotes. Blank lines
  * before it are consumed (and counted). Returns 1 when a header line
  * exists, 0 when the input holds only blank lines, negative on error
- * (c->err set). */
+ * (c->err set; -2 when out of memory). */
 static int sniff_delimiter(ah_csv *c)
 {
     ah_status r;
@@ -457,7 +457,7 @@ too_long:
     return -1;
 read_failed:
     snprintf(c->err, sizeof c->err, r == AH_ERR_NOMEM ? "out of memory" : "read error");
-    return -1;
+    return r == AH_ERR_NOMEM ? -2 : -1;
 }
 
 ah_status ah_csv_read_header(ah_csv *c)
@@ -508,7 +508,7 @@ ah_status ah_csv_read_header(ah_csv *c)
 
     r = sniff_delimiter(c);
     if (r < 0)
-        return AH_ERR_STREAM;
+        return r == -2 ? AH_ERR_NOMEM : AH_ERR_STREAM;
     if (r == 0) {
         if (c->had_type) {
             snprintf(c->err, sizeof c->err, "no header line after the #TYPE line");
@@ -543,9 +543,10 @@ ah_status ah_csv_read_header(ah_csv *c)
     for (size_t i = 0; i < c->ncells; i++)
         total += c->cells[i].len;
     c->hdr = malloc(c->ncells * sizeof *c->hdr);
-    if (!c->hdr || ah_buf_reserve(&c->hdr_text, total) != AH_OK) {
-        snprintf(c->err, sizeof c->err, "out of memory");
-        return AH_ERR_STREAM;
+    ah_status hst = c->hdr ? ah_buf_reserve(&c->hdr_text, total) : AH_ERR_NOMEM;
+    if (hst != AH_OK) {
+        snprintf(c->err, sizeof c->err, hst == AH_ERR_NOMEM ? "out of memory" : "header line too large");
+        return hst == AH_ERR_NOMEM ? AH_ERR_NOMEM : AH_ERR_STREAM;
     }
     for (size_t i = 0; i < c->ncells; i++)
         ah_buf_append(&c->hdr_text, rec + c->cells[i].off, c->cells[i].len); /* reserved above */

@@ -55,6 +55,7 @@ def run(binary, args, out, report, fail_at=0, after=False):
     env.pop('AH_OOM_FAIL_AT', None)
     env.pop('AH_OOM_MODE', None)
     env['AH_OOM_REPORT'] = report
+    env['AUDITHOUND_RULES'] = os.path.abspath('rules')  # the shipped packs and lists, wherever the binary is
     if fail_at:
         env['AH_OOM_FAIL_AT'] = str(fail_at)
         if after:
