@@ -611,7 +611,9 @@ static ah_status put_record(ah_html *h, const char *label, ah_span raw)
         return AH_OK;
     bool cut = pretty_record(h, raw);
     h->stats.raw_cut += cut;
-    ah_status st = ah_buf_printf(&h->out, "<div class=\"mute\">%s</div><pre>", label);
+    ah_status st = ah_buf_status(&h->scratch); /* the record as shown lost bytes: not shown */
+    if (st == AH_OK)
+        st = ah_buf_printf(&h->out, "<div class=\"mute\">%s</div><pre>", label);
     if (st == AH_OK)
         st = esc(h, ah_buf_span(&h->scratch));
     if (st == AH_OK && cut)

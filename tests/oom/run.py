@@ -121,7 +121,7 @@ def main():
                 failed += 1
                 print('  FAIL    oom %s: the unfailed run ended %s: %s' % (name, base_rc, base_err[-300:]))
                 continue
-            share = max(20, runs * w // weight)
+            share = max(8, runs * w // weight)
             lo, hi = {'all': (1, k), 'run': (mark + 1, k), 'rules': (1, mark)}[phase]
             ns = choose(lo, hi, share, rng)
             bad = 0
