@@ -375,6 +375,8 @@ int ah_cli_read_status(const ah_session *s, int ok_status)
 
 int ah_cli_output_status(ah_status open_status)
 {
+    if (open_status == AH_ERR_NOMEM) /* the sinks report why they refuse, not a failed allocation */
+        ah_cli_errorf("out of memory");
     return ah_cli_fail_status(open_status, open_status == AH_ERR_USAGE ? AH_EXIT_USAGE : AH_EXIT_OUTPUT);
 }
 

@@ -8,9 +8,11 @@ For each case (a hunt over samples/tenant with a small rule file, the same
 hunt with the shipped packs, a dump), one run without failure counts the
 allocations (K) and gives the expected exit status and output; then runs
 with the N-th allocation failing (and, for about a quarter of them, every
-allocation from the N-th on), N all of 1..K when the case's share of R runs
-covers K, else the first 16 and the rest spread over 1..K with a seeded
-jitter. Each run must:
+allocation from the N-th on), N all of the case's range when its share of
+R runs covers it, else the first 16 and the rest spread over it with a
+seeded jitter. The small hunt takes 75 % of R, so that with R >= 590 every
+allocation of its run phase fails once (442 of them today); the others
+share the rest. Each run must:
   - end by itself (no signal, no timeout) with no sanitizer report;
   - either end as the unfailed run did (same exit status, same output) or
     end with exit status 6 and "out of memory" on standard error, leaving
@@ -40,9 +42,9 @@ def cases(tmp):
     common = ['hunt', '--threads', '1', '-q', '-o', out]
     small = common + ['-r', 'tests/e2e/data/hunt.rules', 'samples/tenant']
     shipped = common + ['--vars', 'samples/contoso.vars', 'samples/tenant']
-    # (name, arguments, output file, share of the runs, phase)
+    # (name, arguments, output file, weight in the runs left (0: the first 70 %), phase)
     return [
-        ('hunt-small', small, out, 3, 'run'),
+        ('hunt-small', small, out, 0, 'run'),
         ('hunt', shipped, out, 5, 'run'),
         ('dump', ['dump', 'samples/tenant'], None, 1, 'all'),
         ('rules-small', small, out, 1, 'rules'),
@@ -113,7 +115,12 @@ def main():
     report = os.path.join(tmp, 'report')
     try:
         all_cases = [c for c in cases(tmp) if not only or c[0] == only]
-        weight = sum(c[3] for c in all_cases)
+        # hunt-small takes up to 75 % of the runs (all of its run phase when they
+        # cover it: every allocation of one small hunt); the others share the rest.
+        first = [c for c in all_cases if c[3] == 0]
+        rest = [c for c in all_cases if c[3] > 0]
+        left = runs - (int(runs * 0.75) if first else 0)
+        weight = sum(c[3] for c in rest) or 1
         for name, args, out, w, phase in all_cases:
             base_rc, base_out, base_err, counts, _ = run(binary, args, out, report)
             k, mark = counts.get('calls', 0), counts.get('hunt', 0)
@@ -121,7 +128,7 @@ def main():
                 failed += 1
                 print('  FAIL    oom %s: the unfailed run ended %s: %s' % (name, base_rc, base_err[-300:]))
                 continue
-            share = max(8, runs * w // weight)
+            share = int(runs * 0.75) if w == 0 else max(8, left * w // weight)
             lo, hi = {'all': (1, k), 'run': (mark + 1, k), 'rules': (1, mark)}[phase]
             ns = choose(lo, hi, share, rng)
             bad = 0
