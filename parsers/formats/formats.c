@@ -726,6 +726,18 @@ static ah_status fill_event(ah_norm *c, const ah_format_desc *d, ah_event *ev)
     return AH_OK;
 }
 
+/* The scratch buffers remember a failed allocation (ah_buf_status) until
+ * their next reset: a field, operation, body or identity made from a cut
+ * buffer is not the record's, so the record is not handed out. */
+static ah_status scratch_status(const ah_norm *c)
+{
+    const ah_buf *b[] = {&c->raw_buf, &c->body_buf, &c->nest, &c->str, &c->canon, &c->hashbuf};
+    for (size_t i = 0; i < AH_ARRAY_LEN(b); i++)
+        if (ah_buf_status(b[i]) != AH_OK)
+            return AH_ERR_NOMEM;
+    return AH_OK;
+}
+
 /* --- digests ---------------------------------------------------------------------------- */
 
 static uint64_t source_seed(uint64_t base, ah_source_kind s) { return base + (uint64_t)s * SEED_SOURCE_STEP; }
@@ -999,6 +1011,10 @@ ah_status ah_normalize_json(ah_normalizer *n, const ah_json_record *rec, ah_even
     const char *shape_why = NULL;
     ah_span body;
     const ah_format_desc *d = classify_json(n, text, &body, &shape_why);
+    if (!d && scratch_status(n) != AH_OK) {
+        *why = ah_status_str(AH_ERR_NOMEM);
+        return AH_ERR_NOMEM;
+    }
     if (!d) {
         *why = shape_why ? shape_why : unrecognised(n, first, nfirst);
         return AH_ERR_RECORD;
@@ -1010,7 +1026,9 @@ ah_status ah_normalize_json(ah_normalizer *n, const ah_json_record *rec, ah_even
         return st;
     }
     digest_json(n, ev);
-    return AH_OK;
+    if ((st = scratch_status(n)) != AH_OK)
+        *why = ah_status_str(st);
+    return st;
 }
 
 /* --- CSV records ---------------------------------------------------------------------------- */
@@ -1120,5 +1138,7 @@ ah_status ah_normalize_csv(ah_normalizer *n, const ah_csv_row *row, ah_event *ev
         return st;
     }
     digest_csv(n, row, ev);
-    return AH_OK;
+    if ((st = scratch_status(n)) != AH_OK)
+        *why = ah_status_str(st);
+    return st;
 }
