@@ -10,8 +10,8 @@ allocations (K) and gives the expected exit status and output; then runs
 with the N-th allocation failing (and, for about a quarter of them, every
 allocation from the N-th on), N all of the case's range when its share of
 R runs covers it, else the first 16 and the rest spread over it with a
-seeded jitter. The small hunt takes 75 % of R, so that with R >= 590 every
-allocation of its run phase fails once (442 of them today); the others
+seeded jitter. The small hunt takes 75 % of R, so that with R >= 600 every
+allocation of its run phase fails once (444 of them today); the others
 share the rest. Each run must:
   - end by itself (no signal, no timeout) with no sanitizer report;
   - either end as the unfailed run did (same exit status, same output) or
