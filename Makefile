@@ -48,7 +48,7 @@ Q := @
 endif
 
 .PHONY: clang-check fuzz fuzz-check fuzz-build format format-check FORCE
-.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check hostile-check layers-check san-check tsan-check demo bench bench-scale install clean man catalogue
+.PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check hostile-check oom-check layers-check san-check tsan-check demo bench bench-scale install clean man catalogue
 
 all: $(BUILD)/audithound
 
@@ -131,6 +131,24 @@ corrupt-check: $(BUILD)/audithound
 hostile-check: $(BUILD)/audithound
 	@python3 tests/hostile/run.py $(BUILD)/audithound $(if $(filter build,$(BUILD)),,--no-memory)
 
+# Allocation failure (tests/oom/): the binary linked again with wrappers that
+# fail the N-th allocation (our own, cJSON's and PCRE2's); run.py samples N
+# over a small hunt and a dump. Fewer runs in the sanitizer build (its budget).
+OOM_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup \
+            -Wl,--wrap=pcre2_compile_8,--wrap=pcre2_match_data_create_8,--wrap=pcre2_match_context_create_8 \
+            -Wl,--wrap=pcre2_jit_stack_create_8,--wrap=ah_hunt_new
+$(BUILD)/oom/alloc_fail.o: tests/oom/alloc_fail.c $(BUILD)/flags
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/oom/audithound: $(CLI_OBJ) $(BUILD)/libaudithound.a $(BUILD)/oom/alloc_fail.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(OPT) $(EXTRA_CFLAGS) $(OOM_WRAP) -o $@ $(CLI_OBJ) $(BUILD)/oom/alloc_fail.o $(BUILD)/libaudithound.a $(PKG_LIBS) -lm -lpthread
+
+oom-check: $(BUILD)/oom/audithound
+	@python3 tests/oom/run.py $(BUILD)/oom/audithound $(if $(filter build,$(BUILD)),--runs 640,--runs 120)
+
 # Arrows between layers point down only and no files use each other in a
 # circle, read from the objects' symbols (tests/tools/check-layers.py, which
 # test-check-layers.sh checks on a tiny tree first).
@@ -141,7 +159,7 @@ layers-check: $(BUILD)/audithound
 	 else f=$$((f + 1)); echo "  FAIL    layers"; fi; \
 	 mkdir -p build; echo "layers $$p $$f" >> build/.results; [ $$f -eq 0 ]
 
-test: unit e2e rules-check corpus-check docs-check corrupt-check hostile-check layers-check
+test: unit e2e rules-check corpus-check docs-check corrupt-check hostile-check oom-check layers-check
 
 # Plain build and tests, then the same tests under AddressSanitizer and UBSan.
 check: deps

@@ -29,6 +29,7 @@ enum ah_exit {
     AH_EXIT_PARTIAL = 3,   /* finished, but some input could not be read */
     AH_EXIT_NOTHING_READ = 4, /* finished, but no input held a single record (empty, blank, wrong path) */
     AH_EXIT_OUTPUT = 5,    /* writing the output (timeline, summary, standard output) failed */
+    AH_EXIT_NOMEM = 6,     /* out of memory: the run stopped, nothing written under the output's name */
 };
 
 typedef struct ah_session ah_session;

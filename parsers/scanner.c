@@ -442,6 +442,8 @@ static ah_status start_stream(ah_scanner *s)
         return AH_ERR_NOMEM;
     ah_csv_set_first_line(s->csv, line);
     ah_status st = ah_csv_read_header(s->csv);
+    if (st == AH_ERR_NOMEM)
+        return st;
     if (st != AH_OK) {
         fail_stream(s, st == AH_END ? "empty CSV" : "unreadable CSV header");
         return AH_END;
@@ -455,6 +457,8 @@ static ah_status start_stream(ah_scanner *s)
     char why[160];
     const ah_format *f = ah_normalizer_bind_csv(s->norm, hdr, ncols, why, sizeof why);
     free(hdr);
+    if (!f && strcmp(why, AH_BIND_NOMEM) == 0)
+        return AH_ERR_NOMEM;
     if (!f && ncols < 3) {
         /* Every export has more columns: prose, Markdown, YAML, notes. */
         not_a_log(s, "text without a record structure");
@@ -480,6 +484,8 @@ static ah_status next_event(ah_scanner *s, ah_event *ev)
         ah_status st = csv ? ah_csv_next(s->csv, &row) : ah_jsplit_next(s->jsplit, &rec);
         if (st == AH_END)
             return AH_END;
+        if (st == AH_ERR_NOMEM) /* the run stops: not this input's fault */
+            return st;
         const char *framing_error = csv ? ah_csv_error(s->csv) : ah_jsplit_error(s->jsplit);
         if (st != AH_OK && st != AH_ERR_RECORD) {
             fail_stream(s, framing_error && *framing_error ? framing_error : "read error");

@@ -93,7 +93,8 @@ int ah_cli_parse(const ah_cli_cmd *cmd, int argc, char **argv, ah_cli_handler fn
     char **operands = calloc((size_t)argc + 1, sizeof *operands);
     int nops = 0, rc = -1;
     if (!operands) {
-        *exit_status = AH_EXIT_USAGE;
+        ah_cli_errorf("out of memory");
+        *exit_status = AH_EXIT_NOMEM;
         return -1;
     }
     int i;
@@ -374,8 +375,12 @@ int ah_cli_read_status(const ah_session *s, int ok_status)
 
 int ah_cli_output_status(ah_status open_status)
 {
-    return open_status == AH_ERR_USAGE ? AH_EXIT_USAGE : AH_EXIT_OUTPUT;
+    if (open_status == AH_ERR_NOMEM) /* the sinks report why they refuse, not a failed allocation */
+        ah_cli_errorf("out of memory");
+    return ah_cli_fail_status(open_status, open_status == AH_ERR_USAGE ? AH_EXIT_USAGE : AH_EXIT_OUTPUT);
 }
+
+int ah_cli_fail_status(ah_status st, int otherwise) { return st == AH_ERR_NOMEM ? AH_EXIT_NOMEM : otherwise; }
 
 int ah_cli_stdout_status(int status)
 {

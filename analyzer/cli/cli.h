@@ -108,7 +108,11 @@ ah_session *ah_cli_open_session(ah_session_options *so, ah_cli_diag *diag, int a
 int ah_cli_read_status(const ah_session *s, int ok_status);
 /* Exit status for an output that could not be opened: AH_EXIT_USAGE when it
  * was refused (exists without --force, a directory), else AH_EXIT_OUTPUT. */
-int ah_cli_output_status(ah_status open_status);
+int ah_cli_output_status(ah_status open_status); /* prints "out of memory" for AH_ERR_NOMEM */
+
+/* The exit status for a run stopped by st: AH_EXIT_NOMEM when st is
+ * AH_ERR_NOMEM (whatever stage ran out), else `otherwise`. */
+int ah_cli_fail_status(ah_status st, int otherwise);
 /* Flush standard output; if that or any earlier write to it failed, say so
  * and return AH_EXIT_OUTPUT (it wins over every other status, see
  * docs/exit-codes.md), else `status`. */

@@ -13,8 +13,10 @@
 static int push(const char ***v, size_t *n, const char *s)
 {
     const char **nv = realloc(*v, (*n + 1) * sizeof **v);
-    if (!nv)
-        return AH_EXIT_USAGE;
+    if (!nv) {
+        ah_cli_errorf("out of memory");
+        return AH_EXIT_NOMEM;
+    }
     nv[(*n)++] = s;
     *v = nv;
     return 0;
@@ -82,6 +84,7 @@ ah_ruleset *ah_cli_load_rules(const ah_cli_rules *r, ah_diag *diag, int *exit_st
     ah_ruleset *rs = ah_ruleset_new(diag);
     if (!rs) {
         ah_cli_errorf("out of memory");
+        *exit_status = AH_EXIT_NOMEM;
         return NULL;
     }
     bool ok = true;

@@ -71,7 +71,7 @@ static int run_dump(int argc, char **argv)
 
     ah_session *s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first);
     if (!s)
-        return AH_EXIT_USAGE;
+        return AH_EXIT_NOMEM;
     /* Lines are batched into one buffer and written in large blocks. */
     ah_buf out;
     ah_buf_init(&out, 0);
@@ -81,19 +81,20 @@ static int run_dump(int argc, char **argv)
     while ((st = ah_session_next(s, &ev)) == AH_OK) {
         ah_event_write_json(ev, c.raw, &out);
         ah_buf_putc(&out, '\n');
+        if ((st = ah_buf_status(&out)) != AH_OK) /* never write a line that lost bytes */
+            break;
         if (out.len >= (1u << 16) && !flush_block(&out)) {
             rc = AH_EXIT_OUTPUT;
             break;
         }
     }
-    if (!rc && !flush_block(&out))
+    if (!rc && st != AH_ERR_NOMEM && !flush_block(&out))
         rc = AH_EXIT_OUTPUT;
+    rc = ah_cli_stdout_status(rc);
     if (st == AH_ERR_NOMEM) {
         ah_cli_errorf("out of memory");
-        if (!rc)
-            rc = AH_EXIT_PARTIAL;
+        rc = AH_EXIT_NOMEM;
     }
-    rc = ah_cli_stdout_status(rc);
     ah_cli_diag_finish(&c.diag);
     if (!rc)
         rc = ah_cli_read_status(s, 0);

@@ -147,8 +147,10 @@ static int hunt_opt(void *ctx, int id, const char *arg)
     case OPT_NO_SUPPRESS: c->ho.no_suppress = true; break;
     case OPT_DIRECTORY: {
         const char **v = realloc(c->directories, (c->ndirectories + 1) * sizeof *v);
-        if (!v)
-            return AH_EXIT_USAGE;
+        if (!v) {
+            ah_cli_errorf("out of memory");
+            return AH_EXIT_NOMEM;
+        }
         v[c->ndirectories++] = arg;
         c->directories = v;
         break;
@@ -215,19 +217,26 @@ static ah_names *open_names(const hunt_ctx *c, ah_diag *diag, int *status)
     ah_names *n = ah_names_new(AH_HUNT_NAMES_BUDGET);
     if (!n) {
         ah_cli_errorf("out of memory");
+        *status = AH_EXIT_NOMEM;
         return NULL;
     }
     char rules[PATH_MAX], lists[PATH_MAX + 8];
     if (ah_cli_default_rules(rules, sizeof rules)) {
         snprintf(lists, sizeof lists, "%s/lists", rules);
-        ah_names_load_lists(n, lists, diag); /* a bad line is reported; the others load */
+        /* a bad line is reported and the others load; a list cut short by memory is not a list */
+        if (ah_names_load_lists(n, lists, diag) == AH_ERR_NOMEM) {
+            ah_cli_errorf("%s: out of memory", lists);
+            ah_names_free(n);
+            *status = AH_EXIT_NOMEM;
+            return NULL;
+        }
     }
     for (size_t i = 0; i < c->ndirectories; i++) {
         ah_status st = ah_names_load_directory(n, c->directories[i], diag);
         if (st == AH_ERR_NOMEM || st == AH_ERR_IO) {
             ah_cli_errorf("--directory %s: %s", c->directories[i], ah_status_str(st));
             ah_names_free(n);
-            *status = st == AH_ERR_NOMEM ? AH_EXIT_USAGE : AH_EXIT_PARTIAL;
+            *status = ah_cli_fail_status(st, AH_EXIT_PARTIAL);
             return NULL;
         }
     }
@@ -263,7 +272,7 @@ const ah_cli_cmd cmd_hunt = {
     "A summary (inputs, events, duplicates, errors, time covered per source, hits per\n"
     "severity, top rules, warnings, throughput) goes to standard error unless -q.\n"
     "Exit status: 0 hits found, 1 no hits, 2 usage or rule error, 3 some input unreadable,\n"
-    "5 writing the output failed (docs/exit-codes.md).",
+    "5 writing the output failed, 6 out of memory (docs/exit-codes.md).",
     hunt_opts,
     run_hunt,
 };
@@ -742,6 +751,7 @@ static int run_hunt(int argc, char **argv)
     h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
     if (!h.hunt) {
         ah_cli_errorf("out of memory");
+        status = AH_EXIT_NOMEM;
         goto out;
     }
     read_progress rp = {t0, t0, 0};
@@ -750,8 +760,10 @@ static int run_hunt(int argc, char **argv)
         c.so.progress_ud = &rp;
     }
     s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first);
-    if (!s)
+    if (!s) {
+        status = AH_EXIT_NOMEM;
         goto out;
+    }
     if (ah_session_totals(s).missing_inputs) { /* a wrong path: no timeline that looks like a clean one */
         ah_cli_errorf("an input path could not be read; nothing was read and no timeline was written");
         status = AH_EXIT_PARTIAL;
@@ -776,15 +788,17 @@ static int run_hunt(int argc, char **argv)
         show_progress(s, &rp, true);
     if (st != AH_END) {
         ah_cli_errorf("%s; the timeline was not written", ah_status_str(st));
+        status = ah_cli_fail_status(st, status);
         goto out;
     }
     if ((st = ah_hunt_finish(h.hunt)) != AH_OK) {
         ah_cli_errorf("sorting failed: %s; the timeline was not written", ah_status_str(st));
+        status = ah_cli_fail_status(st, status);
         goto out;
     }
     if (html && (st = html_begin(&h, s, html, argc, argv, started)) != AH_OK) {
         ah_cli_errorf("writing the report failed: %s", ah_status_str(st));
-        status = AH_EXIT_OUTPUT;
+        status = ah_cli_fail_status(st, AH_EXIT_OUTPUT);
         goto out;
     }
     ah_row row;
@@ -799,7 +813,7 @@ static int run_hunt(int argc, char **argv)
         st = ah_hunt_write_sheets(w, s, h.rs, ah_hunt_get_stats(h.hunt), argc, argv, started);
     if (st != AH_END && st != AH_OK) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
-        status = AH_EXIT_OUTPUT;
+        status = ah_cli_fail_status(st, AH_EXIT_OUTPUT);
         goto out;
     }
     st = story ? ah_story_close(story, &ws) : ah_writer_close(w, &ws);
@@ -811,7 +825,7 @@ static int run_hunt(int argc, char **argv)
     }
     if (st != AH_OK) {
         ah_cli_errorf("writing the timeline failed: %s", ah_status_str(st));
-        status = AH_EXIT_OUTPUT;
+        status = ah_cli_fail_status(st, AH_EXIT_OUTPUT);
         goto out;
     }
     ah_cli_diag_finish(&c.diag);
@@ -819,9 +833,9 @@ static int run_hunt(int argc, char **argv)
     double secs = now_seconds() - t0;
     if (!c.diag.quiet)
         summary_text(&h, s, &ws, &outputs, secs);
-    if (summary && write_summary(&h, s, &ws, &outputs, argc, argv, started, secs, status, summary) != AH_OK) {
-        ah_cli_errorf("could not write the summary to %s", c.summary_path);
-        status = AH_EXIT_OUTPUT;
+    if (summary && (st = write_summary(&h, s, &ws, &outputs, argc, argv, started, secs, status, summary)) != AH_OK) {
+        ah_cli_errorf("could not write the summary to %s: %s", c.summary_path, ah_status_str(st));
+        status = ah_cli_fail_status(st, AH_EXIT_OUTPUT);
     }
 out:
     ah_output_list_free(&outputs);

@@ -72,7 +72,7 @@ static int run_inspect(int argc, char **argv)
         return ah_cli_usage_error(&cmd_inspect, "no input given");
     ah_session *s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first);
     if (!s)
-        return AH_EXIT_USAGE;
+        return AH_EXIT_NOMEM;
     const ah_event *ev;
     ah_status st;
     while ((st = ah_session_next(s, &ev)) == AH_OK)
@@ -81,7 +81,7 @@ static int run_inspect(int argc, char **argv)
     int rc = 0;
     if (st == AH_ERR_NOMEM) {
         ah_cli_errorf("out of memory");
-        rc = AH_EXIT_PARTIAL;
+        rc = AH_EXIT_NOMEM;
     }
     if (c.json) {
         ah_buf b;

@@ -87,7 +87,7 @@ const ah_cli_cmd cmd_search = {
     "-f csv writes those keys as CSV columns, -f json one JSON array; --profile timesketch or ecs\n"
     "shapes them for an importer (docs/output.md). Sorting spills to disk past --memory.\n"
     "Exit status: 0 some event matched, 1 none, 2 bad expression, 3 some input unreadable,\n"
-    "5 writing the output failed.",
+    "5 writing the output failed, 6 out of memory.",
     search_opts,
     run_search,
 };
@@ -179,7 +179,8 @@ static int run_search(int argc, char **argv)
         if (!in_window(&c, ev) || !ah_expr_eval(m, e, ev))
             continue;
         ah_row row;
-        ah_hunt_event_row(ev, c.wo.include_raw, &text, &row);
+        if ((st = ah_hunt_event_row(ev, c.wo.include_raw, &text, &row)) != AH_OK)
+            break;
         ah_buf_reset(&cells);
         if ((st = ah_event_cells_pack(ev, &cells)) != AH_OK)
             break;
@@ -188,12 +189,16 @@ static int run_search(int argc, char **argv)
             break;
         matched++;
     }
+    if (st == AH_END && ah_matcher_status(m) != AH_OK) /* a match may have failed for want of memory */
+        st = ah_matcher_status(m);
     if (st != AH_END) {
         ah_cli_errorf("%s; nothing was written", ah_status_str(st));
+        status = ah_cli_fail_status(st, status);
         goto done;
     }
     if ((st = ah_sorter_finish(sorter)) != AH_OK) {
         ah_cli_errorf("sorting failed: %s; nothing was written", ah_status_str(st));
+        status = ah_cli_fail_status(st, status);
         goto done;
     }
     ah_row row;
@@ -206,7 +211,7 @@ static int run_search(int argc, char **argv)
     w = NULL;
     if (closed != AH_OK) {
         ah_cli_errorf("writing the output failed: %s", ah_status_str(closed));
-        status = ah_cli_stdout_status(AH_EXIT_OUTPUT);
+        status = ah_cli_fail_status(closed, ah_cli_stdout_status(AH_EXIT_OUTPUT));
         goto done;
     }
     ah_cli_diag_finish(&c.diag);

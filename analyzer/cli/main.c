@@ -33,7 +33,7 @@ static void main_help(FILE *out)
     fputs("\n'audithound COMMAND --help' (or 'audithound help COMMAND') describes a command.\n"
           "Exit status: 0 hits found / success, 1 no hits, 2 usage or rule error,\n"
           "3 finished but some input could not be read, 4 no input held a record,\n"
-          "5 writing the output failed;\n"
+          "5 writing the output failed, 6 out of memory;\n"
           "141 when the reader of the output went away (docs/exit-codes.md).\n"
           "\nenvironment:\n"
           "  AUDITHOUND_RULES  the shipped rules directory (rule packs, and lists/ with the names\n"

@@ -89,12 +89,18 @@ static void rb_put_span(row_builder *rb, ah_col_id c, ah_span s)
     rb_close(rb, c, m);
 }
 
-/* Spans are taken only once the text buffer stops growing. */
-static void rb_finish(row_builder *rb, ah_row *row)
+/* Spans are taken only once the text buffer stops growing. The appends
+ * above are not checked one by one: the buffer remembers a failed
+ * allocation, and a row that lost bytes is never finished. */
+static ah_status rb_finish(row_builder *rb, ah_row *row)
 {
+    ah_status st = ah_buf_status(&rb->text);
+    if (st != AH_OK)
+        return st;
     for (int c = 0; c < AH_COL_COUNT; c++)
         if (rb->set[c])
             row->col[c] = ah_span_cstr(rb->text.data + rb->off[c]);
+    return AH_OK;
 }
 
 /* A GUID-shaped value (the names store's parser): named by id. */
@@ -161,14 +167,15 @@ static uint64_t row_tie(const ah_row *row)
     return h;
 }
 
-void ah_hunt_event_row(const ah_event *ev, bool with_raw, ah_buf *text, ah_row *row)
+ah_status ah_hunt_event_row(const ah_event *ev, bool with_raw, ah_buf *text, ah_row *row)
 {
     row_builder rb = {.text = *text};
     rb_begin(&rb);
     fill_event_columns(row, ev, &rb, with_raw);
-    rb_finish(&rb, row);
+    ah_status st = rb_finish(&rb, row);
     *text = rb.text; /* it may have grown */
-    row->tie = row_tie(row);
+    row->tie = st == AH_OK ? row_tie(row) : 0;
+    return st;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -292,6 +299,7 @@ struct ah_hunt {
     bool sorted_end;
     row_builder out;
     ah_row out_row;
+    ah_status out_status; /* the last render's: a row that lost bytes is not handed out */
     uint32_t *out_rules;
     ah_row_rule *out_info;
     int8_t *out_level;       /* levels of out_rules as they apply to the row */
@@ -324,7 +332,9 @@ static ah_status sorter_add(ah_hunt *h, ah_sorter *s, const ah_row *row)
 
 static ah_status add_row(lane *l, ah_row *row)
 {
-    rb_finish(&l->rb, row);
+    ah_status st = rb_finish(&l->rb, row);
+    if (st != AH_OK)
+        return st;
     row->tie = row_tie(row);
     row->seq = l->seq;
     l->rows++;
@@ -356,7 +366,9 @@ static ah_status add_event_row(lane *l, const ah_event *ev, const ah_rule *const
             if (before > m0)
                 ah_buf_puts(text, " | ");
             size_t at = text->len;
-            ah_rule_render_details(l->matcher, ah_ruleset_rule(h->rs, l->rulev[i]), ev, text);
+            ah_status st = ah_rule_render_details(l->matcher, ah_ruleset_rule(h->rs, l->rulev[i]), ev, text);
+            if (st == AH_ERR_NOMEM)
+                return st;
             l->piece[i] = (struct piece){at, text->len - at};
             bool keep = l->piece[i].len > 0;
             for (size_t k = 0; keep && k < i; k++)
@@ -626,13 +638,18 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
     ah_buf_puts(&rb->text, "]}}");
     size_t raw_at = m0, raw_len = rb->text.len - m0;
     ah_buf_putc(&rb->text, '\0');
-    rb_finish(rb, &row);
+    ah_status st = rb_finish(rb, &row);
+    if (st != AH_OK) {
+        if (l->status == AH_OK)
+            l->status = st;
+        return;
+    }
     row.raw = ah_span_make(rb->text.data + raw_at, raw_len);
     /* The group and the ids say which hit this is; the time is in the key. */
     row.tie = ah_hash64(raw_at ? rb->text.data + raw_at : "", raw_len, 0x636f7272ull);
     row.seq = ((uint64_t)(cp->part + 1) << 48) | ++cp->hits; /* the part replays in one order */
     l->rows++;
-    ah_status st = sorter_add(h, h->sorter, &row);
+    st = sorter_add(h, h->sorter, &row);
     if (st != AH_OK && l->status == AH_OK)
         l->status = st;
 }
@@ -759,6 +776,8 @@ static void lane_event(lane *l, const ah_event *ev)
     l->status = match_event(l, ev);
     if (l->status == AH_OK && l->h->observations[0])
         ah_matcher_observe(l->matcher, ev, keep_observation, l);
+    if (l->status == AH_OK) /* a rule may have missed for want of memory */
+        l->status = ah_matcher_status(l->matcher);
 }
 
 static void *worker_main(void *arg)
@@ -1502,9 +1521,11 @@ static void render(ah_hunt *h, qrow *x, qrow *y)
     field[AH_F_APP_ID] = p->row.col[AH_COL_APP_ID];
     field[AH_F_USER_AGENT] = p->row.col[AH_COL_USER_AGENT];
     render_rules(h, row, h->out_rules, n, field);
-    rb_finish(rb, row);
+    if ((h->out_status = rb_finish(rb, row)) != AH_OK)
+        return;
     put_names(h, row);
-    rb_finish(rb, row); /* again: the names may have moved the text */
+    if ((h->out_status = rb_finish(rb, row)) != AH_OK) /* again: the names may have moved the text */
+        return;
     if (!row->col[AH_COL_APP].n && row->col[AH_COL_APP_ID].n)
         row->col[AH_COL_APP] = row->col[AH_COL_APP_ID];
 }
@@ -1518,6 +1539,8 @@ ah_status ah_hunt_next(ah_hunt *h, ah_row *row)
     qrow *x = qat(h, cur);
     qrow *y = find_twin(h, cur);
     render(h, x, y);
+    if (h->out_status != AH_OK)
+        return h->out_status;
     x->released = true;
     if (y) {
         y->absorbed = true;

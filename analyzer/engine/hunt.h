@@ -118,7 +118,7 @@ void ah_hunt_render_result(const ah_event *ev, ah_buf *out);
  * its time, record number and content hash (tie), for a caller that sorts
  * and writes events itself (`search`). Derived strings go to text (reset
  * first): the row's spans are valid while the event and text are. raw is
- * set when with_raw. */
-void ah_hunt_event_row(const ah_event *ev, bool with_raw, ah_buf *text, ah_row *row);
+ * set when with_raw. AH_ERR_NOMEM when text could not grow (row unset). */
+ah_status ah_hunt_event_row(const ah_event *ev, bool with_raw, ah_buf *text, ah_row *row);
 
 #endif

@@ -92,6 +92,7 @@ struct ah_session {
     uint32_t passes;
     uint64_t runs;
     size_t dedup_peak;
+    bool nomem;                /* an allocation failed where no status could be returned: the run stops */
 };
 
 void ah_session_options_init(ah_session_options *o)
@@ -421,12 +422,15 @@ static bool second_identity(ah_session *s, const ah_event *ev, uint64_t out[2])
         return false;
     ah_buf *b = &s->keybuf;
     ah_buf_reset(b);
-    ah_buf_printf(b, "%lld.%09d", (long long)ev->time.sec, (int)ev->time.nsec);
+    ah_status st = ah_buf_printf(b, "%lld.%09d", (long long)ev->time.sec, (int)ev->time.nsec);
     const ah_span parts[] = {ev->field[AH_F_CORRELATION_ID], ev->operation_canon, ev->field[AH_F_TARGET],
                              ev->field[AH_F_USER]};
-    for (size_t i = 0; i < AH_ARRAY_LEN(parts); i++) {
-        ah_buf_putc(b, '\x1f');
-        ah_buf_append_span(b, parts[i]);
+    for (size_t i = 0; i < AH_ARRAY_LEN(parts) && st == AH_OK; i++)
+        if ((st = ah_buf_putc(b, '\x1f')) == AH_OK)
+            st = ah_buf_append_span(b, parts[i]);
+    if (st != AH_OK) { /* a cut key would make different changes duplicates: no second identity */
+        s->nomem = st == AH_ERR_NOMEM;
+        return false;
     }
     ah_hash128(b->data, b->len, 0x5ec0d1d, out);
     return true;
@@ -669,6 +673,8 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
                 s->dedup_failed = true;
                 return st;
             }
+            if (s->nomem) /* a second identity cut short */
+                return AH_ERR_NOMEM;
             if (skip)
                 continue;
             if (dup) {

@@ -510,7 +510,8 @@ static ah_status source_next(ah_sorter *s, source *src)
             return AH_END;
         const sort_key *k = &s->keys[src->pos++];
         if (!decode(k->rec, k->len, &src->key, &src->row, &src->rules))
-            return fail(s, AH_ERR_IO, "internal row encoding error", 0);
+            return ah_buf_status(&src->rules) == AH_ERR_NOMEM ? fail(s, AH_ERR_NOMEM, "out of memory", 0)
+                                                              : fail(s, AH_ERR_IO, "internal row encoding error", 0);
         return AH_OK;
     }
     uint64_t len = 0;
@@ -541,7 +542,8 @@ static ah_status source_next(ah_sorter *s, source *src)
                     ferror(src->f) ? errno : 0);
     src->rec.len = (size_t)len;
     if (!decode((const unsigned char *)src->rec.data, src->rec.len, &src->key, &src->row, &src->rules))
-        return fail(s, AH_ERR_IO, "run file is corrupt", 0);
+        return ah_buf_status(&src->rules) == AH_ERR_NOMEM ? fail(s, AH_ERR_NOMEM, "out of memory", 0)
+                                                          : fail(s, AH_ERR_IO, "run file is corrupt", 0);
     return AH_OK;
 }
 

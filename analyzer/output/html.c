@@ -611,7 +611,9 @@ static ah_status put_record(ah_html *h, const char *label, ah_span raw)
         return AH_OK;
     bool cut = pretty_record(h, raw);
     h->stats.raw_cut += cut;
-    ah_status st = ah_buf_printf(&h->out, "<div class=\"mute\">%s</div><pre>", label);
+    ah_status st = ah_buf_status(&h->scratch); /* the record as shown lost bytes: not shown */
+    if (st == AH_OK)
+        st = ah_buf_printf(&h->out, "<div class=\"mute\">%s</div><pre>", label);
     if (st == AH_OK)
         st = esc(h, ah_buf_span(&h->scratch));
     if (st == AH_OK && cut)
@@ -1124,10 +1126,10 @@ ah_status ah_html_close(ah_html *h, ah_html_stats *stats)
         st = put(h, "</main>\n</body>\n</html>\n");
     if (st == AH_OK)
         st = flush(h);
+    if (st == AH_OK) /* listed first: a failure after the commit would leave the file of a failed run */
+        st = ah_output_list_add(h->outputs, h->sink);
     if (st == AH_OK)
         st = ah_sink_commit(h->sink);
-    if (st == AH_OK)
-        st = ah_output_list_add(h->outputs, h->sink);
     if (stats)
         *stats = h->stats;
     free_html(h);

@@ -360,10 +360,10 @@ ah_status ah_story_close(ah_story *s, ah_writer_stats *stats)
         st = summary(s);
     if (st == AH_OK)
         st = flush(s);
+    if (st == AH_OK) /* listed first: a failure after the commit would leave the file of a failed run */
+        st = ah_output_list_add(s->outputs, s->sink);
     if (st == AH_OK)
         st = ah_sink_commit(s->sink);
-    if (st == AH_OK)
-        st = ah_output_list_add(s->outputs, s->sink);
     if (stats) {
         memset(stats, 0, sizeof *stats);
         stats->rows = s->rows;

@@ -995,10 +995,12 @@ ah_status ah_writer_close(ah_writer *w, ah_writer_stats *stats)
     /* Refuse before moving anything if a final name appeared meanwhile. */
     for (size_t i = 0; st == AH_OK && i < w->ndone; i++)
         st = ah_sink_check_target(w->done[i]);
-    for (size_t i = 0; st == AH_OK && i < w->ndone; i++)
-        st = ah_sink_commit(w->done[i]);
+    /* Listed before the commit: an allocation failing after it would leave
+     * a file under the final name of a run that failed. */
     for (size_t i = 0; st == AH_OK && i < w->ndone; i++)
         st = ah_output_list_add(w->opt.outputs, w->done[i]);
+    for (size_t i = 0; st == AH_OK && i < w->ndone; i++)
+        st = ah_sink_commit(w->done[i]);
     if (stats)
         *stats = w->stats;
     free_writer(w); /* removes whatever is still temporary */

@@ -752,6 +752,10 @@ ahi_template *ahi_compile_template(ahi_cctx *cx, const char *text, size_t n, siz
                 goto out;                                                                            \
             }                                                                                        \
             t->parts[t->nparts].text = ahi_strndup(ar, lit.data, lit.len);                           \
+            if (!t->parts[t->nparts].text || ah_buf_status(&lit) != AH_OK) {                         \
+                ok = false;                                                                          \
+                goto out;                                                                            \
+            }                                                                                        \
             t->parts[t->nparts].n = lit.len;                                                         \
             t->parts[t->nparts].opd = NULL;                                                          \
             t->nparts++;                                                                             \
@@ -813,7 +817,10 @@ ahi_template *ahi_compile_template(ahi_cctx *cx, const char *text, size_t n, siz
             ok = false;
             goto out;
         }
-        t->parts[t->nparts].text = ahi_strndup(ar, text + i + 1, j - i - 1);
+        if (!(t->parts[t->nparts].text = ahi_strndup(ar, text + i + 1, j - i - 1))) {
+            ok = false;
+            goto out;
+        }
         t->parts[t->nparts].n = j - i - 1;
         t->parts[t->nparts].opd = o;
         t->nparts++;

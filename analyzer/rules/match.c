@@ -116,6 +116,8 @@ static bool same_event(const ah_matcher *m, const ah_event *ev)
            m->ev_body.n == ev->body.n;
 }
 
+ah_status ah_matcher_status(const ah_matcher *m) { return m ? m->status : AH_OK; }
+
 const ah_matcher_stats *ah_matcher_get_stats(const ah_matcher *m) { return &m->stats; }
 
 void ahi_matcher_enter(ah_matcher *m, const ah_event *ev)
@@ -126,13 +128,31 @@ void ahi_matcher_enter(ah_matcher *m, const ah_event *ev)
 
 /* --- the record's JSON ------------------------------------------------- */
 
+/* cJSON returns NULL both for text it rejects and when an allocation
+ * failed. Text the scanner accepts, cJSON parses too, unless it holds a
+ * lone surrogate escape (cJSON refuses those): so a failure on accepted
+ * text without a \u escape is an allocation failure, which the matcher
+ * remembers (ah_matcher_status: results since then are unsure). With a \u
+ * escape the two cannot be told apart; one retry gets past a passing
+ * shortage. */
+static cJSON *parse_failed(ah_matcher *m, ah_span s)
+{
+    if (!ah_json_valid(s))
+        return NULL;
+    if (!ahi_find_ci(s.p, s.n, "\\u", 2)) { /* (finds \\U too: only more retries) */
+        m->status = AH_ERR_NOMEM;
+        return NULL;
+    }
+    return cJSON_ParseWithLength(s.p, s.n);
+}
+
 static cJSON *parse_span(ah_matcher *m, ah_span s)
 {
     if (!s.p || s.n == 0)
         return NULL;
     m->stats.json_parses++;
     cJSON *t = cJSON_ParseWithLength(s.p, s.n);
-    if (!t)
+    if (!t && !(t = parse_failed(m, s)))
         m->stats.json_errors++;
     return t;
 }
@@ -176,6 +196,8 @@ static cJSON *decoded(ah_matcher *m, cJSON *s)
     const char *end = NULL;
     m->stats.json_parses++;
     cJSON *t = cJSON_ParseWithLengthOpts(p, n, &end, 0);
+    if (!t)
+        t = parse_failed(m, ah_span_make(p, n));
     if (t && end) {
         while (end < p + n && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
             end++;
@@ -187,8 +209,10 @@ static cJSON *decoded(ah_matcher *m, cJSON *s)
     if (!t) {
         /* Remember the failure so the next rule does not parse again. */
         t = cJSON_CreateNull();
-        if (!t)
+        if (!t) {
+            m->status = AH_ERR_NOMEM;
             return NULL;
+        }
         t->type = cJSON_Invalid;
         s->child = t;
         return NULL;
@@ -580,6 +604,8 @@ static bool op_matches(ah_matcher *m, const ahi_cnode *c, const char *p, size_t 
     if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
         rc == PCRE2_ERROR_JIT_STACKLIMIT)
         m->stats.regex_limit++;
+    else if (rc == PCRE2_ERROR_NOMEMORY)
+        m->status = AH_ERR_NOMEM;
     return false;
 }
 
@@ -1157,6 +1183,8 @@ static void render_node(ah_matcher *m, render *r, cJSON *node, int depth)
         if (s) {
             put_value(r, s, strlen(s));
             cJSON_free(s);
+        } else if (r->st == AH_OK) {
+            r->st = AH_ERR_NOMEM; /* cJSON prints valid trees: only allocation fails */
         }
         return;
     }

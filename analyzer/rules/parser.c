@@ -995,7 +995,8 @@ static const char *parse_text(ahi_parser *p, const char *key, size_t *off_out, s
         end = p->cur.off + p->cur.len;
         advance(p, AHI_LEX_EXPR);
     }
-    const char *r = ahi_strndup(p->a, ah_buf_cstr(&b), b.len);
+    /* A text that lost bytes to a failed allocation is not the rule's text. */
+    const char *r = ah_buf_status(&b) == AH_OK ? ahi_strndup(p->a, ah_buf_cstr(&b), b.len) : NULL;
     ah_buf_free(&b);
     if (!r)
         perr(p, off, 1, "out of memory");

@@ -267,6 +267,11 @@ typedef struct ah_matcher_stats {
 
 const ah_matcher_stats *ah_matcher_get_stats(const ah_matcher *m);
 
+/* AH_ERR_NOMEM once parsing a record's JSON or running a regex failed for
+ * lack of memory (a condition may then have been false that was true: the
+ * results since are unsure and the run should stop), else AH_OK. Sticky. */
+ah_status ah_matcher_status(const ah_matcher *m);
+
 /* --- correlation observations (phase 1 of correlation) ---------------- */
 
 /* One event satisfying one condition of a correlation rule: the base

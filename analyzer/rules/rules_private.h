@@ -725,6 +725,7 @@ struct ah_expr {
 
 struct ah_matcher {
     const ah_ruleset *rs;
+    ah_status status; /* AH_ERR_NOMEM once a tree or a regex match ran out of memory */
     const ah_event *ev;
     ah_span ev_raw, ev_body;   /* the spans the cached trees were parsed from */
     uint64_t seq;

@@ -566,6 +566,8 @@ ah_status ah_ruleset_compile(ah_ruleset *rs)
             if (!r->tmpl)
                 cond = NULL;
         }
+        if (!cond && rs->errors == before) /* every other failure reports itself */
+            ahi_cerr(&cx, r->details_off, 0, "rule '%s': out of memory while compiling it", r->meta.id);
         if (!cond || rs->errors > before) {
             r->failed = true;
             r->meta.skipped = "it has errors";

@@ -473,20 +473,21 @@ const ah_format *ah_normalizer_bind_csv(ah_normalizer *n, const ah_span *header,
         return NULL;
     }
     if (grow_header_arrays(n, ncols) != AH_OK) {
-        snprintf(why, why_size, "out of memory");
+        snprintf(why, why_size, AH_BIND_NOMEM);
         return NULL;
     }
     ah_buf_reset(&n->hdr_norm);
     for (size_t i = 0; i < ncols; i++) {
         n->hdr_norm_off[i] = n->hdr_norm.len;
-        if (append_header_key(&n->hdr_norm, header[i]) != AH_OK) {
-            snprintf(why, why_size, "CSV header too large");
+        ah_status ast = append_header_key(&n->hdr_norm, header[i]);
+        if (ast != AH_OK) {
+            snprintf(why, why_size, ast == AH_ERR_NOMEM ? AH_BIND_NOMEM : "CSV header too large");
             return NULL;
         }
     }
     ah_status ist = index_header(n, ncols);
     if (ist != AH_OK) {
-        snprintf(why, why_size, ist == AH_ERR_NOMEM ? "out of memory" : "CSV header too large");
+        snprintf(why, why_size, ist == AH_ERR_NOMEM ? AH_BIND_NOMEM : "CSV header too large");
         return NULL;
     }
     n->ncols = ncols;
@@ -520,8 +521,9 @@ const ah_format *ah_normalizer_bind_csv(ah_normalizer *n, const ah_span *header,
         n->ncols = 0;
         return NULL;
     }
-    if (build_row_keys(n, header) != AH_OK) {
-        snprintf(why, why_size, "CSV header too large");
+    ah_status kst = build_row_keys(n, header);
+    if (kst != AH_OK) {
+        snprintf(why, why_size, kst == AH_ERR_NOMEM ? AH_BIND_NOMEM : "CSV header too large");
         n->ncols = 0;
         return NULL;
     }
@@ -721,6 +723,18 @@ static ah_status fill_event(ah_norm *c, const ah_format_desc *d, ah_event *ev)
     ev->body = c->body;
     ev->raw_members = members_of(c, c->record);
     ev->body_members = members_of(c, c->body);
+    return AH_OK;
+}
+
+/* The scratch buffers remember a failed allocation (ah_buf_status) until
+ * their next reset: a field, operation, body or identity made from a cut
+ * buffer is not the record's, so the record is not handed out. */
+static ah_status scratch_status(const ah_norm *c)
+{
+    const ah_buf *b[] = {&c->raw_buf, &c->body_buf, &c->nest, &c->str, &c->canon, &c->hashbuf};
+    for (size_t i = 0; i < AH_ARRAY_LEN(b); i++)
+        if (ah_buf_status(b[i]) != AH_OK)
+            return AH_ERR_NOMEM;
     return AH_OK;
 }
 
@@ -997,6 +1011,10 @@ ah_status ah_normalize_json(ah_normalizer *n, const ah_json_record *rec, ah_even
     const char *shape_why = NULL;
     ah_span body;
     const ah_format_desc *d = classify_json(n, text, &body, &shape_why);
+    if (!d && scratch_status(n) != AH_OK) {
+        *why = ah_status_str(AH_ERR_NOMEM);
+        return AH_ERR_NOMEM;
+    }
     if (!d) {
         *why = shape_why ? shape_why : unrecognised(n, first, nfirst);
         return AH_ERR_RECORD;
@@ -1008,7 +1026,9 @@ ah_status ah_normalize_json(ah_normalizer *n, const ah_json_record *rec, ah_even
         return st;
     }
     digest_json(n, ev);
-    return AH_OK;
+    if ((st = scratch_status(n)) != AH_OK)
+        *why = ah_status_str(st);
+    return st;
 }
 
 /* --- CSV records ---------------------------------------------------------------------------- */
@@ -1118,5 +1138,7 @@ ah_status ah_normalize_csv(ah_normalizer *n, const ah_csv_row *row, ah_event *ev
         return st;
     }
     digest_csv(n, row, ev);
-    return AH_OK;
+    if ((st = scratch_status(n)) != AH_OK)
+        *why = ah_status_str(st);
+    return st;
 }

@@ -45,6 +45,9 @@ void ah_normalizer_begin(ah_normalizer *n, const ah_origin *origin);
  * format, or NULL with a reason in why (e.g. "unrecognised CSV header:
  * Event ID,Category,..."). The header spans must stay valid until the next
  * ah_normalizer_begin. */
+/* The why of a bind that failed for want of memory (the caller stops: no
+ * other input would fare better), exactly this text. */
+#define AH_BIND_NOMEM "out of memory"
 const ah_format *ah_normalizer_bind_csv(ah_normalizer *n, const ah_span *header, size_t ncols, char *why, size_t why_size);
 
 /* Normalize one record. On AH_OK the event is filled (format, source, time,

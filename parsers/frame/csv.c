@@ -397,7 +397,7 @@ static bool starts_with_bom(ah_span s) { return s.n >= 3 && memcmp(s.p, "\xEF\xB
  * ';' when it has more semicolons than commas outside quotes. Blank lines
  * before it are consumed (and counted). Returns 1 when a header line
  * exists, 0 when the input holds only blank lines, negative on error
- * (c->err set). */
+ * (c->err set; -2 when out of memory). */
 static int sniff_delimiter(ah_csv *c)
 {
     ah_status r;
@@ -457,7 +457,7 @@ too_long:
     return -1;
 read_failed:
     snprintf(c->err, sizeof c->err, r == AH_ERR_NOMEM ? "out of memory" : "read error");
-    return -1;
+    return r == AH_ERR_NOMEM ? -2 : -1;
 }
 
 ah_status ah_csv_read_header(ah_csv *c)
@@ -508,7 +508,7 @@ ah_status ah_csv_read_header(ah_csv *c)
 
     r = sniff_delimiter(c);
     if (r < 0)
-        return AH_ERR_STREAM;
+        return r == -2 ? AH_ERR_NOMEM : AH_ERR_STREAM;
     if (r == 0) {
         if (c->had_type) {
             snprintf(c->err, sizeof c->err, "no header line after the #TYPE line");
@@ -530,8 +530,10 @@ ah_status ah_csv_read_header(ah_csv *c)
             memcpy(c->err, pre, sizeof pre - 1);
             c->err[sizeof pre - 1 + n] = '\0';
         }
-        if (st == AH_ERR_NOMEM)
+        if (st == AH_ERR_NOMEM) {
             snprintf(c->err, sizeof c->err, "out of memory");
+            return AH_ERR_NOMEM;
+        }
         return AH_ERR_STREAM;
     }
 
@@ -541,9 +543,10 @@ ah_status ah_csv_read_header(ah_csv *c)
     for (size_t i = 0; i < c->ncells; i++)
         total += c->cells[i].len;
     c->hdr = malloc(c->ncells * sizeof *c->hdr);
-    if (!c->hdr || ah_buf_reserve(&c->hdr_text, total) != AH_OK) {
-        snprintf(c->err, sizeof c->err, "out of memory");
-        return AH_ERR_STREAM;
+    ah_status hst = c->hdr ? ah_buf_reserve(&c->hdr_text, total) : AH_ERR_NOMEM;
+    if (hst != AH_OK) {
+        snprintf(c->err, sizeof c->err, hst == AH_ERR_NOMEM ? "out of memory" : "header line too large");
+        return hst == AH_ERR_NOMEM ? AH_ERR_NOMEM : AH_ERR_STREAM;
     }
     for (size_t i = 0; i < c->ncells; i++)
         ah_buf_append(&c->hdr_text, rec + c->cells[i].off, c->cells[i].len); /* reserved above */
@@ -564,7 +567,7 @@ ah_status ah_csv_read_header(ah_csv *c)
 
 read_failed:
     snprintf(c->err, sizeof c->err, r == AH_ERR_NOMEM ? "out of memory" : "read error");
-    return AH_ERR_STREAM;
+    return r == AH_ERR_NOMEM ? AH_ERR_NOMEM : AH_ERR_STREAM;
 }
 
 ah_status ah_csv_next(ah_csv *c, ah_csv_row *row)
@@ -582,9 +585,11 @@ ah_status ah_csv_next(ah_csv *c, ah_csv_row *row)
     if (st == AH_END)
         return AH_END;
     if (st == AH_ERR_STREAM || st == AH_ERR_NOMEM) {
-        if (st == AH_ERR_NOMEM)
-            snprintf(c->err, sizeof c->err, "out of memory");
         c->failed = true;
+        if (st == AH_ERR_NOMEM) {
+            snprintf(c->err, sizeof c->err, "out of memory");
+            return AH_ERR_NOMEM;
+        }
         return AH_ERR_STREAM;
     }
     c->record_no++;
@@ -600,7 +605,7 @@ ah_status ah_csv_next(ah_csv *c, ah_csv_row *row)
         if (!p) {
             snprintf(c->err, sizeof c->err, "out of memory");
             c->failed = true;
-            return AH_ERR_STREAM;
+            return AH_ERR_NOMEM;
         }
         c->row = p;
         c->row_cap = cap;

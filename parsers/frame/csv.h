@@ -18,7 +18,8 @@
  * to the cell ("ab"c -> abc). Line numbers count LF, plus a lone CR that
  * ends a record. Status codes other than those listed below are returned
  * only for NULL handles (AH_ERR_USAGE); misuse such as ah_csv_next before
- * ah_csv_read_header, or running out of memory, is AH_ERR_STREAM.
+ * ah_csv_read_header is AH_ERR_STREAM. Running out of memory is
+ * AH_ERR_NOMEM (the stream is abandoned; the caller stops the run).
  */
 #ifndef AH_CSV_H
 #define AH_CSV_H
@@ -41,7 +42,7 @@ void ah_csv_set_first_line(ah_csv *c, uint64_t line);
 void ah_csv_free(ah_csv *c);
 
 /* Read the header line. AH_OK, AH_END (empty stream), AH_ERR_STREAM (no header,
- * or the header is too long). Must be called once before ah_csv_next. */
+ * or the header is too long), AH_ERR_NOMEM. Must be called once before ah_csv_next. */
 ah_status ah_csv_read_header(ah_csv *c);
 size_t ah_csv_ncols(const ah_csv *c);
 ah_span ah_csv_header(const ah_csv *c, size_t i);  /* raw header cell (BOM stripped), valid until free */
@@ -51,7 +52,7 @@ bool ah_csv_had_type_line(const ah_csv *c);
 /* Next data record. AH_OK (row filled), AH_END, AH_ERR_RECORD (this record
  * was unusable: too big, or an unterminated quote at end of input; the
  * reason is available from ah_csv_error and row->record_no/line_no are set
- * so the caller can report it), AH_ERR_STREAM (read error). Blank lines
+ * so the caller can report it), AH_ERR_STREAM (read error), AH_ERR_NOMEM. Blank lines
  * are skipped and not counted as records. */
 ah_status ah_csv_next(ah_csv *c, ah_csv_row *row);
 const char *ah_csv_error(const ah_csv *c);

@@ -183,13 +183,13 @@ static ah_status fill(ah_jsplit *s)
     return st;
 }
 
-/* A read error or out of memory: the stream is abandoned. The header
- * promises AH_ERR_STREAM for a stream that cannot go on, whatever the cause. */
+/* A read error or out of memory: the stream is abandoned. Out of memory
+ * is passed on as such (the run stops; it is not the input's fault). */
 static ah_status stream_failed(ah_jsplit *s, ah_status st)
 {
     snprintf(s->err, sizeof s->err, st == AH_ERR_NOMEM ? "out of memory" : "read error");
     s->mode = M_FAILED;
-    return AH_ERR_STREAM;
+    return st == AH_ERR_NOMEM ? AH_ERR_NOMEM : AH_ERR_STREAM;
 }
 
 /* Skip JSON whitespace, counting lines. False when more input is needed. */

@@ -26,7 +26,7 @@
  * does not swallow the lines after it. A wrapper candidate whose leading
  * "@..." members exceed max_record is taken as one too-big record. The
  * stream is never abandoned for one bad record; AH_ERR_STREAM only on a
- * read error (or out of memory). A truncated final record is AH_ERR_RECORD;
+ * read error, AH_ERR_NOMEM when out of memory. A truncated final record is AH_ERR_RECORD;
  * truncation between array elements or inside a wrapper's trailing members
  * loses no record and ends the stream quietly. A UTF-8 BOM at the start is
  * skipped. max_record 0 means no limit.
@@ -51,7 +51,7 @@ void ah_jsplit_set_first_line(ah_jsplit *s, uint64_t line);
 void ah_jsplit_free(ah_jsplit *s);
 
 /* AH_OK (rec filled), AH_END, AH_ERR_RECORD (rec->record_no/line_no set, reason
- * from ah_jsplit_error), AH_ERR_STREAM. */
+ * from ah_jsplit_error), AH_ERR_STREAM, AH_ERR_NOMEM (the stream is abandoned). */
 ah_status ah_jsplit_next(ah_jsplit *s, ah_json_record *rec);
 const char *ah_jsplit_error(const ah_jsplit *s);
 

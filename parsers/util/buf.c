@@ -11,6 +11,7 @@ void ah_buf_init(ah_buf *b, size_t limit)
     b->len = 0;
     b->cap = 0;
     b->limit = limit ? limit : SIZE_MAX;
+    b->err = AH_OK;
 }
 
 void ah_buf_free(ah_buf *b)
@@ -20,6 +21,7 @@ void ah_buf_free(ah_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->err = AH_OK;
 }
 
 ah_status ah_buf_reserve(ah_buf *b, size_t extra)
@@ -34,7 +36,7 @@ ah_status ah_buf_reserve(ah_buf *b, size_t extra)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     char *p = realloc(b->data, cap);
     if (!p)
-        return AH_ERR_NOMEM;
+        return b->err = AH_ERR_NOMEM;
     if (!b->data)
         p[0] = '\0';
     b->data = p;

@@ -14,11 +14,20 @@ typedef struct ah_buf {
     size_t len;
     size_t cap;
     size_t limit; /* maximum len; 0 means SIZE_MAX */
+    /* AH_ERR_NOMEM once an append failed to allocate, until the next reset:
+     * the content is missing bytes. Sticky so that a writer may append
+     * without checking each call and check once where a row or record is
+     * finished (ah_buf_status). Only allocation failure is remembered: a
+     * limit (AH_ERR_TOOBIG) is returned to the caller, which drops that one
+     * record or row and reuses the buffer. */
+    ah_status err;
 } ah_buf;
 
 void ah_buf_init(ah_buf *b, size_t limit);
 void ah_buf_free(ah_buf *b);
-static inline void ah_buf_reset(ah_buf *b) { b->len = 0; if (b->data) b->data[0] = '\0'; }
+static inline void ah_buf_reset(ah_buf *b) { b->len = 0; b->err = AH_OK; if (b->data) b->data[0] = '\0'; }
+/* AH_ERR_NOMEM if an append since init or the last reset failed to allocate, else AH_OK. */
+static inline ah_status ah_buf_status(const ah_buf *b) { return b->err; }
 /* Keep only the first len (<= b->len) bytes: roll back to an earlier mark. */
 static inline void ah_buf_truncate(ah_buf *b, size_t len) { b->len = len; if (b->data) b->data[len] = '\0'; }
 /* Make room for `extra` more bytes (plus the NUL). AH_ERR_TOOBIG past the limit. */
