@@ -138,6 +138,42 @@ static void test_same_hits(void **state)
 /* Records made to reach the first look's limits and fallbacks: more
  * members than the index holds, more addresses than it keeps, escaped keys
  * and NULs, nested arrays. Both matchers must agree, and the rules hit. */
+/* Match every record of path with and without the first look: the same
+ * hits, which (record id:rule id, in order) must be `want`. */
+static void expect_hits(const char *path, const char *rules, const char *want)
+{
+    tdiag td;
+    tdiag_init(&td);
+    ah_ruleset *rs = ah_ruleset_new(&td.d);
+    assert_int_equal(ah_ruleset_load_string(rs, "t.rules", rules, strlen(rules)), AH_OK);
+    assert_int_equal(ah_ruleset_compile(rs), AH_OK);
+    ah_matcher *fast = ah_matcher_new(rs), *slow = ah_matcher_new(rs);
+    ah_matcher_set_first_look(slow, false);
+    ah_session_options opt;
+    ah_session_options_init(&opt);
+    ah_session *s = ah_session_new(&opt);
+    assert_int_equal(ah_session_add_input(s, path), AH_OK);
+    const ah_event *ev;
+    const ah_rule *h1[8], *h2[8];
+    char got[512] = "";
+    while (ah_session_next(s, &ev) == AH_OK) {
+        size_t n1 = ah_matcher_match(fast, ev, h1, 8), n2 = ah_matcher_match(slow, ev, h2, 8);
+        assert_int_equal(n1, n2);
+        for (size_t i = 0; i < n1; i++) {
+            assert_ptr_equal(h1[i], h2[i]);
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%.*s:%s ", (int)ev->field[AH_F_RECORD_ID].n,
+                     ev->field[AH_F_RECORD_ID].p, ah_rule_metadata(h1[i])->id);
+        }
+    }
+    assert_string_equal(got, want);
+    ah_session_free(s);
+    ah_matcher_free(fast);
+    ah_matcher_free(slow);
+    ah_ruleset_free(rs);
+    tdiag_free(&td);
+    remove(path);
+}
+
 static void test_limits(void **state)
 {
     (void)state;
@@ -162,36 +198,7 @@ static void test_limits(void **state)
         "rule any-member {\n  title \"a\"\n  severity low\n  sources ual\n  match raw[*] in cidr [\"13.59.205.66/32\"]\n}\n"
         "rule client-ip {\n  title \"b\"\n  severity low\n  sources ual\n  match raw.ClientIP in cidr [\"13.59.205.66/32\"]\n}\n"
         "rule late {\n  title \"c\"\n  severity low\n  sources ual\n  match raw.late == \"13.59.205.66\"\n}\n";
-    tdiag td;
-    tdiag_init(&td);
-    ah_ruleset *rs = ah_ruleset_new(&td.d);
-    assert_int_equal(ah_ruleset_load_string(rs, "limits.rules", rules, strlen(rules)), AH_OK);
-    assert_int_equal(ah_ruleset_compile(rs), AH_OK);
-    ah_matcher *fast = ah_matcher_new(rs), *slow = ah_matcher_new(rs);
-    ah_matcher_set_first_look(slow, false);
-    ah_session_options opt;
-    ah_session_options_init(&opt);
-    ah_session *s = ah_session_new(&opt);
-    assert_int_equal(ah_session_add_input(s, path), AH_OK);
-    const ah_event *ev;
-    const ah_rule *h1[3], *h2[3];
-    char got[256] = "";
-    while (ah_session_next(s, &ev) == AH_OK) {
-        size_t n1 = ah_matcher_match(fast, ev, h1, 3), n2 = ah_matcher_match(slow, ev, h2, 3);
-        assert_int_equal(n1, n2);
-        for (size_t i = 0; i < n1; i++) {
-            assert_ptr_equal(h1[i], h2[i]);
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%.*s:%s ", (int)ev->field[AH_F_RECORD_ID].n,
-                     ev->field[AH_F_RECORD_ID].p, ah_rule_metadata(h1[i])->id);
-        }
-    }
-    assert_string_equal(got, "r1:any-member r1:late r2:any-member r3:any-member r3:client-ip r4:any-member ");
-    ah_session_free(s);
-    ah_matcher_free(fast);
-    ah_matcher_free(slow);
-    ah_ruleset_free(rs);
-    tdiag_free(&td);
-    remove(path);
+    expect_hits(path, rules, "r1:any-member r1:late r2:any-member r3:any-member r3:client-ip r4:any-member ");
 }
 
 /* Values reached by paths whose literal the record's text spells
@@ -223,36 +230,7 @@ static void test_path_literals_in_text(void **state)
         "rule inner {\n  title \"e\"\n  severity low\n  sources ual\n  match raw.Body.inner matches /mimecast/\n}\n"
         "rule note {\n  title \"f\"\n  severity low\n  sources ual\n  match raw.Note contains \"mimecast\"\n}\n"
         "rule any {\n  title \"g\"\n  severity low\n  sources ual\n  match raw[*] contains \"mimecast\"\n}\n";
-    tdiag td;
-    tdiag_init(&td);
-    ah_ruleset *rs = ah_ruleset_new(&td.d);
-    assert_int_equal(ah_ruleset_load_string(rs, "paths.rules", rules, strlen(rules)), AH_OK);
-    assert_int_equal(ah_ruleset_compile(rs), AH_OK);
-    ah_matcher *fast = ah_matcher_new(rs), *slow = ah_matcher_new(rs);
-    ah_matcher_set_first_look(slow, false);
-    ah_session_options opt;
-    ah_session_options_init(&opt);
-    ah_session *s = ah_session_new(&opt);
-    assert_int_equal(ah_session_add_input(s, path), AH_OK);
-    const ah_event *ev;
-    const ah_rule *h1[8], *h2[8];
-    char got[512] = "";
-    while (ah_session_next(s, &ev) == AH_OK) {
-        size_t n1 = ah_matcher_match(fast, ev, h1, 8), n2 = ah_matcher_match(slow, ev, h2, 8);
-        assert_int_equal(n1, n2);
-        for (size_t i = 0; i < n1; i++) {
-            assert_ptr_equal(h1[i], h2[i]);
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%.*s:%s ", (int)ev->field[AH_F_RECORD_ID].n,
-                     ev->field[AH_F_RECORD_ID].p, ah_rule_metadata(h1[i])->id);
-        }
-    }
-    assert_string_equal(got, "r1:subject r1:any r2:url r3:size r4:obj r5:inner r5:any r6:note r6:any ");
-    ah_session_free(s);
-    ah_matcher_free(fast);
-    ah_matcher_free(slow);
-    ah_ruleset_free(rs);
-    tdiag_free(&td);
-    remove(path);
+    expect_hits(path, rules, "r1:subject r1:any r2:url r3:size r4:obj r5:inner r5:any r6:note r6:any ");
 }
 
 int main(void)
