@@ -126,7 +126,7 @@ int main(int argc, char **argv)
     }
     int csv = strcmp(argv[1], "csv") == 0;
     unsigned long long target = strtoull(argv[3], NULL, 10) << 20, written = 0;
-    unsigned long long i = argc == 5 ? strtoull(argv[4], NULL, 10) : 0;
+    unsigned long long first = argc == 5 ? strtoull(argv[4], NULL, 10) : 0, i = first;
     rng_state ^= i * 0x2545f4914f6cdd1dull;
     gzFile gz = gzopen(argv[2], "wb1");
     if (!gz) {
@@ -165,6 +165,6 @@ int main(int argc, char **argv)
         written += (unsigned long long)n;
     }
     gzclose(gz);
-    fprintf(stderr, "gen_bench: %llu records, %llu MiB uncompressed -> %s\n", i, written >> 20, argv[2]);
+    fprintf(stderr, "gen_bench: %llu records, %llu MiB uncompressed -> %s\n", i - first, written >> 20, argv[2]);
     return 0;
 }
