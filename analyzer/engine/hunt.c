@@ -815,14 +815,17 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* A batch to fill: a free one, after waiting for a worker to give one back. */
-static batch *take_batch(ah_hunt *h)
+/* A batch to fill: a free one, after waiting for a worker to give one back;
+ * *worker_status: the first failure of a worker so far (read here, once a
+ * batch, not per event). */
+static batch *take_batch(ah_hunt *h, ah_status *worker_status)
 {
     pthread_mutex_lock(&h->shared);
     while (!h->free_list)
         pthread_cond_wait(&h->room, &h->shared);
     batch *b = h->free_list;
     h->free_list = b->next;
+    *worker_status = h->worker_status;
     pthread_mutex_unlock(&h->shared);
     if (b->bytes.cap > 4 * h->batch_bytes) { /* it carried a huge record: give the memory back */
         ah_buf_free(&b->bytes);
@@ -1017,8 +1020,12 @@ void ah_hunt_free(ah_hunt *h)
 /* Pack the event into the batch being filled; hand the batch over when full. */
 static ah_status queue_event(ah_hunt *h, const ah_event *ev)
 {
-    if (!h->filling)
-        h->filling = take_batch(h);
+    if (!h->filling) {
+        ah_status worker_status;
+        h->filling = take_batch(h, &worker_status);
+        if (worker_status != AH_OK)
+            return worker_status;
+    }
     batch *b = h->filling;
     if (b->n == b->cap) {
         size_t *e = ah_grow_array(b->end, &b->cap, 256, sizeof *e);
@@ -1034,10 +1041,7 @@ static ah_status queue_event(ah_hunt *h, const ah_event *ev)
         submit_batch(h, b);
         h->filling = NULL;
     }
-    pthread_mutex_lock(&h->shared);
-    st = h->worker_status;
-    pthread_mutex_unlock(&h->shared);
-    return st;
+    return AH_OK;
 }
 
 ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
