@@ -6,6 +6,7 @@
 #   make demo       install missing deps, build, run a hunt over samples/
 #   make bench      throughput and peak memory on large synthetic inputs
 #   make bench-scale  peak memory of dump and hunt at 10 million records (not in check)
+#   make scale-check  shards under a private single-node Slurm, merged = one run (root; not in check)
 #   make clang-check build the binary and the unit tests with clang at -Werror
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (tests/fuzz/)
 #   make format     rewrite the C sources in the house style (.clang-format)
@@ -48,6 +49,7 @@ Q := @
 endif
 
 .PHONY: clang-check fuzz fuzz-check fuzz-build format format-check FORCE
+.PHONY: scale-check
 .PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check hostile-check oom-check layers-check san-check tsan-check demo bench bench-scale install clean man catalogue
 
 all: $(BUILD)/audithound
@@ -242,6 +244,14 @@ bench: deps
 bench-scale: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/bench/bench_scale.py $(BUILD)/audithound
+
+# Slurm job array + dependent merge (issue 16); installs slurm-wlm and munge,
+# starts its own daemons as root, so it stays out of `make check` and `deps`.
+SCALE_DEB_PKGS := slurm-wlm munge
+scale-check: deps
+	@sh tests/tools/deps.sh $(SCALE_DEB_PKGS)
+	@$(MAKE) --no-print-directory all
+	@sh tests/scale/slurm-check.sh $(BUILD)/audithound
 
 # --- install --------------------------------------------------------------
 install: all
