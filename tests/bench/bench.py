@@ -18,6 +18,7 @@ Data (generated once into AH_BENCH_DIR, default bench-data/, deterministic):
   audit-<MIB>m.jsonl.gz    AuditData JSON Lines, AH_BENCH_MIB MiB uncompressed (default 1100)
   purview-<MIB/4>m.csv.gz  Purview audit CSV (new layout), a quarter of that
   audit-<MIB/4>m-part<K>.jsonl.gz  four files of a quarter each, no record shared (threads over inputs)
+  audit-<MIB/8>m-eighth<K>.jsonl.gz  eight files of an eighth each (the merge of eight partials)
 Built from the tree into build/bench/: the igzip inflater (inflate_isal.c),
 the shipped rules without correlation rules, and 100 and 1,000 generated
 rules (gen_rules.py, fixed seed).
@@ -229,3 +230,41 @@ for n in (1000, 10000, 100000):
     curve.append(f'{n // 1000}k {t:.2f} s ({rss / 1024:.0f} MiB)' + ('' if rc == 0 else f' [exit {rc}: {err[-200:]}]'))
 print('\nrule loading (lint = load + compile, generated rules, CPU time): ' + ', '.join(curve)
       + f'; {1e6 * t / n:.0f} us/rule at 100k')
+
+# Scale-out (docs/scale-out.md): the same data as eight files, each hunted to a
+# partial (--threads 1), then one merge of the eight partials, against one hunt
+# over the eight files. The merge's rows/s counts the rows it wrote per CPU second.
+eighths = [os.path.join(data, f'audit-{mib // 8}m-eighth{k}.jsonl.gz') for k in range(8)]
+for k, path in enumerate(eighths):
+    if not os.path.exists(path):
+        subprocess.run([gen, 'jsonl', path + '.tmp', str(mib // 8), str(k * 1000000000)], check=True)
+        os.rename(path + '.tmp', path)
+merge_dir = os.path.join(data, 'merge-partials')
+shutil.rmtree(merge_dir, ignore_errors=True)
+os.makedirs(merge_dir)
+shard_cpu, shard_rss, failed = 0.0, 0, []
+for k, path in enumerate(eighths):
+    cpu, _, rss, rc, err, _ = run([binary, 'hunt', '-q', '--threads', '1', '-r', rules_dir, '--partial',
+                                   os.path.join(merge_dir, f'part-{k}'), path])
+    shard_cpu, shard_rss = shard_cpu + cpu, max(shard_rss, rss)
+    if rc not in (0, 1):
+        failed.append(f'part {k}: exit {rc}: {err[:200]}')
+summary = os.path.join(merge_dir, 'merge.summary.json')
+cpu_m, wall_m, rss_m, rc_m, err_m, _ = run([binary, 'merge', '-q', '-f', 'jsonl', '-o', '/dev/null', '--summary', summary]
+                                           + [os.path.join(merge_dir, f'part-{k}') for k in range(8)])
+cpu_one, _, rss_one, rc_one, _, _ = run([binary, 'hunt', '-q', '--threads', '1', '-r', rules_dir, '-f', 'jsonl', '-o',
+                                         '/dev/null'] + eighths)
+rows = 0
+try:
+    rows = json.load(open(summary))['timeline']['rows']
+except Exception:
+    pass
+print(f'\nmerge: 8 partials of {mib // 8} MiB each ({mib} MiB of JSON Lines in all), all shipped rules, CPU time')
+if failed or rc_m not in (0, 1):
+    print('  failed: ' + '; '.join(failed + ([f'merge: exit {rc_m}: {err_m[:200]}'] if rc_m not in (0, 1) else [])))
+else:
+    print(f'  8 x hunt --partial: {shard_cpu:7.2f} s in all, peak RSS {shard_rss / 1024:.1f} MiB each at most')
+    print(f'  merge of the 8:     {cpu_m:7.2f} s ({wall_m:.2f} s wall), {rows:,} rows, {rows / max(cpu_m, 1e-3):,.0f} rows/s, '
+          f'peak RSS {rss_m / 1024:.1f} MiB')
+    print(f'  one hunt of all 8:  {cpu_one:7.2f} s, peak RSS {rss_one / 1024:.1f} MiB; shards + merge = '
+          f'{(shard_cpu + cpu_m) / max(cpu_one, 1e-3):.2f}x its CPU')
