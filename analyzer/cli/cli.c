@@ -333,7 +333,7 @@ int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const ch
         size_t v;
         if (ah_cli_parse_size(arg, &v) != 0 || v == 0)
             return ah_cli_usage_error(NULL, "--memory: not a size: '%s'", arg);
-        so->dedup_memory = v / 4 ? v / 4 : 1;
+        so->dedup_memory = v; /* the whole budget until ah_cli_memory_split */
         return 1;
     }
     case AH_OPT_TMPDIR:
@@ -343,10 +343,12 @@ int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const ch
     return 0;
 }
 
-size_t ah_cli_memory_rest(const ah_session_options *so)
+size_t ah_cli_memory_split(ah_session_options *so, unsigned parts)
 {
-    size_t quarter = so->dedup_memory ? so->dedup_memory : AH_CLI_MEMORY_DEFAULT / 4;
-    return quarter * 3;
+    size_t total = so->dedup_memory ? so->dedup_memory : AH_CLI_MEMORY_DEFAULT;
+    size_t share = total / parts ? total / parts : 1;
+    so->dedup_memory = share;
+    return total - share;
 }
 
 ah_session *ah_cli_open_session(ah_session_options *so, ah_cli_diag *diag, int argc, char **argv, int first)

@@ -86,15 +86,19 @@ enum {
      "an input that is not a log (binary, prose) is unreadable (exit 3) even when its name does not say log"}, \
     {AH_OPT_KEEP_DUPLICATES, 0, "keep-duplicates", NULL, "do not drop records already seen (same record identity)"}, \
     {AH_OPT_MEMORY, 0, "memory", "SIZE",                                                                    \
-     "memory for the duplicate set (a quarter), sorting and correlation state before spilling to disk / evicting (default 64M)"}, \
+     "memory for the duplicate set, sorting and correlation state before spilling to disk / evicting (default 64M)"}, \
     {AH_OPT_TMPDIR, 0, "tmpdir", "DIR", "where sorted runs are spilled (default $TMPDIR or /tmp)"},         \
     {AH_OPT_QUIET, 'q', "quiet", NULL, "no warnings or progress on stderr (errors are still printed)"}
 
-/* --memory: the whole budget of a command. The session's duplicate set
- * gets a quarter (ah_session_options.dedup_memory); ah_cli_memory_rest is
- * what is left for the command's sorting and correlation state. */
+/* --memory: the whole budget of a command (ah_cli_input_opt keeps it in
+ * so->dedup_memory). Before opening the session a command splits it: the
+ * duplicate set gets 1/parts and the rest is returned for what else the
+ * command grows. dump and inspect grow nothing else (parts 1), search
+ * sorts its rows (2), hunt sorts rows and observations and keeps the
+ * correlator's state (4). A larger share for the set means fewer runs
+ * read their inputs twice (docs/internals.md "Duplicates"). */
 #define AH_CLI_MEMORY_DEFAULT ((size_t)64 << 20)
-size_t ah_cli_memory_rest(const ah_session_options *so);
+size_t ah_cli_memory_split(ah_session_options *so, unsigned parts);
 
 /* Apply a shared input option; returns 1 if id was one, 0 if not, or an exit status >1 on bad value. */
 int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const char *arg);

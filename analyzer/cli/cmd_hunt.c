@@ -654,7 +654,7 @@ static int run_hunt(int argc, char **argv)
     c.ho.threads = ah_cli_default_threads();
     int status = 0;
     int first = ah_cli_parse(&cmd_hunt, argc, argv, hunt_opt, &c, &status);
-    c.ho.memory = ah_cli_memory_rest(&c.so); /* the session has its quarter */
+    c.ho.memory = ah_cli_memory_split(&c.so, 4); /* the duplicate set has a quarter */
     c.ho.tmpdir = c.so.tmpdir;
     hunt_run h = {.c = &c, NULL, NULL};
     ah_session *s = NULL;

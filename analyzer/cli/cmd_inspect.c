@@ -70,6 +70,7 @@ static int run_inspect(int argc, char **argv)
     }
     if (first >= argc)
         return ah_cli_usage_error(&cmd_inspect, "no input given");
+    ah_cli_memory_split(&c.so, 1); /* nothing but the duplicate set grows */
     ah_session *s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first);
     if (!s)
         return AH_EXIT_NOMEM;

@@ -168,7 +168,7 @@ static int run_search(int argc, char **argv)
         goto done;
     }
     m = ah_matcher_new(NULL);
-    sorter = ah_sorter_new(ah_cli_memory_rest(&c.so), c.so.tmpdir, &diag);
+    sorter = ah_sorter_new(ah_cli_memory_split(&c.so, 2), c.so.tmpdir, &diag); /* half for the duplicate set */
     s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first + 1);
     if (!m || !sorter || !s)
         goto done;
