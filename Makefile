@@ -102,9 +102,10 @@ deps:
 unit: $(TEST_BIN)
 	@sh tests/tools/run-unit.sh $(TEST_BIN)
 
+# Two cases at a time (the CI machine has 2 cores; AH_E2E_JOBS=1 for one).
 e2e: $(BUILD)/audithound
 	@sh tests/tools/check-samples.sh
-	@sh tests/e2e/run.sh $(BUILD)/audithound
+	@AH_E2E_JOBS=$${AH_E2E_JOBS:-2} sh tests/e2e/run.sh $(BUILD)/audithound
 
 rules-check: $(BUILD)/audithound
 	@sh tests/tools/rules-check.sh $(BUILD)/audithound

@@ -33,7 +33,8 @@
 # east of UTC, so that an accidental local-time conversion shows up as a diff.
 # Environment: AH_E2E_CASES (cases dir), AH_E2E_CONTAINERS (container dir, default
 # build/e2e/containers), AH_E2E_NO_BUILD=1 (use the container dir as is), AH_E2E_RESULTS
-# (results file), AH_E2E_TIMEOUT (seconds per case, default 60), AH_E2E_DIFF_LINES (default 80).
+# (results file), AH_E2E_TIMEOUT (seconds per case, default 60), AH_E2E_DIFF_LINES (default 80),
+# AH_E2E_JOBS (cases run at a time, default 1; the reports still print in case order).
 
 set -u
 
@@ -116,9 +117,9 @@ sanitize() {
 }
 
 show_diff() {
-    diff -u "$1" "$2" >"$work/diff" 2>&1
-    n=$(wc -l <"$work/diff")
-    head -n "$diff_lines" "$work/diff" | sed 's/^/    /'
+    diff -u "$1" "$2" >"$jw/diff" 2>&1
+    n=$(wc -l <"$jw/diff")
+    head -n "$diff_lines" "$jw/diff" | sed 's/^/    /'
     if [ "$n" -gt "$diff_lines" ]; then
         echo "    ... ($((n - diff_lines)) more diff lines)"
     fi
@@ -133,14 +134,9 @@ selected() {
     return 1
 }
 
-ncases=0
-for d in "$cases_dir"/*/; do
-    [ -d "$d" ] || continue
-    d=${d%/}
+run_case() {
+    d=$1
     name=$(basename "$d")
-    selected "$@" || continue
-    ncases=$((ncases + 1))
-
     if [ -f "$d/requires" ]; then
         missing=""
         while IFS= read -r req || [ -n "$req" ]; do
@@ -151,7 +147,7 @@ for d in "$cases_dir"/*/; do
         if [ -n "$missing" ]; then
             skip=$((skip + 1))
             echo "SKIP $name (missing:$missing)"
-            continue
+            return
         fi
     fi
 
@@ -160,19 +156,19 @@ for d in "$cases_dir"/*/; do
     if [ ! -f "$d/cmd" ]; then
         fail=$((fail + 1)); failed="$failed $name"
         echo "FAIL $name: no cmd file"
-        continue
+        return
     fi
     args=$(sed -n 1p "$d/cmd")
     TMP=$(mktemp -d "${TMPDIR:-/tmp}/ah-e2e.XXXXXX") || exit 2
     export TMP
     stdin=/dev/null
     [ -f "$d/stdin" ] && stdin=$d/stdin
-    (eval "exec $run_prefix \"\$BIN\" $args") <"$stdin" >"$work/out.raw" 2>"$work/err.raw"
+    (eval "exec $run_prefix \"\$BIN\" $args") <"$stdin" >"$jw/out.raw" 2>"$jw/err.raw"
     rc=$?
-    sanitize "$work/out.raw" "$work/$name.stdout"
-    sanitize "$work/err.raw" "$work/$name.stderr"
-    out=$work/$name.stdout
-    err=$work/$name.stderr
+    sanitize "$jw/out.raw" "$jw/$name.stdout"
+    sanitize "$jw/err.raw" "$jw/$name.stderr"
+    out=$jw/$name.stdout
+    err=$jw/$name.stderr
 
     if [ "$update" = 1 ]; then
         [ -f "$d/no-stdout-check" ] || cp "$out" "$d/stdout"
@@ -207,10 +203,10 @@ for d in "$cases_dir"/*/; do
         if [ ! -x "$d/check" ]; then
             problems="$problems; check is not executable"
         else
-            E2E_STDOUT=$out E2E_STDERR=$err E2E_EXIT=$rc "$d/check" "$TMP" >"$work/check.out" 2>&1
+            E2E_STDOUT=$out E2E_STDERR=$err E2E_EXIT=$rc "$d/check" "$TMP" >"$jw/check.out" 2>&1
             crc=$?
             if [ "$crc" -eq 77 ]; then
-                check_skip=$(head -n 1 "$work/check.out")
+                check_skip=$(head -n 1 "$jw/check.out")
             elif [ "$crc" -ne 0 ]; then
                 problems="$problems; check failed"
                 diffs="$diffs check"
@@ -231,7 +227,7 @@ for d in "$cases_dir"/*/; do
             case $what in
                 stdout) show_diff "$d/stdout" "$out" ;;
                 stderr) show_diff "$d/stderr" "$err" ;;
-                check) sed 's/^/    check: /' "$work/check.out" | head -n "$diff_lines" ;;
+                check) sed 's/^/    check: /' "$jw/check.out" | head -n "$diff_lines" ;;
             esac
         done
         if [ ! -f "$d/stdout" ] && [ ! -f "$d/no-stdout-check" ] && [ -s "$err" ]; then
@@ -240,7 +236,64 @@ for d in "$cases_dir"/*/; do
         fi
     fi
     rm -rf "$TMP"
+}
+
+# The selected cases, in glob order.
+: >"$work/cases"
+for d in "$cases_dir"/*/; do
+    [ -d "$d" ] || continue
+    d=${d%/}
+    name=$(basename "$d")
+    selected "$@" || continue
+    echo "$d" >>"$work/cases"
 done
+ncases=$(wc -l <"$work/cases")
+
+# Run the cases of every JOBS-th line from the first-th; each case's report
+# goes to its own file when out_dir is set (parallel runs print them in order).
+run_share() {
+    jw=$work/job$1
+    mkdir -p "$jw"
+    i=0
+    while IFS= read -r d; do
+        i=$((i + 1))
+        [ $(((i - 1) % jobs)) -eq $(($1 - 1)) ] || continue
+        if [ -n "$out_dir" ]; then
+            run_case "$d" >"$out_dir/$(basename "$d")" 2>&1
+        else
+            run_case "$d"
+        fi
+    done <"$work/cases"
+    echo "$pass $fail $skip $failed" >"$work/count$1"
+}
+
+# AH_E2E_JOBS cases at a time (default 1): the cases are independent (each
+# has its own TMP and scratch), and most are one short run of the binary.
+jobs=${AH_E2E_JOBS:-1}
+case $jobs in '' | *[!0-9]* | 0) jobs=1 ;; esac
+if [ "$jobs" -eq 1 ]; then
+    out_dir=""
+    run_share 1
+else
+    out_dir=$work/reports
+    mkdir -p "$out_dir"
+    j=1
+    while [ $j -le "$jobs" ]; do
+        run_share $j &
+        j=$((j + 1))
+    done
+    wait
+    while IFS= read -r d; do
+        cat "$out_dir/$(basename "$d")"
+    done <"$work/cases"
+    pass=0 fail=0 skip=0 failed=""
+    j=1
+    while [ $j -le "$jobs" ]; do
+        read -r p f k rest <"$work/count$j" || { p=0; f=1; k=0; rest=" job$j"; }
+        pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + k)) failed="$failed${rest:+ $rest}"
+        j=$((j + 1))
+    done
+fi
 
 [ "$ncases" -gt 0 ] || echo "e2e: no cases found in $cases_dir"
 [ "$skip" -gt 0 ] && echo "e2e: $skip skipped"
