@@ -32,6 +32,9 @@ SAN   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-reco
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -I. -MMD -MP $(EXTRA_CFLAGS)
 
 BUILD ?= build
+# Builds inside `make check` compile on every core (the tests themselves run
+# one phase at a time, so their output stays readable).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 LIB_SRC  := $(sort $(shell find parsers analyzer -name '*.c' -not -path 'analyzer/cli/*'))
 CLI_SRC  := $(sort $(wildcard analyzer/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -49,7 +52,7 @@ Q := @
 endif
 
 .PHONY: clang-check fuzz fuzz-check fuzz-build format format-check FORCE
-.PHONY: scale-check
+.PHONY: scale-check build-tests
 .PHONY: all deps check test unit e2e rules-check corpus-check docs-check corrupt-check hostile-check oom-check layers-check san-check tsan-check demo bench bench-scale install clean man catalogue
 
 all: $(BUILD)/audithound
@@ -162,12 +165,15 @@ layers-check: $(BUILD)/audithound
 	 else f=$$((f + 1)); echo "  FAIL    layers"; fi; \
 	 mkdir -p build; echo "layers $$p $$f" >> build/.results; [ $$f -eq 0 ]
 
+# Everything the tests run, built first on every core.
+build-tests: $(BUILD)/audithound $(TEST_BIN) $(BUILD)/oom/audithound
+
 test: unit e2e rules-check corpus-check docs-check corrupt-check hostile-check oom-check layers-check
 
 # Plain build and tests, then the same tests under AddressSanitizer and UBSan.
 check: deps
 	@rm -f build/.results
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) build-tests
 	@$(MAKE) --no-print-directory -k test; plain=$$?; \
 	 $(MAKE) --no-print-directory fuzz-check || plain=1; \
 	 $(MAKE) --no-print-directory -k tsan-check || plain=1; \
@@ -176,6 +182,7 @@ check: deps
 
 san-check:
 	@echo "== sanitizer build (ASan + UBSan) =="
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/san OPT="-O1 -g" EXTRA_CFLAGS="$(SAN)" build-tests
 	@$(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g" EXTRA_CFLAGS="$(SAN)" test
 
 # The threaded parts once under ThreadSanitizer (not the whole suite: the
@@ -183,7 +190,7 @@ san-check:
 TSAN_TESTS := test_hunt_threads test_event_pack
 tsan-check:
 	@echo "== ThreadSanitizer: $(TSAN_TESTS) and e2e hunt_threads =="
-	@$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=thread" \
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/tsan OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=thread" \
 	  build/tsan/audithound $(TSAN_TESTS:%=build/tsan/tests/%)
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" sh tests/tools/run-unit.sh $(TSAN_TESTS:%=build/tsan/tests/%)
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" sh tests/e2e/run.sh build/tsan/audithound hunt_threads
@@ -207,7 +214,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libaudithou
 	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/libaudithound.a $(PKG_LIBS) -lm -lpthread
 
 fuzz-build:
-	@$(MAKE) --no-print-directory CC=clang BUILD=build/fuzz OPT="-O1 -g" EXTRA_CFLAGS="$(FUZZ_SAN)" \
+	@$(MAKE) --no-print-directory -j$(JOBS) CC=clang BUILD=build/fuzz OPT="-O1 -g" EXTRA_CFLAGS="$(FUZZ_SAN)" \
 	  $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/fuzz/%)
 
 fuzz:
