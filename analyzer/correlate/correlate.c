@@ -94,6 +94,7 @@ typedef struct burst {
     double sum;
     hset distinct;
     bool continues;
+    unsigned facts;         /* AH_FACT_* of any of its events */
     char *first, *lastb;    /* encoded first and last observations */
     size_t first_len, last_len, last_cap;
     ah_buf ids;             /* the listed record ids, back to back */
@@ -110,6 +111,7 @@ typedef struct run {
     size_t lead;             /* blobs of the first step */
     uint64_t lead_count;     /* its events, twins once */
     uint64_t lead_records;   /* its records (may be more than the blobs kept) */
+    unsigned facts;          /* AH_FACT_* of any of its events, the ones not kept too */
 } run;
 
 typedef struct group {
@@ -546,12 +548,15 @@ typedef struct hit_in {
     double distinct, sum, baseline;
     bool has_distinct, has_sum, has_baseline;
     bool continues;
+    unsigned facts;
 } hit_in;
 
-/* Build and deliver one hit from its contributing observations. */
+/* Build and deliver one hit from its contributing observations; the row
+ * shows speaker's fields (NULL: the first event's). */
 static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first, const ah_observation *lastobs,
-                 size_t nids, ah_corr_hit_fn fn, void *ud)
+                 const ah_observation *speaker, size_t nids, ah_corr_hit_fn fn, void *ud)
 {
+    const ah_observation *row = speaker ? speaker : first;
     ah_corr_hit hit;
     memset(&hit, 0, sizeof hit);
     hit.rule = in->rule;
@@ -562,17 +567,18 @@ static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first
     hit.count = in->count;
     hit.records = in->records > in->count ? in->records : in->count;
     hit.continues = in->continues;
+    hit.facts = in->facts | first->facts | lastobs->facts;
     hit.record_ids = c->ids;
     hit.nrecord_ids = nids;
-    hit.source = first->source;
-    hit.user = first->user;
-    hit.ip = first->ip;
-    hit.app = first->app;
-    hit.target = first->target;
-    hit.operation = first->operation;
-    hit.input = first->input;
-    hit.entry = first->entry;
-    hit.input_record = first->record_no;
+    hit.source = row->source;
+    hit.user = row->user;
+    hit.ip = row->ip;
+    hit.app = row->app;
+    hit.target = row->target;
+    hit.operation = row->operation;
+    hit.input = row->input;
+    hit.entry = row->entry;
+    hit.input_record = row->record_no;
     hit.last_user = lastobs->user;
     hit.last_ip = lastobs->ip;
     hit.last_app = lastobs->app;
@@ -815,13 +821,18 @@ static void awin_emit(ah_correlator *c, const ah_rule *r, group *g, ah_corr_hit_
         ah_observation_decode(ah_span_make(awin_at(w, n - 1)->blob, awin_at(w, n - 1)->blen), &lastobs) != AH_OK)
         return;
     size_t k = 0;
-    for (size_t i = 0; i < n && k < AH_CORR_MAX_IDS; i++) {
+    unsigned facts = 0;
+    for (size_t i = 0; i < n; i++) {
         ah_observation o;
-        if (ah_observation_decode(ah_span_make(awin_at(w, i)->blob, awin_at(w, i)->blen), &o) == AH_OK)
+        if (ah_observation_decode(ah_span_make(awin_at(w, i)->blob, awin_at(w, i)->blen), &o) != AH_OK)
+            continue;
+        facts |= o.facts;
+        if (k < AH_CORR_MAX_IDS)
             c->ids[k++] = o.record_id;
     }
     hit_in in;
     memset(&in, 0, sizeof in);
+    in.facts = facts;
     in.rule = r;
     in.group = ah_span_make(g->key, g->keylen);
     in.value = awin_value(r->corr->agg, w);
@@ -831,7 +842,7 @@ static void awin_emit(ah_correlator *c, const ah_rule *r, group *g, ah_corr_hit_
     in.has_distinct = r->corr->agg == AHI_AGG_DISTINCT;
     in.sum = w->sum;
     in.has_sum = r->corr->agg == AHI_AGG_SUM;
-    emit(c, &in, &first, &lastobs, k, fn, ud);
+    emit(c, &in, &first, &lastobs, NULL, k, fn, ud);
 }
 
 /* `<` / `<=`: the window anchored at the group's first event is closed. */
@@ -900,6 +911,7 @@ static ah_status burst_add(burst *b, const entry *e, ahi_agg agg)
     b->last_len = e->blen;
     b->last = e->t;
     b->records++;
+    b->facts |= o.facts;
     if (b->nids < AH_CORR_MAX_IDS) {
         if (ah_buf_append_span(&b->ids, o.record_id) != AH_OK)
             return AH_ERR_NOMEM;
@@ -948,7 +960,8 @@ static void burst_close(ah_correlator *c, group *g, ah_corr_hit_fn fn, void *ud)
         in.baseline = g->baseline_max;
         in.has_baseline = r->corr->relative && g->has_baseline;
         in.continues = b->continues;
-        emit(c, &in, &first, &lastobs, b->nids, fn, ud);
+        in.facts = b->facts;
+        emit(c, &in, &first, &lastobs, NULL, b->nids, fn, ud);
     }
     burst_unlink(c, g);
     burst_free(b);
@@ -1054,7 +1067,9 @@ static bool run_extend(group *g, run *dst, const run *src, const ah_observation 
     ah_time start = src ? src->start : o->time;
     size_t lead = src ? src->lead : 1;
     uint64_t lead_count = src ? src->lead_count : 1, lead_records = src ? src->lead_records : 1;
+    unsigned facts = (src ? src->facts : 0) | o->facts;
     run_clear(g, dst);
+    dst->facts = facts;
     dst->has = true;
     dst->start = start;
     dst->last = o->time;
@@ -1100,7 +1115,14 @@ static bool run_from_window(group *g, run *dst, const awin *w)
         memcpy(blobs[i], e->blob, e->blen);
         blens[i] = e->blen;
     }
+    unsigned facts = 0;
+    for (size_t i = 0; i < w->n; i++) { /* every event of the step, the ones past the kept blobs too */
+        ah_observation o;
+        if (ah_observation_decode(ah_span_make(awin_at(w, i)->blob, awin_at(w, i)->blen), &o) == AH_OK)
+            facts |= o.facts;
+    }
     run_clear(g, dst);
+    dst->facts = facts;
     dst->has = true;
     dst->start = awin_at(w, 0)->t;
     dst->last = awin_at(w, w->n - 1)->t;
@@ -1141,8 +1163,15 @@ static void seq_emit(ah_correlator *c, const ah_rule *r, group *g, run *rn, ah_c
     in.value = (double)(1 + later);
     in.count = rn->lead_count + later;
     in.records = rn->lead_records + later;
+    in.facts = rn->facts;
     size_t k = collect_ids(c, rn->blobs, rn->blens, rn->n);
-    emit(c, &in, &first, &lastobs, k, fn, ud);
+    /* `shows STEP`: that step's event speaks for the row (the blobs of an
+     * aggregating first step come first, then one per later step) */
+    ah_observation speaker;
+    size_t shows = r->corr->shows, at = shows ? rn->lead + shows - 1 : 0;
+    bool has_speaker = shows && at < rn->n &&
+                       ah_observation_decode(ah_span_make(rn->blobs[at], rn->blens[at]), &speaker) == AH_OK;
+    emit(c, &in, &first, &lastobs, has_speaker ? &speaker : NULL, k, fn, ud);
 }
 
 static ah_status pending_push(ah_correlator *c, size_t rule, const group *g, ah_time deadline)
@@ -1289,7 +1318,7 @@ static ah_status fs_feed(ah_correlator *c, const ah_rule *r, group *g, const ah_
     size_t k = collect_ids(c, &blob, &len, 1);
     ah_observation copy;
     if (ah_observation_decode(ah_span_make(blob, len), &copy) == AH_OK)
-        emit(c, &in, &copy, &copy, k, fn, ud);
+        emit(c, &in, &copy, &copy, NULL, k, fn, ud);
     free(blob);
     return AH_OK;
 }

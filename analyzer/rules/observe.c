@@ -144,7 +144,7 @@ ah_status ah_observation_encode(const ah_observation *o, ah_buf *out)
     const ah_span spans[OBS_NSPANS] = {o->key,    o->value,  o->record_id, o->user,  o->ip,     o->app,
                                        o->target, o->operation, o->input, o->entry, o->app_id, o->workload,
                                        o->correlation_id};
-    size_t need = 2 + 6 * AH_VARINT_MAX + 8 + OBS_NSPANS * AH_VARINT_MAX;
+    size_t need = 2 + 7 * AH_VARINT_MAX + 8 + OBS_NSPANS * AH_VARINT_MAX;
     for (size_t i = 0; i < OBS_NSPANS; i++)
         need += spans[i].n;
     if (ah_buf_reserve(out, need) != AH_OK)
@@ -153,7 +153,7 @@ ah_status ah_observation_encode(const ah_observation *o, ah_buf *out)
     *p++ = OBS_MAGIC;
     *p++ = (unsigned char)((o->has_number ? 1 : 0) | ((unsigned)o->source << 1));
     const uint64_t fixed[] = {(uint64_t)o->rule_index, o->step, ah_zigzag(o->time.sec), (uint64_t)(uint32_t)o->time.nsec,
-                              o->record_no, o->origin};
+                              o->record_no, o->origin, o->facts};
     for (size_t i = 0; i < AH_ARRAY_LEN(fixed); i++)
         p = ah_put_uvarint(p, fixed[i]);
     if (o->has_number) {
@@ -184,10 +184,10 @@ ah_status ah_observation_decode(ah_span in, ah_observation *o)
     if (o->source >= AH_SOURCE_COUNT)
         return AH_ERR_RECORD;
     ah_vcursor c = {p + 2, p + in.n, true};
-    uint64_t v[6];
-    for (int i = 0; i < 6; i++)
+    uint64_t v[7];
+    for (int i = 0; i < 7; i++)
         v[i] = ah_get_uvarint(&c);
-    if (!c.ok || v[3] > 999999999u || v[1] > UINT32_MAX || v[5] > UINT32_MAX)
+    if (!c.ok || v[3] > 999999999u || v[1] > UINT32_MAX || v[5] > UINT32_MAX || v[6] > UINT32_MAX)
         return AH_ERR_RECORD;
     o->rule_index = (size_t)v[0];
     o->step = (uint32_t)v[1];
@@ -195,6 +195,7 @@ ah_status ah_observation_decode(ah_span in, ah_observation *o)
     o->time.nsec = (int32_t)v[3];
     o->record_no = v[4];
     o->origin = (uint32_t)v[5];
+    o->facts = (unsigned)v[6];
     if (o->has_number) {
         if ((size_t)(c.end - c.p) < sizeof o->number)
             return AH_ERR_RECORD;

@@ -85,15 +85,15 @@ typedef enum mkey {
     MK_TITLE, MK_DESCRIPTION, MK_NOTE, MK_AUTHOR,            /* text */
     MK_SEVERITY, MK_STATUS, MK_DATE, MK_MODIFIED, MK_VERSION, /* one word */
     MK_TAGS, MK_SOURCES, MK_REFERENCES, MK_FALSEPOSITIVES,     /* word lists */
-    MK_MATCH, MK_DETAILS, MK_TEST, MK_ROUTINE,
-    MK_GROUP, MK_WINDOW, MK_WHEN, MK_VALUE, MK_BASELINE, MK_WITHIN, MK_STEP, /* correlation */
+    MK_MATCH, MK_DETAILS, MK_TEST, MK_ROUTINE, MK_TEACHES,
+    MK_GROUP, MK_WINDOW, MK_WHEN, MK_VALUE, MK_BASELINE, MK_WITHIN, MK_STEP, MK_ESCALATE, MK_SHOWS, /* correlation */
     MK_COUNT
 } mkey;
 
 static const char *const mkey_names[MK_COUNT] = {
     "", "title", "description", "note", "author", "severity", "status", "date", "modified", "version",
-    "tags", "sources", "references", "falsepositives", "match", "details", "test", "routine",
-    "group", "window", "when", "value", "baseline", "within", "step",
+    "tags", "sources", "references", "falsepositives", "match", "details", "test", "routine", "teaches",
+    "group", "window", "when", "value", "baseline", "within", "step", "escalate", "shows",
 };
 
 /* Which correlation keys each kind of rule takes (bit per mkey). */
@@ -101,9 +101,9 @@ static const char *const mkey_names[MK_COUNT] = {
 static unsigned corr_keys_of(ah_rule_kind k)
 {
     switch (k) {
-    case AH_RULE_AGGREGATE: return MKB(MK_GROUP) | MKB(MK_WINDOW) | MKB(MK_WHEN) | MKB(MK_BASELINE);
-    case AH_RULE_SEQUENCE: return MKB(MK_WITHIN) | MKB(MK_STEP);
-    case AH_RULE_FIRST_SEEN: return MKB(MK_GROUP) | MKB(MK_VALUE) | MKB(MK_BASELINE);
+    case AH_RULE_AGGREGATE: return MKB(MK_GROUP) | MKB(MK_WINDOW) | MKB(MK_WHEN) | MKB(MK_BASELINE) | MKB(MK_ESCALATE);
+    case AH_RULE_SEQUENCE: return MKB(MK_WITHIN) | MKB(MK_STEP) | MKB(MK_ESCALATE) | MKB(MK_SHOWS);
+    case AH_RULE_FIRST_SEEN: return MKB(MK_GROUP) | MKB(MK_VALUE) | MKB(MK_BASELINE) | MKB(MK_ESCALATE);
     default: return 0;
     }
 }
@@ -1071,6 +1071,54 @@ static bool parse_routine(ahi_parser *p, ah_rule_meta *m, const strvec *w, size_
     return true;
 }
 
+/* The facts of the case knowledge a rule may name in `escalate` (about the
+ * acting user of a contributing event). */
+static bool case_fact(const char *s, unsigned *bit)
+{
+    if (strcmp(s, "admin") == 0) {
+        *bit = AH_FACT_ADMIN;
+        return true;
+    }
+    return false;
+}
+
+/* `escalate LEVEL when any FACT`: the hit is raised to LEVEL when FACT holds
+ * for the acting user of some contributing event. */
+static bool parse_escalate(ahi_parser *p, ah_rule_meta *m, const strvec *w, size_t off, size_t len)
+{
+    if (w->n != 4 || strcmp(w->v[1], "when") != 0 || strcmp(w->v[2], "any") != 0) {
+        perr(p, off, len, "escalate takes a level and a fact: escalate high when any admin");
+        return false;
+    }
+    if (!ah_level_from_name(ah_span_cstr(w->v[0]), &m->escalate_level)) {
+        perr(p, off, len, "escalate: the level must be low, medium, high or critical, not '%s'", w->v[0]);
+        return false;
+    }
+    if (!case_fact(w->v[3], &m->escalate_facts)) {
+        perr(p, off, len, "escalate: unknown fact '%s' (expected admin: the account holds an admin role)", w->v[3]);
+        return false;
+    }
+    return true;
+}
+
+/* `teaches admin`: a hit during the baseline teaches that its target holds an admin role. */
+static bool parse_teaches(ahi_parser *p, ah_rule_meta *m, const strvec *w, size_t off, size_t len)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        unsigned bit;
+        if (!case_fact(w->v[i], &bit)) {
+            perr(p, off, len, "teaches: unknown fact '%s' (expected admin: the hit's target holds an admin role)", w->v[i]);
+            return false;
+        }
+        m->teaches_facts |= bit;
+    }
+    if (!w->n) {
+        perr(p, off, len, "teaches needs a fact: teaches admin");
+        return false;
+    }
+    return true;
+}
+
 typedef struct word_loc {
     size_t off, len;
 } word_loc;
@@ -1622,6 +1670,18 @@ static void finish_correlation(ahi_parser *p, ah_rule *r, const bool *seen, ahi_
             if (c->steps[i].absent && (i + 1 != c->nsteps || i == 0))
                 perr(p, c->steps[i].off, c->steps[i].len,
                      "only the last step may be `step not` (A not followed by B), and not the first");
+        if (c->shows_name) {
+            size_t i = 0;
+            while (i < c->nsteps && strcmp(c->steps[i].name ? c->steps[i].name : "", c->shows_name) != 0)
+                i++;
+            if (i == c->nsteps)
+                perr(p, c->shows_off, c->shows_len, "shows: sequence '%s' has no step '%s'", r->meta.id, c->shows_name);
+            else if (c->steps[i].absent)
+                perr(p, c->shows_off, c->shows_len,
+                     "shows: step '%s' is a `step not` (it never happens in a hit), name a step that does", c->shows_name);
+            else
+                c->shows = i;
+        }
         for (size_t i = 1; i < c->nsteps; i++)
             if (c->steps[i].has_when)
                 perr(p, c->steps[i].when_off, c->steps[i].when_len,
@@ -1669,7 +1729,8 @@ static void finish_correlation(ahi_parser *p, ah_rule *r, const bool *seen, ahi_
 static void parse_rule_body(ahi_parser *p, ah_rule *r)
 {
     bool seen[MK_COUNT] = {false};
-    strvec tags = {0}, refs = {0}, fps = {0}, srcs = {0}, routine = {0};
+    strvec tags = {0}, refs = {0}, fps = {0}, srcs = {0}, routine = {0}, escalate = {0}, teaches = {0};
+    size_t escalate_off = 0, escalate_len = 0;
     ahi_aoperand *group_ops = NULL;
     bool *group_dom = NULL;
     size_t ngroup = 0, group_off = 0;
@@ -1698,7 +1759,7 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
                 else
                     perr(p, p->cur.off, p->cur.len,
                          "unknown key '%.*s'; expected title, description, severity, status, tags, references, "
-                         "falsepositives, author, date, modified, version, note, sources, match, details, test, routine",
+                         "falsepositives, author, date, modified, version, note, sources, match, details, test, routine, teaches",
                          (int)p->cur.n, p->cur.s);
             } else if (p->cur.kind != AHI_T_ERROR) {
                 expected(p, "a key (title, severity, sources, match, ...) or '}'");
@@ -1768,6 +1829,28 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
                 }
                 ok = parse_words(p, &routine) && parse_routine(p, &r->meta, &routine, key_off, key_len);
                 break;
+            case MK_TEACHES:
+                if (r->meta.kind != AH_RULE_SINGLE) {
+                    perr(p, key_off, key_len, "'teaches' belongs to single-event rules: a %s rule has no hit of one event",
+                         ah_rule_kind_name(r->meta.kind));
+                    ok = false;
+                    break;
+                }
+                ok = parse_words(p, &teaches) && parse_teaches(p, &r->meta, &teaches, key_off, key_len);
+                break;
+            case MK_ESCALATE:
+                escalate_off = key_off;
+                escalate_len = key_len;
+                ok = parse_words(p, &escalate) && parse_escalate(p, &r->meta, &escalate, key_off, key_len);
+                break;
+            case MK_SHOWS: {
+                const char *w = NULL;
+                ok = parse_one_word(p, "shows", &w, &loc);
+                r->corr->shows_name = w;
+                r->corr->shows_off = loc.off;
+                r->corr->shows_len = loc.len;
+                break;
+            }
             case MK_SOURCES: {
                 advance(p, AHI_LEX_WORD);
                 while (ok && (p->cur.kind == AHI_T_WORD || p->cur.kind == AHI_T_STRING)) {
@@ -1888,6 +1971,9 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
     } required[] = {{MK_TITLE, "a title"}, {MK_SEVERITY, "a severity"}, {MK_SOURCES, "sources"}, {MK_MATCH, "a match condition"}};
     if (r->corr)
         finish_correlation(p, r, seen, group_ops, group_dom, ngroup, group_off);
+    if (seen[MK_ESCALATE] && r->meta.escalate_facts && r->meta.escalate_level <= r->meta.level && seen[MK_SEVERITY])
+        perr(p, escalate_off, escalate_len, "escalate: %s is not above the rule's severity %s", ah_level_name(r->meta.escalate_level),
+             ah_level_name(r->meta.level));
     if (seen[MK_SOURCES] && r->meta.sources == 0 && !p->failed)
         perr(p, r->id_off, r->id_len, "rule '%s' lists no sources (ual, signin, entra_audit): it can never apply",
              r->meta.id);

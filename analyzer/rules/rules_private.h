@@ -524,6 +524,11 @@ typedef struct ahi_corr {
     bool *value_domain;
     size_t nvalues, capvalues;
     size_t values_off;
+    /* sequence: `shows STEP`, the step whose event speaks for the row (its
+     * user, address, application, target); 0, the first step, by default */
+    const char *shows_name;
+    size_t shows_off, shows_len;
+    size_t shows;
     /* compiled */
     ahi_operand cagg;     /* distinct / sum operand */
     ahi_operand *cvalues;
