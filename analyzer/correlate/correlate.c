@@ -77,12 +77,18 @@ typedef struct hset {
     size_t cap, count;
 } hset;
 
+/* A `when` with several terms (or per source) counts each term's values
+ * per source in its own set: slot term * AH_SOURCE_COUNT + source (source 0
+ * for a term counted over all sources). Allocated for such rules only. */
+#define NSLOTS (AHI_MAX_WHEN_TERMS * AH_SOURCE_COUNT)
+
 /* The observations of one group inside a sliding window. */
 typedef struct awin {
     entry *ents;
     size_t head, n, cap;
     size_t ntwins;
     hset distinct;
+    hset *slots;     /* NSLOTS, or NULL */
     double sum;
     size_t blob_bytes;
 } awin;
@@ -93,6 +99,7 @@ typedef struct burst {
     uint64_t count, records;
     double sum;
     hset distinct;
+    hset *slots;            /* NSLOTS, or NULL */
     bool continues;
     unsigned facts;         /* AH_FACT_* of any of its events */
     char *first, *lastb;    /* encoded first and last observations */
@@ -171,6 +178,7 @@ struct ah_correlator {
     /* hit assembly */
     ah_span ids[AH_CORR_MAX_IDS];
     ah_buf details;
+    ah_buf aggregates;
     /* twin keys: canonical operations */
     ah_buf canon_new, canon_old;
 };
@@ -226,11 +234,22 @@ static baseline_phase baseline_phase_of(const ah_correlator *c, const ah_rule *r
 
 static size_t hset_bytes(const hset *s) { return s->cap * (sizeof(uint64_t) + sizeof(uint32_t)); }
 
-static size_t awin_bytes(const awin *w) { return w->cap * sizeof(entry) + w->blob_bytes + hset_bytes(&w->distinct); }
+static size_t slots_bytes(const hset *slots)
+{
+    size_t n = 0;
+    for (size_t i = 0; slots && i < NSLOTS; i++)
+        n += hset_bytes(&slots[i]);
+    return slots ? n + NSLOTS * sizeof *slots : 0;
+}
+
+static size_t awin_bytes(const awin *w)
+{
+    return w->cap * sizeof(entry) + w->blob_bytes + hset_bytes(&w->distinct) + slots_bytes(w->slots);
+}
 
 static size_t burst_bytes(const burst *b)
 {
-    return b ? sizeof *b + b->first_len + b->last_cap + b->ids.cap + hset_bytes(&b->distinct) : 0;
+    return b ? sizeof *b + b->first_len + b->last_cap + b->ids.cap + hset_bytes(&b->distinct) + slots_bytes(b->slots) : 0;
 }
 
 static size_t group_size(const group *g)
@@ -341,6 +360,61 @@ static void hset_free(hset *s)
     memset(s, 0, sizeof *s);
 }
 
+static void slots_free(hset **slots)
+{
+    for (size_t i = 0; *slots && i < NSLOTS; i++)
+        hset_free(&(*slots)[i]);
+    free(*slots);
+    *slots = NULL;
+}
+
+/* The slot and value hash of each term of o that has a value (several
+ * terms: the parts of o->value). Returns how many. */
+static size_t obs_slots(const ahi_corr *rc, const ah_observation *o, size_t *slot, uint64_t *h)
+{
+    size_t n = 0, at = 0;
+    for (size_t t = 0; t < rc->nterms; t++) {
+        size_t end = at;
+        while (end < o->value.n && o->value.p[end] != '\x1f')
+            end++;
+        if (end > at) {
+            size_t src = rc->term[t].per_source && (size_t)o->source < AH_SOURCE_COUNT ? (size_t)o->source : 0;
+            slot[n] = t * AH_SOURCE_COUNT + src;
+            h[n] = ah_hash64(o->value.p + at, end - at, VAL_SEED + t);
+            if (!h[n])
+                h[n] = 1;
+            n++;
+        }
+        at = end + 1;
+        if (at > o->value.n)
+            break;
+    }
+    return n;
+}
+
+/* Term t's value: its distinct count, the largest over the sources when per source. */
+static double term_value(const hset *slots, size_t t)
+{
+    size_t best = 0;
+    for (size_t s = 0; slots && s < AH_SOURCE_COUNT; s++)
+        if (slots[t * AH_SOURCE_COUNT + s].count > best)
+            best = slots[t * AH_SOURCE_COUNT + s].count;
+    return (double)best;
+}
+
+static bool slots_fire(const ahi_corr *rc, const hset *slots)
+{
+    for (size_t t = 0; t < rc->nterms; t++) {
+        double v = term_value(slots, t);
+        bool holds = rc->term[t].cmp == AHI_OP_GT ? v > rc->term[t].threshold
+                     : rc->term[t].cmp == AHI_OP_GE ? v >= rc->term[t].threshold
+                                                     : v == rc->term[t].threshold;
+        if (holds)
+            return true;
+    }
+    return false;
+}
+
 /* --- groups ------------------------------------------------------------- */
 
 static uint64_t group_hash(size_t rule, ah_span key)
@@ -395,6 +469,7 @@ static void awin_clear(awin *w)
     w->blob_bytes = 0;
     w->sum = 0;
     hset_free(&w->distinct);
+    slots_free(&w->slots);
 }
 
 static void awin_free(awin *w)
@@ -409,6 +484,7 @@ static void burst_free(burst *b)
     if (!b)
         return;
     hset_free(&b->distinct);
+    slots_free(&b->slots);
     free(b->first);
     free(b->lastb);
     ah_buf_free(&b->ids);
@@ -549,6 +625,7 @@ typedef struct hit_in {
     bool has_distinct, has_sum, has_baseline;
     bool continues;
     unsigned facts;
+    const hset *slots;  /* several terms: each one's values, for {aggregates} */
 } hit_in;
 
 /* Build and deliver one hit from its contributing observations; the row
@@ -615,6 +692,22 @@ static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first
     vals[AHI_CV_LAST_USER] = lastobs->user;
     vals[AHI_CV_LAST_IP] = lastobs->ip;
     vals[AHI_CV_LAST_APP] = lastobs->app;
+    ah_buf_reset(&c->aggregates);
+    if (in->rule->corr->has_when && in->rule->meta.kind == AH_RULE_AGGREGATE) {
+        /* every term with its value over the hit: which of them fired */
+        const ahi_corr *rc = in->rule->corr;
+        static const char *const aggs[] = {"count", "distinct", "sum"};
+        for (size_t t = 0; t < (rc->nterms ? rc->nterms : 1); t++) {
+            char num[32];
+            format_number(in->slots ? term_value(in->slots, t) : in->value, num, sizeof num);
+            ah_buf_printf(&c->aggregates, "%s%s %s", t ? ", " : "", num, aggs[t ? rc->term[t].agg : rc->agg]);
+            const ahi_aoperand *opd = t ? &rc->term[t].opd : &rc->agg_opd;
+            if ((t ? rc->term[t].agg : rc->agg) != AHI_AGG_COUNT)
+                ah_buf_printf(&c->aggregates, "(%.*s%s)", (int)opd->len, in->rule->src->text + opd->off,
+                              rc->nterms && rc->term[t].per_source ? " per source" : "");
+        }
+        vals[AHI_CV_AGGREGATES] = ah_buf_span(&c->aggregates);
+    }
     ah_buf_reset(&c->details);
     if (in->rule->details_text)
         ahi_corr_render(in->rule, vals, &c->details);
@@ -709,12 +802,20 @@ static char *encode_copy(const ah_observation *o, size_t *len)
     return b.data; /* ah_buf data is a plain heap block */
 }
 
-static void awin_pop(awin *w)
+/* rc: the rule when its `when` has several terms (the values are read back from the blob), else NULL. */
+static void awin_pop(awin *w, const ahi_corr *rc)
 {
     entry *e = &w->ents[w->head];
     w->sum -= e->num;
     if (e->vh)
         hset_remove_one(&w->distinct, e->vh);
+    ah_observation o;
+    if (rc && w->slots && e->twin != ENT_TWIN && ah_observation_decode(ah_span_make(e->blob, e->blen), &o) == AH_OK) {
+        size_t slot[AHI_MAX_WHEN_TERMS];
+        uint64_t h[AHI_MAX_WHEN_TERMS];
+        for (size_t i = 0, n = obs_slots(rc, &o, slot, h); i < n; i++)
+            hset_remove_one(&w->slots[slot[i]], h[i]);
+    }
     if (e->twin == ENT_TWIN)
         w->ntwins--;
     w->blob_bytes -= e->blen;
@@ -726,14 +827,14 @@ static void awin_pop(awin *w)
 }
 
 /* Drop the events more than ns before now. */
-static void awin_slide(awin *w, ah_time now, int64_t ns)
+static void awin_slide(awin *w, ah_time now, int64_t ns, const ahi_corr *rc)
 {
     while (w->n && time_diff(w->ents[w->head].t, now) > ns)
-        awin_pop(w);
+        awin_pop(w, rc);
 }
 
 /* Append o (agg: how the window aggregates). */
-static ah_status awin_push(ah_correlator *c, awin *w, ahi_agg agg, const ah_observation *o)
+static ah_status awin_push(ah_correlator *c, awin *w, ahi_agg agg, const ah_observation *o, const ahi_corr *rc)
 {
     if (w->n == w->cap) {
         size_t ncap = w->cap ? w->cap * 2 : 8;
@@ -756,6 +857,19 @@ static ah_status awin_push(ah_correlator *c, awin *w, ahi_agg agg, const ah_obse
         return AH_ERR_NOMEM;
     if (e.twin == ENT_TWIN) {
         w->ntwins++;
+    } else if (rc) {
+        size_t slot[AHI_MAX_WHEN_TERMS];
+        uint64_t h[AHI_MAX_WHEN_TERMS];
+        size_t n = obs_slots(rc, o, slot, h);
+        if (n && !w->slots && !(w->slots = calloc(NSLOTS, sizeof *w->slots))) {
+            free(e.blob);
+            return AH_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (!hset_add(&w->slots[slot[i]], h[i], 1)) {
+                free(e.blob);
+                return AH_ERR_NOMEM;
+            }
     } else if (agg == AHI_AGG_DISTINCT) {
         e.vh = ah_hash64(o->value.p ? o->value.p : "", o->value.n, VAL_SEED);
         if (!e.vh)
@@ -886,8 +1000,8 @@ static void burst_touch(ah_correlator *c, group *g)
     rs->btail = g;
 }
 
-/* Add one window entry to the burst. */
-static ah_status burst_add(burst *b, const entry *e, ahi_agg agg)
+/* Add one window entry to the burst (rc: as for awin_pop). */
+static ah_status burst_add(burst *b, const entry *e, ahi_agg agg, const ahi_corr *rc)
 {
     ah_observation o;
     if (ah_observation_decode(ah_span_make(e->blob, e->blen), &o) != AH_OK)
@@ -921,6 +1035,16 @@ static ah_status burst_add(burst *b, const entry *e, ahi_agg agg)
         return AH_OK;
     b->count++;
     b->sum += e->num;
+    if (rc) {
+        size_t slot[AHI_MAX_WHEN_TERMS];
+        uint64_t h[AHI_MAX_WHEN_TERMS];
+        size_t n = obs_slots(rc, &o, slot, h);
+        if (n && !b->slots && !(b->slots = calloc(NSLOTS, sizeof *b->slots)))
+            return AH_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++)
+            if (!hset_has(&b->slots[slot[i]], h[i]) && !hset_add(&b->slots[slot[i]], h[i], 1))
+                return AH_ERR_NOMEM;
+    }
     if (agg == AHI_AGG_DISTINCT && !hset_has(&b->distinct, e->vh) && !hset_add(&b->distinct, e->vh, 1))
         return AH_ERR_NOMEM;
     return AH_OK;
@@ -952,8 +1076,9 @@ static void burst_close(ah_correlator *c, group *g, ah_corr_hit_fn fn, void *ud)
         in.group = ah_span_make(g->key, g->keylen);
         in.count = b->count;
         in.records = b->records;
-        in.distinct = (double)b->distinct.count;
+        in.distinct = r->corr->multi ? term_value(b->slots, 0) : (double)b->distinct.count;
         in.has_distinct = r->corr->agg == AHI_AGG_DISTINCT;
+        in.slots = r->corr->multi ? b->slots : NULL;
         in.sum = b->sum;
         in.has_sum = r->corr->agg == AHI_AGG_SUM;
         in.value = in.has_distinct ? in.distinct : in.has_sum ? in.sum : (double)b->count;
@@ -991,9 +1116,9 @@ static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
         if (g->anchored && time_diff(g->anchor, o->time) > w)
             agg_close(c, r, g, fn, ud);
     } else {
-        awin_slide(&g->win, o->time, w);
+        awin_slide(&g->win, o->time, w, rc->multi ? rc : NULL);
     }
-    ah_status st = awin_push(c, &g->win, rc->agg, o);
+    ah_status st = awin_push(c, &g->win, rc->agg, o, rc->multi ? rc : NULL);
     if (st != AH_OK)
         return st;
     if (is_closing(rc)) {
@@ -1026,9 +1151,9 @@ static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
             g->burst->continues = true;
         }
         burst_touch(c, g);
-        return burst_add(g->burst, e, rc->agg);
+        return burst_add(g->burst, e, rc->agg, rc->multi ? rc : NULL);
     }
-    if (!agg_fires(rc, g, awin_value(rc->agg, &g->win)))
+    if (rc->multi ? !slots_fire(rc, g->win.slots) : !agg_fires(rc, g, awin_value(rc->agg, &g->win)))
         return AH_OK;
     /* The burst opens with the events of the window that made it. */
     g->burst = burst_new();
@@ -1036,7 +1161,7 @@ static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
         return AH_ERR_NOMEM;
     burst_touch(c, g);
     for (size_t i = 0; i < g->win.n; i++)
-        if ((st = burst_add(g->burst, awin_at(&g->win, i), rc->agg)) != AH_OK)
+        if ((st = burst_add(g->burst, awin_at(&g->win, i), rc->agg, rc->multi ? rc : NULL)) != AH_OK)
             return st;
     return AH_OK;
 }
@@ -1261,8 +1386,8 @@ static ah_status seq_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
     if (i == 0 && st0->has_when) {
         /* The first step aggregates: reached (again, with a later start)
          * whenever its window of `within` satisfies its condition. */
-        awin_slide(&g->win, o->time, w);
-        ah_status s = awin_push(c, &g->win, st0->agg, o);
+        awin_slide(&g->win, o->time, w, NULL);
+        ah_status s = awin_push(c, &g->win, st0->agg, o, NULL);
         if (s != AH_OK)
             return s;
         if (!cmp_holds(st0->cmp, st0->threshold, awin_value(st0->agg, &g->win)))
@@ -1350,6 +1475,7 @@ ah_correlator *ah_correlator_new(const ah_ruleset *rs, size_t memory_budget, ah_
         if (rs->rules[ri]->corr)
             c->corr_rules[c->ncorr++] = ri;
     ah_buf_init(&c->details, 64 * 1024);
+    ah_buf_init(&c->aggregates, 0);
     ah_buf_init(&c->canon_new, 0);
     ah_buf_init(&c->canon_old, 0);
     return c;
@@ -1374,6 +1500,7 @@ void ah_correlator_free(ah_correlator *c)
     free(c->rules);
     free(c->corr_rules);
     ah_buf_free(&c->details);
+    ah_buf_free(&c->aggregates);
     ah_buf_free(&c->canon_new);
     ah_buf_free(&c->canon_old);
     free(c);

@@ -51,6 +51,27 @@ static bool key_text(ah_matcher *m, const ahi_operand *ops, const bool *domain, 
     return true;
 }
 
+/* The value of a `when` with several terms (or per source): one part per
+ * term, ASCII-folded, empty where the term has no value, parts joined with
+ * 0x1F. False when no term has a value (the event counts for nothing). */
+static bool terms_text(ah_matcher *m, const ahi_corr *c, ah_buf *out)
+{
+    ah_buf_reset(out);
+    bool any = false;
+    for (size_t t = 0; t < c->nterms; t++) {
+        if (t && ah_buf_putc(out, '\x1f') != AH_OK)
+            return false;
+        ah_buf_reset(&m->obs_tmp);
+        if (!ahi_render_operand(m, &c->term[t].c, &m->obs_tmp) || !m->obs_tmp.len)
+            continue;
+        for (size_t i = 0; i < m->obs_tmp.len; i++) /* a 0x1F inside a value would shift the parts */
+            if (ah_buf_putc(out, m->obs_tmp.data[i] == '\x1f' ? ' ' : (char)ah_fold((unsigned char)m->obs_tmp.data[i])) != AH_OK)
+                return false;
+        any = true;
+    }
+    return any;
+}
+
 size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn fn, void *ud)
 {
     const ah_ruleset *rs = m ? m->rs : NULL;
@@ -87,7 +108,10 @@ size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn f
         bool aggregates = (r->meta.kind == AH_RULE_AGGREGATE && c->has_when) || st->has_when;
         ahi_agg agg = st->has_when ? st->agg : c->agg;
         const ahi_operand *aopd = st->has_when ? &st->cagg : &c->cagg;
-        if (aggregates && agg == AHI_AGG_DISTINCT) {
+        if (aggregates && !st->has_when && c->multi) {
+            if (!terms_text(m, c, &m->obs_val))
+                continue;
+        } else if (aggregates && agg == AHI_AGG_DISTINCT) {
             if (!key_text(m, aopd, NULL, 1, &m->obs_val))
                 continue;
         } else if (aggregates && agg == AHI_AGG_SUM) {

@@ -1446,6 +1446,19 @@ static bool parse_when(ahi_parser *p, ahi_corr *c)
         advance(p, AHI_LEX_EXPR);
         if (!parse_operand(p, &c->agg_opd))
             return false;
+        if (ident_is(p, "per")) {
+            advance(p, AHI_LEX_EXPR);
+            if (!ident_is(p, "source")) {
+                expected(p, "'source' after per (distinct(user_agent per source))");
+                return false;
+            }
+            if (c->agg != AHI_AGG_DISTINCT) {
+                perr(p, p->cur.off, p->cur.len, "`per source` applies to distinct() only");
+                return false;
+            }
+            c->term[0].per_source = true;
+            advance(p, AHI_LEX_EXPR);
+        }
         if (p->cur.kind != AHI_T_RPAREN) {
             expected(p, "')'");
             return false;
@@ -1485,6 +1498,45 @@ static bool parse_when(ahi_parser *p, ahi_corr *c)
     c->when_len = p->cur.off + p->cur.len - c->when_off;
     c->has_when = true;
     advance(p, AHI_LEX_EXPR);
+    if (c->nterms == 0) { /* the first term; `or` parses the next ones into a scratch rule */
+        c->term[0].agg = c->agg;
+        c->term[0].opd = c->agg_opd;
+        c->term[0].cmp = c->cmp;
+        c->term[0].threshold = c->threshold;
+        c->term[0].off = c->when_off;
+        c->term[0].len = c->when_len;
+        c->nterms = 1;
+        size_t first_off = c->when_off;
+        while (cur_kw(p) == KW_OR) {
+            size_t or_off = p->cur.off;
+            ahi_corr tmp;
+            memset(&tmp, 0, sizeof tmp);
+            tmp.nterms = 1; /* no nested `or` */
+            if (!parse_when(p, &tmp))
+                return false;
+            if (c->nterms == AHI_MAX_WHEN_TERMS) {
+                perr(p, or_off, 2, "when takes at most %d terms joined by or", AHI_MAX_WHEN_TERMS);
+                return false;
+            }
+            if (tmp.relative || tmp.outside || tmp.has_floor) {
+                perr(p, tmp.when_off, tmp.when_len,
+                     "x baseline, outside baseline and at least follow the whole condition, after its last term");
+                return false;
+            }
+            c->term[c->nterms++] = (ahi_wterm){tmp.agg, tmp.agg_opd, {0}, tmp.cmp, tmp.threshold, tmp.term[0].per_source,
+                                               tmp.when_off, tmp.when_len};
+            c->when_len = tmp.when_off + tmp.when_len - first_off;
+        }
+        c->when_off = first_off;
+        c->multi = c->nterms > 1 || c->term[0].per_source;
+        if (c->multi)
+            for (size_t i = 0; i < c->nterms; i++)
+                if (c->term[i].agg != AHI_AGG_DISTINCT || c->term[i].cmp == AHI_OP_LT || c->term[i].cmp == AHI_OP_LE) {
+                    perr(p, c->term[i].off, c->term[i].len,
+                         "terms joined by or (and per source) compare distinct() with >, >= or ==");
+                    return false;
+                }
+    }
     if (ident_is(p, "x")) {
         /* F x baseline: relative to the group's own learned maximum. */
         c->relative_off = p->cur.off;
@@ -1585,6 +1637,8 @@ static bool parse_step(ahi_parser *p, ahi_corr *c)
             if (tmp.relative || tmp.has_floor || tmp.outside)
                 perr(p, tmp.when_off, tmp.when_len,
                      "a step's `when` compares with a number (no x baseline, at least or outside baseline)");
+            else if (tmp.multi)
+                perr(p, tmp.when_off, tmp.when_len, "a step's `when` is one aggregate (no or, no per source)");
             else if (tmp.cmp != AHI_OP_GT && tmp.cmp != AHI_OP_GE && tmp.cmp != AHI_OP_EQ)
                 perr(p, tmp.when_off, tmp.when_len, "a step's `when` takes >, >= or == (the step is reached when it holds)");
             st.has_when = true;
@@ -1620,6 +1674,11 @@ static bool parse_step(ahi_parser *p, ahi_corr *c)
 static void check_relative_when(ahi_parser *p, const ah_rule *r, const bool *seen)
 {
     const ahi_corr *c = r->corr;
+    if (c->multi && c->relative) {
+        perr(p, c->relative_off, c->relative_len,
+             "`x baseline` compares one aggregate with its own past: not with terms joined by or or per source");
+        return;
+    }
     if (c->outside) {
         if (c->relative)
             perr(p, c->outside_off, c->outside_len,
