@@ -1518,10 +1518,15 @@ static bool parse_when(ahi_parser *p, ahi_corr *c)
                 perr(p, or_off, 2, "when takes at most %d terms joined by or", AHI_MAX_WHEN_TERMS);
                 return false;
             }
-            if (tmp.relative || tmp.outside || tmp.has_floor) {
-                perr(p, tmp.when_off, tmp.when_len,
-                     "x baseline, outside baseline and at least follow the whole condition, after its last term");
+            if (tmp.relative || tmp.has_floor) {
+                perr(p, tmp.relative ? tmp.relative_off : tmp.floor_off, tmp.relative ? tmp.relative_len : tmp.floor_len,
+                     "`x baseline` compares one aggregate with its own past: not with terms joined by or or per source");
                 return false;
+            }
+            if (tmp.outside) { /* written after the last term: it applies to the whole condition */
+                c->outside = true;
+                c->outside_off = tmp.outside_off;
+                c->outside_len = tmp.outside_len;
             }
             c->term[c->nterms++] = (ahi_wterm){tmp.agg, tmp.agg_opd, {0}, tmp.cmp, tmp.threshold, tmp.term[0].per_source,
                                                tmp.when_off, tmp.when_len};
