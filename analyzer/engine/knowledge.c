@@ -117,7 +117,7 @@ ah_knowledge *ah_knowledge_new(const ah_ruleset *rs, size_t budget)
     k->budget = budget ? budget : AH_KNOWLEDGE_DEFAULT_BUDGET;
     for (size_t r = 0; r < ah_ruleset_count(rs); r++) {
         const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(rs, r));
-        k->wanted |= m->nroutine_pairs > 0 || m->routine_admin || m->escalate_facts || m->teaches_facts;
+        k->wanted |= m->nroutine_pairs > 0 || m->routine_admin || m->escalate_facts; /* teaching alone serves no one */
         k->escalates |= m->escalate_facts != 0;
         for (size_t i = 0; i < m->nroutine_pairs; i++) {
             bool have = false;

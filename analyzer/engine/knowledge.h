@@ -45,7 +45,7 @@ typedef struct ah_knowledge_stats {
 ah_knowledge *ah_knowledge_new(const ah_ruleset *rs, size_t budget);
 void ah_knowledge_free(ah_knowledge *k);
 
-/* True when some rule of the set has a `routine`, `escalate` or `teaches` key. */
+/* True when some rule of the set has a `routine` or `escalate` key (facts are read). */
 bool ah_knowledge_wanted(const ah_knowledge *k);
 /* True when some rule of the set has an `escalate` key (the correlator's
  * observations then need ah_knowledge_facts). */
