@@ -177,6 +177,8 @@ static void test_knowledge_taught_admins(void **state)
     ah_ruleset *rs = trules(&td, "k.rules",
                             "rule grant {\n  title \"g\"\n  severity high\n  sources entra_audit\n  teaches admin\n"
                             "  match operation == \"Add member to role\"\n}\n"
+                            "rule ps {\n  title \"p\"\n  severity low\n  sources signin\n  routine admin\n"
+                            "  match app_id == \"a0c73c16-a7e3-4564-9a95-2bdf47383716\"\n}\n"
                             "correlation shared {\n  title \"s\"\n  severity medium\n  sources signin\n"
                             "  match ip exists\n  group ip\n  window 1h\n  when distinct(user) >= 3\n"
                             "  escalate high when any admin\n}\n",
@@ -199,6 +201,13 @@ static void test_knowledge_taught_admins(void **state)
     assert_int_equal(ah_knowledge_facts(k, ah_span_cstr("kim@contoso.com")), AH_FACT_ADMIN);
     assert_int_equal(ah_knowledge_facts(k, ah_span_cstr("sam@contoso.com")), 0u);
     assert_int_equal(ah_knowledge_facts(k, ah_span_cstr("")), 0u);
+    /* `routine admin` reads the same facts */
+    const ah_rule_meta *ps = ah_rule_metadata(ah_ruleset_find(rs, "ps"));
+    ah_span field[AH_F_COUNT] = {{0}};
+    field[AH_F_USER] = ah_span_cstr("kim@contoso.com");
+    assert_true(ah_knowledge_routine(k, ps, field));
+    field[AH_F_USER] = ah_span_cstr("sam@contoso.com");
+    assert_false(ah_knowledge_routine(k, ps, field));
     /* a later sighting of a grant taught in the baseline keeps the earliest time */
     ah_fact_sighting again = ah_knowledge_sighting(AH_FACT_ADMIN, ah_span_cstr("kim@contoso.com"), ctime_of("2021-03-09T00:00:00Z"));
     ah_knowledge_add_sighting(k, &again);
