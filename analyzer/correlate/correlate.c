@@ -77,12 +77,18 @@ typedef struct hset {
     size_t cap, count;
 } hset;
 
+/* A `when` with several terms (or per source) counts each term's values
+ * per source in its own set: slot term * AH_SOURCE_COUNT + source (source 0
+ * for a term counted over all sources). Allocated for such rules only. */
+#define NSLOTS (AHI_MAX_WHEN_TERMS * AH_SOURCE_COUNT)
+
 /* The observations of one group inside a sliding window. */
 typedef struct awin {
     entry *ents;
     size_t head, n, cap;
     size_t ntwins;
     hset distinct;
+    hset *slots;     /* NSLOTS, or NULL */
     double sum;
     size_t blob_bytes;
 } awin;
@@ -93,7 +99,9 @@ typedef struct burst {
     uint64_t count, records;
     double sum;
     hset distinct;
+    hset *slots;            /* NSLOTS, or NULL */
     bool continues;
+    unsigned facts;         /* AH_FACT_* of any of its events */
     char *first, *lastb;    /* encoded first and last observations */
     size_t first_len, last_len, last_cap;
     ah_buf ids;             /* the listed record ids, back to back */
@@ -110,6 +118,7 @@ typedef struct run {
     size_t lead;             /* blobs of the first step */
     uint64_t lead_count;     /* its events, twins once */
     uint64_t lead_records;   /* its records (may be more than the blobs kept) */
+    unsigned facts;          /* AH_FACT_* of any of its events, the ones not kept too */
 } run;
 
 typedef struct group {
@@ -169,6 +178,7 @@ struct ah_correlator {
     /* hit assembly */
     ah_span ids[AH_CORR_MAX_IDS];
     ah_buf details;
+    ah_buf aggregates;
     /* twin keys: canonical operations */
     ah_buf canon_new, canon_old;
 };
@@ -224,11 +234,22 @@ static baseline_phase baseline_phase_of(const ah_correlator *c, const ah_rule *r
 
 static size_t hset_bytes(const hset *s) { return s->cap * (sizeof(uint64_t) + sizeof(uint32_t)); }
 
-static size_t awin_bytes(const awin *w) { return w->cap * sizeof(entry) + w->blob_bytes + hset_bytes(&w->distinct); }
+static size_t slots_bytes(const hset *slots)
+{
+    size_t n = 0;
+    for (size_t i = 0; slots && i < NSLOTS; i++)
+        n += hset_bytes(&slots[i]);
+    return slots ? n + NSLOTS * sizeof *slots : 0;
+}
+
+static size_t awin_bytes(const awin *w)
+{
+    return w->cap * sizeof(entry) + w->blob_bytes + hset_bytes(&w->distinct) + slots_bytes(w->slots);
+}
 
 static size_t burst_bytes(const burst *b)
 {
-    return b ? sizeof *b + b->first_len + b->last_cap + b->ids.cap + hset_bytes(&b->distinct) : 0;
+    return b ? sizeof *b + b->first_len + b->last_cap + b->ids.cap + hset_bytes(&b->distinct) + slots_bytes(b->slots) : 0;
 }
 
 static size_t group_size(const group *g)
@@ -339,6 +360,61 @@ static void hset_free(hset *s)
     memset(s, 0, sizeof *s);
 }
 
+static void slots_free(hset **slots)
+{
+    for (size_t i = 0; *slots && i < NSLOTS; i++)
+        hset_free(&(*slots)[i]);
+    free(*slots);
+    *slots = NULL;
+}
+
+/* The slot and value hash of each term of o that has a value (several
+ * terms: the parts of o->value). Returns how many. */
+static size_t obs_slots(const ahi_corr *rc, const ah_observation *o, size_t *slot, uint64_t *h)
+{
+    size_t n = 0, at = 0;
+    for (size_t t = 0; t < rc->nterms; t++) {
+        size_t end = at;
+        while (end < o->value.n && o->value.p[end] != '\x1f')
+            end++;
+        if (end > at) {
+            size_t src = rc->term[t].per_source && (size_t)o->source < AH_SOURCE_COUNT ? (size_t)o->source : 0;
+            slot[n] = t * AH_SOURCE_COUNT + src;
+            h[n] = ah_hash64(o->value.p + at, end - at, VAL_SEED + t);
+            if (!h[n])
+                h[n] = 1;
+            n++;
+        }
+        at = end + 1;
+        if (at > o->value.n)
+            break;
+    }
+    return n;
+}
+
+/* Term t's value: its distinct count, the largest over the sources when per source. */
+static double term_value(const hset *slots, size_t t)
+{
+    size_t best = 0;
+    for (size_t s = 0; slots && s < AH_SOURCE_COUNT; s++)
+        if (slots[t * AH_SOURCE_COUNT + s].count > best)
+            best = slots[t * AH_SOURCE_COUNT + s].count;
+    return (double)best;
+}
+
+static bool slots_fire(const ahi_corr *rc, const hset *slots)
+{
+    for (size_t t = 0; t < rc->nterms; t++) {
+        double v = term_value(slots, t);
+        bool holds = rc->term[t].cmp == AHI_OP_GT ? v > rc->term[t].threshold
+                     : rc->term[t].cmp == AHI_OP_GE ? v >= rc->term[t].threshold
+                                                     : v == rc->term[t].threshold;
+        if (holds)
+            return true;
+    }
+    return false;
+}
+
 /* --- groups ------------------------------------------------------------- */
 
 static uint64_t group_hash(size_t rule, ah_span key)
@@ -393,6 +469,7 @@ static void awin_clear(awin *w)
     w->blob_bytes = 0;
     w->sum = 0;
     hset_free(&w->distinct);
+    slots_free(&w->slots);
 }
 
 static void awin_free(awin *w)
@@ -407,6 +484,7 @@ static void burst_free(burst *b)
     if (!b)
         return;
     hset_free(&b->distinct);
+    slots_free(&b->slots);
     free(b->first);
     free(b->lastb);
     ah_buf_free(&b->ids);
@@ -546,12 +624,16 @@ typedef struct hit_in {
     double distinct, sum, baseline;
     bool has_distinct, has_sum, has_baseline;
     bool continues;
+    unsigned facts;
+    const hset *slots;  /* several terms: each one's values, for {aggregates} */
 } hit_in;
 
-/* Build and deliver one hit from its contributing observations. */
+/* Build and deliver one hit from its contributing observations; the row
+ * shows speaker's fields (NULL: the first event's). */
 static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first, const ah_observation *lastobs,
-                 size_t nids, ah_corr_hit_fn fn, void *ud)
+                 const ah_observation *speaker, size_t nids, ah_corr_hit_fn fn, void *ud)
 {
+    const ah_observation *row = speaker ? speaker : first;
     ah_corr_hit hit;
     memset(&hit, 0, sizeof hit);
     hit.rule = in->rule;
@@ -562,17 +644,18 @@ static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first
     hit.count = in->count;
     hit.records = in->records > in->count ? in->records : in->count;
     hit.continues = in->continues;
+    hit.facts = in->facts | first->facts | lastobs->facts;
     hit.record_ids = c->ids;
     hit.nrecord_ids = nids;
-    hit.source = first->source;
-    hit.user = first->user;
-    hit.ip = first->ip;
-    hit.app = first->app;
-    hit.target = first->target;
-    hit.operation = first->operation;
-    hit.input = first->input;
-    hit.entry = first->entry;
-    hit.input_record = first->record_no;
+    hit.source = row->source;
+    hit.user = row->user;
+    hit.ip = row->ip;
+    hit.app = row->app;
+    hit.target = row->target;
+    hit.operation = row->operation;
+    hit.input = row->input;
+    hit.entry = row->entry;
+    hit.input_record = row->record_no;
     hit.last_user = lastobs->user;
     hit.last_ip = lastobs->ip;
     hit.last_app = lastobs->app;
@@ -609,6 +692,22 @@ static void emit(ah_correlator *c, const hit_in *in, const ah_observation *first
     vals[AHI_CV_LAST_USER] = lastobs->user;
     vals[AHI_CV_LAST_IP] = lastobs->ip;
     vals[AHI_CV_LAST_APP] = lastobs->app;
+    ah_buf_reset(&c->aggregates);
+    if (in->rule->corr->has_when && in->rule->meta.kind == AH_RULE_AGGREGATE) {
+        /* every term with its value over the hit: which of them fired */
+        const ahi_corr *rc = in->rule->corr;
+        static const char *const aggs[] = {"count", "distinct", "sum"};
+        for (size_t t = 0; t < (rc->nterms ? rc->nterms : 1); t++) {
+            char num[32];
+            format_number(in->slots ? term_value(in->slots, t) : in->value, num, sizeof num);
+            ah_buf_printf(&c->aggregates, "%s%s %s", t ? ", " : "", num, aggs[t ? rc->term[t].agg : rc->agg]);
+            const ahi_aoperand *opd = t ? &rc->term[t].opd : &rc->agg_opd;
+            if ((t ? rc->term[t].agg : rc->agg) != AHI_AGG_COUNT)
+                ah_buf_printf(&c->aggregates, "(%.*s%s)", (int)opd->len, in->rule->src->text + opd->off,
+                              rc->nterms && rc->term[t].per_source ? " per source" : "");
+        }
+        vals[AHI_CV_AGGREGATES] = ah_buf_span(&c->aggregates);
+    }
     ah_buf_reset(&c->details);
     if (in->rule->details_text)
         ahi_corr_render(in->rule, vals, &c->details);
@@ -703,12 +802,20 @@ static char *encode_copy(const ah_observation *o, size_t *len)
     return b.data; /* ah_buf data is a plain heap block */
 }
 
-static void awin_pop(awin *w)
+/* rc: the rule when its `when` has several terms (the values are read back from the blob), else NULL. */
+static void awin_pop(awin *w, const ahi_corr *rc)
 {
     entry *e = &w->ents[w->head];
     w->sum -= e->num;
     if (e->vh)
         hset_remove_one(&w->distinct, e->vh);
+    ah_observation o;
+    if (rc && w->slots && e->twin != ENT_TWIN && ah_observation_decode(ah_span_make(e->blob, e->blen), &o) == AH_OK) {
+        size_t slot[AHI_MAX_WHEN_TERMS];
+        uint64_t h[AHI_MAX_WHEN_TERMS];
+        for (size_t i = 0, n = obs_slots(rc, &o, slot, h); i < n; i++)
+            hset_remove_one(&w->slots[slot[i]], h[i]);
+    }
     if (e->twin == ENT_TWIN)
         w->ntwins--;
     w->blob_bytes -= e->blen;
@@ -720,14 +827,14 @@ static void awin_pop(awin *w)
 }
 
 /* Drop the events more than ns before now. */
-static void awin_slide(awin *w, ah_time now, int64_t ns)
+static void awin_slide(awin *w, ah_time now, int64_t ns, const ahi_corr *rc)
 {
     while (w->n && time_diff(w->ents[w->head].t, now) > ns)
-        awin_pop(w);
+        awin_pop(w, rc);
 }
 
 /* Append o (agg: how the window aggregates). */
-static ah_status awin_push(ah_correlator *c, awin *w, ahi_agg agg, const ah_observation *o)
+static ah_status awin_push(ah_correlator *c, awin *w, ahi_agg agg, const ah_observation *o, const ahi_corr *rc)
 {
     if (w->n == w->cap) {
         size_t ncap = w->cap ? w->cap * 2 : 8;
@@ -750,6 +857,19 @@ static ah_status awin_push(ah_correlator *c, awin *w, ahi_agg agg, const ah_obse
         return AH_ERR_NOMEM;
     if (e.twin == ENT_TWIN) {
         w->ntwins++;
+    } else if (rc) {
+        size_t slot[AHI_MAX_WHEN_TERMS];
+        uint64_t h[AHI_MAX_WHEN_TERMS];
+        size_t n = obs_slots(rc, o, slot, h);
+        if (n && !w->slots && !(w->slots = calloc(NSLOTS, sizeof *w->slots))) {
+            free(e.blob);
+            return AH_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (!hset_add(&w->slots[slot[i]], h[i], 1)) {
+                free(e.blob);
+                return AH_ERR_NOMEM;
+            }
     } else if (agg == AHI_AGG_DISTINCT) {
         e.vh = ah_hash64(o->value.p ? o->value.p : "", o->value.n, VAL_SEED);
         if (!e.vh)
@@ -815,13 +935,18 @@ static void awin_emit(ah_correlator *c, const ah_rule *r, group *g, ah_corr_hit_
         ah_observation_decode(ah_span_make(awin_at(w, n - 1)->blob, awin_at(w, n - 1)->blen), &lastobs) != AH_OK)
         return;
     size_t k = 0;
-    for (size_t i = 0; i < n && k < AH_CORR_MAX_IDS; i++) {
+    unsigned facts = 0;
+    for (size_t i = 0; i < n; i++) {
         ah_observation o;
-        if (ah_observation_decode(ah_span_make(awin_at(w, i)->blob, awin_at(w, i)->blen), &o) == AH_OK)
+        if (ah_observation_decode(ah_span_make(awin_at(w, i)->blob, awin_at(w, i)->blen), &o) != AH_OK)
+            continue;
+        facts |= o.facts;
+        if (k < AH_CORR_MAX_IDS)
             c->ids[k++] = o.record_id;
     }
     hit_in in;
     memset(&in, 0, sizeof in);
+    in.facts = facts;
     in.rule = r;
     in.group = ah_span_make(g->key, g->keylen);
     in.value = awin_value(r->corr->agg, w);
@@ -831,7 +956,7 @@ static void awin_emit(ah_correlator *c, const ah_rule *r, group *g, ah_corr_hit_
     in.has_distinct = r->corr->agg == AHI_AGG_DISTINCT;
     in.sum = w->sum;
     in.has_sum = r->corr->agg == AHI_AGG_SUM;
-    emit(c, &in, &first, &lastobs, k, fn, ud);
+    emit(c, &in, &first, &lastobs, NULL, k, fn, ud);
 }
 
 /* `<` / `<=`: the window anchored at the group's first event is closed. */
@@ -875,8 +1000,8 @@ static void burst_touch(ah_correlator *c, group *g)
     rs->btail = g;
 }
 
-/* Add one window entry to the burst. */
-static ah_status burst_add(burst *b, const entry *e, ahi_agg agg)
+/* Add one window entry to the burst (rc: as for awin_pop). */
+static ah_status burst_add(burst *b, const entry *e, ahi_agg agg, const ahi_corr *rc)
 {
     ah_observation o;
     if (ah_observation_decode(ah_span_make(e->blob, e->blen), &o) != AH_OK)
@@ -900,6 +1025,7 @@ static ah_status burst_add(burst *b, const entry *e, ahi_agg agg)
     b->last_len = e->blen;
     b->last = e->t;
     b->records++;
+    b->facts |= o.facts;
     if (b->nids < AH_CORR_MAX_IDS) {
         if (ah_buf_append_span(&b->ids, o.record_id) != AH_OK)
             return AH_ERR_NOMEM;
@@ -909,6 +1035,16 @@ static ah_status burst_add(burst *b, const entry *e, ahi_agg agg)
         return AH_OK;
     b->count++;
     b->sum += e->num;
+    if (rc) {
+        size_t slot[AHI_MAX_WHEN_TERMS];
+        uint64_t h[AHI_MAX_WHEN_TERMS];
+        size_t n = obs_slots(rc, &o, slot, h);
+        if (n && !b->slots && !(b->slots = calloc(NSLOTS, sizeof *b->slots)))
+            return AH_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++)
+            if (!hset_has(&b->slots[slot[i]], h[i]) && !hset_add(&b->slots[slot[i]], h[i], 1))
+                return AH_ERR_NOMEM;
+    }
     if (agg == AHI_AGG_DISTINCT && !hset_has(&b->distinct, e->vh) && !hset_add(&b->distinct, e->vh, 1))
         return AH_ERR_NOMEM;
     return AH_OK;
@@ -940,15 +1076,17 @@ static void burst_close(ah_correlator *c, group *g, ah_corr_hit_fn fn, void *ud)
         in.group = ah_span_make(g->key, g->keylen);
         in.count = b->count;
         in.records = b->records;
-        in.distinct = (double)b->distinct.count;
+        in.distinct = r->corr->multi ? term_value(b->slots, 0) : (double)b->distinct.count;
         in.has_distinct = r->corr->agg == AHI_AGG_DISTINCT;
+        in.slots = r->corr->multi ? b->slots : NULL;
         in.sum = b->sum;
         in.has_sum = r->corr->agg == AHI_AGG_SUM;
         in.value = in.has_distinct ? in.distinct : in.has_sum ? in.sum : (double)b->count;
         in.baseline = g->baseline_max;
         in.has_baseline = r->corr->relative && g->has_baseline;
         in.continues = b->continues;
-        emit(c, &in, &first, &lastobs, b->nids, fn, ud);
+        in.facts = b->facts;
+        emit(c, &in, &first, &lastobs, NULL, b->nids, fn, ud);
     }
     burst_unlink(c, g);
     burst_free(b);
@@ -978,9 +1116,9 @@ static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
         if (g->anchored && time_diff(g->anchor, o->time) > w)
             agg_close(c, r, g, fn, ud);
     } else {
-        awin_slide(&g->win, o->time, w);
+        awin_slide(&g->win, o->time, w, rc->multi ? rc : NULL);
     }
-    ah_status st = awin_push(c, &g->win, rc->agg, o);
+    ah_status st = awin_push(c, &g->win, rc->agg, o, rc->multi ? rc : NULL);
     if (st != AH_OK)
         return st;
     if (is_closing(rc)) {
@@ -1013,9 +1151,9 @@ static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
             g->burst->continues = true;
         }
         burst_touch(c, g);
-        return burst_add(g->burst, e, rc->agg);
+        return burst_add(g->burst, e, rc->agg, rc->multi ? rc : NULL);
     }
-    if (!agg_fires(rc, g, awin_value(rc->agg, &g->win)))
+    if (rc->multi ? !slots_fire(rc, g->win.slots) : !agg_fires(rc, g, awin_value(rc->agg, &g->win)))
         return AH_OK;
     /* The burst opens with the events of the window that made it. */
     g->burst = burst_new();
@@ -1023,7 +1161,7 @@ static ah_status agg_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
         return AH_ERR_NOMEM;
     burst_touch(c, g);
     for (size_t i = 0; i < g->win.n; i++)
-        if ((st = burst_add(g->burst, awin_at(&g->win, i), rc->agg)) != AH_OK)
+        if ((st = burst_add(g->burst, awin_at(&g->win, i), rc->agg, rc->multi ? rc : NULL)) != AH_OK)
             return st;
     return AH_OK;
 }
@@ -1054,7 +1192,9 @@ static bool run_extend(group *g, run *dst, const run *src, const ah_observation 
     ah_time start = src ? src->start : o->time;
     size_t lead = src ? src->lead : 1;
     uint64_t lead_count = src ? src->lead_count : 1, lead_records = src ? src->lead_records : 1;
+    unsigned facts = (src ? src->facts : 0) | o->facts;
     run_clear(g, dst);
+    dst->facts = facts;
     dst->has = true;
     dst->start = start;
     dst->last = o->time;
@@ -1100,7 +1240,14 @@ static bool run_from_window(group *g, run *dst, const awin *w)
         memcpy(blobs[i], e->blob, e->blen);
         blens[i] = e->blen;
     }
+    unsigned facts = 0;
+    for (size_t i = 0; i < w->n; i++) { /* every event of the step, the ones past the kept blobs too */
+        ah_observation o;
+        if (ah_observation_decode(ah_span_make(awin_at(w, i)->blob, awin_at(w, i)->blen), &o) == AH_OK)
+            facts |= o.facts;
+    }
     run_clear(g, dst);
+    dst->facts = facts;
     dst->has = true;
     dst->start = awin_at(w, 0)->t;
     dst->last = awin_at(w, w->n - 1)->t;
@@ -1141,8 +1288,15 @@ static void seq_emit(ah_correlator *c, const ah_rule *r, group *g, run *rn, ah_c
     in.value = (double)(1 + later);
     in.count = rn->lead_count + later;
     in.records = rn->lead_records + later;
+    in.facts = rn->facts;
     size_t k = collect_ids(c, rn->blobs, rn->blens, rn->n);
-    emit(c, &in, &first, &lastobs, k, fn, ud);
+    /* `shows STEP`: that step's event speaks for the row (the blobs of an
+     * aggregating first step come first, then one per later step) */
+    ah_observation speaker;
+    size_t shows = r->corr->shows, at = shows ? rn->lead + shows - 1 : 0;
+    bool has_speaker = shows && at < rn->n &&
+                       ah_observation_decode(ah_span_make(rn->blobs[at], rn->blens[at]), &speaker) == AH_OK;
+    emit(c, &in, &first, &lastobs, has_speaker ? &speaker : NULL, k, fn, ud);
 }
 
 static ah_status pending_push(ah_correlator *c, size_t rule, const group *g, ah_time deadline)
@@ -1232,8 +1386,8 @@ static ah_status seq_feed(ah_correlator *c, const ah_rule *r, group *g, const ah
     if (i == 0 && st0->has_when) {
         /* The first step aggregates: reached (again, with a later start)
          * whenever its window of `within` satisfies its condition. */
-        awin_slide(&g->win, o->time, w);
-        ah_status s = awin_push(c, &g->win, st0->agg, o);
+        awin_slide(&g->win, o->time, w, NULL);
+        ah_status s = awin_push(c, &g->win, st0->agg, o, NULL);
         if (s != AH_OK)
             return s;
         if (!cmp_holds(st0->cmp, st0->threshold, awin_value(st0->agg, &g->win)))
@@ -1289,7 +1443,7 @@ static ah_status fs_feed(ah_correlator *c, const ah_rule *r, group *g, const ah_
     size_t k = collect_ids(c, &blob, &len, 1);
     ah_observation copy;
     if (ah_observation_decode(ah_span_make(blob, len), &copy) == AH_OK)
-        emit(c, &in, &copy, &copy, k, fn, ud);
+        emit(c, &in, &copy, &copy, NULL, k, fn, ud);
     free(blob);
     return AH_OK;
 }
@@ -1321,6 +1475,7 @@ ah_correlator *ah_correlator_new(const ah_ruleset *rs, size_t memory_budget, ah_
         if (rs->rules[ri]->corr)
             c->corr_rules[c->ncorr++] = ri;
     ah_buf_init(&c->details, 64 * 1024);
+    ah_buf_init(&c->aggregates, 0);
     ah_buf_init(&c->canon_new, 0);
     ah_buf_init(&c->canon_old, 0);
     return c;
@@ -1345,6 +1500,7 @@ void ah_correlator_free(ah_correlator *c)
     free(c->rules);
     free(c->corr_rules);
     ah_buf_free(&c->details);
+    ah_buf_free(&c->aggregates);
     ah_buf_free(&c->canon_new);
     ah_buf_free(&c->canon_old);
     free(c);

@@ -47,7 +47,9 @@ typedef struct ah_corr_hit {
     size_t nrecord_ids;
     uint64_t records;           /* contributing records, twins included (>= count) */
     bool continues;             /* the burst was cut at AH_CORR_MAX_EXTENT_NS: this hit continues the one before */
-    /* The first contributing event, for the row (first-seen: the new one). */
+    unsigned facts;             /* AH_FACT_* of any contributing event (ah_observation.facts): `escalate` */
+    /* The event that speaks for the row: the first contributing event
+     * (first-seen: the new one), or the event of a sequence's `shows` step. */
     ah_source_kind source;
     ah_span user, ip, app, target, operation;
     ah_span input, entry;       /* origin of that event */

@@ -242,6 +242,10 @@ typedef struct lane {
     ah_event ev;
     ah_span *members;
     size_t members_cap;
+    /* facts taught by this lane's hits (`teaches`), handed to the case
+     * knowledge at finish (the store is not shared between threads) */
+    ah_fact_sighting *taught;
+    size_t ntaught, taught_cap;
 } lane;
 
 /* Packed events (ah_event_pack) on their way to a worker. */
@@ -330,6 +334,17 @@ static ah_status sorter_add(ah_hunt *h, ah_sorter *s, const ah_row *row)
     return st;
 }
 
+/* Sightings a lane keeps for `teaches` (role grants are rare; hostile input is cut). */
+#define TAUGHT_MAX ((size_t)1 << 16)
+
+static bool escalating_rules(const ah_ruleset *rs)
+{
+    for (size_t r = 0; r < ah_ruleset_count(rs); r++)
+        if (ah_rule_metadata(ah_ruleset_rule(rs, r))->escalate_facts)
+            return true;
+    return false;
+}
+
 static ah_status add_row(lane *l, ah_row *row)
 {
     ah_status st = rb_finish(&l->rb, row);
@@ -390,6 +405,21 @@ static ah_status match_event(lane *l, const ah_event *ev)
     size_t n = ah_matcher_match(l->matcher, ev, l->hitv, h->hitcap);
     if (n > h->hitcap)
         n = h->hitcap;
+    if (h->know && ev->has_time) /* what a hit teaches does not depend on the output filters */
+        for (size_t i = 0; i < n; i++) {
+            unsigned facts = ah_rule_metadata(l->hitv[i])->teaches_facts;
+            if (!facts || !ah_span_trim(ev->field[AH_F_TARGET]).n)
+                continue;
+            if (l->ntaught == l->taught_cap) {
+                if (l->taught_cap >= TAUGHT_MAX) /* hostile input: the store counts the rest as dropped */
+                    continue;
+                ah_fact_sighting *v = ah_grow_array(l->taught, &l->taught_cap, 16, sizeof *v);
+                if (!v)
+                    return AH_ERR_NOMEM;
+                l->taught = v;
+            }
+            l->taught[l->ntaught++] = ah_knowledge_sighting(facts, ev->field[AH_F_TARGET], ev->time);
+        }
     /* keep the hits the filters select */
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -576,10 +606,14 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
     lane *l = cp->l;
     ah_hunt *h = l->h;
     const ah_rule_meta *m = ah_rule_metadata(hit->rule);
-    if (m->level < h->opt.min_level || !tag_selected(h->opt.tags, m))
+    ah_level level = m->level;
+    bool escalated = m->escalate_facts && (hit->facts & m->escalate_facts) && m->escalate_level > level;
+    if (escalated)
+        level = m->escalate_level;
+    if (level < h->opt.min_level || !tag_selected(h->opt.tags, m))
         return;
     l->rule_hits[m->index]++;
-    l->by_level[m->level]++;
+    l->by_level[level]++;
     l->hits++;
     if (h->opt.all) {
         if (h->nworkers)
@@ -593,7 +627,7 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
     rb_begin(rb);
     l->rulev[0] = (uint32_t)m->index;
     ah_row row = {.has_time = true, .time = hit->time, .input_record = hit->input_record, .kind = AH_ROW_CORRELATION,
-                  .level = (int8_t)m->level, .rules = l->rulev, .nrules = 1};
+                  .level = (int8_t)level, .rules = l->rulev, .nrules = 1};
     row.col[AH_COL_SOURCE] = ah_span_cstr(ah_source_name(hit->source));
     row.col[AH_COL_OPERATION] = hit->operation;
     row.col[AH_COL_USER] = hit->user;
@@ -629,6 +663,8 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
                   (unsigned long long)hit->count, (unsigned long long)hit->records, hit->continues ? "true" : "false");
     put_json_member(&rb->text, "first_time", ah_span_cstr(ah_time_format(hit->time, t1)), true);
     put_json_member(&rb->text, "last_time", ah_span_cstr(ah_time_format(hit->last_time, t2)), true);
+    if (escalated) /* which fact raised the row above the rule's severity */
+        ah_buf_printf(&rb->text, ",\"escalated\":{\"from\":\"%s\",\"when_any\":\"admin\"}", ah_level_name(m->level));
     ah_buf_puts(&rb->text, ",\"record_ids\":[");
     for (size_t i = 0; i < hit->nrecord_ids; i++) {
         if (i)
@@ -680,6 +716,8 @@ static ah_status correlate_part(lane *l, size_t part)
             obs.input = ah_span_cstr(h->origins[obs.origin - 1].input);
             obs.entry = ah_span_cstr(h->origins[obs.origin - 1].entry);
         }
+        if (st == AH_OK && ah_knowledge_escalates(h->know)) /* the store is complete and read-only by now */
+            obs.facts = ah_knowledge_facts(h->know, obs.user);
         if (st != AH_OK || (st = ah_correlator_feed(c, &obs, add_corr_row, &cp)) != AH_OK)
             break;
     }
@@ -764,6 +802,7 @@ static void lane_free(lane *l)
     free(l->rule_hits);
     free(l->corr_evicted);
     free(l->members);
+    free(l->taught);
 }
 
 /* The per-event half of ah_hunt_add, on whichever thread holds the lane. */
@@ -949,7 +988,7 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
     h->rule_hits = calloc(h->hitcap, sizeof *h->rule_hits);
     h->q = calloc(JOIN_QUEUE_MAX, sizeof *h->q);
     bool know_failed = false;
-    if (!opt->no_suppress) {
+    if (!opt->no_suppress || escalating_rules(rs)) { /* escalation raises, it is not suppression */
         h->know = ah_knowledge_new(rs, 0);
         know_failed = !h->know ||
                       (opt->admin_accounts && ah_knowledge_set_admins(h->know, opt->admin_accounts) != AH_OK);
@@ -1107,6 +1146,9 @@ ah_status ah_hunt_finish(ah_hunt *h)
     stop_workers(h);
     ah_status st = lanes_status(h);
     if (st == AH_OK) {
+        for (size_t i = 0; h->know && i < h->nall; i++) /* a set with the earliest times: lane order does not matter */
+            for (size_t j = 0; j < h->lanes[i].ntaught; j++)
+                ah_knowledge_add_sighting(h->know, &h->lanes[i].taught[j]);
         fix_routine_baseline(h);
         if (h->know) {
             ah_knowledge_stats ks;
@@ -1368,10 +1410,14 @@ static void render_rules(ah_hunt *h, ah_row *row, uint32_t *v, size_t n, const a
 {
     int8_t *lv = h->out_level;
     bool *routine = h->out_routine;
+    /* a correlation row carries its level: `escalate` may have raised it */
+    int8_t carried = row->kind == AH_ROW_CORRELATION ? row->level : (int8_t)AH_LEVEL_INFO;
     for (size_t i = 0; i < n; i++) {
         const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, v[i]));
-        routine[i] = h->know && ah_knowledge_routine(h->know, m, field);
+        routine[i] = h->know && !h->opt.no_suppress && ah_knowledge_routine(h->know, m, field);
         lv[i] = (int8_t)(routine[i] ? AH_LEVEL_INFO : m->level);
+        if (carried > lv[i])
+            lv[i] = carried;
         h->stats.routine_hits += routine[i];
     }
     for (size_t i = 1; i < n; i++) /* insertion sort: a row has few rules */

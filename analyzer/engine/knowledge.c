@@ -24,9 +24,10 @@ typedef struct table {
 struct ah_knowledge {
     struct ah_routine_pair kind[MAX_KINDS]; /* the pairs some rule names */
     size_t nkinds;
-    bool wanted;
+    bool wanted, escalates;
     table pairs;
     table admins;
+    table taught;   /* admin taught by a hit: account key -> earliest time */
     size_t budget;
     bool has_baseline;
     ah_time from, to;
@@ -101,7 +102,7 @@ static uint64_t pair_key(struct ah_routine_pair kind, ah_span a, ah_span b)
     return h ? h : 1;
 }
 
-static uint64_t admin_key(ah_span user)
+static uint64_t account_key(ah_span user)
 {
     user = ah_span_trim(user);
     uint64_t h = ah_hash64_ci(user.p, user.n, ADMIN_SEED);
@@ -116,7 +117,8 @@ ah_knowledge *ah_knowledge_new(const ah_ruleset *rs, size_t budget)
     k->budget = budget ? budget : AH_KNOWLEDGE_DEFAULT_BUDGET;
     for (size_t r = 0; r < ah_ruleset_count(rs); r++) {
         const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(rs, r));
-        k->wanted |= m->nroutine_pairs > 0 || m->routine_admin;
+        k->wanted |= m->nroutine_pairs > 0 || m->routine_admin || m->escalate_facts; /* teaching alone serves no one */
+        k->escalates |= m->escalate_facts != 0;
         for (size_t i = 0; i < m->nroutine_pairs; i++) {
             bool have = false;
             for (size_t j = 0; j < k->nkinds && !have; j++)
@@ -134,10 +136,43 @@ void ah_knowledge_free(ah_knowledge *k)
         return;
     free(k->pairs.v);
     free(k->admins.v);
+    free(k->taught.v);
     free(k);
 }
 
 bool ah_knowledge_wanted(const ah_knowledge *k) { return k && k->wanted; }
+
+bool ah_knowledge_escalates(const ah_knowledge *k) { return k && k->escalates; }
+
+ah_fact_sighting ah_knowledge_sighting(unsigned facts, ah_span account, ah_time when)
+{
+    return (ah_fact_sighting){account_key(account), when, facts};
+}
+
+void ah_knowledge_add_sighting(ah_knowledge *k, const ah_fact_sighting *s)
+{
+    if (!(s->facts & AH_FACT_ADMIN))
+        return;
+    if (!put(k, &k->taught, s->key, s->when))
+        k->st.dropped++;
+    k->st.admins_taught = k->taught.n;
+}
+
+/* Inside the baseline: no later than its end (a grant before it still holds). */
+static bool taught_in_baseline(const ah_knowledge *k, const table *t, uint64_t key)
+{
+    const slot *s = find(t, key);
+    return s && k->has_baseline && time_cmp(s->first, k->to) <= 0;
+}
+
+unsigned ah_knowledge_facts(const ah_knowledge *k, ah_span account)
+{
+    account = ah_span_trim(account);
+    if (!k || !account.n)
+        return 0;
+    uint64_t key = account_key(account);
+    return find(&k->admins, key) || taught_in_baseline(k, &k->taught, key) ? AH_FACT_ADMIN : 0;
+}
 
 ah_status ah_knowledge_set_admins(ah_knowledge *k, const char *list)
 {
@@ -145,7 +180,7 @@ ah_status ah_knowledge_set_admins(ah_knowledge *k, const char *list)
     for (const char *p = list; p && *p;) {
         size_t n = strcspn(p, seps);
         if (n) {
-            if (!put(k, &k->admins, admin_key(ah_span_make(p, n)), (ah_time){0, 0}))
+            if (!put(k, &k->admins, account_key(ah_span_make(p, n)), (ah_time){0, 0}))
                 return AH_ERR_NOMEM;
             k->st.admins = k->admins.n;
         }
@@ -180,11 +215,8 @@ bool ah_knowledge_routine(const ah_knowledge *k, const ah_rule_meta *m, const ah
 {
     if (!m->nroutine_pairs && !m->routine_admin)
         return false;
-    if (m->routine_admin) {
-        ah_span user = ah_span_trim(field[AH_F_USER]);
-        if (!user.n || !find(&k->admins, admin_key(user)))
-            return false;
-    }
+    if (m->routine_admin && !(ah_knowledge_facts(k, field[AH_F_USER]) & AH_FACT_ADMIN))
+        return false;
     for (size_t i = 0; i < m->nroutine_pairs; i++) {
         ah_span a = field[m->routine_pair[i].a], b = field[m->routine_pair[i].b];
         if (!k->has_baseline || !ah_span_trim(a).n || !ah_span_trim(b).n)

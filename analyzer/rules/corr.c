@@ -38,7 +38,7 @@ static bool compile_key(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out, c
 static const char *const cvar_names[AHI_CV_COUNT_] = {
     "", "count", "distinct", "sum", "window", "group", "first_time", "last_time", "value",
     "user", "ip", "app", "target", "operation", "source", "record_id", "baseline",
-    "last_user", "last_ip", "last_app",
+    "last_user", "last_ip", "last_app", "aggregates",
 };
 
 static bool compile_template(ahi_cctx *cx, ah_rule *r)
@@ -94,8 +94,13 @@ static bool compile_template(ahi_cctx *cx, ah_rule *r)
             ahi_cerr(cx, r->details_off, r->details_len,
                      "details of a %s rule: unknown placeholder '{%.*s}' (use {count}, {distinct}, {sum}, {window}, "
                      "{group}, {first_time}, {last_time}, {value}, {user}, {ip}, {app}, {target}, {operation}, "
-                     "{source}, {record_id}, {baseline}, {last_user}, {last_ip}, {last_app})",
+                     "{source}, {record_id}, {baseline}, {last_user}, {last_ip}, {last_app}, {aggregates})",
                      ah_rule_kind_name(r->meta.kind), (int)(j - i - 1 > 60 ? 60 : j - i - 1), t + i + 1);
+            return false;
+        }
+        if (v == AHI_CV_AGGREGATES && !(r->meta.kind == AH_RULE_AGGREGATE && c->has_when)) {
+            ahi_cerr(cx, r->details_off, r->details_len,
+                     "details: {aggregates} lists the terms of an aggregation's `when`; this rule has none");
             return false;
         }
         if (v == AHI_CV_BASELINE && !(r->meta.kind == AH_RULE_AGGREGATE && c->relative)) {
@@ -198,6 +203,11 @@ bool ahi_corr_compile(ah_ruleset *rs, ah_rule *r, ahi_cctx *cx)
     if (r->meta.kind == AH_RULE_AGGREGATE && c->has_when) {
         if (c->agg != AHI_AGG_COUNT && !compile_agg_operand(cx, &c->agg_opd, &c->cagg, c->agg))
             ok = false;
+        if (c->nterms)
+            c->term[0].c = c->cagg;
+        for (size_t t = 1; t < c->nterms; t++)
+            if (!compile_agg_operand(cx, &c->term[t].opd, &c->term[t].c, c->term[t].agg))
+                ok = false;
         check_threshold(cx, r);
     }
     if (r->meta.kind == AH_RULE_FIRST_SEEN && c->nvalues) {

@@ -310,6 +310,13 @@ static void explain_corr(ah_buf *out, const ah_rule *r)
         if (st->cond)
             ahi_explain_node(out, st->cond, r->meta.kind == AH_RULE_SEQUENCE ? 3 : 2);
     }
+    if (r->meta.kind == AH_RULE_SEQUENCE && c->shows < c->nsteps)
+        ah_buf_printf(out, "  shows:    step %zu %s (its event gives the row's user, address, application, target)\n",
+                      c->shows + 1, c->steps[c->shows].name);
+    if (r->meta.escalate_facts)
+        ah_buf_printf(out, "  escalate: %s when the acting account of any contributing event holds an admin role"
+                           " (case knowledge: $admin_accounts, role grants in the baseline)\n",
+                      ah_level_name(r->meta.escalate_level));
     if (r->details_text) {
         ah_buf_puts(out, "  details:  ");
         quoted(out, r->details_text, strlen(r->details_text));
@@ -344,6 +351,8 @@ static void explain_rule(ah_buf *out, const ah_rule *r)
     }
     if (r->corr && !m->skipped)
         explain_corr(out, r);
+    if (m->teaches_facts & AH_FACT_ADMIN)
+        ah_buf_puts(out, "  teaches:  admin (a hit no later than the end of the baseline: its target holds an admin role)\n");
     if (r->test_cond) {
         ah_buf_puts(out, "  match with test variables:\n");
         ahi_explain_node(out, r->test_cond, 2);

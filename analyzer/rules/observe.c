@@ -51,6 +51,27 @@ static bool key_text(ah_matcher *m, const ahi_operand *ops, const bool *domain, 
     return true;
 }
 
+/* The value of a `when` with several terms (or per source): one part per
+ * term, ASCII-folded, empty where the term has no value, parts joined with
+ * 0x1F. False when no term has a value (the event counts for nothing). */
+static bool terms_text(ah_matcher *m, const ahi_corr *c, ah_buf *out)
+{
+    ah_buf_reset(out);
+    bool any = false;
+    for (size_t t = 0; t < c->nterms; t++) {
+        if (t && ah_buf_putc(out, '\x1f') != AH_OK)
+            return false;
+        ah_buf_reset(&m->obs_tmp);
+        if (!ahi_render_operand(m, &c->term[t].c, &m->obs_tmp) || !m->obs_tmp.len)
+            continue;
+        for (size_t i = 0; i < m->obs_tmp.len; i++) /* a 0x1F inside a value would shift the parts */
+            if (ah_buf_putc(out, m->obs_tmp.data[i] == '\x1f' ? ' ' : (char)ah_fold((unsigned char)m->obs_tmp.data[i])) != AH_OK)
+                return false;
+        any = true;
+    }
+    return any;
+}
+
 size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn fn, void *ud)
 {
     const ah_ruleset *rs = m ? m->rs : NULL;
@@ -87,7 +108,10 @@ size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn f
         bool aggregates = (r->meta.kind == AH_RULE_AGGREGATE && c->has_when) || st->has_when;
         ahi_agg agg = st->has_when ? st->agg : c->agg;
         const ahi_operand *aopd = st->has_when ? &st->cagg : &c->cagg;
-        if (aggregates && agg == AHI_AGG_DISTINCT) {
+        if (aggregates && !st->has_when && c->multi) {
+            if (!terms_text(m, c, &m->obs_val))
+                continue;
+        } else if (aggregates && agg == AHI_AGG_DISTINCT) {
             if (!key_text(m, aopd, NULL, 1, &m->obs_val))
                 continue;
         } else if (aggregates && agg == AHI_AGG_SUM) {
@@ -144,7 +168,7 @@ ah_status ah_observation_encode(const ah_observation *o, ah_buf *out)
     const ah_span spans[OBS_NSPANS] = {o->key,    o->value,  o->record_id, o->user,  o->ip,     o->app,
                                        o->target, o->operation, o->input, o->entry, o->app_id, o->workload,
                                        o->correlation_id};
-    size_t need = 2 + 6 * AH_VARINT_MAX + 8 + OBS_NSPANS * AH_VARINT_MAX;
+    size_t need = 2 + 7 * AH_VARINT_MAX + 8 + OBS_NSPANS * AH_VARINT_MAX;
     for (size_t i = 0; i < OBS_NSPANS; i++)
         need += spans[i].n;
     if (ah_buf_reserve(out, need) != AH_OK)
@@ -153,7 +177,7 @@ ah_status ah_observation_encode(const ah_observation *o, ah_buf *out)
     *p++ = OBS_MAGIC;
     *p++ = (unsigned char)((o->has_number ? 1 : 0) | ((unsigned)o->source << 1));
     const uint64_t fixed[] = {(uint64_t)o->rule_index, o->step, ah_zigzag(o->time.sec), (uint64_t)(uint32_t)o->time.nsec,
-                              o->record_no, o->origin};
+                              o->record_no, o->origin, o->facts};
     for (size_t i = 0; i < AH_ARRAY_LEN(fixed); i++)
         p = ah_put_uvarint(p, fixed[i]);
     if (o->has_number) {
@@ -184,10 +208,10 @@ ah_status ah_observation_decode(ah_span in, ah_observation *o)
     if (o->source >= AH_SOURCE_COUNT)
         return AH_ERR_RECORD;
     ah_vcursor c = {p + 2, p + in.n, true};
-    uint64_t v[6];
-    for (int i = 0; i < 6; i++)
+    uint64_t v[7];
+    for (int i = 0; i < 7; i++)
         v[i] = ah_get_uvarint(&c);
-    if (!c.ok || v[3] > 999999999u || v[1] > UINT32_MAX || v[5] > UINT32_MAX)
+    if (!c.ok || v[3] > 999999999u || v[1] > UINT32_MAX || v[5] > UINT32_MAX || v[6] > UINT32_MAX)
         return AH_ERR_RECORD;
     o->rule_index = (size_t)v[0];
     o->step = (uint32_t)v[1];
@@ -195,6 +219,7 @@ ah_status ah_observation_decode(ah_span in, ah_observation *o)
     o->time.nsec = (int32_t)v[3];
     o->record_no = v[4];
     o->origin = (uint32_t)v[5];
+    o->facts = (unsigned)v[6];
     if (o->has_number) {
         if ((size_t)(c.end - c.p) < sizeof o->number)
             return AH_ERR_RECORD;

@@ -85,15 +85,15 @@ typedef enum mkey {
     MK_TITLE, MK_DESCRIPTION, MK_NOTE, MK_AUTHOR,            /* text */
     MK_SEVERITY, MK_STATUS, MK_DATE, MK_MODIFIED, MK_VERSION, /* one word */
     MK_TAGS, MK_SOURCES, MK_REFERENCES, MK_FALSEPOSITIVES,     /* word lists */
-    MK_MATCH, MK_DETAILS, MK_TEST, MK_ROUTINE,
-    MK_GROUP, MK_WINDOW, MK_WHEN, MK_VALUE, MK_BASELINE, MK_WITHIN, MK_STEP, /* correlation */
+    MK_MATCH, MK_DETAILS, MK_TEST, MK_ROUTINE, MK_TEACHES,
+    MK_GROUP, MK_WINDOW, MK_WHEN, MK_VALUE, MK_BASELINE, MK_WITHIN, MK_STEP, MK_ESCALATE, MK_SHOWS, /* correlation */
     MK_COUNT
 } mkey;
 
 static const char *const mkey_names[MK_COUNT] = {
     "", "title", "description", "note", "author", "severity", "status", "date", "modified", "version",
-    "tags", "sources", "references", "falsepositives", "match", "details", "test", "routine",
-    "group", "window", "when", "value", "baseline", "within", "step",
+    "tags", "sources", "references", "falsepositives", "match", "details", "test", "routine", "teaches",
+    "group", "window", "when", "value", "baseline", "within", "step", "escalate", "shows",
 };
 
 /* Which correlation keys each kind of rule takes (bit per mkey). */
@@ -101,9 +101,9 @@ static const char *const mkey_names[MK_COUNT] = {
 static unsigned corr_keys_of(ah_rule_kind k)
 {
     switch (k) {
-    case AH_RULE_AGGREGATE: return MKB(MK_GROUP) | MKB(MK_WINDOW) | MKB(MK_WHEN) | MKB(MK_BASELINE);
-    case AH_RULE_SEQUENCE: return MKB(MK_WITHIN) | MKB(MK_STEP);
-    case AH_RULE_FIRST_SEEN: return MKB(MK_GROUP) | MKB(MK_VALUE) | MKB(MK_BASELINE);
+    case AH_RULE_AGGREGATE: return MKB(MK_GROUP) | MKB(MK_WINDOW) | MKB(MK_WHEN) | MKB(MK_BASELINE) | MKB(MK_ESCALATE);
+    case AH_RULE_SEQUENCE: return MKB(MK_WITHIN) | MKB(MK_STEP) | MKB(MK_ESCALATE) | MKB(MK_SHOWS);
+    case AH_RULE_FIRST_SEEN: return MKB(MK_GROUP) | MKB(MK_VALUE) | MKB(MK_BASELINE) | MKB(MK_ESCALATE);
     default: return 0;
     }
 }
@@ -1071,6 +1071,54 @@ static bool parse_routine(ahi_parser *p, ah_rule_meta *m, const strvec *w, size_
     return true;
 }
 
+/* The facts of the case knowledge a rule may name in `escalate` (about the
+ * acting user of a contributing event). */
+static bool case_fact(const char *s, unsigned *bit)
+{
+    if (strcmp(s, "admin") == 0) {
+        *bit = AH_FACT_ADMIN;
+        return true;
+    }
+    return false;
+}
+
+/* `escalate LEVEL when any FACT`: the hit is raised to LEVEL when FACT holds
+ * for the acting user of some contributing event. */
+static bool parse_escalate(ahi_parser *p, ah_rule_meta *m, const strvec *w, size_t off, size_t len)
+{
+    if (w->n != 4 || strcmp(w->v[1], "when") != 0 || strcmp(w->v[2], "any") != 0) {
+        perr(p, off, len, "escalate takes a level and a fact: escalate high when any admin");
+        return false;
+    }
+    if (!ah_level_from_name(ah_span_cstr(w->v[0]), &m->escalate_level)) {
+        perr(p, off, len, "escalate: the level must be low, medium, high or critical, not '%s'", w->v[0]);
+        return false;
+    }
+    if (!case_fact(w->v[3], &m->escalate_facts)) {
+        perr(p, off, len, "escalate: unknown fact '%s' (expected admin: the account holds an admin role)", w->v[3]);
+        return false;
+    }
+    return true;
+}
+
+/* `teaches admin`: a hit during the baseline teaches that its target holds an admin role. */
+static bool parse_teaches(ahi_parser *p, ah_rule_meta *m, const strvec *w, size_t off, size_t len)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        unsigned bit;
+        if (!case_fact(w->v[i], &bit)) {
+            perr(p, off, len, "teaches: unknown fact '%s' (expected admin: the hit's target holds an admin role)", w->v[i]);
+            return false;
+        }
+        m->teaches_facts |= bit;
+    }
+    if (!w->n) {
+        perr(p, off, len, "teaches needs a fact: teaches admin");
+        return false;
+    }
+    return true;
+}
+
 typedef struct word_loc {
     size_t off, len;
 } word_loc;
@@ -1398,6 +1446,19 @@ static bool parse_when(ahi_parser *p, ahi_corr *c)
         advance(p, AHI_LEX_EXPR);
         if (!parse_operand(p, &c->agg_opd))
             return false;
+        if (ident_is(p, "per")) {
+            advance(p, AHI_LEX_EXPR);
+            if (!ident_is(p, "source")) {
+                expected(p, "'source' after per (distinct(user_agent per source))");
+                return false;
+            }
+            if (c->agg != AHI_AGG_DISTINCT) {
+                perr(p, p->cur.off, p->cur.len, "`per source` applies to distinct() only");
+                return false;
+            }
+            c->term[0].per_source = true;
+            advance(p, AHI_LEX_EXPR);
+        }
         if (p->cur.kind != AHI_T_RPAREN) {
             expected(p, "')'");
             return false;
@@ -1437,6 +1498,50 @@ static bool parse_when(ahi_parser *p, ahi_corr *c)
     c->when_len = p->cur.off + p->cur.len - c->when_off;
     c->has_when = true;
     advance(p, AHI_LEX_EXPR);
+    if (c->nterms == 0) { /* the first term; `or` parses the next ones into a scratch rule */
+        c->term[0].agg = c->agg;
+        c->term[0].opd = c->agg_opd;
+        c->term[0].cmp = c->cmp;
+        c->term[0].threshold = c->threshold;
+        c->term[0].off = c->when_off;
+        c->term[0].len = c->when_len;
+        c->nterms = 1;
+        size_t first_off = c->when_off;
+        while (cur_kw(p) == KW_OR) {
+            size_t or_off = p->cur.off;
+            ahi_corr tmp;
+            memset(&tmp, 0, sizeof tmp);
+            tmp.nterms = 1; /* no nested `or` */
+            if (!parse_when(p, &tmp))
+                return false;
+            if (c->nterms == AHI_MAX_WHEN_TERMS) {
+                perr(p, or_off, 2, "when takes at most %d terms joined by or", AHI_MAX_WHEN_TERMS);
+                return false;
+            }
+            if (tmp.relative || tmp.has_floor) {
+                perr(p, tmp.relative ? tmp.relative_off : tmp.floor_off, tmp.relative ? tmp.relative_len : tmp.floor_len,
+                     "`x baseline` compares one aggregate with its own past: not with terms joined by or or per source");
+                return false;
+            }
+            if (tmp.outside) { /* written after the last term: it applies to the whole condition */
+                c->outside = true;
+                c->outside_off = tmp.outside_off;
+                c->outside_len = tmp.outside_len;
+            }
+            c->term[c->nterms++] = (ahi_wterm){tmp.agg, tmp.agg_opd, {0}, tmp.cmp, tmp.threshold, tmp.term[0].per_source,
+                                               tmp.when_off, tmp.when_len};
+            c->when_len = tmp.when_off + tmp.when_len - first_off;
+        }
+        c->when_off = first_off;
+        c->multi = c->nterms > 1 || c->term[0].per_source;
+        if (c->multi)
+            for (size_t i = 0; i < c->nterms; i++)
+                if (c->term[i].agg != AHI_AGG_DISTINCT || c->term[i].cmp == AHI_OP_LT || c->term[i].cmp == AHI_OP_LE) {
+                    perr(p, c->term[i].off, c->term[i].len,
+                         "terms joined by or (and per source) compare distinct() with >, >= or ==");
+                    return false;
+                }
+    }
     if (ident_is(p, "x")) {
         /* F x baseline: relative to the group's own learned maximum. */
         c->relative_off = p->cur.off;
@@ -1537,6 +1642,8 @@ static bool parse_step(ahi_parser *p, ahi_corr *c)
             if (tmp.relative || tmp.has_floor || tmp.outside)
                 perr(p, tmp.when_off, tmp.when_len,
                      "a step's `when` compares with a number (no x baseline, at least or outside baseline)");
+            else if (tmp.multi)
+                perr(p, tmp.when_off, tmp.when_len, "a step's `when` is one aggregate (no or, no per source)");
             else if (tmp.cmp != AHI_OP_GT && tmp.cmp != AHI_OP_GE && tmp.cmp != AHI_OP_EQ)
                 perr(p, tmp.when_off, tmp.when_len, "a step's `when` takes >, >= or == (the step is reached when it holds)");
             st.has_when = true;
@@ -1572,6 +1679,11 @@ static bool parse_step(ahi_parser *p, ahi_corr *c)
 static void check_relative_when(ahi_parser *p, const ah_rule *r, const bool *seen)
 {
     const ahi_corr *c = r->corr;
+    if (c->multi && c->relative) {
+        perr(p, c->relative_off, c->relative_len,
+             "`x baseline` compares one aggregate with its own past: not with terms joined by or or per source");
+        return;
+    }
     if (c->outside) {
         if (c->relative)
             perr(p, c->outside_off, c->outside_len,
@@ -1622,6 +1734,18 @@ static void finish_correlation(ahi_parser *p, ah_rule *r, const bool *seen, ahi_
             if (c->steps[i].absent && (i + 1 != c->nsteps || i == 0))
                 perr(p, c->steps[i].off, c->steps[i].len,
                      "only the last step may be `step not` (A not followed by B), and not the first");
+        if (c->shows_name) {
+            size_t i = 0;
+            while (i < c->nsteps && strcmp(c->steps[i].name ? c->steps[i].name : "", c->shows_name) != 0)
+                i++;
+            if (i == c->nsteps)
+                perr(p, c->shows_off, c->shows_len, "shows: sequence '%s' has no step '%s'", r->meta.id, c->shows_name);
+            else if (c->steps[i].absent)
+                perr(p, c->shows_off, c->shows_len,
+                     "shows: step '%s' is a `step not` (it never happens in a hit), name a step that does", c->shows_name);
+            else
+                c->shows = i;
+        }
         for (size_t i = 1; i < c->nsteps; i++)
             if (c->steps[i].has_when)
                 perr(p, c->steps[i].when_off, c->steps[i].when_len,
@@ -1669,7 +1793,8 @@ static void finish_correlation(ahi_parser *p, ah_rule *r, const bool *seen, ahi_
 static void parse_rule_body(ahi_parser *p, ah_rule *r)
 {
     bool seen[MK_COUNT] = {false};
-    strvec tags = {0}, refs = {0}, fps = {0}, srcs = {0}, routine = {0};
+    strvec tags = {0}, refs = {0}, fps = {0}, srcs = {0}, routine = {0}, escalate = {0}, teaches = {0};
+    size_t escalate_off = 0, escalate_len = 0;
     ahi_aoperand *group_ops = NULL;
     bool *group_dom = NULL;
     size_t ngroup = 0, group_off = 0;
@@ -1698,7 +1823,7 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
                 else
                     perr(p, p->cur.off, p->cur.len,
                          "unknown key '%.*s'; expected title, description, severity, status, tags, references, "
-                         "falsepositives, author, date, modified, version, note, sources, match, details, test, routine",
+                         "falsepositives, author, date, modified, version, note, sources, match, details, test, routine, teaches",
                          (int)p->cur.n, p->cur.s);
             } else if (p->cur.kind != AHI_T_ERROR) {
                 expected(p, "a key (title, severity, sources, match, ...) or '}'");
@@ -1768,6 +1893,28 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
                 }
                 ok = parse_words(p, &routine) && parse_routine(p, &r->meta, &routine, key_off, key_len);
                 break;
+            case MK_TEACHES:
+                if (r->meta.kind != AH_RULE_SINGLE) {
+                    perr(p, key_off, key_len, "'teaches' belongs to single-event rules: a %s rule has no hit of one event",
+                         ah_rule_kind_name(r->meta.kind));
+                    ok = false;
+                    break;
+                }
+                ok = parse_words(p, &teaches) && parse_teaches(p, &r->meta, &teaches, key_off, key_len);
+                break;
+            case MK_ESCALATE:
+                escalate_off = key_off;
+                escalate_len = key_len;
+                ok = parse_words(p, &escalate) && parse_escalate(p, &r->meta, &escalate, key_off, key_len);
+                break;
+            case MK_SHOWS: {
+                const char *w = NULL;
+                ok = parse_one_word(p, "shows", &w, &loc);
+                r->corr->shows_name = w;
+                r->corr->shows_off = loc.off;
+                r->corr->shows_len = loc.len;
+                break;
+            }
             case MK_SOURCES: {
                 advance(p, AHI_LEX_WORD);
                 while (ok && (p->cur.kind == AHI_T_WORD || p->cur.kind == AHI_T_STRING)) {
@@ -1888,6 +2035,9 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
     } required[] = {{MK_TITLE, "a title"}, {MK_SEVERITY, "a severity"}, {MK_SOURCES, "sources"}, {MK_MATCH, "a match condition"}};
     if (r->corr)
         finish_correlation(p, r, seen, group_ops, group_dom, ngroup, group_off);
+    if (seen[MK_ESCALATE] && r->meta.escalate_facts && r->meta.escalate_level <= r->meta.level && seen[MK_SEVERITY])
+        perr(p, escalate_off, escalate_len, "escalate: %s is not above the rule's severity %s", ah_level_name(r->meta.escalate_level),
+             ah_level_name(r->meta.level));
     if (seen[MK_SOURCES] && r->meta.sources == 0 && !p->failed)
         perr(p, r->id_off, r->id_len, "rule '%s' lists no sources (ual, signin, entra_audit): it can never apply",
              r->meta.id);

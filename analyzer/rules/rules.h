@@ -128,7 +128,19 @@ typedef struct ah_rule_meta {
     } routine_pair[AH_ROUTINE_MAX_PAIRS];
     size_t nroutine_pairs;
     bool routine_admin;
+    /* `escalate LEVEL when any FACT` (correlation rules): the hit is
+     * listed at escalate_level when a fact of escalate_facts (AH_FACT_*)
+     * holds for the acting user of some contributing event
+     * (ah_corr_hit.facts); 0 when the rule has none. */
+    ah_level escalate_level;
+    unsigned escalate_facts;
+    /* `teaches FACT` (single-event rules): a hit inside the baseline teaches
+     * the case knowledge that the hit's target holds the fact (AH_FACT_*). */
+    unsigned teaches_facts;
 } ah_rule_meta;
+
+/* Facts of the case knowledge (analyzer/engine/knowledge.h) about an account. */
+#define AH_FACT_ADMIN 1u /* holds an admin role: $admin_accounts, or granted a privileged role during the baseline */
 
 /* --- building a ruleset ------------------------------------------------ */
 
@@ -294,6 +306,7 @@ typedef struct ah_observation {
                                   a table of origins may leave input/entry empty and restore them */
     uint64_t record_no;
     ah_span app_id, workload, correlation_id; /* for the twin rule (parsers/formats/twin.h): twins count once */
+    unsigned facts;            /* AH_FACT_* the caller knows of the acting user (set before ah_correlator_feed; 0 from observe) */
 } ah_observation;
 
 typedef void (*ah_observation_fn)(void *ud, const ah_observation *obs);

@@ -450,11 +450,26 @@ typedef struct ahi_tvar {
 /* Aggregate functions and the placeholders of a correlation template. */
 typedef enum ahi_agg { AHI_AGG_COUNT, AHI_AGG_DISTINCT, AHI_AGG_SUM } ahi_agg;
 
+/* `when distinct(a) >= 2 or distinct(b per source) >= 2 ...`: the terms of
+ * an aggregation's condition (the first one is also in ahi_corr's own agg,
+ * cmp, threshold); any term holding fires. `per source` counts the values
+ * of each source (ual, signin, entra_audit) apart and takes the largest. */
+#define AHI_MAX_WHEN_TERMS 4
+typedef struct ahi_wterm {
+    ahi_agg agg;
+    ahi_aoperand opd;
+    ahi_operand c;        /* compiled */
+    ahi_op cmp;
+    double threshold;
+    bool per_source;
+    size_t off, len;      /* the term as written */
+} ahi_wterm;
+
 typedef enum ahi_cvar {
     AHI_CV_TEXT = 0, AHI_CV_COUNT, AHI_CV_DISTINCT, AHI_CV_SUM, AHI_CV_WINDOW, AHI_CV_GROUP,
     AHI_CV_FIRST_TIME, AHI_CV_LAST_TIME, AHI_CV_VALUE, AHI_CV_USER, AHI_CV_IP, AHI_CV_APP,
     AHI_CV_TARGET, AHI_CV_OPERATION, AHI_CV_SOURCE, AHI_CV_RECORD_ID, AHI_CV_BASELINE,
-    AHI_CV_LAST_USER, AHI_CV_LAST_IP, AHI_CV_LAST_APP, AHI_CV_COUNT_
+    AHI_CV_LAST_USER, AHI_CV_LAST_IP, AHI_CV_LAST_APP, AHI_CV_AGGREGATES, AHI_CV_COUNT_
 } ahi_cvar;
 
 typedef struct ahi_ctpart {
@@ -519,11 +534,22 @@ typedef struct ahi_corr {
      * period aggregate (an address new to the tenant). */
     bool outside;
     size_t outside_off, outside_len;
+    /* every term of `when` (term[0] repeats agg, cmp, threshold); nterms > 1
+     * or term[0].per_source: the observation's value holds one part per
+     * term (0x1F between), and the correlator counts one set per term and source */
+    ahi_wterm term[AHI_MAX_WHEN_TERMS];
+    size_t nterms;
+    bool multi;
     /* first-seen: value operand(s) */
     ahi_aoperand *values;
     bool *value_domain;
     size_t nvalues, capvalues;
     size_t values_off;
+    /* sequence: `shows STEP`, the step whose event speaks for the row (its
+     * user, address, application, target); 0, the first step, by default */
+    const char *shows_name;
+    size_t shows_off, shows_len;
+    size_t shows;
     /* compiled */
     ahi_operand cagg;     /* distinct / sum operand */
     ahi_operand *cvalues;

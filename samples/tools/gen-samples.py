@@ -892,7 +892,9 @@ exo_admin(T(13, 4, 2, 31), "ceo-forward", "S11", _u, "Set-Mailbox",
 
 step("S12", "Megan Bowen's browser session, phished through an adversary-in-the-middle proxy after she signed in "
      "from home at 08:05, is replayed from 192.0.2.77 with another browser",
-     "session-from-several-addresses (High); new-address-shared-by-accounts (192.0.2.77: Adele, Megan, it-admin)")
+     "session-from-several-addresses (High: two addresses, two autonomous systems, two browsers in the sign-in log); "
+     "new-address-shared-by-accounts (192.0.2.77: Adele, Megan, it-admin; Medium, raised to High when the run knows "
+     "an administrator among them: --set admin_accounts, or a privileged role granted in the baseline)")
 _meg = U["megan.bowen"]
 _t = T(13, 8, 41, 33)
 _replayed = {"method": "Previously satisfied", "detail": "", "result": "MFA requirement satisfied by claim in the token"}
