@@ -654,9 +654,6 @@ ah_status ahi_explain_operand(ah_buf *out, const ahi_operand *o);
  * memory); look an operation up (NULL when no rule is filed under op). */
 bool ahi_opmap_build(ah_ruleset *rs);
 const struct ahi_opentry *ahi_opmap_find(const ah_ruleset *rs, ah_span op);
-/* match.c: does rule r hit ev? Through the index like ah_matcher_match, or
- * (use_test_cond) with the rule's test-variable instance. */
-bool ahi_rule_hits(ah_matcher *m, const ah_event *ev, const ah_rule *r, bool use_test_cond);
 
 /* misc string helpers (lists.c) */
 bool ahi_eq_ci(const char *a, size_t an, const char *b, size_t bn);
