@@ -35,10 +35,6 @@
 #include "../audithound.h"
 #include "hunt.h"
 
-/* hunt.c's row.seq for an event row: the stream's input number above the
- * record number (timeline.h: "the event's input and record number"). */
-#define SEQ_RECORD_BITS 40
-
 /* What the pipeline made of one record: a row (hit or not), or an error. */
 typedef struct rec_outcome {
     size_t stream;
@@ -54,7 +50,8 @@ typedef struct runner {
     void *ud;
     ah_rule_test_totals *tot;
     ah_buf evtext;
-    ah_buf input; /* "path!entry" of the test case */
+    ah_buf input;  /* "path!entry" of the test case */
+    ah_buf labels; /* each stream's "path!entry", as the input column names it, NUL-separated */
     char *tmp_path; /* the inline test's temporary file, while it runs */
     /* the test being run */
     ah_session *session;
@@ -198,13 +195,43 @@ static bool row_has_rule(const ah_row *row, size_t index)
     return false;
 }
 
+/* The session's stream an event row came from, by its input column (the
+ * rows leave the sorter in time order, without their input's number). The
+ * streams are few and rows of one stream come together: the previous
+ * answer is tried first. SIZE_MAX when none matches. */
+static size_t row_stream(runner *R, const ah_row *row, size_t *last)
+{
+    size_t n = ah_session_stream_count(R->session);
+    if (R->labels.len == 0) {
+        for (size_t s = 0; s < n; s++) {
+            const ah_stream_report *rep = ah_session_stream(R->session, s);
+            ah_buf_puts(&R->labels, rep->path ? rep->path : "-");
+            if (rep->entry)
+                ah_buf_printf(&R->labels, "!%s", rep->entry);
+            ah_buf_putc(&R->labels, '\0');
+        }
+        if (R->labels.err != AH_OK)
+            R->nomem = true;
+    }
+    ah_span in = row->col[AH_COL_INPUT];
+    for (size_t k = 0; k < n && R->labels.err == AH_OK; k++) {
+        size_t s = (*last + k) % n;
+        const char *label = R->labels.data;
+        for (size_t i = 0; i < s; i++)
+            label += strlen(label) + 1;
+        if (strlen(label) == in.n && memcmp(label, in.p, in.n) == 0)
+            return *last = s;
+    }
+    return SIZE_MAX;
+}
+
 /* One test input through session and hunt. Event rows become outcomes
  * (with their text when `expect_hit` says the outcome fails, unless
  * `series`); correlation rows of rule `index` are counted in *hits. A
  * series needs event times: the first event without one is an error of
- * its record. Returns false when the run itself failed (R->stream_error
- * says why, or R->nomem). */
-static bool run_pipeline(runner *R, const ah_ruleset *rs, size_t index, const char *path, bool series, bool expect_hit,
+ * its record. When the run itself fails, R->stream_error says why (or
+ * R->nomem is set); R->session is NULL when none could be made. */
+static void run_pipeline(runner *R, const ah_ruleset *rs, size_t index, const char *path, bool series, bool expect_hit,
                          uint64_t *hits)
 {
     ah_session_options so;
@@ -225,9 +252,10 @@ static bool run_pipeline(runner *R, const ah_ruleset *rs, size_t index, const ch
         const ah_event *ev;
         while ((st = ah_session_next(R->session, &ev)) == AH_OK) {
             if (series && !ev->has_time && !R->stream_error) {
-                rec_outcome *o = add_outcome(R, ev->origin ? ev->origin->input_no : 0, ev->record_no);
+                rec_outcome *o = add_outcome(R, ah_session_stream_count(R->session), ev->record_no);
                 if (o) {
-                    o->error = dup_text(R, "the record has no time (a series needs event times)", 52);
+                    static const char no_time[] = "the record has no time (a series needs event times)";
+                    o->error = dup_text(R, no_time, sizeof no_time - 1);
                     ah_span text = compact(&R->evtext, ev->raw);
                     o->event = dup_text(R, text.p ? text.p : "", text.n);
                 }
@@ -239,13 +267,15 @@ static bool run_pipeline(runner *R, const ah_ruleset *rs, size_t index, const ch
             st = ah_hunt_finish(h);
     }
     ah_row row;
+    size_t last = 0;
+    ah_buf_reset(&R->labels);
     while (st == AH_OK && (st = ah_hunt_next(h, &row)) == AH_OK) {
         bool hit = row_has_rule(&row, index);
         if (row.kind == AH_ROW_CORRELATION) {
             *hits += hit;
             continue;
         }
-        rec_outcome *o = add_outcome(R, (size_t)(row.seq >> SEQ_RECORD_BITS), row.input_record);
+        rec_outcome *o = add_outcome(R, row_stream(R, &row, &last), row.input_record);
         if (!o)
             break;
         o->hit = hit;
@@ -259,7 +289,6 @@ static bool run_pipeline(runner *R, const ah_ruleset *rs, size_t index, const ch
         R->nomem = true;
     if (st != AH_END && st != AH_ERR_NOMEM && !R->stream_error)
         R->stream_error = dup_text(R, ah_status_str(st), strlen(ah_status_str(st)));
-    return st == AH_END && !R->nomem;
 }
 
 static void end_pipeline(runner *R)
@@ -507,7 +536,9 @@ static void run_test(runner *R, const ah_rule *r, const ahi_test *t)
         rs = inst;
     uint64_t hits = 0;
     run_pipeline(R, rs, rr->meta.index, path, r->corr != NULL, t->expect_hit, &hits);
-    if (r->corr)
+    if (!R->session)
+        report_error(R, &tc, "out of memory", NULL);
+    else if (r->corr)
         report_series(R, &tc, hits);
     else
         report_records(R, &tc, t->inline_json ? ah_span_make(t->text, t->n) : AH_SPAN_NULL);
@@ -532,6 +563,7 @@ ah_status ah_ruleset_run_tests(const ah_ruleset *rs, ah_rule_test_fn fn, void *u
     R.tot = totals;
     ah_buf_init(&R.evtext, AHI_EVENT_TEXT_MAX + 16);
     ah_buf_init(&R.input, 0);
+    ah_buf_init(&R.labels, 0);
     for (size_t i = 0; i < rs->nrules; i++) {
         const ah_rule *r = rs->rules[i];
         for (size_t k = 0; k < r->ntests; k++)
@@ -540,6 +572,7 @@ ah_status ah_ruleset_run_tests(const ah_ruleset *rs, ah_rule_test_fn fn, void *u
     free(R.out);
     ah_buf_free(&R.evtext);
     ah_buf_free(&R.input);
+    ah_buf_free(&R.labels);
     return totals->failed ? AH_ERR_RECORD : AH_OK;
 }
 
