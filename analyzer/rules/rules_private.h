@@ -134,6 +134,9 @@ typedef struct ahi_lexer {
 } ahi_lexer;
 
 ahi_token ahi_lex(ahi_lexer *lx, ahi_lexmode mode);
+/* Append s[0..n) as a string literal the lexer reads back as s: one line,
+ * quotes, backslashes and control characters escaped (explain, sigma). */
+void ahi_put_string(ah_buf *out, const char *s, size_t n);
 const char *ahi_tok_name(ahi_tok t);
 
 /* --- AST --------------------------------------------------------------- */

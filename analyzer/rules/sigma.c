@@ -118,29 +118,8 @@ static bool is_number_text(const char *s)
 
 /* --- output helpers ---------------------------------------------------- */
 
-/* A string literal of the rule language: one line, JSON-like escapes. */
-static void put_str(ah_buf *b, const char *s, size_t n)
-{
-    ah_buf_putc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"': ah_buf_puts(b, "\\\""); break;
-        case '\\': ah_buf_puts(b, "\\\\"); break;
-        case '\n': ah_buf_puts(b, "\\n"); break;
-        case '\r': ah_buf_puts(b, "\\r"); break;
-        case '\t': ah_buf_puts(b, "\\t"); break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                ah_buf_printf(b, "\\u%04x", c);
-            else
-                ah_buf_putc(b, (char)c);
-        }
-    }
-    ah_buf_putc(b, '"');
-}
-
-static void put_cstr(ah_buf *b, const char *s) { put_str(b, s, strlen(s)); }
+/* A string literal of the rule language (the lexer reads it back). */
+static void put_cstr(ah_buf *b, const char *s) { ahi_put_string(b, s, strlen(s)); }
 
 /* Text inside a `#` comment: a line break would end the comment. */
 static void put_comment(ah_buf *b, const char *s)
@@ -475,7 +454,7 @@ static void emit_pat(ah_buf *b, const char *op, const pat *p, bool cased)
     const char *cs = cased ? " cased" : "";
     if (nw == 0) {
         ah_buf_printf(b, "%s %s ", op, ahi_ops[AHI_OP_EQ].spelling);
-        put_str(b, p->text, p->n);
+        ahi_put_string(b, p->text, p->n);
         ah_buf_puts(b, cs);
         return;
     }
@@ -489,7 +468,7 @@ static void emit_pat(ah_buf *b, const char *op, const pat *p, bool cased)
         if (nw == (size_t)lead + (size_t)trail && e > a) {
             ahi_op o = lead && trail ? AHI_OP_CONTAINS : lead ? AHI_OP_ENDS : AHI_OP_STARTS;
             ah_buf_printf(b, "%s %s ", op, ahi_ops[o].spelling);
-            put_str(b, p->text + a, e - a);
+            ahi_put_string(b, p->text + a, e - a);
             ah_buf_puts(b, cs);
             return;
         }
@@ -515,7 +494,7 @@ static void emit_pat(ah_buf *b, const char *op, const pat *p, bool cased)
     }
     ah_buf_puts(&re, "\\z");
     ah_buf_printf(b, "%s %s ", op, ahi_ops[AHI_OP_MATCHES].spelling);
-    put_str(b, re.data, re.len);
+    ahi_put_string(b, re.data, re.len);
     ah_buf_puts(b, cs);
     ah_buf_free(&re);
 }
@@ -606,7 +585,7 @@ static bool emit_value(cv *c, ah_buf *b, const char *op, unsigned mods, const ya
         bool ok = regex_ok(c, ah_buf_cstr(&re), (mods & M_RE_I) != 0);
         if (ok) {
             ah_buf_printf(b, "%s %s ", op, o->spelling);
-            put_str(b, re.data, re.len);
+            ahi_put_string(b, re.data, re.len);
             if (!(mods & M_RE_I))
                 ah_buf_puts(b, " cased");
         }
@@ -1212,7 +1191,7 @@ static void put_text(ah_buf *b, const char *key, const char *s)
         size_t k = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
         if (!first)
             ah_buf_printf(b, "\n  %-14s ", "");
-        put_str(b, p, k);
+        ahi_put_string(b, p, k);
         first = false;
         p += k;
     } while (p < end);
