@@ -1,7 +1,7 @@
 /*
  * cmd_test_rules.c: `audithound test-rules RULES...` runs every embedded
- * test (each a record in any supported export shape, normalized exactly as
- * `hunt` reads it) and reports the failures with the rule and the event.
+ * test (records in any supported export shape, read and hunted exactly as
+ * `hunt` would) and reports the failures with the rule and the event.
  */
 #include "cli.h"
 
@@ -49,9 +49,11 @@ const ah_cli_cmd cmd_test_rules = {
     "test-rules",
     "[OPTIONS] RULES...",
     "run the tests embedded in rule files",
-    "RULES are rule files or directories. Each `test hit` / `test miss` record (inline JSON\n"
-    "or a file) is normalized as `hunt` would read it and matched against its rule; failures\n"
-    "are printed with the rule, the test's location, the event, and expected versus actual.\n"
+    "RULES are rule files or directories. Each `test hit` / `test miss` input (inline JSON\n"
+    "or a file) is read and hunted as `hunt` would (duplicates dropped, correlation run), and\n"
+    "each of its records must hit the rule or not; failures are printed with the rule, the\n"
+    "test's location, the event, and expected versus actual. Inline JSON goes through a\n"
+    "temporary file in $TMPDIR (else /tmp).\n"
     "Exit status: 0 all passed, 1 some failed, 2 the rules do not compile.",
     test_opts,
     run_test_rules,

@@ -40,12 +40,7 @@ static civil_time split(ah_time t)
 /* snprintf result -> length actually in the buffer */
 static size_t put(int n) { return n < 0 ? 0 : (size_t)n < AH_TIMEFMT_SIZE ? (size_t)n : AH_TIMEFMT_SIZE - 1; }
 
-size_t ah_timefmt_utc(ah_time t, char buf[AH_TIMEFMT_SIZE])
-{
-    civil_time c = split(t);
-    return put(snprintf(buf, AH_TIMEFMT_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02u.%07ldZ", (long long)c.year, c.month,
-                             c.day, c.hour, c.minute, c.second, (long)(c.nsec / 100)));
-}
+size_t ah_timefmt_utc(ah_time t, char buf[AH_TIMEFMT_SIZE]) { return ah_time_format_n(t, 7, buf, AH_TIMEFMT_SIZE); }
 
 size_t ah_timefmt_excel(ah_time t, char buf[AH_TIMEFMT_SIZE])
 {

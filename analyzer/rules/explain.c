@@ -24,29 +24,6 @@ static ah_status indent(ah_buf *out, int depth)
     return AH_OK;
 }
 
-/* A double-quoted string with JSON-style escapes for quotes, backslashes
- * and control characters. */
-static void quoted(ah_buf *out, const char *s, size_t n)
-{
-    ah_buf_putc(out, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"': ah_buf_puts(out, "\\\""); break;
-        case '\\': ah_buf_puts(out, "\\\\"); break;
-        case '\n': ah_buf_puts(out, "\\n"); break;
-        case '\r': ah_buf_puts(out, "\\r"); break;
-        case '\t': ah_buf_puts(out, "\\t"); break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                ah_buf_printf(out, "\\u%04x", c);
-            else
-                ah_buf_putc(out, (char)c);
-        }
-    }
-    ah_buf_putc(out, '"');
-}
-
 static bool plain_key(const char *k, size_t n)
 {
     if (n == 0 || !((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= 'A' && k[0] <= 'Z') || k[0] == '_'))
@@ -68,7 +45,7 @@ static void steps(ah_buf *out, const ahi_cstep *st, size_t n)
                 ah_buf_append(out, st[i].key, st[i].keylen);
             } else {
                 ah_buf_putc(out, '[');
-                quoted(out, st[i].key, st[i].keylen);
+                ahi_put_string(out, st[i].key, st[i].keylen);
                 ah_buf_putc(out, ']');
             }
             break;
@@ -78,7 +55,7 @@ static void steps(ah_buf *out, const ahi_cstep *st, size_t n)
             ah_buf_putc(out, '[');
             ah_buf_append(out, st[i].key, st[i].keylen);
             ah_buf_putc(out, '=');
-            quoted(out, st[i].sel, st[i].seln);
+            ahi_put_string(out, st[i].sel, st[i].seln);
             ah_buf_putc(out, ']');
             break;
         case AHI_STEP_JSON: ah_buf_puts(out, " |json "); break;
@@ -116,7 +93,7 @@ static void lit(ah_buf *out, const ahi_lit *l)
     } else if (l->is_num) {
         ah_buf_printf(out, "%.*s (number)", (int)l->n, l->s);
     } else {
-        quoted(out, l->s, l->n);
+        ahi_put_string(out, l->s, l->n);
     }
 }
 
@@ -127,7 +104,7 @@ static void items(ah_buf *out, const char *const *v, size_t n, bool quote)
         if (i)
             ah_buf_puts(out, ", ");
         if (quote)
-            quoted(out, v[i], strlen(v[i]));
+            ahi_put_string(out, v[i], strlen(v[i]));
         else
             ah_buf_puts(out, v[i]);
     }
@@ -319,7 +296,7 @@ static void explain_corr(ah_buf *out, const ah_rule *r)
                       ah_level_name(r->meta.escalate_level));
     if (r->details_text) {
         ah_buf_puts(out, "  details:  ");
-        quoted(out, r->details_text, strlen(r->details_text));
+        ahi_put_string(out, r->details_text, strlen(r->details_text));
         ah_buf_putc(out, '\n');
     }
 }
@@ -365,7 +342,7 @@ static void explain_rule(ah_buf *out, const ah_rule *r)
                 ahi_explain_operand(out, r->tmpl->parts[i].opd);
             } else {
                 ah_buf_puts(out, "text ");
-                quoted(out, r->tmpl->parts[i].text, r->tmpl->parts[i].n);
+                ahi_put_string(out, r->tmpl->parts[i].text, r->tmpl->parts[i].n);
             }
             ah_buf_putc(out, '\n');
         }

@@ -572,3 +572,24 @@ ahi_token ahi_lex(ahi_lexer *lx, ahi_lexmode mode)
     }
     }
 }
+
+void ahi_put_string(ah_buf *out, const char *s, size_t n)
+{
+    ah_buf_putc(out, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': ah_buf_puts(out, "\\\""); break;
+        case '\\': ah_buf_puts(out, "\\\\"); break;
+        case '\n': ah_buf_puts(out, "\\n"); break;
+        case '\r': ah_buf_puts(out, "\\r"); break;
+        case '\t': ah_buf_puts(out, "\\t"); break;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                ah_buf_printf(out, "\\u%04x", c);
+            else
+                ah_buf_putc(out, (char)c);
+        }
+    }
+    ah_buf_putc(out, '"');
+}

@@ -1071,9 +1071,8 @@ bool ahi_eval(ah_matcher *m, const ahi_cnode *n)
 
 /* --- matching rules ---------------------------------------------------- */
 
-/* Evaluate the candidates for ev in rule order. With `only`, evaluate just
- * that rule if it is a candidate and return 1 on a hit. */
-static size_t run_candidates(ah_matcher *m, const ah_event *ev, const ah_rule **hits, size_t cap, const ah_rule *only)
+/* Evaluate the candidates for ev in rule order. */
+static size_t run_candidates(ah_matcher *m, const ah_event *ev, const ah_rule **hits, size_t cap)
 {
     const ah_ruleset *rs = m->rs;
     if (!rs || !rs->compiled || ev->source <= AH_SOURCE_UNKNOWN || ev->source >= AH_SOURCE_COUNT)
@@ -1100,16 +1099,12 @@ static size_t run_candidates(ah_matcher *m, const ah_event *ev, const ah_rule **
         const ah_rule *r = rs->rules[idx];
         if (!(r->meta.sources & bit) || !r->cond)
             continue;
-        if (only && r != only)
-            continue;
         m->stats.rules_evaluated++;
         if (ahi_eval(m, r->cond)) {
             if (count < cap)
                 hits[count] = r;
             count++;
         }
-        if (only)
-            break;
     }
     return count;
 }
@@ -1118,20 +1113,7 @@ size_t ah_matcher_match(ah_matcher *m, const ah_event *ev, const ah_rule **hits,
 {
     ah_matcher_begin_event(m, ev);
     m->stats.events++;
-    return run_candidates(m, ev, hits, cap, NULL);
-}
-
-bool ahi_rule_hits(ah_matcher *m, const ah_event *ev, const ah_rule *r, bool use_test_cond)
-{
-    ah_matcher_begin_event(m, ev);
-    m->stats.events++;
-    if (!use_test_cond)
-        return run_candidates(m, ev, NULL, 0, r) > 0;
-    if (!r->test_cond || ev->source <= AH_SOURCE_UNKNOWN || ev->source >= AH_SOURCE_COUNT ||
-        !(r->meta.sources & AH_SOURCE_BIT(ev->source)))
-        return false;
-    m->stats.rules_evaluated++;
-    return ahi_eval(m, r->test_cond);
+    return run_candidates(m, ev, hits, cap);
 }
 
 bool ah_expr_eval(ah_matcher *m, const ah_expr *e, const ah_event *ev)

@@ -332,7 +332,8 @@ ah_status ah_observation_decode(ah_span in, ah_observation *obs);
 
 /* --- embedded tests (test-rules) --------------------------------------- */
 /* The runner is analyzer/engine/rtest.c: it sits above rules and correlate
- * (a series test replays observations through the correlator). */
+ * and runs each test's records through the session and the hunt, as `hunt`
+ * reads and matches them. */
 
 typedef struct ah_rule_test_case {
     const ah_rule *rule;
@@ -352,6 +353,8 @@ typedef struct ah_rule_test_case {
     int64_t expect_hits;
     uint64_t got_hits;
     uint64_t series_len;    /* records in the series */
+    const char *note;       /* what the pipeline did with a record that gave no event (a duplicate
+                               hunt drops), shown after the outcome; else NULL */
 } ah_rule_test_case;
 
 typedef struct ah_rule_test_totals {
@@ -363,8 +366,10 @@ typedef struct ah_rule_test_totals {
 typedef void (*ah_rule_test_fn)(void *ud, const ah_rule_test_case *tc);
 
 /* Run every embedded test of every rule (in rule order). fn (may be NULL)
- * is called once per test record, passed or not. Records are normalized
- * with the format detector, exactly as `hunt` would read them. Returns
+ * is called once per test record, passed or not. Records go through the
+ * pipeline `hunt` runs (read, decode, frame, normalize, deduplicate, match,
+ * correlate), so a test passes exactly when `hunt` would hit; inline JSON
+ * is written to a temporary file in $TMPDIR (else /tmp) for that. Returns
  * AH_OK when every test passed, AH_ERR_RECORD when some failed, or
  * AH_ERR_USAGE if rs is not compiled. */
 ah_status ah_ruleset_run_tests(const ah_ruleset *rs, ah_rule_test_fn fn, void *ud, ah_rule_test_totals *totals);

@@ -134,6 +134,9 @@ typedef struct ahi_lexer {
 } ahi_lexer;
 
 ahi_token ahi_lex(ahi_lexer *lx, ahi_lexmode mode);
+/* Append s[0..n) as a string literal the lexer reads back as s: one line,
+ * quotes, backslashes and control characters escaped (explain, sigma). */
+void ahi_put_string(ah_buf *out, const char *s, size_t n);
 const char *ahi_tok_name(ahi_tok t);
 
 /* --- AST --------------------------------------------------------------- */
@@ -680,9 +683,6 @@ ah_status ahi_explain_operand(ah_buf *out, const ahi_operand *o);
  * memory); look an operation up (NULL when no rule is filed under op). */
 bool ahi_opmap_build(ah_ruleset *rs);
 const struct ahi_opentry *ahi_opmap_find(const ah_ruleset *rs, ah_span op);
-/* match.c: does rule r hit ev? Through the index like ah_matcher_match, or
- * (use_test_cond) with the rule's test-variable instance. */
-bool ahi_rule_hits(ah_matcher *m, const ah_event *ev, const ah_rule *r, bool use_test_cond);
 
 /* misc string helpers (lists.c) */
 bool ahi_eq_ci(const char *a, size_t an, const char *b, size_t bn);

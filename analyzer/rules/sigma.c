@@ -118,29 +118,8 @@ static bool is_number_text(const char *s)
 
 /* --- output helpers ---------------------------------------------------- */
 
-/* A string literal of the rule language: one line, JSON-like escapes. */
-static void put_str(ah_buf *b, const char *s, size_t n)
-{
-    ah_buf_putc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"': ah_buf_puts(b, "\\\""); break;
-        case '\\': ah_buf_puts(b, "\\\\"); break;
-        case '\n': ah_buf_puts(b, "\\n"); break;
-        case '\r': ah_buf_puts(b, "\\r"); break;
-        case '\t': ah_buf_puts(b, "\\t"); break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                ah_buf_printf(b, "\\u%04x", c);
-            else
-                ah_buf_putc(b, (char)c);
-        }
-    }
-    ah_buf_putc(b, '"');
-}
-
-static void put_cstr(ah_buf *b, const char *s) { put_str(b, s, strlen(s)); }
+/* A string literal of the rule language (the lexer reads it back). */
+static void put_cstr(ah_buf *b, const char *s) { ahi_put_string(b, s, strlen(s)); }
 
 /* Text inside a `#` comment: a line break would end the comment. */
 static void put_comment(ah_buf *b, const char *s)
@@ -330,36 +309,60 @@ static bool map_field(cv *c, const char *name, operands *o)
 
 /* --- values ------------------------------------------------------------ */
 
+/* Modifiers as bits. A modifier that picks an operator is that operator's
+ * bit (its Sigma spelling is the SIGMA column of ops.def, so an operator
+ * with one is one row there); how its value is written follows the
+ * operator's ARG kind (emit_value). The others shape the value and are
+ * Sigma's own. */
+#define M_OP(id) (1u << AHI_OP_##id)
+_Static_assert(AHI_OP_COUNT <= 16, "the operator bits would overlap the value modifiers");
 enum {
-    M_CONTAINS = 1 << 0,
-    M_STARTSWITH = 1 << 1,
-    M_ENDSWITH = 1 << 2,
-    M_ALL = 1 << 3,
-    M_RE = 1 << 4,
-    M_RE_I = 1 << 5,
-    M_RE_M = 1 << 6,
-    M_RE_S = 1 << 7,
-    M_CIDR = 1 << 8,
-    M_EXISTS = 1 << 9,
-    M_GT = 1 << 10,
-    M_GTE = 1 << 11,
-    M_LT = 1 << 12,
-    M_LTE = 1 << 13,
-    M_CASED = 1 << 14,
-    M_EXPAND = 1 << 15,
-    M_FIELDREF = 1 << 16,
+    M_ALL = 1u << 16,
+    M_RE_I = 1u << 17,
+    M_RE_M = 1u << 18,
+    M_RE_S = 1u << 19,
+    M_CASED = 1u << 20,
+    M_EXPAND = 1u << 21,
 };
 
 static const struct {
     const char *name;
     unsigned bit;
-} MODS[] = {
-    {"contains", M_CONTAINS}, {"startswith", M_STARTSWITH}, {"endswith", M_ENDSWITH}, {"all", M_ALL},
-    {"re", M_RE},             {"i", M_RE_I},                {"m", M_RE_M},            {"s", M_RE_S},
-    {"cidr", M_CIDR},         {"exists", M_EXISTS},         {"gt", M_GT},             {"gte", M_GTE},
-    {"lt", M_LT},             {"lte", M_LTE},               {"cased", M_CASED},       {"expand", M_EXPAND},
-    {"fieldref", M_FIELDREF},
+} VALUE_MODS[] = {
+    {"all", M_ALL}, {"i", M_RE_I}, {"m", M_RE_M}, {"s", M_RE_S}, {"cased", M_CASED}, {"expand", M_EXPAND},
 };
+
+/* The bit of modifier m[0..n), 0 when it is not one we translate. */
+static unsigned modifier_bit(const char *m, size_t n)
+{
+    for (size_t i = 0; i < AH_ARRAY_LEN(VALUE_MODS); i++)
+        if (strlen(VALUE_MODS[i].name) == n && strncmp(m, VALUE_MODS[i].name, n) == 0)
+            return VALUE_MODS[i].bit;
+    for (size_t i = 0; i < AHI_OP_COUNT; i++)
+        if (ahi_ops[i].sigma && strlen(ahi_ops[i].sigma) == n && strncmp(m, ahi_ops[i].sigma, n) == 0)
+            return 1u << i;
+    return 0;
+}
+
+/* The operator bits of the modifiers whose value is of kind `arg`. */
+static unsigned op_mods(ahi_arg arg)
+{
+    unsigned bits = 0;
+    for (size_t i = 0; i < AHI_OP_COUNT; i++)
+        if (ahi_ops[i].sigma && ahi_ops[i].arg == arg)
+            bits |= 1u << i;
+    return bits;
+}
+
+/* The operator picked by the modifiers in `bits` (at most one: checked
+ * when the modifiers are read). */
+static const ahi_opinfo *picked_op(unsigned bits)
+{
+    for (size_t i = 0; i < AHI_OP_COUNT; i++)
+        if (bits & (1u << i))
+            return &ahi_ops[i];
+    return NULL;
+}
 
 static const struct {
     const char *name;
@@ -450,21 +453,22 @@ static void emit_pat(ah_buf *b, const char *op, const pat *p, bool cased)
         }
     const char *cs = cased ? " cased" : "";
     if (nw == 0) {
-        ah_buf_printf(b, "%s == ", op);
-        put_str(b, p->text, p->n);
+        ah_buf_printf(b, "%s %s ", op, ahi_ops[AHI_OP_EQ].spelling);
+        ahi_put_string(b, p->text, p->n);
         ah_buf_puts(b, cs);
         return;
     }
     if (nw == p->n && !question) {
-        ah_buf_printf(b, "%s exists", op); /* '*': any value */
+        ah_buf_printf(b, "%s %s", op, ahi_ops[AHI_OP_EXISTS].spelling); /* '*': any value */
         return;
     }
     if (!question) {
         bool lead = p->wild[0], trail = p->wild[p->n - 1];
         size_t a = lead ? 1 : 0, e = trail ? p->n - 1 : p->n;
         if (nw == (size_t)lead + (size_t)trail && e > a) {
-            ah_buf_printf(b, "%s %s ", op, lead && trail ? "contains" : lead ? "endswith" : "startswith");
-            put_str(b, p->text + a, e - a);
+            ahi_op o = lead && trail ? AHI_OP_CONTAINS : lead ? AHI_OP_ENDS : AHI_OP_STARTS;
+            ah_buf_printf(b, "%s %s ", op, ahi_ops[o].spelling);
+            ahi_put_string(b, p->text + a, e - a);
             ah_buf_puts(b, cs);
             return;
         }
@@ -489,8 +493,8 @@ static void emit_pat(ah_buf *b, const char *op, const pat *p, bool cased)
             ah_buf_putc(&re, (char)ch);
     }
     ah_buf_puts(&re, "\\z");
-    ah_buf_printf(b, "%s matches ", op);
-    put_str(b, re.data, re.len);
+    ah_buf_printf(b, "%s %s ", op, ahi_ops[AHI_OP_MATCHES].spelling);
+    ahi_put_string(b, re.data, re.len);
     ah_buf_puts(b, cs);
     ah_buf_free(&re);
 }
@@ -536,7 +540,9 @@ static bool placeholder(cv *c, const char *s, char *name, size_t cap)
     return true;
 }
 
-/* Predicate for one operand and one value, appended to b. */
+/* Predicate for one operand and one value, appended to b. The operator a
+ * modifier picks is written as ops.def spells it, its value as its ARG
+ * kind takes it. */
 static bool emit_value(cv *c, ah_buf *b, const char *op, unsigned mods, const yaml_node_t *v)
 {
     const char *s = sval(v);
@@ -544,26 +550,30 @@ static bool emit_value(cv *c, ah_buf *b, const char *op, unsigned mods, const ya
         return unsupported(c, "a value is not a scalar");
     bool bval;
     bool cased = mods & M_CASED;
+    const char *cs = cased ? " cased" : "";
+    const ahi_opinfo *o;
     if (is_null(v)) {
         if (mods & ~M_CASED)
             return unsupported(c, "null with a modifier");
-        ah_buf_printf(b, "%s not exists", op);
+        ah_buf_printf(b, "%s not %s", op, ahi_ops[AHI_OP_EXISTS].spelling);
         return true;
     }
-    if (mods & M_EXISTS) {
+    if ((o = picked_op(mods & op_mods(AHI_ARG_NONE)))) { /* |exists: true / false */
         if (!is_bool(v, &bval))
-            return unsupported(c, "|exists takes true or false");
-        ah_buf_printf(b, bval ? "%s exists" : "%s not exists", op);
+            return unsupported(c, "|%s takes true or false", o->sigma);
+        if (bval || o->negated)
+            ah_buf_printf(b, "%s %s", op, bval ? o->spelling : o->negated);
+        else
+            ah_buf_printf(b, "not %s %s", op, o->spelling);
         return true;
     }
-    if (mods & (M_GT | M_GTE | M_LT | M_LTE)) {
+    if ((o = picked_op(mods & op_mods(AHI_ARG_ORDER)))) {
         if (!is_number_text(s))
             return unsupported(c, "|gt/|gte/|lt/|lte take a number, not '%s'", s);
-        const char *o = mods & M_GT ? ">" : mods & M_GTE ? ">=" : mods & M_LT ? "<" : "<=";
-        ah_buf_printf(b, "%s %s %s", op, o, s);
+        ah_buf_printf(b, "%s %s %s", op, o->spelling, s);
         return true;
     }
-    if (mods & M_RE) {
+    if ((o = picked_op(mods & op_mods(AHI_ARG_REGEX)))) {
         ah_buf re;
         ah_buf_init(&re, 0);
         if (mods & M_RE_M)
@@ -574,15 +584,15 @@ static bool emit_value(cv *c, ah_buf *b, const char *op, unsigned mods, const ya
         /* Sigma regexes are case-sensitive unless |i. */
         bool ok = regex_ok(c, ah_buf_cstr(&re), (mods & M_RE_I) != 0);
         if (ok) {
-            ah_buf_printf(b, "%s matches ", op);
-            put_str(b, re.data, re.len);
+            ah_buf_printf(b, "%s %s ", op, o->spelling);
+            ahi_put_string(b, re.data, re.len);
             if (!(mods & M_RE_I))
                 ah_buf_puts(b, " cased");
         }
         ah_buf_free(&re);
         return ok;
     }
-    if (mods & M_FIELDREF) {
+    if ((o = picked_op(mods & op_mods(AHI_ARG_OPERAND)))) {
         /* the value names the other field, mapped as the field itself is */
         operands ref;
         if (!map_field(c, s, &ref))
@@ -591,44 +601,49 @@ static bool emit_value(cv *c, ah_buf *b, const char *op, unsigned mods, const ya
             ah_buf_putc(b, '(');
         for (size_t i = 0; i < ref.n; i++) {
             const char *other = strcmp(ref.alt[i], "operation") == 0 ? "operation_raw" : ref.alt[i];
-            ah_buf_printf(b, "%s%s sameas %s%s", i ? " or " : "", op, other, cased ? " cased" : "");
+            ah_buf_printf(b, "%s%s %s %s%s", i ? " or " : "", op, o->spelling, other, cs);
         }
         if (ref.n > 1)
             ah_buf_putc(b, ')');
         return true;
     }
+    const ahi_opinfo *value_op = picked_op(mods & op_mods(AHI_ARG_VALUE));
+    const ahi_opinfo *cidr_op = picked_op(mods & op_mods(AHI_ARG_CIDR));
     if (mods & M_EXPAND) {
         char name[128];
         if (!placeholder(c, s, name, sizeof name))
             return false;
-        const char *cs = cased ? " cased" : "";
-        if (mods & M_CONTAINS)
-            ah_buf_printf(b, "%s contains $%s%s", op, name, cs);
-        else if (mods & M_STARTSWITH)
-            ah_buf_printf(b, "%s startswith $%s%s", op, name, cs);
-        else if (mods & M_ENDSWITH)
-            ah_buf_printf(b, "%s endswith $%s%s", op, name, cs);
-        else if (mods & M_CIDR)
-            ah_buf_printf(b, "%s in cidr [$%s]", op, name);
+        if (value_op)
+            ah_buf_printf(b, "%s %s $%s%s", op, value_op->spelling, name, cs);
+        else if (cidr_op)
+            ah_buf_printf(b, "%s %s [$%s]", op, cidr_op->spelling, name);
         else
-            ah_buf_printf(b, "%s in [$%s]%s", op, name, cs);
+            ah_buf_printf(b, "%s %s [$%s]%s", op, ahi_ops[AHI_OP_IN].spelling, name, cs);
         return true;
     }
-    if (mods & M_CIDR) {
+    if (cidr_op) {
         if (!cidr_ok(c, s))
             return false;
-        ah_buf_printf(b, "%s in cidr [", op);
+        ah_buf_printf(b, "%s %s [", op, cidr_op->spelling);
         put_cstr(b, s);
         ah_buf_putc(b, ']');
         return true;
     }
-    if (!(mods & (M_CONTAINS | M_STARTSWITH | M_ENDSWITH)) && is_plain(v)) {
+    bool contains = mods & M_OP(CONTAINS), starts = mods & M_OP(STARTS), ends = mods & M_OP(ENDS);
+    if (value_op && !contains && !starts && !ends) {
+        /* a value operator without wildcard semantics: the value as written */
+        ah_buf_printf(b, "%s %s ", op, value_op->spelling);
+        put_cstr(b, s);
+        ah_buf_puts(b, cs);
+        return true;
+    }
+    if (!value_op && is_plain(v)) {
         if (is_bool(v, &bval)) {
-            ah_buf_printf(b, "%s == %s", op, bval ? "true" : "false");
+            ah_buf_printf(b, "%s %s %s", op, ahi_ops[AHI_OP_EQ].spelling, bval ? "true" : "false");
             return true;
         }
         if (is_number_text(s)) {
-            ah_buf_printf(b, "%s == %s", op, s);
+            ah_buf_printf(b, "%s %s %s", op, ahi_ops[AHI_OP_EQ].spelling, s);
             return true;
         }
     }
@@ -637,7 +652,8 @@ static bool emit_value(cv *c, ah_buf *b, const char *op, unsigned mods, const ya
         pat_free(&p);
         return unsupported(c, "out of memory");
     }
-    pat_wrap(&p, mods & (M_CONTAINS | M_ENDSWITH), mods & (M_CONTAINS | M_STARTSWITH));
+    /* Sigma's string modifiers are wildcards around the value */
+    pat_wrap(&p, contains || ends, contains || starts);
     emit_pat(b, op, &p, cased);
     pat_free(&p);
     return true;
@@ -665,14 +681,14 @@ static bool emit_alts(cv *c, ah_buf *b, const operands *o, unsigned mods, const 
     if (o->n == 1)
         return emit_value(c, b, o->alt[0], mods, v);
     bool bv = true;
-    bool neg_null = is_null(v) || ((mods & M_EXISTS) && is_bool(v, &bv) && !bv);
+    bool neg_null = is_null(v) || ((mods & M_OP(EXISTS)) && is_bool(v, &bv) && !bv);
     /* Absence means absent everywhere: not (a exists or b exists). */
     ah_buf_puts(b, neg_null ? "not (" : "(");
     for (size_t i = 0; i < o->n; i++) {
         if (i)
             ah_buf_puts(b, " or ");
         if (neg_null)
-            ah_buf_printf(b, "%s exists", o->alt[i]);
+            ah_buf_printf(b, "%s %s", o->alt[i], ahi_ops[AHI_OP_EXISTS].spelling);
         else if (!emit_value(c, b, o->alt[i], mods, v))
             return false;
     }
@@ -714,6 +730,29 @@ static bool emit_all_keywords(cv *c, ah_buf *b, const char *key, const yaml_node
     return true;
 }
 
+/* At most one operator per kind of value: "more than one of |contains,
+ * |startswith, |endswith" (the modifiers of that kind, in ops.def order). */
+static bool one_per_kind(cv *c, unsigned mods)
+{
+    static const ahi_arg kinds[] = {AHI_ARG_NONE, AHI_ARG_VALUE, AHI_ARG_ORDER,  AHI_ARG_REGEX,
+                                    AHI_ARG_LIST, AHI_ARG_CIDR,  AHI_ARG_OPERAND};
+    for (size_t k = 0; k < AH_ARRAY_LEN(kinds); k++) {
+        unsigned bits = mods & op_mods(kinds[k]);
+        if (!(bits & (bits - 1)))
+            continue;
+        char list[256] = "";
+        size_t n = 0;
+        for (size_t i = 0; i < AHI_OP_COUNT; i++)
+            if (op_mods(kinds[k]) & (1u << i)) {
+                int w = snprintf(list + n, sizeof list - n, "%s|%s", n ? ", " : "", ahi_ops[i].sigma);
+                if (w > 0 && (size_t)w < sizeof list - n)
+                    n += (size_t)w;
+            }
+        return unsupported(c, "more than one of %s", list);
+    }
+    return true;
+}
+
 /* One `Field|mods: value(s)` of a selection. */
 static bool emit_item(cv *c, ah_buf *b, const char *key, const yaml_node_t *val)
 {
@@ -732,27 +771,23 @@ static bool emit_item(cv *c, ah_buf *b, const char *key, const yaml_node_t *val)
         const char *m = bar + 1;
         bar = strchr(m, '|');
         size_t mn = bar ? (size_t)(bar - m) : strlen(m);
-        bool known = false;
-        for (size_t i = 0; i < AH_ARRAY_LEN(MODS); i++)
-            if (strlen(MODS[i].name) == mn && strncmp(m, MODS[i].name, mn) == 0) {
-                mods |= MODS[i].bit;
-                known = true;
-            }
-        if (!known) {
+        unsigned bit = modifier_bit(m, mn);
+        mods |= bit;
+        if (!bit) {
             for (size_t i = 0; i < AH_ARRAY_LEN(UNSUPPORTED_MODS); i++)
                 if (strlen(UNSUPPORTED_MODS[i].name) == mn && strncmp(m, UNSUPPORTED_MODS[i].name, mn) == 0)
                     return unsupported(c, "modifier |%s (%s)", UNSUPPORTED_MODS[i].name, UNSUPPORTED_MODS[i].why);
             return unsupported(c, "unknown modifier |%.*s", (int)mn, m);
         }
     }
-    if ((mods & (M_RE_I | M_RE_M | M_RE_S)) && !(mods & M_RE))
+    if ((mods & (M_RE_I | M_RE_M | M_RE_S)) && !(mods & op_mods(AHI_ARG_REGEX)))
         return unsupported(c, "|i, |m and |s apply to |re only");
-    if ((mods & M_RE) && (mods & (M_CONTAINS | M_STARTSWITH | M_ENDSWITH | M_CIDR | M_EXPAND)))
+    if ((mods & op_mods(AHI_ARG_REGEX)) && (mods & (op_mods(AHI_ARG_VALUE) | op_mods(AHI_ARG_CIDR) | M_EXPAND)))
         return unsupported(c, "|re combined with another string modifier");
-    if ((mods & M_FIELDREF) && (mods & ~(M_FIELDREF | M_CASED | M_ALL)))
+    if ((mods & op_mods(AHI_ARG_OPERAND)) && (mods & ~(op_mods(AHI_ARG_OPERAND) | M_CASED | M_ALL)))
         return unsupported(c, "|fieldref combined with a modifier other than |cased");
-    if (__builtin_popcount(mods & (M_CONTAINS | M_STARTSWITH | M_ENDSWITH)) > 1)
-        return unsupported(c, "more than one of |contains, |startswith, |endswith");
+    if (!one_per_kind(c, mods))
+        return false;
     operands o0;
     if (!map_field(c, field, &o0))
         return false;
@@ -1156,7 +1191,7 @@ static void put_text(ah_buf *b, const char *key, const char *s)
         size_t k = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
         if (!first)
             ah_buf_printf(b, "\n  %-14s ", "");
-        put_str(b, p, k);
+        ahi_put_string(b, p, k);
         first = false;
         p += k;
     } while (p < end);

@@ -100,7 +100,7 @@ ah_status ah_opcanon(ah_span op, ah_buf *out)
                 continue;
             }
         }
-        *w++ = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+        *w++ = (char)ah_fold(c);
         i++;
     }
     out->len += (size_t)(w - start);

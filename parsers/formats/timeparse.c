@@ -25,6 +25,7 @@
 #include "timeparse.h"
 
 #include <stdio.h>
+#include <string.h>
 
 enum { YEAR_MIN = 1601, YEAR_MAX = 9999 };
 
@@ -82,14 +83,12 @@ static size_t skip_spaces(scan *s)
     return s->i - start;
 }
 
-static int fold(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-
 /* Case-insensitive literal match; consumes it on success. */
 static bool eat_word(scan *s, const char *word)
 {
     size_t k = 0;
     for (; word[k]; k++)
-        if (s->i + k >= s->n || fold((unsigned char)s->p[s->i + k]) != word[k])
+        if (s->i + k >= s->n || ah_fold((unsigned char)s->p[s->i + k]) != (unsigned char)word[k])
             return false;
     s->i += k;
     return true;
@@ -301,11 +300,17 @@ void ah_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = yoe + era * 400 + (month <= 2);
 }
 
-char *ah_time_format_digits(ah_time t, int digits, char *buf)
+/* Far beyond any real timestamp, and far from int64 overflow in the
+ * arithmetic below; a corrupt instant prints as a wrong date, never UB. */
+#define FORMAT_SEC_LIMIT ((int64_t)1 << 50)
+
+size_t ah_time_format_n(ah_time t, int digits, char *buf, size_t size)
 {
-    enum { BUF_SIZE = 32 };
+    if (size == 0)
+        return 0;
     /* Out-of-range nanoseconds would print garbage digits: fold them in. */
-    int64_t sec = t.sec, nsec = t.nsec;
+    int64_t sec = t.sec > FORMAT_SEC_LIMIT ? FORMAT_SEC_LIMIT : t.sec < -FORMAT_SEC_LIMIT ? -FORMAT_SEC_LIMIT : t.sec;
+    int64_t nsec = t.nsec;
     if (nsec < 0 || nsec > 999999999) {
         sec += nsec / 1000000000;
         nsec %= 1000000000;
@@ -328,20 +333,27 @@ char *ah_time_format_digits(ah_time t, int digits, char *buf)
     unsigned m, d;
     ah_civil_from_days(days, &y, &m, &d);
 
-    int len = snprintf(buf, BUF_SIZE, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d, (int)(rem / 3600),
+    int len = snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d, (int)(rem / 3600),
                        (int)(rem / 60 % 60), (int)(rem % 60));
-    if (len < 0 || len >= BUF_SIZE)
-        return buf; /* only for absurd years; snprintf kept it bounded */
+    if (len < 0 || (size_t)len >= size)
+        return strlen(buf); /* only for absurd years; snprintf kept it bounded */
     if (digits > 0) {
         int64_t frac = nsec;
         for (int k = digits; k < 9; k++)
             frac /= 10;
-        len += snprintf(buf + len, (size_t)(BUF_SIZE - len), ".%0*lld", digits, (long long)frac);
+        len += snprintf(buf + len, size - (size_t)len, ".%0*lld", digits, (long long)frac);
     }
-    if (len < BUF_SIZE - 1) {
+    if ((size_t)len < size - 1) {
         buf[len] = 'Z';
         buf[len + 1] = '\0';
+        return (size_t)len + 1;
     }
+    return strlen(buf);
+}
+
+char *ah_time_format_digits(ah_time t, int digits, char *buf)
+{
+    ah_time_format_n(t, digits, buf, AH_TIME_FORMAT_SIZE);
     return buf;
 }
 

@@ -31,12 +31,17 @@ typedef struct ah_time_parse {
  * whitespace is ignored. Years 1601..9999. */
 ah_status ah_time_parse_str(ah_span s, ah_date_order order, ah_time_parse *out);
 
-/* Format as ISO 8601 UTC "YYYY-MM-DDTHH:MM:SS.fffffffZ" (7 digits, the M365
- * precision; digits beyond 100 ns are dropped). buf must hold 32 bytes.
- * Returns buf. */
+/* The one ISO 8601 UTC formatter (the timeline's too: output/timefmt.h).
+ * Format as "YYYY-MM-DDTHH:MM:SS.fffffffZ" (7 digits, the M365 precision;
+ * digits beyond 100 ns are dropped, never rounded up). buf must hold
+ * AH_TIME_FORMAT_SIZE bytes. Returns buf. */
+#define AH_TIME_FORMAT_SIZE 32
 char *ah_time_format(ah_time t, char *buf);
 /* As above with `digits` fractional digits (0..9; 0 omits the point). */
 char *ah_time_format_digits(ah_time t, int digits, char *buf);
+/* As above into buf[size] (cut to fit, always terminated when size > 0);
+ * returns the length written. Instants beyond +-2^50 s print as that bound. */
+size_t ah_time_format_n(ah_time t, int digits, char *buf, size_t size);
 
 /* Civil conversions (proleptic Gregorian, UTC). */
 int64_t ah_days_from_civil(int64_t y, unsigned m, unsigned d);

@@ -638,7 +638,7 @@ void ah_csv_header_key(ah_span name, char *buf, size_t size)
             if (o + 1 >= size)
                 break;
         }
-        buf[o++] = (char)((ch >= 'A' && ch <= 'Z') ? ch + 32 : ch);
+        buf[o++] = (char)ah_fold(ch);
     }
     buf[o] = '\0';
 }

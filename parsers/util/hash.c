@@ -27,8 +27,7 @@ static inline uint64_t fmix64(uint64_t k)
 
 static inline uint8_t byte_at(const uint8_t *p, size_t i, bool fold)
 {
-    uint8_t c = p[i];
-    return (fold && c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+    return fold ? ah_fold(p[i]) : p[i];
 }
 
 static inline uint64_t load64(const uint8_t *p, bool fold)

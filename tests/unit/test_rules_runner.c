@@ -1,13 +1,17 @@
 /*
- * test_rules_runner.c: embedded rule tests (test-rules) through the real
- * normalizer: inline JSON, JSON/JSONL/CSV files resolved next to the rule
- * or from the repository root, test variables, skipped rules, failures and
- * their report text. Also a few expressions over the shared sample corpus
- * (skipped, with a message, when AH_CORPUS is absent).
+ * test_rules_runner.c: embedded rule tests (test-rules) through the
+ * pipeline hunt runs: inline JSON, JSON/JSONL/CSV files resolved next to
+ * the rule or from the repository root, test variables, skipped rules,
+ * failures and their report text; inputs only that pipeline reads right
+ * (gzip, UTF-16, a CSV not named .csv, archive members, duplicates hunt
+ * drops). Also a few expressions over the shared sample corpus (skipped,
+ * with a message, when AH_CORPUS is absent).
  */
 #include "test_rules_util.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "parsers/formats/formats.h"
 #include "parsers/frame/jsonsplit.h"
@@ -116,6 +120,124 @@ static void test_runner_all_pass(void **state)
     tdiag_free(&td);
 }
 
+/* Inputs the runner used to frame itself, read now as hunt reads them: every
+ * test of pipeline.rules passes (each failed before; see the file). */
+static void test_runner_pipeline(void **state)
+{
+    (void)state;
+    tdiag td;
+    tdiag_init(&td);
+    ah_ruleset *rs = ah_ruleset_new(&td.d);
+    assert_int_equal(ah_ruleset_load_path(rs, "tests/data/rules/pipeline.rules"), AH_OK);
+    assert_int_equal(ah_ruleset_compile(rs), AH_OK);
+    collected c = {{0}, 0};
+    ah_buf_init(&c.lines, 0);
+    ah_rule_test_totals tot;
+    ah_status st = ah_ruleset_run_tests(rs, collect, &c, &tot);
+    const char *out = ah_buf_cstr(&c.lines);
+    if (st != AH_OK)
+        print_error("%s", out);
+    assert_int_equal(st, AH_OK);
+    assert_int_equal(tot.passed, 7);
+    assert_int_equal(tot.failed + tot.skipped, 0);
+    const char *f = "tests/data/rules/pipeline.rules";
+    char want[512];
+    snprintf(want, sizeof want, "PASS sp-credentials-pipeline (%s:10, pipeline/ual_sp_cred.json.gz, record 1): hit as expected", f);
+    assert_has_line(out, want);
+    snprintf(want, sizeof want,
+             "PASS sp-credentials-pipeline (%s:11, pipeline/purview_sp_cred_utf16.csv, record 1): hit as expected", f);
+    assert_has_line(out, want);
+    snprintf(want, sizeof want, "PASS sp-credentials-pipeline (%s:12, pipeline/purview_export.txt, record 1): hit as expected", f);
+    assert_has_line(out, want);
+    snprintf(want, sizeof want,
+             "PASS sp-credentials-pipeline (%s:13, pipeline/ual_same_id.jsonl, record 2): miss as expected "
+             "(hunt drops it as a duplicate of an earlier record)\n", f);
+    assert_has_line(out, want);
+    snprintf(want, sizeof want, "PASS spray-pipeline (%s:26): miss as expected (0 hits over 3 records)\n", f);
+    assert_has_line(out, want);
+    ah_buf_free(&c.lines);
+    ah_ruleset_free(rs);
+    tdiag_free(&td);
+}
+
+static size_t count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+/* Each record of an archive member is a case of its own, named with its
+ * member; a record hunt drops as a duplicate is a miss, and says so. Inline
+ * records go through temporary files in $TMPDIR, which are removed. */
+static void test_runner_members_and_duplicates(void **state)
+{
+    (void)state;
+    const char *text =
+        "rule cred {\n  title \"t\"\n  severity low\n  sources ual\n"
+        "  match operation == \"Add service principal credentials\"\n"
+        "  test hit \"pipeline/two_entries.zip\"\n"
+        "  test hit \"pipeline/ual_same_id.jsonl\"\n"
+        "  test miss {\"CreationTime\": \"2021-01-13T16:07:40\", \"Id\": \"1\", \"Operation\": \"x\", \"RecordType\": 8}\n"
+        "  test hit [{\"CreationTime\": \"2021-01-13T16:07:40\", \"Id\": \"1\", \"RecordType\": 8,\n"
+        "             \"Operation\": \"Add service principal credentials.\"}, {\"not\": \"a record\"}]\n}\n";
+    char tmp[] = "/tmp/audithound-rtest-XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    const char *old = getenv("TMPDIR");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("TMPDIR", tmp, 1);
+    tdiag td;
+    tdiag_init(&td);
+    ah_status st;
+    ah_ruleset *rs = trules(&td, "tests/data/rules/members.rules", text, &st);
+    assert_int_equal(st, AH_OK);
+    collected c = {{0}, 0};
+    ah_buf_init(&c.lines, 0);
+    ah_rule_test_totals tot;
+    assert_int_equal(ah_ruleset_run_tests(rs, collect, &c, &tot), AH_ERR_RECORD);
+    const char *out = ah_buf_cstr(&c.lines);
+    const char *f = "tests/data/rules/members.rules";
+    char want[512];
+    snprintf(want, sizeof want,
+             "FAIL cred (%s:6, pipeline/two_entries.zip!a.json, record 1): expected hit, got miss\n"
+             "  event: {\"CreationTime\":\"2021-01-13T16:07:40\",\"Id\":\"0a1b2c3d-0000-4000-8000-00000000000a\",", f);
+    assert_has_line(out, want);
+    snprintf(want, sizeof want, "PASS cred (%s:6, pipeline/two_entries.zip!b.json, record 1): hit as expected\n", f);
+    assert_has_line(out, want);
+    snprintf(want, sizeof want, "PASS cred (%s:6, pipeline/two_entries.zip!b.json, record 2): hit as expected\n", f);
+    assert_has_line(out, want);
+    snprintf(want, sizeof want, "FAIL cred (%s:7, pipeline/ual_same_id.jsonl, record 1): expected hit, got miss\n", f);
+    assert_has_line(out, want);
+    snprintf(want, sizeof want,
+             "FAIL cred (%s:7, pipeline/ual_same_id.jsonl, record 2): expected hit, got miss "
+             "(hunt drops it as a duplicate of an earlier record)\n", f);
+    assert_has_line(out, want);
+    snprintf(want, sizeof want, "PASS cred (%s:8, record 1): miss as expected\n", f);
+    assert_has_line(out, want);
+    /* an inline array is several records; the one hunt cannot read is an error of its own */
+    snprintf(want, sizeof want, "PASS cred (%s:9, record 1): hit as expected\n", f);
+    assert_has_line(out, want);
+    snprintf(want, sizeof want, "FAIL cred (%s:9, record 2): cannot run: unrecognised record shape (keys: not)\n", f);
+    assert_has_line(out, want);
+    assert_int_equal(tot.passed, 4);
+    assert_int_equal(tot.failed, 4);
+    assert_int_equal(c.calls, 8);
+    assert_int_equal(count_entries(tmp), 0);
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
+    rmdir(tmp);
+    ah_buf_free(&c.lines);
+    ah_ruleset_free(rs);
+    tdiag_free(&td);
+}
+
 /* Expressions over the shared corpus, with exact counts. */
 typedef struct fr {
     FILE *f;
@@ -201,6 +323,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runner),
         cmocka_unit_test(test_runner_all_pass),
+        cmocka_unit_test(test_runner_pipeline),
+        cmocka_unit_test(test_runner_members_and_duplicates),
         cmocka_unit_test(test_corpus),
     };
     return cmocka_run_group_tests_name("rules_runner", tests, NULL, NULL);

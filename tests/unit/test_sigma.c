@@ -5,6 +5,7 @@
  */
 #include "test_rules_util.h"
 
+#include "analyzer/rules/rules_private.h" /* ahi_ops: the operators' Sigma modifiers */
 #include "analyzer/rules/sigma.h"
 #include "support/tmpdir.h"
 
@@ -268,6 +269,10 @@ static void test_unsupported(void **state)
         {SIGNIN "  s:\n    UserPrincipalName|fieldref: NoSuchField\n  condition: s\n", "field 'NoSuchField' is not mapped"},
         {M365 "  s:\n    Operation|frobnicate: x\n  condition: s\n", "unknown modifier |frobnicate"},
         {M365 "  s:\n    Operation|i: x\n  condition: s\n", "apply to |re only"},
+        {M365 "  s:\n    Operation|contains|endswith: x\n  condition: s\n",
+         "more than one of |contains, |startswith, |endswith"},
+        {M365 "  s:\n    OperationCount|gt|lte: 5\n  condition: s\n", "more than one of |lt, |lte, |gt, |gte"},
+        {M365 "  s:\n    Operation|re|contains: x\n  condition: s\n", "|re combined with another string modifier"},
         {M365 "  s:\n    Operation|re: '(unclosed'\n  condition: s\n", "does not compile with PCRE2"},
         {M365 "  s:\n    ClientIP|cidr: 300.1.1.1/8\n  condition: s\n", "not an IP address"},
         {M365 "  s:\n    OperationCount|gt: many\n  condition: s\n", "take a number"},
@@ -658,6 +663,68 @@ static void test_docs_fields(void **state)
     ah_buf_free(&doc);
 }
 
+/* docs/sigma.md's modifier table and ops.def's SIGMA column agree: every
+ * operator's modifier is in the table, and every modifier the table names
+ * is translated (not "unknown"). */
+static void test_docs_modifiers(void **state)
+{
+    (void)state;
+    FILE *fp = fopen("docs/sigma.md", "rb");
+    assert_non_null(fp);
+    ah_buf doc;
+    ah_buf_init(&doc, 0);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        ah_buf_append(&doc, chunk, n);
+    fclose(fp);
+    const char *start = strstr(ah_buf_cstr(&doc), "\n## Values and modifiers\n");
+    assert_non_null(start);
+    const char *end = strstr(start, "\nUnsupported modifiers:");
+    assert_non_null(end);
+    char *table = strndup(start, (size_t)(end - start));
+    assert_non_null(table);
+    size_t with_sigma = 0;
+    char want[64];
+    for (size_t i = 0; i < AHI_OP_COUNT; i++) {
+        if (!ahi_ops[i].sigma)
+            continue;
+        with_sigma++;
+        snprintf(want, sizeof want, "\\|%s`", ahi_ops[i].sigma);
+        char alt[64];
+        snprintf(alt, sizeof alt, "\\|%s\\|", ahi_ops[i].sigma);
+        char alt2[64];
+        snprintf(alt2, sizeof alt2, "\\|%s:", ahi_ops[i].sigma);
+        if (!strstr(table, want) && !strstr(table, alt) && !strstr(table, alt2)) {
+            print_error("docs/sigma.md's modifier table does not name |%s (ops.def)\n", ahi_ops[i].sigma);
+            fail();
+        }
+    }
+    assert_true(with_sigma >= 10);
+    size_t named = 0;
+    for (const char *p = table; (p = strstr(p, "\\|"));) {
+        p += 2;
+        size_t k = 0;
+        while (p[k] >= 'a' && p[k] <= 'z')
+            k++;
+        if (k == 0 || strncmp(p, "all", k) == 0) /* |all also stands alone on keywords */
+            continue;
+        char yaml[512];
+        snprintf(yaml, sizeof yaml, M365 "  sel:\n    UserId|%.*s: x\n  condition: sel\n", (int)k, p);
+        conv c;
+        assert_int_equal(convert(yaml, &c), AH_OK);
+        if (strstr(c.why, "unknown modifier")) {
+            print_error("docs/sigma.md names |%.*s, which is not translated: %s\n", (int)k, p, c.why);
+            fail();
+        }
+        named++;
+        ah_buf_free(&c.text);
+    }
+    assert_true(named >= with_sigma);
+    free(table);
+    ah_buf_free(&doc);
+}
+
 static int setup(void **state) { return ah_test_tmpdir_setup(state, "ah-sigma", "rule.yml"); }
 static int teardown(void **state) { return ah_test_tmpdir_teardown(state); }
 
@@ -674,6 +741,7 @@ int main(void)
         cmocka_unit_test(test_runs),
         cmocka_unit_test_setup_teardown(test_loader, setup, teardown),
         cmocka_unit_test(test_docs_fields),
+        cmocka_unit_test(test_docs_modifiers),
     };
     return cmocka_run_group_tests_name("sigma", tests, NULL, NULL);
 }

@@ -405,6 +405,17 @@ static void test_format(void **state)
     t = (ah_time){INT64_MIN / 2, 0};
     ah_time_format_digits(t, 9, buf);
     assert_true(memchr(buf, '\0', sizeof buf) != NULL);
+    /* instants beyond +-2^50 s print as that bound (no overflow on the way) */
+    char bound[AH_TIME_FORMAT_SIZE];
+    ah_time_format((ah_time){(int64_t)1 << 50, 0}, bound);
+    assert_string_equal(ah_time_format((ah_time){INT64_MAX, 0}, buf), bound);
+    ah_time_format((ah_time){-((int64_t)1 << 50), 0}, bound);
+    assert_string_equal(ah_time_format((ah_time){INT64_MIN, 0}, buf), bound);
+    /* into a buffer of any size: cut to fit, the length returned */
+    char small[12];
+    assert_int_equal(ah_time_format_n((ah_time){0, 0}, 7, small, sizeof small), 11);
+    assert_string_equal(small, "1970-01-01T");
+    assert_int_equal(ah_time_format_n((ah_time){0, 0}, 7, buf, sizeof buf), 28);
     /* digits are clamped to 0..9 */
     t = (ah_time){0, 123456789};
     assert_string_equal(ah_time_format_digits(t, 12, buf), "1970-01-01T00:00:00.123456789Z");
