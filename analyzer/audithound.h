@@ -131,6 +131,7 @@ typedef struct ah_coverage {
     uint64_t gaps;              /* runs of empty hours */
     int64_t longest_gap_start;  /* first empty hour of the longest run, as unix seconds */
     uint64_t longest_gap_hours;
+    bool gaps_unknown;          /* out of memory: the gap fields are 0 but not known */
 } ah_coverage;
 ah_coverage ah_session_coverage(const ah_session *s, ah_source_kind k);
 

@@ -157,7 +157,11 @@ static int run_search(int argc, char **argv)
     if (!e)
         goto done;
     if (c.explain) {
-        ah_expr_explain(e, &explain);
+        if (ah_expr_explain(e, &explain) == AH_ERR_NOMEM) {
+            ah_cli_errorf("out of memory");
+            status = AH_EXIT_NOMEM;
+            goto done;
+        }
         fputs(ah_buf_cstr(&explain), stderr);
     }
     /* Standard output is opened first, so a bad option fails before the read. */

@@ -378,6 +378,11 @@ static bool compile_regex(ahi_cctx *cx, const ahi_anode *a, ahi_cnode *c)
     int err = 0;
     PCRE2_SIZE erroff = 0;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)l.s, l.n, opts, &err, &erroff, NULL);
+    if (!re && err == PCRE2_ERROR_HEAP_FAILED) {
+        ahi_nomem(&cx->store->arena);
+        ahi_cerr(cx, v->off, v->len, "out of memory compiling the regex");
+        return false;
+    }
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(err, msg, sizeof msg);
@@ -395,6 +400,8 @@ static bool compile_regex(ahi_cctx *cx, const ahi_anode *a, ahi_cnode *c)
         pcre2_code **nc = ah_grow_array(st->codes, &st->capcodes, 16, sizeof *nc);
         if (!nc) {
             pcre2_code_free(re);
+            ahi_nomem(&st->arena);
+            ahi_cerr(cx, v->off, v->len, "out of memory");
             return false;
         }
         st->codes = nc;

@@ -166,6 +166,11 @@ ah_status ah_ruleset_compile(ah_ruleset *rs);
 /* Errors reported so far by this ruleset (load + compile). */
 uint64_t ah_ruleset_error_count(const ah_ruleset *rs);
 
+/* AH_ERR_NOMEM once loading or compiling ran out of memory (sticky; the
+ * failure may also have been reported as an error), else AH_OK. A caller
+ * tells the two apart with it: out of memory is not a fault of the rules. */
+ah_status ah_ruleset_status(const ah_ruleset *rs);
+
 /* --- chain of custody: what decided the hits besides the rule files ----- */
 
 /* A variable as set: its value and where it came from. */
