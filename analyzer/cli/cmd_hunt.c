@@ -668,9 +668,9 @@ static int run_hunt(int argc, char **argv)
     ah_story *story = NULL;
     ah_html *html = NULL;
     ah_sink *summary = NULL;
-    ah_diag out_diag = {ah_cli_diag_fn, &c.diag, {0}};
+    ah_diag out_diag = {.fn = ah_cli_diag_fn, .ud = &c.diag, .temp_fn = ah_cli_temp_hook};
     ah_cli_diag rule_printer = {.bare = true};
-    ah_diag rule_diag = {ah_cli_diag_fn, &rule_printer, {0}};
+    ah_diag rule_diag = {.fn = ah_cli_diag_fn, .ud = &rule_printer};
     ah_writer_stats ws = {0};
     ah_output_list outputs = {0};
     char started[40];

@@ -136,7 +136,7 @@ static int run_lint(int argc, char **argv)
         return ah_cli_usage_error(&cmd_lint, "no rule file or directory given");
     }
     ah_cli_diag printer = {.bare = true};
-    ah_diag diag = {ah_cli_diag_fn, &printer, {0}};
+    ah_diag diag = {.fn = ah_cli_diag_fn, .ud = &printer};
     ah_ruleset *rs = ah_ruleset_new(&diag);
     status = AH_EXIT_NOMEM;
     if (!rs) {

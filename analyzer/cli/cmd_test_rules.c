@@ -74,7 +74,7 @@ static int run_test_rules(int argc, char **argv)
         if ((status = ah_cli_rules_opt(&c.rules, AH_OPT_RULES, argv[i])) != 1)
             goto out; /* out of memory: a file left out would look like a pass */
     ah_cli_diag printer = {.quiet = true, .bare = true};
-    ah_diag diag = {ah_cli_diag_fn, &printer, {0}};
+    ah_diag diag = {.fn = ah_cli_diag_fn, .ud = &printer};
     rs = ah_cli_load_rules(&c.rules, &diag, &status);
     if (!rs)
         goto out;

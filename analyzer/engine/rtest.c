@@ -362,7 +362,7 @@ static void run_series(runner *R, ah_rule_test_case *tc, const ahi_test *t, FILE
     }
     if (S.n)
         qsort(S.v, S.n, sizeof *S.v, sobs_cmp);
-    ah_diag quiet = {NULL, NULL, {0, 0, 0}};
+    ah_diag quiet = {.fn = NULL};
     c = ah_correlator_new(R->rs, 0, &quiet);
     if (!c) {
         error = "out of memory";

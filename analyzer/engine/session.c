@@ -113,6 +113,8 @@ ah_session *ah_session_new(const ah_session_options *o)
         s->opt.max_record = AH_MAX_RECORD_DEFAULT;
     s->diag.fn = o->diag_fn;
     s->diag.ud = o->diag_ud;
+    s->diag.temp_fn = o->temp_fn;
+    s->diag.temp_ud = o->temp_ud;
     ah_scan_options so = {.max_record = s->opt.max_record, .date_order = s->opt.date_order, .strict = s->opt.strict};
     s->source = ah_source_new(&s->diag);
     s->scanner = ah_scanner_new(&so, &s->diag);
