@@ -69,7 +69,7 @@ static ah_span compact(ah_buf *out, ah_span s)
             break;
         }
     }
-    return ah_buf_span(out);
+    return ah_buf_status(out) == AH_OK ? ah_buf_span(out) : ah_span_cstr("(not shown: out of memory)");
 }
 
 static void report(runner *R, ah_rule_test_case *tc)
@@ -536,5 +536,6 @@ ah_status ah_rule_test_format(const ah_rule_test_case *tc, ah_buf *out)
         ah_buf_puts(out, "\n  event: ");
         ah_buf_append(out, tc->event.p, tc->event.n);
     }
-    return ah_buf_putc(out, '\n');
+    ah_buf_putc(out, '\n');
+    return ah_buf_status(out); /* checked once, here */
 }

@@ -277,6 +277,11 @@ const ah_matcher_stats *ah_matcher_get_stats(const ah_matcher *m);
  * results since are unsure and the run should stop), else AH_OK. Sticky. */
 ah_status ah_matcher_status(const ah_matcher *m);
 
+/* Free the JSON trees parsed for the current event now rather than at the
+ * next one (they are parsed again if asked for): a huge record's tree is
+ * not kept beside the row made from it. */
+void ah_matcher_release(ah_matcher *m);
+
 /* --- correlation observations (phase 1 of correlation) ---------------- */
 
 /* One event satisfying one condition of a correlation rule: the base

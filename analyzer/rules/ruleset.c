@@ -351,7 +351,10 @@ static void sigma_one(void *ud, const ah_sigma_rule *r)
         ah_buf stub;
         ah_buf_init(&stub, 0);
         ah_buf_printf(&stub, "rule %s {\n  title \"-\"\n  severity info\n  sources ual\n  match false\n}\n", r->id);
-        load_text(rs, L->path, ah_buf_cstr(&stub), stub.len, true);
+        if (ah_buf_status(&stub) != AH_OK)
+            ahi_nomem(&rs->store.arena);
+        else
+            load_text(rs, L->path, ah_buf_cstr(&stub), stub.len, true);
         ah_buf_free(&stub);
         if (rs->nrules > before) {
             ah_rule *x = rs->rules[rs->nrules - 1];

@@ -285,7 +285,10 @@ void ahi_report(ah_diag *d, const ahi_src *s, size_t off, size_t len, ah_severit
         ah_buf_printf(&b, "%s: %s", sev_name[sev], msg);
     }
     ah_where w = {s ? s->path : NULL, NULL, 0, line};
-    ah_diag_report(d, sev, &w, "%s", ah_buf_cstr(&b));
+    if (ah_buf_status(&b) != AH_OK) /* the located form lost bytes: the plain message, whole */
+        ah_diag_report(d, sev, &w, "%s: %s", sev_name[sev], msg);
+    else
+        ah_diag_report(d, sev, &w, "%s", ah_buf_cstr(&b));
     ah_buf_free(&b);
 }
 
