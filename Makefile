@@ -153,7 +153,7 @@ $(BUILD)/oom/audithound: $(CLI_OBJ) $(BUILD)/libaudithound.a $(BUILD)/oom/alloc_
 	$(Q)$(CC) $(OPT) $(EXTRA_CFLAGS) $(OOM_WRAP) -o $@ $(CLI_OBJ) $(BUILD)/oom/alloc_fail.o $(BUILD)/libaudithound.a $(PKG_LIBS) -lm -lpthread
 
 oom-check: $(BUILD)/oom/audithound
-	@python3 tests/oom/run.py $(BUILD)/oom/audithound $(if $(filter build,$(BUILD)),--runs 640,--runs 120)
+	@python3 tests/oom/run.py $(BUILD)/oom/audithound $(if $(filter build,$(BUILD)),--runs 900,--runs 120)
 
 # Arrows between layers point down only and no files use each other in a
 # circle, read from the objects' symbols (tests/tools/check-layers.py, which

@@ -41,6 +41,8 @@ typedef struct ah_session_options {
     bool strict;               /* an input that is not a log is unreadable, whatever its name (--strict) */
     ah_diag_fn diag_fn;        /* where problems are reported; NULL discards */
     void *diag_ud;
+    ah_temp_fn temp_fn;        /* told of the spill directories (diag.h); NULL: nobody */
+    void *temp_ud;
     uint64_t max_input;        /* bytes per input stream (decompressed); 0 = no limit (--max-input) */
     /* Called as input bytes are read, even while a stream yields no event
      * (a device, a run of NULs): done and total as ah_session_progress. */
@@ -131,6 +133,7 @@ typedef struct ah_coverage {
     uint64_t gaps;              /* runs of empty hours */
     int64_t longest_gap_start;  /* first empty hour of the longest run, as unix seconds */
     uint64_t longest_gap_hours;
+    bool gaps_unknown;          /* out of memory: the gap fields are 0 but not known */
 } ah_coverage;
 ah_coverage ah_session_coverage(const ah_session *s, ah_source_kind k);
 

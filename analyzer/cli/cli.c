@@ -355,6 +355,7 @@ ah_session *ah_cli_open_session(ah_session_options *so, ah_cli_diag *diag, int a
 {
     so->diag_fn = ah_cli_diag_fn;
     so->diag_ud = diag;
+    so->temp_fn = ah_cli_temp_hook;
     ah_session *s = ah_session_new(so);
     if (!s) {
         ah_cli_errorf("out of memory");

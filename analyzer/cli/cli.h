@@ -114,6 +114,16 @@ int ah_cli_read_status(const ah_session *s, int ok_status);
  * was refused (exists without --force, a directory), else AH_EXIT_OUTPUT. */
 int ah_cli_output_status(ah_status open_status); /* prints "out of memory" for AH_ERR_NOMEM */
 
+/* cleanup.c: what a signal leaves behind. The CLI owns the one registry
+ * of temporaries (the library keeps none): ah_cli_temp_hook is the
+ * ah_temp_fn the CLI puts in every diag and session option that creates
+ * temporaries; the handlers that ah_cli_install_signal_cleanup installs
+ * (SIGINT, SIGTERM, SIGHUP, SIGPIPE, once at program start) remove every
+ * registered file, and every registered directory with the files in it,
+ * then end the process by the same signal (128 + signal in a shell). */
+void ah_cli_temp_hook(void *ud, const char *path, bool exists);
+void ah_cli_install_signal_cleanup(void);
+
 /* The exit status for a run stopped by st: AH_EXIT_NOMEM when st is
  * AH_ERR_NOMEM (whatever stage ran out), else `otherwise`. */
 int ah_cli_fail_status(ah_status st, int otherwise);

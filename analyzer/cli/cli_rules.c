@@ -26,11 +26,11 @@ int ah_cli_rules_opt(ah_cli_rules *r, int id, const char *arg)
 {
     switch (id) {
     case AH_OPT_RULES:
-        return push(&r->paths, &r->npaths, arg) ? AH_EXIT_USAGE : 1;
+        return push(&r->paths, &r->npaths, arg) ? AH_EXIT_NOMEM : 1;
     case AH_OPT_SET:
         if (!strchr(arg, '='))
             return ah_cli_usage_error(NULL, "--set: expected NAME=VALUE, not '%s'", arg);
-        return push(&r->sets, &r->nsets, arg) ? AH_EXIT_USAGE : 1;
+        return push(&r->sets, &r->nsets, arg) ? AH_EXIT_NOMEM : 1;
     case AH_OPT_VARS:
         r->vars_file = arg;
         return 1;
@@ -111,6 +111,13 @@ ah_ruleset *ah_cli_load_rules(const ah_cli_rules *r, ah_diag *diag, int *exit_st
             ok = false;
     if (ah_ruleset_compile(rs) != AH_OK)
         ok = false;
+    if (ah_ruleset_status(rs) != AH_OK) {
+        /* Not a fault of the rules, whatever errors it caused. */
+        ah_cli_errorf("out of memory");
+        *exit_status = AH_EXIT_NOMEM;
+        ah_ruleset_free(rs);
+        return NULL;
+    }
     if (!ok || ah_ruleset_error_count(rs) > 0) {
         ah_cli_errorf("%llu error(s) in the rules; nothing was run",
                       (unsigned long long)ah_ruleset_error_count(rs));

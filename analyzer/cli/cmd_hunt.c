@@ -384,6 +384,8 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
             continue;
         fprintf(stderr, "  %-11s %llu events, %s .. %s", ah_source_name((ah_source_kind)k), (unsigned long long)c.events,
                 c.has_time ? ah_time_format(c.first, t1) : "-", c.has_time ? ah_time_format(c.last, t2) : "-");
+        if (c.gaps_unknown)
+            fprintf(stderr, "; gaps unknown (out of memory)");
         if (c.gaps)
             fprintf(stderr, "; %llu empty hours in %llu gaps", (unsigned long long)c.empty_hours,
                     (unsigned long long)c.gaps);
@@ -561,7 +563,9 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
         ah_buf_printf(&b, ",\"size\":%llu,\"sha256\":\"%s\"}", (unsigned long long)outs->v[i].bytes, outs->v[i].sha256);
     }
     ah_buf_puts(&b, "]}\n");
-    ah_status st = ah_sink_write(sink, b.data, b.len);
+    ah_status st = ah_buf_status(&b); /* appends above unchecked: never a summary cut short */
+    if (st == AH_OK)
+        st = ah_sink_write(sink, b.data, b.len);
     if (st == AH_OK)
         st = ah_sink_commit(sink);
     ah_buf_free(&b);
@@ -626,7 +630,9 @@ static ah_status html_begin(const hunt_run *h, const ah_session *s, ah_html *htm
         .hits = hs->hits, .rules_loaded = ah_ruleset_count(h->rs), .rules_active = ah_ruleset_active_count(h->rs),
     };
     memcpy(hc.hits_by_level, hs->by_level, sizeof hc.hits_by_level);
-    ah_status st = ah_html_begin(html, &hc);
+    ah_status st = ah_buf_status(&cmd);
+    if (st == AH_OK)
+        st = ah_html_begin(html, &hc);
     ah_buf_free(&cmd);
     free(warnings);
     free(inputs);
@@ -662,9 +668,9 @@ static int run_hunt(int argc, char **argv)
     ah_story *story = NULL;
     ah_html *html = NULL;
     ah_sink *summary = NULL;
-    ah_diag out_diag = {ah_cli_diag_fn, &c.diag, {0}};
+    ah_diag out_diag = {.fn = ah_cli_diag_fn, .ud = &c.diag, .temp_fn = ah_cli_temp_hook};
     ah_cli_diag rule_printer = {.bare = true};
-    ah_diag rule_diag = {ah_cli_diag_fn, &rule_printer, {0}};
+    ah_diag rule_diag = {.fn = ah_cli_diag_fn, .ud = &rule_printer};
     ah_writer_stats ws = {0};
     ah_output_list outputs = {0};
     char started[40];

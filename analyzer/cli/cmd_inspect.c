@@ -90,7 +90,12 @@ static int run_inspect(int argc, char **argv)
         ah_buf_putc(&b, '{');
         ah_report_inputs_json(s, &b);
         ah_buf_puts(&b, "}\n");
-        fwrite(b.data, 1, b.len, stdout);
+        if (ah_buf_status(&b) != AH_OK) { /* never a report cut short */
+            if (rc != AH_EXIT_NOMEM)
+                ah_cli_errorf("out of memory");
+            rc = AH_EXIT_NOMEM;
+        } else
+            fwrite(b.data, 1, b.len, stdout);
         ah_buf_free(&b);
     } else {
         ah_report_inputs_text(s, stdout);

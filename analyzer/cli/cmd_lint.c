@@ -60,8 +60,9 @@ static void json_member(ah_buf *b, const char *key, const char *value)
     ah_report_json_str(b, value);
 }
 
-/* One JSON object per rule: the metadata as the compiler understood it. */
-static void print_metadata(const ah_ruleset *rs)
+/* One JSON object per rule: the metadata as the compiler understood it.
+ * AH_ERR_NOMEM, and no more lines, once a line lost bytes. */
+static ah_status print_metadata(const ah_ruleset *rs)
 {
     ah_buf b;
     ah_buf_init(&b, 0);
@@ -97,9 +98,13 @@ static void print_metadata(const ah_ruleset *rs)
         ah_buf_printf(&b, ",\"line\":%llu", (unsigned long long)m->line);
         json_member(&b, "skipped", m->skipped);
         ah_buf_printf(&b, ",\"needs_raw\":%s}\n", m->needs_raw ? "true" : "false");
+        if (ah_buf_status(&b) != AH_OK)
+            break;
         fwrite(b.data, 1, b.len, stdout);
     }
+    ah_status st = ah_buf_status(&b);
     ah_buf_free(&b);
+    return st;
 }
 
 static int run_lint(int argc, char **argv);
@@ -131,11 +136,13 @@ static int run_lint(int argc, char **argv)
         return ah_cli_usage_error(&cmd_lint, "no rule file or directory given");
     }
     ah_cli_diag printer = {.bare = true};
-    ah_diag diag = {ah_cli_diag_fn, &printer, {0}};
+    ah_diag diag = {.fn = ah_cli_diag_fn, .ud = &printer};
     ah_ruleset *rs = ah_ruleset_new(&diag);
-    status = AH_EXIT_USAGE;
-    if (!rs)
+    status = AH_EXIT_NOMEM;
+    if (!rs) {
+        ah_cli_errorf("out of memory");
         goto out;
+    }
     if (c.rules.vars_file)
         ah_ruleset_load_vars_file(rs, c.rules.vars_file);
     for (size_t i = 0; i < c.rules.nsets; i++)
@@ -144,20 +151,32 @@ static int run_lint(int argc, char **argv)
     for (int i = first; i < argc; i++)
         ah_ruleset_load_path(rs, argv[i]);
     ah_ruleset_compile(rs);
+    if (ah_ruleset_status(rs) != AH_OK) {
+        ah_cli_errorf("out of memory"); /* the errors it caused are not the rules' */
+        goto out;
+    }
     uint64_t errors = diag.count[AH_SEV_ERROR]; /* the rules' and the variable files' */
     uint64_t warnings = diag.count[AH_SEV_WARNING];
     if (c.explain || c.explain_all) {
         ah_buf b;
         ah_buf_init(&b, 0);
-        if (ah_ruleset_explain(rs, c.explain, &b) != AH_OK) {
+        ah_status st = ah_ruleset_explain(rs, c.explain, &b);
+        if (st == AH_ERR_NOMEM) {
+            ah_buf_free(&b);
+            ah_cli_errorf("out of memory");
+            goto out;
+        }
+        if (st != AH_OK) {
             ah_cli_errorf("--explain: no rule with id '%s'", c.explain);
             errors++;
         }
         fputs(ah_buf_cstr(&b), stdout);
         ah_buf_free(&b);
     }
-    if (c.json)
-        print_metadata(rs);
+    if (c.json && print_metadata(rs) != AH_OK) {
+        ah_cli_errorf("out of memory");
+        goto out;
+    }
     fprintf(stderr, "lint: %zu rules (%zu active), %llu errors, %llu warnings\n", ah_ruleset_count(rs),
             ah_ruleset_active_count(rs), (unsigned long long)errors, (unsigned long long)warnings);
     status = ah_cli_stdout_status(errors || (c.strict && warnings) ? AH_EXIT_USAGE : 0);

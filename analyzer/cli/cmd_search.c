@@ -140,7 +140,7 @@ static int run_search(int argc, char **argv)
     }
     if (c.wo.profile == AH_PROFILE_ECS)
         c.wo.include_raw = true; /* event.original is the record */
-    ah_diag diag = {ah_cli_diag_fn, &c.diag, {0}};
+    ah_diag diag = {.fn = ah_cli_diag_fn, .ud = &c.diag, .temp_fn = ah_cli_temp_hook};
     vars = ah_ruleset_new(&diag);
     if (!vars)
         goto done;
@@ -152,12 +152,16 @@ static int run_search(int argc, char **argv)
             goto done;
         }
     ah_cli_diag bare = {.bare = true}; /* compile messages carry their own caret display */
-    ah_diag expr_diag = {ah_cli_diag_fn, &bare, {0}};
+    ah_diag expr_diag = {.fn = ah_cli_diag_fn, .ud = &bare};
     e = ah_expr_compile(argv[first], vars, &expr_diag);
     if (!e)
         goto done;
     if (c.explain) {
-        ah_expr_explain(e, &explain);
+        if (ah_expr_explain(e, &explain) == AH_ERR_NOMEM) {
+            ah_cli_errorf("out of memory");
+            status = AH_EXIT_NOMEM;
+            goto done;
+        }
         fputs(ah_buf_cstr(&explain), stderr);
     }
     /* Standard output is opened first, so a bad option fails before the read. */

@@ -311,7 +311,7 @@ static int run_shard(int argc, char **argv)
         if (strcmp(argv[i], "-") == 0)
             return ah_cli_usage_error(&cmd_shard, "standard input cannot be sharded: give files or directories");
 
-    ah_diag diag = {ah_cli_diag_fn, &c.diag, {0}};
+    ah_diag diag = {.fn = ah_cli_diag_fn, .ud = &c.diag};
     ah_source *src = ah_source_new(&diag);
     size_t nops = (size_t)(argc - first);
     const char **ops = malloc(nops * sizeof *ops);

@@ -28,6 +28,7 @@ typedef struct convert_ctx {
     const char *path;
     size_t printed;
     size_t unsupported;
+    ah_buf out; /* standard output, written whole at the end: none if memory runs out */
 } convert_ctx;
 
 static void print_rule(void *ud, const ah_sigma_rule *r)
@@ -35,8 +36,8 @@ static void print_rule(void *ud, const ah_sigma_rule *r)
     convert_ctx *c = ud;
     if (r->text) {
         if (c->printed++)
-            fputc('\n', stdout);
-        fwrite(r->text, 1, r->len, stdout);
+            ah_buf_putc(&c->out, '\n');
+        ah_buf_append(&c->out, r->text, r->len);
         return;
     }
     if (!r->is_rule) {
@@ -49,7 +50,7 @@ static void print_rule(void *ud, const ah_sigma_rule *r)
             (unsigned long long)r->col, r->id, r->unsupported);
 }
 
-static bool read_all(const char *path, char **text, size_t *len)
+static bool read_all(const char *path, char **text, size_t *len, bool *nomem)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -63,7 +64,10 @@ static bool read_all(const char *path, char **text, size_t *len)
     bool ok = true;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         if (ah_buf_append(&b, chunk, n) != AH_OK) {
-            ah_cli_errorf("%s: larger than %u bytes", path, SIGMA_MAX_FILE);
+            if (ah_buf_status(&b) == AH_ERR_NOMEM)
+                *nomem = true;
+            else
+                ah_cli_errorf("%s: larger than %u bytes", path, SIGMA_MAX_FILE);
             ok = false;
             break;
         }
@@ -78,6 +82,8 @@ static bool read_all(const char *path, char **text, size_t *len)
     }
     *len = b.len;
     *text = b.data ? b.data : calloc(1, 1);
+    if (!*text)
+        *nomem = true;
     return *text != NULL;
 }
 
@@ -111,11 +117,13 @@ static int run_sigma(int argc, char **argv)
         return ah_cli_usage_error(&cmd_sigma, "no Sigma file given");
     bool failed = false;
     size_t unsupported = 0;
+    bool nomem = false;
     convert_ctx c = {0};
-    for (int i = first + 1; i < argc; i++) {
+    ah_buf_init(&c.out, 0);
+    for (int i = first + 1; i < argc && !nomem; i++) {
         char *text = NULL;
         size_t len = 0;
-        if (!read_all(argv[i], &text, &len)) {
+        if (!read_all(argv[i], &text, &len, &nomem)) {
             failed = true;
             continue;
         }
@@ -125,7 +133,9 @@ static int run_sigma(int argc, char **argv)
         ah_status st = ah_sigma_convert(argv[i], text, len, print_rule, &c, err, sizeof err);
         free(text);
         unsupported += c.unsupported;
-        if (st != AH_OK) {
+        if (st == AH_ERR_NOMEM)
+            nomem = true;
+        else if (st != AH_OK) {
             unsigned long long line = 0, col = 0;
             int used = 0;
             if (sscanf(err, "%llu:%llu: %n", &line, &col, &used) == 2 && used > 0)
@@ -135,6 +145,12 @@ static int run_sigma(int argc, char **argv)
             failed = true;
         }
     }
-    fflush(stdout);
-    return failed ? AH_EXIT_USAGE : unsupported ? AH_EXIT_NO_HITS : 0;
+    if (nomem || ah_buf_status(&c.out) != AH_OK) {
+        ah_buf_free(&c.out);
+        ah_cli_errorf("out of memory");
+        return AH_EXIT_NOMEM;
+    }
+    fwrite(c.out.data ? c.out.data : "", 1, c.out.len, stdout);
+    ah_buf_free(&c.out);
+    return ah_cli_stdout_status(failed ? AH_EXIT_USAGE : unsupported ? AH_EXIT_NO_HITS : 0);
 }

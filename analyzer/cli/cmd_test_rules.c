@@ -17,6 +17,7 @@ static const ah_cli_opt test_opts[] = {
 typedef struct test_ctx {
     ah_cli_rules rules;
     bool verbose;
+    bool nomem; /* a result line lost bytes: not printed, exit 6 */
     ah_buf line;
 } test_ctx;
 
@@ -37,7 +38,10 @@ static void print_case(void *ud, const ah_rule_test_case *tc)
     if (tc->passed && !c->verbose)
         return;
     ah_buf_reset(&c->line);
-    ah_rule_test_format(tc, &c->line);
+    if (ah_rule_test_format(tc, &c->line) == AH_ERR_NOMEM) {
+        c->nomem = true;
+        return;
+    }
     fputs(ah_buf_cstr(&c->line), stdout);
     if (c->line.len && c->line.data[c->line.len - 1] != '\n')
         fputc('\n', stdout);
@@ -73,14 +77,20 @@ static int run_test_rules(int argc, char **argv)
         goto out;
     }
     for (int i = first; i < argc; i++)
-        ah_cli_rules_opt(&c.rules, AH_OPT_RULES, argv[i]);
+        if ((status = ah_cli_rules_opt(&c.rules, AH_OPT_RULES, argv[i])) != 1)
+            goto out; /* out of memory: a file left out would look like a pass */
     ah_cli_diag printer = {.quiet = true, .bare = true};
-    ah_diag diag = {ah_cli_diag_fn, &printer, {0}};
+    ah_diag diag = {.fn = ah_cli_diag_fn, .ud = &printer};
     rs = ah_cli_load_rules(&c.rules, &diag, &status);
     if (!rs)
         goto out;
     ah_rule_test_totals t = {0};
     ah_status st = ah_ruleset_run_tests(rs, print_case, &c, &t);
+    if (st == AH_ERR_NOMEM || c.nomem) {
+        ah_cli_errorf("out of memory");
+        status = AH_EXIT_NOMEM;
+        goto out;
+    }
     status = ah_cli_stdout_status(st == AH_OK && t.failed == 0 ? 0 : AH_EXIT_NO_HITS);
     fprintf(stderr, "test-rules: %llu passed, %llu failed, %llu skipped\n", (unsigned long long)t.passed,
             (unsigned long long)t.failed, (unsigned long long)t.skipped);

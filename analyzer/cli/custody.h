@@ -16,6 +16,7 @@
  *   "list_files":[{"path":..,"sha256":..,"size":N},..],
  *   "options":{"from":..,"to":..,"min_severity":..,"tags":..,"baseline":..,
  *              "keep_duplicates":..,"date_order":..,"max_record":N,"memory":N}   */
+/* Appends unchecked: the caller checks ah_buf_status where the summary is finished. */
 void ah_custody_json(ah_buf *b, const ah_ruleset *rs, const ah_session_options *so, const ah_hunt_options *ho);
 
 #endif

@@ -58,5 +58,6 @@ ah_status ah_event_write_json(const ah_event *ev, bool include_raw, ah_buf *out)
             ah_buf_append(out, p, (size_t)(end - p));
         }
     }
-    return ah_buf_putc(out, '}');
+    ah_buf_putc(out, '}');
+    return ah_buf_status(out); /* the appends above are checked here, once per line */
 }

@@ -128,8 +128,10 @@ static void summary_sheet(sheet *s, const ah_session *session, const ah_ruleset 
         ah_buf_putc(&cmd, ' ');
         ah_buf_puts(&cmd, argv[i]);
     }
+    if (ah_buf_status(&cmd) != AH_OK && s->st == AH_OK)
+        s->st = AH_ERR_NOMEM; /* never a command line cut short */
     text(s, "command line");
-    text(s, cmd.data);
+    text(s, ah_buf_cstr(&cmd));
     end_row(s);
     ah_buf_free(&cmd);
     text(s, "started");
@@ -253,6 +255,8 @@ static void rules_sheet(sheet *s, const ah_ruleset *rs, const ah_hunt_stats *hs)
         const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(rs, i));
         joined(&tags, m->tags);
         joined(&attack, m->attack);
+        if ((ah_buf_status(&tags) != AH_OK || ah_buf_status(&attack) != AH_OK) && s->st == AH_OK)
+            s->st = AH_ERR_NOMEM; /* the row is not written: the sheet fails */
         text(s, m->id);
         text(s, m->title);
         level(s, m->level);

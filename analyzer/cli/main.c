@@ -47,7 +47,7 @@ static void main_help(FILE *out)
 int main(int argc, char **argv)
 {
     /* A killed run leaves no temporary output behind; a closed pipe ends it quietly (141). */
-    ah_sink_install_signal_cleanup();
+    ah_cli_install_signal_cleanup();
     if (argc < 2) {
         main_help(stderr);
         return AH_EXIT_USAGE;

@@ -89,6 +89,8 @@ void ah_report_inputs_json(const ah_session *s, ah_buf *b)
         ah_buf_printf(b, ",\"empty_hours\":%llu,\"gaps\":%llu,\"longest_gap_hours\":%llu}",
                       (unsigned long long)c.empty_hours, (unsigned long long)c.gaps,
                       (unsigned long long)c.longest_gap_hours);
+        if (c.gaps_unknown) /* never a 0 that is not known: the document fails as out of memory */
+            ah_buf_lost(b);
     }
     ah_buf_puts(b, "},\"files\":[");
     for (size_t i = 0; i < ah_session_file_count(s); i++) {
@@ -167,6 +169,8 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
             continue;
         fprintf(out, "coverage %-11s %llu events, %s .. %s", ah_source_name((ah_source_kind)k),
                 (unsigned long long)c.events, fmt_time(c.has_time, c.first, t1), fmt_time(c.has_time, c.last, t2));
+        if (c.gaps_unknown)
+            fprintf(out, "; gaps unknown (out of memory)");
         if (c.gaps) {
             ah_time g = {c.longest_gap_start, 0};
             fprintf(out, "; %llu empty hours in %llu gaps, longest %llu h from %s", (unsigned long long)c.empty_hours,

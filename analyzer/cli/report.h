@@ -7,6 +7,10 @@
 #include "../../parsers/util/buf.h"
 #include "../audithound.h"
 
+/* The JSON writers append without checking each append: the caller checks
+ * ah_buf_status once where its document is finished (a summary, inspect
+ * --json), so an allocation failure never yields a document cut short. */
+
 /* JSON members (no braces): "streams":[...],"totals":{...},"coverage":{...},"files":[...] */
 void ah_report_inputs_json(const ah_session *s, ah_buf *b);
 /* Human-readable per-stream report, totals, coverage and digests. */

@@ -396,6 +396,8 @@ static ah_status add_event_row(lane *l, const ah_event *ev, const ah_rule *const
         }
         rb_close(&l->rb, AH_COL_DETAILS, m0);
     }
+    if (ev->raw.n >= INLINE_RECORD_BYTES) /* its JSON trees would sit beside its row: one copy too many */
+        ah_matcher_release(l->matcher);
     return add_row(l, &row);
 }
 

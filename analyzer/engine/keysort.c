@@ -6,6 +6,8 @@
  */
 #include "keysort.h"
 
+#include "../../parsers/util/tempdir.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -93,23 +95,15 @@ static ah_status ensure_dir(ah_keysort *s)
 {
     if (s->dir)
         return AH_OK;
-    const char *parent = s->tmp_parent;
-    if (!parent) {
-        parent = getenv("TMPDIR");
-        if (!parent || !*parent)
-            parent = "/tmp";
-    }
-    size_t n = strlen(parent) + sizeof "/audithound-dedup-XXXXXX";
-    char *dir = malloc(n);
-    if (!dir)
+    ah_status st;
+    char *dir = ah_spill_dir_new(s->tmp_parent, "dedup", s->diag, &st);
+    if (!dir && st == AH_ERR_NOMEM)
         return fail(s, AH_ERR_NOMEM, "out of memory", 0);
-    snprintf(dir, n, "%s/audithound-dedup-XXXXXX", parent);
-    if (!mkdtemp(dir)) {
+    if (!dir) {
         int err = errno;
-        ah_where where = {.path = parent};
+        ah_where where = {.path = s->tmp_parent ? s->tmp_parent : "$TMPDIR"};
         ah_diag_report(s->diag, AH_SEV_ERROR, &where, "deduplication: cannot create a temporary directory: %s",
                        strerror(err));
-        free(dir);
         s->failed = true;
         return AH_ERR_IO;
     }
@@ -410,8 +404,7 @@ void ah_keysort_free(ah_keysort *s)
     for (size_t i = 0; i < s->nruns; i++)
         delete_run(&s->runs[i]);
     free(s->runs);
-    if (s->dir)
-        rmdir(s->dir);
+    ah_spill_dir_remove(s->diag, s->dir);
     free(s->dir);
     free(s->tmp_parent);
     free(s->buf);

@@ -5,7 +5,7 @@
  *
  * Entries are kept in one array of at most `budget` bytes; when it is
  * full they are sorted and written as a run to a private temporary
- * directory (mkdtemp "audithound-dedup-XXXXXX" under tmpdir, else
+ * directory ("audithound-<host>-<pid>-dedup-XXXXXX", parsers/util/tempdir.h, under tmpdir, else
  * $TMPDIR, else /tmp, created on the first spill). ah_keysort_finish
  * merges runs in passes of at most AH_KEYSORT_MAX_FANIN open files, and
  * ah_keysort_next streams the final merge. Files are deleted once merged,

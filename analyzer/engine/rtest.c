@@ -89,7 +89,7 @@ static ah_span compact(ah_buf *out, ah_span s)
             break;
         }
     }
-    return ah_buf_span(out);
+    return ah_buf_status(out) == AH_OK ? ah_buf_span(out) : ah_span_cstr("(not shown: out of memory)");
 }
 
 static void report(runner *R, ah_rule_test_case *tc)
@@ -238,7 +238,7 @@ static void run_pipeline(runner *R, const ah_ruleset *rs, size_t index, const ch
     ah_session_options_init(&so);
     so.diag_fn = on_diag;
     so.diag_ud = R;
-    ah_diag hdiag = {on_diag, R, {0, 0, 0}};
+    ah_diag hdiag = {.fn = on_diag, .ud = R};
     ah_hunt_options ho;
     memset(&ho, 0, sizeof ho);
     ho.all = true;     /* a row per event: a miss is a row without the rule */
@@ -610,5 +610,6 @@ ah_status ah_rule_test_format(const ah_rule_test_case *tc, ah_buf *out)
         ah_buf_puts(out, "\n  event: ");
         ah_buf_append(out, tc->event.p, tc->event.n);
     }
-    return ah_buf_putc(out, '\n');
+    ah_buf_putc(out, '\n');
+    return ah_buf_status(out); /* checked once, here */
 }

@@ -51,6 +51,7 @@ typedef struct stream_slot {
 typedef struct hour_set {
     int64_t *slots; /* open addressing; INT64_MIN marks empty */
     size_t cap, count;
+    bool lost; /* an hour could not be added for want of memory */
 } hour_set;
 
 typedef struct source_cov {
@@ -112,6 +113,8 @@ ah_session *ah_session_new(const ah_session_options *o)
         s->opt.max_record = AH_MAX_RECORD_DEFAULT;
     s->diag.fn = o->diag_fn;
     s->diag.ud = o->diag_ud;
+    s->diag.temp_fn = o->temp_fn;
+    s->diag.temp_ud = o->temp_ud;
     ah_scan_options so = {.max_record = s->opt.max_record, .date_order = s->opt.date_order, .strict = s->opt.strict};
     s->source = ah_source_new(&s->diag);
     s->scanner = ah_scanner_new(&so, &s->diag);
@@ -242,8 +245,10 @@ static bool hour_insert(hour_set *h, int64_t hour)
     if (h->count * 10 >= h->cap * 7) {
         size_t ncap = h->cap ? h->cap * 2 : 1024;
         int64_t *ns = malloc(ncap * sizeof *ns);
-        if (!ns)
+        if (!ns) {
+            h->lost = true; /* the gaps are not known (ah_coverage.gaps_unknown) */
             return false;
+        }
         for (size_t i = 0; i < ncap; i++)
             ns[i] = INT64_MIN;
         for (size_t i = 0; i < h->cap; i++) {
@@ -301,11 +306,14 @@ ah_coverage ah_session_coverage(const ah_session *s, ah_source_kind k)
     r.has_time = c->has_time;
     r.first = c->first;
     r.last = c->last;
+    r.gaps_unknown = c->hours.lost;
     if (c->hours.count < 2)
         return r;
     int64_t *hours = malloc(c->hours.count * sizeof *hours);
-    if (!hours)
+    if (!hours) {
+        r.gaps_unknown = true;
         return r;
+    }
     size_t n = 0;
     for (size_t i = 0; i < c->hours.cap; i++)
         if (c->hours.slots[i] != INT64_MIN)
@@ -343,8 +351,9 @@ static ah_status open_slot(ah_session *s)
     return AH_OK;
 }
 
-/* Copy the scanner's account of the stream that just ended into its slot. */
-static void close_slot(ah_session *s)
+/* Copy the scanner's account of the stream that just ended into its slot.
+ * AH_ERR_NOMEM when a name could not be copied (the report would lose it). */
+static ah_status close_slot(ah_session *s)
 {
     stream_slot *t = cur_slot(s);
     const ah_stream_stats *st = ah_scanner_stats(s->scanner);
@@ -371,6 +380,9 @@ static void close_slot(ah_session *s)
             r->source = AH_SOURCE_UNKNOWN;
     }
     t->format = st->nformats ? dup_or_null(names) : NULL;
+    if (!t->path || (st->origin && st->origin->entry && !t->entry) || !t->container ||
+        (st->encoding[0] && !t->encoding) || (st->failed && !t->failure) || (st->nformats && !t->format))
+        return AH_ERR_NOMEM;
     r->format = t->format;
     r->records = st->records;
     r->errors = st->errors;
@@ -395,6 +407,7 @@ static void close_slot(ah_session *s)
                        "exactly %llu records: the export may have been truncated at its cap",
                        (unsigned long long)r->records);
     }
+    return AH_OK;
 }
 
 /* The stream's time range covers every record it held, duplicates too:
@@ -660,7 +673,8 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
         }
         ah_status st = ah_scanner_next(s->scanner, &s->ev);
         if (st == AH_END) {
-            close_slot(s);
+            if ((st = close_slot(s)) != AH_OK)
+                return st;
             s->in_stream = false;
             continue;
         }

@@ -16,6 +16,7 @@
 #include "sorter.h"
 
 #include "../../parsers/util/buf.h"
+#include "../../parsers/util/tempdir.h"
 #include "../../parsers/util/varint.h"
 
 #include <errno.h>
@@ -311,22 +312,14 @@ static ah_status ensure_dir(ah_sorter *s)
 {
     if (s->dir)
         return AH_OK;
-    const char *parent = s->tmp_parent;
-    if (!parent) {
-        parent = getenv("TMPDIR");
-        if (!parent || !*parent)
-            parent = "/tmp";
-    }
-    size_t n = strlen(parent) + sizeof "/audithound-sort-XXXXXX";
-    char *dir = malloc(n);
-    if (!dir)
+    ah_status st;
+    char *dir = ah_spill_dir_new(s->tmp_parent, "sort", s->diag, &st);
+    if (!dir && st == AH_ERR_NOMEM)
         return fail(s, AH_ERR_NOMEM, "out of memory", 0);
-    snprintf(dir, n, "%s/audithound-sort-XXXXXX", parent);
-    if (!mkdtemp(dir)) {
+    if (!dir) {
         int err = errno;
-        ah_where where = {.path = parent};
+        ah_where where = {.path = s->tmp_parent ? s->tmp_parent : "$TMPDIR"};
         ah_diag_report(s->diag, AH_SEV_ERROR, &where, "sort: cannot create a temporary directory: %s", strerror(err));
-        free(dir);
         s->state = ST_FAILED;
         return AH_ERR_IO;
     }
@@ -729,8 +722,7 @@ void ah_sorter_free(ah_sorter *s)
     for (size_t i = 0; i < s->nruns; i++)
         delete_run(&s->runs[i]);
     free(s->runs);
-    if (s->dir)
-        rmdir(s->dir);
+    ah_spill_dir_remove(s->diag, s->dir);
     free(s->dir);
     free(s->tmp_parent);
     arena_reset(s, false);

@@ -7,7 +7,7 @@
  * (ah_row), else their order of arrival. Rows are copied in and kept in
  * memory until the budget is reached; then the buffered rows are sorted
  * and spilled as a run to a private temporary directory (mkdtemp
- * "audithound-sort-XXXXXX" under tmpdir, else $TMPDIR, else /tmp,
+ * "audithound-<host>-<pid>-sort-XXXXXX" (parsers/util/tempdir.h) under tmpdir, else $TMPDIR, else /tmp,
  * created on the first spill). ah_sorter_finish merges runs in
  * passes of at most AH_SORTER_MAX_FANIN open files; ah_sorter_next streams
  * the final k-way merge. Temporary files are removed as soon as they are

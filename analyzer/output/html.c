@@ -248,6 +248,8 @@ static ah_status put(ah_html *h, const char *s) { return ah_buf_puts(&h->out, s)
 
 static ah_status flush(ah_html *h)
 {
+    if (ah_buf_status(&h->out) != AH_OK)
+        return AH_ERR_NOMEM; /* a piece lost bytes: no report rather than a cut one */
     if (h->out.len == 0)
         return AH_OK;
     ah_status st = ah_sink_write(h->sink, h->out.data, h->out.len);
@@ -1074,6 +1076,8 @@ static ah_status write_correlation(ah_html *h)
                     "<th>events</th><th>group</th><th>details</th></tr>\n");
     if (st == AH_OK)
         st = flush(h);
+    if (st == AH_OK)
+        st = ah_buf_status(&h->corr);
     if (st == AH_OK)
         st = ah_sink_write(h->sink, h->corr.data, h->corr.len);
     if (st == AH_OK)

@@ -12,20 +12,18 @@
  * and process that own them are in the name, so a later run writing the
  * same output can tell a leftover of a run that no longer exists (the
  * machine crashed, or SIGKILL) from one still being written, and remove it
- * (see ah_sink_open). While a temporary exists its path is also in a
- * process-wide registry that the signal handler walks (SIGINT, SIGTERM,
- * SIGHUP, SIGPIPE): it unlinks every registered path, then lets the signal
- * end the process as it would have.
+ * (see ah_sink_open). While a temporary exists the diag's temp hook
+ * knows it (ah_diag_temp): the CLI's signal handler removes it. The library
+ * keeps no registry of its own (no process-wide state).
  */
 #include "sink.h"
 
 #include "../../parsers/util/sha256.h"
+#include "../../parsers/util/tempdir.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,67 +34,6 @@
 #define SINK_MAGIC 0x53494e4bu /* "SINK" */
 #define TEMP_ATTEMPTS 64
 #define TEMP_TAG ".audithound-"   /* after ".<name>": then <host>-<pid>-<XXXXXX> */
-#define REGISTRY_SLOTS 256        /* temporaries alive at once that a signal can remove */
-
-/* The one piece of process-wide mutable state in the library, because a
- * signal handler can reach nothing else: the paths of the temporaries
- * that exist now. Each slot holds a path owned by a live sink, or NULL.
- * Lock-free atomics only, so the handler may read it at any moment; a sink
- * takes a free slot with compare-and-swap and clears it before it frees
- * or renames the path. A sink that finds no free slot still works, only
- * without removal on a signal. */
-static _Atomic(char *) registry[REGISTRY_SLOTS];
-
-static void registry_add(char *path)
-{
-    for (size_t i = 0; i < REGISTRY_SLOTS; i++) {
-        char *expected = NULL;
-        if (atomic_compare_exchange_strong(&registry[i], &expected, path))
-            return;
-    }
-}
-
-static void registry_remove(const char *path)
-{
-    for (size_t i = 0; i < REGISTRY_SLOTS; i++) {
-        char *expected = (char *)path;
-        if (atomic_compare_exchange_strong(&registry[i], &expected, NULL))
-            return;
-    }
-}
-
-/* Async-signal-safe: atomic loads, unlink(), raise(). The handler is
- * installed with SA_RESETHAND | SA_NODEFER, so the signal raised again
- * takes its default action at once (the shell sees 130, 143, 141...). */
-static void remove_temporaries_on_signal(int sig)
-{
-    int saved = errno;
-    for (size_t i = 0; i < REGISTRY_SLOTS; i++) {
-        char *p = atomic_load(&registry[i]);
-        if (p)
-            (void)unlink(p);
-    }
-    errno = saved;
-    raise(sig);
-}
-
-void ah_sink_install_signal_cleanup(void)
-{
-    static const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
-    for (size_t i = 0; i < AH_ARRAY_LEN(signals); i++) {
-        struct sigaction old, sa;
-        /* A signal the caller ignores (nohup's SIGHUP) stays ignored. SIGPIPE
-         * is taken whatever its disposition: a closed pipe ends the run. */
-        if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN && signals[i] != SIGPIPE)
-            continue;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = remove_temporaries_on_signal;
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-        (void)sigaction(signals[i], &sa, NULL);
-    }
-}
-
 struct ah_sink {
     uint32_t magic;
     ah_sink_kind kind;
@@ -148,23 +85,6 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* This machine's name for temporary names: [A-Za-z0-9.]+ only (it is
- * parsed back by the sweep), at most 64 bytes, "host" when unknown. */
-static void host_tag(char *out, size_t size)
-{
-    char host[256];
-    if (gethostname(host, sizeof host) != 0)
-        host[0] = '\0';
-    host[sizeof host - 1] = '\0';
-    size_t n = 0;
-    for (const char *h = host; *h && n + 1 < size && n < 64; h++)
-        if ((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') || *h == '.')
-            out[n++] = *h;
-    if (n == 0 && size > 4)
-        n = (size_t)snprintf(out, size, "host");
-    out[n] = '\0';
-}
-
 static ah_status open_temp(ah_sink *s)
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -172,7 +92,7 @@ static ah_status open_temp(ah_sink *s)
     size_t dir_len = slash ? (size_t)(slash - s->path) + 1 : 0;
     const char *base = s->path + dir_len;
     char host[80];
-    host_tag(host, sizeof host);
+    ah_host_tag(host, sizeof host);
     size_t n = dir_len + 1 + strlen(base) + strlen(TEMP_TAG) + strlen(host) + 1 + 20 + 1 + 6 + 1;
     s->temp = malloc(n);
     if (!s->temp)
@@ -191,7 +111,7 @@ static ah_status open_temp(ah_sink *s)
         snprintf(s->temp, n, "%.*s.%s" TEMP_TAG "%s-%ld-%s", (int)dir_len, s->path, base, host, (long)getpid(), suffix);
         s->fd = open(s->temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
         if (s->fd >= 0) {
-            registry_add(s->temp);
+            ah_diag_temp(s->diag, s->temp, true);
             return AH_OK;
         }
         if (errno != EEXIST) {
@@ -222,8 +142,8 @@ static long stale_temp_pid(const char *name, const char *base, const char *host)
     long pid = strtol(p, &end, 10);
     if (errno || end == p || pid <= 0 || *end != '-' || strlen(end + 1) != 6)
         return 0;
-    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-        return 0; /* alive (or not ours to signal, so alive): still being written */
+    if (ah_pid_alive(pid))
+        return 0; /* still being written */
     return pid;
 }
 
@@ -240,7 +160,7 @@ static void sweep_stale_temps(ah_sink *s)
     const char *slash = strrchr(s->path, '/');
     const char *base = slash ? slash + 1 : s->path;
     char host[80];
-    host_tag(host, sizeof host);
+    ah_host_tag(host, sizeof host);
     DIR *d = opendir(dir);
     if (d) {
         struct dirent *e;
@@ -492,8 +412,8 @@ ah_status ah_sink_commit(ah_sink *s)
 out:
     if (status == AH_OK) {
         s->committed = true;
-        if (s->temp)
-            registry_remove(s->temp);
+        if (s->kind == AH_SINK_FILE) /* gone under its temporary name: nothing for a signal to remove */
+            ah_diag_temp(s->diag, s->temp, false);
     }
     return status;
 }
@@ -504,10 +424,10 @@ void ah_sink_free(ah_sink *s)
         return;
     if (s->fd >= 0 && s->kind != AH_SINK_STDOUT)
         close(s->fd);
-    if (s->kind == AH_SINK_FILE && s->temp && !s->committed)
+    if (s->kind == AH_SINK_FILE && s->temp && !s->committed) {
+        ah_diag_temp(s->diag, s->temp, false);
         unlink(s->temp);
-    if (s->temp)
-        registry_remove(s->temp);
+    }
     s->magic = 0;
     free(s->temp);
     free(s->path);

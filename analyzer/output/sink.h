@@ -14,7 +14,8 @@
  *    the meantime (falling back to a second existence check + rename() on
  *    file systems without hard links). With force it is rename().
  *  - Freeing a sink that was not committed removes its temporary file.
- *  - A signal removes it too, once ah_sink_install_signal_cleanup was called.
+ *  - The temporary is announced to diag's temp hook (ah_diag_temp) while it
+ *    exists, so that the caller can remove it when a signal ends the run.
  *  - Opening a file sink removes the temporaries of the same output that a
  *    run on this host left behind when it died without cleaning up (its
  *    process is gone), with a warning to diag.
@@ -66,14 +67,6 @@ ah_status ah_sink_commit(ah_sink *s);
 
 /* Close; remove the temporary file unless committed. Accepts NULL. */
 void ah_sink_free(ah_sink *s);
-
-/* Install handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE that remove
- * every temporary file of every live sink, then end the process by the
- * same signal (exit status 128 + signal in a shell: 130, 143, 129, 141).
- * A signal the process ignores stays ignored, except SIGPIPE (a reader
- * that closed the pipe ends the run quietly). Once, at program start:
- * signal dispositions are process-wide. */
-void ah_sink_install_signal_cleanup(void);
 
 /* The files a run wrote, for the run summary: path as given, size, SHA-256. */
 typedef struct ah_output_file {

@@ -19,6 +19,7 @@
 #include "../../parsers/formats/formats.h"
 #include "../../parsers/formats/opcanon.h"
 #include "../../parsers/formats/timeparse.h"
+#include "../../parsers/util/utf8.h"
 
 /* --- names ------------------------------------------------------------- */
 
@@ -378,6 +379,11 @@ static bool compile_regex(ahi_cctx *cx, const ahi_anode *a, ahi_cnode *c)
     int err = 0;
     PCRE2_SIZE erroff = 0;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)l.s, l.n, opts, &err, &erroff, NULL);
+    if (!re && err == PCRE2_ERROR_HEAP_FAILED) {
+        ahi_nomem(&cx->store->arena);
+        ahi_cerr(cx, v->off, v->len, "out of memory compiling the regex");
+        return false;
+    }
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(err, msg, sizeof msg);
@@ -395,6 +401,8 @@ static bool compile_regex(ahi_cctx *cx, const ahi_anode *a, ahi_cnode *c)
         pcre2_code **nc = ah_grow_array(st->codes, &st->capcodes, 16, sizeof *nc);
         if (!nc) {
             pcre2_code_free(re);
+            ahi_nomem(&st->arena);
+            ahi_cerr(cx, v->off, v->len, "out of memory");
             return false;
         }
         st->codes = nc;
@@ -736,6 +744,16 @@ bool ahi_pinned_ops(const ahi_cnode *n, const char ***ops, size_t *nops, ahi_are
 
 ahi_template *ahi_compile_template(ahi_cctx *cx, const char *text, size_t n, size_t err_off, size_t err_len)
 {
+    /* Details are written to every output as they are: their literal text
+     * must be well-formed UTF-8 like the values put into them. */
+    for (size_t i = 0; i < n;) {
+        int k = ah_utf8_check((const unsigned char *)text + i, n - i);
+        if (k <= 0) {
+            ahi_cerr(cx, err_off, err_len, "details: not valid UTF-8 at byte %zu (rule files are UTF-8)", i);
+            return NULL;
+        }
+        i += (size_t)k;
+    }
     ahi_arena *ar = &cx->store->arena;
     ahi_template *t = ahi_alloc(ar, sizeof *t);
     if (!t)

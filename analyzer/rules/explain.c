@@ -82,7 +82,7 @@ ah_status ahi_explain_operand(ah_buf *out, const ahi_operand *o)
         steps(out, o->steps, o->nsteps);
         break;
     }
-    return AH_OK;
+    return ah_buf_status(out); /* appends above are not checked one by one */
 }
 
 static void lit(ah_buf *out, const ahi_lit *l)
@@ -193,7 +193,7 @@ ah_status ahi_explain_node(ah_buf *out, const ahi_cnode *n, int depth)
         ah_buf_putc(out, '\n');
         break;
     }
-    return AH_OK;
+    return ah_buf_status(out);
 }
 
 static void sources(ah_buf *out, unsigned mask)
@@ -371,7 +371,7 @@ ah_status ah_ruleset_explain(const ah_ruleset *rs, const char *rule_id, ah_buf *
     }
     if (rule_id && !found)
         return AH_ERR_USAGE;
-    return AH_OK;
+    return ah_buf_status(out); /* never a cut-short explanation: out of memory */
 }
 
 ah_status ah_expr_explain(const ah_expr *e, ah_buf *out)
@@ -379,5 +379,6 @@ ah_status ah_expr_explain(const ah_expr *e, ah_buf *out)
     if (!e || !e->root || !out)
         return AH_ERR_USAGE;
     ah_buf_printf(out, "raw: %s\n", e->needs_raw ? "yes" : "no");
-    return ahi_explain_node(out, e->root, 0);
+    ahi_explain_node(out, e->root, 0);
+    return ah_buf_status(out);
 }

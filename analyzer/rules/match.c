@@ -96,6 +96,12 @@ void ah_matcher_free(ah_matcher *m)
     free(m);
 }
 
+void ah_matcher_release(ah_matcher *m)
+{
+    if (m)
+        drop_trees(m);
+}
+
 void ah_matcher_begin_event(ah_matcher *m, const ah_event *ev)
 {
     drop_trees(m);

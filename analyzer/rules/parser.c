@@ -36,6 +36,8 @@
  */
 #include "rules_private.h"
 
+#include "../../parsers/frame/jscan.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -178,6 +180,8 @@ static const char *closest(const char *s, size_t n, const char *const *names, si
 #define perr(p, off, len, ...)                                                                                   \
     ((p)->failed = true, ahi_complain((p)->diag, (p)->lx.src, (off), (len), AH_SEV_ERROR, (p)->errors,           \
                                       (p)->err_src ? &(p)->at : NULL, __VA_ARGS__))
+/* An allocation failed: an error in the unit, and out of memory for the ruleset (ahi_nomem). */
+#define pnomem(p, off, len) (ahi_nomem((p)->a), perr((p), (off), (len), "out of memory"))
 #define pwarn(p, off, len, ...) ahi_complain((p)->diag, (p)->lx.src, (off), (len), AH_SEV_WARNING, NULL, NULL, __VA_ARGS__)
 
 static void advance(ahi_parser *p, ahi_lexmode mode)
@@ -230,7 +234,7 @@ static ahi_anode *new_node(ahi_parser *p, ahi_node_kind k, size_t off)
 {
     ahi_anode *n = ahi_alloc(p->a, sizeof *n);
     if (!n) {
-        perr(p, off, 1, "out of memory");
+        pnomem(p, off, 1);
         return NULL;
     }
     n->kind = k;
@@ -253,7 +257,7 @@ static void end_node(ahi_parser *p, ahi_anode *n)
 static bool add_kid(ahi_parser *p, ahi_anode *n, ahi_anode *kid, size_t *cap)
 {
     if (!ahi_grow(p->a, (void **)&n->kids, cap, n->nkids, sizeof *n->kids)) {
-        perr(p, n->off, 1, "out of memory");
+        pnomem(p, n->off, 1);
         return false;
     }
     n->kids[n->nkids++] = kid;
@@ -305,7 +309,7 @@ static bool parse_value(ahi_parser *p, ahi_aval *v, const char *what)
         return false;
     }
     if (!v->s) {
-        perr(p, v->off, 1, "out of memory");
+        pnomem(p, v->off, 1);
         return false;
     }
     advance(p, AHI_LEX_EXPR);
@@ -319,7 +323,7 @@ static bool push_step(ahi_parser *p, ahi_aoperand *o, size_t *cap, const ahi_ast
         return false;
     }
     if (!ahi_grow(p->a, (void **)&o->steps, cap, o->nsteps, sizeof *o->steps)) {
-        perr(p, st->off, 1, "out of memory");
+        pnomem(p, st->off, 1);
         return false;
     }
     o->steps[o->nsteps++] = *st;
@@ -348,7 +352,7 @@ static bool parse_steps(ahi_parser *p, ahi_aoperand *o, size_t *cap)
                 return false;
             }
             if (!st.key) {
-                perr(p, st.off, 1, "out of memory");
+                pnomem(p, st.off, 1);
                 return false;
             }
             st.len = p->cur.off + p->cur.len - st.off;
@@ -385,7 +389,7 @@ static bool parse_steps(ahi_parser *p, ahi_aoperand *o, size_t *cap)
                 st.key = ahi_strndup(p->a, keytok.s, keytok.n);
                 st.keylen = keytok.n;
                 if (!st.key) {
-                    perr(p, st.off, 1, "out of memory");
+                    pnomem(p, st.off, 1);
                     return false;
                 }
             } else {
@@ -454,7 +458,7 @@ static bool parse_operand(ahi_parser *p, ahi_aoperand *o)
         o->headlen = p->cur.n;
         o->head_off = p->cur.off;
         if (!o->head) {
-            perr(p, o->off, 1, "out of memory");
+            pnomem(p, o->off, 1);
             return false;
         }
         advance(p, AHI_LEX_EXPR);
@@ -486,7 +490,7 @@ static bool parse_value_list(ahi_parser *p, ahi_anode *n)
         if (!parse_value(p, &v, "a value in the list"))
             return false;
         if (!ahi_grow(p->a, (void **)&n->vals, &cap, n->nvals, sizeof *n->vals)) {
-            perr(p, v.off, 1, "out of memory");
+            pnomem(p, v.off, 1);
             return false;
         }
         n->vals[n->nvals++] = v;
@@ -518,7 +522,7 @@ static bool parse_list_file(ahi_parser *p, ahi_anode *n)
     }
     n->vals = ahi_alloc(p->a, sizeof *n->vals);
     if (!n->vals) {
-        perr(p, p->cur.off, 1, "out of memory");
+        pnomem(p, p->cur.off, 1);
         return false;
     }
     n->vals[0].kind = AHI_V_STRING;
@@ -703,7 +707,7 @@ static bool parse_predicate(ahi_parser *p, ahi_anode *n)
     case AHI_ARG_REGEX: {
         ahi_aval *v = ahi_alloc(p->a, sizeof *v);
         if (!v) {
-            perr(p, p->cur.off, 1, "out of memory");
+            pnomem(p, p->cur.off, 1);
             return false;
         }
         v->off = p->cur.off;
@@ -739,7 +743,7 @@ static bool parse_predicate(ahi_parser *p, ahi_anode *n)
     case AHI_ARG_OPERAND:
         n->ref = ahi_alloc(p->a, sizeof *n->ref);
         if (!n->ref) {
-            perr(p, p->cur.off, 1, "out of memory");
+            pnomem(p, p->cur.off, 1);
             return false;
         }
         return parse_operand(p, n->ref);
@@ -749,7 +753,7 @@ static bool parse_predicate(ahi_parser *p, ahi_anode *n)
     }
     ahi_aval *v = ahi_alloc(p->a, sizeof *v);
     if (!v) {
-        perr(p, p->cur.off, 1, "out of memory");
+        pnomem(p, p->cur.off, 1);
         return false;
     }
     if (!parse_value(p, v, "a value (\"text\", a number, true/false or $variable)"))
@@ -969,7 +973,7 @@ static bool strvec_push(ahi_parser *p, strvec *sv, const char *s, size_t n, size
 {
     char *c = ahi_strndup(p->a, s, n);
     if (!c || !ahi_grow(p->a, (void **)&sv->v, &sv->cap, sv->n, sizeof *sv->v)) {
-        perr(p, off, 1, "out of memory");
+        pnomem(p, off, 1);
         return false;
     }
     sv->v[sv->n++] = c;
@@ -999,7 +1003,7 @@ static const char *parse_text(ahi_parser *p, const char *key, size_t *off_out, s
     const char *r = ah_buf_status(&b) == AH_OK ? ahi_strndup(p->a, ah_buf_cstr(&b), b.len) : NULL;
     ah_buf_free(&b);
     if (!r)
-        perr(p, off, 1, "out of memory");
+        pnomem(p, off, 1);
     if (off_out)
         *off_out = off;
     if (len_out)
@@ -1137,7 +1141,7 @@ static bool parse_one_word(ahi_parser *p, const char *key, const char **out, wor
     loc->len = p->cur.len;
     *out = ahi_strndup(p->a, p->cur.s, p->cur.n);
     if (!*out) {
-        perr(p, loc->off, 1, "out of memory");
+        pnomem(p, loc->off, 1);
         return false;
     }
     advance(p, AHI_LEX_WORD);
@@ -1173,7 +1177,7 @@ static bool parse_test(ahi_parser *p, ah_rule *r)
             return false;
         }
         if (!name || !ahi_grow(p->a, (void **)&r->tvars, &r->captvars, r->ntvars, sizeof *r->tvars)) {
-            perr(p, test_off, 1, "out of memory");
+            pnomem(p, test_off, 1);
             return false;
         }
         r->tvars[r->ntvars].name = name;
@@ -1221,6 +1225,11 @@ static bool parse_test(ahi_parser *p, ah_rule *r)
         const char *end = NULL;
         cJSON *j = cJSON_ParseWithLengthOpts(t.text, t.n, &end, 0);
         if (!j) {
+            /* cJSON says NULL for bad JSON and for a failed allocation alike. */
+            if (ah_json_valid((ah_span){t.text, t.n})) {
+                pnomem(p, t.off, 1);
+                return false;
+            }
             size_t at = end && end >= t.text && end <= t.text + t.n ? (size_t)(end - t.text) : 0;
             perr(p, t.off + at, 1, "invalid inline JSON in test");
             return false;
@@ -1248,7 +1257,7 @@ static bool parse_test(ahi_parser *p, ah_rule *r)
         return false;
     }
     if (!ahi_grow(p->a, (void **)&r->tests, &r->captests, r->ntests, sizeof *r->tests)) {
-        perr(p, t.off, 1, "out of memory");
+        pnomem(p, t.off, 1);
         return false;
     }
     r->tests[r->ntests++] = t;
@@ -1388,11 +1397,11 @@ static bool parse_operand_list(ahi_parser *p, const char *key, ahi_aoperand **v,
             return false;
         }
         if (!ahi_grow(p->a, (void **)v, cap, *n, sizeof **v)) {
-            perr(p, o.off, 1, "out of memory");
+            pnomem(p, o.off, 1);
             return false;
         }
         if (!ahi_grow(p->a, (void **)dom, &dcap, *n, sizeof **dom)) {
-            perr(p, o.off, 1, "out of memory");
+            pnomem(p, o.off, 1);
             return false;
         }
         (*dom)[*n] = domain;
@@ -1665,7 +1674,7 @@ static bool parse_step(ahi_parser *p, ahi_corr *c)
              st.name ? st.name : "");
     advance(p, AHI_LEX_EXPR);
     if (!ahi_grow(p->a, (void **)&c->steps, &c->capsteps, c->nsteps, sizeof *c->steps)) {
-        perr(p, st.off, 1, "out of memory");
+        pnomem(p, st.off, 1);
         return false;
     }
     c->steps[c->nsteps++] = st;
@@ -1779,7 +1788,7 @@ static void finish_correlation(ahi_parser *p, ah_rule *r, const bool *seen, ahi_
         st.keys_off = group_off;
         c->steps = ahi_alloc(p->a, sizeof *c->steps);
         if (!c->steps) {
-            perr(p, r->id_off, 1, "out of memory");
+            pnomem(p, r->id_off, 1);
             return;
         }
         c->steps[0] = st;
@@ -2088,7 +2097,7 @@ void ahi_parse_file(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *erro
             advance(p, AHI_LEX_WORD);
         ah_rule *r = ahi_alloc(a, sizeof *r);
         if (!r) {
-            perr(p, rule_off, 4, "out of memory");
+            pnomem(p, rule_off, 4);
             return;
         }
         r->src = src;
@@ -2097,7 +2106,7 @@ void ahi_parse_file(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *erro
         if (kind != AH_RULE_SINGLE) {
             r->corr = ahi_alloc(a, sizeof *r->corr);
             if (!r->corr) {
-                perr(p, rule_off, 4, "out of memory");
+                pnomem(p, rule_off, 4);
                 return;
             }
         }

@@ -178,6 +178,11 @@ ah_status ah_ruleset_compile(ah_ruleset *rs);
 /* Errors reported so far by this ruleset (load + compile). */
 uint64_t ah_ruleset_error_count(const ah_ruleset *rs);
 
+/* AH_ERR_NOMEM once loading or compiling ran out of memory (sticky; the
+ * failure may also have been reported as an error), else AH_OK. A caller
+ * tells the two apart with it: out of memory is not a fault of the rules. */
+ah_status ah_ruleset_status(const ah_ruleset *rs);
+
 /* --- chain of custody: what decided the hits besides the rule files ----- */
 
 /* A variable as set: its value and where it came from. */
@@ -283,6 +288,11 @@ const ah_matcher_stats *ah_matcher_get_stats(const ah_matcher *m);
  * lack of memory (a condition may then have been false that was true: the
  * results since are unsure and the run should stop), else AH_OK. Sticky. */
 ah_status ah_matcher_status(const ah_matcher *m);
+
+/* Free the JSON trees parsed for the current event now rather than at the
+ * next one (they are parsed again if asked for): a huge record's tree is
+ * not kept beside the row made from it. */
+void ah_matcher_release(ah_matcher *m);
 
 /* --- correlation observations (phase 1 of correlation) ---------------- */
 

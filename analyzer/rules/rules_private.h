@@ -43,6 +43,11 @@ typedef struct ahi_chunk ahi_chunk;
 typedef struct ahi_arena {
     ahi_chunk *head;
     size_t total;
+    /* Sticky: an allocation from this arena failed, or a user of the arena
+     * (parser, compiler, lists, Sigma) ran out of memory elsewhere and said
+     * so (ahi_nomem). The ruleset's status reads it: an allocation failure
+     * is out of memory (exit 6), never a rule error. */
+    bool nomem;
 } ahi_arena;
 
 void ahi_arena_init(ahi_arena *a);
@@ -52,6 +57,9 @@ char *ahi_strndup(ahi_arena *a, const char *s, size_t n); /* NUL-terminated copy
 char *ahi_strdup(ahi_arena *a, const char *s);
 /* Grow an arena array (copying); *cap doubles. Returns false on OOM. */
 bool ahi_grow(ahi_arena *a, void **arr, size_t *cap, size_t n, size_t elem);
+/* Record an allocation failure outside the arena (malloc, ah_buf, cJSON,
+ * PCRE2) of work whose results live in the arena; returns false. */
+bool ahi_nomem(ahi_arena *a);
 
 /* --- source files and diagnostics -------------------------------------- */
 typedef struct ahi_src {

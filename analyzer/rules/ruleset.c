@@ -42,6 +42,11 @@ void ah_ruleset_free(ah_ruleset *rs)
 
 uint64_t ah_ruleset_error_count(const ah_ruleset *rs) { return rs ? rs->errors : 0; }
 
+ah_status ah_ruleset_status(const ah_ruleset *rs)
+{
+    return !rs || rs->store.arena.nomem ? AH_ERR_NOMEM : AH_OK;
+}
+
 /* --- variables --------------------------------------------------------- */
 
 static bool valid_var_name(const char *s, size_t n)
@@ -52,6 +57,14 @@ static bool valid_var_name(const char *s, size_t n)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
             return false;
     return true;
+}
+
+/* st, remembered in the ruleset's status when it is out of memory. */
+static ah_status noted(ah_ruleset *rs, ah_status st)
+{
+    if (st == AH_ERR_NOMEM && rs)
+        ahi_nomem(&rs->store.arena);
+    return st;
 }
 
 static ah_status set_var_n(ah_ruleset *rs, const char *name, size_t nn, const char *value, size_t vn, const char *file)
@@ -81,7 +94,7 @@ ah_status ah_ruleset_set_var(ah_ruleset *rs, const char *name, const char *value
 {
     if (!name || !value)
         return AH_ERR_USAGE;
-    return set_var_n(rs, name, strlen(name), value, strlen(value), NULL);
+    return noted(rs, set_var_n(rs, name, strlen(name), value, strlen(value), NULL));
 }
 
 const char *ah_ruleset_var(const ah_ruleset *rs, const char *name)
@@ -97,11 +110,13 @@ ah_status ah_ruleset_set_var_arg(ah_ruleset *rs, const char *assignment)
     const char *eq = assignment ? strchr(assignment, '=') : NULL;
     if (!eq)
         return AH_ERR_USAGE;
-    return set_var_n(rs, assignment, (size_t)(eq - assignment), eq + 1, strlen(eq + 1), NULL);
+    return noted(rs, set_var_n(rs, assignment, (size_t)(eq - assignment), eq + 1, strlen(eq + 1), NULL));
 }
 
-static bool read_file(const char *path, size_t limit, char **text, size_t *len, const char **why)
+/* false with *why set when the file cannot be read; *nomem tells out of memory apart. */
+static bool read_file(const char *path, size_t limit, char **text, size_t *len, const char **why, bool *nomem)
 {
+    *nomem = false;
     FILE *f = fopen(path, "rb");
     if (!f) {
         *why = strerror(errno);
@@ -113,8 +128,10 @@ static bool read_file(const char *path, size_t limit, char **text, size_t *len, 
     size_t n;
     bool ok = true;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (ah_buf_append(&b, chunk, n) != AH_OK) {
-            *why = "file too large";
+        ah_status st = ah_buf_append(&b, chunk, n);
+        if (st != AH_OK) {
+            *nomem = st == AH_ERR_NOMEM;
+            *why = *nomem ? "out of memory" : "file too large";
             ok = false;
             break;
         }
@@ -134,6 +151,7 @@ static bool read_file(const char *path, size_t limit, char **text, size_t *len, 
         *text = calloc(1, 1);
         if (!*text) {
             *why = "out of memory";
+            *nomem = true;
             return false;
         }
     }
@@ -147,10 +165,11 @@ ah_status ah_ruleset_load_vars_file(ah_ruleset *rs, const char *path)
     char *text = NULL;
     size_t len = 0;
     const char *why = NULL;
-    if (!read_file(path, 1u << 20, &text, &len, &why)) {
+    bool nomem;
+    if (!read_file(path, 1u << 20, &text, &len, &why, &nomem)) {
         rs->errors++;
         ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "cannot read variables file %s: %s", path, why);
-        return AH_ERR_IO;
+        return noted(rs, nomem ? AH_ERR_NOMEM : AH_ERR_IO);
     }
     ah_status st = AH_OK;
     ahi_src *src = ahi_src_new(&rs->store.arena, path, text, len);
@@ -195,7 +214,7 @@ ah_status ah_ruleset_load_vars_file(ah_ruleset *rs, const char *path)
         }
         ah_status s2 = set_var_n(rs, line, nn, v, vn, src->path);
         if (s2 != AH_OK)
-            return s2;
+            return noted(rs, s2);
     }
     return st;
 }
@@ -243,7 +262,7 @@ static bool sink(void *ud, ah_rule *r)
         rs->nrules >= UINT32_MAX - 1 || (r->meta.id[0] && !idmap_reserve(rs, rs->nrules))) {
         rs->errors++;
         ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_ERROR, "out of memory");
-        return false;
+        return ahi_nomem(&rs->store.arena);
     }
     if (r->meta.id[0]) {
         size_t slot = idmap_slot(rs, r->meta.id);
@@ -332,7 +351,10 @@ static void sigma_one(void *ud, const ah_sigma_rule *r)
         ah_buf stub;
         ah_buf_init(&stub, 0);
         ah_buf_printf(&stub, "rule %s {\n  title \"-\"\n  severity info\n  sources ual\n  match false\n}\n", r->id);
-        load_text(rs, L->path, ah_buf_cstr(&stub), stub.len, true);
+        if (ah_buf_status(&stub) != AH_OK)
+            ahi_nomem(&rs->store.arena);
+        else
+            load_text(rs, L->path, ah_buf_cstr(&stub), stub.len, true);
         ah_buf_free(&stub);
         if (rs->nrules > before) {
             ah_rule *x = rs->rules[rs->nrules - 1];
@@ -368,7 +390,7 @@ static ah_status load_sigma(ah_ruleset *rs, const char *path, const char *text, 
             ahi_report(rs->diag, yaml, off, off < yaml->len ? 1 : 0, AH_SEV_ERROR, "%s", err + used);
         } else
             ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "%s: %s", path, err[0] ? err : "cannot read the Sigma file");
-        return st == AH_ERR_NOMEM ? st : AH_ERR_SYNTAX;
+        return st == AH_ERR_NOMEM ? noted(rs, st) : AH_ERR_SYNTAX;
     }
     return L.st;
 }
@@ -378,10 +400,11 @@ static ah_status load_file(ah_ruleset *rs, const char *path)
     char *text = NULL;
     size_t len = 0;
     const char *why = NULL;
-    if (!read_file(path, AHI_MAX_RULE_FILE, &text, &len, &why)) {
+    bool nomem;
+    if (!read_file(path, AHI_MAX_RULE_FILE, &text, &len, &why, &nomem)) {
         rs->errors++;
         ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "cannot read rule file %s: %s", path, why);
-        return AH_ERR_IO;
+        return noted(rs, nomem ? AH_ERR_NOMEM : AH_ERR_IO);
     }
     ah_status st = ah_sigma_is_sigma_path(path) ? load_sigma(rs, path, text, len) : ah_ruleset_load_string(rs, path, text, len);
     free(text);
@@ -452,7 +475,7 @@ out:
         free(names[i]);
     free(names);
     closedir(d);
-    return st;
+    return noted(rs, st);
 }
 
 ah_status ah_ruleset_load_path(ah_ruleset *rs, const char *path)
@@ -566,8 +589,10 @@ ah_status ah_ruleset_compile(ah_ruleset *rs)
             if (!r->tmpl)
                 cond = NULL;
         }
-        if (!cond && rs->errors == before) /* every other failure reports itself */
+        if (!cond && rs->errors == before) { /* every other failure reports itself */
+            ahi_nomem(&rs->store.arena);
             ahi_cerr(&cx, r->details_off, 0, "rule '%s': out of memory while compiling it", r->meta.id);
+        }
         if (!cond || rs->errors > before) {
             r->failed = true;
             r->meta.skipped = "it has errors";
@@ -634,15 +659,19 @@ ah_status ah_ruleset_compile(ah_ruleset *rs)
     }
     if (!ahi_opmap_build(rs) || !ahi_corr_build_index(rs) || !ahi_literals_build(rs)) {
         rs->errors++;
+        ahi_nomem(&rs->store.arena);
         ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "out of memory building the rule index");
     }
     rs->active += rs->ncorr_rules;
     rs->needs_raw |= rs->corr_raw;
     if (!collect_list_files(rs)) {
         rs->errors++;
+        ahi_nomem(&rs->store.arena);
         ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "out of memory");
     }
     rs->compiled = true;
+    if (ah_ruleset_status(rs) != AH_OK)
+        return AH_ERR_NOMEM;
     return rs->errors ? AH_ERR_SYNTAX : AH_OK;
 }
 

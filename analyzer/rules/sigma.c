@@ -151,6 +151,14 @@ typedef struct cv {
     ahi_arena *arena;     /* scratch for CIDR checks */
 } cv;
 
+/* A scratch buffer's lost bytes are lost from the text built from it: the
+ * translation checks one buffer where a document is finished. */
+static void carry_status(ah_buf *to, const ah_buf *scratch)
+{
+    if (ah_buf_status(scratch) != AH_OK)
+        ah_buf_lost(to);
+}
+
 static bool unsupported(cv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool unsupported(cv *c, const char *fmt, ...)
 {
@@ -496,6 +504,7 @@ static void emit_pat(ah_buf *b, const char *op, const pat *p, bool cased)
     ah_buf_printf(b, "%s %s ", op, ahi_ops[AHI_OP_MATCHES].spelling);
     ahi_put_string(b, re.data, re.len);
     ah_buf_puts(b, cs);
+    carry_status(b, &re);
     ah_buf_free(&re);
 }
 
@@ -505,6 +514,8 @@ static bool regex_ok(cv *c, const char *pattern, bool caseless)
     int err = 0;
     PCRE2_SIZE off = 0;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &err, &off, NULL);
+    if (!re && err == PCRE2_ERROR_HEAP_FAILED)
+        return ahi_nomem(c->arena);
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(err, msg, sizeof msg);
@@ -589,6 +600,7 @@ static bool emit_value(cv *c, ah_buf *b, const char *op, unsigned mods, const ya
             if (!(mods & M_RE_I))
                 ah_buf_puts(b, " cased");
         }
+        carry_status(b, &re);
         ah_buf_free(&re);
         return ok;
     }
@@ -650,7 +662,7 @@ static bool emit_value(cv *c, ah_buf *b, const char *op, unsigned mods, const ya
     pat p;
     if (!pat_parse(s, true, &p)) {
         pat_free(&p);
-        return unsupported(c, "out of memory");
+        return ahi_nomem(c->arena); /* the whole file fails: ah_sigma_convert */
     }
     /* Sigma's string modifiers are wildcards around the value */
     pat_wrap(&p, contains || ends, contains || starts);
@@ -858,7 +870,7 @@ static bool emit_keyword(cv *c, ah_buf *b, const yaml_node_t *v)
     pat p;
     if (!pat_parse(s, true, &p)) {
         pat_free(&p);
-        return unsupported(c, "out of memory");
+        return ahi_nomem(c->arena); /* the whole file fails: ah_sigma_convert */
     }
     pat_wrap(&p, true, true);
     emit_pat(b, "raw", &p, false);
@@ -1086,7 +1098,7 @@ static bool one_condition(cv *c, yaml_node_t *det, const char *text, ah_buf *out
 {
     cparse *p = calloc(1, sizeof *p);
     if (!p)
-        return unsupported(c, "out of memory");
+        return ahi_nomem(c->arena);
     p->c = c;
     p->det = det;
     p->out = out;
@@ -1240,6 +1252,7 @@ static void put_list(ah_buf *b, yaml_document_t *d, const char *key, yaml_node_t
     }
     if (count)
         ah_buf_printf(b, "  %-14s %s\n", key, ah_buf_cstr(&line));
+    carry_status(b, &line);
     ah_buf_free(&line);
 }
 
@@ -1300,6 +1313,7 @@ static void put_meta(ah_buf *b, doc_info *di, const char *name, const char *open
     const char *author = author_of(d, r, &tmp);
     if (author && *author)
         put_text(b, "author", author);
+    carry_status(b, &tmp);
     ah_buf_free(&tmp);
     ah_buf_printf(b, "  %-14s %s\n", "severity", severity_of(map_str(d, r, "level")));
     const char *status = map_str(d, r, "status");
@@ -1322,6 +1336,7 @@ static void put_meta(ah_buf *b, doc_info *di, const char *name, const char *open
     if (status && strcmp(status, "stable") != 0 && strcmp(status, "test") != 0 && strcmp(status, "experimental") != 0)
         ah_buf_printf(&note, ", status %s", status);
     put_text(b, "note", ah_buf_cstr(&note));
+    carry_status(b, &note);
     ah_buf_free(&note);
 }
 
@@ -1679,11 +1694,16 @@ ah_status ah_sigma_convert(const char *name, const char *yaml, size_t len, ah_si
         }
     }
     for (size_t i = 0; i < n; i++)
-        if (docs[i].is_rule)
+        if (docs[i].is_rule) {
             convert_rule(&docs[i]);
+            if (ah_buf_status(&docs[i].match) != AH_OK)
+                ahi_nomem(&arena);
+        }
+    /* Out of memory anywhere above: no translation at all rather than a
+     * rule cut short or called unsupported for want of memory. */
     ah_buf text;
     ah_buf_init(&text, 0);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !arena.nomem; i++) {
         doc_info *di = &docs[i];
         ah_buf_reset(&text);
         bool ok = false;
@@ -1706,9 +1726,18 @@ ah_status ah_sigma_convert(const char *name, const char *yaml, size_t len, ah_si
         } else if (di->is_corr) {
             ok = correlation(di, docs, n, name, &text);
         }
+        if (ah_buf_status(&text) != AH_OK || arena.nomem) {
+            ahi_nomem(&arena);
+            break;
+        }
         report(di, ok ? ah_buf_cstr(&text) : NULL, ok ? text.len : 0, fn, ud);
     }
     ah_buf_free(&text);
+    if (arena.nomem) {
+        st = AH_ERR_NOMEM;
+        if (err && errsize)
+            snprintf(err, errsize, "out of memory");
+    }
     for (size_t i = 0; i < n; i++) {
         ah_buf_free(&docs[i].match);
         yaml_document_delete(&docs[i].doc);

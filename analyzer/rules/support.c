@@ -34,6 +34,14 @@ void ahi_arena_init(ahi_arena *a)
 {
     a->head = NULL;
     a->total = 0;
+    a->nomem = false;
+}
+
+bool ahi_nomem(ahi_arena *a)
+{
+    if (a)
+        a->nomem = true;
+    return false;
 }
 
 void ahi_arena_free(ahi_arena *a)
@@ -55,15 +63,19 @@ void *ahi_alloc(ahi_arena *a, size_t n)
     const size_t align = sizeof(max_align_t);
     if (n == 0)
         n = 1;
-    if (n > SIZE_MAX / 2)
+    if (n > SIZE_MAX / 2) {
+        ahi_nomem(a);
         return NULL;
+    }
     n = (n + align - 1) / align * align;
     ahi_chunk *c = a->head;
     if (!c || c->cap - c->used < n) {
         size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;
         c = malloc(sizeof(ahi_chunk) + cap);
-        if (!c)
+        if (!c) {
+            ahi_nomem(a);
             return NULL;
+        }
         c->cap = cap;
         c->used = 0;
         /* A big one-off block goes behind the current chunk so the
@@ -102,7 +114,7 @@ bool ahi_grow(ahi_arena *a, void **arr, size_t *cap, size_t n, size_t elem)
         return true;
     size_t ncap = *cap ? *cap * 2 : 4;
     if (ncap > SIZE_MAX / elem)
-        return false;
+        return ahi_nomem(a);
     void *p = ahi_alloc(a, ncap * elem);
     if (!p)
         return false;
@@ -273,7 +285,10 @@ void ahi_report(ah_diag *d, const ahi_src *s, size_t off, size_t len, ah_severit
         ah_buf_printf(&b, "%s: %s", sev_name[sev], msg);
     }
     ah_where w = {s ? s->path : NULL, NULL, 0, line};
-    ah_diag_report(d, sev, &w, "%s", ah_buf_cstr(&b));
+    if (ah_buf_status(&b) != AH_OK) /* the located form lost bytes: the plain message, whole */
+        ah_diag_report(d, sev, &w, "%s: %s", sev_name[sev], msg);
+    else
+        ah_diag_report(d, sev, &w, "%s", ah_buf_cstr(&b));
     ah_buf_free(&b);
 }
 

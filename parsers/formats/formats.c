@@ -749,8 +749,9 @@ static bool digest_by_id(ah_norm *c, ah_event *ev)
     if (ah_is_placeholder(id))
         return false;
     ah_buf_reset(&c->hashbuf);
-    if (ah_buf_reserve(&c->hashbuf, id.n) != AH_OK)
-        return false;
+    ah_status st = ah_buf_reserve(&c->hashbuf, id.n);
+    if (st != AH_OK) /* out of memory: done (hashbuf keeps the error for scratch_status); too big: by content */
+        return st == AH_ERR_NOMEM;
     for (size_t i = 0; i < id.n; i++) {
         char ch = id.p[i];
         c->hashbuf.data[i] = (char)ah_fold((unsigned char)ch);

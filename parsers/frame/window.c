@@ -28,6 +28,24 @@ void ah_window_free(ah_window *w)
         ah_buf_free(&w->buf);
 }
 
+/* Once a huge record has been consumed, give its memory back instead of
+ * holding a window of its size for the rest of the run (the peak for one
+ * huge record, docs/internals.md "Memory"). Best effort: without memory
+ * for the small buffer the big one is kept. */
+static void shrink_after_huge(ah_buf *b)
+{
+    if (b->cap <= 4 * WINDOW_INIT || b->len > WINDOW_INIT / 2)
+        return;
+    ah_buf small;
+    ah_buf_init(&small, b->limit);
+    if (ah_buf_reserve(&small, WINDOW_INIT) != AH_OK || ah_buf_append(&small, b->data, b->len) != AH_OK) {
+        ah_buf_free(&small);
+        return;
+    }
+    ah_buf_free(b);
+    *b = small;
+}
+
 ah_status ah_window_fill(ah_window *w, size_t keep, size_t *dropped)
 {
     if (dropped)
@@ -39,13 +57,16 @@ ah_status ah_window_fill(ah_window *w, size_t keep, size_t *dropped)
     size_t usable = b->cap ? b->cap - 1 : 0;
     if (usable > b->limit)
         usable = b->limit;
-    /* Slide only when the tail is short of room (or when it costs nothing). */
-    if (keep > 0 && (keep == b->len || usable - b->len < READ_MIN)) {
+    /* Slide only when the tail is short of room (or when it costs nothing),
+     * or to give back the window a huge record grew. */
+    bool oversized = b->cap > 4 * WINDOW_INIT && keep <= b->len && b->len - keep <= WINDOW_INIT / 2;
+    if (keep > 0 && (keep == b->len || usable - b->len < READ_MIN || oversized)) {
         ah_buf_consume(b, keep);
         w->base += keep;
         w->pos -= keep;
         if (dropped)
             *dropped = keep;
+        shrink_after_huge(b);
     }
     size_t want = b->cap == 0 ? WINDOW_INIT : READ_MIN;
     if (b->limit - b->len < want)

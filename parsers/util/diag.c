@@ -21,6 +21,12 @@ void ah_diag_report(ah_diag *d, ah_severity sev, const ah_where *where, const ch
     d->fn(d->ud, sev, where, msg);
 }
 
+void ah_diag_temp(const ah_diag *d, const char *path, bool exists)
+{
+    if (d && d->temp_fn && path)
+        d->temp_fn(d->temp_ud, path, exists);
+}
+
 void ah_where_format(const ah_where *w, char *buf, size_t size)
 {
     size_t n = 0;

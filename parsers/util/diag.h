@@ -21,14 +21,26 @@ typedef struct ah_where {
 
 typedef void (*ah_diag_fn)(void *ud, ah_severity sev, const ah_where *where, const char *msg);
 
+/* Temporaries: called with exists=true right after the library created a
+ * temporary file or directory, and with exists=false before it removes or
+ * renames it (path stays valid in between). The caller (the CLI's signal
+ * handler) can then remove what a killed run leaves: a file, or a
+ * directory with the files in it. */
+typedef void (*ah_temp_fn)(void *ud, const char *path, bool exists);
+
 typedef struct ah_diag {
     ah_diag_fn fn; /* NULL: discard */
     void *ud;
     uint64_t count[3]; /* per severity */
+    ah_temp_fn temp_fn; /* NULL: nobody is told of temporaries */
+    void *temp_ud;
 } ah_diag;
 
 void ah_diag_report(ah_diag *d, ah_severity sev, const ah_where *where, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Tell d's owner that a temporary now exists, or is about to go (ah_temp_fn). */
+void ah_diag_temp(const ah_diag *d, const char *path, bool exists);
 
 /* Format "path[entry] record N (line L)" into buf (used by printers);
  * path and entry are escaped as ah_escape_text does. */

@@ -139,7 +139,7 @@ int main(int argc, char **argv)
         ah_buf_init(&text, 0);
         for (int i = 0; i < counts[c]; i++)
             add_rule(&text, i);
-        ah_diag diag = {NULL, NULL, {0, 0, 0}};
+        ah_diag diag = {.fn = NULL};
         ah_ruleset *rs = ah_ruleset_new(&diag);
         ah_ruleset_load_string(rs, "bench.rules", text.data, text.len);
         if (ah_ruleset_compile(rs) != AH_OK) {

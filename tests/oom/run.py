@@ -4,19 +4,26 @@
     python3 tests/oom/run.py OOM_BINARY [--runs R] [--seed S] [--only CASE]
 
 OOM_BINARY is build/.../oom/audithound, linked with the failing allocator.
-For each case (a hunt over samples/tenant with a small rule file, the same
-hunt with the shipped packs, a dump), one run without failure counts the
+Cases: a hunt over samples/tenant with a small rule file, split into its
+run phase and its rule-loading phase (before ah_hunt_new: reading, parsing
+and compiling the rules); the same hunt with the shipped packs (both
+phases); a dump; lint --explain-all and lint --json (the explanation and
+metadata documents); lint over Sigma files and sigma convert (the Sigma
+translation); a hunt with --summary (the JSON summary, compared with its
+clock fields masked). For each case, one run without failure counts the
 allocations (K) and gives the expected exit status and output; then runs
 with the N-th allocation failing (and, for about a quarter of them, every
-allocation from the N-th on), N all of the case's range when its share of
-R runs covers it, else the first 16 and the rest spread over it with a
-seeded jitter. The small hunt takes 75 % of R, so that with R >= 600 every
-allocation of its run phase fails once (444 of them today); the others
-share the rest. Each run must:
+allocation from the N-th on), N over the case's phase: all of it when the
+case's share of R runs covers it, else the first 16 and the rest spread
+over it with a seeded jitter. With R >= 900 (make oom-check) every
+allocation of the small hunt's run phase (446 today) and of its rule
+loading (158) fails once. Each run must:
   - end by itself (no signal, no timeout) with no sanitizer report;
   - either end as the unfailed run did (same exit status, same output) or
     end with exit status 6 and "out of memory" on standard error, leaving
-    no file under the -o name.
+    no file under the compared names (-o, --summary). An allocation failure
+    while loading rules is out of memory too, never "errors in the rules"
+    (exit 2).
 Prints a FAIL line per bad run (with N and mode, to reproduce:
 AH_OOM_FAIL_AT=N [AH_OOM_MODE=after] OOM_BINARY ARGS), then
 "oom: P passed, F failed"; appends "oom P F" to build/.results.
@@ -31,28 +38,38 @@ import sys
 import tempfile
 
 EXIT_NOMEM = 6
-EXIT_USAGE = 2
-RULES_FAILED = re.compile(rb'error\(s\) in the rules; nothing was run|out of memory')
 TIMEOUT = 60
 SANITIZER = re.compile(rb'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:')
 
 
 def cases(tmp):
     out = os.path.join(tmp, 'timeline.csv')
+    summary = os.path.join(tmp, 'summary.json')
     common = ['hunt', '--threads', '1', '-q', '-o', out]
     small = common + ['-r', 'tests/e2e/data/hunt.rules', 'samples/tenant']
     shipped = common + ['--vars', 'samples/contoso.vars', 'samples/tenant']
-    # (name, arguments, output file, weight in the runs left (0: the first 70 %), phase)
+    sigma = sorted(os.path.join('tests/data/sigma/hunt', f) for f in os.listdir('tests/data/sigma/hunt'))
+    # (name, arguments, files compared (none: standard output), phase, share of the runs)
     return [
-        ('hunt-small', small, out, 0, 'run'),
-        ('hunt', shipped, out, 5, 'run'),
-        ('dump', ['dump', 'samples/tenant'], None, 1, 'all'),
-        ('rules-small', small, out, 1, 'rules'),
-        ('rules', shipped, out, 1, 'rules'),
+        ('hunt-small', small, [out], 'run', 0.55),
+        ('rules-small', small, [out], 'rules', 0.20),
+        ('hunt', shipped, [out], 'run', 0.04),
+        ('rules', shipped, [out], 'rules', 0.04),
+        ('dump', ['dump', 'samples/tenant'], [], 'all', 0.02),
+        ('lint-explain', ['lint', '--explain-all', 'tests/e2e/data/hunt.rules'], [], 'all', 0.03),
+        ('lint-json', ['lint', '--json', 'tests/e2e/data/hunt.rules'], [], 'all', 0.02),
+        ('lint-sigma', ['lint', 'tests/data/sigma/hunt'], [], 'all', 0.03),
+        ('sigma-convert', ['sigma', 'convert'] + sigma, [], 'all', 0.03),
+        ('summary', small[:-1] + ['--summary', summary, 'samples/tenant'], [summary], 'run', 0.04),
     ]
 
 
-def run(binary, args, out, report, fail_at=0, after=False):
+# What differs from run to run in a summary: the clock.
+UNSTABLE = re.compile(rb'"(started|finished)":"[^"]*"|"elapsed_seconds":[0-9.]+')
+
+
+def run(binary, args, outs, report, fail_at=0, after=False):
+    """(exit status, compared output or None when a file is missing, stderr, counts, failed)."""
     env = dict(os.environ)
     env.pop('AH_OOM_FAIL_AT', None)
     env.pop('AH_OOM_MODE', None)
@@ -62,17 +79,16 @@ def run(binary, args, out, report, fail_at=0, after=False):
         env['AH_OOM_FAIL_AT'] = str(fail_at)
         if after:
             env['AH_OOM_MODE'] = 'after'
-    if out and os.path.exists(out):
-        os.unlink(out)
-    if os.path.exists(report):
-        os.unlink(report)
+    for f in os.listdir(os.path.dirname(report)):  # the report and every output of the run before
+        os.unlink(os.path.join(os.path.dirname(report), f))
     try:
         p = subprocess.run([binary] + args, env=env, capture_output=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         return None, b'', b'timeout', None, None
     data = p.stdout
-    if out:
-        data = open(out, 'rb').read() if os.path.exists(out) else None
+    if outs:
+        data = b''.join(UNSTABLE.sub(b'', open(o, 'rb').read()) for o in outs) if all(
+            os.path.exists(o) for o in outs) else None
     counts = {}
     if os.path.exists(report):
         for line in open(report):
@@ -114,28 +130,21 @@ def main():
     tmp = tempfile.mkdtemp(prefix='audithound-oom-')
     report = os.path.join(tmp, 'report')
     try:
-        all_cases = [c for c in cases(tmp) if not only or c[0] == only]
-        # hunt-small takes up to 75 % of the runs (all of its run phase when they
-        # cover it: every allocation of one small hunt); the others share the rest.
-        first = [c for c in all_cases if c[3] == 0]
-        rest = [c for c in all_cases if c[3] > 0]
-        left = runs - (int(runs * 0.75) if first else 0)
-        weight = sum(c[3] for c in rest) or 1
-        for name, args, out, w, phase in all_cases:
-            base_rc, base_out, base_err, counts, _ = run(binary, args, out, report)
+        for name, args, outs, phase, frac in [c for c in cases(tmp) if not only or c[0] == only]:
+            base_rc, base_out, base_err, counts, _ = run(binary, args, outs, report)
             k, mark = counts.get('calls', 0), counts.get('hunt', 0)
             if base_rc not in (0, 1) or base_out is None or not k or (phase != 'all' and not mark):
                 failed += 1
                 print('  FAIL    oom %s: the unfailed run ended %s: %s' % (name, base_rc, base_err[-300:]))
                 continue
-            share = int(runs * 0.75) if w == 0 else max(8, left * w // weight)
+            share = max(8, int(runs * frac))
             lo, hi = {'all': (1, k), 'run': (mark + 1, k), 'rules': (1, mark)}[phase]
             ns = choose(lo, hi, share, rng)
             bad = 0
             nomem = 0
             for n in ns:
                 after = rng.random() < 0.25
-                rc, data, err, _, nfailed = run(binary, args, out, report, n, after)
+                rc, data, err, _, nfailed = run(binary, args, outs, report, n, after)
                 why = None
                 if rc is None:
                     why = 'timeout'
@@ -145,12 +154,10 @@ def main():
                     why = 'sanitizer report'
                 elif rc == base_rc and data == base_out:
                     pass
-                elif rc == EXIT_NOMEM and b'out of memory' in err and (out is None or data is None):
+                elif rc == EXIT_NOMEM and b'out of memory' in err and (not outs or data is None):
                     nomem += 1
                 elif rc == EXIT_NOMEM:
                     why = 'exit 6 without the message, or a file left under the output name'
-                elif phase == 'rules' and rc == EXIT_USAGE and RULES_FAILED.search(err) and data is None:
-                    nomem += 1  # not yet exit 6 (see the docstring), but never silent
                 else:
                     why = 'exit %d (unfailed: %d), output %s' % (
                         rc, base_rc, 'the same' if data == base_out else 'different')

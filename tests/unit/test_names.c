@@ -86,7 +86,7 @@ static ah_names *with_lists(size_t budget)
     ah_names *n = ah_names_new(budget);
     assert_non_null(n);
     diag_log l = {0};
-    ah_diag d = {log_diag, &l, {0}};
+    ah_diag d = {.fn = log_diag, .ud = &l};
     assert_int_equal(ah_names_load_lists(n, "rules/lists", &d), AH_OK);
     assert_int_equal(l.errors + l.warnings, 0);
     return n;
@@ -458,7 +458,7 @@ static void test_hostile_list_lines(void **state)
     fclose(f);
     ah_names *n = ah_names_new(0);
     diag_log l = {0};
-    ah_diag d = {log_diag, &l, {0}};
+    ah_diag d = {.fn = log_diag, .ud = &l};
     assert_int_equal(ah_names_load_list(n, t->path, &d), AH_ERR_SYNTAX);
     assert_int_equal(l.errors, 7);
     const int bad_lines[] = {4, 5, 6, 7, 8, 10, 11};
@@ -696,7 +696,7 @@ static void test_directory_graph_json(void **state)
     (void)state;
     ah_names *n = with_lists(0);
     diag_log l = {0};
-    ah_diag d = {log_diag, &l, {0}};
+    ah_diag d = {.fn = log_diag, .ud = &l};
     assert_int_equal(ah_names_load_directory(n, "tests/data/names/graph-directory.json", &d), AH_OK);
     /* the two bad records are reported with their position, the rest is read */
     assert_int_equal(l.warnings, 1);
@@ -736,7 +736,7 @@ static void test_directory_portal_csv(void **state)
     (void)state;
     ah_names *n = with_lists(0);
     diag_log l = {0};
-    ah_diag d = {log_diag, &l, {0}};
+    ah_diag d = {.fn = log_diag, .ud = &l};
     assert_int_equal(ah_names_load_directory(n, "tests/data/names/portal-users.csv", &d), AH_OK);
     assert_int_equal(ah_names_load_directory(n, "tests/data/names/portal-enterprise-apps.csv", &d), AH_OK);
     assert_int_equal(l.warnings + l.errors, 0);

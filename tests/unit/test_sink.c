@@ -23,6 +23,9 @@
 #include "analyzer/output/timeline.h"
 #include "support/tmpdir.h"
 
+/* The CLI's registry and signal handlers: unit tests link the library only. */
+#include "analyzer/cli/cleanup.c"
+
 typedef ah_test_tmpdir fixture;
 
 static int setup(void **state) { return ah_test_tmpdir_setup(state, "ah-sink", "out.csv"); }
@@ -392,7 +395,7 @@ static void test_stale_temporaries_swept(void **state)
     for (size_t i = 0; i < 5; i++)
         write_file(all[i], "partial");
     warnings wn = {""};
-    ah_diag diag = {collect, &wn, {0}};
+    ah_diag diag = {.fn = collect, .ud = &wn};
     ah_status st;
     ah_sink *s = ah_sink_open(f->path, false, &diag, &st);
     assert_non_null(s);
@@ -414,13 +417,14 @@ static void test_stale_temporaries_swept(void **state)
 static void child_killed_by(const char *dir, int sig, int report)
 {
     signal(sig, SIG_DFL); /* the test runner may have it ignored */
-    ah_sink_install_signal_cleanup();
+    ah_cli_install_signal_cleanup();
+    ah_diag diag = {.temp_fn = ah_cli_temp_hook}; /* as the CLI makes it */
     char path[3][256];
     ah_sink *s[3];
     for (int i = 0; i < 3; i++) {
         snprintf(path[i], sizeof path[i], "%s/out%d.csv", dir, i);
         ah_status st;
-        s[i] = ah_sink_open(path[i], false, NULL, &st);
+        s[i] = ah_sink_open(path[i], false, &diag, &st);
         if (!s[i] || ah_sink_write(s[i], "rows\n", 5) != AH_OK)
             _exit(10);
         if (write(report, ah_sink_temp_path(s[i]), strlen(ah_sink_temp_path(s[i])) + 1) < 0)
