@@ -33,6 +33,7 @@ enum ah_exit {
 };
 
 typedef struct ah_session ah_session;
+struct ah_session_identity;
 
 typedef struct ah_session_options {
     size_t max_record;         /* default 64 MiB (AH_MAX_RECORD_DEFAULT, formats.h) */
@@ -53,7 +54,24 @@ typedef struct ah_session_options {
      * them the set grows past the budget, with a warning. */
     size_t dedup_memory;
     const char *tmpdir;        /* where the sorted keys go (NULL: $TMPDIR, else /tmp) */
+    /* Called once for every event the account counts (kept or duplicate),
+     * in position order, when its fate is final: `hunt --partial` records
+     * the identities the merge deduplicates across shards with. NULL: none. */
+    void (*identity_fn)(void *ud, const struct ah_session_identity *id);
+    void *identity_ud;
 } ah_session_options;
+
+/* What identity_fn is told of one event. */
+typedef struct ah_session_identity {
+    uint64_t keys[2][2];       /* the record digest, then the second identity (directory audits) */
+    size_t nkeys;
+    size_t stream;             /* the stream's index (ah_session_stream), = ev->origin->input_no */
+    uint64_t record_no;
+    ah_source_kind source;
+    bool has_time;
+    ah_time time;
+    bool duplicate;            /* an earlier event of this session had one of its keys */
+} ah_session_identity;
 
 #define AH_SESSION_DEDUP_MEMORY ((size_t)16 << 20)
 
@@ -146,6 +164,23 @@ typedef struct ah_totals {
     uint64_t not_a_log_streams;  /* streams that were not logs (skipped or failed) */
 } ah_totals;
 ah_totals ah_session_totals(const ah_session *s);
+
+/* --- an account given, not read (`audithound merge`) -------------------
+ * A session that reads nothing: the merge of partials states its streams,
+ * files and events, and the summary code reads it as any session's. */
+ah_session *ah_session_new_account(const ah_session_options *o);
+/* A stream as a shard reported it; its events and duplicates start at 0
+ * and are counted by ah_session_account_event. file_index: its file's
+ * index among ah_session_account_file calls. AH_ERR_NOMEM. */
+ah_status ah_session_account_stream(ah_session *s, const ah_stream_report *r, size_t file_index);
+ah_status ah_session_account_file(ah_session *s, const ah_file_report *f);
+/* One event of stream i: a duplicate, or an event (coverage counted). */
+void ah_session_account_event(ah_session *s, size_t i, ah_source_kind source, bool has_time, ah_time t,
+                              bool duplicate);
+/* A shard's deduplication past its budget failed or saw its inputs change. */
+void ah_session_account_failed(ah_session *s);
+/* The index of stream i's file (ah_session_file). */
+size_t ah_session_stream_file(const ah_session *s, size_t i);
 
 /* True if any input or record could not be read (exit status 3), or
  * deduplication past its budget failed or saw the inputs change. */

@@ -304,6 +304,7 @@ struct ah_hunt {
     ah_row_rule *out_info;
     int8_t *out_level;       /* levels of out_rules as they apply to the row */
     bool *out_routine;
+    size_t obs_part;         /* partial: the observation part being handed out */
 };
 
 static bool in_window(const ah_hunt_options *c, const ah_event *ev)
@@ -1044,24 +1045,32 @@ static ah_status queue_event(ah_hunt *h, const ah_event *ev)
     return AH_OK;
 }
 
-ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
+bool ah_hunt_count_event(ah_hunt *h, bool has_time, ah_time time)
 {
     h->stats.events++;
-    if (!in_window(&h->opt, ev)) {
+    ah_event probe = {.has_time = has_time, .time = time};
+    if (!in_window(&h->opt, &probe)) {
         h->stats.events_outside++;
-        return AH_OK;
+        return false;
     }
+    if (has_time) {
+        if (!h->has_start || ah_time_cmp(time, h->start) < 0)
+            h->start = time;
+        if (!h->has_start || ah_time_cmp(time, h->end) > 0)
+            h->end = time;
+        h->has_start = true;
+    }
+    return true;
+}
+
+ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
+{
+    if (!ah_hunt_count_event(h, ev->has_time, ev->time))
+        return AH_OK;
     /* What learns from every event stays on this thread, in input order:
      * the names and the case knowledge (their budgets fill in one order). */
     if (h->opt.names)
         ah_names_learn(h->opt.names, ev); /* every event of the run teaches names, in the window or not */
-    if (ev->has_time) {
-        if (!h->has_start || ah_time_cmp(ev->time, h->start) < 0)
-            h->start = ev->time;
-        if (!h->has_start || ah_time_cmp(ev->time, h->end) > 0)
-            h->end = ev->time;
-        h->has_start = true;
-    }
     if (h->know)
         ah_knowledge_learn(h->know, ev);
     if (h->nworkers && ev->raw.n + (ev->body.p < ev->raw.p || ev->body.p >= ev->raw.p + ev->raw.n ? ev->body.n : 0) <
@@ -1113,13 +1122,85 @@ ah_status ah_hunt_finish(ah_hunt *h)
             ah_knowledge_get_stats(h->know, &ks);
             h->stats.knowledge_dropped = ks.dropped;
         }
-        if (h->observations[0])
+        if (h->observations[0] && !h->opt.partial)
             correlate(h);
         st = lanes_status(h);
     }
     add_lane_counts(h);
+    for (size_t p = 0; st == AH_OK && h->opt.partial && p < CORR_PARTS && h->observations[p]; p++)
+        st = ah_sorter_finish(h->observations[p]);
     return st == AH_OK ? ah_sorter_finish(h->sorter) : st;
 }
+
+/* --- partials: the hunt cut at its sorters (docs/scale-out.md) ----------- */
+
+ah_status ah_hunt_partial_row(ah_hunt *h, ah_row *row)
+{
+    if (!h->opt.partial)
+        return AH_ERR_USAGE;
+    return ah_sorter_next(h->sorter, row);
+}
+
+ah_status ah_hunt_partial_observation(ah_hunt *h, ah_observation *obs, uint64_t *seq)
+{
+    if (!h->opt.partial)
+        return AH_ERR_USAGE;
+    for (; h->obs_part < CORR_PARTS && h->observations[h->obs_part]; h->obs_part++) {
+        ah_row row;
+        ah_status st = ah_sorter_next(h->observations[h->obs_part], &row);
+        if (st == AH_END)
+            continue;
+        if (st != AH_OK)
+            return st;
+        if ((st = ah_observation_decode(row.raw, obs)) != AH_OK)
+            return st;
+        if (obs->origin) {
+            if (obs->origin > h->norigins)
+                return AH_ERR_RECORD;
+            obs->input = ah_span_cstr(h->origins[obs->origin - 1].input);
+            obs->entry = ah_span_cstr(h->origins[obs->origin - 1].entry);
+            obs->origin = 0;
+        }
+        *seq = row.seq;
+        return AH_OK;
+    }
+    return AH_END;
+}
+
+ah_status ah_hunt_add_row(ah_hunt *h, const ah_row *row)
+{
+    if (row->kind != AH_ROW_EVENT)
+        return AH_ERR_USAGE; /* correlation rows are made by the replay */
+    for (size_t i = 0; i < row->nrules; i++) {
+        if (row->rules[i] >= h->hitcap - 1)
+            return AH_ERR_RECORD;
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, row->rules[i]));
+        h->rule_hits[m->index]++;
+        h->stats.by_level[m->level]++;
+        h->stats.hits++;
+    }
+    h->stats.rows++;
+    return ah_sorter_add(h->sorter, row);
+}
+
+ah_status ah_hunt_add_observation(ah_hunt *h, const ah_observation *obs, uint64_t seq)
+{
+    if (!h->observations[0])
+        return AH_ERR_USAGE;
+    if (obs->rule_index >= h->hitcap - 1)
+        return AH_ERR_RECORD;
+    lane *l = &h->lanes[h->nworkers];
+    l->seq = seq;
+    l->last_origin = 0; /* the spans are the caller's buffer: compare them by content */
+    ah_observation o = *obs;
+    o.rule = ah_ruleset_rule(h->rs, obs->rule_index);
+    keep_observation(l, &o);
+    ah_status st = l->status;
+    l->last_origin = 0;
+    return st;
+}
+
+ah_knowledge *ah_hunt_knowledge(ah_hunt *h) { return h->know; }
 
 /* --- leaving: the join window --------------------------------------------- */
 

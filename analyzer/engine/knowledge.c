@@ -2,6 +2,7 @@
 #include "knowledge.h"
 
 #include "../../parsers/util/hash.h"
+#include "../../parsers/util/varint.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -202,4 +203,46 @@ void ah_knowledge_get_stats(const ah_knowledge *k, ah_knowledge_stats *out)
 {
     if (k && out)
         *out = k->st;
+}
+
+/* --- saved facts (hunt --partial) ----------------------------------------- */
+
+ah_status ah_knowledge_save(const ah_knowledge *k, ah_buf *out)
+{
+    unsigned char tmp[3 * AH_VARINT_MAX];
+    for (size_t i = 0; i < k->pairs.cap; i++) {
+        const slot *s = &k->pairs.v[i];
+        if (!s->key)
+            continue;
+        unsigned char *p = ah_put_uvarint(tmp, s->key);
+        p = ah_put_uvarint(p, ah_zigzag(s->first.sec));
+        p = ah_put_uvarint(p, ah_zigzag(s->first.nsec));
+        ah_buf_append(out, tmp, (size_t)(p - tmp));
+    }
+    unsigned char *p = ah_put_uvarint(tmp, 0);
+    p = ah_put_uvarint(p, k->st.dropped);
+    ah_buf_append(out, tmp, (size_t)(p - tmp));
+    return ah_buf_status(out);
+}
+
+ah_status ah_knowledge_load_saved(ah_knowledge *k, ah_span saved)
+{
+    ah_vcursor c = {(const unsigned char *)saved.p, (const unsigned char *)saved.p + saved.n, true};
+    for (;;) {
+        uint64_t key = ah_get_uvarint(&c);
+        if (!c.ok)
+            return AH_ERR_RECORD;
+        if (!key)
+            break;
+        ah_time t;
+        t.sec = ah_unzigzag(ah_get_uvarint(&c));
+        t.nsec = (int32_t)ah_unzigzag(ah_get_uvarint(&c));
+        if (!c.ok)
+            return AH_ERR_RECORD;
+        if (!put(k, &k->pairs, key, t))
+            k->st.dropped++;
+    }
+    k->st.dropped += ah_get_uvarint(&c);
+    k->st.pairs = k->pairs.n;
+    return c.ok && c.p == c.end ? AH_OK : AH_ERR_RECORD;
 }
