@@ -848,6 +848,11 @@ static int apply_recorded(hunt_ctx *c, const ah_partial *p)
     return 0;
 }
 
+static void count_html_event(void *ud, ah_source_kind source, bool has_time, ah_time t)
+{
+    ah_html_count_event(ud, source, has_time, t);
+}
+
 static int run_hunt_mode(int argc, char **argv, bool merge);
 static int run_hunt(int argc, char **argv) { return run_hunt_mode(argc, argv, false); }
 static int run_merge(int argc, char **argv) { return run_hunt_mode(argc, argv, true); }
@@ -1018,7 +1023,8 @@ static int run_hunt_mode(int argc, char **argv, bool merge)
             status = AH_EXIT_NOMEM;
             goto out;
         }
-        if ((st = ah_partial_merge(h.parts, h.nparts, c.so.keep_duplicates, s, h.hunt, c.ho.names, &merge_diag)) !=
+        if ((st = ah_partial_merge(h.parts, h.nparts, c.so.keep_duplicates, s, h.hunt, c.ho.names, count_html_event,
+                                   html, &merge_diag)) !=
             AH_OK) {
             ah_cli_errorf("merge refused or failed: %s; the timeline was not written", ah_status_str(st));
             status = st == AH_ERR_NOMEM ? AH_EXIT_NOMEM : st == AH_ERR_IO ? AH_EXIT_PARTIAL : AH_EXIT_USAGE;

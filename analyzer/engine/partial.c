@@ -991,7 +991,7 @@ static FILE *open_part_file(const ah_partial *p, int k)
  * as one session decides them, the account and the hunt's event counts
  * kept, and the losers noted. */
 static ah_status replay_identities(ah_partial **parts, size_t n, bool keep_duplicates, ah_session *acct, ah_hunt *h,
-                                   posset *losers, ah_diag *diag)
+                                   posset *losers, ah_partial_event_fn event_fn, void *event_ud, ah_diag *diag)
 {
     ireader *rd = calloc(n ? n : 1, sizeof *rd);
     ah_dedup *seen = keep_duplicates ? NULL : ah_dedup_new();
@@ -1043,8 +1043,11 @@ static ah_status replay_identities(ah_partial **parts, size_t n, bool keep_dupli
                 break;
             }
             ah_session_account_event(acct, g, e->source, e->has_time, e->time, dup);
-            if (!dup)
+            if (!dup) {
                 ah_hunt_count_event(h, e->has_time, e->time);
+                if (event_fn)
+                    event_fn(event_ud, e->source, e->has_time, e->time);
+            }
         }
     }
     for (size_t i = 0; i < n && st == AH_OK; i++)
@@ -1157,7 +1160,7 @@ static ah_status load_store(ah_partial *p, int k, ah_names *names, struct ah_kno
 }
 
 ah_status ah_partial_merge(ah_partial **given, size_t n, bool keep_duplicates, ah_session *acct, ah_hunt *h,
-                           ah_names *names, ah_diag *diag)
+                           ah_names *names, ah_partial_event_fn event_fn, void *event_ud, ah_diag *diag)
 {
     ah_partial **parts = malloc((n ? n : 1) * sizeof *parts);
     if (!parts)
@@ -1172,7 +1175,7 @@ ah_status ah_partial_merge(ah_partial **given, size_t n, bool keep_duplicates, a
     posset losers = {0};
     ah_status st = place_streams(parts, n, acct, diag);
     if (st == AH_OK)
-        st = replay_identities(parts, n, keep_duplicates, acct, h, &losers, diag);
+        st = replay_identities(parts, n, keep_duplicates, acct, h, &losers, event_fn, event_ud, diag);
     for (size_t i = 0; i < n && st == AH_OK; i++)
         st = load_store(parts[i], F_NAMES, names, NULL, diag);
     for (size_t i = 0; i < n && st == AH_OK; i++)

@@ -75,7 +75,10 @@ const char *ah_partial_option(const ah_partial *p, size_t i);
  * Then ah_hunt_finish / ah_hunt_next give the timeline. Refusals (a stream
  * whose file differs between partials, a partial that read its inputs out
  * of canonical order) are reported, AH_ERR_USAGE. */
+typedef void (*ah_partial_event_fn)(void *ud, ah_source_kind source, bool has_time, ah_time t);
+/* event_fn (may be NULL) is told every event kept, in canonical order, as a
+ * reading hunt sees them (the HTML report counts them). */
 ah_status ah_partial_merge(ah_partial **parts, size_t n, bool keep_duplicates, ah_session *acct, ah_hunt *h,
-                           ah_names *names, ah_diag *diag);
+                           ah_names *names, ah_partial_event_fn event_fn, void *event_ud, ah_diag *diag);
 
 #endif

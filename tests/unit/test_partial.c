@@ -167,7 +167,7 @@ static ah_status merge(const ah_ruleset *rs, const char *const *dirs, size_t n, 
     ah_hunt_options o = hunt_options(names);
     ah_hunt *h = ah_hunt_new(rs, &o, NULL);
     assert_non_null(h);
-    ah_status st = ah_partial_merge(parts, n, false, s, h, names, NULL);
+    ah_status st = ah_partial_merge(parts, n, false, s, h, names, NULL, NULL, NULL);
     if (st == AH_OK)
         describe(h, rs, s, out);
     ah_hunt_free(h);
