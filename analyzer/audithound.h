@@ -107,6 +107,8 @@ void ah_session_progress(const ah_session *s, uint64_t *done, uint64_t *total);
 typedef struct ah_stream_report {
     const char *path;
     const char *entry;          /* NULL for a plain or compressed file */
+    uint64_t member_order;      /* its place in its archive, whichever members were read: archive order
+                                   (ah_input_member_order); 0 for a file that is no archive */
     const char *container;
     const char *encoding;
     const char *framing;        /* "csv" / "json" / NULL (empty or unreadable) */

@@ -294,6 +294,7 @@ static void put_stream(ah_buf *b, const ah_stream_report *r, size_t file_index)
     put_str(b, r->failure);
     put_str(b, r->not_a_log);
     put_u(b, (uint64_t)r->source);
+    put_u(b, r->member_order);
     put_u(b, file_index);
     put_u(b, r->records);
     put_u(b, r->errors);
@@ -641,6 +642,7 @@ static ah_status load_streams(ah_partial *p, ah_diag *diag)
         rep->failure = s->str[6];
         rep->not_a_log = s->str[7];
         rep->source = (ah_source_kind)ah_get_uvarint(&c);
+        rep->member_order = ah_get_uvarint(&c);
         s->file_index = (size_t)ah_get_uvarint(&c);
         rep->records = ah_get_uvarint(&c);
         rep->errors = ah_get_uvarint(&c);
@@ -828,6 +830,8 @@ static int cmp_sref(const void *a, const void *b)
     int c = strcmp(s->rep.path, t->rep.path);
     if (c)
         return c;
+    if (s->rep.member_order != t->rep.member_order) /* archive order, whichever members a shard read */
+        return s->rep.member_order < t->rep.member_order ? -1 : 1;
     if (s->ordinal != t->ordinal)
         return s->ordinal < t->ordinal ? -1 : 1;
     return x->part < y->part ? -1 : x->part > y->part;
@@ -894,7 +898,8 @@ static ah_status place_streams(ah_partial **parts, size_t n, ah_session *acct, a
     for (size_t i = 0; i < total && st == AH_OK; i++) {
         pstream *s = &sr[i].p->streams[sr[i].local];
         const pstream *prev = i ? &sr[i - 1].p->streams[sr[i - 1].local] : NULL;
-        if (prev && strcmp(prev->rep.path, s->rep.path) == 0 && prev->ordinal == s->ordinal) {
+        if (prev && strcmp(prev->rep.path, s->rep.path) == 0 && prev->rep.member_order == s->rep.member_order &&
+            (s->rep.member_order || prev->ordinal == s->ordinal)) {
             bool same_entry = (!prev->rep.entry && !s->rep.entry) ||
                               (prev->rep.entry && s->rep.entry && strcmp(prev->rep.entry, s->rep.entry) == 0);
             if (!same_entry || prev->rep.records != s->rep.records) {

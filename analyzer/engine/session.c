@@ -676,6 +676,7 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
             if ((st = open_slot(s)) != AH_OK || (st = ah_scanner_open(s->scanner, in)) != AH_OK)
                 return st;
             cur_slot(s)->file_index = ah_input_file_index(in);
+            cur_slot(s)->rep.member_order = ah_input_member_order(in);
             s->in_stream = true;
         }
         ah_status st = ah_scanner_next(s->scanner, &s->ev);
