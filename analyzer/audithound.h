@@ -179,8 +179,9 @@ ah_status ah_session_account_file(ah_session *s, const ah_file_report *f);
 /* One event of stream i: a duplicate, or an event (coverage counted). */
 void ah_session_account_event(ah_session *s, size_t i, ah_source_kind source, bool has_time, ah_time t,
                               bool duplicate);
-/* A shard's deduplication past its budget failed or saw its inputs change. */
-void ah_session_account_failed(ah_session *s);
+/* How the merge deduplicated: passes 2 when its key set passed its budget
+ * (as a session that reads its inputs twice). */
+void ah_session_account_dedup(ah_session *s, uint32_t passes);
 /* The index of stream i's file (ah_session_file). */
 size_t ah_session_stream_file(const ah_session *s, size_t i);
 

@@ -1023,7 +1023,8 @@ static int run_hunt_mode(int argc, char **argv, bool merge)
             status = AH_EXIT_NOMEM;
             goto out;
         }
-        if ((st = ah_partial_merge(h.parts, h.nparts, c.so.keep_duplicates, s, h.hunt, c.ho.names, count_html_event,
+        if ((st = ah_partial_merge(h.parts, h.nparts, c.so.keep_duplicates, c.so.dedup_memory, c.so.tmpdir, s, h.hunt,
+                                   c.ho.names, count_html_event,
                                    html, &merge_diag)) !=
             AH_OK) {
             ah_cli_errorf("merge refused or failed: %s; the timeline was not written", ah_status_str(st));

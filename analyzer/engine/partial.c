@@ -16,6 +16,7 @@
 #include "../../parsers/util/sha256.h"
 #include "../../parsers/util/varint.h"
 #include "dedup.h"
+#include "keysort.h"
 #include "knowledge.h"
 
 #define POS_STREAM_SHIFT 40 /* a position: stream << 40 | record number (hunt.c's row seq) */
@@ -992,28 +993,46 @@ static FILE *open_part_file(const ah_partial *p, int k)
     return f;
 }
 
-/* Every event of every kept stream, in canonical order: duplicates decided
- * as one session decides them, the account and the hunt's event counts
- * kept, and the losers noted. */
-static ah_status replay_identities(ah_partial **parts, size_t n, bool keep_duplicates, ah_session *acct, ah_hunt *h,
-                                   posset *losers, ah_partial_event_fn event_fn, void *event_ud, ah_diag *diag)
+/* Every event of every kept stream, in canonical order, decided as one
+ * session decides it (session.c): in one set of keys while the set fits its
+ * budget; past it (at P0) the rest is walked for its keys only, sorted to
+ * disk, and a second walk decides from P0 on by the late duplicates. */
+typedef struct replay {
+    ah_partial **parts;
+    size_t n;
+    ah_session *acct;
+    ah_hunt *h;
+    posset *losers;
+    ah_partial_event_fn event_fn;
+    void *event_ud;
+    ah_diag *diag;
+    bool keep_duplicates;
+    size_t budget;
+    const char *tmpdir;
+    ah_dedup *seen;
+    ah_keysort *keys, *late;
+    bool spilled, second, late_valid;
+    uint64_t p0, late_pos;
+} replay;
+
+typedef ah_status (*visit_fn)(replay *rp, size_t part, size_t g, size_t local, const ident *e);
+
+/* Walk the owners' streams in global order (each partial's in its own order). */
+static ah_status walk(replay *rp, visit_fn fn)
 {
+    ah_partial **parts = rp->parts;
+    size_t n = rp->n;
     ireader *rd = calloc(n ? n : 1, sizeof *rd);
-    ah_dedup *seen = keep_duplicates ? NULL : ah_dedup_new();
-    if (!rd || (!keep_duplicates && !seen)) {
-        free(rd);
-        ah_dedup_free(seen);
+    if (!rd)
         return AH_ERR_NOMEM;
-    }
     ah_status st = AH_OK;
     for (size_t i = 0; i < n && st == AH_OK; i++) {
         ah_buf_init(&rd[i].rec, 0);
         if (!(rd[i].f = open_part_file(parts[i], F_IDENTITIES)))
-            st = refuse(diag, AH_ERR_IO, parts[i]->dir, "identities cannot be read");
+            st = refuse(rp->diag, AH_ERR_IO, parts[i]->dir, "identities cannot be read");
         else
             st = ireader_next(&rd[i]);
     }
-    /* the owners' streams in global order: each partial's in local order */
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += parts[i]->nstreams;
@@ -1032,32 +1051,13 @@ static ah_status replay_identities(ah_partial **parts, size_t n, bool keep_dupli
         size_t local = order[o].local, g = order[o].p->streams[local].global;
         while (st == AH_OK && r->have && r->cur.stream < local) /* a stream another partial owns */
             st = ireader_next(r);
-        for (; st == AH_OK && r->have && r->cur.stream == local; st = ireader_next(r)) {
-            const ident *e = &r->cur;
-            bool dup = false;
-            for (size_t k = 0; seen && k < e->nkeys; k++)
-                if (!ah_dedup_insert(seen, e->keys[k]))
-                    dup = true;
-            uint64_t pos = ((uint64_t)local << POS_STREAM_SHIFT) | (e->record_no & POS_RECORD_MASK);
-            if (dup && !e->dup && !posset_add(losers, order[o].part + 1, pos))
-                st = AH_ERR_NOMEM;
-            if (!dup && e->dup) {
-                st = refuse(diag, AH_ERR_USAGE, order[o].p->dir,
-                            "a record it dropped as a duplicate is the first of its kind over all partials: "
-                            "its inputs were read out of canonical order");
+        for (; st == AH_OK && r->have && r->cur.stream == local; st = ireader_next(r))
+            if ((st = fn(rp, order[o].part, g, local, &r->cur)) != AH_OK)
                 break;
-            }
-            ah_session_account_event(acct, g, e->source, e->has_time, e->time, dup);
-            if (!dup) {
-                ah_hunt_count_event(h, e->has_time, e->time);
-                if (event_fn)
-                    event_fn(event_ud, e->source, e->has_time, e->time);
-            }
-        }
     }
     for (size_t i = 0; i < n && st == AH_OK; i++)
-        if (st == AH_OK && rd[i].f && rd[i].have && rd[i].cur.stream >= parts[i]->nstreams)
-            st = refuse(diag, AH_ERR_RECORD, parts[i]->dir, "identities name a stream the partial does not have");
+        if (rd[i].f && rd[i].have && rd[i].cur.stream >= parts[i]->nstreams)
+            st = refuse(rp->diag, AH_ERR_RECORD, parts[i]->dir, "identities name a stream the partial does not have");
     for (size_t i = 0; i < n; i++) {
         if (rd[i].f)
             fclose(rd[i].f);
@@ -1065,9 +1065,121 @@ static ah_status replay_identities(ah_partial **parts, size_t n, bool keep_dupli
     }
     free(rd);
     free(order);
-    ah_dedup_free(seen);
     if (st == AH_ERR_RECORD)
-        ah_diag_report(diag, AH_SEV_ERROR, NULL, "a partial's identities are not readable");
+        ah_diag_report(rp->diag, AH_SEV_ERROR, NULL, "a partial's identities are not readable");
+    return st;
+}
+
+/* The event's fate is known: count it, and note a loser. */
+static ah_status settle(replay *rp, size_t part, size_t g, size_t local, const ident *e, bool dup)
+{
+    uint64_t pos = ((uint64_t)local << POS_STREAM_SHIFT) | (e->record_no & POS_RECORD_MASK);
+    if (dup && !e->dup && !posset_add(rp->losers, part + 1, pos))
+        return AH_ERR_NOMEM;
+    if (!dup && e->dup)
+        return refuse(rp->diag, AH_ERR_USAGE, rp->parts[part]->dir,
+                      "a record it dropped as a duplicate is the first of its kind over all partials: "
+                      "its inputs were read out of canonical order");
+    ah_session_account_event(rp->acct, g, e->source, e->has_time, e->time, dup);
+    if (!dup) {
+        ah_hunt_count_event(rp->h, e->has_time, e->time);
+        if (rp->event_fn)
+            rp->event_fn(rp->event_ud, e->source, e->has_time, e->time);
+    }
+    return AH_OK;
+}
+
+static ah_status visit(replay *rp, size_t part, size_t g, size_t local, const ident *e)
+{
+    uint64_t pos = ((uint64_t)g << POS_STREAM_SHIFT) | (e->record_no & POS_RECORD_MASK);
+    ah_status st;
+    if (rp->keep_duplicates)
+        return settle(rp, part, g, local, e, false);
+    if (rp->second) {
+        if (pos < rp->p0)
+            return AH_OK; /* decided by the first walk */
+        ah_keypos k;
+        while (rp->late_valid && rp->late_pos < pos) {
+            st = ah_keysort_next(rp->late, &k);
+            if (st != AH_OK && st != AH_END)
+                return st;
+            rp->late_valid = st == AH_OK;
+            rp->late_pos = k.pos;
+        }
+        return settle(rp, part, g, local, e, rp->late_valid && rp->late_pos == pos);
+    }
+    if (!rp->spilled) {
+        size_t fresh = 0;
+        for (size_t k = 0; k < e->nkeys; k++)
+            fresh += !ah_dedup_contains(rp->seen, e->keys[k]);
+        if (fresh > ah_dedup_room(rp->seen)) { /* P0: the set goes to disk as keys before every position */
+            if (!(rp->keys = ah_keysort_new(rp->budget, rp->tmpdir, rp->diag)))
+                return AH_ERR_NOMEM;
+            const uint64_t *sorted;
+            size_t nsorted = ah_dedup_sorted(rp->seen, &sorted);
+            if ((st = ah_keysort_add_sorted(rp->keys, sorted, nsorted, 0)) != AH_OK)
+                return st;
+            ah_dedup_free(rp->seen);
+            rp->seen = NULL;
+            rp->spilled = true;
+            rp->p0 = pos;
+        }
+    }
+    if (rp->spilled) {
+        for (size_t k = 0; k < e->nkeys; k++) {
+            ah_keypos kp = {e->keys[k][0], e->keys[k][1], pos};
+            if ((st = ah_keysort_add(rp->keys, &kp)) != AH_OK)
+                return st;
+        }
+        return AH_OK;
+    }
+    bool dup = false;
+    for (size_t k = 0; k < e->nkeys; k++)
+        if (!ah_dedup_insert(rp->seen, e->keys[k]))
+            dup = true;
+    return settle(rp, part, g, local, e, dup);
+}
+
+/* The keys after P0, sorted: every position of a key after its first is a late duplicate. */
+static ah_status find_late(replay *rp)
+{
+    ah_status st = ah_keysort_finish(rp->keys);
+    if (st != AH_OK)
+        return st;
+    if (!(rp->late = ah_keysort_new(rp->budget, rp->tmpdir, rp->diag)))
+        return AH_ERR_NOMEM;
+    ah_keypos e, first = {0, 0, 0};
+    bool have = false;
+    while ((st = ah_keysort_next(rp->keys, &e)) == AH_OK) {
+        if (have && e.k0 == first.k0 && e.k1 == first.k1) {
+            ah_keypos late = {0, 0, e.pos};
+            if ((st = ah_keysort_add(rp->late, &late)) != AH_OK)
+                return st;
+        } else {
+            first = e;
+            have = true;
+        }
+    }
+    if (st != AH_END || (st = ah_keysort_finish(rp->late)) != AH_OK)
+        return st;
+    st = ah_keysort_next(rp->late, &e);
+    rp->late_valid = st == AH_OK;
+    rp->late_pos = e.pos;
+    return st == AH_END ? AH_OK : st;
+}
+
+static ah_status replay_identities(replay *rp)
+{
+    if (!rp->keep_duplicates && !(rp->seen = ah_dedup_new_limited(rp->budget)))
+        return AH_ERR_NOMEM;
+    ah_status st = walk(rp, visit);
+    if (st == AH_OK && rp->spilled && (st = find_late(rp)) == AH_OK) {
+        rp->second = true;
+        st = walk(rp, visit);
+    }
+    ah_dedup_free(rp->seen);
+    ah_keysort_free(rp->keys);
+    ah_keysort_free(rp->late);
     return st;
 }
 
@@ -1164,8 +1276,9 @@ static ah_status load_store(ah_partial *p, int k, ah_names *names, struct ah_kno
     return st;
 }
 
-ah_status ah_partial_merge(ah_partial **given, size_t n, bool keep_duplicates, ah_session *acct, ah_hunt *h,
-                           ah_names *names, ah_partial_event_fn event_fn, void *event_ud, ah_diag *diag)
+ah_status ah_partial_merge(ah_partial **given, size_t n, bool keep_duplicates, size_t key_budget, const char *tmpdir,
+                           ah_session *acct, ah_hunt *h, ah_names *names, ah_partial_event_fn event_fn, void *event_ud,
+                           ah_diag *diag)
 {
     ah_partial **parts = malloc((n ? n : 1) * sizeof *parts);
     if (!parts)
@@ -1180,7 +1293,13 @@ ah_status ah_partial_merge(ah_partial **given, size_t n, bool keep_duplicates, a
     posset losers = {0};
     ah_status st = place_streams(parts, n, acct, diag);
     if (st == AH_OK)
-        st = replay_identities(parts, n, keep_duplicates, acct, h, &losers, event_fn, event_ud, diag);
+    {
+        replay rp = {.parts = parts, .n = n, .acct = acct, .h = h, .losers = &losers, .event_fn = event_fn,
+                     .event_ud = event_ud, .diag = diag, .keep_duplicates = keep_duplicates,
+                     .budget = key_budget ? key_budget : AH_SESSION_DEDUP_MEMORY, .tmpdir = tmpdir};
+        st = replay_identities(&rp);
+        ah_session_account_dedup(acct, rp.spilled ? 2 : 1);
+    }
     for (size_t i = 0; i < n && st == AH_OK; i++)
         st = load_store(parts[i], F_NAMES, names, NULL, diag);
     for (size_t i = 0; i < n && st == AH_OK; i++)

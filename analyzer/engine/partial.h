@@ -77,8 +77,12 @@ const char *ah_partial_option(const ah_partial *p, size_t i);
  * of canonical order) are reported, AH_ERR_USAGE. */
 typedef void (*ah_partial_event_fn)(void *ud, ah_source_kind source, bool has_time, ah_time t);
 /* event_fn (may be NULL) is told every event kept, in canonical order, as a
- * reading hunt sees them (the HTML report counts them). */
-ah_status ah_partial_merge(ah_partial **parts, size_t n, bool keep_duplicates, ah_session *acct, ah_hunt *h,
-                           ah_names *names, ah_partial_event_fn event_fn, void *event_ud, ah_diag *diag);
+ * reading hunt sees them (the HTML report counts them). key_budget: bytes
+ * for the set of record keys (0: AH_SESSION_DEDUP_MEMORY); past it the keys
+ * are sorted to disk under tmpdir (NULL: $TMPDIR, else /tmp) and the
+ * identities walked twice, as a session reads its inputs twice. */
+ah_status ah_partial_merge(ah_partial **parts, size_t n, bool keep_duplicates, size_t key_budget, const char *tmpdir,
+                           ah_session *acct, ah_hunt *h, ah_names *names, ah_partial_event_fn event_fn, void *event_ud,
+                           ah_diag *diag);
 
 #endif

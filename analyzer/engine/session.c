@@ -851,6 +851,6 @@ void ah_session_account_event(ah_session *s, size_t i, ah_source_kind source, bo
         note_coverage_of(s, source, has_time, t);
 }
 
-void ah_session_account_failed(ah_session *s) { s->dedup_failed = true; }
+void ah_session_account_dedup(ah_session *s, uint32_t passes) { s->passes = passes; }
 
 size_t ah_session_stream_file(const ah_session *s, size_t i) { return s->streams[i].file_index; }
