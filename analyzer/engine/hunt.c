@@ -281,6 +281,8 @@ struct ah_hunt {
         char *input, *entry;
     } *origins;
     size_t norigins, origins_cap;
+    uint32_t *origin_slots;   /* open addressing over origins by (input, entry): id, 0 empty */
+    size_t origin_slots_cap;
     /* --all: record id (hash) -> correlation rules it contributed to, so the
      * event's own row links to the hit. Bounded by hits x AH_CORR_MAX_IDS. */
     struct link *links;
@@ -498,6 +500,41 @@ static uint64_t observation_tie(const ah_observation *o)
     return h;
 }
 
+/* The origins by content: the merge adds observations of many inputs in
+ * time order, so a lookup must not scan them all. */
+static size_t origin_slot(const ah_hunt *h, ah_span input, ah_span entry)
+{
+    size_t mask = h->origin_slots_cap - 1;
+    size_t i = (size_t)ah_hash64(entry.p ? entry.p : "", entry.n, ah_hash64(input.p ? input.p : "", input.n, 0x6f72)) & mask;
+    for (uint32_t id; (id = h->origin_slots[i]) != 0; i = (i + 1) & mask)
+        if (ah_span_eq(input, h->origins[id - 1].input) && ah_span_eq(entry, h->origins[id - 1].entry))
+            break;
+    return i;
+}
+
+static uint32_t find_origin(const ah_hunt *h, ah_span input, ah_span entry)
+{
+    return h->origin_slots_cap ? h->origin_slots[origin_slot(h, input, entry)] : 0;
+}
+
+/* Room in the index for one more origin (at most half full); false when it cannot grow. */
+static bool index_room(ah_hunt *h)
+{
+    if ((h->norigins + 1) * 2 <= h->origin_slots_cap)
+        return true;
+    size_t ncap = h->origin_slots_cap ? h->origin_slots_cap * 2 : 64;
+    uint32_t *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return false;
+    free(h->origin_slots);
+    h->origin_slots = ns;
+    h->origin_slots_cap = ncap;
+    for (size_t i = 0; i < h->norigins; i++)
+        h->origin_slots[origin_slot(h, ah_span_cstr(h->origins[i].input), ah_span_cstr(h->origins[i].entry))] =
+            (uint32_t)i + 1;
+    return true;
+}
+
 /* The number (1-based) of the origin input/entry, added when new. The
  * spans of one input keep their pointers, so the last lookup answers
  * almost every call; 0 on allocation failure (the observation then keeps
@@ -509,11 +546,8 @@ static uint32_t origin_id(lane *l, ah_span input, ah_span entry)
     ah_hunt *h = l->h;
     if (h->nworkers)
         pthread_mutex_lock(&h->shared);
-    uint32_t id = 0;
-    for (size_t i = h->norigins; i-- > 0 && !id;)
-        if (ah_span_eq(input, h->origins[i].input) && ah_span_eq(entry, h->origins[i].entry))
-            id = (uint32_t)i + 1;
-    if (!id && h->norigins < UINT32_MAX - 1) {
+    uint32_t id = find_origin(h, input, entry);
+    if (!id && h->norigins < UINT32_MAX - 1 && index_room(h)) {
         if (h->norigins == h->origins_cap) {
             struct origin *o = ah_grow_array(h->origins, &h->origins_cap, 16, sizeof *o);
             if (o)
@@ -523,6 +557,7 @@ static uint32_t origin_id(lane *l, ah_span input, ah_span entry)
         if (h->norigins < h->origins_cap && in && en) {
             h->origins[h->norigins++] = (struct origin){in, en};
             id = (uint32_t)h->norigins;
+            h->origin_slots[origin_slot(h, input, entry)] = id;
         } else {
             free(in);
             free(en);
@@ -1001,6 +1036,7 @@ void ah_hunt_free(ah_hunt *h)
         free(h->origins[i].entry);
     }
     free(h->origins);
+    free(h->origin_slots);
     free(h->links);
     ah_buf_free(&h->out.text);
     if (h->q)
