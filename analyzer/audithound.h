@@ -84,7 +84,11 @@ void ah_session_free(ah_session *s);
  * and counted as unreadable input; returns AH_ERR_IO then (AH_ERR_NOMEM
  * when the path cannot be kept for a second read). */
 ah_status ah_session_add_input(ah_session *s, const char *path);
-/* Queue several inputs in canonical order: by path, byte by byte, whatever
+/* The canonical order of input paths: byte by byte, but a '/' sorts before
+ * every other byte (so a directory's files come in the order a walk of its
+ * parent reads them: "a/b" before "a-b"). */
+int ah_path_order(const char *a, const char *b);
+/* Queue several inputs in canonical order (ah_path_order), whatever
  * order they were given in. Which copy of a duplicate record is kept (the
  * first read: the one from the path that sorts first, then the lowest
  * record number) and every output then stay the same when the inputs are

@@ -828,7 +828,7 @@ static int cmp_sref(const void *a, const void *b)
 {
     const sref *x = a, *y = b;
     const pstream *s = &x->p->streams[x->local], *t = &y->p->streams[y->local];
-    int c = strcmp(s->rep.path, t->rep.path);
+    int c = ah_path_order(s->rep.path, t->rep.path);
     if (c)
         return c;
     if (s->rep.member_order != t->rep.member_order) /* archive order, whichever members a shard read */
@@ -846,7 +846,7 @@ typedef struct fref {
 static int cmp_fref(const void *a, const void *b)
 {
     const fref *x = a, *y = b;
-    int c = strcmp(x->p->files[x->local].path, y->p->files[y->local].path);
+    int c = ah_path_order(x->p->files[x->local].path, y->p->files[y->local].path);
     if (c)
         return c;
     return x->part < y->part ? -1 : x->part > y->part;

@@ -227,7 +227,22 @@ ah_status ah_session_add_input(ah_session *s, const char *path)
     return st;
 }
 
-static int cmp_paths(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+int ah_path_order(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+    if (x == y)
+        return 0;
+    /* '/' ends a name: "a/b" comes before "a-b", as a walk of a's directory reads a before a-b */
+    if (x == '/' || y == '/')
+        return x == '/' ? (y ? -1 : 1) : (x ? 1 : -1);
+    return x < y ? -1 : 1;
+}
+
+static int cmp_paths(const void *a, const void *b) { return ah_path_order(*(const char *const *)a, *(const char *const *)b); }
 
 ah_status ah_session_add_inputs(ah_session *s, const char *const *paths, size_t n)
 {

@@ -378,9 +378,23 @@ static void test_corrupt_refused(void **state)
     assert_int_equal(st, AH_ERR_IO);
 }
 
+/* The canonical order of paths is a directory walk's: '/' before any byte. */
+static void test_path_order(void **state)
+{
+    (void)state;
+    assert_true(ah_path_order("samples/formats/x.csv", "samples/formats-index.md") < 0);
+    assert_true(ah_path_order("samples/tenant-story.md", "samples/tenant/a.json") > 0);
+    assert_true(ah_path_order("a", "a/b") < 0);
+    assert_true(ah_path_order("a/b", "a") > 0);
+    assert_true(ah_path_order("a/b", "a.b") < 0);
+    assert_true(ah_path_order("a/b", "a/c") < 0);
+    assert_int_equal(ah_path_order("x/y", "x/y"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_path_order),
         cmocka_unit_test_setup_teardown(test_split_by_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicates_across_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overlap, setup, teardown),
