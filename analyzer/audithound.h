@@ -33,6 +33,7 @@ enum ah_exit {
 };
 
 typedef struct ah_session ah_session;
+struct ah_session_identity;
 
 typedef struct ah_session_options {
     size_t max_record;         /* default 64 MiB (AH_MAX_RECORD_DEFAULT, formats.h) */
@@ -55,7 +56,24 @@ typedef struct ah_session_options {
      * them the set grows past the budget, with a warning. */
     size_t dedup_memory;
     const char *tmpdir;        /* where the sorted keys go (NULL: $TMPDIR, else /tmp) */
+    /* Called once for every event the account counts (kept or duplicate),
+     * in position order, when its fate is final: `hunt --partial` records
+     * the identities the merge deduplicates across shards with. NULL: none. */
+    void (*identity_fn)(void *ud, const struct ah_session_identity *id);
+    void *identity_ud;
 } ah_session_options;
+
+/* What identity_fn is told of one event. */
+typedef struct ah_session_identity {
+    uint64_t keys[2][2];       /* the record digest, then the second identity (directory audits) */
+    size_t nkeys;
+    size_t stream;             /* the stream's index (ah_session_stream), = ev->origin->input_no */
+    uint64_t record_no;
+    ah_source_kind source;
+    bool has_time;
+    ah_time time;
+    bool duplicate;            /* an earlier event of this session had one of its keys */
+} ah_session_identity;
 
 #define AH_SESSION_DEDUP_MEMORY ((size_t)16 << 20)
 
@@ -68,7 +86,11 @@ void ah_session_free(ah_session *s);
  * and counted as unreadable input; returns AH_ERR_IO then (AH_ERR_NOMEM
  * when the path cannot be kept for a second read). */
 ah_status ah_session_add_input(ah_session *s, const char *path);
-/* Queue several inputs in canonical order: by path, byte by byte, whatever
+/* The canonical order of input paths: byte by byte, but a '/' sorts before
+ * every other byte (so a directory's files come in the order a walk of its
+ * parent reads them: "a/b" before "a-b"). */
+int ah_path_order(const char *a, const char *b);
+/* Queue several inputs in canonical order (ah_path_order), whatever
  * order they were given in. Which copy of a duplicate record is kept (the
  * first read: the one from the path that sorts first, then the lowest
  * record number) and every output then stay the same when the inputs are
@@ -91,6 +113,8 @@ void ah_session_progress(const ah_session *s, uint64_t *done, uint64_t *total);
 typedef struct ah_stream_report {
     const char *path;
     const char *entry;          /* NULL for a plain or compressed file */
+    uint64_t member_order;      /* its place in its archive, whichever members were read: archive order
+                                   (ah_input_member_order); 0 for a file that is no archive */
     const char *container;
     const char *encoding;
     const char *framing;        /* "csv" / "json" / NULL (empty or unreadable) */
@@ -149,6 +173,24 @@ typedef struct ah_totals {
     uint64_t not_a_log_streams;  /* streams that were not logs (skipped or failed) */
 } ah_totals;
 ah_totals ah_session_totals(const ah_session *s);
+
+/* --- an account given, not read (`audithound merge`) -------------------
+ * A session that reads nothing: the merge of partials states its streams,
+ * files and events, and the summary code reads it as any session's. */
+ah_session *ah_session_new_account(const ah_session_options *o);
+/* A stream as a shard reported it; its events and duplicates start at 0
+ * and are counted by ah_session_account_event. file_index: its file's
+ * index among ah_session_account_file calls. AH_ERR_NOMEM. */
+ah_status ah_session_account_stream(ah_session *s, const ah_stream_report *r, size_t file_index);
+ah_status ah_session_account_file(ah_session *s, const ah_file_report *f);
+/* One event of stream i: a duplicate, or an event (coverage counted). */
+void ah_session_account_event(ah_session *s, size_t i, ah_source_kind source, bool has_time, ah_time t,
+                              bool duplicate);
+/* How the merge deduplicated: passes 2 when its key set passed its budget
+ * (as a session that reads its inputs twice). */
+void ah_session_account_dedup(ah_session *s, uint32_t passes);
+/* The index of stream i's file (ah_session_file). */
+size_t ah_session_stream_file(const ah_session *s, size_t i);
 
 /* True if any input or record could not be read (exit status 3), or
  * deduplication past its budget failed or saw the inputs change. */

@@ -20,6 +20,7 @@
 #include "../../parsers/util/sha256.h"
 #include "../engine/hunt.h"
 #include "../engine/names.h"
+#include "../engine/partial.h"
 #include "../output/html.h"
 #include "../output/sink.h"
 #include "../output/story.h"
@@ -55,6 +56,7 @@ enum {
     OPT_PROFILE,
     OPT_HTML,
     OPT_COLOR,
+    OPT_PARTIAL,
 };
 
 static const ah_cli_opt hunt_opts[] = {
@@ -85,9 +87,50 @@ static const ah_cli_opt hunt_opts[] = {
     {OPT_TZ, 0, "tz", "ZONE", "add a time_local column in the IANA zone ZONE (time stays UTC)"},
     {OPT_SPLIT_ROWS, 0, "split-rows", "N", "CSV: start a new numbered file after N data rows; xlsx: a new Timeline sheet (default 1048575)"},
     {OPT_NO_RAW, 0, "no-raw", NULL, "JSON formats: leave out the raw record"},
+    {OPT_PARTIAL, 0, "partial", "DIR", "write a partial result into DIR (created; must be new or empty) for `audithound merge`, instead of a timeline"},
     AH_CLI_INPUT_OPTS,
     {0, 0, NULL, NULL, NULL},
 };
+
+/* `merge` takes the options that only shape the output; the others come
+ * from the partials (recorded_option). */
+static const ah_cli_opt merge_opts[] = {
+    {OPT_OUTPUT, 'o', "output", "FILE|-", "write the timeline to FILE (default: standard output)"},
+    {OPT_FORMAT, 'f', "format", "csv|jsonl|json|xlsx|story", "timeline format (default csv; jsonl with --profile ecs; xlsx needs -o FILE; story on a terminal when neither -o nor -f is given)"},
+    {OPT_PROFILE, 0, "profile", "timesketch|ecs", "fields for an importer: Timesketch (csv or jsonl) or Elastic ECS (jsonl)"},
+    {OPT_HTML, 0, "html", "FILE", "also write the HTML report to FILE"},
+    {OPT_COLOR, 0, "color", "auto|always|never", "colours of the story view (default auto)"},
+    {OPT_SUMMARY, 0, "summary", "FILE", "also write the run summary as JSON (with the partials merged)"},
+    {OPT_THREADS, 0, "threads", "N", "threads replaying the correlation (default: the online CPUs); the output does not change"},
+    {OPT_FORCE, 0, "force", NULL, "overwrite existing output and summary files"},
+    {OPT_DELIMITER, 0, "delimiter", "CHAR", "CSV delimiter (default ','; 'tab' for TAB)"},
+    {OPT_BOM, 0, "bom", NULL, "start CSV output with a UTF-8 byte order mark, also on standard output"},
+    {OPT_NO_BOM, 0, "no-bom", NULL, "no byte order mark in CSV files"},
+    {OPT_NO_EXCEL_SAFE, 0, "no-excel-safe", NULL, "do not neutralise cells starting with = + - @ TAB CR"},
+    {OPT_EXCEL_DATES, 0, "excel-dates", NULL, "add a time_excel column (YYYY-MM-DD HH:MM:SS, UTC)"},
+    {OPT_TZ, 0, "tz", "ZONE", "add a time_local column in the IANA zone ZONE (time stays UTC)"},
+    {OPT_SPLIT_ROWS, 0, "split-rows", "N", "CSV: a new numbered file after N data rows; xlsx: a new Timeline sheet"},
+    {OPT_NO_RAW, 0, "no-raw", NULL, "JSON formats: leave out the raw record"},
+    {AH_OPT_MEMORY, 0, "memory", "SIZE", "memory for the duplicate set, sorting and correlation state before spilling to disk (default 64M)"},
+    {AH_OPT_TMPDIR, 0, "tmpdir", "DIR", "where sorted runs are spilled (default $TMPDIR or /tmp)"},
+    {AH_OPT_QUIET, 'q', "quiet", NULL, "no warnings or progress on stderr (errors are still printed)"},
+    {0, 0, NULL, NULL, NULL},
+};
+
+/* The options that change results: a partial records them, and partials
+ * merge only when theirs are equal. */
+static bool recorded_option(int id)
+{
+    switch (id) {
+    case AH_OPT_RULES: case AH_OPT_SET: case AH_OPT_VARS: case OPT_FROM: case OPT_TO: case OPT_MIN_SEVERITY:
+    case OPT_TAGS: case OPT_BASELINE: case OPT_ALL: case OPT_ROWS: case OPT_NO_JOIN: case OPT_NO_SUPPRESS:
+    case OPT_DIRECTORY: case AH_OPT_DATE_ORDER: case AH_OPT_KEEP_DUPLICATES: case AH_OPT_MAX_RECORD:
+    case AH_OPT_MAX_INPUT: case AH_OPT_STRICT:
+        return true;
+    default:
+        return false;
+    }
+}
 
 typedef struct hunt_ctx {
     ah_session_options so;
@@ -102,6 +145,8 @@ typedef struct hunt_ctx {
     bool story;               /* the story view instead of a timeline format */
     bool format_given, output_given;
     int color;                /* 0 auto, 1 always, 2 never */
+    const char *partial_dir;  /* hunt --partial */
+    ah_buf recorded;          /* the options that change results, "option --name[=value]" lines */
 } hunt_ctx;
 
 static int hunt_opt(void *ctx, int id, const char *arg)
@@ -187,6 +232,7 @@ static int hunt_opt(void *ctx, int id, const char *arg)
         c->wo.split_rows = n;
         break;
     case OPT_NO_RAW: c->wo.include_raw = false; break;
+    case OPT_PARTIAL: c->partial_dir = arg; break;
     case OPT_THREADS:
         if (ah_cli_parse_uint(arg, &n) != 0 || n < 1 || n > AH_CLI_MAX_THREADS)
             return ah_cli_usage_error(NULL, "--threads: expected 1 to %d, not '%s'", AH_CLI_MAX_THREADS, arg);
@@ -207,7 +253,29 @@ static int hunt_opt(void *ctx, int id, const char *arg)
     return 0;
 }
 
+/* Every option as hunt_opt takes it; those that change results are noted
+ * for a partial's MANIFEST. */
+static int hunt_opt_noted(void *ctx, int id, const char *arg)
+{
+    hunt_ctx *c = ctx;
+    if (recorded_option(id)) {
+        for (const ah_cli_opt *o = hunt_opts; o->long_name; o++)
+            if (o->id == id) {
+                ah_buf_printf(&c->recorded, "option --%s", o->long_name);
+                if (arg) {
+                    ah_buf_putc(&c->recorded, '=');
+                    for (const char *p = arg; *p; p++) /* one line each: a newline would start another */
+                        ah_buf_putc(&c->recorded, *p == '\n' ? ' ' : *p);
+                }
+                ah_buf_putc(&c->recorded, '\n');
+                break;
+            }
+    }
+    return hunt_opt(ctx, id, arg);
+}
+
 static int run_hunt(int argc, char **argv);
+static int run_merge(int argc, char **argv);
 
 /* The names store: the shipped reference lists (found beside the shipped
  * rules, whatever -r names: they are facts about Microsoft, not rules), then
@@ -269,12 +337,39 @@ const ah_cli_cmd cmd_hunt = {
     "Correlation rules (thresholds, sequences, first-seen) run on the time-ordered events\n"
     "whatever the input order; each hit is one row at the time of its first event, with the\n"
     "contributing record ids. --memory bounds the duplicate set, the sort and the correlation state together.\n\n"
+    "--partial DIR writes the shard's partial result into DIR instead of a timeline, for\n"
+    "`audithound merge` to turn the partials of many shards into this one timeline\n"
+    "(docs/scale-out.md).\n\n"
     "A summary (inputs, events, duplicates, errors, time covered per source, hits per\n"
     "severity, top rules, warnings, throughput) goes to standard error unless -q.\n"
     "Exit status: 0 hits found, 1 no hits, 2 usage or rule error, 3 some input unreadable,\n"
     "5 writing the output failed, 6 out of memory (docs/exit-codes.md).",
     hunt_opts,
     run_hunt,
+};
+
+/* Here, not in a cmd_merge.c: merge is hunt's output stage fed by partials. */
+const ah_cli_cmd cmd_merge = {
+    "merge",
+    "[OPTIONS] PARTIAL...",
+    "merge the partial results of `hunt --partial` shards into one timeline and summary",
+    "Merges partials written by `hunt --partial DIR` (one per shard of a case) into the\n"
+    "timeline and summary one `hunt` over all of the shards' inputs writes, byte for byte\n"
+    "(docs/scale-out.md): duplicates across shards are dropped (the copy read first in the\n"
+    "canonical order is kept), the correlation observations are replayed in time order,\n"
+    "twins are joined and names applied over the whole case. An input in several partials\n"
+    "is taken from one of them. The partials are given in any order.\n\n"
+    "Options that change results (rules, --set/--vars, --from/--to, --min-severity, --tags,\n"
+    "--baseline, --all, --rows, --no-join, --no-suppress, --directory, --keep-duplicates,\n"
+    "--date-order, --max-record, --max-input, --strict) are the shards': each partial records\n"
+    "them, with the rule set's hash and the binary's version, and partials that differ, or a\n"
+    "partial whose files do not match its MANIFEST's SHA-256, are refused. The options here\n"
+    "only shape the output, as for hunt. The summary lists each partial's hash, host and\n"
+    "binary revision.\n"
+    "Exit status: 0 hits found, 1 no hits, 2 usage error or partials refused, 3 some shard's\n"
+    "input was unreadable, 5 writing the output failed, 6 out of memory (docs/exit-codes.md).",
+    merge_opts,
+    run_merge,
 };
 
 /* --- building rows ---------------------------------------------------------- */
@@ -336,6 +431,8 @@ typedef struct hunt_run {
     const hunt_ctx *c;
     ah_ruleset *rs;
     ah_hunt *hunt;
+    ah_partial **parts;  /* merge: the partials merged */
+    size_t nparts;
 } hunt_run;
 
 /* Display names are attacker-controlled: a rename (and a Microsoft-like new
@@ -443,6 +540,8 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
         fprintf(stderr, "  routine   no baseline: the data covers less than 14 days; give --baseline FROM..TO to let "
                         "rules' routine facts apply\n");
     }
+    if (h->nparts)
+        fprintf(stderr, "  partials  %zu merged\n", h->nparts);
     ah_report_input_warnings(s, stderr);
     if (secs > 0)
         fprintf(stderr, "  speed     %.1f s, %.1f MB/s, %.0f events/s\n", secs, done / 1e6 / secs, (double)t.events / secs);
@@ -554,6 +653,23 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
                   (unsigned long long)ws->rows, (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
                   (unsigned long long)hs->events_outside, (unsigned long long)hs->twins_joined,
                   (unsigned long long)hs->twins_ambiguous, (unsigned long long)hs->routine_hits);
+    if (h->nparts) { /* merge: which partials, from where */
+        ah_buf_puts(&b, "\"partials\":[");
+        for (size_t i = 0; i < h->nparts; i++) {
+            ah_buf_puts(&b, i ? ",{\"path\":" : "{\"path\":");
+            ah_report_json_str(&b, ah_partial_dir(h->parts[i]));
+            ah_buf_puts(&b, ",\"hash\":");
+            ah_report_json_str(&b, ah_partial_hash(h->parts[i]));
+            ah_buf_puts(&b, ",\"host\":");
+            ah_report_json_str(&b, ah_partial_value(h->parts[i], "host"));
+            ah_buf_puts(&b, ",\"version\":");
+            ah_report_json_str(&b, ah_partial_value(h->parts[i], "version"));
+            ah_buf_puts(&b, ",\"revision\":");
+            ah_report_json_str(&b, ah_partial_value(h->parts[i], "revision"));
+            ah_buf_putc(&b, '}');
+        }
+        ah_buf_puts(&b, "],");
+    }
     /* Every file written, shaped like the input "files": the case record
      * can prove which timeline this summary describes. */
     ah_buf_puts(&b, "\"outputs\":[");
@@ -650,7 +766,107 @@ static bool story_color(const hunt_ctx *c)
     return strcmp(c->wo.path, "-") == 0 && isatty(1);
 }
 
-static int run_hunt(int argc, char **argv)
+/* What decides which rule hits come out, as one hash: every rule's id in
+ * index order (rows carry rule indices), the SHA-256 of every rule and
+ * list file, the variables. Paths are left out: shards on other hosts
+ * install the rules elsewhere. */
+static void ruleset_hash(const ah_ruleset *rs, char out[65])
+{
+    ah_sha256 h;
+    ah_sha256_init(&h);
+    size_t nr = ah_ruleset_count(rs);
+    const char *last_file = NULL;
+    for (size_t i = 0; i < nr; i++) {
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(rs, i));
+        ah_sha256_update(&h, m->id, strlen(m->id) + 1);
+        if (!last_file || strcmp(last_file, m->file) != 0) {
+            char sha[65];
+            file_sha256(m->file, sha);
+            ah_sha256_update(&h, sha, strlen(sha) + 1);
+            last_file = m->file;
+        }
+    }
+    for (size_t i = 0; i < ah_ruleset_list_file_count(rs); i++) {
+        const char *sha = ah_ruleset_list_file_at(rs, i)->sha256;
+        ah_sha256_update(&h, sha ? sha : "", sha ? strlen(sha) + 1 : 1);
+    }
+    ah_var_info v;
+    for (size_t i = 0; ah_ruleset_var_at(rs, i, &v); i++) {
+        ah_sha256_update(&h, v.name, strlen(v.name) + 1);
+        ah_sha256_update(&h, v.value ? v.value : "", v.value ? strlen(v.value) + 1 : 1);
+    }
+    ah_sha256_hex(&h, out);
+}
+
+/* A MANIFEST value of p, or "(none)". */
+static const char *part_value(const ah_partial *p, const char *key)
+{
+    const char *v = ah_partial_value(p, key);
+    return v ? v : "(none)";
+}
+
+/* Partials merge only when made alike: the same binary, and the same
+ * options that change results (the rule set's hash is checked once the
+ * rules are loaded). Returns 0 or the usage exit status. */
+static int check_partials(ah_partial **parts, size_t n)
+{
+    static const char *const same[] = {"version", "revision"};
+    for (size_t i = 0; i < n; i++) {
+        const ah_partial *a = parts[0], *b = parts[i];
+        for (size_t k = 0; k < AH_ARRAY_LEN(same); k++) {
+            const char *want = k == 0 ? AH_VERSION : ah_cli_build_revision();
+            if (strcmp(part_value(b, same[k]), want) != 0) {
+                ah_cli_errorf("partial %s was made by audithound %s %s, this is %s: merge with the binary that made "
+                              "the partials", ah_partial_dir(b), same[k], part_value(b, same[k]), want);
+                return AH_EXIT_USAGE;
+            }
+        }
+        size_t na = ah_partial_option_count(a), nb = ah_partial_option_count(b);
+        for (size_t j = 0; j < na || j < nb; j++) {
+            const char *x = j < na ? ah_partial_option(a, j) : "(none)", *y = j < nb ? ah_partial_option(b, j) : "(none)";
+            if (strcmp(x, y) != 0) {
+                ah_cli_errorf("partials %s and %s were made with different options: %s in %s, %s in %s; "
+                              "options that change results must be the same in every shard",
+                              ah_partial_dir(a), ah_partial_dir(b), x, ah_partial_dir(a), y, ah_partial_dir(b));
+                return AH_EXIT_USAGE;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The shards' options, applied as if given here. */
+static int apply_recorded(hunt_ctx *c, const ah_partial *p)
+{
+    for (size_t i = 0; i < ah_partial_option_count(p); i++) {
+        const char *o = ah_partial_option(p, i);
+        const char *eq = strchr(o, '=');
+        size_t len = eq ? (size_t)(eq - o) : strlen(o);
+        const ah_cli_opt *opt = NULL;
+        for (const ah_cli_opt *t = hunt_opts; t->long_name && !opt; t++)
+            if (len == strlen(t->long_name) + 2 && strncmp(o + 2, t->long_name, len - 2) == 0 && recorded_option(t->id))
+                opt = t;
+        if (!opt || (opt->arg != NULL) != (eq != NULL)) {
+            ah_cli_errorf("partial %s records an option this binary does not know: %s", ah_partial_dir(p), o);
+            return AH_EXIT_USAGE;
+        }
+        int r = hunt_opt(c, opt->id, eq ? eq + 1 : NULL);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+static void count_html_event(void *ud, ah_source_kind source, bool has_time, ah_time t)
+{
+    ah_html_count_event(ud, source, has_time, t);
+}
+
+static int run_hunt_mode(int argc, char **argv, bool merge);
+static int run_hunt(int argc, char **argv) { return run_hunt_mode(argc, argv, false); }
+static int run_merge(int argc, char **argv) { return run_hunt_mode(argc, argv, true); }
+
+static int run_hunt_mode(int argc, char **argv, bool merge)
 {
     hunt_ctx c = {0};
     ah_session_options_init(&c.so);
@@ -659,10 +875,12 @@ static int run_hunt(int argc, char **argv)
     c.ho.min_level = AH_LEVEL_INFO;
     c.ho.threads = ah_cli_default_threads();
     int status = 0;
-    int first = ah_cli_parse(&cmd_hunt, argc, argv, hunt_opt, &c, &status);
+    ah_buf_init(&c.recorded, 0);
+    int first = ah_cli_parse(merge ? &cmd_merge : &cmd_hunt, argc, argv, hunt_opt_noted, &c, &status);
     c.ho.memory = ah_cli_memory_split(&c.so, 4); /* the duplicate set has a quarter */
     c.ho.tmpdir = c.so.tmpdir;
-    hunt_run h = {.c = &c, NULL, NULL};
+    hunt_run h = {.c = &c, NULL, NULL, NULL, 0};
+    ah_partial_writer *pw = NULL;
     ah_session *s = NULL;
     ah_writer *w = NULL;
     ah_story *story = NULL;
@@ -680,8 +898,31 @@ static int run_hunt(int argc, char **argv)
         goto out;
     status = AH_EXIT_USAGE;
     if (first >= argc) {
-        ah_cli_usage_error(&cmd_hunt, "no input given");
+        ah_cli_usage_error(merge ? &cmd_merge : &cmd_hunt, merge ? "no partial given" : "no input given");
         goto out;
+    }
+    if (c.partial_dir && (c.output_given || c.format_given || c.html_path || c.summary_path || c.wo.profile)) {
+        ah_cli_usage_error(&cmd_hunt, "--partial writes no timeline: give -o, -f, --profile, --html and --summary "
+                                      "to merge");
+        goto out;
+    }
+    if (merge) {
+        ah_diag part_diag = {.fn = ah_cli_diag_fn, .ud = &c.diag};
+        if (!(h.parts = calloc((size_t)(argc - first), sizeof *h.parts))) {
+            status = AH_EXIT_NOMEM;
+            goto out;
+        }
+        for (int i = first; i < argc; i++) {
+            ah_status pst;
+            if (!(h.parts[h.nparts] = ah_partial_open(argv[i], &part_diag, &pst))) {
+                status = pst == AH_ERR_NOMEM ? AH_EXIT_NOMEM : AH_EXIT_USAGE;
+                goto out;
+            }
+            h.nparts++;
+        }
+        if ((status = check_partials(h.parts, h.nparts)) != 0 || (status = apply_recorded(&c, h.parts[0])) != 0)
+            goto out;
+        status = AH_EXIT_USAGE;
     }
     if (c.story && c.wo.profile != AH_PROFILE_NONE) {
         ah_cli_usage_error(&cmd_hunt, "--profile %s: applies to timelines, not to the story view", ah_out_profile_name(c.wo.profile));
@@ -714,6 +955,15 @@ static int run_hunt(int argc, char **argv)
     h.rs = ah_cli_load_rules(&c.rules, &rule_diag, &status);
     if (!h.rs)
         goto out;
+    char rules_hash[65];
+    ruleset_hash(h.rs, rules_hash);
+    for (size_t i = 0; i < h.nparts; i++)
+        if (strcmp(part_value(h.parts[i], "ruleset"), rules_hash) != 0) {
+            ah_cli_errorf("partial %s was made with another rule set (rule, list or variable files differ: hash %s, "
+                          "here %s)", ah_partial_dir(h.parts[i]), part_value(h.parts[i], "ruleset"), rules_hash);
+            status = AH_EXIT_USAGE;
+            goto out;
+        }
     /* A misspelt --tags selects nothing and would look like a clean tenant. */
     for (const char *p = c.ho.tags; p && *p && !c.diag.quiet;) {
         const char *comma = strchr(p, ',');
@@ -726,13 +976,19 @@ static int run_hunt(int argc, char **argv)
     ah_status st;
     c.wo.outputs = &outputs;
     c.wo.tmpdir = c.ho.tmpdir;
-    if (c.story) {
+    if (c.partial_dir) {
+        c.story = false;
+        if (!(pw = ah_partial_create(c.partial_dir, &out_diag, &st))) {
+            status = st == AH_ERR_USAGE ? AH_EXIT_USAGE : ah_cli_output_status(st);
+            goto out;
+        }
+    } else if (c.story) {
         ah_story_options so = {c.wo.path, c.wo.force, story_color(&c), &outputs};
         story = ah_story_open(&so, &out_diag, &st);
     } else {
         w = ah_writer_open(&c.wo, &out_diag, &st);
     }
-    if (!w && !story) {
+    if (!w && !story && !pw) {
         status = ah_cli_output_status(st);
         goto out;
     }
@@ -753,7 +1009,8 @@ static int run_hunt(int argc, char **argv)
     if (!(c.ho.names = open_names(&c, &out_diag, &status)))
         goto out;
     /* memory: one copy less when nothing writes the record */
-    c.ho.rows_without_raw = (c.story || c.wo.format == AH_OUT_CSV || !c.wo.include_raw) && !html;
+    c.ho.rows_without_raw = (c.story || c.wo.format == AH_OUT_CSV || !c.wo.include_raw) && !html && !pw;
+    c.ho.partial = pw != NULL; /* the merge's format is not known yet: rows keep raw */
     h.hunt = ah_hunt_new(h.rs, &c.ho, &out_diag);
     if (!h.hunt) {
         ah_cli_errorf("out of memory");
@@ -765,7 +1022,27 @@ static int run_hunt(int argc, char **argv)
         c.so.progress_fn = on_read_progress;
         c.so.progress_ud = &rp;
     }
-    s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first);
+    if (pw) {
+        c.so.identity_fn = ah_partial_identity;
+        c.so.identity_ud = pw;
+    }
+    if (merge) {
+        ah_diag merge_diag = {.fn = ah_cli_diag_fn, .ud = &c.diag, .temp_fn = ah_cli_temp_hook}; /* its key spill */
+        if (!(s = ah_session_new_account(&c.so))) {
+            status = AH_EXIT_NOMEM;
+            goto out;
+        }
+        if ((st = ah_partial_merge(h.parts, h.nparts, c.so.keep_duplicates, c.so.dedup_memory, c.so.tmpdir, s, h.hunt,
+                                   c.ho.names, count_html_event,
+                                   html, &merge_diag)) !=
+            AH_OK) {
+            ah_cli_errorf("merge refused or failed: %s; the timeline was not written", ah_status_str(st));
+            status = st == AH_ERR_NOMEM ? AH_EXIT_NOMEM : st == AH_ERR_IO ? AH_EXIT_PARTIAL : AH_EXIT_USAGE;
+            goto out;
+        }
+    } else {
+        s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first);
+    }
     if (!s) {
         status = AH_EXIT_NOMEM;
         goto out;
@@ -780,7 +1057,7 @@ static int run_hunt(int argc, char **argv)
     const ah_event *ev;
     uint64_t nevents = 0;
     status = AH_EXIT_PARTIAL;
-    while ((st = ah_session_next(s, &ev)) == AH_OK) {
+    while (!merge && (st = ah_session_next(s, &ev)) == AH_OK) {
         if ((st = ah_hunt_add(h.hunt, ev)) != AH_OK)
             break;
         ah_html_count_event(html, ev->source, ev->has_time, ev->time);
@@ -792,7 +1069,7 @@ static int run_hunt(int argc, char **argv)
     }
     if (progress)
         show_progress(s, &rp, true);
-    if (st != AH_END) {
+    if (!merge && st != AH_END) {
         ah_cli_errorf("%s; the timeline was not written", ah_status_str(st));
         status = ah_cli_fail_status(st, status);
         goto out;
@@ -800,6 +1077,37 @@ static int run_hunt(int argc, char **argv)
     if ((st = ah_hunt_finish(h.hunt)) != AH_OK) {
         ah_cli_errorf("sorting failed: %s; the timeline was not written", ah_status_str(st));
         status = ah_cli_fail_status(st, status);
+        goto out;
+    }
+    if (pw) {
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        for (char *p = host; *p; p++) /* one MANIFEST line */
+            if (*p == '\n' || *p == '\r')
+                *p = ' ';
+        char l_version[96], l_revision[160], l_host[300], l_created[64], l_rules[80];
+        snprintf(l_version, sizeof l_version, "version %s", AH_VERSION);
+        snprintf(l_revision, sizeof l_revision, "revision %s", ah_cli_build_revision());
+        snprintf(l_host, sizeof l_host, "host %s", host[0] ? host : "unknown");
+        snprintf(l_created, sizeof l_created, "created %s", started);
+        snprintf(l_rules, sizeof l_rules, "ruleset %s", rules_hash);
+        const char *header[6] = {l_version, l_revision, l_host, l_created, l_rules, ah_buf_cstr(&c.recorded)};
+        size_t nheader = c.recorded.len ? 6 : 5;
+        if (c.recorded.len && c.recorded.data[c.recorded.len - 1] == '\n')
+            c.recorded.data[--c.recorded.len] = '\0'; /* the writer ends each header with its own newline */
+        if ((st = ah_partial_finish(pw, s, h.hunt, c.ho.names, header, nheader)) != AH_OK) {
+            ah_cli_errorf("writing the partial %s failed: %s", c.partial_dir, ah_status_str(st));
+            status = ah_cli_fail_status(st, AH_EXIT_OUTPUT);
+            goto out;
+        }
+        ah_cli_diag_finish(&c.diag);
+        status = ah_cli_read_status(s, ah_hunt_get_stats(h.hunt)->hits ? AH_EXIT_HITS : AH_EXIT_NO_HITS);
+        if (!c.diag.quiet) {
+            ah_totals t = ah_session_totals(s);
+            fprintf(stderr, "audithound hunt --partial: %s: %zu streams, %llu records, %llu events, %llu rows\n",
+                    c.partial_dir, ah_session_stream_count(s), (unsigned long long)t.records,
+                    (unsigned long long)t.events, (unsigned long long)ah_hunt_get_stats(h.hunt)->rows);
+        }
         goto out;
     }
     if (html && (st = html_begin(&h, s, html, argc, argv, started)) != AH_OK) {
@@ -844,6 +1152,11 @@ static int run_hunt(int argc, char **argv)
         status = ah_cli_fail_status(st, AH_EXIT_OUTPUT);
     }
 out:
+    ah_partial_writer_free(pw);
+    for (size_t i = 0; i < h.nparts; i++)
+        ah_partial_free(h.parts[i]);
+    free(h.parts);
+    ah_buf_free(&c.recorded);
     ah_output_list_free(&outputs);
     ah_sink_free(summary);
     ah_writer_abort(w);

@@ -285,6 +285,8 @@ struct ah_hunt {
         char *input, *entry;
     } *origins;
     size_t norigins, origins_cap;
+    uint32_t *origin_slots;   /* open addressing over origins by (input, entry): id, 0 empty */
+    size_t origin_slots_cap;
     /* --all: record id (hash) -> correlation rules it contributed to, so the
      * event's own row links to the hit. Bounded by hits x AH_CORR_MAX_IDS. */
     struct link *links;
@@ -308,6 +310,7 @@ struct ah_hunt {
     ah_row_rule *out_info;
     int8_t *out_level;       /* levels of out_rules as they apply to the row */
     bool *out_routine;
+    size_t obs_part;         /* partial: the observation part being handed out */
 };
 
 static bool in_window(const ah_hunt_options *c, const ah_event *ev)
@@ -529,6 +532,41 @@ static uint64_t observation_tie(const ah_observation *o)
     return h;
 }
 
+/* The origins by content: the merge adds observations of many inputs in
+ * time order, so a lookup must not scan them all. */
+static size_t origin_slot(const ah_hunt *h, ah_span input, ah_span entry)
+{
+    size_t mask = h->origin_slots_cap - 1;
+    size_t i = (size_t)ah_hash64(entry.p ? entry.p : "", entry.n, ah_hash64(input.p ? input.p : "", input.n, 0x6f72)) & mask;
+    for (uint32_t id; (id = h->origin_slots[i]) != 0; i = (i + 1) & mask)
+        if (ah_span_eq(input, h->origins[id - 1].input) && ah_span_eq(entry, h->origins[id - 1].entry))
+            break;
+    return i;
+}
+
+static uint32_t find_origin(const ah_hunt *h, ah_span input, ah_span entry)
+{
+    return h->origin_slots_cap ? h->origin_slots[origin_slot(h, input, entry)] : 0;
+}
+
+/* Room in the index for one more origin (at most half full); false when it cannot grow. */
+static bool index_room(ah_hunt *h)
+{
+    if ((h->norigins + 1) * 2 <= h->origin_slots_cap)
+        return true;
+    size_t ncap = h->origin_slots_cap ? h->origin_slots_cap * 2 : 64;
+    uint32_t *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return false;
+    free(h->origin_slots);
+    h->origin_slots = ns;
+    h->origin_slots_cap = ncap;
+    for (size_t i = 0; i < h->norigins; i++)
+        h->origin_slots[origin_slot(h, ah_span_cstr(h->origins[i].input), ah_span_cstr(h->origins[i].entry))] =
+            (uint32_t)i + 1;
+    return true;
+}
+
 /* The number (1-based) of the origin input/entry, added when new. The
  * spans of one input keep their pointers, so the last lookup answers
  * almost every call; 0 on allocation failure (the observation then keeps
@@ -540,11 +578,8 @@ static uint32_t origin_id(lane *l, ah_span input, ah_span entry)
     ah_hunt *h = l->h;
     if (h->nworkers)
         pthread_mutex_lock(&h->shared);
-    uint32_t id = 0;
-    for (size_t i = h->norigins; i-- > 0 && !id;)
-        if (ah_span_eq(input, h->origins[i].input) && ah_span_eq(entry, h->origins[i].entry))
-            id = (uint32_t)i + 1;
-    if (!id && h->norigins < UINT32_MAX - 1) {
+    uint32_t id = find_origin(h, input, entry);
+    if (!id && h->norigins < UINT32_MAX - 1 && index_room(h)) {
         if (h->norigins == h->origins_cap) {
             struct origin *o = ah_grow_array(h->origins, &h->origins_cap, 16, sizeof *o);
             if (o)
@@ -554,6 +589,7 @@ static uint32_t origin_id(lane *l, ah_span input, ah_span entry)
         if (h->norigins < h->origins_cap && in && en) {
             h->origins[h->norigins++] = (struct origin){in, en};
             id = (uint32_t)h->norigins;
+            h->origin_slots[origin_slot(h, input, entry)] = id;
         } else {
             free(in);
             free(en);
@@ -1041,6 +1077,7 @@ void ah_hunt_free(ah_hunt *h)
         free(h->origins[i].entry);
     }
     free(h->origins);
+    free(h->origin_slots);
     free(h->links);
     ah_buf_free(&h->out.text);
     if (h->q)
@@ -1085,24 +1122,32 @@ static ah_status queue_event(ah_hunt *h, const ah_event *ev)
     return AH_OK;
 }
 
-ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
+bool ah_hunt_count_event(ah_hunt *h, bool has_time, ah_time time)
 {
     h->stats.events++;
-    if (!in_window(&h->opt, ev)) {
+    ah_event probe = {.has_time = has_time, .time = time};
+    if (!in_window(&h->opt, &probe)) {
         h->stats.events_outside++;
-        return AH_OK;
+        return false;
     }
+    if (has_time) {
+        if (!h->has_start || ah_time_cmp(time, h->start) < 0)
+            h->start = time;
+        if (!h->has_start || ah_time_cmp(time, h->end) > 0)
+            h->end = time;
+        h->has_start = true;
+    }
+    return true;
+}
+
+ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
+{
+    if (!ah_hunt_count_event(h, ev->has_time, ev->time))
+        return AH_OK;
     /* What learns from every event stays on this thread, in input order:
      * the names and the case knowledge (their budgets fill in one order). */
     if (h->opt.names)
         ah_names_learn(h->opt.names, ev); /* every event of the run teaches names, in the window or not */
-    if (ev->has_time) {
-        if (!h->has_start || ah_time_cmp(ev->time, h->start) < 0)
-            h->start = ev->time;
-        if (!h->has_start || ah_time_cmp(ev->time, h->end) > 0)
-            h->end = ev->time;
-        h->has_start = true;
-    }
     if (h->know)
         ah_knowledge_learn(h->know, ev);
     if (h->nworkers && ev->raw.n + (ev->body.p < ev->raw.p || ev->body.p >= ev->raw.p + ev->raw.n ? ev->body.n : 0) <
@@ -1157,13 +1202,85 @@ ah_status ah_hunt_finish(ah_hunt *h)
             ah_knowledge_get_stats(h->know, &ks);
             h->stats.knowledge_dropped = ks.dropped;
         }
-        if (h->observations[0])
+        if (h->observations[0] && !h->opt.partial)
             correlate(h);
         st = lanes_status(h);
     }
     add_lane_counts(h);
+    for (size_t p = 0; st == AH_OK && h->opt.partial && p < CORR_PARTS && h->observations[p]; p++)
+        st = ah_sorter_finish(h->observations[p]);
     return st == AH_OK ? ah_sorter_finish(h->sorter) : st;
 }
+
+/* --- partials: the hunt cut at its sorters (docs/scale-out.md) ----------- */
+
+ah_status ah_hunt_partial_row(ah_hunt *h, ah_row *row)
+{
+    if (!h->opt.partial)
+        return AH_ERR_USAGE;
+    return ah_sorter_next(h->sorter, row);
+}
+
+ah_status ah_hunt_partial_observation(ah_hunt *h, ah_observation *obs, uint64_t *seq)
+{
+    if (!h->opt.partial)
+        return AH_ERR_USAGE;
+    for (; h->obs_part < CORR_PARTS && h->observations[h->obs_part]; h->obs_part++) {
+        ah_row row;
+        ah_status st = ah_sorter_next(h->observations[h->obs_part], &row);
+        if (st == AH_END)
+            continue;
+        if (st != AH_OK)
+            return st;
+        if ((st = ah_observation_decode(row.raw, obs)) != AH_OK)
+            return st;
+        if (obs->origin) {
+            if (obs->origin > h->norigins)
+                return AH_ERR_RECORD;
+            obs->input = ah_span_cstr(h->origins[obs->origin - 1].input);
+            obs->entry = ah_span_cstr(h->origins[obs->origin - 1].entry);
+            obs->origin = 0;
+        }
+        *seq = row.seq;
+        return AH_OK;
+    }
+    return AH_END;
+}
+
+ah_status ah_hunt_add_row(ah_hunt *h, const ah_row *row)
+{
+    if (row->kind != AH_ROW_EVENT)
+        return AH_ERR_USAGE; /* correlation rows are made by the replay */
+    for (size_t i = 0; i < row->nrules; i++) {
+        if (row->rules[i] >= h->hitcap - 1)
+            return AH_ERR_RECORD;
+        const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, row->rules[i]));
+        h->rule_hits[m->index]++;
+        h->stats.by_level[m->level]++;
+        h->stats.hits++;
+    }
+    h->stats.rows++;
+    return ah_sorter_add(h->sorter, row);
+}
+
+ah_status ah_hunt_add_observation(ah_hunt *h, const ah_observation *obs, uint64_t seq)
+{
+    if (!h->observations[0])
+        return AH_ERR_USAGE;
+    if (obs->rule_index >= h->hitcap - 1)
+        return AH_ERR_RECORD;
+    lane *l = &h->lanes[h->nworkers];
+    l->seq = seq;
+    l->last_origin = 0; /* the spans are the caller's buffer: compare them by content */
+    ah_observation o = *obs;
+    o.rule = ah_ruleset_rule(h->rs, obs->rule_index);
+    keep_observation(l, &o);
+    ah_status st = l->status;
+    l->last_origin = 0;
+    return st;
+}
+
+ah_knowledge *ah_hunt_knowledge(ah_hunt *h) { return h->know; }
 
 /* --- leaving: the join window --------------------------------------------- */
 

@@ -72,6 +72,8 @@ typedef struct ah_hunt_options {
     bool rows_without_raw;  /* the output does not write raw (CSV, --no-raw): event rows do not carry
                                it, so a huge record is not copied into the sorter */
     ah_time baseline_from, baseline_to;
+    bool partial;           /* `hunt --partial`: ah_hunt_finish sorts but does not correlate; the rows
+                               and observations are read with ah_hunt_partial_row/_observation */
 } ah_hunt_options;
 
 typedef struct ah_hunt_stats {
@@ -120,5 +122,31 @@ void ah_hunt_render_result(const ah_event *ev, ah_buf *out);
  * first): the row's spans are valid while the event and text are. raw is
  * set when with_raw. AH_ERR_NOMEM when text could not grow (row unset). */
 ah_status ah_hunt_event_row(const ah_event *ev, bool with_raw, ah_buf *text, ah_row *row);
+
+/* --- partials (docs/scale-out.md): the hunt cut at its sorters ---------
+ *
+ * A shard (opt.partial) runs ah_hunt_add and ah_hunt_finish as usual, then
+ * reads its event rows in order (each with its seq: the event's position)
+ * and its observations (part by part, each part in order; input and entry
+ * filled in, origin 0). The merge builds a hunt without opt.partial, counts
+ * every event it keeps (ah_hunt_count_event: the window, the data's first
+ * and last time), feeds the shards' rows and observations back, then
+ * ah_hunt_finish replays the correlation and ah_hunt_next joins twins,
+ * names and demotes routine hits exactly as for events read. */
+ah_status ah_hunt_partial_row(ah_hunt *h, ah_row *row);
+ah_status ah_hunt_partial_observation(ah_hunt *h, struct ah_observation *obs, uint64_t *seq);
+/* Count one event as ah_hunt_add does (events, window, data start/end);
+ * false when it is outside --from/--to. */
+bool ah_hunt_count_event(ah_hunt *h, bool has_time, ah_time time);
+/* An event row made by a shard's hunt with the same rule set: its hits are
+ * counted (by rule and level) and it is queued. AH_ERR_RECORD for a rule
+ * index the set does not have. */
+ah_status ah_hunt_add_row(ah_hunt *h, const ah_row *row);
+/* An observation made by a shard (input and entry filled in); seq is its
+ * event's position. AH_ERR_USAGE when the set has no correlation rule. */
+ah_status ah_hunt_add_observation(ah_hunt *h, const struct ah_observation *obs, uint64_t seq);
+/* The case knowledge the hunt learns into (NULL: none wanted), for loading
+ * the shards' facts. */
+struct ah_knowledge *ah_hunt_knowledge(ah_hunt *h);
 
 #endif

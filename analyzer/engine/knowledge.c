@@ -2,6 +2,7 @@
 #include "knowledge.h"
 
 #include "../../parsers/util/hash.h"
+#include "../../parsers/util/varint.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -234,4 +235,66 @@ void ah_knowledge_get_stats(const ah_knowledge *k, ah_knowledge_stats *out)
 {
     if (k && out)
         *out = k->st;
+}
+
+/* --- saved facts (hunt --partial) ----------------------------------------- */
+
+/* A table as (key, first time) triples ended by key 0. */
+static void save_table(const table *t, ah_buf *out)
+{
+    unsigned char tmp[3 * AH_VARINT_MAX];
+    for (size_t i = 0; i < t->cap; i++) {
+        const slot *s = &t->v[i];
+        if (!s->key)
+            continue;
+        unsigned char *p = ah_put_uvarint(tmp, s->key);
+        p = ah_put_uvarint(p, ah_zigzag(s->first.sec));
+        p = ah_put_uvarint(p, ah_zigzag(s->first.nsec));
+        ah_buf_append(out, tmp, (size_t)(p - tmp));
+    }
+    unsigned char *p = ah_put_uvarint(tmp, 0);
+    ah_buf_append(out, tmp, (size_t)(p - tmp));
+}
+
+static bool load_table(ah_knowledge *k, table *t, ah_vcursor *c)
+{
+    for (;;) {
+        uint64_t key = ah_get_uvarint(c);
+        if (!c->ok)
+            return false;
+        if (!key)
+            return true;
+        ah_time when;
+        when.sec = ah_unzigzag(ah_get_uvarint(c));
+        when.nsec = (int32_t)ah_unzigzag(ah_get_uvarint(c));
+        if (!c->ok)
+            return false;
+        if (!put(k, t, key, when)) /* the earliest time wins: a union in any order */
+            k->st.dropped++;
+    }
+}
+
+/* The pairs, the dropped count, then the administrators taught by hits
+ * (issue 9's `teaches admin`): both are unions over the shards. */
+ah_status ah_knowledge_save(const ah_knowledge *k, ah_buf *out)
+{
+    save_table(&k->pairs, out);
+    unsigned char tmp[AH_VARINT_MAX];
+    unsigned char *p = ah_put_uvarint(tmp, k->st.dropped);
+    ah_buf_append(out, tmp, (size_t)(p - tmp));
+    save_table(&k->taught, out);
+    return ah_buf_status(out);
+}
+
+ah_status ah_knowledge_load_saved(ah_knowledge *k, ah_span saved)
+{
+    ah_vcursor c = {(const unsigned char *)saved.p, (const unsigned char *)saved.p + saved.n, true};
+    if (!load_table(k, &k->pairs, &c))
+        return AH_ERR_RECORD;
+    k->st.dropped += ah_get_uvarint(&c);
+    if (!c.ok || !load_table(k, &k->taught, &c))
+        return AH_ERR_RECORD;
+    k->st.pairs = k->pairs.n;
+    k->st.admins_taught = k->taught.n;
+    return c.p == c.end ? AH_OK : AH_ERR_RECORD;
 }

@@ -85,4 +85,11 @@ bool ah_knowledge_routine(const ah_knowledge *k, const ah_rule_meta *m, const ah
 
 void ah_knowledge_get_stats(const ah_knowledge *k, ah_knowledge_stats *out);
 
+/* The pairs learned with their earliest sightings, saved for a merge
+ * (`hunt --partial`); loading keeps the earlier time of a pair known to
+ * both, so stores learned in parts load into the store of the whole.
+ * AH_ERR_RECORD when saved is not one. */
+ah_status ah_knowledge_save(const ah_knowledge *k, ah_buf *out);
+ah_status ah_knowledge_load_saved(ah_knowledge *k, ah_span saved);
+
 #endif

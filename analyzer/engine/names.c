@@ -28,6 +28,7 @@
 #include "../../parsers/formats/timeparse.h"
 #include "../../parsers/formats/view.h"
 #include "../../parsers/frame/csv.h"
+#include "../../parsers/util/varint.h"
 #include "../../parsers/frame/jscan.h"
 #include "../../parsers/frame/jsonsplit.h"
 #include "../../parsers/source/source.h"
@@ -1940,4 +1941,111 @@ ah_status ah_names_load_directory(ah_names *n, const char *path, ah_diag *d)
             result = result == AH_ERR_NOMEM ? result : AH_ERR_IO;
     ah_source_free(src);
     return result;
+}
+
+/* --- saved stores (hunt --partial) --------------------------------------------------- */
+
+static void put_u(ah_buf *b, uint64_t v)
+{
+    unsigned char tmp[AH_VARINT_MAX];
+    ah_buf_append(b, tmp, (size_t)(ah_put_uvarint(tmp, v) - tmp));
+}
+
+static void put_s(ah_buf *b, ah_span s)
+{
+    put_u(b, s.n);
+    ah_buf_append(b, s.p, s.n);
+}
+
+static void put_t(ah_buf *b, ah_time t)
+{
+    put_u(b, ah_zigzag(t.sec));
+    put_u(b, ah_zigzag(t.nsec));
+}
+
+ah_status ah_names_save(const ah_names *n, ah_buf *out)
+{
+    for (size_t i = 0; i < n->nents; i++) {
+        const entry *e = &n->ents[i];
+        if (!e->first_rec && !e->more && !(e->flags & E_DIRECTORY))
+            continue; /* only listed: the merge loads the lists itself */
+        put_u(out, 1);
+        put_u(out, e->id.hi);
+        put_u(out, e->id.lo);
+        put_u(out, e->kind);
+        put_u(out, e->flags);
+        put_u(out, e->link.hi);
+        put_u(out, e->link.lo);
+        put_s(out, (e->flags & (E_REFERENCE | E_DIRECTORY)) ? fixed_name(n, e) : AH_SPAN_NULL);
+        put_u(out, e->more);
+        for (uint32_t r = e->first_rec; r; r = n->recs[r - 1].next) {
+            const rec *x = &n->recs[r - 1];
+            put_u(out, 1);
+            put_s(out, rec_name(n, x));
+            put_t(out, x->first);
+            put_t(out, x->last);
+        }
+        put_u(out, 0);
+    }
+    put_u(out, 0);
+    put_u(out, n->dropped_ids);
+    put_u(out, n->dropped_names);
+    return ah_buf_status(out);
+}
+
+static ah_span get_s(ah_vcursor *c)
+{
+    uint64_t len = ah_get_uvarint(c);
+    if (!c->ok || len > (uint64_t)(c->end - c->p)) {
+        c->ok = false;
+        return AH_SPAN_NULL;
+    }
+    ah_span s = ah_span_make((const char *)c->p, (size_t)len);
+    c->p += len;
+    return s;
+}
+
+static ah_time get_t(ah_vcursor *c)
+{
+    ah_time t;
+    t.sec = ah_unzigzag(ah_get_uvarint(c));
+    t.nsec = (int32_t)ah_unzigzag(ah_get_uvarint(c));
+    return t;
+}
+
+ah_status ah_names_load_saved(ah_names *n, ah_span saved)
+{
+    ah_vcursor c = {(const unsigned char *)saved.p, (const unsigned char *)saved.p + saved.n, true};
+    while (c.ok && ah_get_uvarint(&c) == 1) {
+        guid id, link;
+        id.hi = ah_get_uvarint(&c);
+        id.lo = ah_get_uvarint(&c);
+        ah_name_kind kind = (ah_name_kind)ah_get_uvarint(&c);
+        unsigned flags = (unsigned)ah_get_uvarint(&c);
+        link.hi = ah_get_uvarint(&c);
+        link.lo = ah_get_uvarint(&c);
+        ah_span fixed = get_s(&c);
+        uint64_t more = ah_get_uvarint(&c);
+        if (!c.ok || kind >= AH_NAME_KIND_COUNT)
+            return AH_ERR_RECORD;
+        const guid *lp = (flags & E_LINK) ? &link : NULL;
+        if (flags & (E_REFERENCE | E_DIRECTORY))
+            set_fixed(n, id, kind, fixed, (flags & E_REFERENCE) != 0, lp);
+        while (c.ok && ah_get_uvarint(&c) == 1) {
+            ah_span name = get_s(&c);
+            ah_time first = get_t(&c), last = get_t(&c);
+            if (!c.ok)
+                return AH_ERR_RECORD;
+            learn_name(n, id, kind, name, first, lp);
+            learn_name(n, id, kind, name, last, lp);
+        }
+        if (more) {
+            entry *d = find(n, id);
+            if (d)
+                d->more += (uint32_t)more;
+        }
+    }
+    n->dropped_ids += ah_get_uvarint(&c);
+    n->dropped_names += ah_get_uvarint(&c);
+    return c.ok && c.p == c.end ? AH_OK : AH_ERR_RECORD;
 }

@@ -134,6 +134,13 @@ ah_status ah_names_renames(const ah_names *n, ah_names_rename_fn fn, void *ud, s
  * dropped and counted as in learning. AH_OK. */
 ah_status ah_names_merge(ah_names *into, const ah_names *from);
 
+/* A store saved for a merge (`hunt --partial`): every learned name with
+ * its first and last sighting, directory names and drop counts (the
+ * reference lists are not saved: the merge loads its own). Loading adds
+ * them as ah_names_merge does. AH_ERR_RECORD when saved is not one. */
+ah_status ah_names_save(const ah_names *n, struct ah_buf *out);
+ah_status ah_names_load_saved(ah_names *n, ah_span saved);
+
 typedef struct ah_names_stats {
     size_t ids;              /* ids held */
     size_t reference_ids;    /* of which from reference lists */

@@ -46,6 +46,7 @@ typedef struct stream_slot {
     ah_stream_report rep;
     size_t file_index;
     char *path, *entry, *container, *encoding, *failure, *format;
+    char *not_a_log; /* an account's own copy (a read stream's is the scanner's static text) */
 } stream_slot;
 
 typedef struct hour_set {
@@ -94,6 +95,9 @@ struct ah_session {
     uint64_t runs;
     size_t dedup_peak;
     bool nomem;                /* an allocation failed where no status could be returned: the run stops */
+    bool account;              /* ah_session_new_account: files below, nothing read */
+    ah_file_report *files;
+    size_t nfiles, files_cap;
 };
 
 void ah_session_options_init(ah_session_options *o)
@@ -159,6 +163,7 @@ static void free_slots(ah_session *s)
         free(t->encoding);
         free(t->failure);
         free(t->format);
+        free(t->not_a_log);
     }
     s->nstreams = 0;
 }
@@ -187,6 +192,11 @@ void ah_session_free(ah_session *s)
     for (size_t i = 0; i < s->npaths; i++)
         free(s->paths[i]);
     free(s->paths);
+    for (size_t i = 0; i < s->nfiles; i++) {
+        free((char *)s->files[i].path);
+        free((char *)s->files[i].sha256);
+    }
+    free(s->files);
     free(s);
 }
 
@@ -220,7 +230,22 @@ ah_status ah_session_add_input(ah_session *s, const char *path)
     return st;
 }
 
-static int cmp_paths(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+int ah_path_order(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+    if (x == y)
+        return 0;
+    /* '/' ends a name: "a/b" comes before "a-b", as a walk of a's directory reads a before a-b */
+    if (x == '/' || y == '/')
+        return x == '/' ? (y ? -1 : 1) : (x ? 1 : -1);
+    return x < y ? -1 : 1;
+}
+
+static int cmp_paths(const void *a, const void *b) { return ah_path_order(*(const char *const *)a, *(const char *const *)b); }
 
 ah_status ah_session_add_inputs(ah_session *s, const char *const *paths, size_t n)
 {
@@ -276,19 +301,21 @@ static bool hour_insert(hour_set *h, int64_t hour)
 
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-static void note_coverage(ah_session *s, const ah_event *ev)
+static void note_coverage_of(ah_session *s, ah_source_kind source, bool has_time, ah_time time)
 {
-    source_cov *c = &s->cov[ev->source];
+    source_cov *c = &s->cov[source];
     c->events++;
-    if (!ev->has_time)
+    if (!has_time)
         return;
-    if (!c->has_time || ah_time_cmp(ev->time, c->first) < 0)
-        c->first = ev->time;
-    if (!c->has_time || ah_time_cmp(ev->time, c->last) > 0)
-        c->last = ev->time;
+    if (!c->has_time || ah_time_cmp(time, c->first) < 0)
+        c->first = time;
+    if (!c->has_time || ah_time_cmp(time, c->last) > 0)
+        c->last = time;
     c->has_time = true;
-    hour_insert(&c->hours, floor_div(ev->time.sec, 3600));
+    hour_insert(&c->hours, floor_div(time.sec, 3600));
 }
+
+static void note_coverage(ah_session *s, const ah_event *ev) { note_coverage_of(s, ev->source, ev->has_time, ev->time); }
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -647,6 +674,14 @@ static ah_status dedup_event(ah_session *s, const ah_event *ev, bool *dup, bool 
     return AH_OK;
 }
 
+static void tell_identity(ah_session *s, const ah_event *ev, bool dup)
+{
+    ah_session_identity id = {.stream = s->nstreams - 1, .record_no = ev->record_no, .source = ev->source,
+                              .has_time = ev->has_time, .time = ev->time, .duplicate = dup};
+    id.nkeys = event_keys(s, ev, id.keys);
+    s->opt.identity_fn(s->opt.identity_ud, &id);
+}
+
 ah_status ah_session_next(ah_session *s, const ah_event **out)
 {
     for (;;) {
@@ -669,6 +704,7 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
             if ((st = open_slot(s)) != AH_OK || (st = ah_scanner_open(s->scanner, in)) != AH_OK)
                 return st;
             cur_slot(s)->file_index = ah_input_file_index(in);
+            cur_slot(s)->rep.member_order = ah_input_member_order(in);
             s->in_stream = true;
         }
         ah_status st = ah_scanner_next(s->scanner, &s->ev);
@@ -681,8 +717,9 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
         if (st != AH_OK)
             return st;
         note_stream_time(s, &s->ev);
+        bool dup = false;
         if (!s->opt.keep_duplicates) {
-            bool dup, skip;
+            bool skip;
             if ((st = dedup_event(s, &s->ev, &dup, &skip)) != AH_OK) {
                 s->dedup_failed = true;
                 return st;
@@ -691,10 +728,12 @@ ah_status ah_session_next(ah_session *s, const ah_event **out)
                 return AH_ERR_NOMEM;
             if (skip)
                 continue;
-            if (dup) {
-                cur_slot(s)->rep.duplicates++;
-                continue;
-            }
+        }
+        if (s->opt.identity_fn && s->phase != PHASE_REPLAY)
+            tell_identity(s, &s->ev, dup);
+        if (dup) {
+            cur_slot(s)->rep.duplicates++;
+            continue;
         }
         cur_slot(s)->rep.events++;
         note_coverage(s, &s->ev);
@@ -715,10 +754,12 @@ size_t ah_session_stream_count(const ah_session *s) { return s->nstreams - (s->i
 
 const ah_stream_report *ah_session_stream(const ah_session *s, size_t i) { return &s->streams[i].rep; }
 
-size_t ah_session_file_count(const ah_session *s) { return ah_source_file_count(s->source); }
+size_t ah_session_file_count(const ah_session *s) { return s->account ? s->nfiles : ah_source_file_count(s->source); }
 
 ah_file_report ah_session_file(const ah_session *s, size_t i)
 {
+    if (s->account)
+        return s->files[i];
     const ah_source_file *f = ah_source_file_at(s->source, i);
     return (ah_file_report){f->path, f->size, f->sha256, f->unreadable};
 }
@@ -740,14 +781,13 @@ ah_totals ah_session_totals(const ah_session *s)
     size_t last_counted = SIZE_MAX;
     for (size_t i = 0; i < ah_session_stream_count(s); i++) {
         const stream_slot *t_ = &s->streams[i];
-        if (t_->rep.failed && t_->file_index != last_counted &&
-            !ah_source_file_at(s->source, t_->file_index)->unreadable) {
+        if (t_->rep.failed && t_->file_index != last_counted && !ah_session_file(s, t_->file_index).unreadable) {
             t.unreadable_inputs++;
             last_counted = t_->file_index;
         }
     }
-    for (size_t i = 0; i < ah_source_file_count(s->source); i++)
-        t.unreadable_inputs += ah_source_file_at(s->source, i)->unreadable;
+    for (size_t i = 0; i < ah_session_file_count(s); i++)
+        t.unreadable_inputs += ah_session_file(s, i).unreadable;
     t.unreadable_inputs += s->missing_inputs;
     t.missing_inputs = s->missing_inputs;
     size_t held = s->dedup ? ah_dedup_memory(s->dedup) : 0;
@@ -764,3 +804,82 @@ bool ah_session_partial(const ah_session *s)
     ah_totals t = ah_session_totals(s);
     return t.errors > 0 || t.unreadable_inputs > 0 || s->dedup_failed;
 }
+
+/* --- an account given, not read ------------------------------------------- */
+
+ah_session *ah_session_new_account(const ah_session_options *o)
+{
+    ah_session_options ko = *o;
+    ko.keep_duplicates = true; /* the given account says what is a duplicate */
+    ah_session *s = ah_session_new(&ko);
+    if (s)
+        s->account = true;
+    return s;
+}
+
+ah_status ah_session_account_file(ah_session *s, const ah_file_report *f)
+{
+    if (s->nfiles == s->files_cap) {
+        ah_file_report *nf = ah_grow_array(s->files, &s->files_cap, 16, sizeof *nf);
+        if (!nf)
+            return AH_ERR_NOMEM;
+        s->files = nf;
+    }
+    ah_file_report c = *f;
+    c.path = dup_or_null(f->path);
+    c.sha256 = dup_or_null(f->sha256 ? f->sha256 : "");
+    if (!c.path || !c.sha256) {
+        free((char *)c.path);
+        free((char *)c.sha256);
+        return AH_ERR_NOMEM;
+    }
+    s->files[s->nfiles++] = c;
+    return AH_OK;
+}
+
+ah_status ah_session_account_stream(ah_session *s, const ah_stream_report *r, size_t file_index)
+{
+    ah_status st = open_slot(s);
+    if (st != AH_OK)
+        return st;
+    stream_slot *t = cur_slot(s);
+    t->rep = *r;
+    t->file_index = file_index;
+    t->path = dup_or_null(r->path);
+    t->entry = dup_or_null(r->entry);
+    t->container = dup_or_null(r->container);
+    t->encoding = dup_or_null(r->encoding);
+    t->failure = dup_or_null(r->failure);
+    t->format = dup_or_null(r->format);
+    t->not_a_log = dup_or_null(r->not_a_log);
+    t->rep.not_a_log = t->not_a_log;
+    t->rep.path = t->path;
+    t->rep.entry = t->entry;
+    t->rep.container = t->container;
+    t->rep.encoding = t->encoding;
+    t->rep.failure = t->failure;
+    t->rep.format = t->format;
+    t->rep.events = t->rep.duplicates = 0;
+    if ((r->path && !t->path) || (r->entry && !t->entry) || (r->container && !t->container) ||
+        (r->encoding && !t->encoding) || (r->failure && !t->failure) || (r->format && !t->format) ||
+        (r->not_a_log && !t->not_a_log))
+        return AH_ERR_NOMEM;
+    return AH_OK;
+}
+
+void ah_session_account_event(ah_session *s, size_t i, ah_source_kind source, bool has_time, ah_time t, bool duplicate)
+{
+    if (i >= s->nstreams)
+        return;
+    if (duplicate) {
+        s->streams[i].rep.duplicates++;
+        return;
+    }
+    s->streams[i].rep.events++;
+    if ((unsigned)source < AH_SOURCE_COUNT)
+        note_coverage_of(s, source, has_time, t);
+}
+
+void ah_session_account_dedup(ah_session *s, uint32_t passes) { s->passes = passes; }
+
+size_t ah_session_stream_file(const ah_session *s, size_t i) { return s->streams[i].file_index; }

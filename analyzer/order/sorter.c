@@ -227,7 +227,24 @@ static bool decode(const unsigned char *p, size_t n, sort_key *key, ah_row *row,
     key->nsec = row->time.nsec;
     key->kind = row->kind;
     key->tie = row->tie;
+    row->seq = key->ordinal;
     return c.ok && c.p == c.end;
+}
+
+ah_status ah_row_encode(const ah_row *row, ah_buf *out)
+{
+    size_t len = encoded_size(row);
+    ah_status st = ah_buf_reserve(out, len);
+    if (st != AH_OK)
+        return st;
+    out->len += encode((unsigned char *)out->data + out->len, row, row->seq);
+    return AH_OK;
+}
+
+bool ah_row_decode(ah_span in, ah_row *row, ah_buf *rules)
+{
+    sort_key key;
+    return in.n && decode((const unsigned char *)in.p, in.n, &key, row, rules);
 }
 
 static int key_cmp(const sort_key *a, const sort_key *b)

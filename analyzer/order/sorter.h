@@ -59,6 +59,13 @@ void ah_sorter_get_stats(const ah_sorter *s, ah_sorter_stats *stats);
 /* The run directory, or NULL before the first spill (for tests/diagnostics). */
 const char *ah_sorter_tmpdir(const ah_sorter *s);
 
+/* The sorter's encoding of one row (every typed field, seq included), for
+ * files that carry sorted rows (`hunt --partial`). Appended to out. */
+ah_status ah_row_encode(const ah_row *row, ah_buf *out);
+/* One encoded row: spans point into in, rule indices into *rules (grown as
+ * needed). False when in is not exactly one encoded row. */
+bool ah_row_decode(ah_span in, ah_row *row, ah_buf *rules);
+
 /* Close and delete every temporary file and the directory. Accepts NULL. */
 void ah_sorter_free(ah_sorter *s);
 

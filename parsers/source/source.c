@@ -104,6 +104,7 @@ typedef struct layer {
     struct archive_entry *first_entry;
     bool child_failed;               /* a member read failed and the member's layer reported it */
     int bad_headers;
+    uint32_t headers;                /* archive: headers read so far, the current one included (its ordinal) */
     char *buf;                       /* IO_BLOCK, for libarchive's read callbacks */
 } layer;
 
@@ -127,6 +128,7 @@ struct ah_input {
     ah_reader reader;
     const ah_origin *origin;
     size_t file_index;
+    uint64_t member_order;           /* ah_input_member_order */
     bool open;
     bool eof;
     bool failed;
@@ -1050,6 +1052,8 @@ static ah_status next_member(ah_source *s, layer *L)
         pop_layer(s);
         return AH_OK;
     }
+    if (r != ARCHIVE_FATAL) /* counted whatever is selected: a member's ordinal is the same in every read */
+        L->headers++;
     if (r == ARCHIVE_FATAL) {
         if (!L->child_failed) /* otherwise the member's reader already said why */
             fail(s, L->entry, archive_why(L->a, "corrupt archive"));
@@ -1223,6 +1227,9 @@ static ah_status hand_out(ah_source *s, layer *L, ah_input **out)
     in->reader.ctx = in;
     in->origin = o;
     in->file_index = s->cur_file;
+    in->member_order = 0;
+    for (int d = 0; d < L->depth && d < 2; d++) /* the enclosing archives' ordinals of this member */
+        in->member_order |= (uint64_t)s->layers[d].headers << (d == 0 ? 32 : 0);
     in->open = true;
     in->eof = in->failed = in->fail_pending = false;
     in->bytes = 0;
@@ -1385,6 +1392,8 @@ size_t ah_input_head(const ah_input *in, const unsigned char **p)
     return L->plain_peek.len;
 }
 size_t ah_input_file_index(const ah_input *in) { return in->file_index; }
+
+uint64_t ah_input_member_order(const ah_input *in) { return in->member_order; }
 
 void ah_source_free(ah_source *s)
 {

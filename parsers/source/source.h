@@ -136,5 +136,9 @@ size_t ah_source_file_count(const ah_source *s);
 const ah_source_file *ah_source_file_at(const ah_source *s, size_t i);
 /* Index (into the file list) of the file the given input came from. */
 size_t ah_input_file_index(const ah_input *in);
+/* Where the stream stands in its file, the same whichever members a run
+ * selects: the member's header ordinal in the archive << 32 | its ordinal
+ * in a nested archive; 0 for a file that is no archive. */
+uint64_t ah_input_member_order(const ah_input *in);
 
 #endif
