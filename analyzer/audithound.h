@@ -23,28 +23,28 @@
 
 /* Process exit statuses (docs/exit-codes.md). Never renumber. */
 enum ah_exit {
-    AH_EXIT_HITS = 0,      /* finished; hits found (or, for commands without hits, success) */
-    AH_EXIT_NO_HITS = 1,   /* finished; no hits (hunt, search, test-rules failures) */
-    AH_EXIT_USAGE = 2,     /* usage error, rule error */
-    AH_EXIT_PARTIAL = 3,   /* finished, but some input could not be read */
+    AH_EXIT_HITS = 0,         /* finished; hits found (or, for commands without hits, success) */
+    AH_EXIT_NO_HITS = 1,      /* finished; no hits (hunt, search, test-rules failures) */
+    AH_EXIT_USAGE = 2,        /* usage error, rule error */
+    AH_EXIT_PARTIAL = 3,      /* finished, but some input could not be read */
     AH_EXIT_NOTHING_READ = 4, /* finished, but no input held a single record (empty, blank, wrong path) */
-    AH_EXIT_OUTPUT = 5,    /* writing the output (timeline, summary, standard output) failed */
-    AH_EXIT_NOMEM = 6,     /* out of memory: the run stopped, nothing written under the output's name */
+    AH_EXIT_OUTPUT = 5,       /* writing the output (timeline, summary, standard output) failed */
+    AH_EXIT_NOMEM = 6,        /* out of memory: the run stopped, nothing written under the output's name */
 };
 
 typedef struct ah_session ah_session;
 struct ah_session_identity;
 
 typedef struct ah_session_options {
-    size_t max_record;         /* default 64 MiB (AH_MAX_RECORD_DEFAULT, formats.h) */
+    size_t max_record; /* default 64 MiB (AH_MAX_RECORD_DEFAULT, formats.h) */
     ah_date_order date_order;
-    bool keep_duplicates;      /* disable dedup */
-    bool strict;               /* an input that is not a log is unreadable, whatever its name (--strict) */
-    ah_diag_fn diag_fn;        /* where problems are reported; NULL discards */
+    bool keep_duplicates; /* disable dedup */
+    bool strict;          /* an input that is not a log is unreadable, whatever its name (--strict) */
+    ah_diag_fn diag_fn;   /* where problems are reported; NULL discards */
     void *diag_ud;
-    ah_temp_fn temp_fn;        /* told of the spill directories (diag.h); NULL: nobody */
+    ah_temp_fn temp_fn; /* told of the spill directories (diag.h); NULL: nobody */
     void *temp_ud;
-    uint64_t max_input;        /* bytes per input stream (decompressed); 0 = no limit (--max-input) */
+    uint64_t max_input; /* bytes per input stream (decompressed); 0 = no limit (--max-input) */
     /* Called as input bytes are read, even while a stream yields no event
      * (a device, a run of NULs): done and total as ah_session_progress. */
     void (*progress_fn)(void *ud, uint64_t done, uint64_t total);
@@ -55,7 +55,7 @@ typedef struct ah_session_options {
      * the same. Standard input and pipes cannot be read twice: with one of
      * them the set grows past the budget, with a warning. */
     size_t dedup_memory;
-    const char *tmpdir;        /* where the sorted keys go (NULL: $TMPDIR, else /tmp) */
+    const char *tmpdir; /* where the sorted keys go (NULL: $TMPDIR, else /tmp) */
     /* Called once for every event the account counts (kept or duplicate),
      * in position order, when its fate is final: `hunt --partial` records
      * the identities the merge deduplicates across shards with. NULL: none. */
@@ -65,14 +65,14 @@ typedef struct ah_session_options {
 
 /* What identity_fn is told of one event. */
 typedef struct ah_session_identity {
-    uint64_t keys[2][2];       /* the record digest, then the second identity (directory audits) */
+    uint64_t keys[2][2]; /* the record digest, then the second identity (directory audits) */
     size_t nkeys;
-    size_t stream;             /* the stream's index (ah_session_stream), = ev->origin->input_no */
+    size_t stream; /* the stream's index (ah_session_stream), = ev->origin->input_no */
     uint64_t record_no;
     ah_source_kind source;
     bool has_time;
     ah_time time;
-    bool duplicate;            /* an earlier event of this session had one of its keys */
+    bool duplicate; /* an earlier event of this session had one of its keys */
 } ah_session_identity;
 
 #define AH_SESSION_DEDUP_MEMORY ((size_t)16 << 20)
@@ -112,26 +112,26 @@ void ah_session_progress(const ah_session *s, uint64_t *done, uint64_t *total);
 /* One leaf stream (a file, or an archive member). */
 typedef struct ah_stream_report {
     const char *path;
-    const char *entry;          /* NULL for a plain or compressed file */
-    uint64_t member_order;      /* its place in its archive, whichever members were read: archive order
+    const char *entry;     /* NULL for a plain or compressed file */
+    uint64_t member_order; /* its place in its archive, whichever members were read: archive order
                                    (ah_input_member_order); 0 for a file that is no archive */
     const char *container;
     const char *encoding;
-    const char *framing;        /* "csv" / "json" / NULL (empty or unreadable) */
-    const char *format;         /* format id, "mixed" when a JSON stream held several, NULL if none */
-    ah_source_kind source;      /* of the first format */
+    const char *framing;                          /* "csv" / "json" / NULL (empty or unreadable) */
+    const char *format;                           /* format id, "mixed" when a JSON stream held several, NULL if none */
+    ah_source_kind source;                        /* of the first format */
     uint64_t records, events, duplicates, errors; /* records = events + duplicates + errors */
     bool has_time;
     ah_time first, last;
-    bool failed;                /* stream-level failure: see failure */
+    bool failed; /* stream-level failure: see failure */
     const char *failure;
-    bool truncated_hint;        /* exactly 5,000 or 50,000 records: the export cap */
-    bool no_record;             /* read to its end without failing, but held no record (warned) */
-    const char *not_a_log;      /* clearly not a log ("ELF executable", "text without a record
+    bool truncated_hint;   /* exactly 5,000 or 50,000 records: the export cap */
+    bool no_record;        /* read to its end without failing, but held no record (warned) */
+    const char *not_a_log; /* clearly not a log ("ELF executable", "text without a record
                                    structure"): skipped, or failed when named like a log or --strict */
     uint64_t ambiguous_dates, no_time, unknown_zone;
-    uint64_t nul_chars;         /* NUL characters in the input's text (kept in raw, escaped) */
-    uint64_t control_events;    /* events whose fields held control characters (removed for matching) */
+    uint64_t nul_chars;      /* NUL characters in the input's text (kept in raw, escaped) */
+    uint64_t control_events; /* events whose fields held control characters (removed for matching) */
 } ah_stream_report;
 
 size_t ah_session_stream_count(const ah_session *s);
@@ -141,7 +141,7 @@ const ah_stream_report *ah_session_stream(const ah_session *s, size_t i);
 typedef struct ah_file_report {
     const char *path;
     uint64_t size;
-    const char *sha256;         /* "" when the file could not be read */
+    const char *sha256; /* "" when the file could not be read */
     bool unreadable;
 } ah_file_report;
 size_t ah_session_file_count(const ah_session *s);
@@ -153,24 +153,24 @@ typedef struct ah_coverage {
     uint64_t events;
     bool has_time;
     ah_time first, last;
-    uint64_t empty_hours;       /* hours inside [first,last] without any event */
-    uint64_t gaps;              /* runs of empty hours */
-    int64_t longest_gap_start;  /* first empty hour of the longest run, as unix seconds */
+    uint64_t empty_hours;      /* hours inside [first,last] without any event */
+    uint64_t gaps;             /* runs of empty hours */
+    int64_t longest_gap_start; /* first empty hour of the longest run, as unix seconds */
     uint64_t longest_gap_hours;
-    bool gaps_unknown;          /* out of memory: the gap fields are 0 but not known */
+    bool gaps_unknown; /* out of memory: the gap fields are 0 but not known */
 } ah_coverage;
 ah_coverage ah_session_coverage(const ah_session *s, ah_source_kind k);
 
 typedef struct ah_totals {
     uint64_t records, events, duplicates, errors;
-    uint64_t unreadable_inputs;  /* input files (or missing paths) of which some content could not be read;
+    uint64_t unreadable_inputs; /* input files (or missing paths) of which some content could not be read;
                                     a file counts once however many of its streams failed */
-    uint64_t dedup_memory;       /* bytes held at most by the dedup set (or, past its budget, the key sort) */
-    uint32_t dedup_passes;       /* reads of the inputs: 1, or 2 when the duplicate set passed its budget */
-    uint64_t dedup_runs;         /* sorted key runs written to disk (0 when the set fitted) */
-    uint64_t missing_inputs;     /* paths given that could not be opened (part of unreadable_inputs) */
-    uint64_t no_record_streams;  /* streams read to their end that held no record */
-    uint64_t not_a_log_streams;  /* streams that were not logs (skipped or failed) */
+    uint64_t dedup_memory;      /* bytes held at most by the dedup set (or, past its budget, the key sort) */
+    uint32_t dedup_passes;      /* reads of the inputs: 1, or 2 when the duplicate set passed its budget */
+    uint64_t dedup_runs;        /* sorted key runs written to disk (0 when the set fitted) */
+    uint64_t missing_inputs;    /* paths given that could not be opened (part of unreadable_inputs) */
+    uint64_t no_record_streams; /* streams read to their end that held no record */
+    uint64_t not_a_log_streams; /* streams that were not logs (skipped or failed) */
 } ah_totals;
 ah_totals ah_session_totals(const ah_session *s);
 
@@ -184,8 +184,7 @@ ah_session *ah_session_new_account(const ah_session_options *o);
 ah_status ah_session_account_stream(ah_session *s, const ah_stream_report *r, size_t file_index);
 ah_status ah_session_account_file(ah_session *s, const ah_file_report *f);
 /* One event of stream i: a duplicate, or an event (coverage counted). */
-void ah_session_account_event(ah_session *s, size_t i, ah_source_kind source, bool has_time, ah_time t,
-                              bool duplicate);
+void ah_session_account_event(ah_session *s, size_t i, ah_source_kind source, bool has_time, ah_time t, bool duplicate);
 /* How the merge deduplicated: passes 2 when its key set passed its budget
  * (as a session that reads its inputs twice). */
 void ah_session_account_dedup(ah_session *s, uint32_t passes);

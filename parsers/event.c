@@ -5,10 +5,7 @@
 
 static const char *const source_names[AH_SOURCE_COUNT] = {"unknown", "ual", "signin", "entra_audit"};
 
-const char *ah_source_name(ah_source_kind k)
-{
-    return (unsigned)k < AH_SOURCE_COUNT ? source_names[k] : "unknown";
-}
+const char *ah_source_name(ah_source_kind k) { return (unsigned)k < AH_SOURCE_COUNT ? source_names[k] : "unknown"; }
 
 ah_source_kind ah_source_from_name(ah_span name)
 {
@@ -64,8 +61,8 @@ static size_t packed_span_count(const ah_event *ev)
 
 typedef struct packer {
     ah_buf *out;
-    size_t start, table;   /* offsets in out->data: the packed event, its span table */
-    ah_span raw, body;     /* the source's record texts */
+    size_t start, table; /* offsets in out->data: the packed event, its span table */
+    ah_span raw, body;   /* the source's record texts */
     uint64_t raw_off, body_off;
     ah_status st;
 } packer;

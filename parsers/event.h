@@ -20,8 +20,8 @@ typedef enum ah_source_kind {
     AH_SOURCE_COUNT
 } ah_source_kind;
 
-const char *ah_source_name(ah_source_kind k);         /* "ual", "signin", "entra_audit", "unknown" */
-ah_source_kind ah_source_from_name(ah_span name);     /* AH_SOURCE_UNKNOWN when not a source name */
+const char *ah_source_name(ah_source_kind k);     /* "ual", "signin", "entra_audit", "unknown" */
+ah_source_kind ah_source_from_name(ah_span name); /* AH_SOURCE_UNKNOWN when not a source name */
 
 typedef enum ah_result {
     AH_RESULT_UNKNOWN = 0,
@@ -29,7 +29,7 @@ typedef enum ah_result {
     AH_RESULT_FAILURE,
 } ah_result;
 
-const char *ah_result_name(ah_result r);              /* "unknown", "success", "failure" */
+const char *ah_result_name(ah_result r); /* "unknown", "success", "failure" */
 
 typedef enum ah_field_id {
 #define AH_FIELD(id, name, doc) AH_F_##id,
@@ -68,15 +68,15 @@ typedef struct ah_members {
 
 typedef struct ah_event {
     const ah_origin *origin;
-    uint64_t record_no;          /* 1-based ordinal of the record in its stream */
-    uint64_t line_no;            /* line where the record starts (text formats), 0 if unknown */
+    uint64_t record_no; /* 1-based ordinal of the record in its stream */
+    uint64_t line_no;   /* line where the record starts (text formats), 0 if unknown */
     const struct ah_format *format;
     ah_source_kind source;
     bool has_time;
     ah_time time;
     ah_result result;
-    ah_span field[AH_F_COUNT];   /* normalized strings, UTF-8; {NULL,0} when absent */
-    ah_span operation_canon;     /* canonical form of OPERATION (see formats/opcanon.h) */
+    ah_span field[AH_F_COUNT]; /* normalized strings, UTF-8; {NULL,0} when absent */
+    ah_span operation_canon;   /* canonical form of OPERATION (see formats/opcanon.h) */
     /* The record as JSON text. `raw` is the record as read (CSV rows become an
      * object of header -> cell). `body` is the payload a rule path addresses:
      * AuditData for UAL wrappers, `properties` for Azure Monitor envelopes,
@@ -84,7 +84,7 @@ typedef struct ah_event {
     ah_span raw;
     ah_span body;
     ah_members raw_members, body_members; /* the members of raw and body, valid as long as they are */
-    uint64_t digest[2];          /* record identity digest used for dedup */
+    uint64_t digest[2];                   /* record identity digest used for dedup */
 } ah_event;
 
 static inline ah_span ah_event_field(const ah_event *ev, ah_field_id f) { return ev->field[f]; }

@@ -29,19 +29,19 @@ struct ah_scanner {
     ah_decoder *decoder;
     ah_csv *csv;
     ah_jsplit *jsplit;
-    ah_buf clean;             /* normalized fields without hidden control characters */
-    ah_buf escaped;           /* a JSON record (or JSON cells) with raw control bytes escaped */
-    ah_span *cells;           /* a CSV row's cells, some of them escaped copies */
+    ah_buf clean;   /* normalized fields without hidden control characters */
+    ah_buf escaped; /* a JSON record (or JSON cells) with raw control bytes escaped */
+    ah_span *cells; /* a CSV row's cells, some of them escaped copies */
     size_t cells_cap;
-    ah_reader *source;        /* the input's bytes */
-    ah_reader watched;        /* the same, noting whether it failed */
-    bool source_failed;       /* the input layer reported a read error itself */
-    ah_reader prefixed;       /* prefix replay, then the decoder */
+    ah_reader *source;  /* the input's bytes */
+    ah_reader watched;  /* the same, noting whether it failed */
+    bool source_failed; /* the input layer reported a read error itself */
+    ah_reader prefixed; /* prefix replay, then the decoder */
     char prefix[PREFIX_SIZE];
     size_t prefix_len, prefix_pos;
     bool started;
     bool done;
-    bool csv_unbound;         /* header not recognised: rows are counted as errors */
+    bool csv_unbound; /* header not recognised: rows are counted as errors */
     ah_stream_stats stats;
 };
 
@@ -152,7 +152,10 @@ static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c ==
 
 /* Characters that change no word a rule compares but make it miss: C0
  * controls other than tab and line ends (NUL above all), and DEL. */
-static bool is_hidden_control(unsigned char c) { return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f; }
+static bool is_hidden_control(unsigned char c)
+{
+    return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+}
 
 /* Runs over every record: eight bytes at a time, and only a word holding a
  * byte below 0x20 or equal to 0x7f (exact tests, no false negatives) is
@@ -310,7 +313,9 @@ static const char *binary_kind(const unsigned char *h, size_t n)
         size_t len;
         const char *what;
     } magics[] = {
-        {"\x7f" "ELF", 4, "ELF executable"},
+        {"\x7f"
+         "ELF",
+         4, "ELF executable"},
         {"ElfFile\0", 8, "Windows event log (EVTX)"},
         {"ElfChnk\0", 8, "Windows event log chunk (EVTX)"},
         {"\x89PNG\r\n\x1a\n", 8, "PNG image"},
@@ -351,8 +356,8 @@ static const char *binary_kind(const unsigned char *h, size_t n)
 /* A name that says "this is a log export": then not being one is a failure. */
 static bool log_like_name(const ah_origin *o)
 {
-    static const char *const exts[] = {"csv", "tsv", "json", "jsonl", "ndjson", "log", "gz", "tgz", "zip",
-                                       "7z", "tar", "bz2", "xz", "zst"};
+    static const char *const exts[] = {"csv", "tsv", "json", "jsonl", "ndjson", "log", "gz",
+                                       "tgz", "zip", "7z",   "tar",   "bz2",    "xz",  "zst"};
     const char *name = o ? (o->entry ? o->entry : o->path) : NULL;
     const char *dot = name ? strrchr(name, '.') : NULL;
     if (!dot || strchr(dot, '/'))
@@ -370,8 +375,7 @@ static void not_a_log(ah_scanner *s, const char *what)
     s->stats.framing = NULL;
     char why[192];
     if (s->opt.strict || log_like_name(s->stats.origin)) {
-        snprintf(why, sizeof why, "not a log (%s)%s", what,
-                 s->opt.strict ? "" : " although its name says it is one");
+        snprintf(why, sizeof why, "not a log (%s)%s", what, s->opt.strict ? "" : " although its name says it is one");
         fail_stream(s, why);
         return;
     }

@@ -20,27 +20,27 @@
 #include "util/diag.h"
 
 typedef struct ah_scan_options {
-    size_t max_record;        /* bytes; a larger record is an error for that record only */
+    size_t max_record; /* bytes; a larger record is an error for that record only */
     ah_date_order date_order;
-    bool strict;              /* a stream that is not a log is a failure, whatever its name */
+    bool strict; /* a stream that is not a log is a failure, whatever its name */
 } ah_scan_options;
 
 #define AH_SCAN_MAX_FORMATS 8
 
 typedef struct ah_stream_stats {
     const ah_origin *origin;
-    char container[64];       /* "plain", "gzip", "zip", "tar.gz > zip", ... */
-    char encoding[64];        /* as ah_decoder_describe */
-    const char *framing;      /* "csv", "json" or NULL before the first byte */
+    char container[64];                            /* "plain", "gzip", "zip", "tar.gz > zip", ... */
+    char encoding[64];                             /* as ah_decoder_describe */
+    const char *framing;                           /* "csv", "json" or NULL before the first byte */
     const ah_format *formats[AH_SCAN_MAX_FORMATS]; /* formats recognised, in order of first use */
-    size_t nformats;          /* a JSON stream may mix formats (Azure Monitor categories) */
-    uint64_t records;         /* records read, good or bad */
-    uint64_t errors;          /* records rejected */
-    uint64_t nul_chars;       /* NUL characters in the decoded text (kept: evidence) */
-    uint64_t control_events;  /* events whose normalized fields held control characters, removed there
+    size_t nformats;                               /* a JSON stream may mix formats (Azure Monitor categories) */
+    uint64_t records;                              /* records read, good or bad */
+    uint64_t errors;                               /* records rejected */
+    uint64_t nul_chars;                            /* NUL characters in the decoded text (kept: evidence) */
+    uint64_t control_events; /* events whose normalized fields held control characters, removed there
                                  for matching (raw keeps them, escaped) */
-    const char *not_a_log;    /* why the stream is not a log ("ELF executable", ...), NULL if it may be one */
-    bool failed;              /* stream-level failure (see failure) */
+    const char *not_a_log;   /* why the stream is not a log ("ELF executable", ...), NULL if it may be one */
+    bool failed;             /* stream-level failure (see failure) */
     char failure[192];
     ah_norm_stats norm;
 } ah_stream_stats;

@@ -213,9 +213,21 @@ int ah_cli_parse_size(const char *s, size_t *out)
     unsigned shift = 0;
     switch (*end) {
     case '\0': break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
     default: return -1;
     }
     if (*end == 'i' || *end == 'B')
@@ -320,15 +332,9 @@ int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const ch
         else
             return ah_cli_usage_error(NULL, "--date-order: expected auto, mdy or dmy, not '%s'", arg);
         return 1;
-    case AH_OPT_KEEP_DUPLICATES:
-        so->keep_duplicates = true;
-        return 1;
-    case AH_OPT_STRICT:
-        so->strict = true;
-        return 1;
-    case AH_OPT_QUIET:
-        diag->quiet = true;
-        return 1;
+    case AH_OPT_KEEP_DUPLICATES: so->keep_duplicates = true; return 1;
+    case AH_OPT_STRICT: so->strict = true; return 1;
+    case AH_OPT_QUIET: diag->quiet = true; return 1;
     case AH_OPT_MEMORY: {
         size_t v;
         if (ah_cli_parse_size(arg, &v) != 0 || v == 0)
@@ -336,9 +342,7 @@ int ah_cli_input_opt(ah_session_options *so, ah_cli_diag *diag, int id, const ch
         so->dedup_memory = v; /* the whole budget until ah_cli_memory_split */
         return 1;
     }
-    case AH_OPT_TMPDIR:
-        so->tmpdir = arg;
-        return 1;
+    case AH_OPT_TMPDIR: so->tmpdir = arg; return 1;
     }
     return 0;
 }

@@ -11,10 +11,10 @@
 #include "../audithound.h"
 
 typedef struct ah_cli_opt {
-    int id;                /* returned to the handler; 0 ends the table */
-    char short_name;       /* 0 if none */
+    int id;          /* returned to the handler; 0 ends the table */
+    char short_name; /* 0 if none */
     const char *long_name;
-    const char *arg;       /* argument name for help, NULL for a flag */
+    const char *arg; /* argument name for help, NULL for a flag */
     const char *help;
 } ah_cli_opt;
 
@@ -53,10 +53,10 @@ size_t ah_cli_default_threads(void);
 /* Diagnostics printer for ah_diag: "audithound: error: where: msg" on
  * stderr, at most a fixed number of messages per input stream. */
 typedef struct ah_cli_diag {
-    bool quiet;          /* suppress notes and warnings */
-    bool bare;           /* messages carry their own location (rule compiler): print as is */
-    char last_key[512];  /* path + entry of the last message */
-    unsigned shown;      /* messages shown for last_key */
+    bool quiet;         /* suppress notes and warnings */
+    bool bare;          /* messages carry their own location (rule compiler): print as is */
+    char last_key[512]; /* path + entry of the last message */
+    unsigned shown;     /* messages shown for last_key */
     unsigned suppressed;
 } ah_cli_diag;
 void ah_cli_diag_fn(void *ud, ah_severity sev, const ah_where *where, const char *msg);
@@ -75,20 +75,25 @@ enum {
     AH_OPT_MEMORY,
     AH_OPT_TMPDIR,
 };
-#define AH_CLI_INPUT_OPTS                                                                                   \
-    {AH_OPT_MAX_RECORD, 0, "max-record", "SIZE",                                                            \
-     "largest record accepted (default 64M; K/M/G suffixes); a larger one is an error for that record"},   \
-    {AH_OPT_MAX_INPUT, 0, "max-input", "SIZE",                                                              \
-     "stop reading an input (one file or archive member, decompressed) after SIZE bytes, as an error for that input"}, \
-    {AH_OPT_DATE_ORDER, 0, "date-order", "auto|mdy|dmy",                                                   \
-     "day/month order of culture-formatted dates without an ISO twin (default auto: month first, counted)"}, \
-    {AH_OPT_STRICT, 0, "strict", NULL,                                                                      \
-     "an input that is not a log (binary, prose) is unreadable (exit 3) even when its name does not say log"}, \
-    {AH_OPT_KEEP_DUPLICATES, 0, "keep-duplicates", NULL, "do not drop records already seen (same record identity)"}, \
-    {AH_OPT_MEMORY, 0, "memory", "SIZE",                                                                    \
-     "memory for the duplicate set, sorting and correlation state before spilling to disk / evicting (default 64M)"}, \
-    {AH_OPT_TMPDIR, 0, "tmpdir", "DIR", "where sorted runs are spilled (default $TMPDIR or /tmp)"},         \
-    {AH_OPT_QUIET, 'q', "quiet", NULL, "no warnings or progress on stderr (errors are still printed)"}
+#define AH_CLI_INPUT_OPTS                                                                                              \
+    {AH_OPT_MAX_RECORD, 0, "max-record", "SIZE",                                                                       \
+     "largest record accepted (default 64M; K/M/G suffixes); a larger one is an error for that record"},               \
+        {AH_OPT_MAX_INPUT, 0, "max-input", "SIZE",                                                                     \
+         "stop reading an input (one file or archive member, decompressed) after SIZE bytes, as an error for that "    \
+         "input"},                                                                                                     \
+        {AH_OPT_DATE_ORDER, 0, "date-order", "auto|mdy|dmy",                                                           \
+         "day/month order of culture-formatted dates without an ISO twin (default auto: month first, counted)"},       \
+        {AH_OPT_STRICT, 0, "strict", NULL,                                                                             \
+         "an input that is not a log (binary, prose) is unreadable (exit 3) even when its name does not say log"},     \
+        {AH_OPT_KEEP_DUPLICATES, 0, "keep-duplicates", NULL,                                                           \
+         "do not drop records already seen (same record identity)"},                                                   \
+        {AH_OPT_MEMORY, 0, "memory", "SIZE",                                                                           \
+         "memory for the duplicate set, sorting and correlation state before spilling to disk / evicting (default "    \
+         "64M)"},                                                                                                      \
+        {AH_OPT_TMPDIR, 0, "tmpdir", "DIR", "where sorted runs are spilled (default $TMPDIR or /tmp)"},                \
+    {                                                                                                                  \
+        AH_OPT_QUIET, 'q', "quiet", NULL, "no warnings or progress on stderr (errors are still printed)"               \
+    }
 
 /* --memory: the whole budget of a command (ah_cli_input_opt keeps it in
  * so->dedup_memory). Before opening the session a command splits it: the
@@ -147,10 +152,12 @@ enum {
     AH_OPT_SET,
     AH_OPT_VARS,
 };
-#define AH_CLI_RULE_OPTS                                                                                \
-    {AH_OPT_RULES, 'r', "rules", "PATH", "rule file or directory (repeatable; default: the shipped rules)"}, \
-    {AH_OPT_SET, 0, "set", "NAME=VALUE", "set a rule variable, e.g. --set mimecast_app_id=<guid> (repeatable)"}, \
-    {AH_OPT_VARS, 0, "vars", "FILE", "read rule variables from a file of NAME=VALUE lines"}
+#define AH_CLI_RULE_OPTS                                                                                               \
+    {AH_OPT_RULES, 'r', "rules", "PATH", "rule file or directory (repeatable; default: the shipped rules)"},           \
+        {AH_OPT_SET, 0, "set", "NAME=VALUE", "set a rule variable, e.g. --set mimecast_app_id=<guid> (repeatable)"},   \
+    {                                                                                                                  \
+        AH_OPT_VARS, 0, "vars", "FILE", "read rule variables from a file of NAME=VALUE lines"                          \
+    }
 
 typedef struct ah_cli_rules {
     const char **paths;

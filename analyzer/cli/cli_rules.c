@@ -25,15 +25,12 @@ static int push(const char ***v, size_t *n, const char *s)
 int ah_cli_rules_opt(ah_cli_rules *r, int id, const char *arg)
 {
     switch (id) {
-    case AH_OPT_RULES:
-        return push(&r->paths, &r->npaths, arg) ? AH_EXIT_NOMEM : 1;
+    case AH_OPT_RULES: return push(&r->paths, &r->npaths, arg) ? AH_EXIT_NOMEM : 1;
     case AH_OPT_SET:
         if (!strchr(arg, '='))
             return ah_cli_usage_error(NULL, "--set: expected NAME=VALUE, not '%s'", arg);
         return push(&r->sets, &r->nsets, arg) ? AH_EXIT_NOMEM : 1;
-    case AH_OPT_VARS:
-        r->vars_file = arg;
-        return 1;
+    case AH_OPT_VARS: r->vars_file = arg; return 1;
     }
     return 0;
 }
@@ -119,8 +116,7 @@ ah_ruleset *ah_cli_load_rules(const ah_cli_rules *r, ah_diag *diag, int *exit_st
         return NULL;
     }
     if (!ok || ah_ruleset_error_count(rs) > 0) {
-        ah_cli_errorf("%llu error(s) in the rules; nothing was run",
-                      (unsigned long long)ah_ruleset_error_count(rs));
+        ah_cli_errorf("%llu error(s) in the rules; nothing was run", (unsigned long long)ah_ruleset_error_count(rs));
         ah_ruleset_free(rs);
         return NULL;
     }

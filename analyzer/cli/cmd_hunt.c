@@ -62,22 +62,31 @@ enum {
 static const ah_cli_opt hunt_opts[] = {
     AH_CLI_RULE_OPTS,
     {OPT_OUTPUT, 'o', "output", "FILE|-", "write the timeline to FILE (default: standard output)"},
-    {OPT_FORMAT, 'f', "format", "csv|jsonl|json|xlsx|story", "timeline format (default csv; jsonl with --profile ecs; xlsx: a workbook, needs -o FILE; story on a terminal when neither -o nor -f is given)"},
-    {OPT_PROFILE, 0, "profile", "timesketch|ecs", "fields for an importer: Timesketch (csv or jsonl) or Elastic ECS (jsonl); docs/output.md"},
+    {OPT_FORMAT, 'f', "format", "csv|jsonl|json|xlsx|story",
+     "timeline format (default csv; jsonl with --profile ecs; xlsx: a workbook, needs -o FILE; story on a terminal "
+     "when neither -o nor -f is given)"},
+    {OPT_PROFILE, 0, "profile", "timesketch|ecs",
+     "fields for an importer: Timesketch (csv or jsonl) or Elastic ECS (jsonl); docs/output.md"},
     {OPT_HTML, 0, "html", "FILE", "also write the HTML report to FILE (self-contained, opens offline)"},
-    {OPT_COLOR, 0, "color", "auto|always|never", "colours of the story view (default auto: on a terminal, unless NO_COLOR is set)"},
+    {OPT_COLOR, 0, "color", "auto|always|never",
+     "colours of the story view (default auto: on a terminal, unless NO_COLOR is set)"},
     {OPT_ALL, 'a', "all", NULL, "super-timeline: every event, rule columns filled where rules hit"},
-    {OPT_ROWS, 0, "rows", "event|per-rule", "one row per event with every rule that hit it (default), or one per rule hit"},
+    {OPT_ROWS, 0, "rows", "event|per-rule",
+     "one row per event with every rule that hit it (default), or one per rule hit"},
     {OPT_NO_JOIN, 0, "no-join", NULL, "keep the UAL and Entra copies of one sign-in or directory change as two rows"},
     {OPT_NO_SUPPRESS, 0, "no-suppress", NULL, "never demote a hit as routine (rules' `routine` facts are ignored)"},
-    {OPT_DIRECTORY, 0, "directory", "FILE", "names for ids from a Graph or portal export of users, applications, service principals (repeatable)"},
+    {OPT_DIRECTORY, 0, "directory", "FILE",
+     "names for ids from a Graph or portal export of users, applications, service principals (repeatable)"},
     {OPT_FROM, 0, "from", "TIME", "only events at or after TIME (ISO 8601; Z or an offset; no zone = UTC)"},
     {OPT_TO, 0, "to", "TIME", "only events at or before TIME"},
-    {OPT_MIN_SEVERITY, 0, "min-severity", "LEVEL", "only hits of rules at LEVEL or above (info, low, medium, high, critical)"},
+    {OPT_MIN_SEVERITY, 0, "min-severity", "LEVEL",
+     "only hits of rules at LEVEL or above (info, low, medium, high, critical)"},
     {OPT_TAGS, 0, "tags", "TAG,...", "only hits of rules with one of these tags (e.g. solarwinds,T1098.001)"},
-    {OPT_BASELINE, 0, "baseline", "FROM..TO", "first-seen rules and `x baseline` thresholds learn from this period instead of the first N days"},
+    {OPT_BASELINE, 0, "baseline", "FROM..TO",
+     "first-seen rules and `x baseline` thresholds learn from this period instead of the first N days"},
     {OPT_SUMMARY, 0, "summary", "FILE", "also write the run summary as JSON (inputs with SHA-256, rules, counts)"},
-    {OPT_THREADS, 0, "threads", "N", "threads matching events beside the reader (default: the online CPUs; 1: none); the output does not change"},
+    {OPT_THREADS, 0, "threads", "N",
+     "threads matching events beside the reader (default: the online CPUs; 1: none); the output does not change"},
     {OPT_FORCE, 0, "force", NULL, "overwrite existing output and summary files"},
     {OPT_DELIMITER, 0, "delimiter", "CHAR", "CSV delimiter (default ','; 'tab' for TAB)"},
     {OPT_BOM, 0, "bom", NULL, "start CSV output with a UTF-8 byte order mark, also on standard output"},
@@ -85,9 +94,11 @@ static const ah_cli_opt hunt_opts[] = {
     {OPT_NO_EXCEL_SAFE, 0, "no-excel-safe", NULL, "do not neutralise cells starting with = + - @ TAB CR"},
     {OPT_EXCEL_DATES, 0, "excel-dates", NULL, "add a time_excel column (YYYY-MM-DD HH:MM:SS, UTC)"},
     {OPT_TZ, 0, "tz", "ZONE", "add a time_local column in the IANA zone ZONE (time stays UTC)"},
-    {OPT_SPLIT_ROWS, 0, "split-rows", "N", "CSV: start a new numbered file after N data rows; xlsx: a new Timeline sheet (default 1048575)"},
+    {OPT_SPLIT_ROWS, 0, "split-rows", "N",
+     "CSV: start a new numbered file after N data rows; xlsx: a new Timeline sheet (default 1048575)"},
     {OPT_NO_RAW, 0, "no-raw", NULL, "JSON formats: leave out the raw record"},
-    {OPT_PARTIAL, 0, "partial", "DIR", "write a partial result into DIR (created; must be new or empty) for `audithound merge`, instead of a timeline"},
+    {OPT_PARTIAL, 0, "partial", "DIR",
+     "write a partial result into DIR (created; must be new or empty) for `audithound merge`, instead of a timeline"},
     AH_CLI_INPUT_OPTS,
     {0, 0, NULL, NULL, NULL},
 };
@@ -96,12 +107,16 @@ static const ah_cli_opt hunt_opts[] = {
  * from the partials (recorded_option). */
 static const ah_cli_opt merge_opts[] = {
     {OPT_OUTPUT, 'o', "output", "FILE|-", "write the timeline to FILE (default: standard output)"},
-    {OPT_FORMAT, 'f', "format", "csv|jsonl|json|xlsx|story", "timeline format (default csv; jsonl with --profile ecs; xlsx needs -o FILE; story on a terminal when neither -o nor -f is given)"},
-    {OPT_PROFILE, 0, "profile", "timesketch|ecs", "fields for an importer: Timesketch (csv or jsonl) or Elastic ECS (jsonl)"},
+    {OPT_FORMAT, 'f', "format", "csv|jsonl|json|xlsx|story",
+     "timeline format (default csv; jsonl with --profile ecs; xlsx needs -o FILE; story on a terminal when neither -o "
+     "nor -f is given)"},
+    {OPT_PROFILE, 0, "profile", "timesketch|ecs",
+     "fields for an importer: Timesketch (csv or jsonl) or Elastic ECS (jsonl)"},
     {OPT_HTML, 0, "html", "FILE", "also write the HTML report to FILE"},
     {OPT_COLOR, 0, "color", "auto|always|never", "colours of the story view (default auto)"},
     {OPT_SUMMARY, 0, "summary", "FILE", "also write the run summary as JSON (with the partials merged)"},
-    {OPT_THREADS, 0, "threads", "N", "threads replaying the correlation (default: the online CPUs); the output does not change"},
+    {OPT_THREADS, 0, "threads", "N",
+     "threads replaying the correlation (default: the online CPUs); the output does not change"},
     {OPT_FORCE, 0, "force", NULL, "overwrite existing output and summary files"},
     {OPT_DELIMITER, 0, "delimiter", "CHAR", "CSV delimiter (default ','; 'tab' for TAB)"},
     {OPT_BOM, 0, "bom", NULL, "start CSV output with a UTF-8 byte order mark, also on standard output"},
@@ -111,7 +126,8 @@ static const ah_cli_opt merge_opts[] = {
     {OPT_TZ, 0, "tz", "ZONE", "add a time_local column in the IANA zone ZONE (time stays UTC)"},
     {OPT_SPLIT_ROWS, 0, "split-rows", "N", "CSV: a new numbered file after N data rows; xlsx: a new Timeline sheet"},
     {OPT_NO_RAW, 0, "no-raw", NULL, "JSON formats: leave out the raw record"},
-    {AH_OPT_MEMORY, 0, "memory", "SIZE", "memory for the duplicate set, sorting and correlation state before spilling to disk (default 64M)"},
+    {AH_OPT_MEMORY, 0, "memory", "SIZE",
+     "memory for the duplicate set, sorting and correlation state before spilling to disk (default 64M)"},
     {AH_OPT_TMPDIR, 0, "tmpdir", "DIR", "where sorted runs are spilled (default $TMPDIR or /tmp)"},
     {AH_OPT_QUIET, 'q', "quiet", NULL, "no warnings or progress on stderr (errors are still printed)"},
     {0, 0, NULL, NULL, NULL},
@@ -122,13 +138,25 @@ static const ah_cli_opt merge_opts[] = {
 static bool recorded_option(int id)
 {
     switch (id) {
-    case AH_OPT_RULES: case AH_OPT_SET: case AH_OPT_VARS: case OPT_FROM: case OPT_TO: case OPT_MIN_SEVERITY:
-    case OPT_TAGS: case OPT_BASELINE: case OPT_ALL: case OPT_ROWS: case OPT_NO_JOIN: case OPT_NO_SUPPRESS:
-    case OPT_DIRECTORY: case AH_OPT_DATE_ORDER: case AH_OPT_KEEP_DUPLICATES: case AH_OPT_MAX_RECORD:
-    case AH_OPT_MAX_INPUT: case AH_OPT_STRICT:
-        return true;
-    default:
-        return false;
+    case AH_OPT_RULES:
+    case AH_OPT_SET:
+    case AH_OPT_VARS:
+    case OPT_FROM:
+    case OPT_TO:
+    case OPT_MIN_SEVERITY:
+    case OPT_TAGS:
+    case OPT_BASELINE:
+    case OPT_ALL:
+    case OPT_ROWS:
+    case OPT_NO_JOIN:
+    case OPT_NO_SUPPRESS:
+    case OPT_DIRECTORY:
+    case AH_OPT_DATE_ORDER:
+    case AH_OPT_KEEP_DUPLICATES:
+    case AH_OPT_MAX_RECORD:
+    case AH_OPT_MAX_INPUT:
+    case AH_OPT_STRICT: return true;
+    default: return false;
     }
 }
 
@@ -141,12 +169,12 @@ typedef struct hunt_ctx {
     const char *summary_path;
     const char **directories; /* --directory exports */
     size_t ndirectories;
-    const char *html_path;    /* --html */
-    bool story;               /* the story view instead of a timeline format */
+    const char *html_path; /* --html */
+    bool story;            /* the story view instead of a timeline format */
     bool format_given, output_given;
-    int color;                /* 0 auto, 1 always, 2 never */
-    const char *partial_dir;  /* hunt --partial */
-    ah_buf recorded;          /* the options that change results, "option --name[=value]" lines */
+    int color;               /* 0 auto, 1 always, 2 never */
+    const char *partial_dir; /* hunt --partial */
+    ah_buf recorded;         /* the options that change results, "option --name[=value]" lines */
 } hunt_ctx;
 
 static int hunt_opt(void *ctx, int id, const char *arg)
@@ -157,7 +185,10 @@ static int hunt_opt(void *ctx, int id, const char *arg)
         return r == 1 ? 0 : r;
     unsigned long long n;
     switch (id) {
-    case OPT_OUTPUT: c->wo.path = arg; c->output_given = true; break;
+    case OPT_OUTPUT:
+        c->wo.path = arg;
+        c->output_given = true;
+        break;
     case OPT_FORMAT:
         c->format_given = true;
         c->story = strcmp(arg, "story") == 0;
@@ -208,7 +239,8 @@ static int hunt_opt(void *ctx, int id, const char *arg)
         break;
     case OPT_MIN_SEVERITY:
         if (!ah_level_from_name(ah_span_cstr(arg), &c->ho.min_level))
-            return ah_cli_usage_error(NULL, "--min-severity: expected info, low, medium, high or critical, not '%s'", arg);
+            return ah_cli_usage_error(NULL, "--min-severity: expected info, low, medium, high or critical, not '%s'",
+                                      arg);
         break;
     case OPT_TAGS: c->ho.tags = arg; break;
     case OPT_SUMMARY: c->summary_path = arg; break;
@@ -242,8 +274,10 @@ static int hunt_opt(void *ctx, int id, const char *arg)
         const char *dots = strstr(arg, "..");
         ah_time_parse from, to;
         if (!dots || ah_time_parse_str(ah_span_make(arg, (size_t)(dots - arg)), AH_DATE_ORDER_AUTO, &from) != AH_OK ||
-            ah_time_parse_str(ah_span_cstr(dots + 2), AH_DATE_ORDER_AUTO, &to) != AH_OK || ah_time_cmp(from.time, to.time) > 0)
-            return ah_cli_usage_error(NULL, "--baseline: expected FROM..TO (ISO 8601, FROM not after TO), not '%s'", arg);
+            ah_time_parse_str(ah_span_cstr(dots + 2), AH_DATE_ORDER_AUTO, &to) != AH_OK ||
+            ah_time_cmp(from.time, to.time) > 0)
+            return ah_cli_usage_error(NULL, "--baseline: expected FROM..TO (ISO 8601, FROM not after TO), not '%s'",
+                                      arg);
         c->ho.has_baseline = true;
         c->ho.baseline_from = from.time;
         c->ho.baseline_to = to.time;
@@ -431,7 +465,7 @@ typedef struct hunt_run {
     const hunt_ctx *c;
     ah_ruleset *rs;
     ah_hunt *hunt;
-    ah_partial **parts;  /* merge: the partials merged */
+    ah_partial **parts; /* merge: the partials merged */
     size_t nparts;
 } hunt_run;
 
@@ -471,7 +505,8 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
     fprintf(stderr, "  records   %llu = %llu events + %llu duplicates + %llu errors\n", (unsigned long long)t.records,
             (unsigned long long)t.events, (unsigned long long)t.duplicates, (unsigned long long)t.errors);
     if (t.dedup_passes > 1)
-        fprintf(stderr, "  dedup     inputs read twice: the duplicate set passed its --memory share (%llu sorted runs)\n",
+        fprintf(stderr,
+                "  dedup     inputs read twice: the duplicate set passed its --memory share (%llu sorted runs)\n",
                 (unsigned long long)t.dedup_runs);
     if (hs->events_outside)
         fprintf(stderr, "  window    %llu events outside --from/--to\n", (unsigned long long)hs->events_outside);
@@ -479,8 +514,9 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
         ah_coverage c = ah_session_coverage(s, (ah_source_kind)k);
         if (!c.events)
             continue;
-        fprintf(stderr, "  %-11s %llu events, %s .. %s", ah_source_name((ah_source_kind)k), (unsigned long long)c.events,
-                c.has_time ? ah_time_format(c.first, t1) : "-", c.has_time ? ah_time_format(c.last, t2) : "-");
+        fprintf(stderr, "  %-11s %llu events, %s .. %s", ah_source_name((ah_source_kind)k),
+                (unsigned long long)c.events, c.has_time ? ah_time_format(c.first, t1) : "-",
+                c.has_time ? ah_time_format(c.last, t2) : "-");
         if (c.gaps_unknown)
             fprintf(stderr, "; gaps unknown (out of memory)");
         if (c.gaps)
@@ -504,11 +540,13 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
     if (r) {
         for (size_t i = 0; i < nr && i < 10 && hs->by_rule[r[i]]; i++) {
             const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, r[i]));
-            fprintf(stderr, "  %8llu  %-8s %s\n", (unsigned long long)hs->by_rule[r[i]], ah_level_name(m->level), m->id);
+            fprintf(stderr, "  %8llu  %-8s %s\n", (unsigned long long)hs->by_rule[r[i]], ah_level_name(m->level),
+                    m->id);
         }
         free(r);
     }
-    fprintf(stderr, "  output    %llu rows in %llu file(s)", (unsigned long long)ws->rows, (unsigned long long)ws->files);
+    fprintf(stderr, "  output    %llu rows in %llu file(s)", (unsigned long long)ws->rows,
+            (unsigned long long)ws->files);
     if (hs->twins_joined)
         fprintf(stderr, ", %llu twin pair(s) joined", (unsigned long long)hs->twins_joined);
     if (ws->cells_truncated)
@@ -535,7 +573,8 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
         char b1[40], b2[40];
         fprintf(stderr, "  routine   %llu hit(s) listed at info: their facts held during the baseline %s .. %s%s\n",
                 (unsigned long long)hs->routine_hits, ah_time_format(hs->routine_from, b1),
-                ah_time_format(hs->routine_to, b2), hs->routine_baseline == 1 ? " (--baseline)" : " (the first 7 days)");
+                ah_time_format(hs->routine_to, b2),
+                hs->routine_baseline == 1 ? " (--baseline)" : " (the first 7 days)");
     } else if (routine_rules(h->rs) && !h->c->ho.no_suppress) {
         fprintf(stderr, "  routine   no baseline: the data covers less than 14 days; give --baseline FROM..TO to let "
                         "rules' routine facts apply\n");
@@ -544,7 +583,8 @@ static void summary_text(const hunt_run *h, const ah_session *s, const ah_writer
         fprintf(stderr, "  partials  %zu merged\n", h->nparts);
     ah_report_input_warnings(s, stderr);
     if (secs > 0)
-        fprintf(stderr, "  speed     %.1f s, %.1f MB/s, %.0f events/s\n", secs, done / 1e6 / secs, (double)t.events / secs);
+        fprintf(stderr, "  speed     %.1f s, %.1f MB/s, %.0f events/s\n", secs, done / 1e6 / secs,
+                (double)t.events / secs);
 }
 
 static void iso_now(char *buf, size_t n)
@@ -646,13 +686,17 @@ static ah_status write_summary(const hunt_run *h, const ah_session *s, const ah_
     }
     ah_buf_printf(&b, "]},\"timeline\":{\"path\":");
     ah_report_json_str(&b, h->c->wo.path);
-    ah_buf_printf(&b,
-                  ",\"format\":\"%s\",\"mode\":\"%s\",\"rows\":%llu,\"files\":%llu,\"cells_truncated\":%llu,"
-                  "\"events_outside_window\":%llu,\"twins_joined\":%llu,\"twins_ambiguous\":%llu,\"routine_hits\":%llu},",
-                  h->c->story ? "story" : ah_out_format_name(h->c->wo.format), h->c->ho.all ? "all" : h->c->ho.per_rule ? "per-rule" : "hits",
-                  (unsigned long long)ws->rows, (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
-                  (unsigned long long)hs->events_outside, (unsigned long long)hs->twins_joined,
-                  (unsigned long long)hs->twins_ambiguous, (unsigned long long)hs->routine_hits);
+    ah_buf_printf(
+        &b,
+        ",\"format\":\"%s\",\"mode\":\"%s\",\"rows\":%llu,\"files\":%llu,\"cells_truncated\":%llu,"
+        "\"events_outside_window\":%llu,\"twins_joined\":%llu,\"twins_ambiguous\":%llu,\"routine_hits\":%llu},",
+        h->c->story ? "story" : ah_out_format_name(h->c->wo.format),
+        h->c->ho.all        ? "all"
+        : h->c->ho.per_rule ? "per-rule"
+                            : "hits",
+        (unsigned long long)ws->rows, (unsigned long long)ws->files, (unsigned long long)ws->cells_truncated,
+        (unsigned long long)hs->events_outside, (unsigned long long)hs->twins_joined,
+        (unsigned long long)hs->twins_ambiguous, (unsigned long long)hs->routine_hits);
     if (h->nparts) { /* merge: which partials, from where */
         ah_buf_puts(&b, "\"partials\":[");
         for (size_t i = 0; i < h->nparts; i++) {
@@ -717,8 +761,15 @@ static ah_status html_begin(const hunt_run *h, const ah_session *s, ah_html *htm
     for (int k = AH_SOURCE_UAL; k < AH_SOURCE_COUNT; k++) {
         ah_coverage v = ah_session_coverage(s, (ah_source_kind)k);
         if (v.events)
-            cov[ncov++] = (ah_html_coverage){ah_source_name((ah_source_kind)k), v.events, v.has_time, v.first, v.last,
-                                             v.empty_hours, v.gaps, v.longest_gap_hours, v.longest_gap_start};
+            cov[ncov++] = (ah_html_coverage){ah_source_name((ah_source_kind)k),
+                                             v.events,
+                                             v.has_time,
+                                             v.first,
+                                             v.last,
+                                             v.empty_hours,
+                                             v.gaps,
+                                             v.longest_gap_hours,
+                                             v.longest_gap_start};
     }
     for (size_t i = 0; i < ah_ruleset_count(h->rs); i++) {
         const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, i));
@@ -740,10 +791,21 @@ static ah_status html_begin(const hunt_run *h, const ah_session *s, ah_html *htm
             ah_buf_putc(&cmd, '\'');
     }
     ah_html_case hc = {
-        .version = version, .started = started, .command_line = ah_buf_cstr(&cmd),
-        .inputs = inputs, .ninputs = nfiles, .coverage = cov, .ncoverage = ncov, .warnings = warnings,
-        .records = t.records, .events = t.events, .duplicates = t.duplicates, .errors = t.errors,
-        .hits = hs->hits, .rules_loaded = ah_ruleset_count(h->rs), .rules_active = ah_ruleset_active_count(h->rs),
+        .version = version,
+        .started = started,
+        .command_line = ah_buf_cstr(&cmd),
+        .inputs = inputs,
+        .ninputs = nfiles,
+        .coverage = cov,
+        .ncoverage = ncov,
+        .warnings = warnings,
+        .records = t.records,
+        .events = t.events,
+        .duplicates = t.duplicates,
+        .errors = t.errors,
+        .hits = hs->hits,
+        .rules_loaded = ah_ruleset_count(h->rs),
+        .rules_active = ah_ruleset_active_count(h->rs),
     };
     memcpy(hc.hits_by_level, hs->by_level, sizeof hc.hits_by_level);
     ah_status st = ah_buf_status(&cmd);
@@ -817,13 +879,15 @@ static int check_partials(ah_partial **parts, size_t n)
             const char *want = k == 0 ? AH_VERSION : ah_cli_build_revision();
             if (strcmp(part_value(b, same[k]), want) != 0) {
                 ah_cli_errorf("partial %s was made by audithound %s %s, this is %s: merge with the binary that made "
-                              "the partials", ah_partial_dir(b), same[k], part_value(b, same[k]), want);
+                              "the partials",
+                              ah_partial_dir(b), same[k], part_value(b, same[k]), want);
                 return AH_EXIT_USAGE;
             }
         }
         size_t na = ah_partial_option_count(a), nb = ah_partial_option_count(b);
         for (size_t j = 0; j < na || j < nb; j++) {
-            const char *x = j < na ? ah_partial_option(a, j) : "(none)", *y = j < nb ? ah_partial_option(b, j) : "(none)";
+            const char *x = j < na ? ah_partial_option(a, j) : "(none)",
+                       *y = j < nb ? ah_partial_option(b, j) : "(none)";
             if (strcmp(x, y) != 0) {
                 ah_cli_errorf("partials %s and %s were made with different options: %s in %s, %s in %s; "
                               "options that change results must be the same in every shard",
@@ -925,14 +989,16 @@ static int run_hunt_mode(int argc, char **argv, bool merge)
         status = AH_EXIT_USAGE;
     }
     if (c.story && c.wo.profile != AH_PROFILE_NONE) {
-        ah_cli_usage_error(&cmd_hunt, "--profile %s: applies to timelines, not to the story view", ah_out_profile_name(c.wo.profile));
+        ah_cli_usage_error(&cmd_hunt, "--profile %s: applies to timelines, not to the story view",
+                           ah_out_profile_name(c.wo.profile));
         goto out;
     }
     if (c.wo.profile == AH_PROFILE_ECS && !c.format_given)
         c.wo.format = AH_OUT_JSONL; /* the one format Elastic's bulk import takes */
     if (!ah_out_profile_allows(c.wo.profile, c.wo.format)) {
         ah_cli_usage_error(&cmd_hunt, "--profile %s: cannot be written as %s (%s)", ah_out_profile_name(c.wo.profile),
-                           ah_out_format_name(c.wo.format), c.wo.profile == AH_PROFILE_ECS ? "use -f jsonl" : "use -f csv or -f jsonl");
+                           ah_out_format_name(c.wo.format),
+                           c.wo.profile == AH_PROFILE_ECS ? "use -f jsonl" : "use -f csv or -f jsonl");
         goto out;
     }
     if (c.ho.has_from && c.ho.has_to && ah_time_cmp(c.ho.from, c.ho.to) > 0) {
@@ -943,7 +1009,8 @@ static int run_hunt_mode(int argc, char **argv, bool merge)
         ah_cli_usage_error(&cmd_hunt, "--summary and --output name the same file");
         goto out;
     }
-    if (c.html_path && (strcmp(c.html_path, c.wo.path) == 0 || (c.summary_path && strcmp(c.html_path, c.summary_path) == 0))) {
+    if (c.html_path &&
+        (strcmp(c.html_path, c.wo.path) == 0 || (c.summary_path && strcmp(c.html_path, c.summary_path) == 0))) {
         ah_cli_usage_error(&cmd_hunt, "--html names the same file as --output or --summary");
         goto out;
     }
@@ -960,7 +1027,8 @@ static int run_hunt_mode(int argc, char **argv, bool merge)
     for (size_t i = 0; i < h.nparts; i++)
         if (strcmp(part_value(h.parts[i], "ruleset"), rules_hash) != 0) {
             ah_cli_errorf("partial %s was made with another rule set (rule, list or variable files differ: hash %s, "
-                          "here %s)", ah_partial_dir(h.parts[i]), part_value(h.parts[i], "ruleset"), rules_hash);
+                          "here %s)",
+                          ah_partial_dir(h.parts[i]), part_value(h.parts[i], "ruleset"), rules_hash);
             status = AH_EXIT_USAGE;
             goto out;
         }
@@ -993,8 +1061,8 @@ static int run_hunt_mode(int argc, char **argv, bool merge)
         goto out;
     }
     if (c.html_path) {
-        ah_html_options hto = {.path = c.html_path, .force = c.wo.force, .timeline_path = c.story ? NULL : c.wo.path,
-                               .outputs = &outputs};
+        ah_html_options hto = {
+            .path = c.html_path, .force = c.wo.force, .timeline_path = c.story ? NULL : c.wo.path, .outputs = &outputs};
         if (!(html = ah_html_open(&hto, &out_diag, &st))) {
             status = ah_cli_output_status(st);
             goto out;
@@ -1033,9 +1101,7 @@ static int run_hunt_mode(int argc, char **argv, bool merge)
             goto out;
         }
         if ((st = ah_partial_merge(h.parts, h.nparts, c.so.keep_duplicates, c.so.dedup_memory, c.so.tmpdir, s, h.hunt,
-                                   c.ho.names, count_html_event,
-                                   html, &merge_diag)) !=
-            AH_OK) {
+                                   c.ho.names, count_html_event, html, &merge_diag)) != AH_OK) {
             ah_cli_errorf("merge refused or failed: %s; the timeline was not written", ah_status_str(st));
             status = st == AH_ERR_NOMEM ? AH_EXIT_NOMEM : st == AH_ERR_IO ? AH_EXIT_PARTIAL : AH_EXIT_USAGE;
             goto out;

@@ -241,8 +241,8 @@ static void joined(ah_buf *b, ah_strlist l)
 static void rules_sheet(sheet *s, const ah_ruleset *rs, const ah_hunt_stats *hs)
 {
     static const double widths[RULES_COLS] = {40, 50, 9, 12, 8, 40, 24, 40, 8, 60, 40};
-    static const char *const header[RULES_COLS] = {"id",   "title", "severity", "status",      "hits",   "tags",
-                                                   "attack", "file", "line",    "description", "skipped"};
+    static const char *const header[RULES_COLS] = {"id",     "title", "severity", "status",      "hits",   "tags",
+                                                   "attack", "file",  "line",     "description", "skipped"};
     if (s->st == AH_OK)
         s->st = ah_writer_sheet_begin(s->w, "Rules", widths, RULES_COLS, true);
     for (size_t i = 0; i < RULES_COLS; i++)

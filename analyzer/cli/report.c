@@ -11,10 +11,7 @@
 #include "../../parsers/formats/timeparse.h"
 #include "../../parsers/frame/jscan.h"
 
-static const char *fmt_time(bool has, ah_time t, char *buf)
-{
-    return has ? ah_time_format(t, buf) : "-";
-}
+static const char *fmt_time(bool has, ah_time t, char *buf) { return has ? ah_time_format(t, buf) : "-"; }
 
 void ah_report_json_str(ah_buf *b, const char *s)
 {
@@ -50,8 +47,8 @@ void ah_report_inputs_json(const ah_session *s, ah_buf *b)
         ah_buf_puts(b, ",\"source\":");
         ah_report_json_str(b, r->format ? ah_source_name(r->source) : NULL);
         ah_buf_printf(b, ",\"records\":%llu,\"events\":%llu,\"duplicates\":%llu,\"errors\":%llu",
-                      (unsigned long long)r->records, (unsigned long long)r->events,
-                      (unsigned long long)r->duplicates, (unsigned long long)r->errors);
+                      (unsigned long long)r->records, (unsigned long long)r->events, (unsigned long long)r->duplicates,
+                      (unsigned long long)r->errors);
         ah_buf_puts(b, ",\"first\":");
         json_time(b, r->has_time, r->first);
         ah_buf_puts(b, ",\"last\":");
@@ -122,9 +119,8 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
             fprintf(out, "  format    %s (%s)\n", r->format, r->source ? ah_source_name(r->source) : "mixed sources");
         else
             fprintf(out, "  format    none recognised\n");
-        fprintf(out, "  records   %llu = %llu events + %llu duplicates + %llu errors\n",
-                (unsigned long long)r->records, (unsigned long long)r->events, (unsigned long long)r->duplicates,
-                (unsigned long long)r->errors);
+        fprintf(out, "  records   %llu = %llu events + %llu duplicates + %llu errors\n", (unsigned long long)r->records,
+                (unsigned long long)r->events, (unsigned long long)r->duplicates, (unsigned long long)r->errors);
         fprintf(out, "  time      %s .. %s\n", fmt_time(r->has_time, r->first, t1), fmt_time(r->has_time, r->last, t2));
         if (r->failed) {
             fputs("  FAILED    ", out);
@@ -134,8 +130,9 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
         if (r->not_a_log)
             fprintf(out, "  NOT A LOG %s: %s\n", r->not_a_log, r->failed ? "unreadable" : "skipped");
         if (r->nul_chars || r->control_events)
-            fprintf(out, "  NOTE      %llu NUL characters kept; %llu events with control characters in fields "
-                         "(removed for matching, kept in raw)\n",
+            fprintf(out,
+                    "  NOTE      %llu NUL characters kept; %llu events with control characters in fields "
+                    "(removed for matching, kept in raw)\n",
                     (unsigned long long)r->nul_chars, (unsigned long long)r->control_events);
         if (r->no_record)
             fprintf(out, "  WARNING   no record in this input\n");
@@ -174,7 +171,8 @@ void ah_report_inputs_text(const ah_session *s, FILE *out)
         if (c.gaps) {
             ah_time g = {c.longest_gap_start, 0};
             fprintf(out, "; %llu empty hours in %llu gaps, longest %llu h from %s", (unsigned long long)c.empty_hours,
-                    (unsigned long long)c.gaps, (unsigned long long)c.longest_gap_hours, ah_time_format_digits(g, 0, t1));
+                    (unsigned long long)c.gaps, (unsigned long long)c.longest_gap_hours,
+                    ah_time_format_digits(g, 0, t1));
         }
         fputc('\n', out);
     }
@@ -199,8 +197,9 @@ void ah_report_input_warnings(const ah_session *s, FILE *out)
         if (r->not_a_log && !r->failed)
             fprintf(out, "  not a log, skipped: %s (%s)\n", name, r->not_a_log);
         if (r->nul_chars || r->control_events)
-            fprintf(out, "  control characters: %s: %llu NUL characters, %llu events with control characters "
-                         "in fields (removed for matching, kept in raw)\n",
+            fprintf(out,
+                    "  control characters: %s: %llu NUL characters, %llu events with control characters "
+                    "in fields (removed for matching, kept in raw)\n",
                     name, (unsigned long long)r->nul_chars, (unsigned long long)r->control_events);
         if (r->failed) {
             char f[400];

@@ -63,11 +63,11 @@ enum { ENT_COUNTED, ENT_PAIRED, ENT_TWIN };
 
 typedef struct entry {
     ah_time t;
-    uint64_t vh;     /* value hash (distinct), 0 for a twin */
-    double num;      /* sum() value, 0 when none or a twin */
-    char *blob;      /* encoded observation */
+    uint64_t vh; /* value hash (distinct), 0 for a twin */
+    double num;  /* sum() value, 0 when none or a twin */
+    char *blob;  /* encoded observation */
     size_t blen;
-    uint8_t twin;    /* ENT_* */
+    uint8_t twin; /* ENT_* */
 } entry;
 
 /* Multiset of 64-bit hashes (linear probing, backward-shift delete). */
@@ -88,7 +88,7 @@ typedef struct awin {
     size_t head, n, cap;
     size_t ntwins;
     hset distinct;
-    hset *slots;     /* NSLOTS, or NULL */
+    hset *slots; /* NSLOTS, or NULL */
     double sum;
     size_t blob_bytes;
 } awin;
@@ -99,12 +99,12 @@ typedef struct burst {
     uint64_t count, records;
     double sum;
     hset distinct;
-    hset *slots;            /* NSLOTS, or NULL */
+    hset *slots; /* NSLOTS, or NULL */
     bool continues;
-    unsigned facts;         /* AH_FACT_* of any of its events */
-    char *first, *lastb;    /* encoded first and last observations */
+    unsigned facts;      /* AH_FACT_* of any of its events */
+    char *first, *lastb; /* encoded first and last observations */
     size_t first_len, last_len, last_cap;
-    ah_buf ids;             /* the listed record ids, back to back */
+    ah_buf ids; /* the listed record ids, back to back */
     size_t id_end[AH_CORR_MAX_IDS];
     size_t nids;
 } burst;
@@ -112,13 +112,13 @@ typedef struct burst {
 typedef struct run {
     bool has;
     ah_time start, last;
-    char **blobs;    /* one per step reached; an aggregating first step gives several */
+    char **blobs; /* one per step reached; an aggregating first step gives several */
     size_t *blens;
     size_t n;
-    size_t lead;             /* blobs of the first step */
-    uint64_t lead_count;     /* its events, twins once */
-    uint64_t lead_records;   /* its records (may be more than the blobs kept) */
-    unsigned facts;          /* AH_FACT_* of any of its events, the ones not kept too */
+    size_t lead;           /* blobs of the first step */
+    uint64_t lead_count;   /* its events, twins once */
+    uint64_t lead_records; /* its records (may be more than the blobs kept) */
+    unsigned facts;        /* AH_FACT_* of any of its events, the ones not kept too */
 } run;
 
 typedef struct group {
@@ -128,7 +128,7 @@ typedef struct group {
     size_t rule;
     char *key;
     size_t keylen;
-    size_t bytes;    /* accounted */
+    size_t bytes; /* accounted */
     /* aggregation; an aggregating first step of a sequence */
     awin win;
     burst *burst;
@@ -152,7 +152,7 @@ typedef struct pending {
 
 typedef struct rule_state {
     ah_corr_rule_stats st;
-    pending *pend;   /* absence deadlines, non-decreasing */
+    pending *pend; /* absence deadlines, non-decreasing */
     size_t phead, pn, pcap;
     group *bhead, *btail; /* open bursts */
 } rule_state;
@@ -249,7 +249,8 @@ static size_t awin_bytes(const awin *w)
 
 static size_t burst_bytes(const burst *b)
 {
-    return b ? sizeof *b + b->first_len + b->last_cap + b->ids.cap + hset_bytes(&b->distinct) + slots_bytes(b->slots) : 0;
+    return b ? sizeof *b + b->first_len + b->last_cap + b->ids.cap + hset_bytes(&b->distinct) + slots_bytes(b->slots)
+             : 0;
 }
 
 static size_t group_size(const group *g)
@@ -406,9 +407,9 @@ static bool slots_fire(const ahi_corr *rc, const hset *slots)
 {
     for (size_t t = 0; t < rc->nterms; t++) {
         double v = term_value(slots, t);
-        bool holds = rc->term[t].cmp == AHI_OP_GT ? v > rc->term[t].threshold
+        bool holds = rc->term[t].cmp == AHI_OP_GT   ? v > rc->term[t].threshold
                      : rc->term[t].cmp == AHI_OP_GE ? v >= rc->term[t].threshold
-                                                     : v == rc->term[t].threshold;
+                                                    : v == rc->term[t].threshold;
         if (holds)
             return true;
     }
@@ -417,10 +418,7 @@ static bool slots_fire(const ahi_corr *rc, const hset *slots)
 
 /* --- groups ------------------------------------------------------------- */
 
-static uint64_t group_hash(size_t rule, ah_span key)
-{
-    return ah_hash64(key.p ? key.p : "", key.n, KEY_SEED + rule);
-}
+static uint64_t group_hash(size_t rule, ah_span key) { return ah_hash64(key.p ? key.p : "", key.n, KEY_SEED + rule); }
 
 static void lru_unlink(ah_correlator *c, group *g)
 {
@@ -599,7 +597,8 @@ static void format_window(int64_t ns, char *buf, size_t size)
     static const struct {
         int64_t ns;
         const char *unit;
-    } units[] = {{86400000000000LL, "d"}, {3600000000000LL, "h"}, {60000000000LL, "m"}, {1000000000LL, "s"}, {1000000LL, "ms"}};
+    } units[] = {
+        {86400000000000LL, "d"}, {3600000000000LL, "h"}, {60000000000LL, "m"}, {1000000000LL, "s"}, {1000000LL, "ms"}};
     for (size_t i = 0; i < AH_ARRAY_LEN(units); i++)
         if (ns >= units[i].ns && ns % units[i].ns == 0) {
             snprintf(buf, size, "%lld%s", (long long)(ns / units[i].ns), units[i].unit);
@@ -625,7 +624,7 @@ typedef struct hit_in {
     bool has_distinct, has_sum, has_baseline;
     bool continues;
     unsigned facts;
-    const hset *slots;  /* several terms: each one's values, for {aggregates} */
+    const hset *slots; /* several terms: each one's values, for {aggregates} */
 } hit_in;
 
 /* Build and deliver one hit from its contributing observations; the row
@@ -1269,7 +1268,8 @@ static bool same_event_as_last(const run *r, const ah_observation *o)
     if (!r->n || ah_observation_decode(ah_span_make(r->blobs[r->n - 1], r->blens[r->n - 1]), &last) != AH_OK)
         return false;
     return last.record_no == o->record_no && last.time.sec == o->time.sec && last.time.nsec == o->time.nsec &&
-           last.record_id.n == o->record_id.n && (!o->record_id.n || memcmp(last.record_id.p, o->record_id.p, o->record_id.n) == 0) &&
+           last.record_id.n == o->record_id.n &&
+           (!o->record_id.n || memcmp(last.record_id.p, o->record_id.p, o->record_id.n) == 0) &&
            last.input.n == o->input.n && (!o->input.n || memcmp(last.input.p, o->input.p, o->input.n) == 0);
 }
 
@@ -1294,8 +1294,8 @@ static void seq_emit(ah_correlator *c, const ah_rule *r, group *g, run *rn, ah_c
      * aggregating first step come first, then one per later step) */
     ah_observation speaker;
     size_t shows = r->corr->shows, at = shows ? rn->lead + shows - 1 : 0;
-    bool has_speaker = shows && at < rn->n &&
-                       ah_observation_decode(ah_span_make(rn->blobs[at], rn->blens[at]), &speaker) == AH_OK;
+    bool has_speaker =
+        shows && at < rn->n && ah_observation_decode(ah_span_make(rn->blobs[at], rn->blens[at]), &speaker) == AH_OK;
     emit(c, &in, &first, &lastobs, has_speaker ? &speaker : NULL, k, fn, ud);
 }
 

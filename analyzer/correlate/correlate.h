@@ -24,7 +24,7 @@
 
 #include "../rules/rules.h"
 
-#define AH_CORR_MAX_IDS 100                         /* record ids listed per hit */
+#define AH_CORR_MAX_IDS 100 /* record ids listed per hit */
 /* A burst (aggregation with >, >=, ==) longer than this (or than the
  * rule's window, when that is longer) from its first event is cut: the hit
  * is reported and the burst continues as a new hit. */
@@ -38,26 +38,27 @@ typedef struct ah_correlator ah_correlator;
  * array are valid during the callback only. */
 typedef struct ah_corr_hit {
     const ah_rule *rule;
-    ah_time time;               /* first contributing event */
-    ah_time last_time;          /* last contributing event */
-    ah_span group;              /* group / join key (parts joined with 0x1F) */
-    double value;               /* count, distinct count or sum (aggregation, over the whole burst); steps (sequence); 1 (first-seen) */
-    uint64_t count;             /* contributing events, the twin copies of one event (twin.h) counted once */
-    const ah_span *record_ids;  /* record_id of the first min(records, AH_CORR_MAX_IDS) contributing records */
+    ah_time time;      /* first contributing event */
+    ah_time last_time; /* last contributing event */
+    ah_span group;     /* group / join key (parts joined with 0x1F) */
+    double
+        value; /* count, distinct count or sum (aggregation, over the whole burst); steps (sequence); 1 (first-seen) */
+    uint64_t count;            /* contributing events, the twin copies of one event (twin.h) counted once */
+    const ah_span *record_ids; /* record_id of the first min(records, AH_CORR_MAX_IDS) contributing records */
     size_t nrecord_ids;
-    uint64_t records;           /* contributing records, twins included (>= count) */
-    bool continues;             /* the burst was cut at AH_CORR_MAX_EXTENT_NS: this hit continues the one before */
-    unsigned facts;             /* AH_FACT_* of any contributing event (ah_observation.facts): `escalate` */
+    uint64_t records; /* contributing records, twins included (>= count) */
+    bool continues;   /* the burst was cut at AH_CORR_MAX_EXTENT_NS: this hit continues the one before */
+    unsigned facts;   /* AH_FACT_* of any contributing event (ah_observation.facts): `escalate` */
     /* The event that speaks for the row: the first contributing event
      * (first-seen: the new one), or the event of a sequence's `shows` step. */
     ah_source_kind source;
     ah_span user, ip, app, target, operation;
-    ah_span input, entry;       /* origin of that event */
+    ah_span input, entry; /* origin of that event */
     uint64_t input_record;
     /* The last contributing event (a sequence's last step: the sign-in
      * that followed a spray), for rows that should show it. */
     ah_span last_user, last_ip, last_app;
-    ah_span details;            /* the rule's template rendered ("" when it has none) */
+    ah_span details; /* the rule's template rendered ("" when it has none) */
 } ah_corr_hit;
 
 typedef void (*ah_corr_hit_fn)(void *ud, const ah_corr_hit *hit);
@@ -92,16 +93,16 @@ ah_status ah_correlator_finish(ah_correlator *c, ah_corr_hit_fn fn, void *ud);
 typedef struct ah_corr_rule_stats {
     uint64_t observations;
     uint64_t hits;
-    uint64_t groups;            /* groups created */
-    uint64_t evicted;           /* groups evicted for the memory budget */
+    uint64_t groups;  /* groups created */
+    uint64_t evicted; /* groups evicted for the memory budget */
 } ah_corr_rule_stats;
 
 typedef struct ah_correlator_stats {
     uint64_t observations;
     uint64_t hits;
-    uint64_t groups;            /* live groups now */
+    uint64_t groups; /* live groups now */
     uint64_t evicted;
-    size_t bytes;               /* accounted state now */
+    size_t bytes; /* accounted state now */
     size_t peak_bytes;
 } ah_correlator_stats;
 

@@ -28,8 +28,10 @@
 
 enum {
     INITIAL_SLOTS = 1024, /* 16 KiB */
-    GROW_NUM = 7, GROW_DEN = 10,   /* grow past 70% load */
-    FULL_NUM = 7, FULL_DEN = 8,    /* degraded: stop storing past 87.5% */
+    GROW_NUM = 7,
+    GROW_DEN = 10, /* grow past 70% load */
+    FULL_NUM = 7,
+    FULL_DEN = 8, /* degraded: stop storing past 87.5% */
 };
 
 typedef struct slot {
@@ -38,10 +40,10 @@ typedef struct slot {
 
 struct ah_dedup {
     slot *slots;
-    size_t mask;     /* slot count - 1 */
-    size_t stored;   /* non-zero digests in slots */
+    size_t mask;      /* slot count - 1 */
+    size_t stored;    /* non-zero digests in slots */
     size_t max_slots; /* table size limit (a power of two); SIZE_MAX: none */
-    bool has_zero;   /* the all-zero digest was inserted */
+    bool has_zero;    /* the all-zero digest was inserted */
     bool degraded;
 };
 

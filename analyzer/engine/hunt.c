@@ -55,7 +55,7 @@ void ah_hunt_render_result(const ah_event *ev, ah_buf *b)
 }
 
 typedef struct row_builder {
-    ah_buf text;  /* every derived string of the row, NUL separated */
+    ah_buf text; /* every derived string of the row, NUL separated */
     size_t off[AH_COL_COUNT];
     bool set[AH_COL_COUNT];
 } row_builder;
@@ -156,7 +156,7 @@ static void fill_event_columns(ah_row *row, const ah_event *ev, row_builder *rb,
 static uint64_t row_tie(const ah_row *row)
 {
     static const ah_col_id cols[] = {AH_COL_SOURCE, AH_COL_RECORD_ID, AH_COL_OPERATION, AH_COL_USER, AH_COL_IP,
-                                     AH_COL_APP_ID, AH_COL_TARGET, AH_COL_DETAILS, AH_COL_INPUT};
+                                     AH_COL_APP_ID, AH_COL_TARGET,    AH_COL_DETAILS,   AH_COL_INPUT};
     uint64_t h = 0x7469650aull + row->kind;
     for (size_t i = 0; i < AH_ARRAY_LEN(cols); i++) {
         ah_span v = row->col[cols[i]];
@@ -190,19 +190,19 @@ static int cmp_u32(const void *a, const void *b)
  * own store, reused from row to row. */
 typedef struct qrow {
     ah_row row;
-    ah_buf store;         /* the row's spans */
-    uint32_t *rules;      /* the row's rule indices */
+    ah_buf store;    /* the row's spans */
+    uint32_t *rules; /* the row's rule indices */
     size_t rules_cap;
     ah_twin_key key;
-    ah_buf canon;         /* canonical operation, for the key */
-    size_t bytes;         /* what the row's spans take */
-    bool released;        /* handed out; kept only as join history */
-    bool absorbed;        /* joined into another row; never handed out */
+    ah_buf canon;  /* canonical operation, for the key */
+    size_t bytes;  /* what the row's spans take */
+    bool released; /* handed out; kept only as join history */
+    bool absorbed; /* joined into another row; never handed out */
 } qrow;
 
-#define JOIN_QUEUE_MAX 4096                    /* rows held for the join */
-#define JOIN_QUEUE_BYTES ((size_t)64 << 20)    /* and their bytes (raw included): the window's memory bound */
-#define SLOT_KEEP_BYTES ((size_t)4096)         /* a slot leaving the window keeps at most this much */
+#define JOIN_QUEUE_MAX 4096                 /* rows held for the join */
+#define JOIN_QUEUE_BYTES ((size_t)64 << 20) /* and their bytes (raw included): the window's memory bound */
+#define SLOT_KEEP_BYTES ((size_t)4096)      /* a slot leaving the window keeps at most this much */
 
 #define BATCH_BYTES ((size_t)1 << 20) /* default batch_bytes: packed events handed to a worker at once */
 #define BATCHES_PER_WORKER 2          /* batches in flight per worker: the producer's lead */
@@ -224,17 +224,17 @@ typedef struct lane {
     ah_matcher *matcher;
     row_builder rb;
     const ah_rule **hitv;
-    uint32_t *rulev;         /* the rule indices of the row being built */
+    uint32_t *rulev; /* the rule indices of the row being built */
     struct piece {
         size_t at, len;
-    } *piece;                /* where each rule's details stand in the row being built */
-    ah_buf obs_text;         /* one encoded observation */
-    uint64_t *rule_hits;     /* per rule index */
+    } * piece;           /* where each rule's details stand in the row being built */
+    ah_buf obs_text;     /* one encoded observation */
+    uint64_t *rule_hits; /* per rule index */
     uint64_t hits, rows, observations, by_level[AH_LEVEL_CRITICAL + 1];
     const char *last_input, *last_entry; /* the span pointers last looked up (origin_id) */
     uint32_t last_origin;
-    uint64_t seq;            /* the canonical position of the event being matched */
-    uint64_t *corr_evicted;  /* per rule: correlation groups evicted, over this lane's parts */
+    uint64_t seq;           /* the canonical position of the event being matched */
+    uint64_t *corr_evicted; /* per rule: correlation groups evicted, over this lane's parts */
     ah_status status;
     /* a worker's thread and the event it unpacks */
     pthread_t thread;
@@ -251,7 +251,7 @@ typedef struct lane {
 /* Packed events (ah_event_pack) on their way to a worker. */
 typedef struct batch {
     ah_buf bytes;
-    size_t *end;             /* where each packed event ends in bytes */
+    size_t *end; /* where each packed event ends in bytes */
     size_t n, cap;
     struct batch *next;
 } batch;
@@ -260,10 +260,10 @@ struct ah_hunt {
     ah_hunt_options opt;
     const ah_ruleset *rs;
     ah_diag *diag;
-    lane *lanes;              /* lanes[0] inline without workers; one per worker otherwise, and then
+    lane *lanes;             /* lanes[0] inline without workers; one per worker otherwise, and then
                                  one more (lanes[nworkers]) for huge records on the caller's thread */
-    size_t nlanes, nworkers;  /* lanes that match batches and replay correlation parts; workers */
-    size_t nall;              /* lanes allocated */
+    size_t nlanes, nworkers; /* lanes that match batches and replay correlation parts; workers */
+    size_t nall;             /* lanes allocated */
     ah_sorter *sorter;
     ah_sorter *observations[CORR_PARTS]; /* by (rule, group); NULL without correlation rules */
     /* Workers: batches go from the producer (ah_hunt_add) to the queue, from
@@ -271,46 +271,46 @@ struct ah_hunt {
      * and the origins. */
     pthread_mutex_t shared;
     pthread_cond_t work, room;
-    bool threads_ok;          /* the mutex and conditions exist */
+    bool threads_ok; /* the mutex and conditions exist */
     batch *batches, *free_list, *queue, *queue_tail, *filling;
     size_t nbatches;
-    size_t batch_bytes;       /* a batch is handed over once it holds this much */
-    size_t inline_bytes;      /* records from this size are matched on the caller's thread */
+    size_t batch_bytes;  /* a batch is handed over once it holds this much */
+    size_t inline_bytes; /* records from this size are matched on the caller's thread */
     bool closing;
-    ah_status worker_status;  /* the first failure of a worker */
+    ah_status worker_status; /* the first failure of a worker */
     /* Inputs (path + archive entry) that observations came from: kept once
      * here and named by number in each observation, which otherwise would
      * carry the path over and over (see keep_observation). */
     struct origin {
         char *input, *entry;
-    } *origins;
+    } * origins;
     size_t norigins, origins_cap;
-    uint32_t *origin_slots;   /* open addressing over origins by (input, entry): id, 0 empty */
+    uint32_t *origin_slots; /* open addressing over origins by (input, entry): id, 0 empty */
     size_t origin_slots_cap;
     /* --all: record id (hash) -> correlation rules it contributed to, so the
      * event's own row links to the hit. Bounded by hits x AH_CORR_MAX_IDS. */
     struct link *links;
     size_t nlinks, links_cap;
-    bool has_start;           /* earliest and latest event time in the window (baselines) */
+    bool has_start; /* earliest and latest event time in the window (baselines) */
     ah_time start, end;
-    ah_knowledge *know;       /* NULL when no rule has `routine`, or --no-suppress */
-    uint64_t *rule_hits;     /* per rule index: correlation hits, then every lane's at finish */
+    ah_knowledge *know;  /* NULL when no rule has `routine`, or --no-suppress */
+    uint64_t *rule_hits; /* per rule index: correlation hits, then every lane's at finish */
     ah_hunt_stats stats;
     size_t hitcap;
     /* leaving: the join window and the row handed out */
-    qrow *q;                 /* ring of JOIN_QUEUE_MAX */
+    qrow *q; /* ring of JOIN_QUEUE_MAX */
     size_t qhead, qlen;
-    size_t qcur;             /* the next row to hand out (rows before it are history) */
-    size_t qbytes;           /* bytes of the rows in the window */
+    size_t qcur;   /* the next row to hand out (rows before it are history) */
+    size_t qbytes; /* bytes of the rows in the window */
     bool sorted_end;
     row_builder out;
     ah_row out_row;
     ah_status out_status; /* the last render's: a row that lost bytes is not handed out */
     uint32_t *out_rules;
     ah_row_rule *out_info;
-    int8_t *out_level;       /* levels of out_rules as they apply to the row */
+    int8_t *out_level; /* levels of out_rules as they apply to the row */
     bool *out_routine;
-    size_t obs_part;         /* partial: the observation part being handed out */
+    size_t obs_part; /* partial: the observation part being handed out */
 };
 
 static bool in_window(const ah_hunt_options *c, const ah_event *ev)
@@ -456,7 +456,7 @@ static ah_status match_event(lane *l, const ah_event *ev)
 #define LINKS_PER_RECORD 4
 
 struct link {
-    uint64_t hash;            /* of the record id; 0 = empty slot */
+    uint64_t hash; /* of the record id; 0 = empty slot */
     uint32_t rules[LINKS_PER_RECORD];
     uint8_t n;
 };
@@ -524,7 +524,8 @@ static size_t share(const ah_hunt *h, unsigned quarters)
  * id says which record it is; only records without one need the rest. */
 static uint64_t observation_tie(const ah_observation *o)
 {
-    const ah_span parts[] = {o->key, o->value, o->record_id, o->user, o->ip, o->app, o->target, o->operation, o->input, o->entry};
+    const ah_span parts[] = {o->key, o->value,  o->record_id, o->user,  o->ip,
+                             o->app, o->target, o->operation, o->input, o->entry};
     size_t nparts = o->record_id.n ? 3 : AH_ARRAY_LEN(parts);
     uint64_t h = 0x6f6273ull + o->rule_index * 0x9e3779b97f4a7c15ull + o->step + ((uint64_t)o->source << 32);
     for (size_t i = 0; i < nparts; i++)
@@ -537,7 +538,8 @@ static uint64_t observation_tie(const ah_observation *o)
 static size_t origin_slot(const ah_hunt *h, ah_span input, ah_span entry)
 {
     size_t mask = h->origin_slots_cap - 1;
-    size_t i = (size_t)ah_hash64(entry.p ? entry.p : "", entry.n, ah_hash64(input.p ? input.p : "", input.n, 0x6f72)) & mask;
+    size_t i =
+        (size_t)ah_hash64(entry.p ? entry.p : "", entry.n, ah_hash64(input.p ? input.p : "", input.n, 0x6f72)) & mask;
     for (uint32_t id; (id = h->origin_slots[i]) != 0; i = (i + 1) & mask)
         if (ah_span_eq(input, h->origins[id - 1].input) && ah_span_eq(entry, h->origins[id - 1].entry))
             break;
@@ -613,8 +615,12 @@ static void keep_observation(void *ud, const ah_observation *obs)
         o.input = o.entry = AH_SPAN_NULL;
     ah_buf_reset(&l->obs_text);
     ah_status st = ah_observation_encode(&o, &l->obs_text);
-    ah_row row = {.has_time = true, .time = obs->time, .tie = observation_tie(obs), .seq = l->seq,
-                  .level = AH_ROW_NO_LEVEL, .raw = ah_buf_span(&l->obs_text)};
+    ah_row row = {.has_time = true,
+                  .time = obs->time,
+                  .tie = observation_tie(obs),
+                  .seq = l->seq,
+                  .level = AH_ROW_NO_LEVEL,
+                  .raw = ah_buf_span(&l->obs_text)};
     l->observations++;
     size_t part = ah_hash64(obs->key.p ? obs->key.p : "", obs->key.n, obs->rule_index) % CORR_PARTS;
     if (st == AH_OK)
@@ -664,8 +670,13 @@ static void add_corr_row(void *ud, const ah_corr_hit *hit)
     row_builder *rb = &l->rb;
     rb_begin(rb);
     l->rulev[0] = (uint32_t)m->index;
-    ah_row row = {.has_time = true, .time = hit->time, .input_record = hit->input_record, .kind = AH_ROW_CORRELATION,
-                  .level = (int8_t)level, .rules = l->rulev, .nrules = 1};
+    ah_row row = {.has_time = true,
+                  .time = hit->time,
+                  .input_record = hit->input_record,
+                  .kind = AH_ROW_CORRELATION,
+                  .level = (int8_t)level,
+                  .rules = l->rulev,
+                  .nrules = 1};
     row.col[AH_COL_SOURCE] = ah_span_cstr(ah_source_name(hit->source));
     row.col[AH_COL_OPERATION] = hit->operation;
     row.col[AH_COL_USER] = hit->user;
@@ -808,8 +819,7 @@ static void correlate(ah_hunt *h)
             ah_diag_report(h->diag, AH_SEV_WARNING, NULL,
                            "correlation rule %s lost state: %llu group(s) evicted at the memory budget (%zu bytes); "
                            "it may have missed hits (raise --memory)",
-                           ah_rule_metadata(ah_ruleset_rule(h->rs, r))->id, (unsigned long long)evicted,
-                           share(h, 1));
+                           ah_rule_metadata(ah_ruleset_rule(h->rs, r))->id, (unsigned long long)evicted, share(h, 1));
     }
 }
 
@@ -1028,8 +1038,8 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
     bool know_failed = false;
     if (!opt->no_suppress || escalating_rules(rs)) { /* escalation raises, it is not suppression */
         h->know = ah_knowledge_new(rs, 0);
-        know_failed = !h->know ||
-                      (opt->admin_accounts && ah_knowledge_set_admins(h->know, opt->admin_accounts) != AH_OK);
+        know_failed =
+            !h->know || (opt->admin_accounts && ah_knowledge_set_admins(h->know, opt->admin_accounts) != AH_OK);
         if (h->know && !ah_knowledge_wanted(h->know)) {
             ah_knowledge_free(h->know); /* no rule asks: learning would cost for nothing */
             h->know = NULL;
@@ -1041,8 +1051,8 @@ ah_hunt *ah_hunt_new(const ah_ruleset *rs, const ah_hunt_options *opt, ah_diag *
         ah_buf_init(&h->q[i].canon, 0);
     }
     h->stats.by_rule = h->rule_hits;
-    if (!lanes_ok || !h->sorter || !h->out_rules || !h->out_info || !h->out_level || !h->out_routine ||
-        know_failed || !h->rule_hits || !h->q || (ah_ruleset_has_correlations(rs) && !h->observations[CORR_PARTS - 1]) ||
+    if (!lanes_ok || !h->sorter || !h->out_rules || !h->out_info || !h->out_level || !h->out_routine || know_failed ||
+        !h->rule_hits || !h->q || (ah_ruleset_has_correlations(rs) && !h->observations[CORR_PARTS - 1]) ||
         (h->nworkers && !start_workers(h))) {
         ah_hunt_free(h);
         return NULL;
@@ -1150,8 +1160,8 @@ ah_status ah_hunt_add(ah_hunt *h, const ah_event *ev)
         ah_names_learn(h->opt.names, ev); /* every event of the run teaches names, in the window or not */
     if (h->know)
         ah_knowledge_learn(h->know, ev);
-    if (h->nworkers && ev->raw.n + (ev->body.p < ev->raw.p || ev->body.p >= ev->raw.p + ev->raw.n ? ev->body.n : 0) <
-                           h->inline_bytes)
+    if (h->nworkers &&
+        ev->raw.n + (ev->body.p < ev->raw.p || ev->body.p >= ev->raw.p + ev->raw.n ? ev->body.n : 0) < h->inline_bytes)
         return queue_event(h, ev);
     lane *l = &h->lanes[h->nworkers]; /* without workers lanes[0]; with them, the caller's own lane */
     lane_event(l, ev);
@@ -1392,7 +1402,10 @@ static size_t candidates(ah_hunt *h, size_t x, size_t *one)
 }
 
 /* Full in rows or in bytes; one row always fits, however large. */
-static bool window_full(const ah_hunt *h) { return h->qlen == JOIN_QUEUE_MAX || (h->qbytes > JOIN_QUEUE_BYTES && h->qlen > 1); }
+static bool window_full(const ah_hunt *h)
+{
+    return h->qlen == JOIN_QUEUE_MAX || (h->qbytes > JOIN_QUEUE_BYTES && h->qlen > 1);
+}
 
 /* Fill the window: every row up to 2 windows after the next row to hand out
  * (a candidate's own candidates reach that far), dropping history older
@@ -1405,9 +1418,9 @@ static ah_status fill_window(ah_hunt *h, size_t *cur)
         if (*cur == h->qlen && h->sorted_end) {
             return AH_END;
         }
-        while (*cur > 0 && (*cur == h->qlen || !qat(h, 0)->row.has_time || !qat(h, *cur)->row.has_time ||
-                            ns_between(qat(h, 0)->row.time, qat(h, *cur)->row.time) > 2 * AH_TWIN_WINDOW_NS ||
-                            window_full(h))) {
+        while (*cur > 0 &&
+               (*cur == h->qlen || !qat(h, 0)->row.has_time || !qat(h, *cur)->row.has_time ||
+                ns_between(qat(h, 0)->row.time, qat(h, *cur)->row.time) > 2 * AH_TWIN_WINDOW_NS || window_full(h))) {
             qrow *old = qat(h, 0);
             h->qbytes -= old->bytes;
             if (old->store.cap > SLOT_KEEP_BYTES) { /* the ring keeps little of what it held */
@@ -1422,8 +1435,9 @@ static ah_status fill_window(ah_hunt *h, size_t *cur)
             return AH_OK;
         if (*cur < h->qlen) {
             const qrow *head = qat(h, *cur), *last = qat(h, h->qlen - 1);
-            bool seen_enough = !head->row.has_time ||
-                               (last->row.has_time && ns_between(head->row.time, last->row.time) > 2 * AH_TWIN_WINDOW_NS);
+            bool seen_enough =
+                !head->row.has_time ||
+                (last->row.has_time && ns_between(head->row.time, last->row.time) > 2 * AH_TWIN_WINDOW_NS);
             if (seen_enough)
                 return AH_OK;
             if (window_full(h)) {
@@ -1587,8 +1601,8 @@ static void render_rules(ah_hunt *h, ah_row *row, uint32_t *v, size_t n, const a
     }
     for (size_t i = 0; i < n; i++) {
         const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_rule(h->rs, v[i]));
-        h->out_info[i] = (ah_row_rule){m->id, m->title, ah_level_name((ah_level)lv[i]), (const char *const *)m->tags.v,
-                                       m->tags.n, routine[i]};
+        h->out_info[i] = (ah_row_rule){
+            m->id, m->title, ah_level_name((ah_level)lv[i]), (const char *const *)m->tags.v, m->tags.n, routine[i]};
     }
     row->level = lv[0]; /* sorted: the highest comes first */
     rb_put(rb, AH_COL_SEVERITY, ah_level_name((ah_level)lv[0]));
@@ -1647,8 +1661,8 @@ static void render(ah_hunt *h, qrow *x, qrow *y)
     const qrow *p = x, *s = y;
     if (y) {
         /* The more precise time leads; else the Entra copy. */
-        bool y_first = (y->row.time.nsec != 0) != (x->row.time.nsec != 0) ? y->row.time.nsec != 0
-                                                                           : x->key.source == AH_SOURCE_UAL;
+        bool y_first =
+            (y->row.time.nsec != 0) != (x->row.time.nsec != 0) ? y->row.time.nsec != 0 : x->key.source == AH_SOURCE_UAL;
         if (y_first) {
             p = y;
             s = x;
@@ -1665,8 +1679,9 @@ static void render(ah_hunt *h, qrow *x, qrow *y)
         ah_buf_putc(&rb->text, '+');
         ah_buf_append_span(&rb->text, s->row.col[AH_COL_SOURCE]);
         rb_close(rb, AH_COL_SOURCE, m0);
-        static const ah_col_id merged[] = {AH_COL_OPERATION, AH_COL_USER, AH_COL_IP, AH_COL_APP, AH_COL_USER_AGENT,
-                                           AH_COL_RESULT, AH_COL_TARGET, AH_COL_APP_ID, AH_COL_TARGET_ID};
+        static const ah_col_id merged[] = {AH_COL_OPERATION, AH_COL_USER,       AH_COL_IP,
+                                           AH_COL_APP,       AH_COL_USER_AGENT, AH_COL_RESULT,
+                                           AH_COL_TARGET,    AH_COL_APP_ID,     AH_COL_TARGET_ID};
         for (size_t i = 0; i < AH_ARRAY_LEN(merged); i++)
             put_merged(rb, merged[i], named_value(p, merged[i]), named_value(s, merged[i]));
         /* Details are the leading copy's: the rules say the same of both

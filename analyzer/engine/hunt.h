@@ -50,49 +50,49 @@
 #define AH_HUNT_NAMES_BUDGET ((size_t)64 << 20) /* the names store: ids and their names */
 
 typedef struct ah_hunt_options {
-    bool all;               /* super-timeline: every event */
-    bool per_rule;          /* one row per (event, rule) instead of one per event */
-    bool no_join;           /* keep twins as two rows */
-    bool has_from, has_to;  /* time window, inclusive; events without time fall outside */
+    bool all;              /* super-timeline: every event */
+    bool per_rule;         /* one row per (event, rule) instead of one per event */
+    bool no_join;          /* keep twins as two rows */
+    bool has_from, has_to; /* time window, inclusive; events without time fall outside */
     ah_time from, to;
-    ah_level min_level;     /* hits of rules below are left out */
-    const char *tags;       /* comma-separated; a hit needs one (also ATT&CK ids without "attack.") */
-    size_t memory;          /* sort budget in bytes; 0 = the sorter's default */
-    const char *tmpdir;     /* for spilled runs; NULL = $TMPDIR or /tmp */
-    struct ah_names *names; /* names for ids (names.h), borrowed: learned from every event
+    ah_level min_level;         /* hits of rules below are left out */
+    const char *tags;           /* comma-separated; a hit needs one (also ATT&CK ids without "attack.") */
+    size_t memory;              /* sort budget in bytes; 0 = the sorter's default */
+    const char *tmpdir;         /* for spilled runs; NULL = $TMPDIR or /tmp */
+    struct ah_names *names;     /* names for ids (names.h), borrowed: learned from every event
                              * during ah_hunt_add, looked up as rows leave; NULL = none */
-    bool no_suppress;       /* no hit is demoted as routine (`routine` facts ignored) */
+    bool no_suppress;           /* no hit is demoted as routine (`routine` facts ignored) */
     const char *admin_accounts; /* accounts holding admin roles, for `routine admin` (NULL: none) */
-    bool has_baseline;      /* first-seen baseline range (else each rule's `baseline Nd`) */
-    size_t threads;         /* worker threads matching events (0 or 1: none, all on the caller's thread);
+    bool has_baseline;          /* first-seen baseline range (else each rule's `baseline Nd`) */
+    size_t threads;             /* worker threads matching events (0 or 1: none, all on the caller's thread);
                                the output is the same for any number */
-    size_t batch_bytes;     /* packed events handed to a worker at once (0: 1 MiB; tests use 1) */
-    size_t inline_bytes;    /* a record this large is matched on the caller's thread, not copied
+    size_t batch_bytes;         /* packed events handed to a worker at once (0: 1 MiB; tests use 1) */
+    size_t inline_bytes;        /* a record this large is matched on the caller's thread, not copied
                                (0: 4 MiB) */
-    bool rows_without_raw;  /* the output does not write raw (CSV, --no-raw): event rows do not carry
+    bool rows_without_raw;      /* the output does not write raw (CSV, --no-raw): event rows do not carry
                                it, so a huge record is not copied into the sorter */
     ah_time baseline_from, baseline_to;
-    bool partial;           /* `hunt --partial`: ah_hunt_finish sorts but does not correlate; the rows
+    bool partial; /* `hunt --partial`: ah_hunt_finish sorts but does not correlate; the rows
                                and observations are read with ah_hunt_partial_row/_observation */
 } ah_hunt_options;
 
 typedef struct ah_hunt_stats {
-    uint64_t events;              /* events given to ah_hunt_add */
-    uint64_t events_outside;      /* of those, outside the time window */
-    uint64_t hits;                /* rule hits kept by the filters */
-    uint64_t rows;                /* timeline rows queued (before twins are joined) */
-    uint64_t twins_joined;        /* pairs written as one row */
-    uint64_t twins_ambiguous;     /* rows left apart because several candidates matched */
-    uint64_t join_window_full;    /* rows handed out before their whole join window was seen */
+    uint64_t events;           /* events given to ah_hunt_add */
+    uint64_t events_outside;   /* of those, outside the time window */
+    uint64_t hits;             /* rule hits kept by the filters */
+    uint64_t rows;             /* timeline rows queued (before twins are joined) */
+    uint64_t twins_joined;     /* pairs written as one row */
+    uint64_t twins_ambiguous;  /* rows left apart because several candidates matched */
+    uint64_t join_window_full; /* rows handed out before their whole join window was seen */
     uint64_t by_level[AH_LEVEL_CRITICAL + 1];
-    const uint64_t *by_rule;      /* hits per rule, indexed like ah_ruleset_rule */
-    uint64_t observations;        /* events seen by correlation rules */
-    uint64_t corr_evicted;        /* correlation groups evicted for the memory budget */
-    uint64_t routine_hits;        /* rule hits on written rows demoted to info as routine */
-    uint64_t names_resolved;      /* app / target values shown by name instead of id */
-    int routine_baseline;         /* facts learned from: 0 no baseline, 1 --baseline, 2 the first days */
+    const uint64_t *by_rule; /* hits per rule, indexed like ah_ruleset_rule */
+    uint64_t observations;   /* events seen by correlation rules */
+    uint64_t corr_evicted;   /* correlation groups evicted for the memory budget */
+    uint64_t routine_hits;   /* rule hits on written rows demoted to info as routine */
+    uint64_t names_resolved; /* app / target values shown by name instead of id */
+    int routine_baseline;    /* facts learned from: 0 no baseline, 1 --baseline, 2 the first days */
     ah_time routine_from, routine_to;
-    uint64_t knowledge_dropped;   /* pair sightings not stored (budget) */
+    uint64_t knowledge_dropped; /* pair sightings not stored (budget) */
 } ah_hunt_stats;
 
 typedef struct ah_hunt ah_hunt;

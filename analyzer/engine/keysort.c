@@ -20,8 +20,8 @@
 #define MAX_READ_BUF ((size_t)64 * 1024)
 
 typedef struct reader {
-    FILE *f;          /* NULL: the in-memory entries */
-    size_t next;      /* in-memory: next index */
+    FILE *f;     /* NULL: the in-memory entries */
+    size_t next; /* in-memory: next index */
     ah_keypos cur;
 } reader;
 

@@ -8,12 +8,12 @@
 #include <string.h>
 
 #define MAX_KINDS 16
-#define PAIR_SEED 0x7061697273ull /* "pairs" */
+#define PAIR_SEED 0x7061697273ull  /* "pairs" */
 #define ADMIN_SEED 0x61646d696eull /* "admin" */
 
 typedef struct slot {
-    uint64_t key;   /* 0 = empty */
-    ah_time first;  /* earliest sighting */
+    uint64_t key;  /* 0 = empty */
+    ah_time first; /* earliest sighting */
 } slot;
 
 /* Open-addressing set of 64-bit keys (linear probing), with a time each. */
@@ -28,7 +28,7 @@ struct ah_knowledge {
     bool wanted, escalates;
     table pairs;
     table admins;
-    table taught;   /* admin taught by a hit: account key -> earliest time */
+    table taught; /* admin taught by a hit: account key -> earliest time */
     size_t budget;
     bool has_baseline;
     ah_time from, to;

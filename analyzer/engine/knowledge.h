@@ -33,9 +33,9 @@
 typedef struct ah_knowledge ah_knowledge;
 
 typedef struct ah_knowledge_stats {
-    uint64_t pairs;       /* distinct pairs stored */
-    uint64_t dropped;     /* sightings of new pairs not stored: budget */
-    uint64_t admins;      /* accounts in $admin_accounts */
+    uint64_t pairs;         /* distinct pairs stored */
+    uint64_t dropped;       /* sightings of new pairs not stored: budget */
+    uint64_t admins;        /* accounts in $admin_accounts */
     uint64_t admins_taught; /* accounts taught admin by a hit (inside the baseline or not) */
     size_t bytes;
 } ah_knowledge_stats;

@@ -1263,7 +1263,10 @@ typedef struct qkey {
     bool want_guid; /* only a GUID value counts (Log Analytics' ResourceId is a path) */
 } qkey;
 
-#define QKEY(name, group, want_guid) {name, sizeof name - 1, group, want_guid}
+#define QKEY(name, group, want_guid)                                                                                   \
+    {                                                                                                                  \
+        name, sizeof name - 1, group, want_guid                                                                        \
+    }
 
 static void quick_members(ah_span obj, const qkey *keys, size_t nkeys, unsigned groups, ah_span *vals)
 {

@@ -37,9 +37,9 @@ typedef enum ah_name_kind {
     AH_NAME_KIND_APP_OBJECT,        /* application (registration) object id */
     AH_NAME_KIND_USER,              /* user object id (named by UPN where known) */
     AH_NAME_KIND_GROUP,
-    AH_NAME_KIND_ROLE,              /* directory role template id or role object id */
-    AH_NAME_KIND_PERMISSION,        /* app role id or delegated permission (scope) id */
-    AH_NAME_KIND_OTHER,             /* device, policy, ... */
+    AH_NAME_KIND_ROLE,       /* directory role template id or role object id */
+    AH_NAME_KIND_PERMISSION, /* app role id or delegated permission (scope) id */
+    AH_NAME_KIND_OTHER,      /* device, policy, ... */
     AH_NAME_KIND_COUNT
 } ah_name_kind;
 
@@ -54,8 +54,8 @@ const char *ah_name_kind_name(ah_name_kind k);
 #define AH_NAME_RENAMED 0x8u   /* the records show more than one name for this id */
 
 typedef struct ah_name_hit {
-    ah_span name;      /* UTF-8, not escaped; valid until the store is freed or learns again */
-    unsigned flags;    /* AH_NAME_* */
+    ah_span name;   /* UTF-8, not escaped; valid until the store is freed or learns again */
+    unsigned flags; /* AH_NAME_* */
     ah_name_kind kind;
 } ah_name_hit;
 
@@ -118,7 +118,7 @@ typedef struct ah_name_rename {
     ah_name_kind kind;
     ah_span old_name, new_name; /* valid as ah_name_hit.name */
     ah_time at;
-    unsigned flags;             /* AH_NAME_LOOKALIKE when new_name is a lookalike */
+    unsigned flags; /* AH_NAME_LOOKALIKE when new_name is a lookalike */
 } ah_name_rename;
 
 typedef void (*ah_names_rename_fn)(void *ud, const ah_name_rename *r);
@@ -142,14 +142,14 @@ ah_status ah_names_save(const ah_names *n, struct ah_buf *out);
 ah_status ah_names_load_saved(ah_names *n, ah_span saved);
 
 typedef struct ah_names_stats {
-    size_t ids;              /* ids held */
-    size_t reference_ids;    /* of which from reference lists */
-    size_t directory_ids;    /* of which named by a --directory export */
-    size_t names;            /* names learned from records (history entries) */
-    uint64_t dropped_ids;    /* sightings of new ids not stored (budget) */
-    uint64_t dropped_names;  /* sightings of new names of known ids not stored (budget) */
-    uint64_t more_names;     /* sightings of names past the 8 kept per id */
-    size_t bytes;            /* memory held */
+    size_t ids;             /* ids held */
+    size_t reference_ids;   /* of which from reference lists */
+    size_t directory_ids;   /* of which named by a --directory export */
+    size_t names;           /* names learned from records (history entries) */
+    uint64_t dropped_ids;   /* sightings of new ids not stored (budget) */
+    uint64_t dropped_names; /* sightings of new names of known ids not stored (budget) */
+    uint64_t more_names;    /* sightings of names past the 8 kept per id */
+    size_t bytes;           /* memory held */
 } ah_names_stats;
 
 ah_names_stats ah_names_get_stats(const ah_names *n);

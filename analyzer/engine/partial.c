@@ -23,7 +23,8 @@
 #define POS_RECORD_MASK ((1ull << POS_STREAM_SHIFT) - 1)
 #define MANIFEST_MAX ((size_t)1 << 20)
 
-static const char *const file_names[] = {"streams", "files", "identities", "rows", "observations", "names", "knowledge"};
+static const char *const file_names[] = {"streams",      "files", "identities", "rows",
+                                         "observations", "names", "knowledge"};
 enum { F_STREAMS, F_FILES, F_IDENTITIES, F_ROWS, F_OBSERVATIONS, F_NAMES, F_KNOWLEDGE, F_COUNT };
 
 static char *path_join(const char *dir, const char *name)
@@ -300,8 +301,8 @@ static void put_stream(ah_buf *b, const ah_stream_report *r, size_t file_index)
     put_u(b, file_index);
     put_u(b, r->records);
     put_u(b, r->errors);
-    put_u(b, (r->has_time ? 1u : 0u) | (r->failed ? 2u : 0u) | (r->truncated_hint ? 4u : 0u) |
-                 (r->no_record ? 8u : 0u));
+    put_u(b,
+          (r->has_time ? 1u : 0u) | (r->failed ? 2u : 0u) | (r->truncated_hint ? 4u : 0u) | (r->no_record ? 8u : 0u));
     put_time(b, r->first);
     put_time(b, r->last);
     put_u(b, r->ambiguous_dates);
@@ -445,9 +446,9 @@ typedef struct pstream {
     ah_stream_report rep;
     char *str[8]; /* path, entry, container, encoding, framing, format, failure, not_a_log */
     size_t file_index;
-    size_t ordinal;  /* in its file */
+    size_t ordinal; /* in its file */
     size_t global;
-    bool owner;      /* this partial's copy is the one merged */
+    bool owner; /* this partial's copy is the one merged */
 } pstream;
 
 typedef struct pfile_rep {
@@ -568,8 +569,9 @@ static ah_status parse_manifest(ah_partial *p, const char *text, size_t len, ah_
             char want[64];
             snprintf(want, sizeof want, "audithound partial %d", AH_PARTIAL_FORMAT);
             if (n != strlen(want) || memcmp(line, want, n) != 0)
-                return refuse(diag, AH_ERR_RECORD, p->dir,
-                              "not a partial of this format (its MANIFEST does not start with \"audithound partial 1\")");
+                return refuse(
+                    diag, AH_ERR_RECORD, p->dir,
+                    "not a partial of this format (its MANIFEST does not start with \"audithound partial 1\")");
         } else if (n > 7 && memcmp(line, "option ", 7) == 0) {
             if (!push_str(&p->opt, &p->nopt, line + 7, n - 7))
                 return AH_ERR_NOMEM;
@@ -592,7 +594,8 @@ static ah_status parse_manifest(ah_partial *p, const char *text, size_t len, ah_
             seen[k] = true;
             if (!file_matches(p->dir, name, sha, size)) {
                 char why[128];
-                snprintf(why, sizeof why, "%s is missing, truncated or altered (its SHA-256 is not the MANIFEST's)", name);
+                snprintf(why, sizeof why, "%s is missing, truncated or altered (its SHA-256 is not the MANIFEST's)",
+                         name);
                 return refuse(diag, AH_ERR_RECORD, p->dir, why);
             }
         } else {
@@ -674,8 +677,8 @@ static ah_status load_streams(ah_partial *p, ah_diag *diag)
         st = AH_OK;
     /* the stream's ordinal in its file: streams of a file come together */
     for (size_t i = 0; st == AH_OK && i < p->nstreams; i++)
-        p->streams[i].ordinal = i && p->streams[i - 1].file_index == p->streams[i].file_index
-                                    ? p->streams[i - 1].ordinal + 1 : 0;
+        p->streams[i].ordinal =
+            i && p->streams[i - 1].file_index == p->streams[i].file_index ? p->streams[i - 1].ordinal + 1 : 0;
     if (st == AH_ERR_RECORD)
         return refuse(diag, st, p->dir, "streams is not a stream table");
     return st;
@@ -813,10 +816,7 @@ static bool posset_add(posset *s, uint64_t a, uint64_t b)
     return true;
 }
 
-static bool posset_has(const posset *s, uint64_t a, uint64_t b)
-{
-    return s->cap && s->v[posset_slot(s, a, b)][0] != 0;
-}
+static bool posset_has(const posset *s, uint64_t a, uint64_t b) { return s->cap && s->v[posset_slot(s, a, b)][0] != 0; }
 
 static int cmp_part_hash(const void *a, const void *b)
 {
@@ -1296,11 +1296,18 @@ ah_status ah_partial_merge(ah_partial **given, size_t n, bool keep_duplicates, s
     n = kept;
     posset losers = {0};
     ah_status st = place_streams(parts, n, acct, diag);
-    if (st == AH_OK)
-    {
-        replay rp = {.parts = parts, .n = n, .acct = acct, .h = h, .losers = &losers, .event_fn = event_fn,
-                     .event_ud = event_ud, .diag = diag, .keep_duplicates = keep_duplicates,
-                     .budget = key_budget ? key_budget : AH_SESSION_DEDUP_MEMORY, .tmpdir = tmpdir};
+    if (st == AH_OK) {
+        replay rp = {.parts = parts,
+                     .n = n,
+                     .acct = acct,
+                     .h = h,
+                     .losers = &losers,
+                     .event_fn = event_fn,
+                     .event_ud = event_ud,
+                     .diag = diag,
+                     .keep_duplicates = keep_duplicates,
+                     .budget = key_budget ? key_budget : AH_SESSION_DEDUP_MEMORY,
+                     .tmpdir = tmpdir};
         st = replay_identities(&rp);
         ah_session_account_dedup(acct, rp.spilled ? 2 : 1);
     }

@@ -50,8 +50,8 @@ typedef struct runner {
     void *ud;
     ah_rule_test_totals *tot;
     ah_buf evtext;
-    ah_buf input;  /* "path!entry" of the test case */
-    ah_buf labels; /* each stream's "path!entry", as the input column names it, NUL-separated */
+    ah_buf input;   /* "path!entry" of the test case */
+    ah_buf labels;  /* each stream's "path!entry", as the input column names it, NUL-separated */
     char *tmp_path; /* the inline test's temporary file, while it runs */
     /* the test being run */
     ah_session *session;
@@ -593,13 +593,16 @@ ah_status ah_rule_test_format(const ah_rule_test_case *tc, ah_buf *out)
         ah_buf_printf(out, "cannot run: %s", tc->error);
     else if (tc->series_len && tc->passed)
         ah_buf_printf(out, "%s as expected (%llu hit%s over %llu records)", tc->expect_hit ? "hit" : "miss",
-                      (unsigned long long)tc->got_hits, tc->got_hits == 1 ? "" : "s", (unsigned long long)tc->series_len);
+                      (unsigned long long)tc->got_hits, tc->got_hits == 1 ? "" : "s",
+                      (unsigned long long)tc->series_len);
     else if (tc->series_len && tc->expect_hits > 0)
         ah_buf_printf(out, "expected %lld hit%s, got %llu (series of %llu records)", (long long)tc->expect_hits,
-                      tc->expect_hits == 1 ? "" : "s", (unsigned long long)tc->got_hits, (unsigned long long)tc->series_len);
+                      tc->expect_hits == 1 ? "" : "s", (unsigned long long)tc->got_hits,
+                      (unsigned long long)tc->series_len);
     else if (tc->series_len)
         ah_buf_printf(out, "expected %s, got %llu hit%s (series of %llu records)", tc->expect_hit ? "hit" : "miss",
-                      (unsigned long long)tc->got_hits, tc->got_hits == 1 ? "" : "s", (unsigned long long)tc->series_len);
+                      (unsigned long long)tc->got_hits, tc->got_hits == 1 ? "" : "s",
+                      (unsigned long long)tc->series_len);
     else if (tc->passed)
         ah_buf_printf(out, "%s as expected", tc->expect_hit ? "hit" : "miss");
     else

@@ -77,25 +77,25 @@ struct ah_session {
     ah_buf keybuf; /* scratch for second identities */
     /* deduplication past its budget (see the top of this file) */
     size_t dedup_budget;
-    ah_diag spill_diag;        /* temporary-file errors: never muted */
+    ah_diag spill_diag; /* temporary-file errors: never muted */
     dedup_phase phase;
-    bool rereadable;           /* no input is standard input or a pipe */
+    bool rereadable; /* no input is standard input or a pipe */
     bool budget_warned;
-    bool checked_inputs;       /* the second pass compared the inputs with the first */
-    bool dedup_failed;         /* temporary files failed, or the inputs changed between the reads */
+    bool checked_inputs; /* the second pass compared the inputs with the first */
+    bool dedup_failed;   /* temporary files failed, or the inputs changed between the reads */
     uint64_t p0;
-    ah_keysort *keys;          /* (key, P) from P0 on, first pass */
-    ah_keysort *late;          /* the late duplicates, second pass */
+    ah_keysort *keys; /* (key, P) from P0 on, first pass */
+    ah_keysort *late; /* the late duplicates, second pass */
     bool late_valid;
-    uint64_t late_pos;         /* the next late duplicate at or after the current P */
-    ah_source *first_source;   /* the first pass's: events delivered then point at its origins */
-    char **paths;              /* inputs as added, to read them again */
+    uint64_t late_pos;       /* the next late duplicate at or after the current P */
+    ah_source *first_source; /* the first pass's: events delivered then point at its origins */
+    char **paths;            /* inputs as added, to read them again */
     size_t npaths, paths_cap;
     uint32_t passes;
     uint64_t runs;
     size_t dedup_peak;
-    bool nomem;                /* an allocation failed where no status could be returned: the run stops */
-    bool account;              /* ah_session_new_account: files below, nothing read */
+    bool nomem;   /* an allocation failed where no status could be returned: the run stops */
+    bool account; /* ah_session_new_account: files below, nothing read */
     ah_file_report *files;
     size_t nfiles, files_cap;
 };
@@ -245,7 +245,10 @@ int ah_path_order(const char *a, const char *b)
     return x < y ? -1 : 1;
 }
 
-static int cmp_paths(const void *a, const void *b) { return ah_path_order(*(const char *const *)a, *(const char *const *)b); }
+static int cmp_paths(const void *a, const void *b)
+{
+    return ah_path_order(*(const char *const *)a, *(const char *const *)b);
+}
 
 ah_status ah_session_add_inputs(ah_session *s, const char *const *paths, size_t n)
 {
@@ -315,7 +318,10 @@ static void note_coverage_of(ah_session *s, ah_source_kind source, bool has_time
     hour_insert(&c->hours, floor_div(time.sec, 3600));
 }
 
-static void note_coverage(ah_session *s, const ah_event *ev) { note_coverage_of(s, ev->source, ev->has_time, ev->time); }
+static void note_coverage(ah_session *s, const ah_event *ev)
+{
+    note_coverage_of(s, ev->source, ev->has_time, ev->time);
+}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -609,7 +615,8 @@ static ah_status is_late(ah_session *s, uint64_t pos, bool *dup)
         s->late_valid = st == AH_OK;
         s->late_pos = e.pos;
     }
-    *dup = s->late_valid && s->late_pos == pos; /* an event with two late keys is there twice: the walk collapses them */
+    *dup =
+        s->late_valid && s->late_pos == pos; /* an event with two late keys is there twice: the walk collapses them */
     return AH_OK;
 }
 
@@ -654,11 +661,8 @@ static ah_status dedup_event(ah_session *s, const ah_event *ev, bool *dup, bool 
     if (s->phase == PHASE_REPLAY && pos >= s->p0 && (st = start_late(s)) != AH_OK)
         return st;
     switch (s->phase) {
-    case PHASE_KEYS:
-        *skip = true;
-        return add_keys(s, keys, nkeys, pos);
-    case PHASE_LATE:
-        return is_late(s, pos, dup);
+    case PHASE_KEYS: *skip = true; return add_keys(s, keys, nkeys, pos);
+    case PHASE_LATE: return is_late(s, pos, dup);
     case PHASE_MEMORY:
     case PHASE_REPLAY:
         *dup = insert_keys(s, keys, nkeys);
@@ -676,8 +680,12 @@ static ah_status dedup_event(ah_session *s, const ah_event *ev, bool *dup, bool 
 
 static void tell_identity(ah_session *s, const ah_event *ev, bool dup)
 {
-    ah_session_identity id = {.stream = s->nstreams - 1, .record_no = ev->record_no, .source = ev->source,
-                              .has_time = ev->has_time, .time = ev->time, .duplicate = dup};
+    ah_session_identity id = {.stream = s->nstreams - 1,
+                              .record_no = ev->record_no,
+                              .source = ev->source,
+                              .has_time = ev->has_time,
+                              .time = ev->time,
+                              .duplicate = dup};
     id.nkeys = event_keys(s, ev, id.keys);
     s->opt.identity_fn(s->opt.identity_ud, &id);
 }

@@ -78,7 +78,7 @@ struct ah_sorter {
     char *dir;        /* run directory, after the first spill */
     ah_diag *diag;
     chunk *chunks;
-    chunk *spare;      /* emptied standard chunks kept after a spill: refilling them costs no page faults */
+    chunk *spare;       /* emptied standard chunks kept after a spill: refilling them costs no page faults */
     size_t arena_bytes; /* chunks in use (spares are at most what the budget let the arena reach) */
     sort_key *keys;
     size_t nkeys, keys_cap;
@@ -124,15 +124,16 @@ static size_t span_size(ah_span sp) { return sp.p ? ah_uvarint_size((uint64_t)sp
 
 static size_t encoded_size(const ah_row *row)
 {
-    size_t n = 5 /* flags, kind, level, join class, result */ + ah_uvarint_size(ah_zigzag(row->time.sec)) + ah_uvarint_size(ah_zigzag(row->time.nsec)) +
-               ah_uvarint_size(row->tie) + AH_VARINT_MAX /* ordinal */ + ah_uvarint_size(row->input_record) +
-               ah_uvarint_size(row->nrules);
+    size_t n = 5 /* flags, kind, level, join class, result */ + ah_uvarint_size(ah_zigzag(row->time.sec)) +
+               ah_uvarint_size(ah_zigzag(row->time.nsec)) + ah_uvarint_size(row->tie) + AH_VARINT_MAX /* ordinal */ +
+               ah_uvarint_size(row->input_record) + ah_uvarint_size(row->nrules);
     for (size_t i = 0; i < row->nrules; i++)
         n += ah_uvarint_size(row->rules[i]);
     for (int c = 0; c < AH_COL_COUNT; c++)
         if (is_text_col(c))
             n += span_size(row->col[c]);
-    return n + span_size(row->join_id) + span_size(row->raw) + span_size(row->related_raw) + span_size(row->event_cells);
+    return n + span_size(row->join_id) + span_size(row->raw) + span_size(row->related_raw) +
+           span_size(row->event_cells);
 }
 
 static unsigned char *put_span(unsigned char *p, ah_span sp)

@@ -23,13 +23,17 @@ bool ah_csvout_needs_neutralising(ah_span text)
         return false;
     const unsigned char *p = (const unsigned char *)text.p;
     switch (p[0]) {
-    case '=': case '+': case '-': case '@': case '\t': case '\r':
-        return true;
-    default:
-        break;
+    case '=':
+    case '+':
+    case '-':
+    case '@':
+    case '\t':
+    case '\r': return true;
+    default: break;
     }
     /* U+FF1D U+FF0B U+FF0D U+FF20: EF BC 9D / 8B / 8D, EF BC A0 */
-    return text.n >= 3 && p[0] == 0xEF && p[1] == 0xBC && (p[2] == 0x9D || p[2] == 0x8B || p[2] == 0x8D || p[2] == 0xA0);
+    return text.n >= 3 && p[0] == 0xEF && p[1] == 0xBC &&
+           (p[2] == 0x9D || p[2] == 0x8B || p[2] == 0x8D || p[2] == 0xA0);
 }
 
 static size_t decimal_digits(size_t v)

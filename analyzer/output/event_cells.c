@@ -15,7 +15,7 @@
 enum {
     CELL_SOURCE,
     CELL_FORMAT,
-    CELL_FIELDS,                                  /* AH_F_COUNT + 1 (operation_canonical) */
+    CELL_FIELDS, /* AH_F_COUNT + 1 (operation_canonical) */
     CELL_RESULT = CELL_FIELDS + AH_F_COUNT + 1,
     CELL_INPUT,
     CELL_ENTRY,
@@ -79,9 +79,12 @@ ah_status ah_event_cells_pack(const ah_event *ev, ah_buf *out)
     cells[CELL_RESULT] = ah_span_cstr(ah_result_name(ev->result));
     cells[CELL_INPUT] = ah_span_cstr(ev->origin && ev->origin->path ? ev->origin->path : "-");
     cells[CELL_ENTRY] = ev->origin && ev->origin->entry ? ah_span_cstr(ev->origin->entry) : AH_SPAN_NULL;
-    cells[CELL_INPUT_RECORD] = ah_span_make(num[0], (size_t)snprintf(num[0], sizeof num[0], "%llu", (unsigned long long)ev->record_no));
-    cells[CELL_LINE] = ev->line_no ? ah_span_make(num[1], (size_t)snprintf(num[1], sizeof num[1], "%llu", (unsigned long long)ev->line_no))
-                                   : AH_SPAN_NULL;
+    cells[CELL_INPUT_RECORD] =
+        ah_span_make(num[0], (size_t)snprintf(num[0], sizeof num[0], "%llu", (unsigned long long)ev->record_no));
+    cells[CELL_LINE] =
+        ev->line_no
+            ? ah_span_make(num[1], (size_t)snprintf(num[1], sizeof num[1], "%llu", (unsigned long long)ev->line_no))
+            : AH_SPAN_NULL;
     ah_status st = AH_OK;
     for (size_t i = 0; i < CELL_COUNT && st == AH_OK; i++)
         st = put_cell(out, cells[i]);

@@ -100,10 +100,7 @@ typedef struct chart {
     uint64_t no_time;
 } chart;
 
-static size_t slot_of(int64_t key)
-{
-    return (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> 32) % CHART_SLOTS;
-}
+static size_t slot_of(int64_t key) { return (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> 32) % CHART_SLOTS; }
 
 static bucket *chart_find(chart *c, int64_t key, bool create)
 {
@@ -176,12 +173,12 @@ struct ah_html {
     ah_diag *diag;
     ah_sink *sink;
     ah_buf out;
-    ah_buf scratch;   /* a record pretty-printed, a value unescaped */
-    ah_buf corr;      /* the correlation section's rows */
+    ah_buf scratch; /* a record pretty-printed, a value unescaped */
+    ah_buf corr;    /* the correlation section's rows */
     ah_status failed;
     bool begun;
     bool day_open;
-    int64_t day;      /* of the open day section; INT64_MIN: rows without time */
+    int64_t day; /* of the open day section; INT64_MIN: rows without time */
     chart chart;
     ah_topn users, ips, apps, rules;
     uint64_t corr_rows, corr_omitted;
@@ -219,8 +216,9 @@ ah_status ah_html_escape(ah_buf *out, ah_span s)
                 ent = esc;
             } else {
                 uint32_t cp = len == 2 ? (uint32_t)(c & 0x1F) << 6 | (p[i + 1] & 0x3F)
-                            : len == 3 ? (uint32_t)(c & 0x0F) << 12 | (uint32_t)(p[i + 1] & 0x3F) << 6 | (p[i + 2] & 0x3F)
-                                       : 0x10000;
+                              : len == 3
+                                  ? (uint32_t)(c & 0x0F) << 12 | (uint32_t)(p[i + 1] & 0x3F) << 6 | (p[i + 2] & 0x3F)
+                                  : 0x10000;
                 if ((cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) {
                     snprintf(esc, sizeof esc, "\\u%04x", (unsigned)cp);
                     ent = esc;
@@ -417,7 +415,8 @@ ah_status ah_html_begin(ah_html *h, const ah_html_case *c)
     if (st == AH_OK)
         st = ah_buf_append(&h->out, STYLE, sizeof STYLE - 1);
     if (st == AH_OK)
-        st = put(h, "</style>\n</head>\n<body>\n<main>\n<section id=\"case\">\n<h1>audithound report</h1>\n<p class=\"mute\" id=\"run\">");
+        st = put(h, "</style>\n</head>\n<body>\n<main>\n<section id=\"case\">\n<h1>audithound report</h1>\n<p "
+                    "class=\"mute\" id=\"run\">");
     if (st == AH_OK)
         st = escs(h, c ? c->version : "audithound");
     if (c && c->started && st == AH_OK) {
@@ -567,9 +566,16 @@ static bool pretty_record(ah_html *h, ah_span raw)
             continue;
         }
         switch (ch) {
-        case ' ': case '\t': case '\r': case '\n': break;
-        case '"': in_str = true; ah_buf_putc(b, ch); break;
-        case '{': case '[': {
+        case ' ':
+        case '\t':
+        case '\r':
+        case '\n': break;
+        case '"':
+            in_str = true;
+            ah_buf_putc(b, ch);
+            break;
+        case '{':
+        case '[': {
             /* keep empty containers on one line */
             size_t j = i + 1;
             while (j < raw.n && (raw.p[j] == ' ' || raw.p[j] == '\t' || raw.p[j] == '\r' || raw.p[j] == '\n'))
@@ -585,7 +591,8 @@ static bool pretty_record(ah_html *h, ah_span raw)
             ah_buf_printf(b, "\n%*s", indent(depth), "");
             break;
         }
-        case '}': case ']':
+        case '}':
+        case ']':
             depth--;
             ah_buf_printf(b, "\n%*s%c", indent(depth), "", ch);
             break;
@@ -661,7 +668,8 @@ static ah_status story_row(ah_html *h, const ah_row *row)
             int64_t y;
             unsigned m, d;
             ah_civil_from_days(day, &y, &m, &d);
-            static const char *const wd[] = {"Thursday", "Friday", "Saturday", "Sunday", "Monday", "Tuesday", "Wednesday"};
+            static const char *const wd[] = {"Thursday", "Friday",  "Saturday", "Sunday",
+                                             "Monday",   "Tuesday", "Wednesday"};
             st = ah_buf_printf(&h->out, "<section class=\"day\"><h3>%s %04lld-%02u-%02u (UTC)</h3>\n",
                                wd[((day % 7) + 7) % 7], (long long)y, m, d);
         }
@@ -701,10 +709,10 @@ static ah_status story_row(ah_html *h, const ah_row *row)
         ah_time_format(row->time, t);
         st = put_field(h, "time (UTC)", ah_span_cstr(t));
     }
-    static const ah_col_id shown[] = {AH_COL_RULE_ID, AH_COL_TAGS, AH_COL_SOURCE, AH_COL_OPERATION, AH_COL_USER,
-                                      AH_COL_IP, AH_COL_APP, AH_COL_USER_AGENT, AH_COL_RESULT, AH_COL_TARGET,
-                                      AH_COL_DETAILS, AH_COL_RECORD_ID, AH_COL_INPUT, AH_COL_APP_ID,
-                                      AH_COL_TARGET_ID, AH_COL_RELATED_IDS};
+    static const ah_col_id shown[] = {AH_COL_RULE_ID, AH_COL_TAGS,   AH_COL_SOURCE,    AH_COL_OPERATION,
+                                      AH_COL_USER,    AH_COL_IP,     AH_COL_APP,       AH_COL_USER_AGENT,
+                                      AH_COL_RESULT,  AH_COL_TARGET, AH_COL_DETAILS,   AH_COL_RECORD_ID,
+                                      AH_COL_INPUT,   AH_COL_APP_ID, AH_COL_TARGET_ID, AH_COL_RELATED_IDS};
     for (size_t i = 0; i < sizeof shown / sizeof *shown && st == AH_OK; i++)
         st = put_field(h, ah_col_name(shown[i]), col[shown[i]]);
     if (st == AH_OK && row->input_record) {
@@ -923,12 +931,13 @@ static ah_status write_chart(ah_html *h)
     const double left = 110, plot = 1000, lane_h = 46, gap = 10, top = 6;
     double colw = plot / (double)ncols, height = top + nlanes * (lane_h + gap) + 28;
     if (st == AH_OK)
-        st = ah_buf_printf(&h->out,
-                           "<p class=\"mute\">Events per %lld hour%s per source, and rule hits (timeline rows) by "
-                           "severity; times UTC. Hover a bar for its counts.%s</p>\n"
-                           "<svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"events and hits over time (UTC)\">\n",
-                           (long long)cw, cw == 1 ? "" : "s", c->no_time ? " Events without a time are not shown." : "",
-                           left + plot + 10, height);
+        st = ah_buf_printf(
+            &h->out,
+            "<p class=\"mute\">Events per %lld hour%s per source, and rule hits (timeline rows) by "
+            "severity; times UTC. Hover a bar for its counts.%s</p>\n"
+            "<svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"events and hits over time (UTC)\">\n",
+            (long long)cw, cw == 1 ? "" : "s", c->no_time ? " Events without a time are not shown." : "",
+            left + plot + 10, height);
     double y0 = top;
     for (int k = 0; k < 5 && st == AH_OK; k++) {
         if (k < 4 && !lane_on[k])
@@ -946,8 +955,9 @@ static ah_status write_chart(ah_html *h)
                 double bh = lane_h * (double)v / (double)lane_max[k];
                 if (bh < 1)
                     bh = 1;
-                st = ah_buf_printf(&h->out, "<rect class=\"ev\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"><title>",
-                                   x, y0 + lane_h - bh, bw, bh);
+                st = ah_buf_printf(&h->out,
+                                   "<rect class=\"ev\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"><title>", x,
+                                   y0 + lane_h - bh, bw, bh);
                 if (st == AH_OK)
                     st = put_hour_label(h, hour, true);
                 if (st == AH_OK)
@@ -964,7 +974,8 @@ static ah_status write_chart(ah_html *h)
                 if (bh < 1.5)
                     bh = 1.5;
                 yb -= bh;
-                st = ah_buf_printf(&h->out, "<rect class=\"%s\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"><title>",
+                st = ah_buf_printf(&h->out,
+                                   "<rect class=\"%s\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"><title>",
                                    level_class[l], x, yb, bw, bh);
                 if (st == AH_OK)
                     st = put_hour_label(h, hour, true);
@@ -982,13 +993,14 @@ static ah_status write_chart(ah_html *h)
         step = steps[i] > cw ? steps[i] : cw;
     while (span / step > 10)
         step *= 2;
-    for (int64_t hour = ah_floor_div(col0 * cw + step - 1, step) * step; hour < (col0 + (int64_t)ncols) * cw && st == AH_OK;
-         hour += step) {
+    for (int64_t hour = ah_floor_div(col0 * cw + step - 1, step) * step;
+         hour < (col0 + (int64_t)ncols) * cw && st == AH_OK; hour += step) {
         double x = left + (double)(hour - col0 * cw) / (double)cw * colw;
         if (x > left + plot - 90) /* no room for the label before the right edge */
             break;
-        st = ah_buf_printf(&h->out, "<line class=\"tick\" x1=\"%.2f\" y1=\"%.0f\" x2=\"%.2f\" y2=\"%.2f\"/>"
-                                    "<text x=\"%.2f\" y=\"%.2f\">",
+        st = ah_buf_printf(&h->out,
+                           "<line class=\"tick\" x1=\"%.2f\" y1=\"%.0f\" x2=\"%.2f\" y2=\"%.2f\"/>"
+                           "<text x=\"%.2f\" y=\"%.2f\">",
                            x, top, x, y0, x + 2, y0 + 14);
         if (st == AH_OK)
             st = put_hour_label(h, hour, step < 24 || hour % 24 != 0);
@@ -1010,8 +1022,8 @@ static ah_status pivot_table(ah_html *h, const char *title, ah_topn *t, bool rul
     if (st == AH_OK && n == 0)
         return put(h, "<p class=\"mute\">none</p></div>\n");
     if (st == AH_OK)
-        st = ah_buf_printf(&h->out, "<table><tr><th>%s</th><th>hit rows</th><th></th></tr>\n",
-                           rules ? "rule" : "value");
+        st =
+            ah_buf_printf(&h->out, "<table><tr><th>%s</th><th>hit rows</th><th></th></tr>\n", rules ? "rule" : "value");
     for (size_t i = 0; i < n && st == AH_OK; i++) {
         ah_span v = ah_span_make(top[i]->value, top[i]->n);
         st = put(h, "<tr><td class=\"v\">");
@@ -1032,8 +1044,9 @@ static ah_status pivot_table(ah_html *h, const char *title, ah_topn *t, bool rul
             st = esc(h, v);
         }
         if (st == AH_OK)
-            st = ah_buf_printf(&h->out, "</td><td class=\"n\">%s%llu</td><td><meter min=\"0\" max=\"%llu\" value=\"%llu\">"
-                                        "</meter></td></tr>\n",
+            st = ah_buf_printf(&h->out,
+                               "</td><td class=\"n\">%s%llu</td><td><meter min=\"0\" max=\"%llu\" value=\"%llu\">"
+                               "</meter></td></tr>\n",
                                ah_topn_exact(t) ? "" : "&le; ", (unsigned long long)top[i]->count,
                                (unsigned long long)top[0]->count, (unsigned long long)top[i]->count);
     }
@@ -1085,8 +1098,9 @@ static ah_status write_correlation(ah_html *h)
     if (st == AH_OK)
         st = put(h, "</table>\n");
     if (st == AH_OK && h->corr_omitted)
-        st = ah_buf_printf(&h->out, "<p class=\"note\">%llu more correlation hits are in the timeline (this list "
-                                    "stops at %u).</p>\n",
+        st = ah_buf_printf(&h->out,
+                           "<p class=\"note\">%llu more correlation hits are in the timeline (this list "
+                           "stops at %u).</p>\n",
                            (unsigned long long)h->corr_omitted, AH_HTML_CORRELATION_MAX);
     return st == AH_OK ? put(h, "</section>\n") : st;
 }
@@ -1103,11 +1117,12 @@ ah_status ah_html_close(ah_html *h, ah_html_stats *stats)
     if (st == AH_OK && h->stats.story_rows == 0)
         st = put(h, "<p class=\"mute\">No rule hit.</p>\n");
     if (st == AH_OK && h->stats.story_omitted) {
-        st = ah_buf_printf(&h->out,
-                           "<p class=\"note\">The story stops after %llu rows (it is limited in rows and bytes); %llu more hit "
-                           "rows are in the full "
-                           "timeline",
-                           (unsigned long long)h->stats.story_rows, (unsigned long long)h->stats.story_omitted);
+        st = ah_buf_printf(
+            &h->out,
+            "<p class=\"note\">The story stops after %llu rows (it is limited in rows and bytes); %llu more hit "
+            "rows are in the full "
+            "timeline",
+            (unsigned long long)h->stats.story_rows, (unsigned long long)h->stats.story_omitted);
         if (st == AH_OK && h->timeline_path) {
             st = put(h, ", <code>");
             if (st == AH_OK)

@@ -34,19 +34,19 @@
 #include "../../parsers/util/buf.h"
 #include "../rules/rules.h"
 
-#define AH_HTML_STORY_MAX_ROWS 5000u      /* default cap of the story */
+#define AH_HTML_STORY_MAX_ROWS 5000u                 /* default cap of the story */
 #define AH_HTML_STORY_MAX_BYTES ((uint64_t)64 << 20) /* the story also stops past this size */
-#define AH_HTML_RAW_MAX ((size_t)16 * 1024) /* record text shown per row, bytes */
-#define AH_HTML_CORRELATION_MAX 500u      /* correlation hits listed in their own section */
-#define AH_HTML_CHART_KEYS 4096u          /* distinct buckets held before they widen */
-#define AH_HTML_CHART_COLUMNS 336u        /* columns drawn at most (two weeks of hours) */
-#define AH_HTML_TOP 10u                   /* values per pivot */
+#define AH_HTML_RAW_MAX ((size_t)16 * 1024)          /* record text shown per row, bytes */
+#define AH_HTML_CORRELATION_MAX 500u                 /* correlation hits listed in their own section */
+#define AH_HTML_CHART_KEYS 4096u                     /* distinct buckets held before they widen */
+#define AH_HTML_CHART_COLUMNS 336u                   /* columns drawn at most (two weeks of hours) */
+#define AH_HTML_TOP 10u                              /* values per pivot */
 
 typedef struct ah_html_options {
-    const char *path;            /* the report file (a regular file, a device or a FIFO; not "-") */
-    bool force;                  /* replace an existing file */
-    uint64_t story_max_rows;     /* 0: AH_HTML_STORY_MAX_ROWS */
-    const char *timeline_path;   /* named in the note of a capped story; NULL or "-": standard output */
+    const char *path;               /* the report file (a regular file, a device or a FIFO; not "-") */
+    bool force;                     /* replace an existing file */
+    uint64_t story_max_rows;        /* 0: AH_HTML_STORY_MAX_ROWS */
+    const char *timeline_path;      /* named in the note of a capped story; NULL or "-": standard output */
     struct ah_output_list *outputs; /* sink.h: the report is added when committed; NULL = none */
 } ah_html_options;
 
@@ -54,42 +54,42 @@ typedef struct ah_html_options {
 typedef struct ah_html_input {
     const char *path;
     uint64_t size;
-    const char *sha256;          /* "" or NULL: not read to its end */
+    const char *sha256; /* "" or NULL: not read to its end */
     bool unreadable;
 } ah_html_input;
 
 /* Time covered by one source. */
 typedef struct ah_html_coverage {
-    const char *source;          /* "ual", "signin", ... */
+    const char *source; /* "ual", "signin", ... */
     uint64_t events;
     bool has_time;
     ah_time first, last;
     uint64_t empty_hours, gaps, longest_gap_hours;
-    int64_t longest_gap_start;   /* unix seconds */
+    int64_t longest_gap_start; /* unix seconds */
 } ah_html_coverage;
 
 /* The run's account, for the case header. Borrowed during ah_html_begin. */
 typedef struct ah_html_case {
-    const char *version;         /* "audithound 0.1.0 (rev)" */
-    const char *started;         /* UTC, ISO 8601 */
-    const char *command_line;    /* as typed, already joined */
+    const char *version;      /* "audithound 0.1.0 (rev)" */
+    const char *started;      /* UTC, ISO 8601 */
+    const char *command_line; /* as typed, already joined */
     const ah_html_input *inputs;
     size_t ninputs;
     const ah_html_coverage *coverage;
     size_t ncoverage;
-    const char *warnings;        /* lines separated by '\n' (input warnings, skipped rules); NULL: none */
+    const char *warnings; /* lines separated by '\n' (input warnings, skipped rules); NULL: none */
     uint64_t records, events, duplicates, errors;
-    uint64_t hits;               /* rule hits */
+    uint64_t hits; /* rule hits */
     uint64_t hits_by_level[AH_LEVEL_CRITICAL + 1];
     size_t rules_loaded, rules_active;
 } ah_html_case;
 
 typedef struct ah_html_stats {
-    uint64_t rows;               /* rows given to ah_html_write */
-    uint64_t story_rows;         /* hit rows shown in the story */
-    uint64_t story_omitted;      /* hit rows past the cap */
-    uint64_t raw_cut;            /* records shown cut at AH_HTML_RAW_MAX */
-    uint64_t chart_hours;        /* hours per chart column */
+    uint64_t rows;          /* rows given to ah_html_write */
+    uint64_t story_rows;    /* hit rows shown in the story */
+    uint64_t story_omitted; /* hit rows past the cap */
+    uint64_t raw_cut;       /* records shown cut at AH_HTML_RAW_MAX */
+    uint64_t chart_hours;   /* hours per chart column */
     uint64_t bytes;
 } ah_html_stats;
 

@@ -75,7 +75,8 @@ ah_status ah_row_message(const ah_row *row, ah_buf *out)
         if (st == AH_OK)
             st = ah_buf_puts(out, "] ");
         if (st == AH_OK)
-            st = put_part(out, has(c[AH_COL_RULE_TITLE]) ? c[AH_COL_RULE_TITLE] : c[AH_COL_RULE_ID], AH_MESSAGE_RULES_MAX);
+            st = put_part(out, has(c[AH_COL_RULE_TITLE]) ? c[AH_COL_RULE_TITLE] : c[AH_COL_RULE_ID],
+                          AH_MESSAGE_RULES_MAX);
         if (st == AH_OK && has(c[AH_COL_DETAILS])) {
             st = ah_buf_puts(out, ": ");
             if (st == AH_OK)
@@ -87,7 +88,10 @@ ah_status ah_row_message(const ah_row *row, ah_buf *out)
     bool failed = starts_with(result, "failure");
     /* Without a user the application is the actor (a service principal's sign-in). */
     bool app_acts = !has(c[AH_COL_USER]) && has(c[AH_COL_APP]);
-    st = put_part(out, has(c[AH_COL_USER]) ? c[AH_COL_USER] : app_acts ? c[AH_COL_APP] : ah_span_cstr("(unknown actor)"),
+    st = put_part(out,
+                  has(c[AH_COL_USER]) ? c[AH_COL_USER]
+                  : app_acts          ? c[AH_COL_APP]
+                                      : ah_span_cstr("(unknown actor)"),
                   AH_MESSAGE_PART_MAX);
     bool signin = source_is(c[AH_COL_SOURCE], "signin");
     if (st == AH_OK && signin) {

@@ -23,8 +23,8 @@
 #include "../../parsers/util/buf.h"
 #include "timeline.h"
 
-#define AH_MESSAGE_PART_MAX 256u   /* bytes of one field in the sentence */
-#define AH_MESSAGE_RULES_MAX 512u  /* bytes of the rule titles */
+#define AH_MESSAGE_PART_MAX 256u  /* bytes of one field in the sentence */
+#define AH_MESSAGE_RULES_MAX 512u /* bytes of the rule titles */
 
 /* Append the sentence for row to out (no newline). */
 ah_status ah_row_message(const ah_row *row, ah_buf *out);

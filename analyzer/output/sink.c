@@ -33,15 +33,15 @@
 
 #define SINK_MAGIC 0x53494e4bu /* "SINK" */
 #define TEMP_ATTEMPTS 64
-#define TEMP_TAG ".audithound-"   /* after ".<name>": then <host>-<pid>-<XXXXXX> */
+#define TEMP_TAG ".audithound-" /* after ".<name>": then <host>-<pid>-<XXXXXX> */
 struct ah_sink {
     uint32_t magic;
     ah_sink_kind kind;
-    int fd;          /* -1 once closed */
+    int fd; /* -1 once closed */
     bool force;
     bool committed;
-    char *path;      /* final name */
-    char *temp;      /* temporary name (AH_SINK_FILE) */
+    char *path; /* final name */
+    char *temp; /* temporary name (AH_SINK_FILE) */
     ah_diag *diag;
     ah_sha256 digest; /* of every byte written: the run summary's output hash */
     uint64_t bytes;
@@ -99,7 +99,8 @@ static ah_status open_temp(ah_sink *s)
         return AH_ERR_NOMEM;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)s;
+    uint64_t seed =
+        (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)s;
     for (int attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
         uint64_t r = mix64(seed + (uint64_t)attempt);
         char suffix[7];
@@ -177,7 +178,8 @@ static void sweep_stale_temps(ah_sink *s)
             if (lstat(victim, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && unlink(victim) == 0) {
                 ah_where where = {.path = s->path};
                 ah_diag_report(s->diag, AH_SEV_WARNING, &where,
-                               "removed %s, a temporary file left by an interrupted run (process %ld is gone)", victim, pid);
+                               "removed %s, a temporary file left by an interrupted run (process %ld is gone)", victim,
+                               pid);
             }
             free(victim);
         }

@@ -101,10 +101,7 @@ static ah_status flush(ah_story *s)
     return st;
 }
 
-static ah_status sgr(ah_story *s, const char *code)
-{
-    return s->color ? ah_buf_puts(&s->out, code) : AH_OK;
-}
+static ah_status sgr(ah_story *s, const char *code) { return s->color ? ah_buf_puts(&s->out, code) : AH_OK; }
 
 /* Append v escaped for the terminal, cut to `width` characters (0: no
  * limit) with "…" when cut; *shown receives the characters written. */
@@ -331,7 +328,8 @@ static ah_status summary(ah_story *s)
         int64_t y;
         unsigned m, d;
         ah_civil_from_days(s->days[i].day, &y, &m, &d);
-        st = ah_buf_printf(&s->out, "  %04lld-%02u-%02u  %8llu", (long long)y, m, d, (unsigned long long)s->days[i].rows);
+        st = ah_buf_printf(&s->out, "  %04lld-%02u-%02u  %8llu", (long long)y, m, d,
+                           (unsigned long long)s->days[i].rows);
         for (int l = AH_LEVEL_CRITICAL; l >= AH_LEVEL_INFO && st == AH_OK; l--)
             if (s->days[i].by_level[l])
                 st = ah_buf_printf(&s->out, "  %s %llu", ah_level_name((ah_level)l),

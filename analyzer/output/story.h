@@ -15,13 +15,13 @@
 
 #include "timeline.h"
 
-#define AH_STORY_DAYS 400u       /* days listed in "hits per day"; more are summed in one line */
-#define AH_STORY_TOP 10u         /* rules, users, addresses listed */
+#define AH_STORY_DAYS 400u /* days listed in "hits per day"; more are summed in one line */
+#define AH_STORY_TOP 10u   /* rules, users, addresses listed */
 
 typedef struct ah_story_options {
-    const char *path;            /* "-" = standard output */
+    const char *path; /* "-" = standard output */
     bool force;
-    bool color;                  /* ANSI colours */
+    bool color;                     /* ANSI colours */
     struct ah_output_list *outputs; /* sink.h: a story file is added when committed; NULL = none */
 } ah_story_options;
 

@@ -46,7 +46,7 @@ size_t ah_timefmt_excel(ah_time t, char buf[AH_TIMEFMT_SIZE])
 {
     civil_time c = split(t);
     return put(snprintf(buf, AH_TIMEFMT_SIZE, "%04lld-%02u-%02u %02u:%02u:%02u", (long long)c.year, c.month, c.day,
-                             c.hour, c.minute, c.second));
+                        c.hour, c.minute, c.second));
 }
 
 size_t ah_timefmt_offset(ah_time t, int32_t offset_sec, char buf[AH_TIMEFMT_SIZE])
@@ -55,9 +55,9 @@ size_t ah_timefmt_offset(ah_time t, int32_t offset_sec, char buf[AH_TIMEFMT_SIZE
     civil_time c = split(local);
     char sign = offset_sec < 0 ? '-' : '+';
     int32_t a = offset_sec < 0 ? -offset_sec : offset_sec;
-    int n = snprintf(buf, AH_TIMEFMT_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02u.%07ld%c%02ld:%02ld", (long long)c.year,
-                     c.month, c.day, c.hour, c.minute, c.second, (long)(c.nsec / 100), sign, (long)(a / 3600),
-                     (long)(a / 60 % 60));
+    int n =
+        snprintf(buf, AH_TIMEFMT_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02u.%07ld%c%02ld:%02ld", (long long)c.year, c.month,
+                 c.day, c.hour, c.minute, c.second, (long)(c.nsec / 100), sign, (long)(a / 3600), (long)(a / 60 % 60));
     if (n > 0 && a % 60 && (size_t)n + 3 < AH_TIMEFMT_SIZE)
         n += snprintf(buf + n, AH_TIMEFMT_SIZE - (size_t)n, ":%02ld", (long)(a % 60));
     return put(n);

@@ -31,8 +31,8 @@ ah_col_id ah_col_from_name(ah_span name);
 
 /* What a row stands for. */
 typedef enum ah_row_kind {
-    AH_ROW_EVENT = 0,        /* one event (or a joined pair of twins) */
-    AH_ROW_CORRELATION = 1,  /* one correlation hit over many events */
+    AH_ROW_EVENT = 0,       /* one event (or a joined pair of twins) */
+    AH_ROW_CORRELATION = 1, /* one correlation hit over many events */
 } ah_row_kind;
 
 /* One rule that hit a row, for the JSON "rules" array. */
@@ -40,7 +40,7 @@ typedef struct ah_row_rule {
     const char *id, *title, *severity; /* severity as it applies to this row */
     const char *const *tags;
     size_t ntags;
-    bool routine;   /* demoted to info: the rule's `routine` facts hold */
+    bool routine; /* demoted to info: the rule's `routine` facts hold */
 } ah_row_rule;
 
 #define AH_ROW_NO_LEVEL (-1)
@@ -73,14 +73,14 @@ typedef struct ah_row {
     int8_t level;          /* highest level of `rules`; AH_ROW_NO_LEVEL when none */
     const uint32_t *rules; /* rule indices (engine-defined), nrules of them */
     size_t nrules;
-    uint8_t join_class;    /* engine data for the twin join (ah_twin_class); not written */
-    uint8_t result;        /* engine data for the twin join (ah_result); not written */
-    ah_span join_id;       /* engine data for the twin join (correlation id); not written */
+    uint8_t join_class;           /* engine data for the twin join (ah_twin_class); not written */
+    uint8_t result;               /* engine data for the twin join (ah_result); not written */
+    ah_span join_id;              /* engine data for the twin join (correlation id); not written */
     const ah_row_rule *rule_info; /* JSON "rules"; NULL = none */
     size_t nrule_info;
-    ah_span raw;           /* the record as complete JSON text (JSON formats only) */
-    ah_span related_raw;   /* a joined twin's own record (JSON formats only) */
-    ah_span event_cells;   /* search rows: the `dump` keys, packed by ah_event_cells_pack; NULL otherwise */
+    ah_span raw;         /* the record as complete JSON text (JSON formats only) */
+    ah_span related_raw; /* a joined twin's own record (JSON formats only) */
+    ah_span event_cells; /* search rows: the `dump` keys, packed by ah_event_cells_pack; NULL otherwise */
 } ah_row;
 
 typedef enum ah_out_format {
@@ -130,8 +130,8 @@ ah_status ah_event_cells_pack(const struct ah_event *ev, ah_buf *out);
  * packed is not a complete packing. */
 bool ah_event_cells_unpack(ah_span packed, ah_span cells[AH_EVENT_CELL_COUNT]);
 
-#define AH_EXCEL_MAX_ROWS 1048576u      /* per sheet, header included */
-#define AH_EXCEL_MAX_CELL_CHARS 32767u  /* UTF-16 code units per cell */
+#define AH_EXCEL_MAX_ROWS 1048576u     /* per sheet, header included */
+#define AH_EXCEL_MAX_CELL_CHARS 32767u /* UTF-16 code units per cell */
 #define AH_WRITER_DEFAULT_SPLIT_ROWS (AH_EXCEL_MAX_ROWS - 1u)
 
 /* CSV byte-order mark. AUTO: one at the start of each regular file, none
@@ -146,22 +146,22 @@ struct ah_output_list;
 
 typedef struct ah_writer_options {
     ah_out_format format;
-    const char *path;       /* "-" = stdout; required */
-    bool force;             /* replace an existing regular file */
-    char delimiter;         /* CSV: printable ASCII except '"', or TAB; 0 = ',' */
-    ah_bom_mode bom;        /* CSV: UTF-8 BOM at the start of each file */
-    bool excel_safe;        /* CSV: neutralise formula-leading cells with a ' prefix */
-    size_t max_cell_chars;  /* CSV: truncate longer cells (UTF-16 units); 0 = no limit */
-    uint64_t split_rows;    /* CSV to a regular file: data rows per file; 0 = never split.
+    const char *path;               /* "-" = stdout; required */
+    bool force;                     /* replace an existing regular file */
+    char delimiter;                 /* CSV: printable ASCII except '"', or TAB; 0 = ',' */
+    ah_bom_mode bom;                /* CSV: UTF-8 BOM at the start of each file */
+    bool excel_safe;                /* CSV: neutralise formula-leading cells with a ' prefix */
+    size_t max_cell_chars;          /* CSV: truncate longer cells (UTF-16 units); 0 = no limit */
+    uint64_t split_rows;            /* CSV to a regular file: data rows per file; 0 = never split.
                                XLSX: data rows per Timeline sheet (at most, and 0 =,
                                AH_WRITER_DEFAULT_SPLIT_ROWS) */
-    bool excel_dates;       /* add time_excel ("YYYY-MM-DD HH:MM:SS", UTC) after time */
-    const char *tz;         /* IANA zone: add time_local (RFC 3339 with offset); NULL = none */
-    const char *zoneinfo_dir; /* NULL: $TZDIR, else /usr/share/zoneinfo */
-    bool include_raw;       /* JSON formats: add "raw" */
-    ah_out_profile profile; /* fields for a consumer (profiles.def); NONE = the timeline as is */
-    ah_out_layout layout;   /* the columns rows carry: timeline (hunt) or event (search) */
-    const char *tmpdir;     /* XLSX: the workbook's temporary files; NULL = the system's */
+    bool excel_dates;               /* add time_excel ("YYYY-MM-DD HH:MM:SS", UTC) after time */
+    const char *tz;                 /* IANA zone: add time_local (RFC 3339 with offset); NULL = none */
+    const char *zoneinfo_dir;       /* NULL: $TZDIR, else /usr/share/zoneinfo */
+    bool include_raw;               /* JSON formats: add "raw" */
+    ah_out_profile profile;         /* fields for a consumer (profiles.def); NONE = the timeline as is */
+    ah_out_layout layout;           /* the columns rows carry: timeline (hunt) or event (search) */
+    const char *tmpdir;             /* XLSX: the workbook's temporary files; NULL = the system's */
     struct ah_output_list *outputs; /* sink.h: each committed file is added; NULL = none */
 } ah_writer_options;
 
@@ -171,13 +171,13 @@ typedef struct ah_writer_options {
 void ah_writer_options_init(ah_writer_options *opt);
 
 typedef struct ah_writer_stats {
-    uint64_t rows;             /* data rows written, all files */
-    uint64_t files;            /* files started (1 + splits); 1 for stdout/devices */
-    uint64_t cells_truncated;  /* CSV cells cut at max_cell_chars */
-    uint64_t cells_neutralised;/* CSV cells given a ' prefix */
-    uint64_t cells_repaired;   /* cells whose invalid UTF-8 was replaced by U+FFFD */
-    uint64_t raw_invalid;      /* raw values that were not valid JSON (written as a string) */
-    uint64_t bytes;            /* bytes written, all files */
+    uint64_t rows;              /* data rows written, all files */
+    uint64_t files;             /* files started (1 + splits); 1 for stdout/devices */
+    uint64_t cells_truncated;   /* CSV cells cut at max_cell_chars */
+    uint64_t cells_neutralised; /* CSV cells given a ' prefix */
+    uint64_t cells_repaired;    /* cells whose invalid UTF-8 was replaced by U+FFFD */
+    uint64_t raw_invalid;       /* raw values that were not valid JSON (written as a string) */
+    uint64_t bytes;             /* bytes written, all files */
 } ah_writer_stats;
 
 typedef struct ah_writer ah_writer;
@@ -212,18 +212,18 @@ void ah_writer_get_stats(const ah_writer *w, ah_writer_stats *stats);
  * to bottom, and each is written when the next starts (constant memory). */
 typedef enum ah_sheet_kind {
     AH_SHEET_EMPTY = 0,
-    AH_SHEET_TEXT,   /* always a string cell, never a formula */
+    AH_SHEET_TEXT, /* always a string cell, never a formula */
     AH_SHEET_NUMBER,
-    AH_SHEET_TIME,   /* a UTC date-time cell */
+    AH_SHEET_TIME, /* a UTC date-time cell */
 } ah_sheet_kind;
 
 typedef struct ah_sheet_cell {
     ah_sheet_kind kind;
-    ah_span text;   /* TEXT */
-    double number;  /* NUMBER */
-    ah_time time;   /* TIME */
+    ah_span text;  /* TEXT */
+    double number; /* NUMBER */
+    ah_time time;  /* TIME */
     bool bold;
-    bool coloured;  /* fill with the colour of severity `level` (an ah_level) */
+    bool coloured; /* fill with the colour of severity `level` (an ah_level) */
     int8_t level;
 } ah_sheet_cell;
 

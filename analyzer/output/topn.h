@@ -18,9 +18,9 @@
 
 typedef struct ah_topn_entry {
     uint64_t hash;
-    uint64_t count;  /* an upper bound once values were replaced */
-    uint64_t error;  /* count inherited from the value it replaced */
-    int extra;       /* caller's tag kept with the value (e.g. a severity) */
+    uint64_t count; /* an upper bound once values were replaced */
+    uint64_t error; /* count inherited from the value it replaced */
+    int extra;      /* caller's tag kept with the value (e.g. a severity) */
     size_t n;
     char value[AH_TOPN_VALUE_MAX];
 } ah_topn_entry;

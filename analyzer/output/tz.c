@@ -40,9 +40,9 @@ typedef struct tz_rule {
 
 struct ah_tz {
     size_t ntrans;
-    int64_t *trans;    /* ascending UTC instants */
-    int32_t *trans_off;/* offset from each transition on */
-    int32_t first_off; /* time type 0: before the first transition */
+    int64_t *trans;     /* ascending UTC instants */
+    int32_t *trans_off; /* offset from each transition on */
+    int32_t first_off;  /* time type 0: before the first transition */
     bool has_rule;
     tz_rule rule;
 };
@@ -167,12 +167,9 @@ static int64_t rule_day(const tz_date *d, int64_t y)
 {
     int64_t jan1 = ah_days_from_civil(y, 1, 1);
     switch (d->kind) {
-    case RULE_JULIAN1:
-        return jan1 + d->day - 1 + (ah_is_leap_year(y) && d->day >= 60);
-    case RULE_JULIAN0:
-        return jan1 + d->day;
-    case RULE_MONTH:
-        break;
+    case RULE_JULIAN1: return jan1 + d->day - 1 + (ah_is_leap_year(y) && d->day >= 60);
+    case RULE_JULIAN0: return jan1 + d->day;
+    case RULE_MONTH: break;
     }
     int64_t first = ah_days_from_civil(y, (unsigned)d->month, 1);
     int weekday = (int)(((first % 7) + 7 + 4) % 7); /* 1970-01-01 was a Thursday */
@@ -230,8 +227,8 @@ static bool read_header(const unsigned char *p, size_t len, tzif_header *h)
 static size_t block_size(const tzif_header *h, size_t time_size, size_t avail)
 {
     /* Each count is at most avail, so the sum cannot overflow size_t. */
-    if (h->timecnt > avail || h->typecnt > avail || h->charcnt > avail || h->leapcnt > avail ||
-        h->isstdcnt > avail || h->isutcnt > avail)
+    if (h->timecnt > avail || h->typecnt > avail || h->charcnt > avail || h->leapcnt > avail || h->isstdcnt > avail ||
+        h->isutcnt > avail)
         return SIZE_MAX;
     size_t n = (size_t)h->timecnt * (time_size + 1) + (size_t)h->typecnt * 6 + h->charcnt +
                (size_t)h->leapcnt * (time_size + 4) + h->isstdcnt + h->isutcnt;

@@ -72,12 +72,39 @@ void ah_writer_options_init(ah_writer_options *opt)
 
 /* How a field's value is made (profiles.def explains each). */
 typedef enum pvalue {
-    PV_COLUMNS, PV_TEXT, PV_TIME, PV_DATETIME, PV_TIMESTAMP_US, PV_TIMESTAMP_DESC, PV_MESSAGE, PV_CONST, PV_RULES,
-    PV_RAW, PV_RELATED_RAW, PV_RAW_STRING, PV_RELATED_RAW_STRING, PV_EVENT_KIND, PV_EVENT_CATEGORY, PV_EVENT_TYPE,
-    PV_OUTCOME, PV_SEVERITY, PV_DATASET, PV_IP, PV_IP_ARRAY, PV_USER_ARRAY, PV_RULE_IDS, PV_RULE_NAMES, PV_TAG_ARRAY,
-    PV_TECHNIQUE_IDS, PV_THREAT_FRAMEWORK,
+    PV_COLUMNS,
+    PV_TEXT,
+    PV_TIME,
+    PV_DATETIME,
+    PV_TIMESTAMP_US,
+    PV_TIMESTAMP_DESC,
+    PV_MESSAGE,
+    PV_CONST,
+    PV_RULES,
+    PV_RAW,
+    PV_RELATED_RAW,
+    PV_RAW_STRING,
+    PV_RELATED_RAW_STRING,
+    PV_EVENT_KIND,
+    PV_EVENT_CATEGORY,
+    PV_EVENT_TYPE,
+    PV_OUTCOME,
+    PV_SEVERITY,
+    PV_DATASET,
+    PV_IP,
+    PV_IP_ARRAY,
+    PV_USER_ARRAY,
+    PV_RULE_IDS,
+    PV_RULE_NAMES,
+    PV_TAG_ARRAY,
+    PV_TECHNIQUE_IDS,
+    PV_THREAT_FRAMEWORK,
     /* made by the COLUMNS expansion */
-    PV_TIME_EXCEL, PV_TIME_LOCAL, PV_NUMBER, PV_CELL, PV_CELL_NUMBER,
+    PV_TIME_EXCEL,
+    PV_TIME_LOCAL,
+    PV_NUMBER,
+    PV_CELL,
+    PV_CELL_NUMBER,
 } pvalue;
 
 typedef struct pfield {
@@ -107,7 +134,7 @@ typedef struct out_col {
     char name[MAX_NAME]; /* a dotted path when the profile nests */
     pvalue kind;
     ah_col_id col;
-    size_t cell;         /* PV_CELL*: index of the event cell */
+    size_t cell; /* PV_CELL*: index of the event cell */
     const char *constant;
 } out_col;
 
@@ -125,7 +152,7 @@ struct ah_writer {
     char *path;
     char *tz_name;
     ah_diag *diag;
-    ah_xlsx *xlsx;     /* AH_OUT_XLSX: the workbook; cur is its file */
+    ah_xlsx *xlsx; /* AH_OUT_XLSX: the workbook; cur is its file */
     ah_tz *tz;
     out_col cols[MAX_FIELDS];
     size_t ncols;
@@ -146,12 +173,20 @@ struct ah_writer {
 static bool json_only(pvalue v)
 {
     switch (v) {
-    case PV_RULES: case PV_RAW: case PV_RELATED_RAW: case PV_RAW_STRING: case PV_RELATED_RAW_STRING:
-    case PV_EVENT_CATEGORY: case PV_EVENT_TYPE: case PV_IP_ARRAY: case PV_USER_ARRAY: case PV_RULE_IDS:
-    case PV_RULE_NAMES: case PV_TAG_ARRAY: case PV_TECHNIQUE_IDS:
-        return true;
-    default:
-        return false;
+    case PV_RULES:
+    case PV_RAW:
+    case PV_RELATED_RAW:
+    case PV_RAW_STRING:
+    case PV_RELATED_RAW_STRING:
+    case PV_EVENT_CATEGORY:
+    case PV_EVENT_TYPE:
+    case PV_IP_ARRAY:
+    case PV_USER_ARRAY:
+    case PV_RULE_IDS:
+    case PV_RULE_NAMES:
+    case PV_TAG_ARRAY:
+    case PV_TECHNIQUE_IDS: return true;
+    default: return false;
     }
 }
 
@@ -183,7 +218,8 @@ static void add_columns(ah_writer *w, const char *prefix)
         return;
     }
     for (int c = AH_COL_TIME + 1; c < AH_COL_COUNT; c++)
-        add_col(w, prefix, ah_col_name((ah_col_id)c), c == AH_COL_INPUT_RECORD ? PV_NUMBER : PV_TEXT, (ah_col_id)c, 0, NULL);
+        add_col(w, prefix, ah_col_name((ah_col_id)c), c == AH_COL_INPUT_RECORD ? PV_NUMBER : PV_TEXT, (ah_col_id)c, 0,
+                NULL);
 }
 
 static void build_layout(ah_writer *w)
@@ -320,10 +356,7 @@ static ah_status finish_part(ah_writer *w)
     return st;
 }
 
-static bool delimiter_ok(char c)
-{
-    return c == '\t' || (c >= 0x20 && c < 0x7f && c != '"');
-}
+static bool delimiter_ok(char c) { return c == '\t' || (c >= 0x20 && c < 0x7f && c != '"'); }
 
 ah_writer *ah_writer_open(const ah_writer_options *opt, ah_diag *diag, ah_status *st)
 {
@@ -341,8 +374,9 @@ ah_writer *ah_writer_open(const ah_writer_options *opt, ah_diag *diag, ah_status
         goto out;
     }
     if (!ah_out_profile_allows(opt->profile, opt->format)) {
-        ah_diag_report(diag, AH_SEV_ERROR, NULL, "the %s profile cannot be written as %s (%s)", ah_out_profile_name(opt->profile),
-                       ah_out_format_name(opt->format), opt->profile == AH_PROFILE_ECS ? "use jsonl" : "use csv or jsonl");
+        ah_diag_report(diag, AH_SEV_ERROR, NULL, "the %s profile cannot be written as %s (%s)",
+                       ah_out_profile_name(opt->profile), ah_out_format_name(opt->format),
+                       opt->profile == AH_PROFILE_ECS ? "use jsonl" : "use csv or jsonl");
         status = AH_ERR_USAGE;
         goto out;
     }
@@ -354,7 +388,8 @@ ah_writer *ah_writer_open(const ah_writer_options *opt, ah_diag *diag, ah_status
     }
     char delimiter = opt->delimiter ? opt->delimiter : ',';
     if (!delimiter_ok(delimiter)) {
-        ah_diag_report(diag, AH_SEV_ERROR, NULL, "CSV delimiter must be a printable ASCII character other than '\"', or TAB");
+        ah_diag_report(diag, AH_SEV_ERROR, NULL,
+                       "CSV delimiter must be a printable ASCII character other than '\"', or TAB");
         status = AH_ERR_USAGE;
         goto out;
     }
@@ -521,9 +556,7 @@ static bool scalar(ah_writer *w, const out_col *oc, const ah_row *row, const ah_
         else
             n = ah_timefmt_offset(row->time, ah_tz_offset(w->tz, row->time.sec), buf);
         break;
-    case PV_DATETIME:
-        n = ah_timefmt_utc(row->has_time ? row->time : (ah_time){0, 0}, buf);
-        break;
+    case PV_DATETIME: n = ah_timefmt_utc(row->has_time ? row->time : (ah_time){0, 0}, buf); break;
     case PV_TIMESTAMP_US: {
         ah_time t = row->has_time ? row->time : (ah_time){0, 0};
         n = (size_t)snprintf(buf, AH_TIMEFMT_SIZE, "%lld", (long long)t.sec * 1000000 + t.nsec / 1000);
@@ -531,7 +564,7 @@ static bool scalar(ah_writer *w, const out_col *oc, const ah_row *row, const ah_
     }
     case PV_TIMESTAMP_DESC: {
         ah_span src = lead_source(row);
-        const char *d = !row->has_time ? "Not a time"
+        const char *d = !row->has_time                    ? "Not a time"
                         : row->kind == AH_ROW_CORRELATION ? "First Event of Correlation"
                         : ah_span_eq(src, "signin")       ? "Sign-in Time"
                         : ah_span_eq(src, "entra_audit")  ? "Activity Time"
@@ -544,16 +577,10 @@ static bool scalar(ah_writer *w, const out_col *oc, const ah_row *row, const ah_
             return false;
         n = (size_t)snprintf(buf, AH_TIMEFMT_SIZE, "%llu", (unsigned long long)row->input_record);
         break;
-    case PV_TEXT:
-        *out = row->col[oc->col];
-        return out->p != NULL;
+    case PV_TEXT: *out = row->col[oc->col]; return out->p != NULL;
     case PV_CELL:
-    case PV_CELL_NUMBER:
-        *out = cells ? cells[oc->cell] : AH_SPAN_NULL;
-        return out->p != NULL;
-    case PV_CONST:
-        *out = ah_span_cstr(oc->constant);
-        return true;
+    case PV_CELL_NUMBER: *out = cells ? cells[oc->cell] : AH_SPAN_NULL; return out->p != NULL;
+    case PV_CONST: *out = ah_span_cstr(oc->constant); return true;
     case PV_MESSAGE:
         ah_buf_reset(&w->scratch);
         if (ah_row_message(row, &w->scratch) != AH_OK)
@@ -582,9 +609,7 @@ static bool scalar(ah_writer *w, const out_col *oc, const ah_row *row, const ah_
         n = (size_t)snprintf(buf, AH_TIMEFMT_SIZE, "audithound.%.*s", (int)(src.n > 40 ? 40 : src.n), src.p);
         break;
     }
-    case PV_IP:
-        *out = row->col[oc->col];
-        return valid_ip(*out);
+    case PV_IP: *out = row->col[oc->col]; return valid_ip(*out);
     case PV_THREAT_FRAMEWORK: {
         char id[16];
         for (size_t i = 0; i < row->nrule_info; i++)
@@ -595,8 +620,7 @@ static bool scalar(ah_writer *w, const out_col *oc, const ah_row *row, const ah_
                 }
         return false;
     }
-    default:
-        return false; /* JSON-only values are not scalars */
+    default: return false; /* JSON-only values are not scalars */
     }
     *out = ah_span_make(buf, n);
     return true;
@@ -637,12 +661,8 @@ static bool array_value(ah_writer *w, const out_col *oc, const ah_row *row)
     ah_status st = AH_OK;
     char id[16];
     switch (oc->kind) {
-    case PV_EVENT_CATEGORY:
-        st = array_add(b, 0, ah_span_cstr(ecs_category(row)));
-        break;
-    case PV_EVENT_TYPE:
-        st = array_add(b, 0, ah_span_cstr(ecs_type(row, ecs_category(row))));
-        break;
+    case PV_EVENT_CATEGORY: st = array_add(b, 0, ah_span_cstr(ecs_category(row))); break;
+    case PV_EVENT_TYPE: st = array_add(b, 0, ah_span_cstr(ecs_type(row, ecs_category(row)))); break;
     case PV_IP_ARRAY:
         if (valid_ip(row->col[oc->col]))
             st = array_add(b, 0, row->col[oc->col]);
@@ -659,7 +679,8 @@ static bool array_value(ah_writer *w, const out_col *oc, const ah_row *row)
     case PV_RULE_IDS:
     case PV_RULE_NAMES:
         for (size_t i = 0; st == AH_OK && i < row->nrule_info; i++)
-            st = array_add(b, 0, ah_span_cstr(oc->kind == PV_RULE_IDS ? row->rule_info[i].id : row->rule_info[i].title));
+            st =
+                array_add(b, 0, ah_span_cstr(oc->kind == PV_RULE_IDS ? row->rule_info[i].id : row->rule_info[i].title));
         break;
     case PV_TAG_ARRAY:
     case PV_TECHNIQUE_IDS:
@@ -672,8 +693,7 @@ static bool array_value(ah_writer *w, const out_col *oc, const ah_row *row)
                     st = array_add(b, 0, ah_span_cstr(id));
             }
         break;
-    default:
-        break;
+    default: break;
     }
     if (st != AH_OK || b->len == 0)
         return false;
@@ -708,7 +728,7 @@ static ah_status json_key(ah_writer *w, nest *n, const char *name)
     const char *seg[MAX_DEPTH + 1];
     size_t len[MAX_DEPTH + 1], nseg = 0;
     if (w->nested) {
-        for (const char *p = name;; ) {
+        for (const char *p = name;;) {
             const char *dot = strchr(p, '.');
             if (!dot || nseg == MAX_DEPTH) {
                 seg[nseg] = p;
@@ -851,9 +871,7 @@ static ah_status json_row(ah_writer *w, const ah_row *row, const ah_span *cells,
         ah_span text = AH_SPAN_NULL, raw = AH_SPAN_NULL;
         bool present;
         switch (oc->kind) {
-        case PV_RULES:
-            present = true;
-            break;
+        case PV_RULES: present = true; break;
         case PV_RAW:
         case PV_RAW_STRING:
         case PV_RELATED_RAW:
@@ -861,9 +879,7 @@ static ah_status json_row(ah_writer *w, const ah_row *row, const ah_span *cells,
             raw = oc->kind == PV_RAW || oc->kind == PV_RAW_STRING ? row->raw : row->related_raw;
             present = raw.p != NULL;
             break;
-        default:
-            present = json_only(oc->kind) ? array_value(w, oc, row) : scalar(w, oc, row, cells, buf, &text);
-            break;
+        default: present = json_only(oc->kind) ? array_value(w, oc, row) : scalar(w, oc, row, cells, buf, &text); break;
         }
         if (!present && w->omit_absent)
             continue;
@@ -1019,10 +1035,7 @@ void ah_writer_get_stats(const ah_writer *w, ah_writer_stats *stats)
         *stats = w->stats;
 }
 
-bool ah_writer_has_sheets(const ah_writer *w)
-{
-    return check(w) == AH_OK && w->xlsx != NULL;
-}
+bool ah_writer_has_sheets(const ah_writer *w) { return check(w) == AH_OK && w->xlsx != NULL; }
 
 ah_status ah_writer_sheet_begin(ah_writer *w, const char *name, const double *widths, size_t ncols, bool header)
 {

@@ -85,11 +85,11 @@ static double width_of(const char *name)
         const char *name;
         double width;
     } widths[] = {
-        {"time", 23},       {"time_iso", 29},    {"time_excel", 20},  {"time_local", 34}, {"severity", 9},
-        {"rule_id", 40},    {"rule_title", 50},  {"tags", 30},        {"source", 16},     {"operation", 30},
-        {"user", 32},       {"ip", 18},          {"app", 30},         {"user_agent", 40}, {"result", 16},
-        {"target", 36},     {"details", 60},     {"record_id", 38},   {"input", 32},      {"input_record", 12},
-        {"app_id", 38},     {"target_id", 38},   {"related_ids", 38},
+        {"time", 23},    {"time_iso", 29},   {"time_excel", 20},  {"time_local", 34}, {"severity", 9},
+        {"rule_id", 40}, {"rule_title", 50}, {"tags", 30},        {"source", 16},     {"operation", 30},
+        {"user", 32},    {"ip", 18},         {"app", 30},         {"user_agent", 40}, {"result", 16},
+        {"target", 36},  {"details", 60},    {"record_id", 38},   {"input", 32},      {"input_record", 12},
+        {"app_id", 38},  {"target_id", 38},  {"related_ids", 38},
     };
     for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++)
         if (strcmp(widths[i].name, name) == 0)
@@ -168,10 +168,7 @@ static bool make_formats(ah_xlsx *x)
     return ok;
 }
 
-static lxw_format *pick(const style *s, int level)
-{
-    return level >= 0 && level < LEVELS ? s->level[level] : s->plain;
-}
+static lxw_format *pick(const style *s, int level) { return level >= 0 && level < LEVELS ? s->level[level] : s->plain; }
 
 /* The sheet being written is complete: its autofilter can span its rows. */
 static ah_status end_sheet(ah_xlsx *x)
@@ -253,9 +250,9 @@ ah_xlsx *ah_xlsx_open(const ah_writer_options *opt, const char *path, const ah_t
         goto out;
     }
     x->max_units = opt->max_cell_chars && opt->max_cell_chars < AH_EXCEL_MAX_CELL_CHARS ? opt->max_cell_chars
-                                                                                          : AH_EXCEL_MAX_CELL_CHARS;
+                                                                                        : AH_EXCEL_MAX_CELL_CHARS;
     x->sheet_rows = opt->split_rows && opt->split_rows < AH_WRITER_DEFAULT_SPLIT_ROWS ? opt->split_rows
-                                                                                     : AH_WRITER_DEFAULT_SPLIT_ROWS;
+                                                                                      : AH_WRITER_DEFAULT_SPLIT_ROWS;
     lxw_workbook_options wo = {.constant_memory = LXW_TRUE, .tmpdir = x->tmpdir, .use_zip64 = LXW_TRUE};
     x->wb = workbook_new_opt(x->path, &wo);
     if (!x->wb) {
@@ -441,12 +438,8 @@ ah_status ah_xlsx_sheet_row(ah_xlsx *x, const ah_sheet_cell *cells, size_t n)
             f = x->severity[cell->level];
         double serial;
         switch (cell->kind) {
-        case AH_SHEET_EMPTY:
-            st = write_blank(x, c, f);
-            break;
-        case AH_SHEET_TEXT:
-            st = write_text(x, c, cell->text, f, NULL);
-            break;
+        case AH_SHEET_EMPTY: st = write_blank(x, c, f); break;
+        case AH_SHEET_TEXT: st = write_text(x, c, cell->text, f, NULL); break;
         case AH_SHEET_NUMBER:
             st = lxw_status(x, worksheet_write_number(x->ws, (lxw_row_t)x->row, c, cell->number, f), "cell");
             break;

@@ -169,8 +169,8 @@ static void parse_seq(rx *x, req *out, int depth)
     } while (0)
     while (!x->fail && x->p < x->end && *x->p != '|' && *x->p != ')') {
         unsigned char c = *x->p;
-        int lit = -1;          /* a literal byte, or -1 */
-        bool sub = false;      /* piece is a group with requirement `piece` */
+        int lit = -1;     /* a literal byte, or -1 */
+        bool sub = false; /* piece is a group with requirement `piece` */
         if (c == '(') {
             x->p++;
             bool look = false;
@@ -240,7 +240,8 @@ static void parse_seq(rx *x, req *out, int depth)
             END_RUN();
             piece.none = true;
             sub = true;
-        } else if (c == '*' || c == '+' || c == '?' || (c == '{' && x->p + 1 < x->end && x->p[1] >= '0' && x->p[1] <= '9')) {
+        } else if (c == '*' || c == '+' || c == '?' ||
+                   (c == '{' && x->p + 1 < x->end && x->p[1] >= '0' && x->p[1] <= '9')) {
             x->fail = true; /* a quantifier with nothing before it */
             break;
         } else if (c == '{') {
@@ -253,7 +254,8 @@ static void parse_seq(rx *x, req *out, int depth)
         unsigned min = 1;
         bool quant = quantifier(x, &min);
         if (lit >= 0) {
-            bool breaks = x->caseless && (lit >= 0x80 || ah_fold((unsigned char)lit) == 'k' || ah_fold((unsigned char)lit) == 's');
+            bool breaks = x->caseless &&
+                          (lit >= 0x80 || ah_fold((unsigned char)lit) == 'k' || ah_fold((unsigned char)lit) == 's');
             if (quant || breaks) {
                 /* x? / x*: the run ends before x. x+ / x{n,}: the run ends
                  * with one x, and the last x starts the next run. */

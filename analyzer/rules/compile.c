@@ -165,13 +165,15 @@ bool ahi_compile_operand(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out)
             ahi_cerr(cx, a->head_off, hn, "unknown field '%s' (keys of the record are written raw.%s)", h, h);
         else
             ahi_cerr(cx, a->head_off, hn,
-                     "unknown field '%s' (fields: user, ip, operation, app_id, target, time, source, ...; record keys: raw.Key)",
+                     "unknown field '%s' (fields: user, ip, operation, app_id, target, time, source, ...; record keys: "
+                     "raw.Key)",
                      h);
         return false;
     }
     if (a->nsteps > 0) {
         if (a->steps[a->nsteps - 1].kind == AHI_STEP_JSON && a->nsteps == 1)
-            ahi_cerr(cx, a->off, a->len, "json() needs a raw path, e.g. json(raw.ExtendedProperties[Name=\"additionalDetails\"].Value)");
+            ahi_cerr(cx, a->off, a->len,
+                     "json() needs a raw path, e.g. json(raw.ExtendedProperties[Name=\"additionalDetails\"].Value)");
         else
             ahi_cerr(cx, a->steps[0].off, a->steps[0].len,
                      "'%s' is a normalized field and has no keys; for the record's own keys write raw.%s...", h, h);
@@ -368,7 +370,8 @@ static bool compile_regex(ahi_cctx *cx, const ahi_anode *a, ahi_cnode *c)
         case 's': opts |= PCRE2_DOTALL; break;
         case 'x': opts |= PCRE2_EXTENDED; break;
         default:
-            ahi_cerr(cx, v->off, v->len, "unknown regex flag '%c' (flags: i m s x; case-sensitive matching: add `cased`)", *f);
+            ahi_cerr(cx, v->off, v->len,
+                     "unknown regex flag '%c' (flags: i m s x; case-sensitive matching: add `cased`)", *f);
             return false;
         }
     }
@@ -444,8 +447,9 @@ static bool check_enum_value(ahi_cctx *cx, const ahi_anode *a, const ahi_lit *l,
             return false;
         }
         if (cx->sources && !(cx->sources & AH_SOURCE_BIT(f->source)) && !a->negate)
-            ahi_cwarn(cx, off, len, "format '%s' is a %s format, not among the rule's sources: this comparison is never true",
-                      name, ah_source_name(f->source));
+            ahi_cwarn(cx, off, len,
+                      "format '%s' is a %s format, not among the rule's sources: this comparison is never true", name,
+                      ah_source_name(f->source));
     }
     return true;
 }
@@ -486,13 +490,14 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
             return NULL;
         }
     }
-    if (a->cased && (k == AHI_OPD_OPCANON || k == AHI_OPD_TIME || k == AHI_OPD_SOURCE || k == AHI_OPD_RESULT || !oi->cased))
+    if (a->cased &&
+        (k == AHI_OPD_OPCANON || k == AHI_OPD_TIME || k == AHI_OPD_SOURCE || k == AHI_OPD_RESULT || !oi->cased))
         ahi_cwarn(cx, a->off, a->len, "`cased` has no effect here%s",
-                  k == AHI_OPD_OPCANON ? " (operation compares in canonical, case-folded form; use operation_raw)" : "");
+                  k == AHI_OPD_OPCANON ? " (operation compares in canonical, case-folded form; use operation_raw)"
+                                       : "");
 
     switch (oi->arg) {
-    case AHI_ARG_NONE:
-        return c;
+    case AHI_ARG_NONE: return c;
     case AHI_ARG_REGEX:
         if (!compile_regex(cx, a, c))
             return NULL;
@@ -506,10 +511,10 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
     case AHI_ARG_CIDR: {
         bool cidr = oi->arg == AHI_ARG_CIDR;
         if (a->list_file) {
-            ahi_list_mode mode = cidr ? AHI_LIST_CIDR
+            ahi_list_mode mode = cidr                   ? AHI_LIST_CIDR
                                  : k == AHI_OPD_OPCANON ? AHI_LIST_OPCANON
-                                 : a->cased ? AHI_LIST_CASED
-                                            : AHI_LIST_CI;
+                                 : a->cased             ? AHI_LIST_CASED
+                                                        : AHI_LIST_CI;
             ahi_listfile *l = list_file(cx, &a->vals[0], mode);
             if (!l)
                 return NULL;
@@ -538,8 +543,8 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
             c->cidr = ahi_cidrset_build(ar, lv.v, lv.n, &bad);
             if (!c->cidr) {
                 if (bad < lv.n)
-                    ahi_cerr(cx, lv.off[bad], lv.len[bad], "bad CIDR prefix '%s' (expected e.g. 10.0.0.0/8 or 2001:db8::/32)",
-                             lv.v[bad].s);
+                    ahi_cerr(cx, lv.off[bad], lv.len[bad],
+                             "bad CIDR prefix '%s' (expected e.g. 10.0.0.0/8 or 2001:db8::/32)", lv.v[bad].s);
                 return NULL;
             }
             return c;
@@ -548,8 +553,7 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
         return c->set ? c : NULL;
     }
     case AHI_ARG_VALUE:
-    case AHI_ARG_ORDER:
-        break;
+    case AHI_ARG_ORDER: break;
     }
 
     /* Single-value operators. */
@@ -558,10 +562,12 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
     if (oi->arg == AHI_ARG_ORDER) {
         if (k == AHI_OPD_TIME || (v0->kind == AHI_V_STRING && !c->lit.is_num)) {
             ah_time_parse tp;
-            if (!cx->missing_var && ah_time_parse_str(ah_span_make(c->lit.s, c->lit.n), AH_DATE_ORDER_AUTO, &tp) != AH_OK) {
+            if (!cx->missing_var &&
+                ah_time_parse_str(ah_span_make(c->lit.s, c->lit.n), AH_DATE_ORDER_AUTO, &tp) != AH_OK) {
                 ahi_cerr(cx, v0->off, v0->len,
-                         k == AHI_OPD_TIME ? "not a timestamp: '%.*s' (use ISO 8601, e.g. \"2021-01-12T00:00:00Z\")"
-                                           : "'%.*s' is neither a number nor a timestamp (numbers are written without quotes)",
+                         k == AHI_OPD_TIME
+                             ? "not a timestamp: '%.*s' (use ISO 8601, e.g. \"2021-01-12T00:00:00Z\")"
+                             : "'%.*s' is neither a number nor a timestamp (numbers are written without quotes)",
                          (int)c->lit.n, c->lit.s);
                 return NULL;
             }
@@ -577,8 +583,8 @@ static ahi_cnode *compile_cmp(ahi_cctx *cx, const ahi_anode *a)
     if (k == AHI_OPD_TIME) {
         ah_time_parse tp;
         if (!cx->missing_var && ah_time_parse_str(ah_span_make(c->lit.s, c->lit.n), AH_DATE_ORDER_AUTO, &tp) != AH_OK) {
-            ahi_cerr(cx, v0->off, v0->len, "not a timestamp: '%.*s' (use ISO 8601, e.g. \"2021-01-12T00:00:00Z\")", (int)c->lit.n,
-                     c->lit.s);
+            ahi_cerr(cx, v0->off, v0->len, "not a timestamp: '%.*s' (use ISO 8601, e.g. \"2021-01-12T00:00:00Z\")",
+                     (int)c->lit.n, c->lit.s);
             return NULL;
         }
         c->lit.is_time = true;
@@ -596,8 +602,7 @@ ahi_cnode *ahi_compile_node(ahi_cctx *cx, const ahi_anode *a)
 {
     ahi_arena *ar = &cx->store->arena;
     switch (a->kind) {
-    case AHI_N_CMP:
-        return compile_cmp(cx, a);
+    case AHI_N_CMP: return compile_cmp(cx, a);
     case AHI_N_CONST: {
         ahi_cnode *c = ahi_alloc(ar, sizeof *c);
         if (c) {
@@ -725,8 +730,7 @@ static bool pins(const ahi_cnode *n, opvec *ov, ahi_arena *a)
     case AHI_N_CONST:
         /* `false` pins to nothing: never a candidate. */
         return !n->cval;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -762,23 +766,23 @@ ahi_template *ahi_compile_template(ahi_cctx *cx, const char *text, size_t n, siz
     ah_buf lit;
     ah_buf_init(&lit, 1u << 20);
     bool ok = true;
-#define FLUSH_LIT()                                                                                  \
-    do {                                                                                             \
-        if (lit.len) {                                                                               \
-            if (!ahi_grow(ar, (void **)&t->parts, &cap, t->nparts, sizeof *t->parts)) {              \
-                ok = false;                                                                          \
-                goto out;                                                                            \
-            }                                                                                        \
-            t->parts[t->nparts].text = ahi_strndup(ar, lit.data, lit.len);                           \
-            if (!t->parts[t->nparts].text || ah_buf_status(&lit) != AH_OK) {                         \
-                ok = false;                                                                          \
-                goto out;                                                                            \
-            }                                                                                        \
-            t->parts[t->nparts].n = lit.len;                                                         \
-            t->parts[t->nparts].opd = NULL;                                                          \
-            t->nparts++;                                                                             \
-            ah_buf_reset(&lit);                                                                      \
-        }                                                                                            \
+#define FLUSH_LIT()                                                                                                    \
+    do {                                                                                                               \
+        if (lit.len) {                                                                                                 \
+            if (!ahi_grow(ar, (void **)&t->parts, &cap, t->nparts, sizeof *t->parts)) {                                \
+                ok = false;                                                                                            \
+                goto out;                                                                                              \
+            }                                                                                                          \
+            t->parts[t->nparts].text = ahi_strndup(ar, lit.data, lit.len);                                             \
+            if (!t->parts[t->nparts].text || ah_buf_status(&lit) != AH_OK) {                                           \
+                ok = false;                                                                                            \
+                goto out;                                                                                              \
+            }                                                                                                          \
+            t->parts[t->nparts].n = lit.len;                                                                           \
+            t->parts[t->nparts].opd = NULL;                                                                            \
+            t->nparts++;                                                                                               \
+            ah_buf_reset(&lit);                                                                                        \
+        }                                                                                                              \
     } while (0)
     for (size_t i = 0; i < n; i++) {
         char c = text[i];
@@ -817,8 +821,8 @@ ahi_template *ahi_compile_template(ahi_cctx *cx, const char *text, size_t n, siz
             goto out;
         }
         FLUSH_LIT();
-        ahi_aoperand *ao = ahi_parse_operand_text(text + i + 1, j - i - 1, ar, cx->quiet ? NULL : cx->diag, cx->quiet ? NULL : cx->errors,
-                                                   cx->src, err_off, err_len);
+        ahi_aoperand *ao = ahi_parse_operand_text(text + i + 1, j - i - 1, ar, cx->quiet ? NULL : cx->diag,
+                                                  cx->quiet ? NULL : cx->errors, cx->src, err_off, err_len);
         if (!ao) {
             ok = false;
             goto out;

@@ -25,7 +25,8 @@ static bool compile_key(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out, c
     if (!ahi_compile_operand(cx, a, out))
         return false;
     if (out->kind == AHI_OPD_TIME) {
-        ahi_cerr(cx, a->off, a->len, "%s cannot be time: every event would be its own group (the window handles time)", what);
+        ahi_cerr(cx, a->off, a->len, "%s cannot be time: every event would be its own group (the window handles time)",
+                 what);
         return false;
     }
     if (out->kind == AHI_OPD_RAWTEXT) {
@@ -36,9 +37,9 @@ static bool compile_key(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand *out, c
 }
 
 static const char *const cvar_names[AHI_CV_COUNT_] = {
-    "", "count", "distinct", "sum", "window", "group", "first_time", "last_time", "value",
-    "user", "ip", "app", "target", "operation", "source", "record_id", "baseline",
-    "last_user", "last_ip", "last_app", "aggregates",
+    "",          "count",     "distinct", "sum",       "window",  "group",    "first_time",
+    "last_time", "value",     "user",     "ip",        "app",     "target",   "operation",
+    "source",    "record_id", "baseline", "last_user", "last_ip", "last_app", "aggregates",
 };
 
 static bool compile_template(ahi_cctx *cx, ah_rule *r)
@@ -83,7 +84,8 @@ static bool compile_template(ahi_cctx *cx, ah_rule *r)
         while (j < n && t[j] != '}')
             j++;
         if (j >= n) {
-            ahi_cerr(cx, r->details_off, r->details_len, "details: '{' without a closing '}' (write {{ for a literal brace)");
+            ahi_cerr(cx, r->details_off, r->details_len,
+                     "details: '{' without a closing '}' (write {{ for a literal brace)");
             return false;
         }
         ahi_cvar v = AHI_CV_TEXT;
@@ -129,7 +131,8 @@ static void check_threshold(ahi_cctx *cx, const ah_rule *r)
     bool always = (c->cmp == AHI_OP_GT && t < 1) || (c->cmp == AHI_OP_GE && t <= 1);
     const char *what = c->agg == AHI_AGG_COUNT ? "count" : "distinct()";
     if (never)
-        ahi_cerr(cx, c->when_off, c->when_len, "this condition can never hold: %s is a whole number of at least 1", what);
+        ahi_cerr(cx, c->when_off, c->when_len, "this condition can never hold: %s is a whole number of at least 1",
+                 what);
     else if (always)
         ahi_cwarn(cx, c->when_off, c->when_len,
                   "this condition holds for every event (%s is at least 1): it is a single-event rule", what);
@@ -143,8 +146,9 @@ static bool compile_agg_operand(ahi_cctx *cx, const ahi_aoperand *a, ahi_operand
     if (agg == AHI_AGG_SUM &&
         !(out->kind == AHI_OPD_PATH ||
           (out->kind == AHI_OPD_FIELD && (out->field == AH_F_RECORD_TYPE || out->field == AH_F_RESULT_CODE)))) {
-        ahi_cerr(cx, a->off, a->len, "sum() needs a number: '%.*s' is text (sum a raw path, e.g. sum(raw.OperationCount))",
-                 (int)a->len, cx->src->text + a->off);
+        ahi_cerr(cx, a->off, a->len,
+                 "sum() needs a number: '%.*s' is text (sum a raw path, e.g. sum(raw.OperationCount))", (int)a->len,
+                 cx->src->text + a->off);
         return false;
     }
     if (agg == AHI_AGG_DISTINCT && (out->kind == AHI_OPD_TIME || out->kind == AHI_OPD_RAWTEXT)) {
@@ -195,8 +199,9 @@ bool ahi_corr_compile(ah_ruleset *rs, ah_rule *r, ahi_cctx *cx)
         /* Steps join on their keys: the same number of parts each. */
         for (size_t i = 1; i < c->nsteps; i++)
             if (c->steps[i].nkeys && c->steps[0].nkeys && c->steps[i].nkeys != c->steps[0].nkeys) {
-                ahi_cerr(cx, c->steps[i].keys_off, 3, "step '%s' has %zu key fields but step '%s' has %zu: they cannot join",
-                         c->steps[i].name, c->steps[i].nkeys, c->steps[0].name, c->steps[0].nkeys);
+                ahi_cerr(cx, c->steps[i].keys_off, 3,
+                         "step '%s' has %zu key fields but step '%s' has %zu: they cannot join", c->steps[i].name,
+                         c->steps[i].nkeys, c->steps[0].name, c->steps[0].nkeys);
                 ok = false;
             }
     }

@@ -134,9 +134,7 @@ ah_status ahi_explain_node(ah_buf *out, const ahi_cnode *n, int depth)
         for (size_t i = 0; i < n->nkids; i++)
             ahi_explain_node(out, n->kids[i], depth + 1);
         break;
-    case AHI_N_CONST:
-        ah_buf_puts(out, n->cval ? "true\n" : "false\n");
-        break;
+    case AHI_N_CONST: ah_buf_puts(out, n->cval ? "true\n" : "false\n"); break;
     case AHI_N_QUANT:
         ah_buf_puts(out, n->all ? "all " : "any ");
         ahi_explain_operand(out, &n->over);
@@ -150,8 +148,7 @@ ah_status ahi_explain_node(ah_buf *out, const ahi_cnode *n, int depth)
         ahi_explain_operand(out, &n->opd);
         ah_buf_printf(out, " %s", opname(n));
         switch (ahi_ops[n->op].arg) {
-        case AHI_ARG_NONE:
-            break;
+        case AHI_ARG_NONE: break;
         case AHI_ARG_OPERAND:
             ah_buf_putc(out, ' ');
             if (n->ref)
@@ -272,7 +269,8 @@ static void explain_corr(ah_buf *out, const ah_rule *r)
             ah_buf_puts(out, " event");
         }
         ah_buf_putc(out, '\n');
-        keys(out, r->meta.kind == AH_RULE_SEQUENCE ? "    key:    " : "  group:    ", st->ckeys, st->key_domain, st->nkeys);
+        keys(out, r->meta.kind == AH_RULE_SEQUENCE ? "    key:    " : "  group:    ", st->ckeys, st->key_domain,
+             st->nkeys);
         if (st->has_when) {
             ah_buf_printf(out, "    when:   %s", aggs[st->agg]);
             if (st->agg != AHI_AGG_COUNT) {
@@ -280,8 +278,8 @@ static void explain_corr(ah_buf *out, const ah_rule *r)
                 ahi_explain_operand(out, &st->cagg);
                 ah_buf_putc(out, ')');
             }
-            ah_buf_printf(out, " %s %.17g within the window\n", (unsigned)st->cmp < AH_ARRAY_LEN(cmps) ? cmps[st->cmp] : "?",
-                          st->threshold);
+            ah_buf_printf(out, " %s %.17g within the window\n",
+                          (unsigned)st->cmp < AH_ARRAY_LEN(cmps) ? cmps[st->cmp] : "?", st->threshold);
         }
         ah_buf_puts(out, r->meta.kind == AH_RULE_SEQUENCE ? "    match:\n" : "  match:\n");
         if (st->cond)
@@ -291,8 +289,9 @@ static void explain_corr(ah_buf *out, const ah_rule *r)
         ah_buf_printf(out, "  shows:    step %zu %s (its event gives the row's user, address, application, target)\n",
                       c->shows + 1, c->steps[c->shows].name);
     if (r->meta.escalate_facts)
-        ah_buf_printf(out, "  escalate: %s when the acting account of any contributing event holds an admin role"
-                           " (case knowledge: $admin_accounts, role grants in the baseline)\n",
+        ah_buf_printf(out,
+                      "  escalate: %s when the acting account of any contributing event holds an admin role"
+                      " (case knowledge: $admin_accounts, role grants in the baseline)\n",
                       ah_level_name(r->meta.escalate_level));
     if (r->details_text) {
         ah_buf_puts(out, "  details:  ");
@@ -329,7 +328,8 @@ static void explain_rule(ah_buf *out, const ah_rule *r)
     if (r->corr && !m->skipped)
         explain_corr(out, r);
     if (m->teaches_facts & AH_FACT_ADMIN)
-        ah_buf_puts(out, "  teaches:  admin (a hit no later than the end of the baseline: its target holds an admin role)\n");
+        ah_buf_puts(
+            out, "  teaches:  admin (a hit no later than the end of the baseline: its target holds an admin role)\n");
     if (r->test_cond) {
         ah_buf_puts(out, "  match with test variables:\n");
         ahi_explain_node(out, r->test_cond, 2);

@@ -19,15 +19,15 @@
 
 enum {
     CC_OTHER = 0,
-    CC_SPACE,   /* space, tab, CR, FF, VT */
+    CC_SPACE, /* space, tab, CR, FF, VT */
     CC_NL,
-    CC_ALPHA,   /* A-Z a-z _ */
+    CC_ALPHA, /* A-Z a-z _ */
     CC_DIGIT,
     CC_QUOTE,
     CC_HASH,
     CC_DOLLAR,
-    CC_PUNCT,   /* ( ) [ ] { } , . : * */
-    CC_OPER,    /* = ! < > ~ & | ^ % + ; */
+    CC_PUNCT, /* ( ) [ ] { } , . : * */
+    CC_OPER,  /* = ! < > ~ & | ^ % + ; */
     CC_MINUS,
     CC_SLASH,
     CC_HIGH,    /* bytes >= 0x80 (UTF-8) */
@@ -41,23 +41,92 @@ enum {
 #define R16(a) R8(a), R8(a)
 
 static const unsigned char cclass[256] = {
-    /* 0x00 */ CC_NUL, CC_OTHER, CC_OTHER, CC_OTHER, CC_OTHER, CC_OTHER, CC_OTHER, CC_OTHER,
-    /* 0x08 */ CC_OTHER, CC_SPACE, CC_NL, CC_SPACE, CC_SPACE, CC_SPACE, CC_OTHER, CC_OTHER,
+    /* 0x00 */ CC_NUL,
+    CC_OTHER,
+    CC_OTHER,
+    CC_OTHER,
+    CC_OTHER,
+    CC_OTHER,
+    CC_OTHER,
+    CC_OTHER,
+    /* 0x08 */ CC_OTHER,
+    CC_SPACE,
+    CC_NL,
+    CC_SPACE,
+    CC_SPACE,
+    CC_SPACE,
+    CC_OTHER,
+    CC_OTHER,
     /* 0x10 */ R16(CC_OTHER),
-    /* 0x20 */ CC_SPACE, CC_OPER, CC_QUOTE, CC_HASH, CC_DOLLAR, CC_OPER, CC_OPER, CC_OTHER,
-    /* 0x28 */ CC_PUNCT, CC_PUNCT, CC_PUNCT, CC_OPER, CC_PUNCT, CC_MINUS, CC_PUNCT, CC_SLASH,
+    /* 0x20 */ CC_SPACE,
+    CC_OPER,
+    CC_QUOTE,
+    CC_HASH,
+    CC_DOLLAR,
+    CC_OPER,
+    CC_OPER,
+    CC_OTHER,
+    /* 0x28 */ CC_PUNCT,
+    CC_PUNCT,
+    CC_PUNCT,
+    CC_OPER,
+    CC_PUNCT,
+    CC_MINUS,
+    CC_PUNCT,
+    CC_SLASH,
     /* 0x30 */ R8(CC_DIGIT),
-    /* 0x38 */ CC_DIGIT, CC_DIGIT, CC_PUNCT, CC_OPER, CC_OPER, CC_OPER, CC_OPER, CC_OTHER,
-    /* 0x40 */ CC_WORDSYM, CC_ALPHA, CC_ALPHA, CC_ALPHA, CC_ALPHA, CC_ALPHA, CC_ALPHA, CC_ALPHA,
+    /* 0x38 */ CC_DIGIT,
+    CC_DIGIT,
+    CC_PUNCT,
+    CC_OPER,
+    CC_OPER,
+    CC_OPER,
+    CC_OPER,
+    CC_OTHER,
+    /* 0x40 */ CC_WORDSYM,
+    CC_ALPHA,
+    CC_ALPHA,
+    CC_ALPHA,
+    CC_ALPHA,
+    CC_ALPHA,
+    CC_ALPHA,
+    CC_ALPHA,
     /* 0x48 */ R8(CC_ALPHA),
     /* 0x50 */ R8(CC_ALPHA),
-    /* 0x58 */ CC_ALPHA, CC_ALPHA, CC_ALPHA, CC_PUNCT, CC_OTHER, CC_PUNCT, CC_OPER, CC_ALPHA,
-    /* 0x60 */ CC_OTHER, CC_ALPHA, CC_ALPHA, CC_ALPHA, CC_ALPHA, CC_ALPHA, CC_ALPHA, CC_ALPHA,
+    /* 0x58 */ CC_ALPHA,
+    CC_ALPHA,
+    CC_ALPHA,
+    CC_PUNCT,
+    CC_OTHER,
+    CC_PUNCT,
+    CC_OPER,
+    CC_ALPHA,
+    /* 0x60 */ CC_OTHER,
+    CC_ALPHA,
+    CC_ALPHA,
+    CC_ALPHA,
+    CC_ALPHA,
+    CC_ALPHA,
+    CC_ALPHA,
+    CC_ALPHA,
     /* 0x68 */ R8(CC_ALPHA),
     /* 0x70 */ R8(CC_ALPHA),
-    /* 0x78 */ CC_ALPHA, CC_ALPHA, CC_ALPHA, CC_PUNCT, CC_OPER, CC_PUNCT, CC_OPER, CC_OTHER,
-    /* 0x80 */ R16(CC_HIGH), R16(CC_HIGH), R16(CC_HIGH), R16(CC_HIGH),
-    /* 0xC0 */ R16(CC_HIGH), R16(CC_HIGH), R16(CC_HIGH), R16(CC_HIGH),
+    /* 0x78 */ CC_ALPHA,
+    CC_ALPHA,
+    CC_ALPHA,
+    CC_PUNCT,
+    CC_OPER,
+    CC_PUNCT,
+    CC_OPER,
+    CC_OTHER,
+    /* 0x80 */ R16(CC_HIGH),
+    R16(CC_HIGH),
+    R16(CC_HIGH),
+    R16(CC_HIGH),
+    /* 0xC0 */ R16(CC_HIGH),
+    R16(CC_HIGH),
+    R16(CC_HIGH),
+    R16(CC_HIGH),
 };
 
 static inline int cc(const ahi_lexer *lx, size_t i)
@@ -282,14 +351,38 @@ static ahi_token lex_string(ahi_lexer *lx)
         }
         char e = t[i + 1];
         switch (e) {
-        case '"': out[n++] = '"'; i++; break;
-        case '\\': out[n++] = '\\'; i++; break;
-        case '/': out[n++] = '/'; i++; break;
-        case 'n': out[n++] = '\n'; i++; break;
-        case 'r': out[n++] = '\r'; i++; break;
-        case 't': out[n++] = '\t'; i++; break;
-        case 'b': out[n++] = '\b'; i++; break;
-        case 'f': out[n++] = '\f'; i++; break;
+        case '"':
+            out[n++] = '"';
+            i++;
+            break;
+        case '\\':
+            out[n++] = '\\';
+            i++;
+            break;
+        case '/':
+            out[n++] = '/';
+            i++;
+            break;
+        case 'n':
+            out[n++] = '\n';
+            i++;
+            break;
+        case 'r':
+            out[n++] = '\r';
+            i++;
+            break;
+        case 't':
+            out[n++] = '\t';
+            i++;
+            break;
+        case 'b':
+            out[n++] = '\b';
+            i++;
+            break;
+        case 'f':
+            out[n++] = '\f';
+            i++;
+            break;
         case 'u': {
             int v = hex4(lx, i + 2);
             if (v < 0 || i + 6 > end) {
@@ -428,7 +521,8 @@ static ahi_token lex_json(ahi_lexer *lx)
         }
     }
     lx->pos = lx->src->len;
-    return lex_error(lx, start, 1, in_str ? "unterminated string in inline JSON" : "unterminated inline JSON (unbalanced braces)",
+    return lex_error(lx, start, 1,
+                     in_str ? "unterminated string in inline JSON" : "unterminated inline JSON (unbalanced braces)",
                      NULL);
 }
 
@@ -521,15 +615,13 @@ ahi_token ahi_lex(ahi_lexer *lx, ahi_lexmode mode)
         tk.n = i - start;
         return tk;
     }
-    case CC_DIGIT:
-        return lex_number(lx);
+    case CC_DIGIT: return lex_number(lx);
     case CC_MINUS:
         if (cc(lx, start + 1) == CC_DIGIT)
             return lex_number(lx);
         lx->pos++;
         return lex_error(lx, start, 1, "unexpected '-'", NULL);
-    case CC_QUOTE:
-        return lex_string(lx);
+    case CC_QUOTE: return lex_string(lx);
     case CC_DOLLAR: {
         size_t i = start + 1;
         if (cc(lx, i) != CC_ALPHA) {
@@ -559,8 +651,7 @@ ahi_token ahi_lex(ahi_lexer *lx, ahi_lexmode mode)
         default: return make(AHI_T_STAR, start, 1);
         }
     }
-    case CC_OPER:
-        return lex_operator(lx);
+    case CC_OPER: return lex_operator(lx);
     case CC_SLASH:
         lx->pos++;
         return lex_error(lx, start, 1, "unexpected '/' (a /regex/ may only follow `matches`)", NULL);

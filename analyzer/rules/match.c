@@ -273,8 +273,7 @@ static bool scalar_text(cJSON *node, const char **p, size_t *n, char *numbuf, si
         *p = "false";
         *n = 5;
         return true;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -373,7 +372,8 @@ static uint32_t key_sig(const char *k, size_t n)
 {
     if (n == 0)
         return 1;
-    unsigned char a = (unsigned char)k[0] | 0x20, mid = (unsigned char)k[n / 2] | 0x20, z = (unsigned char)k[n - 1] | 0x20;
+    unsigned char a = (unsigned char)k[0] | 0x20, mid = (unsigned char)k[n / 2] | 0x20,
+                  z = (unsigned char)k[n - 1] | 0x20;
     return ((uint32_t)n << 21 ^ (uint32_t)mid << 14 ^ (uint32_t)a << 7 ^ z) | 0x80000000u;
 }
 
@@ -450,8 +450,7 @@ static int index_get(ah_matcher *m, int which, const char *key, size_t keylen, a
     }
     for (size_t i = 0; i < x->n; i++) {
         ah_span k = x->key[i];
-        bool eq = x->sig[i] == 0 ? ah_json_key_eq_ci(k, key)
-                                 : x->sig[i] == want && ahi_eq_ci(k.p, keylen, key, keylen);
+        bool eq = x->sig[i] == 0 ? ah_json_key_eq_ci(k, key) : x->sig[i] == want && ahi_eq_ci(k.p, keylen, key, keylen);
         if (eq) {
             *v = x->val[i];
             return 1;
@@ -668,7 +667,8 @@ static ah_span operand_span(const ah_event *ev, const ahi_operand *o, char tbuf[
     case AHI_OPD_OPCANON: return ev->operation_canon.p ? ev->operation_canon : AH_SPAN_NULL;
     case AHI_OPD_OPRAW: return ev->field[AH_F_OPERATION];
     case AHI_OPD_RAWTEXT: return ev->raw;
-    case AHI_OPD_SOURCE: return ev->source != AH_SOURCE_UNKNOWN ? ah_span_cstr(ah_source_name(ev->source)) : AH_SPAN_NULL;
+    case AHI_OPD_SOURCE:
+        return ev->source != AH_SOURCE_UNKNOWN ? ah_span_cstr(ah_source_name(ev->source)) : AH_SPAN_NULL;
     case AHI_OPD_FORMAT: return ev->format && ev->format->name ? ah_span_cstr(ev->format->name) : AH_SPAN_NULL;
     case AHI_OPD_RESULT: return ah_span_cstr(ah_result_name(ev->result));
     case AHI_OPD_TIME: return ev->has_time ? ah_span_cstr(ah_time_format(ev->time, tbuf)) : AH_SPAN_NULL;
@@ -734,8 +734,9 @@ static bool op_sameas(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n
 static bool text_matches(ah_matcher *m, const ahi_cnode *c, const char *p, size_t n, const double *num)
 {
     switch (c->op) {
-#define AHI_OP(id, spelling, negated, arg, on, cased, eval, sigma, cut)                                          \
-    case AHI_OP_##id: return eval(m, c, p, n, num);
+#define AHI_OP(id, spelling, negated, arg, on, cased, eval, sigma, cut)                                                \
+    case AHI_OP_##id:                                                                                                  \
+        return eval(m, c, p, n, num);
 #include "ops.def"
 #undef AHI_OP
     case AHI_OP_COUNT: break;
@@ -859,7 +860,8 @@ static int collect_ips(ah_matcher *m, ah_span val, int depth)
         return st == AH_END ? 0 : -1;
     }
     /* An address has dots or colons (or hides them in escapes). */
-    if (val.n < 2 || val.p[0] != '"' || !(memchr(val.p, '.', val.n) || memchr(val.p, ':', val.n) || memchr(val.p, '\\', val.n)))
+    if (val.n < 2 || val.p[0] != '"' ||
+        !(memchr(val.p, '.', val.n) || memchr(val.p, ':', val.n) || memchr(val.p, '\\', val.n)))
         return 0;
     ah_buf_reset(&m->scratch);
     if (ah_json_unescape(val, &m->scratch) != AH_OK)
@@ -966,9 +968,7 @@ static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
     case AHI_OPD_FORMAT:
         r = span_cmp(m, c, ev->format && ev->format->name ? ah_span_cstr(ev->format->name) : AH_SPAN_NULL);
         break;
-    case AHI_OPD_RESULT:
-        r = span_cmp(m, c, ah_span_cstr(ah_result_name(ev->result)));
-        break;
+    case AHI_OPD_RESULT: r = span_cmp(m, c, ah_span_cstr(ah_result_name(ev->result))); break;
     case AHI_OPD_TIME:
         if (c->op == AHI_OP_EXISTS)
             r = ev->has_time;
@@ -986,7 +986,9 @@ static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
             }
         }
         r = walk_operand(m, &c->opd,
-                         c->op == AHI_OP_EXISTS ? visit_exists : c->op == AHI_OP_EMPTY ? visit_empty : visit_cmp,
+                         c->op == AHI_OP_EXISTS  ? visit_exists
+                         : c->op == AHI_OP_EMPTY ? visit_empty
+                                                 : visit_cmp,
                          (void *)c);
         break;
     }
@@ -997,8 +999,8 @@ static bool eval_cmp(ah_matcher *m, const ahi_cnode *c)
 
 typedef struct qctx {
     const ahi_cnode *c;
-    bool found;   /* any: an element satisfied the body */
-    bool failed;  /* all: an element did not */
+    bool found;  /* any: an element satisfied the body */
+    bool failed; /* all: an element did not */
     size_t count;
 } qctx;
 
@@ -1063,14 +1065,10 @@ bool ahi_eval(ah_matcher *m, const ahi_cnode *n)
             if (ahi_eval(m, n->kids[i]))
                 return true;
         return false;
-    case AHI_N_NOT:
-        return !ahi_eval(m, n->kids[0]);
-    case AHI_N_CONST:
-        return n->cval;
-    case AHI_N_CMP:
-        return eval_cmp(m, n);
-    case AHI_N_QUANT:
-        return eval_quant(m, n);
+    case AHI_N_NOT: return !ahi_eval(m, n->kids[0]);
+    case AHI_N_CONST: return n->cval;
+    case AHI_N_CMP: return eval_cmp(m, n);
+    case AHI_N_QUANT: return eval_quant(m, n);
     }
     return false;
 }
@@ -1200,12 +1198,8 @@ static void render_operand(ah_matcher *m, const ahi_operand *o, render *r)
         /* Show the operation as written; canonical only as a fallback. */
         s = ev->field[AH_F_OPERATION].p ? ev->field[AH_F_OPERATION] : ev->operation_canon;
         break;
-    case AHI_OPD_PATH:
-        walk_operand(m, o, visit_render, r);
-        return;
-    default:
-        s = operand_span(ev, o, tbuf);
-        break;
+    case AHI_OPD_PATH: walk_operand(m, o, visit_render, r); return;
+    default: s = operand_span(ev, o, tbuf); break;
     }
     if (s.p)
         put_value(r, s.p, s.n);

@@ -65,7 +65,9 @@ static bool terms_text(ah_matcher *m, const ahi_corr *c, ah_buf *out)
         if (!ahi_render_operand(m, &c->term[t].c, &m->obs_tmp) || !m->obs_tmp.len)
             continue;
         for (size_t i = 0; i < m->obs_tmp.len; i++) /* a 0x1F inside a value would shift the parts */
-            if (ah_buf_putc(out, m->obs_tmp.data[i] == '\x1f' ? ' ' : (char)ah_fold((unsigned char)m->obs_tmp.data[i])) != AH_OK)
+            if (ah_buf_putc(out,
+                            m->obs_tmp.data[i] == '\x1f' ? ' ' : (char)ah_fold((unsigned char)m->obs_tmp.data[i])) !=
+                AH_OK)
                 return false;
         any = true;
     }
@@ -117,8 +119,8 @@ size_t ah_matcher_observe(ah_matcher *m, const ah_event *ev, ah_observation_fn f
         } else if (aggregates && agg == AHI_AGG_SUM) {
             ah_buf_reset(&m->obs_tmp);
             double d;
-            if (ahi_render_operand(m, aopd, &m->obs_tmp) &&
-                ahi_parse_number(m->obs_tmp.data, m->obs_tmp.len, &d) && isfinite(d)) {
+            if (ahi_render_operand(m, aopd, &m->obs_tmp) && ahi_parse_number(m->obs_tmp.data, m->obs_tmp.len, &d) &&
+                isfinite(d)) {
                 obs.has_number = true;
                 obs.number = d;
             }
@@ -165,9 +167,9 @@ ah_status ah_observation_encode(const ah_observation *o, ah_buf *out)
 {
     if (!o || !out)
         return AH_ERR_USAGE;
-    const ah_span spans[OBS_NSPANS] = {o->key,    o->value,  o->record_id, o->user,  o->ip,     o->app,
-                                       o->target, o->operation, o->input, o->entry, o->app_id, o->workload,
-                                       o->correlation_id};
+    const ah_span spans[OBS_NSPANS] = {o->key,    o->value,    o->record_id,     o->user,  o->ip,
+                                       o->app,    o->target,   o->operation,     o->input, o->entry,
+                                       o->app_id, o->workload, o->correlation_id};
     size_t need = 2 + 7 * AH_VARINT_MAX + 8 + OBS_NSPANS * AH_VARINT_MAX;
     for (size_t i = 0; i < OBS_NSPANS; i++)
         need += spans[i].n;
@@ -176,8 +178,13 @@ ah_status ah_observation_encode(const ah_observation *o, ah_buf *out)
     unsigned char *start = (unsigned char *)out->data + out->len, *p = start;
     *p++ = OBS_MAGIC;
     *p++ = (unsigned char)((o->has_number ? 1 : 0) | ((unsigned)o->source << 1));
-    const uint64_t fixed[] = {(uint64_t)o->rule_index, o->step, ah_zigzag(o->time.sec), (uint64_t)(uint32_t)o->time.nsec,
-                              o->record_no, o->origin, o->facts};
+    const uint64_t fixed[] = {(uint64_t)o->rule_index,
+                              o->step,
+                              ah_zigzag(o->time.sec),
+                              (uint64_t)(uint32_t)o->time.nsec,
+                              o->record_no,
+                              o->origin,
+                              o->facts};
     for (size_t i = 0; i < AH_ARRAY_LEN(fixed); i++)
         p = ah_put_uvarint(p, fixed[i]);
     if (o->has_number) {
@@ -226,9 +233,9 @@ ah_status ah_observation_decode(ah_span in, ah_observation *o)
         memcpy(&o->number, c.p, sizeof o->number);
         c.p += sizeof o->number;
     }
-    ah_span *spans[OBS_NSPANS] = {&o->key,    &o->value,     &o->record_id, &o->user,  &o->ip,     &o->app,
-                                  &o->target, &o->operation, &o->input,     &o->entry, &o->app_id, &o->workload,
-                                  &o->correlation_id};
+    ah_span *spans[OBS_NSPANS] = {&o->key,    &o->value,    &o->record_id,     &o->user,  &o->ip,
+                                  &o->app,    &o->target,   &o->operation,     &o->input, &o->entry,
+                                  &o->app_id, &o->workload, &o->correlation_id};
     for (size_t i = 0; i < OBS_NSPANS; i++) {
         uint64_t len = ah_get_uvarint(&c);
         if (!c.ok || len > (uint64_t)(c.end - c.p))

@@ -44,8 +44,18 @@
 
 typedef enum kw {
     KW_NONE = 0,
-    KW_AND, KW_OR, KW_NOT, KW_ANY, KW_ALL, KW_AS, KW_LIST,
-    KW_CASED, KW_TRUE, KW_FALSE, KW_JSON, KW_RULE,
+    KW_AND,
+    KW_OR,
+    KW_NOT,
+    KW_ANY,
+    KW_ALL,
+    KW_AS,
+    KW_LIST,
+    KW_CASED,
+    KW_TRUE,
+    KW_FALSE,
+    KW_JSON,
+    KW_RULE,
     KW_OPWORD, /* a word of an operator's spelling (ops.def): reserved too */
 } kw;
 
@@ -53,9 +63,8 @@ static const struct {
     const char *name;
     kw k;
 } keywords[] = {
-    {"all", KW_ALL},     {"and", KW_AND},   {"any", KW_ANY},   {"as", KW_AS},     {"cased", KW_CASED},
-    {"false", KW_FALSE}, {"json", KW_JSON}, {"list", KW_LIST}, {"not", KW_NOT},   {"or", KW_OR},
-    {"rule", KW_RULE},   {"true", KW_TRUE},
+    {"all", KW_ALL},   {"and", KW_AND},   {"any", KW_ANY}, {"as", KW_AS}, {"cased", KW_CASED}, {"false", KW_FALSE},
+    {"json", KW_JSON}, {"list", KW_LIST}, {"not", KW_NOT}, {"or", KW_OR}, {"rule", KW_RULE},   {"true", KW_TRUE},
 };
 
 /* Is s one of the space-separated words of spelling? */
@@ -84,18 +93,41 @@ static kw keyword_of(const char *s, size_t n)
 
 typedef enum mkey {
     MK_NONE = 0,
-    MK_TITLE, MK_DESCRIPTION, MK_NOTE, MK_AUTHOR,            /* text */
-    MK_SEVERITY, MK_STATUS, MK_DATE, MK_MODIFIED, MK_VERSION, /* one word */
-    MK_TAGS, MK_SOURCES, MK_REFERENCES, MK_FALSEPOSITIVES,     /* word lists */
-    MK_MATCH, MK_DETAILS, MK_TEST, MK_ROUTINE, MK_TEACHES,
-    MK_GROUP, MK_WINDOW, MK_WHEN, MK_VALUE, MK_BASELINE, MK_WITHIN, MK_STEP, MK_ESCALATE, MK_SHOWS, /* correlation */
+    MK_TITLE,
+    MK_DESCRIPTION,
+    MK_NOTE,
+    MK_AUTHOR, /* text */
+    MK_SEVERITY,
+    MK_STATUS,
+    MK_DATE,
+    MK_MODIFIED,
+    MK_VERSION, /* one word */
+    MK_TAGS,
+    MK_SOURCES,
+    MK_REFERENCES,
+    MK_FALSEPOSITIVES, /* word lists */
+    MK_MATCH,
+    MK_DETAILS,
+    MK_TEST,
+    MK_ROUTINE,
+    MK_TEACHES,
+    MK_GROUP,
+    MK_WINDOW,
+    MK_WHEN,
+    MK_VALUE,
+    MK_BASELINE,
+    MK_WITHIN,
+    MK_STEP,
+    MK_ESCALATE,
+    MK_SHOWS, /* correlation */
     MK_COUNT
 } mkey;
 
 static const char *const mkey_names[MK_COUNT] = {
-    "", "title", "description", "note", "author", "severity", "status", "date", "modified", "version",
-    "tags", "sources", "references", "falsepositives", "match", "details", "test", "routine", "teaches",
-    "group", "window", "when", "value", "baseline", "within", "step", "escalate", "shows",
+    "",      "title",    "description", "note",    "author",  "severity",   "status",
+    "date",  "modified", "version",     "tags",    "sources", "references", "falsepositives",
+    "match", "details",  "test",        "routine", "teaches", "group",      "window",
+    "when",  "value",    "baseline",    "within",  "step",    "escalate",   "shows",
 };
 
 /* Which correlation keys each kind of rule takes (bit per mkey). */
@@ -152,7 +184,7 @@ struct ahi_parser {
     ah_diag *diag;
     uint64_t *errors;
     int depth;
-    bool failed;          /* an error in the current unit */
+    bool failed; /* an error in the current unit */
     /* Redirect for details placeholders: report at this range instead. */
     const ahi_src *err_src;
     ahi_placeholder at;
@@ -177,12 +209,13 @@ static const char *closest(const char *s, size_t n, const char *const *names, si
 
 /* An error fails the current unit; inside a details placeholder it is
  * reported at the placeholder. Warnings are reported where they are. */
-#define perr(p, off, len, ...)                                                                                   \
-    ((p)->failed = true, ahi_complain((p)->diag, (p)->lx.src, (off), (len), AH_SEV_ERROR, (p)->errors,           \
+#define perr(p, off, len, ...)                                                                                         \
+    ((p)->failed = true, ahi_complain((p)->diag, (p)->lx.src, (off), (len), AH_SEV_ERROR, (p)->errors,                 \
                                       (p)->err_src ? &(p)->at : NULL, __VA_ARGS__))
 /* An allocation failed: an error in the unit, and out of memory for the ruleset (ahi_nomem). */
 #define pnomem(p, off, len) (ahi_nomem((p)->a), perr((p), (off), (len), "out of memory"))
-#define pwarn(p, off, len, ...) ahi_complain((p)->diag, (p)->lx.src, (off), (len), AH_SEV_WARNING, NULL, NULL, __VA_ARGS__)
+#define pwarn(p, off, len, ...)                                                                                        \
+    ahi_complain((p)->diag, (p)->lx.src, (off), (len), AH_SEV_WARNING, NULL, NULL, __VA_ARGS__)
 
 static void advance(ahi_parser *p, ahi_lexmode mode)
 {
@@ -191,10 +224,7 @@ static void advance(ahi_parser *p, ahi_lexmode mode)
         p->failed = true;
 }
 
-static kw cur_kw(const ahi_parser *p)
-{
-    return p->cur.kind == AHI_T_IDENT ? keyword_of(p->cur.s, p->cur.n) : KW_NONE;
-}
+static kw cur_kw(const ahi_parser *p) { return p->cur.kind == AHI_T_IDENT ? keyword_of(p->cur.s, p->cur.n) : KW_NONE; }
 
 /* A short printable rendering of the current token for messages. */
 static void tok_text(const ahi_parser *p, char *buf, size_t size)
@@ -304,9 +334,7 @@ static bool parse_value(ahi_parser *p, ahi_aval *v, const char *what)
         perr(p, p->cur.off, p->cur.len, "expected %s, found %s (quote text: \"...\"; variables are $name)", what, t);
         return false;
     }
-    default:
-        expected(p, what);
-        return false;
+    default: expected(p, what); return false;
     }
     if (!v->s) {
         pnomem(p, v->off, 1);
@@ -344,7 +372,8 @@ static bool parse_steps(ahi_parser *p, ahi_aoperand *o, size_t *cap)
                 st.key = ahi_strndup(p->a, p->cur.s, p->cur.n);
                 st.keylen = p->cur.n;
             } else if (p->cur.kind == AHI_T_NUMBER) {
-                perr(p, p->cur.off, p->cur.len, "a key cannot start with a digit; use [%.*s] for an array element or [\"%.*s\"] for a key",
+                perr(p, p->cur.off, p->cur.len,
+                     "a key cannot start with a digit; use [%.*s] for an array element or [\"%.*s\"] for a key",
                      (int)p->cur.n, p->cur.s, (int)p->cur.n, p->cur.s);
                 return false;
             } else {
@@ -614,7 +643,7 @@ static bool parse_operator(ahi_parser *p, ahi_anode *n, bool *pending)
     bool live[NCAND];
     for (size_t i = 0; i < NCAND; i++)
         live[i] = (i & 1) == 0 || ahi_ops[i / 2].negated;
-    int done = -1;            /* candidate complete at done_words words */
+    int done = -1; /* candidate complete at done_words words */
     size_t done_words = 0, words = 0;
     const char *first = NULL; /* first word read */
     size_t first_n = 0;
@@ -702,8 +731,7 @@ static bool parse_predicate(ahi_parser *p, ahi_anode *n)
     n->vals = NULL;
     n->nvals = 0;
     switch (arg) {
-    case AHI_ARG_NONE:
-        return true;
+    case AHI_ARG_NONE: return true;
     case AHI_ARG_REGEX: {
         ahi_aval *v = ahi_alloc(p->a, sizeof *v);
         if (!v) {
@@ -748,8 +776,7 @@ static bool parse_predicate(ahi_parser *p, ahi_anode *n)
         }
         return parse_operand(p, n->ref);
     case AHI_ARG_VALUE:
-    case AHI_ARG_ORDER:
-        break;
+    case AHI_ARG_ORDER: break;
     }
     ahi_aval *v = ahi_alloc(p->a, sizeof *v);
     if (!v) {
@@ -840,8 +867,8 @@ static ahi_anode *parse_primary(ahi_parser *p)
     }
     if (p->cur.kind == AHI_T_IDENT && !p->err_src && mkey_of(p->cur.s, p->cur.n) != MK_NONE &&
         at_line_start(p->lx.src, p->cur.off)) {
-        perr(p, p->cur.off, p->cur.len, "expected a condition, found the key '%.*s' (the condition above is incomplete)",
-             (int)p->cur.n, p->cur.s);
+        perr(p, p->cur.off, p->cur.len,
+             "expected a condition, found the key '%.*s' (the condition above is incomplete)", (int)p->cur.n, p->cur.s);
         goto out;
     }
     n = new_node(p, AHI_N_CMP, off);
@@ -932,8 +959,8 @@ static bool recover(ahi_parser *p)
         size_t e = w;
         while (e < s->len && ((s->text[e] >= 'a' && s->text[e] <= 'z') || (s->text[e] >= 'A' && s->text[e] <= 'Z')))
             e++;
-        bool word_end = e >= s->len || s->text[e] == ' ' || s->text[e] == '\t' || s->text[e] == '\n' ||
-                        s->text[e] == '\r';
+        bool word_end =
+            e >= s->len || s->text[e] == ' ' || s->text[e] == '\t' || s->text[e] == '\n' || s->text[e] == '\r';
         if (w < s->len && s->text[w] == '}') {
             p->lx.pos = w;
             advance(p, AHI_LEX_EXPR);
@@ -1023,14 +1050,10 @@ static bool parse_words(ahi_parser *p, strvec *sv)
                 return false;
             advance(p, AHI_LEX_WORD);
             break;
-        case AHI_T_EOL:
-            advance(p, AHI_LEX_EXPR);
-            return true;
+        case AHI_T_EOL: advance(p, AHI_LEX_EXPR); return true;
         case AHI_T_EOF:
-        case AHI_T_RBRACE:
-            return true;
-        default:
-            return false; /* error already reported */
+        case AHI_T_RBRACE: return true;
+        default: return false; /* error already reported */
         }
     }
 }
@@ -1062,8 +1085,12 @@ static bool parse_routine(ahi_parser *p, ah_rule_meta *m, const strvec *w, size_
             continue;
         }
         uint8_t a, b;
-        if (!plus || !routine_field(s, (size_t)(plus - s), &a) || !routine_field(plus + 1, strlen(plus + 1), &b) || a == b) {
-            perr(p, off, len, "routine fact '%s': expected admin or two different fields of user, ip, app_id, user_agent joined by '+'", s);
+        if (!plus || !routine_field(s, (size_t)(plus - s), &a) || !routine_field(plus + 1, strlen(plus + 1), &b) ||
+            a == b) {
+            perr(p, off, len,
+                 "routine fact '%s': expected admin or two different fields of user, ip, app_id, user_agent joined by "
+                 "'+'",
+                 s);
             return false;
         }
         if (m->nroutine_pairs == AH_ROUTINE_MAX_PAIRS) {
@@ -1111,7 +1138,8 @@ static bool parse_teaches(ahi_parser *p, ah_rule_meta *m, const strvec *w, size_
     for (size_t i = 0; i < w->n; i++) {
         unsigned bit;
         if (!case_fact(w->v[i], &bit)) {
-            perr(p, off, len, "teaches: unknown fact '%s' (expected admin: the hit's target holds an admin role)", w->v[i]);
+            perr(p, off, len, "teaches: unknown fact '%s' (expected admin: the hit's target holds an admin role)",
+                 w->v[i]);
             return false;
         }
         m->teaches_facts |= bit;
@@ -1442,7 +1470,8 @@ static bool parse_when(ahi_parser *p, ahi_corr *c)
             perr(p, p->cur.off, 1, "count takes no field: write `count`, or distinct(FIELD) to count values");
             return false;
         }
-    } else if ((p->cur.n == 8 && memcmp(p->cur.s, "distinct", 8) == 0) || (p->cur.n == 3 && memcmp(p->cur.s, "sum", 3) == 0)) {
+    } else if ((p->cur.n == 8 && memcmp(p->cur.s, "distinct", 8) == 0) ||
+               (p->cur.n == 3 && memcmp(p->cur.s, "sum", 3) == 0)) {
         c->agg = p->cur.n == 3 ? AHI_AGG_SUM : AHI_AGG_DISTINCT;
         const char *fn = c->agg == AHI_AGG_SUM ? "sum" : "distinct";
         advance(p, AHI_LEX_EXPR);
@@ -1489,12 +1518,8 @@ static bool parse_when(ahi_parser *p, ahi_corr *c)
     case AHI_T_NE:
         perr(p, p->cur.off, p->cur.len, "'!=' does not apply to an aggregate; use >, >=, <, <= or ==");
         return false;
-    case AHI_T_ASSIGN:
-        perr(p, p->cur.off, p->cur.len, "unknown operator '=' (did you mean '=='?)");
-        return false;
-    default:
-        expected(p, "a comparison (>, >=, <, <=, ==) after the aggregate");
-        return false;
+    case AHI_T_ASSIGN: perr(p, p->cur.off, p->cur.len, "unknown operator '=' (did you mean '=='?)"); return false;
+    default: expected(p, "a comparison (>, >=, <, <=, ==) after the aggregate"); return false;
     }
     advance(p, AHI_LEX_EXPR);
     if (p->cur.kind != AHI_T_NUMBER) {
@@ -1528,8 +1553,9 @@ static bool parse_when(ahi_parser *p, ahi_corr *c)
                 return false;
             }
             if (tmp.relative || tmp.has_floor) {
-                perr(p, tmp.relative ? tmp.relative_off : tmp.floor_off, tmp.relative ? tmp.relative_len : tmp.floor_len,
-                     "`x baseline` compares one aggregate with its own past: not with terms joined by or or per source");
+                perr(
+                    p, tmp.relative ? tmp.relative_off : tmp.floor_off, tmp.relative ? tmp.relative_len : tmp.floor_len,
+                    "`x baseline` compares one aggregate with its own past: not with terms joined by or or per source");
                 return false;
             }
             if (tmp.outside) { /* written after the last term: it applies to the whole condition */
@@ -1537,8 +1563,8 @@ static bool parse_when(ahi_parser *p, ahi_corr *c)
                 c->outside_off = tmp.outside_off;
                 c->outside_len = tmp.outside_len;
             }
-            c->term[c->nterms++] = (ahi_wterm){tmp.agg, tmp.agg_opd, {0}, tmp.cmp, tmp.threshold, tmp.term[0].per_source,
-                                               tmp.when_off, tmp.when_len};
+            c->term[c->nterms++] = (ahi_wterm){
+                tmp.agg, tmp.agg_opd, {0}, tmp.cmp, tmp.threshold, tmp.term[0].per_source, tmp.when_off, tmp.when_len};
             c->when_len = tmp.when_off + tmp.when_len - first_off;
         }
         c->when_off = first_off;
@@ -1654,7 +1680,8 @@ static bool parse_step(ahi_parser *p, ahi_corr *c)
             else if (tmp.multi)
                 perr(p, tmp.when_off, tmp.when_len, "a step's `when` is one aggregate (no or, no per source)");
             else if (tmp.cmp != AHI_OP_GT && tmp.cmp != AHI_OP_GE && tmp.cmp != AHI_OP_EQ)
-                perr(p, tmp.when_off, tmp.when_len, "a step's `when` takes >, >= or == (the step is reached when it holds)");
+                perr(p, tmp.when_off, tmp.when_len,
+                     "a step's `when` takes >, >= or == (the step is reached when it holds)");
             st.has_when = true;
             st.agg = tmp.agg;
             st.agg_opd = tmp.agg_opd;
@@ -1696,10 +1723,12 @@ static void check_relative_when(ahi_parser *p, const ah_rule *r, const bool *see
     if (c->outside) {
         if (c->relative)
             perr(p, c->outside_off, c->outside_len,
-                 "`outside baseline` (only new groups) and `x baseline` (relative to a group's own past) exclude each other");
+                 "`outside baseline` (only new groups) and `x baseline` (relative to a group's own past) exclude each "
+                 "other");
         else if (!seen[MK_BASELINE])
             perr(p, c->outside_off, c->outside_len,
-                 "`outside baseline` needs a learning period: add `baseline 14d` (the first 14 days of the data) to the rule");
+                 "`outside baseline` needs a learning period: add `baseline 14d` (the first 14 days of the data) to "
+                 "the rule");
         if (c->cmp != AHI_OP_GT && c->cmp != AHI_OP_GE && c->cmp != AHI_OP_EQ)
             perr(p, c->when_off, c->when_len, "`outside baseline` takes >, >= or ==");
         if (c->has_floor)
@@ -1712,8 +1741,9 @@ static void check_relative_when(ahi_parser *p, const ah_rule *r, const bool *see
             perr(p, c->floor_off, c->floor_len,
                  "`at least` is the floor of a `x baseline` threshold; with a fixed threshold write the number itself");
         if (seen[MK_BASELINE])
-            perr(p, c->baseline_off, c->baseline_len,
-                 "baseline is the learning period of a `when ... x baseline` threshold; this rule's threshold is fixed");
+            perr(
+                p, c->baseline_off, c->baseline_len,
+                "baseline is the learning period of a `when ... x baseline` threshold; this rule's threshold is fixed");
         return;
     }
     if (!seen[MK_BASELINE])
@@ -1735,8 +1765,8 @@ static void finish_correlation(ahi_parser *p, ah_rule *r, const bool *seen, ahi_
     const char *kind = ah_rule_kind_name(r->meta.kind);
     if (r->meta.kind == AH_RULE_SEQUENCE) {
         if (!seen[MK_WITHIN])
-            perr(p, r->id_off, r->id_len, "sequence '%s' has no `within` (the time the steps must fit in, e.g. within 30m)",
-                 r->meta.id);
+            perr(p, r->id_off, r->id_len,
+                 "sequence '%s' has no `within` (the time the steps must fit in, e.g. within 30m)", r->meta.id);
         if (c->nsteps < 2)
             perr(p, r->id_off, r->id_len, "sequence '%s' needs at least 2 steps (it has %zu)", r->meta.id, c->nsteps);
         for (size_t i = 0; i < c->nsteps; i++)
@@ -1751,7 +1781,8 @@ static void finish_correlation(ahi_parser *p, ah_rule *r, const bool *seen, ahi_
                 perr(p, c->shows_off, c->shows_len, "shows: sequence '%s' has no step '%s'", r->meta.id, c->shows_name);
             else if (c->steps[i].absent)
                 perr(p, c->shows_off, c->shows_len,
-                     "shows: step '%s' is a `step not` (it never happens in a hit), name a step that does", c->shows_name);
+                     "shows: step '%s' is a `step not` (it never happens in a hit), name a step that does",
+                     c->shows_name);
             else
                 c->shows = i;
         }
@@ -1765,16 +1796,17 @@ static void finish_correlation(ahi_parser *p, ah_rule *r, const bool *seen, ahi_
             if (!seen[MK_WINDOW])
                 perr(p, r->id_off, r->id_len, "%s '%s' has no `window` (e.g. window 30m)", kind, r->meta.id);
             if (!seen[MK_WHEN])
-                perr(p, r->id_off, r->id_len, "%s '%s' has no `when` condition (e.g. when count >= 10)", kind, r->meta.id);
+                perr(p, r->id_off, r->id_len, "%s '%s' has no `when` condition (e.g. when count >= 10)", kind,
+                     r->meta.id);
             else
                 check_relative_when(p, r, seen);
         } else {
             if (!seen[MK_VALUE])
-                perr(p, r->id_off, r->id_len, "first-seen '%s' has no `value` (the field that must be new, e.g. value ip)",
-                     r->meta.id);
+                perr(p, r->id_off, r->id_len,
+                     "first-seen '%s' has no `value` (the field that must be new, e.g. value ip)", r->meta.id);
             if (!seen[MK_BASELINE])
-                perr(p, r->id_off, r->id_len, "first-seen '%s' has no `baseline` (e.g. baseline 7d: the first 7 days of data)",
-                     r->meta.id);
+                perr(p, r->id_off, r->id_len,
+                     "first-seen '%s' has no `baseline` (e.g. baseline 7d: the first 7 days of data)", r->meta.id);
         }
         ahi_cstep_def st;
         memset(&st, 0, sizeof st);
@@ -1818,7 +1850,8 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
             perr(p, r->id_off, r->id_len, "rule '%s' is not closed (missing '}')", r->meta.id);
             break;
         }
-        if (p->cur.kind == AHI_T_IDENT && top_word_at(p->lx.src, p->cur.off, NULL) && at_line_start(p->lx.src, p->cur.off)) {
+        if (p->cur.kind == AHI_T_IDENT && top_word_at(p->lx.src, p->cur.off, NULL) &&
+            at_line_start(p->lx.src, p->cur.off)) {
             perr(p, p->cur.off, p->cur.len, "expected '}' to close rule '%s' before the next rule", r->meta.id);
             return;
         }
@@ -1828,11 +1861,13 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
             if (p->cur.kind == AHI_T_IDENT) {
                 const char *near = closest(p->cur.s, p->cur.n, mkey_names, MK_COUNT);
                 if (near)
-                    perr(p, p->cur.off, p->cur.len, "unknown key '%.*s' (did you mean '%s'?)", (int)p->cur.n, p->cur.s, near);
+                    perr(p, p->cur.off, p->cur.len, "unknown key '%.*s' (did you mean '%s'?)", (int)p->cur.n, p->cur.s,
+                         near);
                 else
                     perr(p, p->cur.off, p->cur.len,
                          "unknown key '%.*s'; expected title, description, severity, status, tags, references, "
-                         "falsepositives, author, date, modified, version, note, sources, match, details, test, routine, teaches",
+                         "falsepositives, author, date, modified, version, note, sources, match, details, test, "
+                         "routine, teaches",
                          (int)p->cur.n, p->cur.s);
             } else if (p->cur.kind != AHI_T_ERROR) {
                 expected(p, "a key (title, severity, sources, match, ...) or '}'");
@@ -1848,7 +1883,8 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
                      ah_rule_kind_name(r->meta.kind));
             ok = false;
         } else if (k == MK_MATCH && r->meta.kind == AH_RULE_SEQUENCE) {
-            perr(p, key_off, key_len, "a sequence has no match of its own: each step has one (step NAME { match ... key ... })");
+            perr(p, key_off, key_len,
+                 "a sequence has no match of its own: each step has one (step NAME { match ... key ... })");
             ok = false;
         } else if (seen[k] && k != MK_TEST && k != MK_TAGS && k != MK_REFERENCES && k != MK_FALSEPOSITIVES &&
                    k != MK_SOURCES && k != MK_STEP) {
@@ -1895,7 +1931,8 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
             case MK_FALSEPOSITIVES: ok = parse_words(p, &fps); break;
             case MK_ROUTINE:
                 if (r->meta.kind != AH_RULE_SINGLE) {
-                    perr(p, key_off, key_len, "'routine' belongs to single-event rules: a %s rule has no hit of one event",
+                    perr(p, key_off, key_len,
+                         "'routine' belongs to single-event rules: a %s rule has no hit of one event",
                          ah_rule_kind_name(r->meta.kind));
                     ok = false;
                     break;
@@ -1904,7 +1941,8 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
                 break;
             case MK_TEACHES:
                 if (r->meta.kind != AH_RULE_SINGLE) {
-                    perr(p, key_off, key_len, "'teaches' belongs to single-event rules: a %s rule has no hit of one event",
+                    perr(p, key_off, key_len,
+                         "'teaches' belongs to single-event rules: a %s rule has no hit of one event",
                          ah_rule_kind_name(r->meta.kind));
                     ok = false;
                     break;
@@ -1931,8 +1969,9 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
                     if (sk == AH_SOURCE_UNKNOWN) {
                         static const char *const snames[] = {"ual", "signin", "entra_audit"};
                         const char *near = closest(p->cur.s, p->cur.n, snames, 3);
-                        perr(p, p->cur.off, p->cur.len, "unknown source '%.*s' (expected ual, signin or entra_audit)%s%s%s",
-                             (int)p->cur.n, p->cur.s, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+                        perr(p, p->cur.off, p->cur.len,
+                             "unknown source '%.*s' (expected ual, signin or entra_audit)%s%s%s", (int)p->cur.n,
+                             p->cur.s, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
                         advance(p, AHI_LEX_WORD);
                         continue;
                     }
@@ -1953,13 +1992,15 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
                 p->depth = 0;
                 r->match = parse_or(p);
                 ok = r->match != NULL;
-                if (ok && p->cur.kind == AHI_T_IDENT && mkey_of(p->cur.s, p->cur.n) == MK_NONE && cur_kw(p) != KW_RULE) {
+                if (ok && p->cur.kind == AHI_T_IDENT && mkey_of(p->cur.s, p->cur.n) == MK_NONE &&
+                    cur_kw(p) != KW_RULE) {
                     expected(p, "and, or, or the next key after the condition");
                     ok = false;
                 } else if (ok && p->cur.kind == AHI_T_BADOP) {
                     bad_operator(p);
                     ok = false;
-                } else if (ok && p->cur.kind != AHI_T_IDENT && p->cur.kind != AHI_T_RBRACE && p->cur.kind != AHI_T_EOF) {
+                } else if (ok && p->cur.kind != AHI_T_IDENT && p->cur.kind != AHI_T_RBRACE &&
+                           p->cur.kind != AHI_T_EOF) {
                     expected(p, "and, or, ')' or the next key after the condition");
                     ok = false;
                 }
@@ -2041,12 +2082,13 @@ static void parse_rule_body(ahi_parser *p, ah_rule *r)
     static const struct {
         mkey k;
         const char *what;
-    } required[] = {{MK_TITLE, "a title"}, {MK_SEVERITY, "a severity"}, {MK_SOURCES, "sources"}, {MK_MATCH, "a match condition"}};
+    } required[] = {
+        {MK_TITLE, "a title"}, {MK_SEVERITY, "a severity"}, {MK_SOURCES, "sources"}, {MK_MATCH, "a match condition"}};
     if (r->corr)
         finish_correlation(p, r, seen, group_ops, group_dom, ngroup, group_off);
     if (seen[MK_ESCALATE] && r->meta.escalate_facts && r->meta.escalate_level <= r->meta.level && seen[MK_SEVERITY])
-        perr(p, escalate_off, escalate_len, "escalate: %s is not above the rule's severity %s", ah_level_name(r->meta.escalate_level),
-             ah_level_name(r->meta.level));
+        perr(p, escalate_off, escalate_len, "escalate: %s is not above the rule's severity %s",
+             ah_level_name(r->meta.escalate_level), ah_level_name(r->meta.level));
     if (seen[MK_SOURCES] && r->meta.sources == 0 && !p->failed)
         perr(p, r->id_off, r->id_len, "rule '%s' lists no sources (ual, signin, entra_audit): it can never apply",
              r->meta.id);
@@ -2128,7 +2170,8 @@ void ahi_parse_file(const ahi_src *src, ahi_arena *a, ah_diag *d, uint64_t *erro
             if (!r->meta.id)
                 return;
             if (!valid_id(p->cur.s, n))
-                perr(p, p->cur.off, p->cur.len, "rule id '%s' may only hold letters, digits, '-', '_', '.', ':'", r->meta.id);
+                perr(p, p->cur.off, p->cur.len, "rule id '%s' may only hold letters, digits, '-', '_', '.', ':'",
+                     r->meta.id);
             advance(p, AHI_LEX_WORD);
             while (p->cur.kind == AHI_T_EOL)
                 advance(p, AHI_LEX_WORD);

@@ -62,7 +62,7 @@ typedef enum ah_rule_status {
     AH_RULE_STATUS_EXPERIMENTAL,
 } ah_rule_status;
 
-const char *ah_rule_status_name(ah_rule_status s);   /* "", "stable", "test", "experimental" */
+const char *ah_rule_status_name(ah_rule_status s); /* "", "stable", "test", "experimental" */
 
 /* Bit for a source in ah_rule_meta.sources. */
 #define AH_SOURCE_BIT(kind) (1u << (unsigned)(kind))
@@ -70,13 +70,13 @@ const char *ah_rule_status_name(ah_rule_status s);   /* "", "stable", "test", "e
 /* What a rule detects over: one event, or a correlation over many
  * (docs/rules.md "Correlation rules"). */
 typedef enum ah_rule_kind {
-    AH_RULE_SINGLE = 0,     /* rule ID { ... }: one event */
-    AH_RULE_AGGREGATE,      /* correlation ID { ... }: count / distinct / sum in a sliding window */
-    AH_RULE_SEQUENCE,       /* sequence ID { ... }: ordered steps joined on a key */
-    AH_RULE_FIRST_SEEN,     /* first-seen ID { ... }: a value new for its group after a baseline */
+    AH_RULE_SINGLE = 0, /* rule ID { ... }: one event */
+    AH_RULE_AGGREGATE,  /* correlation ID { ... }: count / distinct / sum in a sliding window */
+    AH_RULE_SEQUENCE,   /* sequence ID { ... }: ordered steps joined on a key */
+    AH_RULE_FIRST_SEEN, /* first-seen ID { ... }: a value new for its group after a baseline */
 } ah_rule_kind;
 
-const char *ah_rule_kind_name(ah_rule_kind k);       /* "rule", "correlation", "sequence", "first-seen" */
+const char *ah_rule_kind_name(ah_rule_kind k); /* "rule", "correlation", "sequence", "first-seen" */
 
 typedef struct ah_strlist {
     const char *const *v;
@@ -90,41 +90,41 @@ typedef struct ah_rule_meta {
     const char *id;
     const char *title;
     const char *description;
-    const char *note;          /* investigation note */
+    const char *note; /* investigation note */
     const char *author;
     const char *date;
     const char *modified;
     const char *version;
     ah_level level;
     ah_rule_status status;
-    ah_strlist tags;           /* every tag as written, e.g. "solarwinds", "attack.T1098.001" */
-    ah_strlist attack;         /* ATT&CK technique ids from attack.* tags, e.g. "T1098.001" */
+    ah_strlist tags;   /* every tag as written, e.g. "solarwinds", "attack.T1098.001" */
+    ah_strlist attack; /* ATT&CK technique ids from attack.* tags, e.g. "T1098.001" */
     ah_strlist references;
     ah_strlist falsepositives;
-    unsigned sources;          /* AH_SOURCE_BIT(AH_SOURCE_UAL) | ... */
-    const char *file;          /* rule file as loaded */
-    uint64_t line;             /* line of the `rule` keyword */
-    size_t index;              /* position in load order (0-based) */
+    unsigned sources; /* AH_SOURCE_BIT(AH_SOURCE_UAL) | ... */
+    const char *file; /* rule file as loaded */
+    uint64_t line;    /* line of the `rule` keyword */
+    size_t index;     /* position in load order (0-based) */
     /* NULL when the rule is active. Otherwise why it will not run, e.g.
      * "variable mimecast_app_id not set"; the rule is then not matched but
      * still listed so the CLI can say so. */
     const char *skipped;
-    bool needs_raw;            /* its condition or details read raw paths */
-    ah_strlist variables;      /* variables its condition and details read ($name), without the $ */
+    bool needs_raw;       /* its condition or details read raw paths */
+    ah_strlist variables; /* variables its condition and details read ($name), without the $ */
     /* Correlation rules (kind != AH_RULE_SINGLE) are never returned by
      * ah_matcher_match; they produce observations (ah_matcher_observe) for
      * the correlation engine (analyzer/correlate/correlate.h). */
     ah_rule_kind kind;
-    int64_t window_ns;         /* window / within, in nanoseconds (0 for single rules and first-seen) */
-    int64_t baseline_ns;       /* first-seen, `x baseline` aggregation: learning period (0 when the rule gives none) */
-    size_t nsteps;             /* conditions producing observations: 1, or the steps of a sequence */
+    int64_t window_ns;   /* window / within, in nanoseconds (0 for single rules and first-seen) */
+    int64_t baseline_ns; /* first-seen, `x baseline` aggregation: learning period (0 when the rule gives none) */
+    size_t nsteps;       /* conditions producing observations: 1, or the steps of a sequence */
     /* `routine` (single-event rules): facts that make a hit routine, all of
      * them: pairs of fields seen together during the baseline ("user+ip")
      * and "admin" (the acting user is in $admin_accounts). Decided at the
      * end of the run by the hunt's case knowledge (analyzer/engine/knowledge.h). */
-    ah_strlist routine;        /* as written */
+    ah_strlist routine; /* as written */
     struct ah_routine_pair {
-        uint8_t a, b;          /* ah_field_id */
+        uint8_t a, b; /* ah_field_id */
     } routine_pair[AH_ROUTINE_MAX_PAIRS];
     size_t nroutine_pairs;
     bool routine_admin;
@@ -189,8 +189,8 @@ ah_status ah_ruleset_status(const ah_ruleset *rs);
 typedef struct ah_var_info {
     const char *name;
     const char *value;
-    const char *source;   /* "set" (--set, ah_ruleset_set_var[_arg]) or "vars-file" */
-    const char *file;     /* the variables file for "vars-file", else NULL */
+    const char *source; /* "set" (--set, ah_ruleset_set_var[_arg]) or "vars-file" */
+    const char *file;   /* the variables file for "vars-file", else NULL */
 } ah_var_info;
 /* Variables in the order they were first set (a later setting replaces the
  * value and the source). ah_ruleset_var_at returns false past the end. */
@@ -199,9 +199,9 @@ bool ah_ruleset_var_at(const ah_ruleset *rs, size_t i, ah_var_info *out);
 
 /* A list file the compiled rules loaded (list("...") in any rule). */
 typedef struct ah_list_file_info {
-    const char *path;     /* as resolved: relative to its rule file's directory */
-    const char *sha256;   /* lowercase hex, of the bytes the values were read from */
-    uint64_t size;        /* bytes read */
+    const char *path;   /* as resolved: relative to its rule file's directory */
+    const char *sha256; /* lowercase hex, of the bytes the values were read from */
+    uint64_t size;      /* bytes read */
 } ah_list_file_info;
 /* Distinct list files, in the order compile loaded them; 0 before compile. */
 size_t ah_ruleset_list_file_count(const ah_ruleset *rs);
@@ -209,10 +209,10 @@ const ah_list_file_info *ah_ruleset_list_file_at(const ah_ruleset *rs, size_t i)
 
 /* --- looking at rules -------------------------------------------------- */
 
-size_t ah_ruleset_count(const ah_ruleset *rs);               /* every parsed rule, load order */
+size_t ah_ruleset_count(const ah_ruleset *rs); /* every parsed rule, load order */
 const ah_rule *ah_ruleset_rule(const ah_ruleset *rs, size_t i);
 const ah_rule *ah_ruleset_find(const ah_ruleset *rs, const char *id);
-size_t ah_ruleset_active_count(const ah_ruleset *rs);        /* compiled and not skipped */
+size_t ah_ruleset_active_count(const ah_ruleset *rs); /* compiled and not skipped */
 const ah_rule_meta *ah_rule_metadata(const ah_rule *r);
 
 /* True if any active rule reads raw paths (a hunt without it never needs
@@ -274,12 +274,12 @@ size_t ah_matcher_match(ah_matcher *m, const ah_event *ev, const ah_rule **hits,
 ah_status ah_rule_render_details(ah_matcher *m, const ah_rule *r, const ah_event *ev, ah_buf *out);
 
 typedef struct ah_matcher_stats {
-    uint64_t events;            /* ah_matcher_match / ah_expr_eval calls */
-    uint64_t rules_evaluated;   /* rule conditions evaluated (after the index) */
-    uint64_t json_parses;       /* raw/body trees parsed */
-    uint64_t json_errors;       /* raw/body text that did not parse */
-    uint64_t regex_limit;       /* regex matches abandoned at the match limit */
-    uint64_t regex_skipped;     /* regexes not run: none of their required literals in the text (first look) */
+    uint64_t events;          /* ah_matcher_match / ah_expr_eval calls */
+    uint64_t rules_evaluated; /* rule conditions evaluated (after the index) */
+    uint64_t json_parses;     /* raw/body trees parsed */
+    uint64_t json_errors;     /* raw/body text that did not parse */
+    uint64_t regex_limit;     /* regex matches abandoned at the match limit */
+    uint64_t regex_skipped;   /* regexes not run: none of their required literals in the text (first look) */
 } ah_matcher_stats;
 
 const ah_matcher_stats *ah_matcher_get_stats(const ah_matcher *m);
@@ -301,22 +301,22 @@ void ah_matcher_release(ah_matcher *m);
  * a sequence. Spans borrow from the event and the matcher: valid during
  * the callback only (encode to keep). */
 typedef struct ah_observation {
-    const ah_rule *rule;       /* NULL after ah_observation_decode: use rule_index */
-    size_t rule_index;         /* ah_rule_meta.index */
+    const ah_rule *rule; /* NULL after ah_observation_decode: use rule_index */
+    size_t rule_index;   /* ah_rule_meta.index */
     uint32_t step;
     ah_time time;
-    ah_span key;               /* group / join key: the values of the key operands, case-folded, joined with 0x1F */
-    ah_span value;             /* distinct() / first-seen value (case-folded), else empty */
-    bool has_number;           /* sum(): the value as a number */
+    ah_span key;     /* group / join key: the values of the key operands, case-folded, joined with 0x1F */
+    ah_span value;   /* distinct() / first-seen value (case-folded), else empty */
+    bool has_number; /* sum(): the value as a number */
     double number;
     ah_source_kind source;
     ah_span record_id, user, ip, app, target, operation;
-    ah_span input, entry;      /* origin path and archive entry (entry may be empty) */
-    uint32_t origin;           /* the caller's own id for input+entry (0 = none): a caller that keeps
+    ah_span input, entry; /* origin path and archive entry (entry may be empty) */
+    uint32_t origin;      /* the caller's own id for input+entry (0 = none): a caller that keeps
                                   a table of origins may leave input/entry empty and restore them */
     uint64_t record_no;
     ah_span app_id, workload, correlation_id; /* for the twin rule (parsers/formats/twin.h): twins count once */
-    unsigned facts;            /* AH_FACT_* the caller knows of the acting user (set before ah_correlator_feed; 0 from observe) */
+    unsigned facts; /* AH_FACT_* the caller knows of the acting user (set before ah_correlator_feed; 0 from observe) */
 } ah_observation;
 
 typedef void (*ah_observation_fn)(void *ud, const ah_observation *obs);
@@ -347,30 +347,30 @@ ah_status ah_observation_decode(ah_span in, ah_observation *obs);
 
 typedef struct ah_rule_test_case {
     const ah_rule *rule;
-    const char *file;       /* rule file holding the `test` line */
-    uint64_t line;          /* line of the `test` line */
-    const char *input;      /* resolved test file path, or NULL for inline JSON */
-    uint64_t record_no;     /* 1-based record within the test input (0: none ran) */
+    const char *file;   /* rule file holding the `test` line */
+    uint64_t line;      /* line of the `test` line */
+    const char *input;  /* resolved test file path, or NULL for inline JSON */
+    uint64_t record_no; /* 1-based record within the test input (0: none ran) */
     bool expect_hit;
     bool got_hit;
     bool passed;
-    const char *error;      /* the test could not run (bad JSON, missing file...), else NULL */
-    const char *skipped;    /* the rule is skipped and has no test variables, else NULL */
-    ah_span event;          /* the record as compact JSON (cut at 4 KiB), may be empty */
+    const char *error;   /* the test could not run (bad JSON, missing file...), else NULL */
+    const char *skipped; /* the rule is skipped and has no test variables, else NULL */
+    ah_span event;       /* the record as compact JSON (cut at 4 KiB), may be empty */
     /* Correlation tests run a whole series: record_no is 0, `event` is
      * empty, and the outcome is a number of hits. expect_hits is -1 for
      * `test hit` (one or more) / 0 for `test miss` / N for `test hits N`. */
     int64_t expect_hits;
     uint64_t got_hits;
-    uint64_t series_len;    /* records in the series */
-    const char *note;       /* what the pipeline did with a record that gave no event (a duplicate
+    uint64_t series_len; /* records in the series */
+    const char *note;    /* what the pipeline did with a record that gave no event (a duplicate
                                hunt drops), shown after the outcome; else NULL */
 } ah_rule_test_case;
 
 typedef struct ah_rule_test_totals {
     uint64_t passed;
-    uint64_t failed;        /* wrong outcome or could not run */
-    uint64_t skipped;       /* tests of skipped rules */
+    uint64_t failed;  /* wrong outcome or could not run */
+    uint64_t skipped; /* tests of skipped rules */
 } ah_rule_test_totals;
 
 typedef void (*ah_rule_test_fn)(void *ud, const ah_rule_test_case *tc);

@@ -22,21 +22,21 @@
 #include "rules.h"
 
 /* --- limits (one place; see docs/rules.md "Limits") -------------------- */
-#define AHI_MAX_RULE_FILE (16u << 20)   /* bytes per rule file */
-#define AHI_MAX_DEPTH 64                /* expression nesting */
-#define AHI_MAX_BIND 8                  /* nested any/all */
-#define AHI_MAX_STEPS 64                /* steps in one path */
-#define AHI_MAX_LIST_ENTRIES 1000000    /* values per list file */
-#define AHI_MAX_LIST_LINE 4096          /* bytes per list file line */
-#define AHI_MAX_DIR_DEPTH 16            /* directory recursion when loading */
-#define AHI_DETAIL_VALUE_MAX 512        /* bytes per rendered details value */
-#define AHI_MAX_MEMBERS 16               /* record members parsed alone per event */
-#define AHI_MAX_INDEXED 128              /* members indexed per object (more: the whole tree) */
-#define AHI_MAX_ADDRS 32                 /* addresses kept per record for raw[*] CIDR tests */
-#define AHI_MAX_WALK 64                 /* nested arrays / decoded layers while walking */
-#define AHI_REGEX_MATCH_LIMIT 1000000u  /* PCRE2 match limit per match */
-#define AHI_MAX_PRINT (1u << 20)        /* object printed for a string comparison */
-#define AHI_EVENT_TEXT_MAX 4096         /* compact event shown by test-rules */
+#define AHI_MAX_RULE_FILE (16u << 20)  /* bytes per rule file */
+#define AHI_MAX_DEPTH 64               /* expression nesting */
+#define AHI_MAX_BIND 8                 /* nested any/all */
+#define AHI_MAX_STEPS 64               /* steps in one path */
+#define AHI_MAX_LIST_ENTRIES 1000000   /* values per list file */
+#define AHI_MAX_LIST_LINE 4096         /* bytes per list file line */
+#define AHI_MAX_DIR_DEPTH 16           /* directory recursion when loading */
+#define AHI_DETAIL_VALUE_MAX 512       /* bytes per rendered details value */
+#define AHI_MAX_MEMBERS 16             /* record members parsed alone per event */
+#define AHI_MAX_INDEXED 128            /* members indexed per object (more: the whole tree) */
+#define AHI_MAX_ADDRS 32               /* addresses kept per record for raw[*] CIDR tests */
+#define AHI_MAX_WALK 64                /* nested arrays / decoded layers while walking */
+#define AHI_REGEX_MATCH_LIMIT 1000000u /* PCRE2 match limit per match */
+#define AHI_MAX_PRINT (1u << 20)       /* object printed for a string comparison */
+#define AHI_EVENT_TEXT_MAX 4096        /* compact event shown by test-rules */
 
 /* --- arena ------------------------------------------------------------- */
 typedef struct ahi_chunk ahi_chunk;
@@ -52,7 +52,7 @@ typedef struct ahi_arena {
 
 void ahi_arena_init(ahi_arena *a);
 void ahi_arena_free(ahi_arena *a);
-void *ahi_alloc(ahi_arena *a, size_t n);                 /* zeroed; NULL on OOM */
+void *ahi_alloc(ahi_arena *a, size_t n);                  /* zeroed; NULL on OOM */
 char *ahi_strndup(ahi_arena *a, const char *s, size_t n); /* NUL-terminated copy */
 char *ahi_strdup(ahi_arena *a, const char *s);
 /* Grow an arena array (copying); *cap doubles. Returns false on OOM. */
@@ -63,13 +63,13 @@ bool ahi_nomem(ahi_arena *a);
 
 /* --- source files and diagnostics -------------------------------------- */
 typedef struct ahi_src {
-    char *path;       /* as given (messages) */
-    char *dir;        /* directory for relative paths ("." when none) */
-    char *text;       /* NUL-terminated */
+    char *path; /* as given (messages) */
+    char *dir;  /* directory for relative paths ("." when none) */
+    char *text; /* NUL-terminated */
     size_t len;
-    size_t *lines;    /* offsets of line starts */
+    size_t *lines; /* offsets of line starts */
     size_t nlines;
-    bool sigma;       /* translated from a Sigma file: no tests expected, lines are the translation's */
+    bool sigma; /* translated from a Sigma file: no tests expected, lines are the translation's */
     struct ahi_src *next;
 } ahi_src;
 
@@ -101,36 +101,50 @@ size_t ahi_edit_distance_ci(const char *a, size_t an, const char *b, size_t bn);
 /* --- lexer ------------------------------------------------------------- */
 typedef enum ahi_tok {
     AHI_T_EOF = 0,
-    AHI_T_ERROR,   /* already reported */
-    AHI_T_EOL,     /* end of line (word mode only) */
-    AHI_T_WORD,    /* bare word (word mode) */
+    AHI_T_ERROR, /* already reported */
+    AHI_T_EOL,   /* end of line (word mode only) */
+    AHI_T_WORD,  /* bare word (word mode) */
     AHI_T_IDENT,
-    AHI_T_STRING,  /* s/n: unescaped value */
-    AHI_T_NUMBER,  /* num, s/n: text */
-    AHI_T_VAR,     /* $name; s/n: name */
-    AHI_T_REGEX,   /* s/n: pattern; flags */
-    AHI_T_JSON,    /* inline JSON value, s/n: its text */
-    AHI_T_LPAREN, AHI_T_RPAREN, AHI_T_LBRACK, AHI_T_RBRACK, AHI_T_LBRACE, AHI_T_RBRACE,
-    AHI_T_COMMA, AHI_T_DOT, AHI_T_COLON, AHI_T_STAR,
-    AHI_T_EQ, AHI_T_ASSIGN, AHI_T_NE, AHI_T_LT, AHI_T_LE, AHI_T_GT, AHI_T_GE,
-    AHI_T_BADOP,   /* an operator-like character run that is not an operator */
+    AHI_T_STRING, /* s/n: unescaped value */
+    AHI_T_NUMBER, /* num, s/n: text */
+    AHI_T_VAR,    /* $name; s/n: name */
+    AHI_T_REGEX,  /* s/n: pattern; flags */
+    AHI_T_JSON,   /* inline JSON value, s/n: its text */
+    AHI_T_LPAREN,
+    AHI_T_RPAREN,
+    AHI_T_LBRACK,
+    AHI_T_RBRACK,
+    AHI_T_LBRACE,
+    AHI_T_RBRACE,
+    AHI_T_COMMA,
+    AHI_T_DOT,
+    AHI_T_COLON,
+    AHI_T_STAR,
+    AHI_T_EQ,
+    AHI_T_ASSIGN,
+    AHI_T_NE,
+    AHI_T_LT,
+    AHI_T_LE,
+    AHI_T_GT,
+    AHI_T_GE,
+    AHI_T_BADOP, /* an operator-like character run that is not an operator */
 } ahi_tok;
 
 typedef enum ahi_lexmode {
-    AHI_LEX_EXPR,   /* expressions and rule structure; newlines are spaces */
-    AHI_LEX_WORD,   /* metadata word lists: words, strings, EOL */
-    AHI_LEX_REGEX,  /* after `matches`: /re/flags or a string */
-    AHI_LEX_TEST,   /* after `test hit|miss`: a string (path) or inline JSON */
+    AHI_LEX_EXPR,  /* expressions and rule structure; newlines are spaces */
+    AHI_LEX_WORD,  /* metadata word lists: words, strings, EOL */
+    AHI_LEX_REGEX, /* after `matches`: /re/flags or a string */
+    AHI_LEX_TEST,  /* after `test hit|miss`: a string (path) or inline JSON */
 } ahi_lexmode;
 
 typedef struct ahi_token {
     ahi_tok kind;
-    size_t off, len;   /* source range */
-    const char *s;     /* decoded text (arena or source), see ahi_tok */
+    size_t off, len; /* source range */
+    const char *s;   /* decoded text (arena or source), see ahi_tok */
     size_t n;
     double num;
-    char flags[8];     /* regex flags */
-    bool triple;       /* string was """triple-quoted""" */
+    char flags[8]; /* regex flags */
+    bool triple;   /* string was """triple-quoted""" */
 } ahi_token;
 
 typedef struct ahi_lexer {
@@ -158,7 +172,7 @@ typedef enum ahi_val_kind {
 
 typedef struct ahi_aval {
     ahi_val_kind kind;
-    const char *s;     /* string / number text / var name / regex pattern */
+    const char *s; /* string / number text / var name / regex pattern */
     size_t n;
     double num;
     bool b;
@@ -167,29 +181,29 @@ typedef struct ahi_aval {
 } ahi_aval;
 
 typedef enum ahi_step_kind {
-    AHI_STEP_KEY,      /* .key or ["key"] */
-    AHI_STEP_INDEX,    /* [N], negative from the end */
-    AHI_STEP_ALL,      /* [*] */
-    AHI_STEP_SELECT,   /* [Key="value"] */
-    AHI_STEP_JSON,     /* json(...) boundary: decode a string holding JSON */
+    AHI_STEP_KEY,    /* .key or ["key"] */
+    AHI_STEP_INDEX,  /* [N], negative from the end */
+    AHI_STEP_ALL,    /* [*] */
+    AHI_STEP_SELECT, /* [Key="value"] */
+    AHI_STEP_JSON,   /* json(...) boundary: decode a string holding JSON */
 } ahi_step_kind;
 
 typedef struct ahi_astep {
     ahi_step_kind kind;
-    const char *key;   /* NUL-terminated (KEY, SELECT) */
+    const char *key; /* NUL-terminated (KEY, SELECT) */
     size_t keylen;
     long long index;
-    ahi_aval sel;      /* SELECT value */
+    ahi_aval sel; /* SELECT value */
     size_t off, len;
 } ahi_astep;
 
 typedef struct ahi_aoperand {
-    const char *head;  /* root identifier: field, pseudo-field, raw, bound name */
+    const char *head; /* root identifier: field, pseudo-field, raw, bound name */
     size_t headlen;
     size_t head_off;
     ahi_astep *steps;
     size_t nsteps;
-    size_t off, len;   /* whole operand */
+    size_t off, len; /* whole operand */
 } ahi_aoperand;
 
 /* The comparison operators: one row each in ops.def (spelling, negation,
@@ -203,27 +217,27 @@ typedef enum ahi_op {
 
 /* What follows an operator (ops.def ARG). */
 typedef enum ahi_arg {
-    AHI_ARG_NONE,     /* exists, is empty */
-    AHI_ARG_VALUE,    /* one literal or $variable */
-    AHI_ARG_ORDER,    /* a number, or a string holding a timestamp */
-    AHI_ARG_REGEX,    /* /re/flags or a string */
-    AHI_ARG_LIST,     /* [v, ...] or list("file") */
-    AHI_ARG_CIDR,     /* [prefix, ...] or list("file") */
-    AHI_ARG_OPERAND,  /* another operand of the same event */
+    AHI_ARG_NONE,    /* exists, is empty */
+    AHI_ARG_VALUE,   /* one literal or $variable */
+    AHI_ARG_ORDER,   /* a number, or a string holding a timestamp */
+    AHI_ARG_REGEX,   /* /re/flags or a string */
+    AHI_ARG_LIST,    /* [v, ...] or list("file") */
+    AHI_ARG_CIDR,    /* [prefix, ...] or list("file") */
+    AHI_ARG_OPERAND, /* another operand of the same event */
 } ahi_arg;
 
 /* Operands beyond text an operator applies to (ops.def ON). */
-#define AHI_ON_TIME 1u   /* time */
-#define AHI_ON_ENUM 2u   /* source, result */
+#define AHI_ON_TIME 1u /* time */
+#define AHI_ON_ENUM 2u /* source, result */
 
 typedef struct ahi_opinfo {
-    const char *spelling;  /* as written, words separated by one space */
-    const char *negated;   /* NULL: cannot be negated in place */
+    const char *spelling; /* as written, words separated by one space */
+    const char *negated;  /* NULL: cannot be negated in place */
     ahi_arg arg;
     unsigned on;
-    bool cased;            /* `cased` changes it */
-    const char *sigma;     /* Sigma modifier mapped to it, or NULL */
-    const char *cut;       /* message when a longer spelling stops short */
+    bool cased;        /* `cased` changes it */
+    const char *sigma; /* Sigma modifier mapped to it, or NULL */
+    const char *cut;   /* message when a longer spelling stops short */
 } ahi_opinfo;
 
 /* ops.c: the rows of ops.def, indexed by ahi_op. */
@@ -231,10 +245,10 @@ extern const ahi_opinfo ahi_ops[AHI_OP_COUNT];
 
 /* Operator lists for messages, generated from ops.def (ops.c). */
 typedef enum ahi_oplist {
-    AHI_OPLIST_ALL,     /* every operator: "==, !=, <, ..., contains, ..., is empty" */
-    AHI_OPLIST_NOT,     /* the words `not` may precede: "contains, ... or exists" */
-    AHI_OPLIST_TIME,    /* those that apply to time: "==, !=, ... and exists" */
-    AHI_OPLIST_ENUM,    /* those that apply to source and result: "==, != and in [...]" */
+    AHI_OPLIST_ALL,  /* every operator: "==, !=, <, ..., contains, ..., is empty" */
+    AHI_OPLIST_NOT,  /* the words `not` may precede: "contains, ... or exists" */
+    AHI_OPLIST_TIME, /* those that apply to time: "==, !=, ... and exists" */
+    AHI_OPLIST_ENUM, /* those that apply to source and result: "==, != and in [...]" */
 } ahi_oplist;
 /* Writes the list into buf (cut to size, always terminated); returns buf. */
 const char *ahi_oplist_text(ahi_oplist which, char *buf, size_t size);
@@ -253,17 +267,17 @@ typedef struct ahi_anode {
     size_t off, len;
     struct ahi_anode **kids;
     size_t nkids;
-    bool cval;                 /* CONST */
+    bool cval; /* CONST */
     /* CMP */
     ahi_aoperand opd;
     ahi_op op;
-    bool negate;               /* !=, not contains, not in, is not empty ... */
+    bool negate; /* !=, not contains, not in, is not empty ... */
     bool cased;
     size_t op_off, op_len;
-    ahi_aval *vals;            /* one value, or the items of [..] */
+    ahi_aval *vals; /* one value, or the items of [..] */
     size_t nvals;
-    bool list_file;            /* vals[0] is the list("path") */
-    ahi_aoperand *ref;         /* AHI_ARG_OPERAND: the other operand */
+    bool list_file;    /* vals[0] is the list("path") */
+    ahi_aoperand *ref; /* AHI_ARG_OPERAND: the other operand */
     /* QUANT: kids[0] is the body */
     bool all;
     const char *name;
@@ -274,30 +288,30 @@ typedef struct ahi_anode {
 
 /* --- compiled form ----------------------------------------------------- */
 typedef enum ahi_opd_kind {
-    AHI_OPD_FIELD,     /* normalized field span */
-    AHI_OPD_OPCANON,   /* operation, canonical form */
-    AHI_OPD_OPRAW,     /* operation_raw: as written */
+    AHI_OPD_FIELD,   /* normalized field span */
+    AHI_OPD_OPCANON, /* operation, canonical form */
+    AHI_OPD_OPRAW,   /* operation_raw: as written */
     AHI_OPD_TIME,
     AHI_OPD_SOURCE,
     AHI_OPD_FORMAT,
     AHI_OPD_RESULT,
-    AHI_OPD_RAWTEXT,   /* `raw` alone: the record's JSON text */
-    AHI_OPD_PATH,      /* raw.* path or a path from a bound element */
+    AHI_OPD_RAWTEXT, /* `raw` alone: the record's JSON text */
+    AHI_OPD_PATH,    /* raw.* path or a path from a bound element */
 } ahi_opd_kind;
 
 typedef struct ahi_cstep {
     ahi_step_kind kind;
-    const char *key;   /* NUL-terminated */
+    const char *key; /* NUL-terminated */
     size_t keylen;
     long long index;
-    const char *sel;   /* SELECT value text */
+    const char *sel; /* SELECT value text */
     size_t seln;
 } ahi_cstep;
 
 typedef struct ahi_operand {
     ahi_opd_kind kind;
     ah_field_id field;
-    int slot;          /* PATH: -1 = the record, else a bound element */
+    int slot; /* PATH: -1 = the record, else a bound element */
     const char *slot_name;
     ahi_cstep *steps;
     size_t nsteps;
@@ -309,8 +323,8 @@ typedef struct ahi_strset {
         const char *s;
         size_t n;
         uint64_t h;
-    } *slots;
-    size_t mask;       /* slots - 1 (power of two) */
+    } * slots;
+    size_t mask; /* slots - 1 (power of two) */
     size_t count;
     bool cased;
     const char **items; /* distinct values in input order, for explain */
@@ -321,14 +335,14 @@ typedef struct ahi_strset {
 typedef struct ahi_cidrset {
     struct ahi_range {
         uint64_t lo_hi, lo_lo, hi_hi, hi_lo;
-    } *r;
+    } * r;
     size_t n;
     const char **items; /* prefixes as written, for explain */
     size_t nitems;
 } ahi_cidrset;
 
 typedef struct ahi_lit {
-    const char *s;     /* text (canonicalized for operation, folded for ci) */
+    const char *s; /* text (canonicalized for operation, folded for ci) */
     size_t n;
     bool is_num;
     double num;
@@ -340,8 +354,8 @@ typedef struct ahi_lit {
 typedef struct ahi_atoms {
     char **s;
     size_t *len;
-    uint16_t *key;        /* 15-bit key of the three bytes ending each atom's first minlen */
-    uint32_t *order;      /* atom indices sorted by key: a candidate's atoms by binary search */
+    uint16_t *key;   /* 15-bit key of the three bytes ending each atom's first minlen */
+    uint32_t *order; /* atom indices sorted by key: a candidate's atoms by binary search */
     size_t n, minlen;
     uint8_t shift[32768]; /* Wu-Manber jump per key (atoms.c) */
 } ahi_atoms;
@@ -373,12 +387,12 @@ typedef struct ahi_cnode {
     bool negate;
     bool cased;
     ahi_lit lit;
-    const ahi_strset *set;      /* IN */
-    const ahi_cidrset *cidr;    /* CIDR */
-    ahi_operand *ref;           /* AHI_ARG_OPERAND: the other operand */
-    const char *list_path;      /* IN / CIDR from a list file (explain) */
-    pcre2_code *re;             /* MATCHES */
-    const ahi_atoms *atoms;     /* MATCHES: run re only when one is in the text (NULL: always) */
+    const ahi_strset *set;   /* IN */
+    const ahi_cidrset *cidr; /* CIDR */
+    ahi_operand *ref;        /* AHI_ARG_OPERAND: the other operand */
+    const char *list_path;   /* IN / CIDR from a list file (explain) */
+    pcre2_code *re;          /* MATCHES */
+    const ahi_atoms *atoms;  /* MATCHES: run re only when one is in the text (NULL: always) */
     /* CONTAINS / MATCHES on the record text, a field or the operation: the
      * literals one of which must be in the value, as lit_first.. + lit_count
      * of ruleset lit_groups[lit_group] (count 0: none) */
@@ -395,15 +409,15 @@ typedef struct ahi_cnode {
 
 /* A loaded list file, shared by every rule that uses it the same way. */
 typedef enum ahi_list_mode {
-    AHI_LIST_CI,         /* case-insensitive values */
-    AHI_LIST_CASED,      /* exact values */
-    AHI_LIST_OPCANON,    /* operation names, canonicalized */
-    AHI_LIST_CIDR,       /* address prefixes */
+    AHI_LIST_CI,      /* case-insensitive values */
+    AHI_LIST_CASED,   /* exact values */
+    AHI_LIST_OPCANON, /* operation names, canonicalized */
+    AHI_LIST_CIDR,    /* address prefixes */
 } ahi_list_mode;
 
 typedef struct ahi_listfile {
-    const char *path;    /* resolved */
-    char sha256[65];     /* of the bytes read (chain of custody) */
+    const char *path; /* resolved */
+    char sha256[65];  /* of the bytes read (chain of custody) */
     uint64_t size;
     ahi_list_mode mode;
     const ahi_strset *set;
@@ -414,7 +428,7 @@ typedef struct ahi_listfile {
 /* Owns compiled artefacts (the ruleset, or one expression). */
 typedef struct ahi_store {
     ahi_arena arena;
-    pcre2_code **codes;  /* heap array */
+    pcre2_code **codes; /* heap array */
     size_t ncodes, capcodes;
     ahi_listfile *lists;
 } ahi_store;
@@ -425,13 +439,13 @@ void ahi_store_free(ahi_store *st);
 typedef struct ahi_var {
     char *name;
     char *value;
-    const char *file;    /* the variables file it came from, NULL when set directly (--set) */
+    const char *file; /* the variables file it came from, NULL when set directly (--set) */
     struct ahi_var *next;
 } ahi_var;
 
 /* Details template. */
 typedef struct ahi_tpart {
-    const char *text;     /* literal text when opd is NULL */
+    const char *text; /* literal text when opd is NULL */
     size_t n;
     ahi_operand *opd;
 } ahi_tpart;
@@ -443,11 +457,11 @@ typedef struct ahi_template {
 
 typedef struct ahi_test {
     bool expect_hit;
-    int64_t expect_hits;  /* correlation: -1 (hit: one or more), 0 (miss), N (`test hits N`) */
+    int64_t expect_hits; /* correlation: -1 (hit: one or more), 0 (miss), N (`test hits N`) */
     bool inline_json;
-    const char *text;     /* inline JSON, or the path as written */
+    const char *text; /* inline JSON, or the path as written */
     size_t n;
-    size_t off, len;      /* source range of the test value */
+    size_t off, len; /* source range of the test value */
     uint64_t line;
 } ahi_test;
 
@@ -469,22 +483,40 @@ typedef enum ahi_agg { AHI_AGG_COUNT, AHI_AGG_DISTINCT, AHI_AGG_SUM } ahi_agg;
 typedef struct ahi_wterm {
     ahi_agg agg;
     ahi_aoperand opd;
-    ahi_operand c;        /* compiled */
+    ahi_operand c; /* compiled */
     ahi_op cmp;
     double threshold;
     bool per_source;
-    size_t off, len;      /* the term as written */
+    size_t off, len; /* the term as written */
 } ahi_wterm;
 
 typedef enum ahi_cvar {
-    AHI_CV_TEXT = 0, AHI_CV_COUNT, AHI_CV_DISTINCT, AHI_CV_SUM, AHI_CV_WINDOW, AHI_CV_GROUP,
-    AHI_CV_FIRST_TIME, AHI_CV_LAST_TIME, AHI_CV_VALUE, AHI_CV_USER, AHI_CV_IP, AHI_CV_APP,
-    AHI_CV_TARGET, AHI_CV_OPERATION, AHI_CV_SOURCE, AHI_CV_RECORD_ID, AHI_CV_BASELINE,
-    AHI_CV_LAST_USER, AHI_CV_LAST_IP, AHI_CV_LAST_APP, AHI_CV_AGGREGATES, AHI_CV_COUNT_
+    AHI_CV_TEXT = 0,
+    AHI_CV_COUNT,
+    AHI_CV_DISTINCT,
+    AHI_CV_SUM,
+    AHI_CV_WINDOW,
+    AHI_CV_GROUP,
+    AHI_CV_FIRST_TIME,
+    AHI_CV_LAST_TIME,
+    AHI_CV_VALUE,
+    AHI_CV_USER,
+    AHI_CV_IP,
+    AHI_CV_APP,
+    AHI_CV_TARGET,
+    AHI_CV_OPERATION,
+    AHI_CV_SOURCE,
+    AHI_CV_RECORD_ID,
+    AHI_CV_BASELINE,
+    AHI_CV_LAST_USER,
+    AHI_CV_LAST_IP,
+    AHI_CV_LAST_APP,
+    AHI_CV_AGGREGATES,
+    AHI_CV_COUNT_
 } ahi_cvar;
 
 typedef struct ahi_ctpart {
-    ahi_cvar var;         /* AHI_CV_TEXT: literal text */
+    ahi_cvar var; /* AHI_CV_TEXT: literal text */
     const char *text;
     size_t n;
 } ahi_ctpart;
@@ -492,19 +524,19 @@ typedef struct ahi_ctpart {
 /* One condition producing observations: the `match` + `group` of an
  * aggregation / first-seen rule, or one `step` of a sequence. */
 typedef struct ahi_cstep_def {
-    const char *name;     /* step name ("" for the base condition) */
-    size_t off, len;      /* name (or rule id) in the source */
-    bool absent;          /* `step not NAME`: must NOT follow (last step only) */
+    const char *name; /* step name ("" for the base condition) */
+    size_t off, len;  /* name (or rule id) in the source */
+    bool absent;      /* `step not NAME`: must NOT follow (last step only) */
     ahi_anode *match;
     size_t match_off;
-    ahi_aoperand *keys;   /* key / group operands */
-    bool *key_domain;     /* domain(FIELD): the part after the last '@' */
+    ahi_aoperand *keys; /* key / group operands */
+    bool *key_domain;   /* domain(FIELD): the part after the last '@' */
     size_t nkeys, capkeys;
-    size_t keys_off;      /* where `key` / `group` was written (0: not given) */
+    size_t keys_off; /* where `key` / `group` was written (0: not given) */
     /* compiled */
     ahi_cnode *cond;
     ahi_operand *ckeys;
-    const char **pinned;  /* canonical operations the condition pins, NULL when not pinned */
+    const char **pinned; /* canonical operations the condition pins, NULL when not pinned */
     size_t npinned;
     const ahi_strset *pinset;
     /* `when AGG CMP N` in the first step of a sequence: the step is reached
@@ -515,7 +547,7 @@ typedef struct ahi_cstep_def {
     ahi_op cmp;
     double threshold;
     size_t when_off, when_len;
-    ahi_operand cagg;     /* compiled distinct / sum operand */
+    ahi_operand cagg; /* compiled distinct / sum operand */
 } ahi_cstep_def;
 
 typedef struct ahi_corr {
@@ -530,17 +562,17 @@ typedef struct ahi_corr {
     bool has_when;
     ahi_agg agg;
     ahi_aoperand agg_opd;
-    ahi_op cmp;           /* LT LE GT GE EQ */
-    double threshold;     /* the number; with relative, the factor */
+    ahi_op cmp;       /* LT LE GT GE EQ */
+    double threshold; /* the number; with relative, the factor */
     size_t when_off, when_len;
     /* `when AGG CMP F x baseline [at least N]`: the threshold is F times the
      * group's largest window value during the learning period (`baseline`). */
     bool relative;
-    size_t factor_off, factor_len;       /* the number F */
-    size_t relative_off, relative_len;   /* `x baseline` */
+    size_t factor_off, factor_len;     /* the number F */
+    size_t relative_off, relative_len; /* `x baseline` */
     bool has_floor;
-    double floor;                        /* N: the window value must also reach it */
-    size_t floor_off, floor_len;         /* `at least N` */
+    double floor;                /* N: the window value must also reach it */
+    size_t floor_off, floor_len; /* `at least N` */
     /* `when ... outside baseline`: only groups not seen during the learning
      * period aggregate (an address new to the tenant). */
     bool outside;
@@ -562,31 +594,31 @@ typedef struct ahi_corr {
     size_t shows_off, shows_len;
     size_t shows;
     /* compiled */
-    ahi_operand cagg;     /* distinct / sum operand */
+    ahi_operand cagg; /* distinct / sum operand */
     ahi_operand *cvalues;
-    ahi_ctpart *tparts;   /* details template */
+    ahi_ctpart *tparts; /* details template */
     size_t ntparts;
 } ahi_corr;
 
 struct ah_rule {
     ah_rule_meta meta;
-    ahi_corr *corr;                /* correlation rules only */
+    ahi_corr *corr; /* correlation rules only */
     const ahi_src *src;
     size_t id_off, id_len;
     ahi_anode *match;
-    const char *details_text;      /* unescaped template */
+    const char *details_text; /* unescaped template */
     size_t details_off, details_len;
     ahi_test *tests;
     size_t ntests, captests;
     ahi_tvar *tvars;
     size_t ntvars, captvars;
-    bool failed;                   /* parse or compile error */
+    bool failed; /* parse or compile error */
     /* compiled */
-    ahi_cnode *cond;               /* NULL when skipped or failed */
-    ahi_cnode *test_cond;          /* compiled with test variables, or NULL */
-    const char *test_skipped;      /* why tests cannot run, else NULL */
+    ahi_cnode *cond;          /* NULL when skipped or failed */
+    ahi_cnode *test_cond;     /* compiled with test variables, or NULL */
+    const char *test_skipped; /* why tests cannot run, else NULL */
     ahi_template *tmpl;
-    const char **pinned;           /* canonical operations the rule is filed under */
+    const char **pinned; /* canonical operations the rule is filed under */
     size_t npinned;
 };
 
@@ -601,18 +633,18 @@ typedef struct ahi_cctx {
     const ahi_var *vars;
     const ahi_tvar *tvars;
     size_t ntvars;
-    const char *basedir;      /* for list("...") */
-    const char *missing_var;  /* first unset variable met (the rule is skipped) */
+    const char *basedir;                      /* for list("...") */
+    const char *missing_var;                  /* first unset variable met (the rule is skipped) */
     const char *used_vars[AHI_MAX_RULE_VARS]; /* every variable read, once each */
     size_t nused_vars;
-    bool quiet;               /* do not report (second compile of the same AST) */
+    bool quiet; /* do not report (second compile of the same AST) */
     bool needs_raw;
     int nbind;
     struct {
         const char *name;
         size_t n;
     } bind[AHI_MAX_BIND];
-    unsigned sources;         /* the rule's sources (0 for expressions) */
+    unsigned sources; /* the rule's sources (0 for expressions) */
     /* Details placeholders: report at the template string instead (set
      * while one is compiled: rd.quote.p not NULL). */
     ahi_placeholder rd;
@@ -621,11 +653,11 @@ typedef struct ahi_cctx {
 /* Problems met while compiling a rule (compile.c, corr.c). A quiet compile
  * (the second one of a rule, with its test variables) neither reports nor
  * counts: the first compile already did. */
-#define ahi_cerr(cx, off, len, ...)                                                                              \
-    ((cx)->quiet ? (void)0                                                                                       \
-                 : ahi_complain((cx)->diag, (cx)->src, (off), (len), AH_SEV_ERROR, (cx)->errors,                 \
+#define ahi_cerr(cx, off, len, ...)                                                                                    \
+    ((cx)->quiet ? (void)0                                                                                             \
+                 : ahi_complain((cx)->diag, (cx)->src, (off), (len), AH_SEV_ERROR, (cx)->errors,                       \
                                 (cx)->rd.quote.p ? &(cx)->rd : NULL, __VA_ARGS__))
-#define ahi_cwarn(cx, off, len, ...)                                                                             \
+#define ahi_cwarn(cx, off, len, ...)                                                                                   \
     ((cx)->quiet ? (void)0 : ahi_complain((cx)->diag, (cx)->src, (off), (len), AH_SEV_WARNING, NULL, NULL, __VA_ARGS__))
 
 /* parser.c */
@@ -707,7 +739,7 @@ struct ah_ruleset {
     /* rule id -> first rule with that id: open addressing, slot = rule index + 1
      * (0 empty), at most half full; heap-owned (duplicate check and find in O(1)) */
     uint32_t *idmap;
-    size_t idmask;           /* slots - 1, 0 when empty */
+    size_t idmask; /* slots - 1, 0 when empty */
     ahi_var *vars;
     ah_list_file_info *listinfo; /* distinct list files in load order (arena), set by compile */
     size_t nlistinfo;
@@ -718,28 +750,28 @@ struct ah_ruleset {
     uint32_t *unpinned[AH_SOURCE_COUNT];
     size_t nunpinned[AH_SOURCE_COUNT];
     bool unpinned_raw[AH_SOURCE_COUNT];
-    bool pinned_any[AH_SOURCE_COUNT];   /* some pinned rule covers the source */
+    bool pinned_any[AH_SOURCE_COUNT]; /* some pinned rule covers the source */
     bool pinned_raw[AH_SOURCE_COUNT];
     struct ahi_opentry {
-        const char *op;      /* canonical */
+        const char *op; /* canonical */
         size_t n;
         uint64_t h;
-        uint32_t *rules;     /* sorted rule indices */
+        uint32_t *rules; /* sorted rule indices */
         size_t nrules, cap;
-        unsigned sources;    /* union of the rules' sources */
+        unsigned sources;     /* union of the rules' sources */
         unsigned raw_sources; /* sources for which some rule needs raw */
-    } *opmap;
-    size_t opmask;           /* opmap slots - 1, 0 when empty */
+    } * opmap;
+    size_t opmask; /* opmap slots - 1, 0 when empty */
     /* correlation observation index: every step of every active correlation rule */
     struct ahi_cunit {
         ah_rule *rule;
         uint32_t step;
-    } *cunits;
+    } * cunits;
     size_t ncunits;
-    bool corr_unpinned[AH_SOURCE_COUNT];  /* some unit for the source pins no operation */
-    unsigned corr_pinned_sources;         /* sources of the pinned units */
-    bool corr_raw;                        /* some unit reads raw paths */
-    const ahi_strset *corr_ops;           /* union of the pinned operations */
+    bool corr_unpinned[AH_SOURCE_COUNT]; /* some unit for the source pins no operation */
+    unsigned corr_pinned_sources;        /* sources of the pinned units */
+    bool corr_raw;                       /* some unit reads raw paths */
+    const ahi_strset *corr_ops;          /* union of the pinned operations */
     size_t ncorr_rules;
     /* First look: the literals of every CONTAINS / MATCHES of the rules,
      * grouped by the value they test (ahi_lit_group), so that one scan of
@@ -761,7 +793,7 @@ struct ah_matcher {
     const ah_ruleset *rs;
     ah_status status; /* AH_ERR_NOMEM once a tree or a regex match ran out of memory */
     const ah_event *ev;
-    ah_span ev_raw, ev_body;   /* the spans the cached trees were parsed from */
+    ah_span ev_raw, ev_body; /* the spans the cached trees were parsed from */
     uint64_t seq;
     cJSON *body;
     cJSON *raw;
@@ -788,7 +820,7 @@ struct ah_matcher {
     uint8_t *lit_present[AHI_LIT_GROUPS]; /* per atom of rs->lit_groups[g], valid while lit_seq[g] == seq */
     uint64_t lit_seq[AHI_LIT_GROUPS];
     bool ips_done;
-    int ips_state;             /* 1 collected, -1 take the general path */
+    int ips_state; /* 1 collected, -1 take the general path */
     size_t nips;
     uint8_t ips[AHI_MAX_ADDRS][16];
     pcre2_match_data *md;
@@ -797,7 +829,7 @@ struct ah_matcher {
     cJSON *slots[AHI_MAX_BIND];
     ah_buf scratch;
     ah_matcher_stats stats;
-    bool no_prefilter;         /* tests: evaluate without the first look */
+    bool no_prefilter; /* tests: evaluate without the first look */
     /* Per-event caches for normalized fields, valid while *_seq == seq: the
      * parsed address (CIDR rules) and the case-folded hash (in-set rules),
      * so a few hundred rules on one field parse and hash it once. */
@@ -805,7 +837,7 @@ struct ah_matcher {
     bool ip_ok[AH_F_COUNT];
     uint8_t ip[AH_F_COUNT][16];
     uint64_t hash_seq[AH_F_COUNT + 1];
-    uint64_t hash[AH_F_COUNT + 1];   /* [AH_F_COUNT]: the canonical operation */
+    uint64_t hash[AH_F_COUNT + 1];    /* [AH_F_COUNT]: the canonical operation */
     ah_buf obs_key, obs_val, obs_tmp; /* observation key / value text */
 };
 

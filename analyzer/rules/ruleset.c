@@ -42,10 +42,7 @@ void ah_ruleset_free(ah_ruleset *rs)
 
 uint64_t ah_ruleset_error_count(const ah_ruleset *rs) { return rs ? rs->errors : 0; }
 
-ah_status ah_ruleset_status(const ah_ruleset *rs)
-{
-    return !rs || rs->store.arena.nomem ? AH_ERR_NOMEM : AH_OK;
-}
+ah_status ah_ruleset_status(const ah_ruleset *rs) { return !rs || rs->store.arena.nomem ? AH_ERR_NOMEM : AH_OK; }
 
 /* --- variables --------------------------------------------------------- */
 
@@ -54,7 +51,8 @@ static bool valid_var_name(const char *s, size_t n)
     if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
         return false;
     for (size_t i = 1; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+              s[i] == '_'))
             return false;
     return true;
 }
@@ -311,7 +309,7 @@ ah_status ah_ruleset_load_string(ah_ruleset *rs, const char *name, const char *t
 typedef struct sigma_load {
     ah_ruleset *rs;
     const char *path;
-    const ahi_src *yaml;  /* the YAML text, for messages */
+    const ahi_src *yaml; /* the YAML text, for messages */
     ah_status st;
 } sigma_load;
 
@@ -343,10 +341,12 @@ static void sigma_one(void *ud, const ah_sigma_rule *r)
         if (st != AH_OK && L->st == AH_OK)
             L->st = st;
     } else if (!r->is_rule) {
-        ahi_report(rs->diag, L->yaml, off, end - off, AH_SEV_NOTE, "not a Sigma rule (no detection or correlation): ignored");
+        ahi_report(rs->diag, L->yaml, off, end - off, AH_SEV_NOTE,
+                   "not a Sigma rule (no detection or correlation): ignored");
         return;
     } else {
-        ahi_report(rs->diag, L->yaml, off, end - off, AH_SEV_WARNING, "Sigma rule %s skipped: %s", r->id, r->unsupported);
+        ahi_report(rs->diag, L->yaml, off, end - off, AH_SEV_WARNING, "Sigma rule %s skipped: %s", r->id,
+                   r->unsupported);
         /* Listed, never run: the run's summary names it with the reason. */
         ah_buf stub;
         ah_buf_init(&stub, 0);
@@ -406,7 +406,8 @@ static ah_status load_file(ah_ruleset *rs, const char *path)
         ahi_report(rs->diag, NULL, 0, 0, AH_SEV_ERROR, "cannot read rule file %s: %s", path, why);
         return noted(rs, nomem ? AH_ERR_NOMEM : AH_ERR_IO);
     }
-    ah_status st = ah_sigma_is_sigma_path(path) ? load_sigma(rs, path, text, len) : ah_ruleset_load_string(rs, path, text, len);
+    ah_status st =
+        ah_sigma_is_sigma_path(path) ? load_sigma(rs, path, text, len) : ah_ruleset_load_string(rs, path, text, len);
     free(text);
     return st;
 }
@@ -534,8 +535,8 @@ static void compile_correlation(ah_ruleset *rs, ah_rule *r)
             snprintf(why, n, "variable %s not set", cx.missing_var);
         r->meta.skipped = why ? why : "a variable is not set";
         r->test_skipped = r->meta.skipped;
-        ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_NOTE, "rule %s skipped: variable %s not set (--set %s=VALUE)",
-                   r->meta.id, cx.missing_var, cx.missing_var);
+        ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_NOTE,
+                   "rule %s skipped: variable %s not set (--set %s=VALUE)", r->meta.id, cx.missing_var, cx.missing_var);
     }
 }
 
@@ -585,7 +586,8 @@ ah_status ah_ruleset_compile(ah_ruleset *rs)
         uint64_t before = rs->errors;
         ahi_cnode *cond = ahi_compile_node(&cx, r->match);
         if (r->details_text) {
-            r->tmpl = ahi_compile_template(&cx, r->details_text, strlen(r->details_text), r->details_off, r->details_len);
+            r->tmpl =
+                ahi_compile_template(&cx, r->details_text, strlen(r->details_text), r->details_off, r->details_len);
             if (!r->tmpl)
                 cond = NULL;
         }
@@ -613,7 +615,8 @@ ah_status ah_ruleset_compile(ah_ruleset *rs)
             r->meta.skipped = why ? why : "a variable is not set";
             r->test_skipped = r->meta.skipped;
             ahi_report(rs->diag, r->src, r->id_off, r->id_len, AH_SEV_NOTE,
-                       "rule %s skipped: variable %s not set (--set %s=VALUE)", r->meta.id, cx.missing_var, cx.missing_var);
+                       "rule %s skipped: variable %s not set (--set %s=VALUE)", r->meta.id, cx.missing_var,
+                       cx.missing_var);
         } else {
             r->cond = cond;
             if (!ahi_pinned_ops(cond, &r->pinned, &r->npinned, &rs->store.arena)) {
@@ -650,7 +653,8 @@ ah_status ah_ruleset_compile(ah_ruleset *rs)
                 size_t n = strlen(tx.missing_var) + 80;
                 char *why = ahi_alloc(&rs->store.arena, n);
                 if (why)
-                    snprintf(why, n, "variable %s not set (add: test set %s \"value\")", tx.missing_var, tx.missing_var);
+                    snprintf(why, n, "variable %s not set (add: test set %s \"value\")", tx.missing_var,
+                             tx.missing_var);
                 r->test_skipped = why ? why : "a variable is not set";
             } else {
                 r->test_skipped = NULL;
@@ -760,7 +764,8 @@ unsigned ah_ruleset_first_look(const ah_ruleset *rs, ah_source_kind source, ah_s
      * sources; pinned ones are checked against the union of their operations. */
     if (rs->corr_unpinned[source] ||
         ((rs->corr_pinned_sources & AH_SOURCE_BIT(source)) &&
-         (!operation_canon.p || (rs->corr_ops && ahi_strset_has(rs->corr_ops, operation_canon.p, operation_canon.n))))) {
+         (!operation_canon.p ||
+          (rs->corr_ops && ahi_strset_has(rs->corr_ops, operation_canon.p, operation_canon.n))))) {
         r |= AH_LOOK_CANDIDATE;
         if (rs->corr_raw)
             r |= AH_LOOK_NEEDS_RAW;
@@ -811,8 +816,8 @@ ah_expr *ah_expr_compile(const char *text, const ah_ruleset *vars, ah_diag *diag
     if (!e->root || errors)
         goto fail;
     if (cx.missing_var) {
-        ahi_report(diag, e->src, 0, e->src->len, AH_SEV_ERROR, "variable %s is not set (--set %s=VALUE)", cx.missing_var,
-                   cx.missing_var);
+        ahi_report(diag, e->src, 0, e->src->len, AH_SEV_ERROR, "variable %s is not set (--set %s=VALUE)",
+                   cx.missing_var, cx.missing_var);
         goto fail;
     }
     e->needs_raw = cx.needs_raw;

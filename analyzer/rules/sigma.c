@@ -80,8 +80,8 @@ static bool is_plain(const yaml_node_t *n)
 static bool is_null(const yaml_node_t *n)
 {
     const char *s = sval(n);
-    return s && is_plain(n) && (!*s || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0 ||
-                                strcmp(s, "~") == 0);
+    return s && is_plain(n) &&
+           (!*s || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0 || strcmp(s, "~") == 0);
 }
 
 static bool is_bool(const yaml_node_t *n, bool *v)
@@ -145,10 +145,10 @@ static void put_word(ah_buf *b, const char *s)
 
 typedef struct cv {
     yaml_document_t *doc;
-    unsigned profile;     /* SP_* of the logsource */
+    unsigned profile; /* SP_* of the logsource */
     unsigned sources;
-    char why[512];        /* first reason the document is unsupported */
-    ahi_arena *arena;     /* scratch for CIDR checks */
+    char why[512];    /* first reason the document is unsupported */
+    ahi_arena *arena; /* scratch for CIDR checks */
 } cv;
 
 /* A scratch buffer's lost bytes are lost from the text built from it: the
@@ -182,7 +182,8 @@ static bool logsource(cv *c, yaml_node_t *ls)
     const char *service = map_str(d, ls, "service");
     const char *category = map_str(d, ls, "category");
     if (category)
-        return unsupported(c, "logsource category '%s' is not read (audithound reads m365 and azure cloud logs)", category);
+        return unsupported(c, "logsource category '%s' is not read (audithound reads m365 and azure cloud logs)",
+                           category);
     if (!product)
         return unsupported(c, "logsource without product");
     if (strcmp(product, "m365") == 0) {
@@ -394,7 +395,7 @@ static const struct {
 
 /* A Sigma string value as literal characters and wildcards. */
 typedef struct pat {
-    char *text;      /* literal bytes; wild[i] marks '*' (1) or '?' (2) at i */
+    char *text; /* literal bytes; wild[i] marks '*' (1) or '?' (2) at i */
     unsigned char *wild;
     size_t n;
 } pat;
@@ -1145,13 +1146,13 @@ typedef struct doc_info {
     yaml_document_t doc;
     yaml_node_t *root;
     uint64_t line, col;
-    const char *id;           /* as written, or NULL */
-    const char *name;         /* `name` (correlation references), or NULL */
-    char rid[160];            /* the audithound rule id */
+    const char *id;   /* as written, or NULL */
+    const char *name; /* `name` (correlation references), or NULL */
+    char rid[160];    /* the audithound rule id */
     bool is_rule, is_corr;
-    bool consumed;            /* referenced by a correlation with generate: false */
-    cv c;                     /* profile, sources, why */
-    ah_buf match;             /* the translated condition */
+    bool consumed; /* referenced by a correlation with generate: false */
+    cv c;          /* profile, sources, why */
+    ah_buf match;  /* the translated condition */
     bool converted;
 } doc_info;
 
@@ -1345,8 +1346,8 @@ static void put_meta(ah_buf *b, doc_info *di, const char *name, const char *open
 static doc_info *find_ref(doc_info *docs, size_t n, const char *ref)
 {
     for (size_t i = 0; i < n; i++)
-        if (docs[i].is_rule && ((docs[i].id && strcmp(docs[i].id, ref) == 0) ||
-                                (docs[i].name && strcmp(docs[i].name, ref) == 0)))
+        if (docs[i].is_rule &&
+            ((docs[i].id && strcmp(docs[i].id, ref) == 0) || (docs[i].name && strcmp(docs[i].name, ref) == 0)))
             return &docs[i];
     return NULL;
 }
@@ -1487,8 +1488,12 @@ static bool correlation(doc_info *di, doc_info *docs, size_t ndocs, const char *
                 field = v;
                 continue;
             }
-            const char *o = strcmp(k, "gt") == 0 ? ">" : strcmp(k, "gte") == 0 ? ">=" : strcmp(k, "lt") == 0 ? "<"
-                            : strcmp(k, "lte") == 0 ? "<=" : strcmp(k, "eq") == 0 ? "==" : NULL;
+            const char *o = strcmp(k, "gt") == 0    ? ">"
+                            : strcmp(k, "gte") == 0 ? ">="
+                            : strcmp(k, "lt") == 0  ? "<"
+                            : strcmp(k, "lte") == 0 ? "<="
+                            : strcmp(k, "eq") == 0  ? "=="
+                                                    : NULL;
             if (!o)
                 return unsupported(c, "correlation condition '%s'", k);
             if (op)
@@ -1518,9 +1523,10 @@ static bool correlation(doc_info *di, doc_info *docs, size_t ndocs, const char *
     }
     (void)profiles;
     put_meta(out, di, name, is_ordered ? "sequence" : "correlation",
-             is_ordered ? "correlation (temporal_ordered)" : is_count ? "correlation (event_count)"
-                          : is_sum                     ? "correlation (value_sum)"
-                                                       : "correlation (value_count)");
+             is_ordered ? "correlation (temporal_ordered)"
+             : is_count ? "correlation (event_count)"
+             : is_sum   ? "correlation (value_sum)"
+                        : "correlation (value_count)");
     sources_line(out, sources);
     if (is_ordered) {
         ah_buf_printf(out, "  %-14s %s\n", "within", span);
@@ -1687,7 +1693,8 @@ ah_status ah_sigma_convert(const char *name, const char *yaml, size_t len, ah_si
                 r->consumed = true;
         } else if (rules->type == YAML_SEQUENCE_NODE) {
             for (yaml_node_item_t *it = rules->data.sequence.items.start; it < rules->data.sequence.items.top; it++) {
-                doc_info *r = find_ref(docs, n, sval(yaml_document_get_node(d, *it)) ? sval(yaml_document_get_node(d, *it)) : "");
+                doc_info *r =
+                    find_ref(docs, n, sval(yaml_document_get_node(d, *it)) ? sval(yaml_document_get_node(d, *it)) : "");
                 if (r)
                     r->consumed = true;
             }

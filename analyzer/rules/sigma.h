@@ -15,11 +15,11 @@
 /* One Sigma document, translated or not. Strings live until the callback
  * returns. */
 typedef struct ah_sigma_rule {
-    const char *id;          /* the rule id used in audithound (the Sigma id, or one made from the file name) */
-    const char *title;       /* "" when absent */
-    uint64_t line, col;      /* where the document starts in the YAML file (1-based) */
-    unsigned sources;        /* AH_SOURCE_BIT(...) of its logsource (0 when unknown) */
-    const char *text;        /* rule-language text, NULL when unsupported */
+    const char *id;     /* the rule id used in audithound (the Sigma id, or one made from the file name) */
+    const char *title;  /* "" when absent */
+    uint64_t line, col; /* where the document starts in the YAML file (1-based) */
+    unsigned sources;   /* AH_SOURCE_BIT(...) of its logsource (0 when unknown) */
+    const char *text;   /* rule-language text, NULL when unsupported */
     size_t len;
     const char *unsupported; /* why it cannot run faithfully, else NULL */
     bool is_rule;            /* false for documents that are not Sigma rules at all (reported, never loaded) */

@@ -303,8 +303,8 @@ void ahi_complain(ah_diag *d, const ahi_src *src, size_t off, size_t len, ah_sev
     if (sev == AH_SEV_ERROR && errors)
         (*errors)++;
     if (in)
-        ahi_report(d, in->src, in->off, in->len, sev, "in details placeholder '%.*s': %s", (int)in->quote.n, in->quote.p,
-                   msg);
+        ahi_report(d, in->src, in->off, in->len, sev, "in details placeholder '%.*s': %s", (int)in->quote.n,
+                   in->quote.p, msg);
     else
         ahi_report(d, src, off, len, sev, "%s", msg);
 }

@@ -27,9 +27,9 @@
 #include "../util/utf8.h"
 
 enum {
-    SNIFF_SIZE = 1024,            /* bytes examined for BOM-less UTF-16LE */
-    IN_SIZE = 16 * 1024,          /* >= SNIFF_SIZE */
-    OUT_SIZE = IN_SIZE * 3 + 16,  /* every input byte yields at most 3 output bytes */
+    SNIFF_SIZE = 1024,           /* bytes examined for BOM-less UTF-16LE */
+    IN_SIZE = 16 * 1024,         /* >= SNIFF_SIZE */
+    OUT_SIZE = IN_SIZE * 3 + 16, /* every input byte yields at most 3 output bytes */
 };
 
 struct ah_decoder {
@@ -50,10 +50,9 @@ struct ah_decoder {
 /* Windows-1252 0x80..0x9F; 0xA0..0xFF equal their code points. 0 marks the
  * five bytes cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D). */
 static const uint16_t cp1252_high[32] = {
-    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
-    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
 };
 
 static uint32_t cp1252_to_ucs(unsigned char c)

@@ -540,8 +540,7 @@ const ah_format *ah_normalizer_bind_csv(ah_normalizer *n, const ah_span *header,
             n->key_col[n->nkey_col++] = col;
         p = bar ? bar + 1 : NULL;
     }
-    n->local_date = spec->csv_local_date &&
-                    find_col(n, spec->csv_local_date, strlen(spec->csv_local_date)) >= 0;
+    n->local_date = spec->csv_local_date && find_col(n, spec->csv_local_date, strlen(spec->csv_local_date)) >= 0;
     n->csv_fmt = d;
     return &d->pub;
 }
@@ -1000,7 +999,7 @@ ah_status ah_normalize_json(ah_normalizer *n, const ah_json_record *rec, ah_even
         *why = ah_json_valid(text) ? "record is not a JSON object" : invalid_json(n, text);
         return AH_ERR_RECORD;
     }
-    n->body_slots.mem_ok = false; /* a body scan of an earlier record is no member list of this one */
+    n->body_slots.mem_ok = false;     /* a body scan of an earlier record is no member list of this one */
     ah_span first[AH_FIRST_KEYS + 1]; /* one more tells whether to print "..." */
     size_t nfirst = 0, end = 0;
     if (ah_slots_scan(&n->rec_slots, &n->keys, text, first, AH_FIRST_KEYS + 1, &nfirst, &end) != AH_OK ||
@@ -1095,7 +1094,7 @@ ah_status ah_normalize_csv(ah_normalizer *n, const ah_csv_row *row, ah_event *ev
     switch (spec->csv_body) {
     case AH_CSV_BODY_COLUMN: {
         ah_span cell = n->body_col >= 0 && (size_t)n->body_col < row->ncells ? ah_span_trim(row->cells[n->body_col])
-                                                                              : AH_SPAN_NULL;
+                                                                             : AH_SPAN_NULL;
         if (cell.n == 0) {
             *why = "AuditData cell is empty";
             return AH_ERR_RECORD;
@@ -1115,8 +1114,7 @@ ah_status ah_normalize_csv(ah_normalizer *n, const ah_csv_row *row, ah_event *ev
         }
         body = ah_buf_span(&n->body_buf);
         break;
-    default:
-        break;
+    default: break;
     }
     n->body_slots.mem_ok = false;
     if (ah_slots_scan(&n->rec_slots, &n->keys, record, NULL, 0, NULL, NULL) != AH_OK) {

@@ -25,8 +25,8 @@
 #define AH_MAX_RECORD_DEFAULT ((size_t)64 << 20)
 
 typedef struct ah_norm_options {
-    ah_date_order date_order;   /* for culture-formatted dates without an ISO twin */
-    size_t max_record;          /* limit for scratch buffers (bytes) */
+    ah_date_order date_order; /* for culture-formatted dates without an ISO twin */
+    size_t max_record;        /* limit for scratch buffers (bytes) */
 } ah_norm_options;
 
 /* Per-stream normalization state and scratch. One per thread/stream. */
@@ -48,7 +48,8 @@ void ah_normalizer_begin(ah_normalizer *n, const ah_origin *origin);
 /* The why of a bind that failed for want of memory (the caller stops: no
  * other input would fare better), exactly this text. */
 #define AH_BIND_NOMEM "out of memory"
-const ah_format *ah_normalizer_bind_csv(ah_normalizer *n, const ah_span *header, size_t ncols, char *why, size_t why_size);
+const ah_format *ah_normalizer_bind_csv(ah_normalizer *n, const ah_span *header, size_t ncols, char *why,
+                                        size_t why_size);
 
 /* Normalize one record. On AH_OK the event is filled (format, source, time,
  * result, fields, operation_canon, raw, body, digest; provenance fields

@@ -254,7 +254,7 @@ bool ah_cidr_parse(ah_span s, ah_ip *net, unsigned *prefix_len)
     if (!v6_text)
         len += 96;
     for (unsigned bit = len; bit < 128; bit++)
-        ip.bytes[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+        ip.bytes[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
     if (v6_text)
         ip.v4 = is_v4_mapped(ip.bytes);
     *net = ip;

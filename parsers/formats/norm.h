@@ -25,10 +25,10 @@
  * otherwise (and when there is no category) the body must have one of
  * body_any (when given). */
 typedef struct ah_json_shape {
-    const char *body;     /* member holding the body, NULL: the record itself */
-    bool body_optional;   /* body member may be absent (then body = record) */
+    const char *body;   /* member holding the body, NULL: the record itself */
+    bool body_optional; /* body member may be absent (then body = record) */
     const char *all, *any, *any2, *none;
-    const char *cat;      /* record keys holding a category, first present wins */
+    const char *cat; /* record keys holding a category, first present wins */
     const char *cat_in, *cat_out;
     const char *body_any;
 } ah_json_shape;
@@ -67,13 +67,13 @@ typedef enum ah_aux {
 typedef struct ah_normalizer ah_norm;
 
 typedef struct ah_field_map {
-    const char *name;                 /* "ual", "signin", "audit" */
-    const char *time;                 /* candidate paths, first that parses wins */
-    const char *field[AH_F_COUNT];    /* candidate paths per field */
-    const char *fixed[AH_F_COUNT];    /* value when no candidate gives one */
+    const char *name;              /* "ual", "signin", "audit" */
+    const char *time;              /* candidate paths, first that parses wins */
+    const char *field[AH_F_COUNT]; /* candidate paths per field */
+    const char *fixed[AH_F_COUNT]; /* value when no candidate gives one */
     const char *aux[AH_AUX_COUNT];
     ah_result_rule result;
-    void (*finish)(ah_norm *c);       /* family-specific last step, or NULL */
+    void (*finish)(ah_norm *c); /* family-specific last step, or NULL */
 } ah_field_map;
 
 typedef struct ah_format_spec {
@@ -84,12 +84,12 @@ typedef struct ah_format_spec {
     /* CSV */
     const ah_csv_shape *csv;
     ah_csv_body csv_body;
-    const char *csv_body_column;          /* AH_CSV_BODY_COLUMN: normalized header name */
-    const char *const *csv_roles;         /* normalized header names the synth hook reads */
+    const char *csv_body_column;  /* AH_CSV_BODY_COLUMN: normalized header name */
+    const char *const *csv_roles; /* normalized header names the synth hook reads */
     size_t ncsv_roles;
-    ah_status (*csv_synth)(ah_norm *c);   /* AH_CSV_BODY_SYNTH: write the body into c->body_buf */
-    const char *csv_key_columns;          /* identity columns when there is no record id ('|') */
-    const char *csv_local_date;           /* header whose presence means "time zone unknown" */
+    ah_status (*csv_synth)(ah_norm *c); /* AH_CSV_BODY_SYNTH: write the body into c->body_buf */
+    const char *csv_key_columns;        /* identity columns when there is no record id ('|') */
+    const char *csv_local_date;         /* header whose presence means "time zone unknown" */
 } ah_format_spec;
 
 #define AH_MAX_ROLES 96
@@ -125,16 +125,16 @@ typedef struct ah_cshape {
 struct ah_normalizer {
     ah_norm_options opt;
     const ah_origin *origin;
-    const char *hint_type;     /* sign-in type from the file name, or NULL */
-    bool hint_authdetails;     /* "..._AuthDetails_..." file: not sign-in rows */
+    const char *hint_type; /* sign-in type from the file name, or NULL */
+    bool hint_authdetails; /* "..._AuthDetails_..." file: not sign-in rows */
     ah_norm_stats stats;
 
     ah_keytab keys;
     ah_pool pool;
     ah_cmap cmap[4];
     size_t ncmap;
-    const ah_cmap *fmt_cmap[64];           /* by format index */
-    ah_cshape cshape[64][AH_MAX_SHAPES];   /* by format index */
+    const ah_cmap *fmt_cmap[64];         /* by format index */
+    ah_cshape cshape[64][AH_MAX_SHAPES]; /* by format index */
 
     ah_slots rec_slots, body_slots;
     ah_buf raw_buf;  /* CSV row as JSON */
@@ -148,18 +148,18 @@ struct ah_normalizer {
     /* CSV binding (per stream) */
     const ah_format_desc *csv_fmt;
     size_t ncols;
-    ah_buf hdr_norm;          /* normalized header names, NUL-separated */
-    ah_buf hdr_json;          /* "key": prefixes of the row object */
-    size_t *hdr_norm_off;     /* ncols offsets into hdr_norm */
-    size_t *hdr_json_off;     /* ncols + 1 offsets into hdr_json */
-    uint32_t *hdr_occ;        /* 1 for a name's first column, 2 for its second, ... */
+    ah_buf hdr_norm;      /* normalized header names, NUL-separated */
+    ah_buf hdr_json;      /* "key": prefixes of the row object */
+    size_t *hdr_norm_off; /* ncols offsets into hdr_norm */
+    size_t *hdr_json_off; /* ncols + 1 offsets into hdr_json */
+    uint32_t *hdr_occ;    /* 1 for a name's first column, 2 for its second, ... */
     size_t hdr_cap;
     uint32_t *hdr_index;      /* open addressing: normalized name -> first column + 1 */
     uint32_t *hdr_index_seen; /* columns with that name so far */
     size_t hdr_index_cap;
     int body_col;
     int role_col[AH_MAX_ROLES];
-    int key_col[8];           /* csv_key_columns present in the header, in list order */
+    int key_col[8]; /* csv_key_columns present in the header, in list order */
     size_t nkey_col;
     bool local_date;
 
@@ -196,10 +196,10 @@ typedef struct ah_jw {
 } ah_jw;
 
 void ah_jw_begin(ah_jw *w, ah_buf *b);
-void ah_jw_open(ah_jw *w, const char *key, char bracket);  /* key NULL inside arrays */
+void ah_jw_open(ah_jw *w, const char *key, char bracket); /* key NULL inside arrays */
 void ah_jw_close(ah_jw *w, char bracket);
-void ah_jw_str(ah_jw *w, const char *key, ah_span v);       /* skipped when v is empty */
-void ah_jw_raw(ah_jw *w, const char *key, ah_span json);    /* value already JSON */
+void ah_jw_str(ah_jw *w, const char *key, ah_span v);    /* skipped when v is empty */
+void ah_jw_raw(ah_jw *w, const char *key, ah_span json); /* value already JSON */
 /* Typed cell values: integers as numbers, True/False as booleans, else strings. */
 void ah_jw_num_or_str(ah_jw *w, const char *key, ah_span v);
 void ah_jw_bool_or_str(ah_jw *w, const char *key, ah_span v);

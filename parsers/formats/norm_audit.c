@@ -80,11 +80,33 @@ enum {
 #define DETAIL(d) "additionaldetail" #d "key", "additionaldetail" #d "value"
 
 static const char *const audit_roles[] = {
-    "date (utc)", "date", "correlationid", "service", "category", "activity", "result", "resultreason",
-    "user agent", "actortype", "actordisplayname", "actorobjectid", "actoruserprincipalname", "ipaddress",
-    "actorhometenantid", "actorhometenantname", "actorserviceprincipalid", "actorserviceprincipalname",
-    TARGET(1), TARGET(2), TARGET(3),
-    DETAIL(1), DETAIL(2), DETAIL(3), DETAIL(4), DETAIL(5), DETAIL(6),
+    "date (utc)",
+    "date",
+    "correlationid",
+    "service",
+    "category",
+    "activity",
+    "result",
+    "resultreason",
+    "user agent",
+    "actortype",
+    "actordisplayname",
+    "actorobjectid",
+    "actoruserprincipalname",
+    "ipaddress",
+    "actorhometenantid",
+    "actorhometenantname",
+    "actorserviceprincipalid",
+    "actorserviceprincipalname",
+    TARGET(1),
+    TARGET(2),
+    TARGET(3),
+    DETAIL(1),
+    DETAIL(2),
+    DETAIL(3),
+    DETAIL(4),
+    DETAIL(5),
+    DETAIL(6),
 };
 _Static_assert(AH_ARRAY_LEN(audit_roles) == R_COUNT, "one role name per column role");
 

@@ -132,7 +132,7 @@ enum { T_STR, T_NUM, T_BOOL, T_LOC };
     X("user type", "userType", T_STR)                                                                                  \
     X("user agent", "userAgent", T_STR)                                                                                \
     X("correlation id", "correlationId", T_STR)                                                                        \
-    X("application", "appDisplayName", T_STR)                                                                         \
+    X("application", "appDisplayName", T_STR)                                                                          \
     X("application id", "appId", T_STR)                                                                                \
     X("app owner tenant id", "appOwnerTenantId", T_STR)                                                                \
     X("resource", "resourceDisplayName", T_STR)                                                                        \
@@ -153,7 +153,7 @@ enum { T_STR, T_NUM, T_BOOL, T_LOC };
     X("operating system", "deviceDetail.operatingSystem", T_STR)                                                       \
     X("compliant", "deviceDetail.isCompliant", T_BOOL)                                                                 \
     X("managed", "deviceDetail.isManaged", T_BOOL)                                                                     \
-    X("join type", "deviceDetail.trustType", T_STR)                                                                   \
+    X("join type", "deviceDetail.trustType", T_STR)                                                                    \
     X("cross tenant access type", "crossTenantAccessType", T_STR)                                                      \
     X("incoming token type", "incomingTokenType", T_STR)                                                               \
     X("authentication protocol", "authenticationProtocol", T_STR)                                                      \
@@ -162,9 +162,9 @@ enum { T_STR, T_NUM, T_BOOL, T_LOC };
     X("client credential type", "clientCredentialType", T_STR)                                                         \
     X("token protection - sign in session", "tokenProtectionStatusDetails.signInSessionStatus", T_STR)                 \
     X("token protection - sign in session statuscode", "tokenProtectionStatusDetails.signInSessionStatusCode", T_NUM)  \
-    X("multifactor authentication result", "mfaDetail.result", T_STR)                                                 \
-    X("multifactor authentication auth method", "mfaDetail.authMethod", T_STR)                                        \
-    X("multifactor authentication auth detail", "mfaDetail.authDetail", T_STR)                                        \
+    X("multifactor authentication result", "mfaDetail.result", T_STR)                                                  \
+    X("multifactor authentication auth method", "mfaDetail.authMethod", T_STR)                                         \
+    X("multifactor authentication auth detail", "mfaDetail.authDetail", T_STR)                                         \
     X("authentication requirement", "authenticationRequirement", T_STR)                                                \
     X("sign-in identifier", "signInIdentifier", T_STR)                                                                 \
     X("session id", "sessionId", T_STR)                                                                                \
@@ -304,7 +304,7 @@ const ah_format_spec ah_spec_signin_portal_csv = {
 #define AUDIT_CATEGORIES "AuditLogs|Audit"
 /* Keys only a sign-in has (for envelopes whose category does not say). */
 #define SIGNIN_BODY_KEYS                                                                                               \
-    "status|signInEventTypes|isInteractive|clientAppUsed|conditionalAccessStatus|authenticationDetails|"              \
+    "status|signInEventTypes|isInteractive|clientAppUsed|conditionalAccessStatus|authenticationDetails|"               \
     "resourceDisplayName|ResultType"
 
 static const ah_json_shape azure_monitor[] = {{

@@ -17,7 +17,10 @@
  */
 #include "opcanon.h"
 
-static bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 static bool has_bytes(const unsigned char *p, size_t avail, const char *seq, size_t len)
 {

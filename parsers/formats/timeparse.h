@@ -23,8 +23,8 @@ typedef enum ah_date_order {
 
 typedef struct ah_time_parse {
     ah_time time;
-    bool ambiguous;   /* slash date with day and month both <= 12 under AUTO */
-    bool had_zone;    /* an explicit zone designator was present */
+    bool ambiguous; /* slash date with day and month both <= 12 under AUTO */
+    bool had_zone;  /* an explicit zone designator was present */
 } ah_time_parse;
 
 /* AH_OK, or AH_ERR_RECORD when s is not a timestamp. Leading/trailing

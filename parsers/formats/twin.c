@@ -9,7 +9,8 @@ ah_twin_class ah_twin_class_of(ah_source_kind source, ah_span workload, ah_span 
     case AH_SOURCE_UAL:
         if (ah_span_eq_ci(op_canon, "userloggedin") || ah_span_eq_ci(op_canon, "userloginfailed"))
             return AH_TWIN_SIGNIN;
-        return ah_span_eq_ci(ah_span_trim(workload), "AzureActiveDirectory") && op_canon.n ? AH_TWIN_DIRECTORY : AH_TWIN_NONE;
+        return ah_span_eq_ci(ah_span_trim(workload), "AzureActiveDirectory") && op_canon.n ? AH_TWIN_DIRECTORY
+                                                                                           : AH_TWIN_NONE;
     default: return AH_TWIN_NONE;
     }
 }
@@ -17,7 +18,8 @@ ah_twin_class ah_twin_class_of(ah_source_kind source, ah_span workload, ah_span 
 void ah_twin_key_of_event(const ah_event *ev, ah_twin_key *key)
 {
     key->source = ev->source;
-    key->cls = ev->has_time ? ah_twin_class_of(ev->source, ev->field[AH_F_WORKLOAD], ev->operation_canon) : AH_TWIN_NONE;
+    key->cls =
+        ev->has_time ? ah_twin_class_of(ev->source, ev->field[AH_F_WORKLOAD], ev->operation_canon) : AH_TWIN_NONE;
     key->time = ev->time;
     key->op_canon = ev->operation_canon;
     key->user = ah_span_trim(ev->field[AH_F_USER]);

@@ -33,7 +33,7 @@
 #define AH_TWIN_WINDOW_NS 5000000000LL /* 5 s: the copies are written within a second or two */
 
 typedef enum ah_twin_class {
-    AH_TWIN_NONE = 0,     /* never joined */
+    AH_TWIN_NONE = 0, /* never joined */
     AH_TWIN_SIGNIN,
     AH_TWIN_DIRECTORY,
 } ah_twin_class;
@@ -42,7 +42,7 @@ typedef struct ah_twin_key {
     ah_source_kind source;
     ah_twin_class cls;
     ah_time time;
-    ah_span op_canon;     /* canonical activity (directory changes) */
+    ah_span op_canon; /* canonical activity (directory changes) */
     ah_span user, ip, app_id, target, correlation_id;
     ah_result result;
 } ah_twin_key;

@@ -119,8 +119,8 @@ void ah_slots_free(ah_slots *s)
     s->n = s->nmem = s->capmem = 0;
 }
 
-ah_status ah_slots_scan(ah_slots *s, const ah_keytab *t, ah_span obj, ah_span *first, size_t first_max,
-                        size_t *nfirst, size_t *end)
+ah_status ah_slots_scan(ah_slots *s, const ah_keytab *t, ah_span obj, ah_span *first, size_t first_max, size_t *nfirst,
+                        size_t *end)
 {
     if (++s->cur == 0) { /* generation wrapped: forget everything once */
         memset(s->gen, 0, s->n * sizeof *s->gen);
@@ -489,11 +489,8 @@ bool ah_view_text(ah_view *v, ah_val json, ah_val *text)
     }
     case '{':
     case '[':
-    case 'n':
-        return false;
-    default: /* number, true, false: as written */
-        *text = json;
-        return true;
+    case 'n': return false;
+    default: /* number, true, false: as written */ *text = json; return true;
     }
 }
 
@@ -530,7 +527,14 @@ bool ah_view_path_text(ah_view *v, const ah_path *path, ah_val *text)
 
 bool ah_is_placeholder(ah_span s)
 {
-    static const char *const words[] = {"sanitized", "not available", "null", "<null>", "n/a", "none", "unknown", "-",
+    static const char *const words[] = {"sanitized",
+                                        "not available",
+                                        "null",
+                                        "<null>",
+                                        "n/a",
+                                        "none",
+                                        "unknown",
+                                        "-",
                                         "00000000-0000-0000-0000-000000000000"};
     static const unsigned char lens[] = {9, 13, 4, 6, 3, 4, 7, 1, 36};
     _Static_assert(sizeof lens == AH_ARRAY_LEN(words), "one length per word");
@@ -576,7 +580,8 @@ static const char *diag_string(const char **pp, const char *end)
             char e = p[1];
             if (e == 'u') {
                 for (int i = 2; i < 6; i++) {
-                    if (p + i >= end || !((p[i] >= '0' && p[i] <= '9') || (ah_fold((unsigned char)p[i]) >= 'a' && ah_fold((unsigned char)p[i]) <= 'f'))) {
+                    if (p + i >= end || !((p[i] >= '0' && p[i] <= '9') || (ah_fold((unsigned char)p[i]) >= 'a' &&
+                                                                           ah_fold((unsigned char)p[i]) <= 'f'))) {
                         *pp = p;
                         return "invalid \\u escape in string";
                     }
@@ -685,9 +690,7 @@ const char *ah_json_diagnose(ah_span text, size_t *pos)
             after_comma = false;
             continue;
         case ']':
-        case '}':
-            why = after_comma ? "trailing comma" : "unexpected closing bracket";
-            goto bad;
+        case '}': why = after_comma ? "trailing comma" : "unexpected closing bracket"; goto bad;
         case '"':
             if ((why = diag_string(&p, end)))
                 goto bad;

@@ -65,8 +65,8 @@ void ah_slots_free(ah_slots *s);
  * Collects up to first_max raw keys in first (for messages). Returns
  * AH_OK, or AH_ERR_RECORD when obj is not a valid object; *end gets the
  * number of bytes of obj consumed (past the closing brace). */
-ah_status ah_slots_scan(ah_slots *s, const ah_keytab *t, ah_span obj, ah_span *first, size_t first_max,
-                        size_t *nfirst, size_t *end);
+ah_status ah_slots_scan(ah_slots *s, const ah_keytab *t, ah_span obj, ah_span *first, size_t first_max, size_t *nfirst,
+                        size_t *end);
 /* Value of key id when present and not JSON null. */
 bool ah_slots_get(const ah_slots *s, int id, ah_span *v);
 
@@ -132,7 +132,7 @@ typedef struct ah_view {
     ah_buf *nest;         /* JSON unescaped out of strings */
     ah_buf *str;          /* unescaped field text */
     ah_view_decoded decoded[AH_VIEW_CACHE];
-    size_t ndecoded;      /* reset with nest, once per record */
+    size_t ndecoded; /* reset with nest, once per record */
 } ah_view;
 
 static inline ah_val ah_val_abs(ah_span s) { return (ah_val){s.p, 0, s.n, AH_LOC_ABS}; }

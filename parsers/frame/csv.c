@@ -36,9 +36,9 @@ typedef enum {
     S_CELL_START, /* at the first byte of a cell */
     S_UNQUOTED,
     S_QUOTED,
-    S_QUOTE,      /* a quote inside a quoted cell: doubled or closing? */
-    S_AFTER,      /* after the closing quote, before the delimiter */
-    S_CR,         /* a CR ended the record; swallow a following LF */
+    S_QUOTE, /* a quote inside a quoted cell: doubled or closing? */
+    S_AFTER, /* after the closing quote, before the delimiter */
+    S_CR,    /* a CR ended the record; swallow a following LF */
 } csv_state;
 
 typedef struct cellpos {
@@ -47,10 +47,10 @@ typedef struct cellpos {
 } cellpos;
 
 struct ah_csv {
-    ah_window win;      /* win.pos: the parse cursor */
+    ah_window win; /* win.pos: the parse cursor */
     size_t max_record;
     bool failed;
-    uint64_t line;      /* line at win.pos, 1-based */
+    uint64_t line; /* line at win.pos, 1-based */
     uint64_t record_no;
 
     bool header_read;
@@ -65,10 +65,10 @@ struct ah_csv {
     csv_state st;
     size_t rec_start;
     uint64_t rec_line;
-    bool skipping;      /* over max_record: bytes are not kept */
-    bool blank;         /* the pending CR ended an empty line */
-    size_t cell_start;  /* where the current cell's (unescaped) bytes begin */
-    size_t w;           /* write cursor inside a quoted cell */
+    bool skipping;     /* over max_record: bytes are not kept */
+    bool blank;        /* the pending CR ended an empty line */
+    size_t cell_start; /* where the current cell's (unescaped) bytes begin */
+    size_t w;          /* write cursor inside a quoted cell */
     uint64_t quote_line;
     cellpos *cells;
     size_t ncells, cells_cap;

@@ -30,9 +30,9 @@ typedef struct ah_csv ah_csv;
 
 typedef struct ah_csv_row {
     size_t ncells;
-    const ah_span *cells;  /* unescaped cell values, valid until the next call */
-    uint64_t record_no;    /* 1-based data record ordinal (header not counted) */
-    uint64_t line_no;      /* physical line where the record starts (1-based, header is line 1 or 2) */
+    const ah_span *cells; /* unescaped cell values, valid until the next call */
+    uint64_t record_no;   /* 1-based data record ordinal (header not counted) */
+    uint64_t line_no;     /* physical line where the record starts (1-based, header is line 1 or 2) */
 } ah_csv_row;
 
 /* `text` is UTF-8 (see decode.h); not owned. */
@@ -45,7 +45,7 @@ void ah_csv_free(ah_csv *c);
  * or the header is too long), AH_ERR_NOMEM. Must be called once before ah_csv_next. */
 ah_status ah_csv_read_header(ah_csv *c);
 size_t ah_csv_ncols(const ah_csv *c);
-ah_span ah_csv_header(const ah_csv *c, size_t i);  /* raw header cell (BOM stripped), valid until free */
+ah_span ah_csv_header(const ah_csv *c, size_t i); /* raw header cell (BOM stripped), valid until free */
 char ah_csv_delimiter(const ah_csv *c);
 bool ah_csv_had_type_line(const ah_csv *c);
 

@@ -23,7 +23,7 @@ enum {
     C_STRPLAIN = 1, /* may appear unescaped inside a string: >= 0x20, not '"' or '\\' */
     C_WS = 2,       /* JSON whitespace */
     C_DIGIT = 4,
-    C_TOKCONT = 8,  /* would continue a number or literal token */
+    C_TOKCONT = 8, /* would continue a number or literal token */
     C_HEX = 16,
 };
 
@@ -32,7 +32,16 @@ enum {
 #define R16(x) R8(x), R8(x)
 static const unsigned char cls[256] = {
     /* 0x00-0x1f: control characters */
-    R8(0), 0, C_WS, C_WS, 0, 0, C_WS, 0, 0, R16(0),
+    R8(0),
+    0,
+    C_WS,
+    C_WS,
+    0,
+    0,
+    C_WS,
+    0,
+    0,
+    R16(0),
     /* 0x20 ' ' */ C_STRPLAIN | C_WS,
     /* 0x21 '!' */ C_STRPLAIN,
     /* 0x22 '"' */ 0,
@@ -42,24 +51,40 @@ static const unsigned char cls[256] = {
     /* 0x2d '-' */ C_STRPLAIN | C_TOKCONT,
     /* 0x2e '.' */ C_STRPLAIN | C_TOKCONT,
     /* 0x2f '/' */ C_STRPLAIN,
-    /* 0x30-0x39 */ R8(C_STRPLAIN | C_DIGIT | C_TOKCONT | C_HEX), C_STRPLAIN | C_DIGIT | C_TOKCONT | C_HEX,
+    /* 0x30-0x39 */ R8(C_STRPLAIN | C_DIGIT | C_TOKCONT | C_HEX),
     C_STRPLAIN | C_DIGIT | C_TOKCONT | C_HEX,
-    /* 0x3a-0x40 */ R4(C_STRPLAIN), C_STRPLAIN, C_STRPLAIN, C_STRPLAIN,
-    /* 0x41-0x46 'A'-'F' */ R4(C_STRPLAIN | C_TOKCONT | C_HEX), C_STRPLAIN | C_TOKCONT | C_HEX,
+    C_STRPLAIN | C_DIGIT | C_TOKCONT | C_HEX,
+    /* 0x3a-0x40 */ R4(C_STRPLAIN),
+    C_STRPLAIN,
+    C_STRPLAIN,
+    C_STRPLAIN,
+    /* 0x41-0x46 'A'-'F' */ R4(C_STRPLAIN | C_TOKCONT | C_HEX),
     C_STRPLAIN | C_TOKCONT | C_HEX,
-    /* 0x47-0x5a 'G'-'Z' */ R16(C_STRPLAIN | C_TOKCONT), R4(C_STRPLAIN | C_TOKCONT),
+    C_STRPLAIN | C_TOKCONT | C_HEX,
+    /* 0x47-0x5a 'G'-'Z' */ R16(C_STRPLAIN | C_TOKCONT),
+    R4(C_STRPLAIN | C_TOKCONT),
     /* 0x5b '[' */ C_STRPLAIN,
     /* 0x5c '\\' */ 0,
-    /* 0x5d-0x5e */ C_STRPLAIN, C_STRPLAIN,
+    /* 0x5d-0x5e */ C_STRPLAIN,
+    C_STRPLAIN,
     /* 0x5f '_' */ C_STRPLAIN | C_TOKCONT,
     /* 0x60 '`' */ C_STRPLAIN,
-    /* 0x61-0x66 'a'-'f' */ R4(C_STRPLAIN | C_TOKCONT | C_HEX), C_STRPLAIN | C_TOKCONT | C_HEX,
+    /* 0x61-0x66 'a'-'f' */ R4(C_STRPLAIN | C_TOKCONT | C_HEX),
     C_STRPLAIN | C_TOKCONT | C_HEX,
-    /* 0x67-0x7a 'g'-'z' */ R16(C_STRPLAIN | C_TOKCONT), R4(C_STRPLAIN | C_TOKCONT),
-    /* 0x7b-0x7f */ R4(C_STRPLAIN), C_STRPLAIN,
+    C_STRPLAIN | C_TOKCONT | C_HEX,
+    /* 0x67-0x7a 'g'-'z' */ R16(C_STRPLAIN | C_TOKCONT),
+    R4(C_STRPLAIN | C_TOKCONT),
+    /* 0x7b-0x7f */ R4(C_STRPLAIN),
+    C_STRPLAIN,
     /* 0x80-0xff: UTF-8 bytes are plain string content */
-    R16(C_STRPLAIN), R16(C_STRPLAIN), R16(C_STRPLAIN), R16(C_STRPLAIN),
-    R16(C_STRPLAIN), R16(C_STRPLAIN), R16(C_STRPLAIN), R16(C_STRPLAIN),
+    R16(C_STRPLAIN),
+    R16(C_STRPLAIN),
+    R16(C_STRPLAIN),
+    R16(C_STRPLAIN),
+    R16(C_STRPLAIN),
+    R16(C_STRPLAIN),
+    R16(C_STRPLAIN),
+    R16(C_STRPLAIN),
 };
 #undef R4
 #undef R8
@@ -148,16 +173,20 @@ static const char *scan_string(const char *p, const char *end)
         if (end - p < 2)
             return NULL;
         switch (p[1]) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-            p += 2;
-            break;
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't': p += 2; break;
         case 'u':
             if (end - p < 6 || hex4(p + 2) < 0)
                 return NULL;
             p += 6;
             break;
-        default:
-            return NULL;
+        default: return NULL;
         }
     }
 }
@@ -242,21 +271,11 @@ static const char *skip_value(const char *p, const char *end)
                 goto member_key;
             continue;
         }
-        case '"':
-            p = scan_string(p, end);
-            break;
-        case 't':
-            p = scan_literal(p, end, "true", 4);
-            break;
-        case 'f':
-            p = scan_literal(p, end, "false", 5);
-            break;
-        case 'n':
-            p = scan_literal(p, end, "null", 4);
-            break;
-        default:
-            p = scan_number(p, end);
-            break;
+        case '"': p = scan_string(p, end); break;
+        case 't': p = scan_literal(p, end, "true", 4); break;
+        case 'f': p = scan_literal(p, end, "false", 5); break;
+        case 'n': p = scan_literal(p, end, "null", 4); break;
+        default: p = scan_number(p, end); break;
         }
         if (!p)
             return NULL;
@@ -441,19 +460,34 @@ static size_t decode_escape(const char *p, const char *end, unsigned char out[4]
         return 0;
     char c = p[1];
     switch (c) {
-    case '"': case '\\': case '/':
+    case '"':
+    case '\\':
+    case '/':
         out[0] = (unsigned char)c;
         *n = 1;
         return 2;
-    case 'b': out[0] = '\b'; *n = 1; return 2;
-    case 'f': out[0] = '\f'; *n = 1; return 2;
-    case 'n': out[0] = '\n'; *n = 1; return 2;
-    case 'r': out[0] = '\r'; *n = 1; return 2;
-    case 't': out[0] = '\t'; *n = 1; return 2;
-    case 'u':
-        break;
-    default:
-        return 0;
+    case 'b':
+        out[0] = '\b';
+        *n = 1;
+        return 2;
+    case 'f':
+        out[0] = '\f';
+        *n = 1;
+        return 2;
+    case 'n':
+        out[0] = '\n';
+        *n = 1;
+        return 2;
+    case 'r':
+        out[0] = '\r';
+        *n = 1;
+        return 2;
+    case 't':
+        out[0] = '\t';
+        *n = 1;
+        return 2;
+    case 'u': break;
+    default: return 0;
     }
     if (end - p < 6)
         return 0;
@@ -632,18 +666,11 @@ bool ah_json_scalar_text(ah_span v, ah_buf *out)
     size_t mark = out->len;
     ah_status st;
     switch (*p) {
-    case 'n':
-        return false;
-    case '"':
-        st = unescape_body(p + 1, q - 1, out);
-        break;
+    case 'n': return false;
+    case '"': st = unescape_body(p + 1, q - 1, out); break;
     case '{':
-    case '[':
-        st = append_compact(out, p, q);
-        break;
-    default:
-        st = ah_buf_append(out, p, (size_t)(q - p));
-        break;
+    case '[': st = append_compact(out, p, q); break;
+    default: st = ah_buf_append(out, p, (size_t)(q - p)); break;
     }
     if (st != AH_OK) {
         ah_buf_truncate(out, mark);

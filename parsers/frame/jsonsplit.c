@@ -68,7 +68,7 @@ typedef enum {
     M_RESYNC,     /* skipping to the end of the line after an error */
     M_RESYNC_BOL, /* at a line start, looking for '{' or '[' */
     M_END,
-    M_FAILED,     /* read error: the stream is abandoned */
+    M_FAILED, /* read error: the stream is abandoned */
 } split_mode;
 
 typedef enum { H_FIRST, H_KEY, H_INKEY, H_COLON, H_VALUE, H_INVAL, H_COMMA } head_state;
@@ -76,11 +76,11 @@ typedef enum { H_FIRST, H_KEY, H_INKEY, H_COLON, H_VALUE, H_INVAL, H_COMMA } hea
 typedef enum { SCAN_DONE, SCAN_MORE, SCAN_LF_IN_STRING, SCAN_COL0_OPEN } scan_result;
 
 struct ah_jsplit {
-    ah_window win;       /* win.pos: the scan cursor; win.base: stream offset of its first byte */
+    ah_window win; /* win.pos: the scan cursor; win.base: stream offset of its first byte */
     size_t max_record;
     bool started;
-    uint64_t line;       /* line at win.pos, 1-based */
-    uint64_t lf_after;   /* stream offset just after the last LF seen */
+    uint64_t line;     /* line at win.pos, 1-based */
+    uint64_t lf_after; /* stream offset just after the last LF seen */
     uint64_t record_no;
 
     split_mode mode;
@@ -91,8 +91,8 @@ struct ah_jsplit {
     size_t rec_start;
     uint64_t rec_line;
     bool toplevel;
-    bool skipping;         /* over max_record: bytes are no longer kept */
-    bool line_shaped;      /* a top-level record with content on its first line */
+    bool skipping;    /* over max_record: bytes are no longer kept */
+    bool line_shaped; /* a top-level record with content on its first line */
 
     /* value scanner: done when, outside a string, depth returns to done_depth */
     bool scalar;
@@ -234,7 +234,8 @@ static inline size_t skip_str(const unsigned char *b, size_t p, size_t end)
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), lf = _mm_set1_epi8('\n');
     while (end - p >= 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)), _mm_cmpeq_epi8(x, lf));
+        __m128i stop =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)), _mm_cmpeq_epi8(x, lf));
         unsigned mask = (unsigned)_mm_movemask_epi8(stop);
         if (mask)
             return p + (size_t)__builtin_ctz(mask);
@@ -502,8 +503,7 @@ static head_step_result head_step(ah_jsplit *s)
         }
         return STEP_ON;
     case H_INKEY:
-    case H_INVAL:
-        break; /* handled by the caller with the value scanner */
+    case H_INVAL: break; /* handled by the caller with the value scanner */
     }
     return STEP_ON;
 }
@@ -527,10 +527,8 @@ ah_status ah_jsplit_next(ah_jsplit *s, ah_json_record *rec)
     for (;;) {
         bool need_more = false;
         switch (s->mode) {
-        case M_END:
-            return AH_END;
-        case M_FAILED:
-            return AH_ERR_STREAM;
+        case M_END: return AH_END;
+        case M_FAILED: return AH_ERR_STREAM;
 
         case M_TOP: {
             if (!skip_ws(s)) {

@@ -39,10 +39,11 @@
 typedef struct ah_jsplit ah_jsplit;
 
 typedef struct ah_json_record {
-    ah_span text;        /* the record's JSON text (an object for valid data), valid until the next call */
-    uint64_t record_no;  /* 1-based ordinal of the record in the stream (bad records count too) */
-    uint64_t line_no;    /* 1-based line where the record starts */
-    const char *container; /* "value", "records", "events" when the record came from such a wrapper; "array" for a top-level array; NULL for a top-level value */
+    ah_span text;       /* the record's JSON text (an object for valid data), valid until the next call */
+    uint64_t record_no; /* 1-based ordinal of the record in the stream (bad records count too) */
+    uint64_t line_no;   /* 1-based line where the record starts */
+    const char *
+        container; /* "value", "records", "events" when the record came from such a wrapper; "array" for a top-level array; NULL for a top-level value */
 } ah_json_record;
 
 ah_jsplit *ah_jsplit_new(ah_reader *text, size_t max_record);

@@ -8,7 +8,7 @@
  */
 #include "window.h"
 
-#define READ_MIN ((size_t)64 * 1024)   /* smallest read; the window always has this much room */
+#define READ_MIN ((size_t)64 * 1024) /* smallest read; the window always has this much room */
 #define WINDOW_INIT ((size_t)256 * 1024)
 
 void ah_window_init(ah_window *w, ah_reader *in, size_t max_keep)

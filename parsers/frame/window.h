@@ -25,11 +25,11 @@
 #include "../util/buf.h"
 
 typedef struct ah_window {
-    ah_reader *in;  /* not owned */
-    ah_buf buf;     /* the bytes held */
-    size_t pos;     /* the framer's scan cursor in buf */
-    uint64_t base;  /* stream offset of buf.data[0] */
-    bool eof;       /* the reader reported end of input */
+    ah_reader *in; /* not owned */
+    ah_buf buf;    /* the bytes held */
+    size_t pos;    /* the framer's scan cursor in buf */
+    uint64_t base; /* stream offset of buf.data[0] */
+    bool eof;      /* the reader reported end of input */
 } ah_window;
 
 /* max_keep: the most bytes the framer keeps across a fill (SIZE_MAX: no limit). */

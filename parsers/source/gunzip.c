@@ -34,15 +34,15 @@ struct ah_gunzip {
     ah_reader *in;
     ah_reader out;
     ah_inflater inflater;
-    z_stream z;                 /* AH_INFLATER_ZLIB */
+    z_stream z; /* AH_INFLATER_ZLIB */
     bool z_ready;
     struct inflate_state *isal; /* AH_INFLATER_IGZIP, after zlib read the header */
     bool in_header;             /* zlib is reading the member's header */
     const char *corrupt_why;    /* igzip failed: deliver what it decoded before, then fail */
     const unsigned char *next_in;
     size_t avail_in;
-    bool in_member;  /* inside a member: the input must not end here */
-    bool started;    /* the first member was begun */
+    bool in_member; /* inside a member: the input must not end here */
+    bool started;   /* the first member was begun */
     bool in_eof;
     bool done;
     bool failed;
@@ -270,7 +270,7 @@ static ssize_t gunzip_read(void *ctx, char *buf, size_t n)
         const char *why = "invalid data";
         bool was_header = g->in_header;
         step_result r = g->inflater == AH_INFLATER_ZLIB || g->in_header ? step_zlib(g, buf, n, &got, &why)
-                                                                         : step_isal(g, buf, n, &got, &why);
+                                                                        : step_isal(g, buf, n, &got, &why);
         g->out_total += got;
         if (r == STEP_MEMBER_END) {
             g->in_member = false;
@@ -287,7 +287,7 @@ static ssize_t gunzip_read(void *ctx, char *buf, size_t n)
                 return -1;
             }
             if (g->avail_in < before || g->avail_in == 0 || (was_header && !g->in_header))
-                continue; /* input taken in (a header, a block's tables): go on, or read more */
+                continue;        /* input taken in (a header, a block's tables): go on, or read more */
             why = "no progress"; /* neither output nor input moved: never loop on it */
         }
         if (r == STEP_CORRUPT && g->isal && !was_header) {

@@ -42,25 +42,25 @@
 
 enum {
     IO_BLOCK = 64 * 1024,
-    MAX_LAYERS = 3,            /* file, member, member of a nested archive */
+    MAX_LAYERS = 3, /* file, member, member of a nested archive */
     MAX_DIR_DEPTH = 64,
-    MAX_ENTRY_NAME = 4096,     /* composed member names are cut beyond this */
-    MAX_RETRIES = 16,          /* ARCHIVE_RETRY in a row before giving up */
-    MAX_BAD_HEADERS = 64,      /* ARCHIVE_FAILED headers in a row before giving up on an archive */
-    MAX_LEAVES = 1 << 20,      /* leaf streams per session: origins live as long as the session */
+    MAX_ENTRY_NAME = 4096, /* composed member names are cut beyond this */
+    MAX_RETRIES = 16,      /* ARCHIVE_RETRY in a row before giving up */
+    MAX_BAD_HEADERS = 64,  /* ARCHIVE_FAILED headers in a row before giving up on an archive */
+    MAX_LEAVES = 1 << 20,  /* leaf streams per session: origins live as long as the session */
     CONTAINER_SIZE = 128,
-    HEAD_SIZE = 512,           /* bytes examined for magic: one tar header block */
+    HEAD_SIZE = 512, /* bytes examined for magic: one tar header block */
 };
 
 typedef struct file_rec {
     ah_source_file pub;
     bool is_stdin;
-    uint64_t disk_size;  /* size when queued (0 for pipes and devices): for listing */
+    uint64_t disk_size; /* size when queued (0 for pipes and devices): for listing */
     /* "path!member" inputs: the members selected (pub.members), and which matched an entry */
     char **members;
     bool *found;
     size_t members_cap;
-    bool was_archive;    /* the file itself is an archive (for the message when a member is missing) */
+    bool was_archive; /* the file itself is an archive (for the message when a member is missing) */
 } file_rec;
 
 typedef enum layer_kind { LAYER_ARCHIVE, LAYER_LEAF } layer_kind;
@@ -79,33 +79,33 @@ typedef struct peek_reader {
 
 typedef struct layer {
     ah_source *src;
-    int depth;                       /* index in src->layers */
+    int depth; /* index in src->layers */
     layer_kind kind;
-    char *entry;                     /* member name this layer reads ("a.zip!b.json"); NULL at depth 0 */
-    int64_t entry_size;              /* the member's size as its archive records it; -1 unknown or depth 0 */
-    char desc[40];                   /* "tar.gz", "zip", "gzip", "" for plain */
-    bool handed_out;                 /* leaf: its ah_input was given out */
+    char *entry;        /* member name this layer reads ("a.zip!b.json"); NULL at depth 0 */
+    int64_t entry_size; /* the member's size as its archive records it; -1 unknown or depth 0 */
+    char desc[40];      /* "tar.gz", "zip", "gzip", "" for plain */
+    bool handed_out;    /* leaf: its ah_input was given out */
     /* bytes as stored: the file, or a member of the enclosing archive */
     ah_reader raw;
-    peek_reader raw_peek;            /* compression magic */
+    peek_reader raw_peek; /* compression magic */
     /* decompression: our gzip reader, or libarchive's filters for the rest */
     dec_kind dec;
-    int filter;                      /* ARCHIVE_FILTER_* of the compression, NONE if none */
+    int filter; /* ARCHIVE_FILTER_* of the compression, NONE if none */
     ah_gunzip *gz;
-    struct archive *fa;              /* DEC_FILTER: a format-raw reader with the one filter */
+    struct archive *fa; /* DEC_FILTER: a format-raw reader with the one filter */
     bool fa_empty;
-    ah_reader plain;                 /* decompressed bytes */
-    peek_reader plain_peek;          /* archive magic; a leaf reads through it */
-    char why[256];                   /* why the last read below plain_peek failed */
+    ah_reader plain;        /* decompressed bytes */
+    peek_reader plain_peek; /* archive magic; a leaf reads through it */
+    char why[256];          /* why the last read below plain_peek failed */
     /* archives */
     struct archive *a;
-    bool has_first;                  /* archive: the header read while detecting is not processed yet */
+    bool has_first; /* archive: the header read while detecting is not processed yet */
     int first_status;
     struct archive_entry *first_entry;
-    bool child_failed;               /* a member read failed and the member's layer reported it */
+    bool child_failed; /* a member read failed and the member's layer reported it */
     int bad_headers;
-    uint32_t headers;                /* archive: headers read so far, the current one included (its ordinal) */
-    char *buf;                       /* IO_BLOCK, for libarchive's read callbacks */
+    uint32_t headers; /* archive: headers read so far, the current one included (its ordinal) */
+    char *buf;        /* IO_BLOCK, for libarchive's read callbacks */
 } layer;
 
 typedef struct file_stream {
@@ -119,7 +119,7 @@ typedef struct file_stream {
     uint64_t progress; /* furthest offset read */
     uint64_t shown;    /* bytes counted in done_bytes: the prefix read in order */
     uint64_t size_at_open;
-    uint64_t base;     /* file offset of byte 0 (stdin redirected from a file may start later) */
+    uint64_t base; /* file offset of byte 0 (stdin redirected from a file may start later) */
     ah_sha256 sha;
 } file_stream;
 
@@ -128,12 +128,12 @@ struct ah_input {
     ah_reader reader;
     const ah_origin *origin;
     size_t file_index;
-    uint64_t member_order;           /* ah_input_member_order */
+    uint64_t member_order; /* ah_input_member_order */
     bool open;
     bool eof;
     bool failed;
-    bool fail_pending;               /* --max-input reached: the next read fails */
-    uint64_t bytes;                  /* delivered so far */
+    bool fail_pending; /* --max-input reached: the next read fails */
+    uint64_t bytes;    /* delivered so far */
     char container[CONTAINER_SIZE];
 };
 
@@ -154,10 +154,10 @@ struct ah_source {
     layer layers[MAX_LAYERS];
     int depth; /* layers in use */
     ah_input input;
-    uint64_t max_input;              /* per leaf stream; 0: no limit */
+    uint64_t max_input; /* per leaf stream; 0: no limit */
     ah_source_progress_fn progress_fn;
     void *progress_ud;
-    bool listing;                    /* ah_source_list: headers only, no digest */
+    bool listing; /* ah_source_list: headers only, no digest */
 };
 
 /* --- reporting ------------------------------------------------------------ */
@@ -259,10 +259,7 @@ typedef struct dir_chain {
     const struct dir_chain *up;
 } dir_chain;
 
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int compare_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static char *join_path(const char *dir, const char *name)
 {
@@ -722,7 +719,10 @@ static int compression_of(const unsigned char *h, size_t n)
         return ARCHIVE_FILTER_GZIP;
     if (n >= 4 && memcmp(h, "BZh", 3) == 0 && h[3] >= '1' && h[3] <= '9')
         return ARCHIVE_FILTER_BZIP2;
-    if (n >= 6 && memcmp(h, "\xFD" "7zXZ\0", 6) == 0)
+    if (n >= 6 && memcmp(h,
+                         "\xFD"
+                         "7zXZ\0",
+                         6) == 0)
         return ARCHIVE_FILTER_XZ;
     if (n >= 4 && memcmp(h, "\x28\xB5\x2F\xFD", 4) == 0)
         return ARCHIVE_FILTER_ZSTD;
@@ -766,8 +766,8 @@ typedef enum archive_kind { ARC_NONE, ARC_ZIP, ARC_TAR, ARC_7Z } archive_kind;
 
 static archive_kind archive_of(const unsigned char *h, size_t n)
 {
-    if (n >= 4 && (memcmp(h, "PK\x03\x04", 4) == 0 || memcmp(h, "PK\x05\x06", 4) == 0 ||
-                   memcmp(h, "PK\x07\x08", 4) == 0))
+    if (n >= 4 &&
+        (memcmp(h, "PK\x03\x04", 4) == 0 || memcmp(h, "PK\x05\x06", 4) == 0 || memcmp(h, "PK\x07\x08", 4) == 0))
         return ARC_ZIP;
     if (n >= 6 && memcmp(h, "7z\xBC\xAF\x27\x1C", 6) == 0)
         return ARC_7Z;
@@ -884,8 +884,9 @@ static ah_status open_archive(ah_source *s, layer *L, archive_kind ak)
     if (ak == ARC_7Z && (L->depth > 0 || !s->fs.seekable || L->dec != DEC_NONE)) {
         /* Small ones might work from the read-ahead alone; refuse them all
          * so the result never depends on sizes. */
-        fail(s, L->entry, "7-Zip archive inside another archive, compressed or on a pipe is not supported "
-                          "(7-Zip needs random access; skipped)");
+        fail(s, L->entry,
+             "7-Zip archive inside another archive, compressed or on a pipe is not supported "
+             "(7-Zip needs random access; skipped)");
         return AH_ERR_STREAM;
     }
     if (L->depth == MAX_LAYERS - 1) {
@@ -894,9 +895,9 @@ static ah_status open_archive(ah_source *s, layer *L, archive_kind ak)
     }
     if (!(L->a = archive_read_new()))
         return AH_ERR_NOMEM;
-    int r = ak == ARC_ZIP ? archive_read_support_format_zip(L->a)
-          : ak == ARC_TAR ? archive_read_support_format_tar(L->a)
-                          : archive_read_support_format_7zip(L->a);
+    int r = ak == ARC_ZIP   ? archive_read_support_format_zip(L->a)
+            : ak == ARC_TAR ? archive_read_support_format_tar(L->a)
+                            : archive_read_support_format_7zip(L->a);
     if (r != ARCHIVE_OK) {
         fail(s, L->entry, archive_why(L->a, "cannot set up the archive reader"));
         return AH_ERR_STREAM;
@@ -1156,7 +1157,8 @@ static ssize_t input_read(void *ctx, char *buf, size_t n)
     layer *L = &s->layers[s->depth - 1];
     if (in->fail_pending) {
         char msg[160];
-        snprintf(msg, sizeof msg, "input larger than --max-input (%llu bytes): reading stopped there, the rest is not read",
+        snprintf(msg, sizeof msg,
+                 "input larger than --max-input (%llu bytes): reading stopped there, the rest is not read",
                  (unsigned long long)s->max_input);
         fail(s, in->origin->entry, msg);
         in->failed = true;

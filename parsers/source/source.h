@@ -62,15 +62,15 @@ typedef struct ah_input ah_input;
 
 /* A top-level input file as given on the command line or found in a directory. */
 typedef struct ah_source_file {
-    const char *path;       /* as given / as found; for "a.zip!m.json" the archive, "a.zip" */
+    const char *path; /* as given / as found; for "a.zip!m.json" the archive, "a.zip" */
     /* "a.zip!m.json" inputs: the members read (in the archive's order); 0: the whole file.
      * Members of one archive given one after another are one file. */
     const char *const *members;
     size_t member_count;
-    uint64_t size;          /* bytes read from disk (whole file once done) */
-    char sha256[65];        /* lowercase hex, "" until the file is fully read */
-    bool unreadable;        /* open/read failed or container corrupt (reported) */
-    uint32_t leaf_count;    /* leaf streams produced from it */
+    uint64_t size;       /* bytes read from disk (whole file once done) */
+    char sha256[65];     /* lowercase hex, "" until the file is fully read */
+    bool unreadable;     /* open/read failed or container corrupt (reported) */
+    uint32_t leaf_count; /* leaf streams produced from it */
 } ah_source_file;
 
 ah_source *ah_source_new(ah_diag *diag);

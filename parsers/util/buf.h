@@ -10,7 +10,7 @@
 #include "common.h"
 
 typedef struct ah_buf {
-    char *data;   /* always NUL-terminated when data != NULL */
+    char *data; /* always NUL-terminated when data != NULL */
     size_t len;
     size_t cap;
     size_t limit; /* maximum len; 0 means SIZE_MAX */
@@ -25,7 +25,13 @@ typedef struct ah_buf {
 
 void ah_buf_init(ah_buf *b, size_t limit);
 void ah_buf_free(ah_buf *b);
-static inline void ah_buf_reset(ah_buf *b) { b->len = 0; b->err = AH_OK; if (b->data) b->data[0] = '\0'; }
+static inline void ah_buf_reset(ah_buf *b)
+{
+    b->len = 0;
+    b->err = AH_OK;
+    if (b->data)
+        b->data[0] = '\0';
+}
 /* AH_ERR_NOMEM if an append since init or the last reset failed to allocate, else AH_OK. */
 static inline ah_status ah_buf_status(const ah_buf *b) { return b->err; }
 /* Remember an allocation failure that happened outside the buffer but
@@ -33,7 +39,12 @@ static inline ah_status ah_buf_status(const ah_buf *b) { return b->err; }
  * could not be computed): its finishing point then fails as for its own. */
 static inline void ah_buf_lost(ah_buf *b) { b->err = AH_ERR_NOMEM; }
 /* Keep only the first len (<= b->len) bytes: roll back to an earlier mark. */
-static inline void ah_buf_truncate(ah_buf *b, size_t len) { b->len = len; if (b->data) b->data[len] = '\0'; }
+static inline void ah_buf_truncate(ah_buf *b, size_t len)
+{
+    b->len = len;
+    if (b->data)
+        b->data[len] = '\0';
+}
 /* Make room for `extra` more bytes (plus the NUL). AH_ERR_TOOBIG past the limit. */
 ah_status ah_buf_reserve(ah_buf *b, size_t extra);
 ah_status ah_buf_append(ah_buf *b, const void *p, size_t n);

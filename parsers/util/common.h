@@ -20,14 +20,14 @@
 /* Status codes. Never renumber; retire instead. */
 typedef enum ah_status {
     AH_OK = 0,
-    AH_END = 1,              /* no more items (not an error) */
-    AH_ERR_RECORD = -1,      /* this record is bad: count it, skip it, go on */
-    AH_ERR_STREAM = -2,      /* this stream cannot be read further */
-    AH_ERR_NOMEM = -3,       /* allocation failed */
-    AH_ERR_TOOBIG = -4,      /* a configured limit was exceeded */
-    AH_ERR_IO = -5,          /* read/write/open failed */
-    AH_ERR_USAGE = -6,       /* bad argument or option */
-    AH_ERR_SYNTAX = -7,      /* rule or expression syntax/semantic error */
+    AH_END = 1,         /* no more items (not an error) */
+    AH_ERR_RECORD = -1, /* this record is bad: count it, skip it, go on */
+    AH_ERR_STREAM = -2, /* this stream cannot be read further */
+    AH_ERR_NOMEM = -3,  /* allocation failed */
+    AH_ERR_TOOBIG = -4, /* a configured limit was exceeded */
+    AH_ERR_IO = -5,     /* read/write/open failed */
+    AH_ERR_USAGE = -6,  /* bad argument or option */
+    AH_ERR_SYNTAX = -7, /* rule or expression syntax/semantic error */
 } ah_status;
 
 const char *ah_status_str(ah_status s);
@@ -41,14 +41,14 @@ typedef struct ah_span {
 #define AH_SPAN_NULL ((ah_span){NULL, 0})
 static inline ah_span ah_span_make(const char *p, size_t n) { return (ah_span){p, n}; }
 ah_span ah_span_cstr(const char *s);
-bool ah_span_eq(ah_span a, const char *s);       /* exact */
-char *ah_span_strdup(ah_span s);                 /* malloc'd NUL-terminated copy ("" for an empty span), NULL when out of memory */
-bool ah_span_eq_ci(ah_span a, const char *s);    /* ASCII case-insensitive */
+bool ah_span_eq(ah_span a, const char *s); /* exact */
+char *ah_span_strdup(ah_span s); /* malloc'd NUL-terminated copy ("" for an empty span), NULL when out of memory */
+bool ah_span_eq_ci(ah_span a, const char *s); /* ASCII case-insensitive */
 /* ASCII lower case of a byte (other bytes unchanged): the one case fold of
  * every case-insensitive comparison and hash. */
 static inline unsigned char ah_fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c; }
-bool ah_span_same_ci(ah_span a, ah_span b);      /* two spans, ASCII case-insensitive */
-ah_span ah_span_trim(ah_span s);                 /* ASCII whitespace both ends */
+bool ah_span_same_ci(ah_span a, ah_span b); /* two spans, ASCII case-insensitive */
+ah_span ah_span_trim(ah_span s);            /* ASCII whitespace both ends */
 
 /* The value of an ASCII hex digit (either case), or -1. */
 static inline int ah_hex_digit(unsigned char c)

@@ -33,13 +33,13 @@ void ah_where_format(const ah_where *w, char *buf, size_t size)
     buf[0] = '\0';
     if (!w)
         return;
-#define PUT(...)                                                             \
-    do {                                                                     \
-        if (n < size) {                                                      \
-            int k = snprintf(buf + n, size - n, __VA_ARGS__);                \
-            if (k > 0)                                                       \
-                n += (size_t)k;                                              \
-        }                                                                    \
+#define PUT(...)                                                                                                       \
+    do {                                                                                                               \
+        if (n < size) {                                                                                                \
+            int k = snprintf(buf + n, size - n, __VA_ARGS__);                                                          \
+            if (k > 0)                                                                                                 \
+                n += (size_t)k;                                                                                        \
+        }                                                                                                              \
     } while (0)
     char esc[1024];
     PUT("%s", w->path ? ah_escape_text(w->path, strlen(w->path), false, esc, sizeof esc) : "-");
@@ -67,9 +67,9 @@ static size_t escape_one(const unsigned char *p, int len, bool keep_newlines, ch
         esc[0] = '\0';
         return 1;
     }
-    uint32_t cp = len == 2 ? (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f)
-                : len == 3 ? (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f)
-                           : 0x10000; /* 4-byte sequences are never controls */
+    uint32_t cp = len == 2   ? (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f)
+                  : len == 3 ? (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f)
+                             : 0x10000; /* 4-byte sequences are never controls */
     if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
         snprintf(esc, 16, "\\u%04x", (unsigned)cp);
     else

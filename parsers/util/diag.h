@@ -31,7 +31,7 @@ typedef void (*ah_temp_fn)(void *ud, const char *path, bool exists);
 typedef struct ah_diag {
     ah_diag_fn fn; /* NULL: discard */
     void *ud;
-    uint64_t count[3]; /* per severity */
+    uint64_t count[3];  /* per severity */
     ah_temp_fn temp_fn; /* NULL: nobody is told of temporaries */
     void *temp_ud;
 } ah_diag;

@@ -25,10 +25,7 @@ static inline uint64_t fmix64(uint64_t k)
     return k;
 }
 
-static inline uint8_t byte_at(const uint8_t *p, size_t i, bool fold)
-{
-    return fold ? ah_fold(p[i]) : p[i];
-}
+static inline uint8_t byte_at(const uint8_t *p, size_t i, bool fold) { return fold ? ah_fold(p[i]) : p[i]; }
 
 static inline uint64_t load64(const uint8_t *p, bool fold)
 {

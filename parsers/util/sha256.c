@@ -100,22 +100,22 @@ static bool cpu_has_sha_ni(void)
 /* Intel SHA extensions: two rounds per sha256rnds2 over the state kept as
  * ABEF/CDGH; the message schedule with sha256msg1/sha256msg2. */
 __attribute__((target("sha,sse4.1,ssse3"))) static void compress_blocks_ni(uint32_t h[8], const uint8_t *p,
-                                                                         size_t nblocks)
+                                                                           size_t nblocks)
 {
     const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1); /* CDAB */
+    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1);    /* CDAB */
     __m128i state1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
-    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);     /* ABEF */
-    state1 = _mm_blend_epi16(state1, tmp, 0xF0);          /* CDGH */
+    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);                                  /* ABEF */
+    state1 = _mm_blend_epi16(state1, tmp, 0xF0);                                       /* CDGH */
     for (; nblocks; nblocks--, p += 64) {
         __m128i abef = state0, cdgh = state1, w[16];
         for (int g = 0; g < 16; g++) {
             if (g < 4)
                 w[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);
             else
-                w[g] = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(w[g - 4], w[g - 3]),
-                                                          _mm_alignr_epi8(w[g - 1], w[g - 2], 4)),
-                                            w[g - 1]);
+                w[g] = _mm_sha256msg2_epu32(
+                    _mm_add_epi32(_mm_sha256msg1_epu32(w[g - 4], w[g - 3]), _mm_alignr_epi8(w[g - 1], w[g - 2], 4)),
+                    w[g - 1]);
             __m128i msg = _mm_add_epi32(w[g], _mm_loadu_si128((const __m128i *)&round_constants[4 * g]));
             state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
             state0 = _mm_sha256rnds2_epu32(state0, state1, _mm_shuffle_epi32(msg, 0x0E));
@@ -123,8 +123,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void compress_blocks_ni(uint3
         state0 = _mm_add_epi32(state0, abef);
         state1 = _mm_add_epi32(state1, cdgh);
     }
-    tmp = _mm_shuffle_epi32(state0, 0x1B);                /* FEBA */
-    state1 = _mm_shuffle_epi32(state1, 0xB1);             /* DCHG */
+    tmp = _mm_shuffle_epi32(state0, 0x1B);                                  /* FEBA */
+    state1 = _mm_shuffle_epi32(state1, 0xB1);                               /* DCHG */
     _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(tmp, state1, 0xF0)); /* DCBA */
     _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(state1, tmp, 8));    /* HGFE */
 }

@@ -6,7 +6,7 @@
 
 typedef struct ah_sha256 {
     uint32_t h[8];
-    bool hw;        /* use the CPU's SHA extensions (chosen by init) */
+    bool hw; /* use the CPU's SHA extensions (chosen by init) */
     uint64_t total;
     uint8_t block[64];
     size_t used;

@@ -82,8 +82,8 @@ static void sweep(const char *parent, ah_diag *diag)
         if (lstat(victim, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && remove_flat_dir(victim)) {
             ah_where where = {.path = parent};
             ah_diag_report(diag, AH_SEV_WARNING, &where,
-                           "removed %s, a temporary directory left by an interrupted run (process %ld is gone)",
-                           victim, pid);
+                           "removed %s, a temporary directory left by an interrupted run (process %ld is gone)", victim,
+                           pid);
         }
         free(victim);
     }

@@ -30,10 +30,13 @@ typedef struct bev {
     ah_buf canon;
 } bev;
 
-static const char *const common_ops[] = {"UserLoggedIn", "MailItemsAccessed", "FileAccessed", "FileModified",
-                                         "UserLoginFailed", "MailboxLogin", "SearchQueryPerformed", "Send"};
-static const char *const rare_ops[] = {"Add service principal credentials.", "Consent to application.",
-                                       "Set domain authentication.", "New-InboxRule", "Add member to role.",
+static const char *const common_ops[] = {"UserLoggedIn",    "MailItemsAccessed", "FileAccessed",         "FileModified",
+                                         "UserLoginFailed", "MailboxLogin",      "SearchQueryPerformed", "Send"};
+static const char *const rare_ops[] = {"Add service principal credentials.",
+                                       "Consent to application.",
+                                       "Set domain authentication.",
+                                       "New-InboxRule",
+                                       "Add member to role.",
                                        "Update application \xE2\x80\x93 Certificates and secrets management "};
 
 static uint64_t rnd_state = 0x2545F4914F6CDD1Dull;
@@ -87,7 +90,8 @@ static void add_rule(ah_buf *t, int i)
     switch (i % 10) {
     case 0:
     case 1:
-        snprintf(buf, sizeof buf, "user == \"nobody%d@contoso.com\" or app_id in [\"deadbeef-%04d\", \"cafe%04d\"]", i, i, i);
+        snprintf(buf, sizeof buf, "user == \"nobody%d@contoso.com\" or app_id in [\"deadbeef-%04d\", \"cafe%04d\"]", i,
+                 i, i);
         cond = buf;
         break;
     case 2:
@@ -101,17 +105,19 @@ static void add_rule(ah_buf *t, int i)
     case 4:
     case 5:
     case 6:
-        snprintf(buf, sizeof buf, "operation == \"%s\" and raw.ModifiedProperties[Name=\"KeyDescription\"].NewValue contains \"Asym%d\"",
+        snprintf(buf, sizeof buf,
+                 "operation == \"%s\" and raw.ModifiedProperties[Name=\"KeyDescription\"].NewValue contains \"Asym%d\"",
                  rare_ops[i % 6], i);
         cond = buf;
         break;
     default:
-        snprintf(buf, sizeof buf, "operation == \"Synthetic operation %d\" and user endswith \"@evil%d.example\"", i, i);
+        snprintf(buf, sizeof buf, "operation == \"Synthetic operation %d\" and user endswith \"@evil%d.example\"", i,
+                 i);
         cond = buf;
         break;
     }
-    ah_buf_printf(t, "rule bench-%d {\n title \"b\"\n severity low\n sources ual\n match %s\n test miss {\"a\":1}\n}\n", i,
-                  cond);
+    ah_buf_printf(t, "rule bench-%d {\n title \"b\"\n severity low\n sources ual\n match %s\n test miss {\"a\":1}\n}\n",
+                  i, cond);
 }
 
 static double now(void)
@@ -154,8 +160,8 @@ int main(int argc, char **argv)
             total += ah_matcher_match(m, &evs[i % pool].ev, hits, 16);
         double dt = now() - t0;
         const ah_matcher_stats *s = ah_matcher_get_stats(m);
-        printf("  %3d rules: %10.0f events/s  (%.2f rules evaluated/event, %.3f JSON parses/event, %zu hits)\n", counts[c],
-               (double)nev / (dt > 0 ? dt : 1e-9), (double)s->rules_evaluated / (double)nev,
+        printf("  %3d rules: %10.0f events/s  (%.2f rules evaluated/event, %.3f JSON parses/event, %zu hits)\n",
+               counts[c], (double)nev / (dt > 0 ? dt : 1e-9), (double)s->rules_evaluated / (double)nev,
                (double)s->json_parses / (double)nev, total);
         ah_matcher_free(m);
         ah_ruleset_free(rs);

@@ -22,8 +22,8 @@ static unsigned rnd(void)
     return (unsigned)(rng_state >> 11);
 }
 
-static const char *const users[] = {"alice@contoso.com", "bob@contoso.com", "carol@contoso.com", "dave@contoso.com",
-                                    "erin@contoso.com", "frank@contoso.com", "grace@contoso.com", "heidi@contoso.com"};
+static const char *const users[] = {"alice@contoso.com", "bob@contoso.com",   "carol@contoso.com", "dave@contoso.com",
+                                    "erin@contoso.com",  "frank@contoso.com", "grace@contoso.com", "heidi@contoso.com"};
 
 /* One AuditData record into buf; returns its length. */
 static int record(char *buf, size_t size, unsigned long long i)
@@ -34,60 +34,95 @@ static int record(char *buf, size_t size, unsigned long long i)
     char id[40];
     snprintf(id, sizeof id, "%08x-%04x-4%03x-8%03x-%012llx", rnd(), rnd() & 0xffff, rnd() & 0xfff, rnd() & 0xfff, i);
     if (kind < 45)
-        return snprintf(buf, size,
+        return snprintf(
+            buf, size,
             "{\"CreationTime\":\"2021-01-%02uT%02u:%02u:%02u\",\"Id\":\"%s\",\"Operation\":\"MailItemsAccessed\","
-            "\"OrganizationId\":\"11111111-2222-3333-4444-555555555555\",\"RecordType\":50,\"ResultStatus\":\"Succeeded\","
-            "\"UserKey\":\"10032000ABCDEF12\",\"UserType\":0,\"Version\":1,\"Workload\":\"Exchange\",\"ClientIP\":\"198.51.100.%u\","
-            "\"UserId\":\"%s\",\"AppId\":\"00000002-0000-0ff1-ce00-000000000000\",\"ClientAppId\":\"\",\"ClientIPAddress\":\"198.51.100.%u\","
-            "\"ClientInfoString\":\"Client=OWA;Action=ViaProxy\",\"ExternalAccess\":false,\"InternalLogonType\":0,\"LogonType\":0,"
-            "\"LogonUserSid\":\"S-1-5-21-1111111111-2222222222-3333333333-%u\",\"MailboxGuid\":\"a9b8c7d6-0000-1111-2222-%012u\","
+            "\"OrganizationId\":\"11111111-2222-3333-4444-555555555555\",\"RecordType\":50,\"ResultStatus\":"
+            "\"Succeeded\","
+            "\"UserKey\":\"10032000ABCDEF12\",\"UserType\":0,\"Version\":1,\"Workload\":\"Exchange\",\"ClientIP\":"
+            "\"198.51.100.%u\","
+            "\"UserId\":\"%s\",\"AppId\":\"00000002-0000-0ff1-ce00-000000000000\",\"ClientAppId\":\"\","
+            "\"ClientIPAddress\":\"198.51.100.%u\","
+            "\"ClientInfoString\":\"Client=OWA;Action=ViaProxy\",\"ExternalAccess\":false,\"InternalLogonType\":0,"
+            "\"LogonType\":0,"
+            "\"LogonUserSid\":\"S-1-5-21-1111111111-2222222222-3333333333-%u\",\"MailboxGuid\":\"a9b8c7d6-0000-1111-"
+            "2222-%012u\","
             "\"MailboxOwnerSid\":\"S-1-5-21-1111111111-2222222222-3333333333-%u\",\"MailboxOwnerUPN\":\"%s\","
-            "\"OperationProperties\":[{\"Name\":\"MailAccessType\",\"Value\":\"Bind\"},{\"Name\":\"IsThrottled\",\"Value\":\"False\"}],"
+            "\"OperationProperties\":[{\"Name\":\"MailAccessType\",\"Value\":\"Bind\"},{\"Name\":\"IsThrottled\","
+            "\"Value\":\"False\"}],"
             "\"OrganizationName\":\"contoso.onmicrosoft.com\",\"OriginatingServer\":\"DM6PR01MB0000 (15.20.3763.012)\","
-            "\"SessionId\":\"%08x-1111-2222-3333-444455556666\",\"Folders\":[{\"FolderItems\":[{\"InternetMessageId\":\"<CA+%x@mail.example.com>\","
-            "\"SizeInBytes\":%u},{\"InternetMessageId\":\"<BN6PR%x@prod.outlook.com>\",\"SizeInBytes\":%u}],\"Id\":\"LgAAAAB%08x\",\"Path\":\"\\\\Inbox\"}],"
+            "\"SessionId\":\"%08x-1111-2222-3333-444455556666\",\"Folders\":[{\"FolderItems\":[{\"InternetMessageId\":"
+            "\"<CA+%x@mail.example.com>\","
+            "\"SizeInBytes\":%u},{\"InternetMessageId\":\"<BN6PR%x@prod.outlook.com>\",\"SizeInBytes\":%u}],\"Id\":"
+            "\"LgAAAAB%08x\",\"Path\":\"\\\\Inbox\"}],"
             "\"OperationCount\":2}",
-            day, h, m, s, id, rnd() % 250, user, rnd() % 250, rnd() % 9999, rnd() % 99999, rnd() % 9999, user, rnd(), rnd(),
-            rnd() % 90000, rnd(), rnd() % 90000, rnd());
+            day, h, m, s, id, rnd() % 250, user, rnd() % 250, rnd() % 9999, rnd() % 99999, rnd() % 9999, user, rnd(),
+            rnd(), rnd() % 90000, rnd(), rnd() % 90000, rnd());
     if (kind < 75)
-        return snprintf(buf, size,
+        return snprintf(
+            buf, size,
             "{\"CreationTime\":\"2021-01-%02uT%02u:%02u:%02u\",\"Id\":\"%s\",\"Operation\":\"FileAccessed\","
-            "\"OrganizationId\":\"11111111-2222-3333-4444-555555555555\",\"RecordType\":6,\"UserKey\":\"i:0h.f|membership|10032000abcdef12@live.com\","
-            "\"UserType\":0,\"Version\":1,\"Workload\":\"SharePoint\",\"ClientIP\":\"203.0.113.%u\",\"ObjectId\":\"https://contoso.sharepoint.com/sites/finance/Shared Documents/report-%u.xlsx\","
-            "\"UserId\":\"%s\",\"CorrelationId\":\"%08x-aaaa-bbbb-cccc-ddddeeeeffff\",\"EventSource\":\"SharePoint\",\"ItemType\":\"File\","
-            "\"ListId\":\"%08x-1111-2222-3333-444444444444\",\"ListItemUniqueId\":\"%08x-5555-6666-7777-888888888888\",\"Site\":\"%08x-9999-aaaa-bbbb-cccccccccccc\","
-            "\"UserAgent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/87.0.4280.141 Safari/537.36\","
-            "\"WebId\":\"%08x-dddd-eeee-ffff-000000000000\",\"SourceFileExtension\":\"xlsx\",\"SiteUrl\":\"https://contoso.sharepoint.com/sites/finance/\","
+            "\"OrganizationId\":\"11111111-2222-3333-4444-555555555555\",\"RecordType\":6,\"UserKey\":\"i:0h.f|"
+            "membership|10032000abcdef12@live.com\","
+            "\"UserType\":0,\"Version\":1,\"Workload\":\"SharePoint\",\"ClientIP\":\"203.0.113.%u\",\"ObjectId\":"
+            "\"https://contoso.sharepoint.com/sites/finance/Shared Documents/report-%u.xlsx\","
+            "\"UserId\":\"%s\",\"CorrelationId\":\"%08x-aaaa-bbbb-cccc-ddddeeeeffff\",\"EventSource\":\"SharePoint\","
+            "\"ItemType\":\"File\","
+            "\"ListId\":\"%08x-1111-2222-3333-444444444444\",\"ListItemUniqueId\":\"%08x-5555-6666-7777-888888888888\","
+            "\"Site\":\"%08x-9999-aaaa-bbbb-cccccccccccc\","
+            "\"UserAgent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/87.0.4280.141 Safari/537.36\","
+            "\"WebId\":\"%08x-dddd-eeee-ffff-000000000000\",\"SourceFileExtension\":\"xlsx\",\"SiteUrl\":\"https://"
+            "contoso.sharepoint.com/sites/finance/\","
             "\"SourceFileName\":\"report-%u.xlsx\",\"SourceRelativeUrl\":\"Shared Documents\"}",
             day, h, m, s, id, rnd() % 250, rnd() % 5000, user, rnd(), rnd(), rnd(), rnd(), rnd(), rnd() % 5000);
     if (kind < 98) {
         int fail = rnd() % 10 == 0;
-        return snprintf(buf, size,
+        return snprintf(
+            buf, size,
             "{\"CreationTime\":\"2021-01-%02uT%02u:%02u:%02u\",\"Id\":\"%s\",\"Operation\":\"%s\","
             "\"OrganizationId\":\"11111111-2222-3333-4444-555555555555\",\"RecordType\":15,\"ResultStatus\":\"%s\","
-            "\"UserKey\":\"10032000ABCDEF12\",\"UserType\":0,\"Version\":1,\"Workload\":\"AzureActiveDirectory\",\"ClientIP\":\"192.0.2.%u\","
-            "\"ObjectId\":\"00000002-0000-0ff1-ce00-000000000000\",\"UserId\":\"%s\",\"AzureActiveDirectoryEventType\":1,"
-            "\"ExtendedProperties\":[{\"Name\":\"ResultStatusDetail\",\"Value\":\"Success\"},{\"Name\":\"UserAgent\",\"Value\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64)\"},"
-            "{\"Name\":\"RequestType\",\"Value\":\"OAuth2:Authorize\"}],\"ModifiedProperties\":[],\"Actor\":[{\"ID\":\"a1b2c3d4-0000-1111-2222-333344445555\",\"Type\":0},"
-            "{\"ID\":\"%s\",\"Type\":5}],\"ActorContextId\":\"11111111-2222-3333-4444-555555555555\",\"ActorIpAddress\":\"192.0.2.%u\","
-            "\"InterSystemsId\":\"%08x-8d7c-6b5a-4938-271605f4e3d2\",\"IntraSystemId\":\"%08x-5e6f-7081-92a3-b4c5d6e7f809\",\"SupportTicketId\":\"\","
-            "\"Target\":[{\"ID\":\"00000002-0000-0ff1-ce00-000000000000\",\"Type\":0}],\"TargetContextId\":\"11111111-2222-3333-4444-555555555555\","
-            "\"ApplicationId\":\"1fec8e78-bce4-4aaf-ab1b-5451cc387264\",\"DeviceProperties\":[{\"Name\":\"OS\",\"Value\":\"Windows 10\"},"
-            "{\"Name\":\"BrowserType\",\"Value\":\"Edge\"},{\"Name\":\"SessionId\",\"Value\":\"%08x-0a1b-2c3d-4e5f-60718293a4b5\"}],\"ErrorNumber\":\"%s\"%s}",
-            day, h, m, s, id, fail ? "UserLoginFailed" : "UserLoggedIn", fail ? "Failed" : "Success", rnd() % 250, user, user,
-            rnd() % 250, rnd(), rnd(), rnd(), fail ? "50126" : "0", fail ? ",\"LogonError\":\"InvalidUserNameOrPassword\"" : "");
+            "\"UserKey\":\"10032000ABCDEF12\",\"UserType\":0,\"Version\":1,\"Workload\":\"AzureActiveDirectory\","
+            "\"ClientIP\":\"192.0.2.%u\","
+            "\"ObjectId\":\"00000002-0000-0ff1-ce00-000000000000\",\"UserId\":\"%s\",\"AzureActiveDirectoryEventType\":"
+            "1,"
+            "\"ExtendedProperties\":[{\"Name\":\"ResultStatusDetail\",\"Value\":\"Success\"},{\"Name\":\"UserAgent\","
+            "\"Value\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64)\"},"
+            "{\"Name\":\"RequestType\",\"Value\":\"OAuth2:Authorize\"}],\"ModifiedProperties\":[],\"Actor\":[{\"ID\":"
+            "\"a1b2c3d4-0000-1111-2222-333344445555\",\"Type\":0},"
+            "{\"ID\":\"%s\",\"Type\":5}],\"ActorContextId\":\"11111111-2222-3333-4444-555555555555\","
+            "\"ActorIpAddress\":\"192.0.2.%u\","
+            "\"InterSystemsId\":\"%08x-8d7c-6b5a-4938-271605f4e3d2\",\"IntraSystemId\":\"%08x-5e6f-7081-92a3-"
+            "b4c5d6e7f809\",\"SupportTicketId\":\"\","
+            "\"Target\":[{\"ID\":\"00000002-0000-0ff1-ce00-000000000000\",\"Type\":0}],\"TargetContextId\":\"11111111-"
+            "2222-3333-4444-555555555555\","
+            "\"ApplicationId\":\"1fec8e78-bce4-4aaf-ab1b-5451cc387264\",\"DeviceProperties\":[{\"Name\":\"OS\","
+            "\"Value\":\"Windows 10\"},"
+            "{\"Name\":\"BrowserType\",\"Value\":\"Edge\"},{\"Name\":\"SessionId\",\"Value\":\"%08x-0a1b-2c3d-4e5f-"
+            "60718293a4b5\"}],\"ErrorNumber\":\"%s\"%s}",
+            day, h, m, s, id, fail ? "UserLoginFailed" : "UserLoggedIn", fail ? "Failed" : "Success", rnd() % 250, user,
+            user, rnd() % 250, rnd(), rnd(), rnd(), fail ? "50126" : "0",
+            fail ? ",\"LogonError\":\"InvalidUserNameOrPassword\"" : "");
     }
     return snprintf(buf, size,
-        "{\"CreationTime\":\"2021-01-%02uT%02u:%02u:%02u\",\"Id\":\"%s\",\"Operation\":\"Update user.\","
-        "\"OrganizationId\":\"11111111-2222-3333-4444-555555555555\",\"RecordType\":8,\"ResultStatus\":\"Success\",\"UserKey\":\"10032000ABCDEF12@contoso.onmicrosoft.com\","
-        "\"UserType\":0,\"Version\":1,\"Workload\":\"AzureActiveDirectory\",\"ObjectId\":\"%s\",\"UserId\":\"admin@contoso.com\",\"AzureActiveDirectoryEventType\":1,"
-        "\"ExtendedProperties\":[{\"Name\":\"additionalDetails\",\"Value\":\"{\\\"UserType\\\":\\\"Member\\\"}\"},{\"Name\":\"extendedAuditEventCategory\",\"Value\":\"User\"}],"
-        "\"ModifiedProperties\":[{\"Name\":\"StrongAuthenticationMethod\",\"NewValue\":\"[\\r\\n  {\\r\\n    \\\"MethodType\\\": 6,\\r\\n    \\\"Default\\\": true\\r\\n  }\\r\\n]\",\"OldValue\":\"[]\"},"
-        "{\"Name\":\"Included Updated Properties\",\"NewValue\":\"StrongAuthenticationMethod\",\"OldValue\":\"\"}],\"Actor\":[{\"ID\":\"admin@contoso.com\",\"Type\":5}],"
-        "\"ActorContextId\":\"11111111-2222-3333-4444-555555555555\",\"ActorIpAddress\":\"203.0.113.50\",\"InterSystemsId\":\"%08x-aaaa-bbbb-cccc-dddddddddddd\","
-        "\"IntraSystemId\":\"%08x-eeee-ffff-0000-111111111111\",\"SupportTicketId\":\"\",\"Target\":[{\"ID\":\"User_%08x\",\"Type\":2},{\"ID\":\"%s\",\"Type\":5}],"
-        "\"TargetContextId\":\"11111111-2222-3333-4444-555555555555\"}",
-        day, h, m, s, id, user, rnd(), rnd(), rnd(), user);
+                    "{\"CreationTime\":\"2021-01-%02uT%02u:%02u:%02u\",\"Id\":\"%s\",\"Operation\":\"Update user.\","
+                    "\"OrganizationId\":\"11111111-2222-3333-4444-555555555555\",\"RecordType\":8,\"ResultStatus\":"
+                    "\"Success\",\"UserKey\":\"10032000ABCDEF12@contoso.onmicrosoft.com\","
+                    "\"UserType\":0,\"Version\":1,\"Workload\":\"AzureActiveDirectory\",\"ObjectId\":\"%s\",\"UserId\":"
+                    "\"admin@contoso.com\",\"AzureActiveDirectoryEventType\":1,"
+                    "\"ExtendedProperties\":[{\"Name\":\"additionalDetails\",\"Value\":\"{\\\"UserType\\\":"
+                    "\\\"Member\\\"}\"},{\"Name\":\"extendedAuditEventCategory\",\"Value\":\"User\"}],"
+                    "\"ModifiedProperties\":[{\"Name\":\"StrongAuthenticationMethod\",\"NewValue\":\"[\\r\\n  {\\r\\n  "
+                    "  \\\"MethodType\\\": 6,\\r\\n    \\\"Default\\\": true\\r\\n  }\\r\\n]\",\"OldValue\":\"[]\"},"
+                    "{\"Name\":\"Included Updated "
+                    "Properties\",\"NewValue\":\"StrongAuthenticationMethod\",\"OldValue\":\"\"}],\"Actor\":[{\"ID\":"
+                    "\"admin@contoso.com\",\"Type\":5}],"
+                    "\"ActorContextId\":\"11111111-2222-3333-4444-555555555555\",\"ActorIpAddress\":\"203.0.113.50\","
+                    "\"InterSystemsId\":\"%08x-aaaa-bbbb-cccc-dddddddddddd\","
+                    "\"IntraSystemId\":\"%08x-eeee-ffff-0000-111111111111\",\"SupportTicketId\":\"\",\"Target\":[{"
+                    "\"ID\":\"User_%08x\",\"Type\":2},{\"ID\":\"%s\",\"Type\":5}],"
+                    "\"TargetContextId\":\"11111111-2222-3333-4444-555555555555\"}",
+                    day, h, m, s, id, user, rnd(), rnd(), rnd(), user);
 }
 
 /* CSV cell: quote and double the quotes. */
@@ -135,7 +170,8 @@ int main(int argc, char **argv)
     }
     static char rec[8192], cell[16384], line[20000];
     if (csv) {
-        const char *hdr = "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames\r\n";
+        const char *hdr = "RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,"
+                          "AssociatedAdminUnitsNames\r\n";
         gzputs(gz, hdr);
         written += strlen(hdr);
     }
@@ -146,11 +182,16 @@ int main(int argc, char **argv)
             char id[64] = "", op[64] = "", user[64] = "", ct[32] = "";
             int rtype = 0;
             const char *p;
-            if ((p = strstr(rec, "\"Id\":\""))) sscanf(p + 6, "%63[^\"]", id);
-            if ((p = strstr(rec, "\"Operation\":\""))) sscanf(p + 13, "%63[^\"]", op);
-            if ((p = strstr(rec, "\"UserId\":\""))) sscanf(p + 10, "%63[^\"]", user);
-            if ((p = strstr(rec, "\"CreationTime\":\""))) sscanf(p + 16, "%31[^\"]", ct);
-            if ((p = strstr(rec, "\"RecordType\":"))) sscanf(p + 13, "%d", &rtype);
+            if ((p = strstr(rec, "\"Id\":\"")))
+                sscanf(p + 6, "%63[^\"]", id);
+            if ((p = strstr(rec, "\"Operation\":\"")))
+                sscanf(p + 13, "%63[^\"]", op);
+            if ((p = strstr(rec, "\"UserId\":\"")))
+                sscanf(p + 10, "%63[^\"]", user);
+            if ((p = strstr(rec, "\"CreationTime\":\"")))
+                sscanf(p + 16, "%31[^\"]", ct);
+            if ((p = strstr(rec, "\"RecordType\":")))
+                sscanf(p + 13, "%d", &rtype);
             int y, mo, d, h, mi, s;
             sscanf(ct, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &s);
             size_t q = csv_quote(cell, rec, n);

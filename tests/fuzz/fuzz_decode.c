@@ -13,8 +13,8 @@
 #include "parsers/decode/decode.h"
 #include "parsers/util/buf.h"
 
-static void decode_all(const uint8_t *p, size_t n, size_t in_chunk, size_t out_chunk, ah_buf *out,
-                       uint64_t *nul, uint64_t *cp1252, ah_encoding *enc)
+static void decode_all(const uint8_t *p, size_t n, size_t in_chunk, size_t out_chunk, ah_buf *out, uint64_t *nul,
+                       uint64_t *cp1252, ah_encoding *enc)
 {
     fuzz_mem m;
     ah_reader r = fuzz_mem_reader(&m, p, n, in_chunk);

@@ -27,8 +27,7 @@ typedef struct outcome {
     uint64_t members, trailing;
 } outcome;
 
-static void inflate_all(ah_inflater inflater, const uint8_t *p, size_t n, size_t in_chunk, size_t out_chunk,
-                        outcome *o)
+static void inflate_all(ah_inflater inflater, const uint8_t *p, size_t n, size_t in_chunk, size_t out_chunk, outcome *o)
 {
     fuzz_mem m;
     ah_reader r = fuzz_mem_reader(&m, p, n, in_chunk);

@@ -62,11 +62,8 @@ static void check_value(ah_span v, int depth, bool utf8)
             check_value(val, depth + 1, utf8);
         }
         break;
-    case AH_JSON_STRING:
-        check_string(v, utf8);
-        break;
-    default:
-        break;
+    case AH_JSON_STRING: check_string(v, utf8); break;
+    default: break;
     }
 }
 

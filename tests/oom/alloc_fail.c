@@ -51,8 +51,8 @@ pcre2_match_context *__wrap_pcre2_match_context_create_8(pcre2_general_context *
 pcre2_jit_stack *__real_pcre2_jit_stack_create_8(size_t startsize, size_t maxsize, pcre2_general_context *gcontext);
 pcre2_jit_stack *__wrap_pcre2_jit_stack_create_8(size_t startsize, size_t maxsize, pcre2_general_context *gcontext);
 
-static atomic_ulong calls;  /* counted allocations so far */
-static atomic_ulong failed; /* of which failed */
+static atomic_ulong calls;     /* counted allocations so far */
+static atomic_ulong failed;    /* of which failed */
 static atomic_ulong hunt_mark; /* calls when ah_hunt_new was entered */
 static unsigned long fail_at;
 static int fail_after;

@@ -9,26 +9,25 @@
  */
 #include "test_corr_util.h"
 
-static const char *const RULES =
-    "correlation volume {\n"
-    "  title \"v\"\n  severity medium\n  sources ual\n"
-    "  match operation == \"MailItemsAccessed\"\n"
-    "  group app_id\n"
-    "  window 1h\n"
-    "  when sum(raw.OperationCount) > 10 x baseline\n"
-    "       at least 500\n"
-    "  baseline 2d\n"
-    "  details \"{sum} items, baseline {baseline}, {count} records\"\n"
-    "}\n"
-    "correlation logins {\n"
-    "  title \"l\"\n  severity low\n  sources ual\n"
-    "  match operation == \"MailboxLogin\"\n"
-    "  group user\n"
-    "  window 1h\n"
-    "  when count >= 3 x baseline\n"
-    "  baseline 1d\n"
-    "  details \"{count} logins, baseline {baseline}\"\n"
-    "}\n";
+static const char *const RULES = "correlation volume {\n"
+                                 "  title \"v\"\n  severity medium\n  sources ual\n"
+                                 "  match operation == \"MailItemsAccessed\"\n"
+                                 "  group app_id\n"
+                                 "  window 1h\n"
+                                 "  when sum(raw.OperationCount) > 10 x baseline\n"
+                                 "       at least 500\n"
+                                 "  baseline 2d\n"
+                                 "  details \"{sum} items, baseline {baseline}, {count} records\"\n"
+                                 "}\n"
+                                 "correlation logins {\n"
+                                 "  title \"l\"\n  severity low\n  sources ual\n"
+                                 "  match operation == \"MailboxLogin\"\n"
+                                 "  group user\n"
+                                 "  window 1h\n"
+                                 "  when count >= 3 x baseline\n"
+                                 "  baseline 1d\n"
+                                 "  details \"{count} logins, baseline {baseline}\"\n"
+                                 "}\n";
 
 typedef corr_fixture fixture;
 
@@ -100,9 +99,8 @@ static void test_learning_period_end(void **state)
     mail(f, "2021-01-12T00:00:00Z", 0, "b2", "app2", 600);
     /* app1 learned 800: 800 + 900 in the window is not over 8000. */
     mail(f, "2021-01-12T00:30:00Z", 0, "a3", "app1", 900);
-    assert_text_equal(run(f, NULL, NULL),
-                      "volume 2021-01-12T00:00:00.0000000Z group=app2 value=600 count=1 ids=b2 "
-                      "details=600 items, baseline 40, 1 records\n");
+    assert_text_equal(run(f, NULL, NULL), "volume 2021-01-12T00:00:00.0000000Z group=app2 value=600 count=1 ids=b2 "
+                                          "details=600 items, baseline 40, 1 records\n");
 }
 
 /* --baseline FROM..TO: before FROM ignored (not learned), FROM and TO
@@ -131,9 +129,8 @@ static void test_floor(void **state)
     mail(f, "2021-01-10T00:00:00Z", 0, "a1", "app1", 10);
     mail(f, "2021-01-12T01:00:00Z", 0, "a2", "app1", 499); /* 49.9 x, under the floor */
     mail(f, "2021-01-12T03:00:00Z", 0, "a3", "app1", 500); /* at the floor */
-    assert_text_equal(run(f, NULL, NULL),
-                      "volume 2021-01-12T03:00:00.0000000Z group=app1 value=500 count=1 ids=a3 "
-                      "details=500 items, baseline 10, 1 records\n");
+    assert_text_equal(run(f, NULL, NULL), "volume 2021-01-12T03:00:00.0000000Z group=app1 value=500 count=1 ids=a3 "
+                                          "details=500 items, baseline 10, 1 records\n");
 }
 
 /* `>`: exactly 10 x is not over; `>=` (logins, 3 x): exactly 3 x fires. The
@@ -142,11 +139,11 @@ static void test_factor(void **state)
 {
     fixture *f = *state;
     mail(f, "2021-01-10T00:00:00Z", 0, "a1", "app1", 60);
-    mail(f, "2021-01-10T06:00:00Z", 0, "a2", "app1", 20);   /* smaller: the max stays 60 */
-    mail(f, "2021-01-12T01:00:00Z", 0, "a3", "app1", 600);  /* exactly 10 x 60: no */
-    mail(f, "2021-01-12T01:10:00Z", 0, "a4", "app1", 1);    /* 601 in the window: hit */
+    mail(f, "2021-01-10T06:00:00Z", 0, "a2", "app1", 20);  /* smaller: the max stays 60 */
+    mail(f, "2021-01-12T01:00:00Z", 0, "a3", "app1", 600); /* exactly 10 x 60: no */
+    mail(f, "2021-01-12T01:10:00Z", 0, "a4", "app1", 1);   /* 601 in the window: hit */
     login(f, "2021-01-10T10:00:00Z", "l1", "u@c.com");
-    login(f, "2021-01-10T10:30:00Z", "l2", "u@c.com");      /* baseline 2 in an hour */
+    login(f, "2021-01-10T10:30:00Z", "l2", "u@c.com"); /* baseline 2 in an hour */
     login(f, "2021-01-10T20:00:00Z", "l3", "u@c.com");
     for (int i = 0; i < 6; i++) {
         char iso[40], id[16];
@@ -206,10 +203,9 @@ static void test_metadata_and_explain(void **state)
     ah_buf out;
     ah_buf_init(&out, 0);
     assert_int_equal(ah_ruleset_explain(f->rs, "volume", &out), AH_OK);
-    assert_non_null(strstr(ah_buf_cstr(&out),
-                           "  when:     sum(raw(body, then record).OperationCount) > 10 x baseline "
-                           "(the group's largest window value while learning), at least 500\n"
-                           "  baseline: 172800000000000 ns (172800 s)\n"));
+    assert_non_null(strstr(ah_buf_cstr(&out), "  when:     sum(raw(body, then record).OperationCount) > 10 x baseline "
+                                              "(the group's largest window value while learning), at least 500\n"
+                                              "  baseline: 172800000000000 ns (172800 s)\n"));
     ah_buf_free(&out);
 }
 
@@ -243,18 +239,19 @@ static void test_lint_errors(void **state)
                      "l.rules:9:11: error: details: {baseline} is the learned maximum of a `when ... x baseline` rule");
     /* Sequences and first-seen rules have no `when`, so no `x baseline`. */
     expect_one_error(HEAD("first-seen", "f") "  match operation == \"X\"\n  value ip\n  baseline 7d\n"
-                     "  when count > 2 x baseline\n}\n",
+                                             "  when count > 2 x baseline\n}\n",
                      "l.rules:8:3: error: 'when' does not apply to a first-seen rule");
-    expect_one_error(HEAD("sequence", "s") "  within 10m\n  step a { match operation == \"X\" key app_id }\n"
-                     "  step b { match operation == \"Y\" key app_id }\n  when count > 2 x baseline\n}\n",
-                     "l.rules:8:3: error: 'when' does not apply to a sequence rule");
+    expect_one_error(
+        HEAD("sequence", "s") "  within 10m\n  step a { match operation == \"X\" key app_id }\n"
+                              "  step b { match operation == \"Y\" key app_id }\n  when count > 2 x baseline\n}\n",
+        "l.rules:8:3: error: 'when' does not apply to a sequence rule");
     /* The factor is not a window value: no "holds for every event" warning. */
     tdiag td;
     tdiag_init(&td);
     ah_status st;
     ah_ruleset *rs = trules(&td, "l.rules",
                             HEAD("correlation", "a") BODY "  when count > 0.5 x baseline at least 3\n  baseline 1d\n"
-                            "  details \"{count}, baseline {baseline}\"\n}\n",
+                                                          "  details \"{count}, baseline {baseline}\"\n}\n",
                             &st);
     assert_int_equal(st, AH_OK);
     assert_int_equal(td.d.count[AH_SEV_ERROR], 0);

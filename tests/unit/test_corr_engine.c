@@ -78,7 +78,8 @@ static int setup(void **state) { return corr_fixture_setup(state, "c.rules", RUL
 static int teardown(void **state) { return corr_fixture_teardown(state); }
 
 /* A failed sign-in. nsec_extra is added to the parsed time. */
-static void fail_signin(fixture *f, const char *iso, int32_t nsec_extra, const char *id, const char *user, const char *ip)
+static void fail_signin(fixture *f, const char *iso, int32_t nsec_extra, const char *id, const char *user,
+                        const char *ip)
 {
     tevent t;
     cev(&t, AH_SOURCE_SIGNIN, iso, id);
@@ -105,7 +106,8 @@ static void ual_op(fixture *f, const char *iso, const char *id, const char *op, 
     tevent_free(&t);
 }
 
-static void sp_signin(fixture *f, const char *iso, int32_t nsec_extra, const char *id, const char *app_id, const char *ip)
+static void sp_signin(fixture *f, const char *iso, int32_t nsec_extra, const char *id, const char *app_id,
+                      const char *ip)
 {
     tevent t;
     cev(&t, AH_SOURCE_SIGNIN, iso, id);
@@ -262,10 +264,12 @@ static void test_distinct_sum_equal(void **state)
     ah_buf tmp;
     ah_buf_init(&tmp, 0);
     run(f);
-    assert_text_equal(lines_of(f, "spray", &tmp),
-                      "spray 2021-01-13T06:00:00.0000000Z group=198.51.100.1 value=3 count=4 ids=d1,d2,d3,d4 details=3 users\n");
-    assert_text_equal(lines_of(f, "volume", &tmp),
-                      "volume 2021-01-13T07:00:00.0000000Z group=app1 value=101 count=3 ids=s1,s2,s3 details=101 items, 3 records\n");
+    assert_text_equal(
+        lines_of(f, "spray", &tmp),
+        "spray 2021-01-13T06:00:00.0000000Z group=198.51.100.1 value=3 count=4 ids=d1,d2,d3,d4 details=3 users\n");
+    assert_text_equal(
+        lines_of(f, "volume", &tmp),
+        "volume 2021-01-13T07:00:00.0000000Z group=app1 value=101 count=3 ids=s1,s2,s3 details=101 items, 3 records\n");
     assert_text_equal(lines_of(f, "exact", &tmp),
                       "exact 2021-01-13T08:00:00.0000000Z group=k@c.com value=3 count=3 ids=e1,e2,e3 details=\n");
     ah_buf_free(&tmp);
@@ -375,9 +379,11 @@ static void test_eviction_tiny_budget(void **state)
              "it may have missed hits (raise --memory)\n",
              (unsigned long long)burst.evicted);
     assert_diag_has(&f->td, want);
-    snprintf(want, sizeof want, "W correlation rule spray lost state: %llu group(s)", (unsigned long long)spray.evicted);
+    snprintf(want, sizeof want, "W correlation rule spray lost state: %llu group(s)",
+             (unsigned long long)spray.evicted);
     assert_diag_has(&f->td, want);
-    assert_non_null(strstr(ah_buf_cstr(&f->out), "burst 2021-01-13T12:00:00.0002990Z group=10.0.1.49 value=3 count=3 ids=e299,x1,x2"));
+    assert_non_null(strstr(ah_buf_cstr(&f->out),
+                           "burst 2021-01-13T12:00:00.0002990Z group=10.0.1.49 value=3 count=3 ids=e299,x1,x2"));
     ah_correlator_free(c);
 }
 
@@ -385,35 +391,37 @@ static void test_first_seen_baseline_days(void **state)
 {
     fixture *f = *state;
     sp_signin(f, "2021-01-10T00:00:00Z", 0, "f1", "app1", "203.0.113.40");
-    sp_signin(f, "2021-01-10T23:59:59Z", 0, "f2", "app1", "203.0.113.41");  /* still baseline */
-    sp_signin(f, "2021-01-11T00:00:00Z", 0, "f3", "app1", "203.0.113.41");  /* seen: no hit */
-    sp_signin(f, "2021-01-11T00:00:00Z", 0, "f4", "app1", "192.0.2.77");    /* day 2 starts: new */
-    sp_signin(f, "2021-01-11T05:00:00Z", 0, "f5", "app1", "192.0.2.77");    /* now known */
-    sp_signin(f, "2021-01-11T06:00:00Z", 0, "f6", "app2", "203.0.113.40");  /* new for app2 */
+    sp_signin(f, "2021-01-10T23:59:59Z", 0, "f2", "app1", "203.0.113.41"); /* still baseline */
+    sp_signin(f, "2021-01-11T00:00:00Z", 0, "f3", "app1", "203.0.113.41"); /* seen: no hit */
+    sp_signin(f, "2021-01-11T00:00:00Z", 0, "f4", "app1", "192.0.2.77");   /* day 2 starts: new */
+    sp_signin(f, "2021-01-11T05:00:00Z", 0, "f5", "app1", "192.0.2.77");   /* now known */
+    sp_signin(f, "2021-01-11T06:00:00Z", 0, "f6", "app2", "203.0.113.40"); /* new for app2 */
     ah_buf tmp;
     ah_buf_init(&tmp, 0);
     run(f);
-    assert_text_equal(lines_of(f, "newip", &tmp),
-                      "newip 2021-01-11T00:00:00.0000000Z group=app1 value=1 count=1 ids=f4 details=MailSync from 192.0.2.77\n"
-                      "newip 2021-01-11T06:00:00.0000000Z group=app2 value=1 count=1 ids=f6 details=MailSync from 203.0.113.40\n");
+    assert_text_equal(
+        lines_of(f, "newip", &tmp),
+        "newip 2021-01-11T00:00:00.0000000Z group=app1 value=1 count=1 ids=f4 details=MailSync from 192.0.2.77\n"
+        "newip 2021-01-11T06:00:00.0000000Z group=app2 value=1 count=1 ids=f6 details=MailSync from 203.0.113.40\n");
     ah_buf_free(&tmp);
 }
 
 static void test_first_seen_explicit_range(void **state)
 {
     fixture *f = *state;
-    sp_signin(f, "2021-01-09T00:00:00Z", 0, "g0", "app1", "192.0.2.77");    /* before the range: ignored */
-    sp_signin(f, "2021-01-10T00:00:00Z", 0, "g1", "app1", "203.0.113.40");  /* baseline */
-    sp_signin(f, "2021-01-12T00:00:00Z", 0, "g2", "app1", "203.0.113.41");  /* baseline (inclusive end) */
-    sp_signin(f, "2021-01-12T00:00:00Z", 1, "g3", "app1", "192.0.2.77");    /* after: new */
-    sp_signin(f, "2021-01-13T00:00:00Z", 0, "g4", "app1", "203.0.113.41");  /* known */
+    sp_signin(f, "2021-01-09T00:00:00Z", 0, "g0", "app1", "192.0.2.77");   /* before the range: ignored */
+    sp_signin(f, "2021-01-10T00:00:00Z", 0, "g1", "app1", "203.0.113.40"); /* baseline */
+    sp_signin(f, "2021-01-12T00:00:00Z", 0, "g2", "app1", "203.0.113.41"); /* baseline (inclusive end) */
+    sp_signin(f, "2021-01-12T00:00:00Z", 1, "g3", "app1", "192.0.2.77");   /* after: new */
+    sp_signin(f, "2021-01-13T00:00:00Z", 0, "g4", "app1", "203.0.113.41"); /* known */
     ah_time from = ctime_of("2021-01-10T00:00:00Z"), to = ctime_of("2021-01-12T00:00:00Z");
     ah_buf_reset(&f->out);
     assert_int_equal(corr_run(f->rs, &f->V, 0, &f->td.d, &f->out, &from, &to), AH_OK);
     ah_buf tmp;
     ah_buf_init(&tmp, 0);
-    assert_text_equal(lines_of(f, "newip", &tmp),
-                      "newip 2021-01-12T00:00:00.0000000Z group=app1 value=1 count=1 ids=g3 details=MailSync from 192.0.2.77\n");
+    assert_text_equal(
+        lines_of(f, "newip", &tmp),
+        "newip 2021-01-12T00:00:00.0000000Z group=app1 value=1 count=1 ids=g3 details=MailSync from 192.0.2.77\n");
     ah_buf_free(&tmp);
 }
 
@@ -423,12 +431,12 @@ static void test_sequence_join_different_fields(void **state)
 {
     fixture *f = *state;
     audit(f, "2021-01-13T03:12:45Z", 0, "c1", "Add service principal credentials", "APP-1", "other");
-    sp_signin(f, "2021-01-13T03:00:00Z", 0, "early", "app-1", "192.0.2.1");  /* before: not a sequence */
-    sp_signin(f, "2021-01-13T03:42:45Z", 0, "s1", "app-1", "192.0.2.1");     /* exactly 30m: inside */
+    sp_signin(f, "2021-01-13T03:00:00Z", 0, "early", "app-1", "192.0.2.1"); /* before: not a sequence */
+    sp_signin(f, "2021-01-13T03:42:45Z", 0, "s1", "app-1", "192.0.2.1");    /* exactly 30m: inside */
     audit(f, "2021-01-13T04:00:00Z", 0, "c2", "Add service principal credentials", "app-2", "x");
-    sp_signin(f, "2021-01-13T04:30:00Z", 1, "s2", "app-2", "192.0.2.1");     /* 30m + 1ns: outside */
+    sp_signin(f, "2021-01-13T04:30:00Z", 1, "s2", "app-2", "192.0.2.1"); /* 30m + 1ns: outside */
     audit(f, "2021-01-13T05:00:00Z", 0, "c3", "Add service principal credentials", "app-3", "x");
-    sp_signin(f, "2021-01-13T05:01:00Z", 0, "s3", "app-4", "192.0.2.1");     /* another app */
+    sp_signin(f, "2021-01-13T05:01:00Z", 0, "s3", "app-4", "192.0.2.1"); /* another app */
     ah_buf tmp;
     ah_buf_init(&tmp, 0);
     run(f);
@@ -441,12 +449,12 @@ static void test_sequence_join_different_fields(void **state)
 static void test_sequence_absence(void **state)
 {
     fixture *f = *state;
-    audit(f, "2021-01-13T01:00:00Z", 0, "a1", "Add service principal", "t", "keep");     /* never removed: hit */
+    audit(f, "2021-01-13T01:00:00Z", 0, "a1", "Add service principal", "t", "keep"); /* never removed: hit */
     audit(f, "2021-01-13T01:00:00Z", 0, "b1", "Add service principal", "t", "gone");
-    audit(f, "2021-01-13T01:10:00Z", 0, "b2", "Remove service principal", "t", "gone");  /* at exactly 10m: followed */
+    audit(f, "2021-01-13T01:10:00Z", 0, "b2", "Remove service principal", "t", "gone"); /* at exactly 10m: followed */
     audit(f, "2021-01-13T02:00:00Z", 0, "c1", "Add service principal", "t", "late");
-    audit(f, "2021-01-13T02:10:00Z", 1, "c2", "Remove service principal", "t", "late");  /* 10m + 1ns: too late */
-    audit(f, "2021-01-13T03:00:00Z", 0, "d1", "Add service principal", "t", "atend");    /* open at the end */
+    audit(f, "2021-01-13T02:10:00Z", 1, "c2", "Remove service principal", "t", "late"); /* 10m + 1ns: too late */
+    audit(f, "2021-01-13T03:00:00Z", 0, "d1", "Add service principal", "t", "atend");   /* open at the end */
     ah_buf tmp;
     ah_buf_init(&tmp, 0);
     run(f);

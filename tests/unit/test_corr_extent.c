@@ -97,8 +97,8 @@ static void deleted(fixture *f, const char *iso, int64_t plus_ns, const char *id
 }
 
 /* A directory change in Entra or its UAL copy (target User_<id> there). */
-static void reset(fixture *f, ah_source_kind src, const char *iso, const char *id, const char *actor, const char *target,
-                  const char *corr)
+static void reset(fixture *f, ah_source_kind src, const char *iso, const char *id, const char *actor,
+                  const char *target, const char *corr)
 {
     tevent t;
     cev(&t, src, iso, id);
@@ -138,7 +138,8 @@ static void hit_keep(void *ud, const ah_corr_hit *h)
         return;
     H->h[H->n] = *h; /* spans die after the callback: only numbers are read */
     ah_time_format(h->last_time, H->last[H->n]);
-    snprintf(H->last_user[H->n], sizeof H->last_user[H->n], "%.*s", (int)h->last_user.n, h->last_user.p ? h->last_user.p : "");
+    snprintf(H->last_user[H->n], sizeof H->last_user[H->n], "%.*s", (int)h->last_user.n,
+             h->last_user.p ? h->last_user.p : "");
     H->seen_before_finish[H->n] = !H->finishing;
     H->n++;
 }
@@ -168,7 +169,8 @@ static void test_twins_counted_once(void **state)
     char id[16];
     for (int i = 0; i < 3; i++) {
         snprintf(id, sizeof id, "s%d", i);
-        login(f, AH_SOURCE_SIGNIN, "2021-01-13T02:14:07Z", (int64_t)i * 37000000000, id, users[i], "13.59.205.66", false);
+        login(f, AH_SOURCE_SIGNIN, "2021-01-13T02:14:07Z", (int64_t)i * 37000000000, id, users[i], "13.59.205.66",
+              false);
         snprintf(id, sizeof id, "u%d", i);
         /* The UAL copy: user in another case, same address and application. */
         login(f, AH_SOURCE_UAL, "2021-01-13T02:14:08Z", (int64_t)i * 37000000000, id, i == 1 ? "B@C.COM" : users[i],
@@ -176,8 +178,9 @@ static void test_twins_counted_once(void **state)
     }
     ah_buf tmp;
     ah_buf_init(&tmp, 0);
-    assert_text_equal(run(f), "spray 2021-01-13T02:14:07.0000000Z group=13.59.205.66 value=3 count=3 ids=s0,u0,s1,u1,s2,u2 "
-                              "details=3 accounts, 3 failures\n");
+    assert_text_equal(run(f),
+                      "spray 2021-01-13T02:14:07.0000000Z group=13.59.205.66 value=3 count=3 ids=s0,u0,s1,u1,s2,u2 "
+                      "details=3 accounts, 3 failures\n");
     ah_buf_free(&tmp);
 }
 
@@ -194,9 +197,11 @@ static void test_twin_lookalikes_counted(void **state)
     login(f, AH_SOURCE_SIGNIN, "2021-01-13T03:02:00Z", 0, "e4", "c@c.com", "192.0.2.7", false);
     login(f, AH_SOURCE_UAL, "2021-01-13T03:02:05Z", 1, "u4", "c@c.com", "192.0.2.7", false); /* 5 s + 1 ns */
     login(f, AH_SOURCE_UAL, "2021-01-13T03:02:10Z", 0, "u5", "c@c.com", "192.0.2.7", false);
-    login(f, AH_SOURCE_SIGNIN, "2021-01-13T03:02:15Z", 0, "e5", "c@c.com", "192.0.2.7", false); /* exactly 5 s: twin of u5 */
-    assert_text_equal(run(f), "spray 2021-01-13T03:00:00.0000000Z group=192.0.2.7 value=3 count=6 ids=e1,e2,e3,e4,u4,u5,e5 "
-                              "details=3 accounts, 6 failures\n");
+    login(f, AH_SOURCE_SIGNIN, "2021-01-13T03:02:15Z", 0, "e5", "c@c.com", "192.0.2.7",
+          false); /* exactly 5 s: twin of u5 */
+    assert_text_equal(run(f),
+                      "spray 2021-01-13T03:00:00.0000000Z group=192.0.2.7 value=3 count=6 ids=e1,e2,e3,e4,u4,u5,e5 "
+                      "details=3 accounts, 6 failures\n");
 }
 
 /* Past the threshold every distinct value counts, exactly; the ids are
@@ -229,8 +234,8 @@ static void test_reported_when_quiet(void **state)
     fixture *f = *state;
     deleted(f, "2021-01-13T08:00:00Z", 0, "a1", "k@c.com");
     deleted(f, "2021-01-13T08:01:00Z", 0, "a2", "k@c.com");
-    deleted(f, "2021-01-13T08:11:00Z", 0, "o1", "other@c.com");     /* exactly 10m after a2 */
-    deleted(f, "2021-01-13T08:11:00Z", 1, "o2", "other@c.com");     /* 10m + 1ns: k's burst is over */
+    deleted(f, "2021-01-13T08:11:00Z", 0, "o1", "other@c.com"); /* exactly 10m after a2 */
+    deleted(f, "2021-01-13T08:11:00Z", 1, "o2", "other@c.com"); /* 10m + 1ns: k's burst is over */
     deleted(f, "2021-01-13T08:12:00Z", 0, "o3", "other@c.com");
     hits H = {.rule = "many"};
     run_keep(f, 0, &H);
@@ -293,7 +298,8 @@ static void test_sequence_aggregating_step(void **state)
     login(f, AH_SOURCE_SIGNIN, "2021-01-13T02:01:00Z", 0, "p2", "b@c.com", "192.0.2.1", false);
     login(f, AH_SOURCE_SIGNIN, "2021-01-13T02:02:00Z", 0, "p3", "c@c.com", "192.0.2.1", false);
     login(f, AH_SOURCE_SIGNIN, "2021-01-13T02:10:00Z", 0, "p4", "it@c.com", "192.0.2.1", true);
-    login(f, AH_SOURCE_UAL, "2021-01-13T02:10:01Z", 0, "q4", "it@c.com", "192.0.2.1", true); /* its copy: no second hit */
+    login(f, AH_SOURCE_UAL, "2021-01-13T02:10:01Z", 0, "q4", "it@c.com", "192.0.2.1",
+          true); /* its copy: no second hit */
     /* 192.0.2.2: two accounts, each failure twice (Entra + UAL): 2 distinct, no hit. */
     login(f, AH_SOURCE_SIGNIN, "2021-01-13T02:00:00Z", 0, "r1", "a@c.com", "192.0.2.2", false);
     login(f, AH_SOURCE_UAL, "2021-01-13T02:00:01Z", 0, "r2", "a@c.com", "192.0.2.2", false);
@@ -319,8 +325,9 @@ static void test_sequence_aggregating_step(void **state)
             ah_buf_append(&tmp, p, len);
         p += len;
     }
-    assert_text_equal(ah_buf_cstr(&tmp), "spray-then-success 2021-01-13T02:00:00.0000000Z group=192.0.2.1 value=2 count=4 "
-                                          "ids=p1,q1,p2,p3,p4 details=4 events, success 2021-01-13T02:10:00.0000000Z\n");
+    assert_text_equal(ah_buf_cstr(&tmp),
+                      "spray-then-success 2021-01-13T02:00:00.0000000Z group=192.0.2.1 value=2 count=4 "
+                      "ids=p1,q1,p2,p3,p4 details=4 events, success 2021-01-13T02:10:00.0000000Z\n");
     ah_buf_free(&tmp);
     /* The hit names the account that signed in (the last event) besides the first. */
     hits H = {.rule = "spray-then-success"};
@@ -363,8 +370,9 @@ static void test_outside_baseline(void **state)
             ah_buf_append(&tmp, p, len);
         p += len;
     }
-    assert_text_equal(ah_buf_cstr(&tmp), "shared-new-address 2021-01-13T03:50:00.0000000Z group=192.0.2.77 value=3 count=3 "
-                                          "ids=n1,n2,n3 details=3 accounts from 192.0.2.77\n");
+    assert_text_equal(ah_buf_cstr(&tmp),
+                      "shared-new-address 2021-01-13T03:50:00.0000000Z group=192.0.2.77 value=3 count=3 "
+                      "ids=n1,n2,n3 details=3 accounts from 192.0.2.77\n");
     ah_buf_free(&tmp);
 }
 
@@ -375,9 +383,9 @@ static void test_directory_twins_by_correlation_id(void **state)
 {
     fixture *f = *state;
     reset(f, AH_SOURCE_ENTRA_AUDIT, "2021-01-13T09:12:04.1Z", "e1", "adm1@c.com", "a@c.com", "c1");
-    reset(f, AH_SOURCE_UAL, "2021-01-13T09:12:05Z", "u1", "adm1@c.com", "User_0001", "c1");   /* its copy */
+    reset(f, AH_SOURCE_UAL, "2021-01-13T09:12:05Z", "u1", "adm1@c.com", "User_0001", "c1"); /* its copy */
     reset(f, AH_SOURCE_ENTRA_AUDIT, "2021-01-13T10:00:00Z", "e2", "adm2@c.com", "a@c.com", "c2");
-    reset(f, AH_SOURCE_UAL, "2021-01-13T10:00:01Z", "u2", "adm2@c.com", "User_0002", "c3");   /* another reset */
+    reset(f, AH_SOURCE_UAL, "2021-01-13T10:00:01Z", "u2", "adm2@c.com", "User_0002", "c3"); /* another reset */
     ah_buf tmp;
     ah_buf_init(&tmp, 0);
     run(f);
@@ -389,8 +397,9 @@ static void test_directory_twins_by_correlation_id(void **state)
             ah_buf_append(&tmp, p, len);
         p += len;
     }
-    assert_text_equal(ah_buf_cstr(&tmp), "resets 2021-01-13T10:00:00.0000000Z group=adm2@c.com value=2 count=2 ids=e2,u2 "
-                                          "details=2 accounts\n");
+    assert_text_equal(ah_buf_cstr(&tmp),
+                      "resets 2021-01-13T10:00:00.0000000Z group=adm2@c.com value=2 count=2 ids=e2,u2 "
+                      "details=2 accounts\n");
     ah_buf_free(&tmp);
 }
 
@@ -405,12 +414,14 @@ static void test_lint_new_syntax(void **state)
                      "  step a { match result == \"failure\" key ip when count < 2 }\n"
                      "  step b { match result == \"success\" key ip }\n}\n",
                      "a step's `when` takes >, >= or ==");
-    expect_one_error("correlation c {\n  title \"t\"\n  severity low\n  sources signin\n  match ip exists\n  group ip\n  window 1d\n"
-                     "  when distinct(user) >= 3 outside baseline\n}\n",
-                     "`outside baseline` needs a learning period");
-    expect_one_error("correlation c {\n  title \"t\"\n  severity low\n  sources signin\n  match ip exists\n  group ip\n  window 1d\n"
-                     "  when distinct(user) >= 3 outside the office\n  baseline 2d\n}\n",
-                     "expected 'baseline' after outside");
+    expect_one_error(
+        "correlation c {\n  title \"t\"\n  severity low\n  sources signin\n  match ip exists\n  group ip\n  window 1d\n"
+        "  when distinct(user) >= 3 outside baseline\n}\n",
+        "`outside baseline` needs a learning period");
+    expect_one_error(
+        "correlation c {\n  title \"t\"\n  severity low\n  sources signin\n  match ip exists\n  group ip\n  window 1d\n"
+        "  when distinct(user) >= 3 outside the office\n  baseline 2d\n}\n",
+        "expected 'baseline' after outside");
 }
 
 int main(void)

@@ -13,31 +13,30 @@
 
 #define HEAD(kind, id) kind " " id " {\n  title \"t\"\n  severity medium\n  sources signin ual entra_audit\n"
 
-static const char *const RULES =
-    "correlation clients {\n"
-    "  title \"c\"\n  severity high\n  sources signin ual\n"
-    "  match session_id exists\n"
-    "  group session_id\n"
-    "  window 1h\n"
-    "  when distinct(ip) >= 2 or distinct(user_agent per source) >= 2\n"
-    "  details \"{aggregates}\"\n"
-    "}\n"
-    "correlation shared {\n"
-    "  title \"s\"\n  severity medium\n  sources signin\n"
-    "  match result == \"success\"\n"
-    "  group ip\n"
-    "  window 1h\n"
-    "  when distinct(user) >= 3\n"
-    "  escalate high when any admin\n"
-    "}\n"
-    "sequence sprayed {\n"
-    "  title \"p\"\n  severity high\n  sources signin\n"
-    "  within 1h\n"
-    "  step failed { match result == \"failure\" key ip when distinct(user) >= 2 }\n"
-    "  step success { match result == \"success\" key ip }\n"
-    "  shows success\n"
-    "  escalate critical when any admin\n"
-    "}\n";
+static const char *const RULES = "correlation clients {\n"
+                                 "  title \"c\"\n  severity high\n  sources signin ual\n"
+                                 "  match session_id exists\n"
+                                 "  group session_id\n"
+                                 "  window 1h\n"
+                                 "  when distinct(ip) >= 2 or distinct(user_agent per source) >= 2\n"
+                                 "  details \"{aggregates}\"\n"
+                                 "}\n"
+                                 "correlation shared {\n"
+                                 "  title \"s\"\n  severity medium\n  sources signin\n"
+                                 "  match result == \"success\"\n"
+                                 "  group ip\n"
+                                 "  window 1h\n"
+                                 "  when distinct(user) >= 3\n"
+                                 "  escalate high when any admin\n"
+                                 "}\n"
+                                 "sequence sprayed {\n"
+                                 "  title \"p\"\n  severity high\n  sources signin\n"
+                                 "  within 1h\n"
+                                 "  step failed { match result == \"failure\" key ip when distinct(user) >= 2 }\n"
+                                 "  step success { match result == \"success\" key ip }\n"
+                                 "  shows success\n"
+                                 "  escalate critical when any admin\n"
+                                 "}\n";
 
 typedef corr_fixture fixture;
 
@@ -71,7 +70,8 @@ typedef struct seen_hits {
 static void fact_hit(void *ud, const ah_corr_hit *h)
 {
     seen_hits *s = ud;
-    ah_buf_printf(&s->out, "%s user=%.*s facts=%u\n", ah_rule_metadata(h->rule)->id, (int)h->user.n, h->user.p, h->facts);
+    ah_buf_printf(&s->out, "%s user=%.*s facts=%u\n", ah_rule_metadata(h->rule)->id, (int)h->user.n, h->user.p,
+                  h->facts);
 }
 
 static const char *run_with_admins(fixture *f, const char *admin, seen_hits *s)
@@ -104,9 +104,10 @@ static const char *run(fixture *f)
 static void test_user_agents_of_one_log(void **state)
 {
     fixture *f = *state;
-    signin(f, AH_SOURCE_SIGNIN, "2021-01-13T08:05:00Z", "a", "megan@contoso.com", "203.0.113.34", "Safari/605", "s1", true);
-    signin(f, AH_SOURCE_SIGNIN, "2021-01-13T08:25:00Z", "b", "megan@contoso.com", "203.0.113.34", "python-requests/2.25", "s1",
+    signin(f, AH_SOURCE_SIGNIN, "2021-01-13T08:05:00Z", "a", "megan@contoso.com", "203.0.113.34", "Safari/605", "s1",
            true);
+    signin(f, AH_SOURCE_SIGNIN, "2021-01-13T08:25:00Z", "b", "megan@contoso.com", "203.0.113.34",
+           "python-requests/2.25", "s1", true);
     assert_text_equal(run(f), "clients 2021-01-13T08:05:00.0000000Z group=s1 value=1 count=2 ids=a,b "
                               "details=1 distinct(ip), 2 distinct(user_agent per source)\n");
 }
@@ -116,9 +117,10 @@ static void test_user_agents_of_one_log(void **state)
 static void test_user_agents_across_logs(void **state)
 {
     fixture *f = *state;
-    signin(f, AH_SOURCE_SIGNIN, "2021-01-13T08:05:00Z", "a", "megan@contoso.com", "203.0.113.34", "Safari/605", "s1", true);
-    signin(f, AH_SOURCE_UAL, "2021-01-13T08:05:01Z", "b", "megan@contoso.com", "203.0.113.34", "Microsoft Office/16.0", "s1",
+    signin(f, AH_SOURCE_SIGNIN, "2021-01-13T08:05:00Z", "a", "megan@contoso.com", "203.0.113.34", "Safari/605", "s1",
            true);
+    signin(f, AH_SOURCE_UAL, "2021-01-13T08:05:01Z", "b", "megan@contoso.com", "203.0.113.34", "Microsoft Office/16.0",
+           "s1", true);
     signin(f, AH_SOURCE_UAL, "2021-01-13T08:06:00Z", "c", "megan@contoso.com", "203.0.113.34", NULL, "s1", true);
     assert_text_equal(run(f), "");
     signin(f, AH_SOURCE_UAL, "2021-01-13T08:30:00Z", "d", "megan@contoso.com", "192.0.2.77", NULL, "s2", true);
@@ -131,9 +133,10 @@ static void test_user_agents_across_logs(void **state)
 static void test_terms_slide(void **state)
 {
     fixture *f = *state;
-    signin(f, AH_SOURCE_SIGNIN, "2021-01-13T08:00:00Z", "a", "megan@contoso.com", "203.0.113.34", "Safari/605", "s1", true);
-    signin(f, AH_SOURCE_SIGNIN, "2021-01-13T09:00:00.0000001Z", "b", "megan@contoso.com", "203.0.113.34", "Chrome/86", "s1",
+    signin(f, AH_SOURCE_SIGNIN, "2021-01-13T08:00:00Z", "a", "megan@contoso.com", "203.0.113.34", "Safari/605", "s1",
            true);
+    signin(f, AH_SOURCE_SIGNIN, "2021-01-13T09:00:00.0000001Z", "b", "megan@contoso.com", "203.0.113.34", "Chrome/86",
+           "s1", true);
     assert_text_equal(run(f), "");
 }
 
@@ -151,13 +154,11 @@ static void test_facts_and_shows(void **state)
     signin(f, AH_SOURCE_SIGNIN, "2021-01-13T09:03:00Z", "x4", "e@contoso.com", "192.0.2.77", NULL, NULL, true);
     seen_hits s;
     ah_buf_init(&s.out, 0);
-    assert_text_equal(run_with_admins(f, "it-admin@contoso.com", &s),
-                      "sprayed user=it-admin@contoso.com facts=1\n"
-                      "shared user=c@contoso.com facts=1\n");
+    assert_text_equal(run_with_admins(f, "it-admin@contoso.com", &s), "sprayed user=it-admin@contoso.com facts=1\n"
+                                                                      "shared user=c@contoso.com facts=1\n");
     ah_buf_reset(&s.out);
-    assert_text_equal(run_with_admins(f, "nobody@contoso.com", &s),
-                      "sprayed user=it-admin@contoso.com facts=0\n"
-                      "shared user=c@contoso.com facts=0\n");
+    assert_text_equal(run_with_admins(f, "nobody@contoso.com", &s), "sprayed user=it-admin@contoso.com facts=0\n"
+                                                                    "shared user=c@contoso.com facts=0\n");
     ah_buf_free(&s.out);
     const ah_rule_meta *m = ah_rule_metadata(ah_ruleset_find(f->rs, "shared"));
     assert_int_equal(m->escalate_level, AH_LEVEL_HIGH);
@@ -190,8 +191,10 @@ static void test_knowledge_taught_admins(void **state)
     assert_true(ah_knowledge_wanted(k));
     assert_true(ah_knowledge_escalates(k));
     assert_int_equal(ah_knowledge_set_admins(k, "lee@contoso.com"), AH_OK);
-    ah_fact_sighting in = ah_knowledge_sighting(AH_FACT_ADMIN, ah_span_cstr(" Kim@Contoso.com "), ctime_of("2021-03-01T09:00:00Z"));
-    ah_fact_sighting late = ah_knowledge_sighting(AH_FACT_ADMIN, ah_span_cstr("sam@contoso.com"), ctime_of("2021-03-05T09:00:00Z"));
+    ah_fact_sighting in =
+        ah_knowledge_sighting(AH_FACT_ADMIN, ah_span_cstr(" Kim@Contoso.com "), ctime_of("2021-03-01T09:00:00Z"));
+    ah_fact_sighting late =
+        ah_knowledge_sighting(AH_FACT_ADMIN, ah_span_cstr("sam@contoso.com"), ctime_of("2021-03-05T09:00:00Z"));
     ah_knowledge_add_sighting(k, &late);
     ah_knowledge_add_sighting(k, &in);
     /* before the baseline is known only the variable counts */
@@ -209,7 +212,8 @@ static void test_knowledge_taught_admins(void **state)
     field[AH_F_USER] = ah_span_cstr("sam@contoso.com");
     assert_false(ah_knowledge_routine(k, ps, field));
     /* a later sighting of a grant taught in the baseline keeps the earliest time */
-    ah_fact_sighting again = ah_knowledge_sighting(AH_FACT_ADMIN, ah_span_cstr("kim@contoso.com"), ctime_of("2021-03-09T00:00:00Z"));
+    ah_fact_sighting again =
+        ah_knowledge_sighting(AH_FACT_ADMIN, ah_span_cstr("kim@contoso.com"), ctime_of("2021-03-09T00:00:00Z"));
     ah_knowledge_add_sighting(k, &again);
     assert_int_equal(ah_knowledge_facts(k, ah_span_cstr("kim@contoso.com")), AH_FACT_ADMIN);
     ah_knowledge_stats ks;
@@ -226,20 +230,26 @@ static void test_lint(void **state)
     (void)state;
     const char *agg = "  match ip exists\n  group ip\n  window 1h\n";
     char text[1024];
-    snprintf(text, sizeof text, HEAD("correlation", "a") "%s  when distinct(user) >= 3\n  escalate medium when any admin\n}\n", agg);
+    snprintf(text, sizeof text,
+             HEAD("correlation", "a") "%s  when distinct(user) >= 3\n  escalate medium when any admin\n}\n", agg);
     expect_one_error(text, "l.rules:9:3: error: escalate: medium is not above the rule's severity medium");
-    snprintf(text, sizeof text, HEAD("correlation", "a") "%s  when distinct(user) >= 3\n  escalate high when any vip\n}\n", agg);
+    snprintf(text, sizeof text,
+             HEAD("correlation", "a") "%s  when distinct(user) >= 3\n  escalate high when any vip\n}\n", agg);
     expect_one_error(text, "l.rules:9:3: error: escalate: unknown fact 'vip'");
-    snprintf(text, sizeof text, HEAD("correlation", "a") "%s  when distinct(user) >= 3\n  escalate high if admin\n}\n", agg);
+    snprintf(text, sizeof text, HEAD("correlation", "a") "%s  when distinct(user) >= 3\n  escalate high if admin\n}\n",
+             agg);
     expect_one_error(text, "l.rules:9:3: error: escalate takes a level and a fact: escalate high when any admin");
     snprintf(text, sizeof text, HEAD("correlation", "a") "%s  when distinct(user) >= 3 or sum(raw.N) > 3\n}\n", agg);
-    expect_one_error(text, "l.rules:8:31: error: terms joined by or (and per source) compare distinct() with >, >= or ==");
+    expect_one_error(text,
+                     "l.rules:8:31: error: terms joined by or (and per source) compare distinct() with >, >= or ==");
     snprintf(text, sizeof text, HEAD("correlation", "a") "%s  when count(user per source) >= 3\n}\n", agg);
     expect_one_error(text, "l.rules:8:13: error: count takes no field");
-    snprintf(text, sizeof text, HEAD("correlation", "a") "%s  when distinct(user) > 2 or distinct(ip) > 2 x baseline\n  baseline 2d\n}\n",
+    snprintf(text, sizeof text,
+             HEAD("correlation", "a") "%s  when distinct(user) > 2 or distinct(ip) > 2 x baseline\n  baseline 2d\n}\n",
              agg);
     expect_one_error(text, "l.rules:8:47: error: `x baseline` compares one aggregate with its own past");
-    snprintf(text, sizeof text, HEAD("correlation", "a") "%s  when distinct(user) >= 3\n  details \"{aggregates}\"\n}\n", agg);
+    snprintf(text, sizeof text,
+             HEAD("correlation", "a") "%s  when distinct(user) >= 3\n  details \"{aggregates}\"\n}\n", agg);
     tdiag td;
     tdiag_init(&td);
     ah_status st;
@@ -248,21 +258,27 @@ static void test_lint(void **state)
     ah_ruleset_free(rs);
     tdiag_free(&td);
     expect_one_error(HEAD("sequence", "s") "  within 1h\n  step a { match result == \"failure\" key ip }\n"
-                     "  step b { match result == \"success\" key ip }\n  shows c\n}\n",
+                                           "  step b { match result == \"success\" key ip }\n  shows c\n}\n",
                      "l.rules:8:9: error: shows: sequence 's' has no step 'c'");
     expect_one_error(HEAD("sequence", "s") "  within 1h\n  step a { match result == \"failure\" key ip }\n"
-                     "  step not b { match result == \"success\" key ip }\n  shows b\n}\n",
+                                           "  step not b { match result == \"success\" key ip }\n  shows b\n}\n",
                      "l.rules:8:9: error: shows: step 'b' is a `step not`");
-    expect_one_error(HEAD("sequence", "s") "  within 1h\n  step a { match result == \"failure\" key ip when distinct(user) > 2 or distinct(ip) > 2 }\n"
-                     "  step b { match result == \"success\" key ip }\n}\n",
+    expect_one_error(HEAD("sequence", "s") "  within 1h\n  step a { match result == \"failure\" key ip when "
+                                           "distinct(user) > 2 or distinct(ip) > 2 }\n"
+                                           "  step b { match result == \"success\" key ip }\n}\n",
                      "l.rules:6:50: error: a step's `when` is one aggregate (no or, no per source)");
-    expect_one_error(HEAD("correlation", "a") "  match ip exists\n  group ip\n  window 1h\n  when distinct(user) >= 3\n  shows x\n}\n",
+    expect_one_error(HEAD("correlation",
+                          "a") "  match ip exists\n  group ip\n  window 1h\n  when distinct(user) >= 3\n  shows x\n}\n",
                      "error: 'shows' does not apply to a correlation rule");
-    expect_one_error(HEAD("correlation", "a") "  match ip exists\n  group ip\n  window 1h\n  when distinct(user) >= 3\n  teaches admin\n}\n",
-                     "l.rules:9:3: error: 'teaches' belongs to single-event rules");
-    expect_one_error("rule r {\n  title \"t\"\n  severity high\n  sources ual\n  match operation == \"X\"\n  teaches owner\n}\n",
-                     "l.rules:6:3: error: teaches: unknown fact 'owner'");
-    expect_one_error("rule r {\n  title \"t\"\n  severity high\n  sources ual\n  match operation == \"X\"\n  escalate critical when any admin\n}\n",
+    expect_one_error(
+        HEAD("correlation",
+             "a") "  match ip exists\n  group ip\n  window 1h\n  when distinct(user) >= 3\n  teaches admin\n}\n",
+        "l.rules:9:3: error: 'teaches' belongs to single-event rules");
+    expect_one_error(
+        "rule r {\n  title \"t\"\n  severity high\n  sources ual\n  match operation == \"X\"\n  teaches owner\n}\n",
+        "l.rules:6:3: error: teaches: unknown fact 'owner'");
+    expect_one_error("rule r {\n  title \"t\"\n  severity high\n  sources ual\n  match operation == \"X\"\n  escalate "
+                     "critical when any admin\n}\n",
                      "l.rules:6:3: error: 'escalate' belongs to correlation rules");
 }
 

@@ -93,9 +93,11 @@ static void test_tenant_story(void **state)
     /* S8: six mailboxes through Graph by MailSync, and S9 less than 10
      * minutes later two more through EWS: one burst, 8 mailboxes. */
     assert_int_equal(count_rule(got, "app-reads-many-mailboxes"), 1);
-    assert_non_null(strstr(got, "app-reads-many-mailboxes 2021-01-13T03:24:10.0000000Z group=e79f1579-db86-4475-8741-eb6f312c4ff4 "
-                                "value=8 count=10 "));
-    assert_non_null(strstr(got, "read 8 mailboxes in 10 records from 2021-01-13T03:24:10.0000000Z to 2021-01-13T03:39:35.0000000Z"));
+    assert_non_null(
+        strstr(got, "app-reads-many-mailboxes 2021-01-13T03:24:10.0000000Z group=e79f1579-db86-4475-8741-eb6f312c4ff4 "
+                    "value=8 count=10 "));
+    assert_non_null(strstr(
+        got, "read 8 mailboxes in 10 records from 2021-01-13T03:24:10.0000000Z to 2021-01-13T03:39:35.0000000Z"));
     /* S12: Megan's session from home and from 192.0.2.77. */
     assert_int_equal(count_rule(got, "session-from-several-addresses"), 1);
     assert_non_null(strstr(got, "session-from-several-addresses 2021-01-13T08:05:33.0000000Z "
@@ -103,11 +105,13 @@ static void test_tenant_story(void **state)
     /* S10, S12, S13: 192.0.2.77, new, used by Adele, Megan and it-admin; the
      * office egress (B8) is in the baseline and stays quiet. */
     assert_int_equal(count_rule(got, "new-address-shared-by-accounts"), 1);
-    assert_non_null(strstr(got, "new-address-shared-by-accounts 2021-01-13T03:50:19.0000000Z group=192.0.2.77 value=3 count=10 "));
+    assert_non_null(
+        strstr(got, "new-address-shared-by-accounts 2021-01-13T03:50:19.0000000Z group=192.0.2.77 value=3 count=10 "));
     /* S13: five resets by it-admin, each in both logs; B9's two are not a burst. */
     assert_int_equal(count_rule(got, "bulk-admin-password-resets"), 1);
-    assert_non_null(strstr(got, "bulk-admin-password-resets 2021-01-13T09:12:04.0000000Z group=it-admin@contoso.onmicrosoft.com "
-                                "value=5 count=5 "));
+    assert_non_null(
+        strstr(got, "bulk-admin-password-resets 2021-01-13T09:12:04.0000000Z group=it-admin@contoso.onmicrosoft.com "
+                    "value=5 count=5 "));
     /* S8 + S9: Graph and EWS by the same application. */
     assert_int_equal(count_rule(got, "app-reads-mail-graph-and-direct"), 1);
     /* S7: MailSync from two new addresses. */

@@ -113,12 +113,12 @@ static inline ah_time ctime_of(const char *iso)
     return tp.time;
 }
 
-#define assert_text_equal(got, want)                                                   \
-    do {                                                                               \
-        if (strcmp((got), (want)) != 0) {                                              \
-            print_error("--- want:\n%s--- got:\n%s---\n", (want), (got));              \
-            fail();                                                                    \
-        }                                                                              \
+#define assert_text_equal(got, want)                                                                                   \
+    do {                                                                                                               \
+        if (strcmp((got), (want)) != 0) {                                                                              \
+            print_error("--- want:\n%s--- got:\n%s---\n", (want), (got));                                              \
+            fail();                                                                                                    \
+        }                                                                                                              \
     } while (0)
 
 /* Compile text as l.rules: exactly one error, and it is `want`. */

@@ -60,8 +60,7 @@ static char *transcript(const char *data, size_t len, size_t chunk, size_t max_r
             ah_csv_row row;
             st = ah_csv_next(c, &row);
             if (st == AH_OK) {
-                ah_buf_printf(&out, "%llu:%llu:", (unsigned long long)row.record_no,
-                              (unsigned long long)row.line_no);
+                ah_buf_printf(&out, "%llu:%llu:", (unsigned long long)row.record_no, (unsigned long long)row.line_no);
                 put_cells(&out, row.cells, row.ncells);
                 ah_buf_putc(&out, '\n');
             } else if (st == AH_ERR_RECORD) {
@@ -167,8 +166,7 @@ static void test_type_line(void **state)
           "\"RecordType\",\"CreationDate\"\r\n"
           "\"ExchangeAdmin\",\"1/13/2021 4:05:22 PM\"\r\n",
           "H,T:<RecordType><CreationDate>\n1:3:<ExchangeAdmin><1/13/2021 4:05:22 PM>\nEND\n");
-    CHECK("\xEF\xBB\xBF#TYPE Selected.System.Object\n\xEF\xBB\xBF\"A\";\"B\"\n1;2\n",
-          "H;T:<A><B>\n1:3:<1><2>\nEND\n");
+    CHECK("\xEF\xBB\xBF#TYPE Selected.System.Object\n\xEF\xBB\xBF\"A\";\"B\"\n1;2\n", "H;T:<A><B>\n1:3:<1><2>\nEND\n");
     /* "#TYPE" must start the input; elsewhere it is data. */
     CHECK("x\n#TYPE y\n", "H,:<x>\n1:2:<#TYPE y>\nEND\n");
     CHECK("#TYPE x\n", "HEADER-STREAM:no header line after the #TYPE line\n");
@@ -194,11 +192,20 @@ static void test_delimiter_sniffing(void **state)
 static void test_bom(void **state)
 {
     (void)state;
-    CHECK("\xEF\xBB\xBF" "Date (UTC),x\n1,2\n", "H,:<Date (UTC)><x>\n1:2:<1><2>\nEND\n");
-    CHECK("\"\xEF\xBB\xBF" "Date (UTC)\",x\n1,2\n", "H,:<Date (UTC)><x>\n1:2:<1><2>\nEND\n");
+    CHECK("\xEF\xBB\xBF"
+          "Date (UTC),x\n1,2\n",
+          "H,:<Date (UTC)><x>\n1:2:<1><2>\nEND\n");
+    CHECK("\"\xEF\xBB\xBF"
+          "Date (UTC)\",x\n1,2\n",
+          "H,:<Date (UTC)><x>\n1:2:<1><2>\nEND\n");
     CHECK("\xEF\xBB\xBF\"Date (UTC)\",x\n1,2\n", "H,:<Date (UTC)><x>\n1:2:<1><2>\nEND\n");
     /* Only a leading BOM is removed; later names and data keep theirs. */
-    CHECK("a,\xEF\xBB\xBF" "b\n\xEF\xBB\xBF" "1,2\n", "H,:<a><\xEF\xBB\xBF" "b>\n1:2:<\xEF\xBB\xBF" "1><2>\nEND\n");
+    CHECK("a,\xEF\xBB\xBF"
+          "b\n\xEF\xBB\xBF"
+          "1,2\n",
+          "H,:<a><\xEF\xBB\xBF"
+          "b>\n1:2:<\xEF\xBB\xBF"
+          "1><2>\nEND\n");
 }
 
 static void test_empty_and_bad_headers(void **state)
@@ -215,8 +222,7 @@ static void test_empty_and_bad_headers(void **state)
 static void test_unterminated_quote(void **state)
 {
     (void)state;
-    CHECK("a,b\n1,\"abc\n2,3\n",
-          "H,:<a><b>\n1:2:ERR:unterminated quoted cell starting at line 2\nEND\n");
+    CHECK("a,b\n1,\"abc\n2,3\n", "H,:<a><b>\n1:2:ERR:unterminated quoted cell starting at line 2\nEND\n");
     CHECK("a,b\n1,2\n\n3,\"x\"\"\n",
           "H,:<a><b>\n1:2:<1><2>\n2:4:ERR:unterminated quoted cell starting at line 4\nEND\n");
     CHECK("a\n\"x\ny\nz", "H,:<a>\n1:2:ERR:unterminated quoted cell starting at line 2\nEND\n");
@@ -237,8 +243,7 @@ static void test_max_record(void **state)
     CHECK_MAX("h\n\"0123456789abcd\"\n\"0123456789abcd\"\"\"\n", 16,
               "H,:<h>\n1:2:<0123456789abcd>\n2:3:ERR:record exceeds --max-record (16 bytes)\nEND\n");
     /* Too big and unterminated. */
-    CHECK_MAX("h\n\"0123456789abcdefghij\n", 16,
-              "H,:<h>\n1:2:ERR:unterminated quoted cell starting at line 2\nEND\n");
+    CHECK_MAX("h\n\"0123456789abcdefghij\n", 16, "H,:<h>\n1:2:ERR:unterminated quoted cell starting at line 2\nEND\n");
     /* Too big at the end of input without a newline. */
     CHECK_MAX("h\n1\n0123456789abcdefghij", 16,
               "H,:<h>\n1:2:<1>\n2:3:ERR:record exceeds --max-record (16 bytes)\nEND\n");
@@ -358,8 +363,8 @@ static void test_generated_roundtrip(void **state)
                 if (col)
                     ah_buf_putc(&in, d);
                 bool quote = n == 0 ? (next_rand(&seed) & 1) : true;
-                if (!memchr(cell, '"', n) && !memchr(cell, d, n) && !memchr(cell, '\n', n) &&
-                    !memchr(cell, '\r', n) && n > 0)
+                if (!memchr(cell, '"', n) && !memchr(cell, d, n) && !memchr(cell, '\n', n) && !memchr(cell, '\r', n) &&
+                    n > 0)
                     quote = next_rand(&seed) & 1;
                 if (col == 0 && n == 0)
                     quote = true; /* a lone empty unquoted cell would be a blank line */

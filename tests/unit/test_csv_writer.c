@@ -153,9 +153,9 @@ static ah_writer *open_csv(const char *path, ah_writer_options *o, ah_status *st
     return ah_writer_open(o, NULL, st);
 }
 
-#define HEADER                                                                                                 \
-    "\"time\",\"severity\",\"rule_id\",\"rule_title\",\"tags\",\"source\",\"operation\",\"user\",\"ip\","    \
-    "\"app\",\"user_agent\",\"result\",\"target\",\"details\",\"record_id\",\"input\",\"input_record\","      \
+#define HEADER                                                                                                         \
+    "\"time\",\"severity\",\"rule_id\",\"rule_title\",\"tags\",\"source\",\"operation\",\"user\",\"ip\","              \
+    "\"app\",\"user_agent\",\"result\",\"target\",\"details\",\"record_id\",\"input\",\"input_record\","               \
     "\"app_id\",\"target_id\",\"related_ids\"\r\n"
 
 /* ---- tests ------------------------------------------------------------------------- */
@@ -181,7 +181,8 @@ static void test_exact_bytes(void **state)
     assert_int_equal(ah_writer_close(w, &stats), AH_OK);
     size_t len;
     char *got = ah_test_slurp(f->path, &len);
-    const char *want = "\xEF\xBB\xBF" HEADER
+    const char *want =
+        "\xEF\xBB\xBF" HEADER
         "\"2024-01-02T03:04:05.1234567Z\",\"high\",\"D11\",\"Credentials added to a service principal\","
         "\"attack.t1098.001,attack.persistence\",\"ual\",\"Add service principal credentials.\",\"admin@contoso.com\","
         "\"203.0.113.7\",\"Azure Portal\",\"Mozilla/5.0\",\"success\",\"app \"\"X\"\"\","
@@ -252,8 +253,8 @@ static void test_roundtrip_hostile_cells(void **state)
 {
     fixture *f = *state;
     static const char *const cells[] = {
-        "a,b", "say \"hi\"", "line1\nline2", "cr\rhere", "crlf\r\nx", " lead", "trail ", "\"", "\"\"", ",",
-        "tab\tinside", "ümlaut ✓ 😀", "", "NUL?", "a;b",
+        "a,b",  "say \"hi\"", "line1\nline2", "cr\rhere",   "crlf\r\nx", " lead", "trail ", "\"",
+        "\"\"", ",",          "tab\tinside",  "ümlaut ✓ 😀", "",          "NUL?",  "a;b",
     };
     for (int delim_i = 0; delim_i < 3; delim_i++) {
         char delim = ",;\t"[delim_i];
@@ -305,14 +306,26 @@ static void test_formula_neutralisation(void **state)
         {"@SUM(A1)", "'@SUM(A1)"},
         {"\tx", "'\tx"},
         {"\rx", "'\rx"},
-        {"\xEF\xBC\x9D" "1+1", "'\xEF\xBC\x9D" "1+1"},  /* ＝ */
-        {"\xEF\xBC\x8B" "1", "'\xEF\xBC\x8B" "1"},      /* ＋ */
-        {"\xEF\xBC\x8D" "1", "'\xEF\xBC\x8D" "1"},      /* － */
-        {"\xEF\xBC\xA0" "x", "'\xEF\xBC\xA0" "x"},      /* ＠ */
+        {"\xEF\xBC\x9D"
+         "1+1",
+         "'\xEF\xBC\x9D"
+         "1+1"}, /* ＝ */
+        {"\xEF\xBC\x8B"
+         "1",
+         "'\xEF\xBC\x8B"
+         "1"}, /* ＋ */
+        {"\xEF\xBC\x8D"
+         "1",
+         "'\xEF\xBC\x8D"
+         "1"}, /* － */
+        {"\xEF\xBC\xA0"
+         "x",
+         "'\xEF\xBC\xA0"
+         "x"}, /* ＠ */
         {"a=b", "a=b"},
         {" =1", " =1"},
         {"'quoted", "'quoted"},
-        {"\xEF\xBC\x9E", "\xEF\xBC\x9E"},             /* ＞ is harmless */
+        {"\xEF\xBC\x9E", "\xEF\xBC\x9E"}, /* ＞ is harmless */
         {"", ""},
     };
     for (int safe = 0; safe < 2; safe++) {
@@ -365,12 +378,14 @@ static void test_cell_truncation_small(void **state)
     assert_int_equal(flags, AH_CELL_TRUNCATED | AH_CELL_NEUTRALISED);
     /* a surrogate pair (2 units) is never split: 8 units of room, "😀" x5 = 10 units */
     ah_buf_reset(&b);
-    assert_int_equal(ah_csvout_cell(&b, ah_span_cstr("a\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80"
-                                                     "\xF0\x9F\x98\x80xxxxxxxxxxxxxxxxxxxx"),
-                                     false, 28, &flags),
+    assert_int_equal(ah_csvout_cell(&b,
+                                    ah_span_cstr("a\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80"
+                                                 "\xF0\x9F\x98\x80xxxxxxxxxxxxxxxxxxxx"),
+                                    false, 28, &flags),
                      AH_OK);
     /* 31 units; marker "…[truncated 24 chars]" 21 units -> 7 kept: a + 3 emoji; the 4th would need 8 */
-    assert_string_equal(ah_buf_cstr(&b), "\"a\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xE2\x80\xA6[truncated 24 chars]\"");
+    assert_string_equal(ah_buf_cstr(&b),
+                        "\"a\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xE2\x80\xA6[truncated 24 chars]\"");
     /* doubled quotes are CSV syntax, not cell characters */
     ah_buf_reset(&b);
     assert_int_equal(ah_csvout_cell(&b, ah_span_cstr("\"\"\"\""), false, 4, &flags), AH_OK);
@@ -378,9 +393,17 @@ static void test_cell_truncation_small(void **state)
     assert_int_equal(flags, 0);
     /* invalid UTF-8 is repaired: lone continuation, overlong, surrogate, truncated sequence */
     ah_buf_reset(&b);
-    assert_int_equal(ah_csvout_cell(&b, ah_span_make("a\x80" "b\xC0\xAF" "c\xED\xA0\x80" "d\xE2\x82", 12), false, 0, &flags),
+    assert_int_equal(ah_csvout_cell(&b,
+                                    ah_span_make("a\x80"
+                                                 "b\xC0\xAF"
+                                                 "c\xED\xA0\x80"
+                                                 "d\xE2\x82",
+                                                 12),
+                                    false, 0, &flags),
                      AH_OK);
-    assert_string_equal(ah_buf_cstr(&b), "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+    assert_string_equal(ah_buf_cstr(&b), "\"a\xEF\xBF\xBD"
+                                         "b\xEF\xBF\xBD\xEF\xBF\xBD"
+                                         "c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
                                          "d\xEF\xBF\xBD\xEF\xBF\xBD\"");
     assert_int_equal(flags, AH_CELL_REPAIRED);
     /* a buffer limit leaves the buffer as it was */
@@ -442,7 +465,11 @@ static void test_control_characters_visible(void **state)
     assert_string_equal(b.data, "\"New-InboxRule\\x00\"");
     assert_true(flags & AH_CELL_ESCAPED);
     ah_buf_reset(&b);
-    assert_int_equal(ah_csvout_cell(&b, ah_span_cstr("a\x1b[2J\x07" "b\x7f\tc\r\nd"), false, 0, &flags), AH_OK);
+    assert_int_equal(ah_csvout_cell(&b,
+                                    ah_span_cstr("a\x1b[2J\x07"
+                                                 "b\x7f\tc\r\nd"),
+                                    false, 0, &flags),
+                     AH_OK);
     assert_string_equal(b.data, "\"a\\x1b[2J\\x07b\\x7f\tc\r\nd\"");
     ah_buf_reset(&b);
     /* an escape counts 4 units and is never cut in half */
@@ -455,9 +482,26 @@ static void test_control_characters_visible(void **state)
 static void test_cell_random(void **state)
 {
     (void)state;
-    static const char alphabet[][5] = {"a", "\"", ",", "\r", "\n", "=", "-", " ", "\xC3\xA9", "\xE2\x82\xAC",
-                                       "\xF0\x9F\x98\x80", "\xEF\xBC\x9D", "\x80", "\xC3", "\xED\xA0\x80", "\xF4\x90\x80\x80",
-                                       "\xE2\x80\xA6", "\x1b", "\x7f", "\x01"};
+    static const char alphabet[][5] = {"a",
+                                       "\"",
+                                       ",",
+                                       "\r",
+                                       "\n",
+                                       "=",
+                                       "-",
+                                       " ",
+                                       "\xC3\xA9",
+                                       "\xE2\x82\xAC",
+                                       "\xF0\x9F\x98\x80",
+                                       "\xEF\xBC\x9D",
+                                       "\x80",
+                                       "\xC3",
+                                       "\xED\xA0\x80",
+                                       "\xF4\x90\x80\x80",
+                                       "\xE2\x80\xA6",
+                                       "\x1b",
+                                       "\x7f",
+                                       "\x01"};
     uint64_t seed = 0x2545F4914F6CDD1Dull;
     ah_buf b;
     ah_buf_init(&b, 0);
@@ -494,7 +538,8 @@ static void test_cell_random(void **state)
         size_t clen = d.cell_len[0][0];
         if (max)
             assert_true(utf16_units(cell, clen) <= max);
-        assert_int_equal((flags & AH_CELL_NEUTRALISED) != 0, safe && ah_csvout_needs_neutralising(ah_span_make(text, n)));
+        assert_int_equal((flags & AH_CELL_NEUTRALISED) != 0,
+                         safe && ah_csvout_needs_neutralising(ah_span_make(text, n)));
         if (flags & AH_CELL_NEUTRALISED)
             assert_int_equal(cell[0], '\'');
         assert_null(memchr(cell, 0x1b, clen)); /* controls never raw */
@@ -847,7 +892,8 @@ static void test_corpus_roundtrip(void **state)
     fixture *f = *state;
     const char *corpus = getenv("AH_CORPUS");
     char path[512];
-    snprintf(path, sizeof path, "%s/elastic_integrations/o365_test-exchange-admin.log", corpus ? corpus : "../shared/corpus");
+    snprintf(path, sizeof path, "%s/elastic_integrations/o365_test-exchange-admin.log",
+             corpus ? corpus : "../shared/corpus");
     size_t len;
     char *text = ah_test_slurp(path, &len);
     if (!text) {

@@ -177,12 +177,12 @@ static void check_decode(const void *input, size_t len, const void *expect, size
 static size_t utf16_encode(const uint32_t *cps, size_t n, bool big_endian, bool bom, unsigned char *out)
 {
     size_t o = 0;
-#define PUT16(u)                                                                                                   \
-    do {                                                                                                           \
-        uint32_t u_ = (u);                                                                                         \
-        out[o + (big_endian ? 0 : 1)] = (unsigned char)(u_ >> 8);                                                  \
-        out[o + (big_endian ? 1 : 0)] = (unsigned char)(u_ & 0xFF);                                                \
-        o += 2;                                                                                                    \
+#define PUT16(u)                                                                                                       \
+    do {                                                                                                               \
+        uint32_t u_ = (u);                                                                                             \
+        out[o + (big_endian ? 0 : 1)] = (unsigned char)(u_ >> 8);                                                      \
+        out[o + (big_endian ? 1 : 0)] = (unsigned char)(u_ & 0xFF);                                                    \
+        o += 2;                                                                                                        \
     } while (0)
     if (bom)
         PUT16(0xFEFF);
@@ -284,8 +284,8 @@ static void test_empty_input(void **state)
 
 /* --- UTF-16 ------------------------------------------------------------- */
 
-static const uint32_t sample_cps[] = {'I', 'd', ',', 'Z', 0xFC, 'r', 'i', 'c', 'h', ' ', 0x20AC, ' ', 0x1D11E,
-                                      ' ', 0x4E2D, 0x6587, ' ', 0x1F600, '\r', '\n'};
+static const uint32_t sample_cps[] = {'I',    'd', ',',     'Z', 0xFC,   'r',    'i', 'c',     'h',  ' ',
+                                      0x20AC, ' ', 0x1D11E, ' ', 0x4E2D, 0x6587, ' ', 0x1F600, '\r', '\n'};
 static const char sample_utf8[] = "Id,Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9D\x84\x9E \xE4\xB8\xAD\xE6\x96\x87 "
                                   "\xF0\x9F\x98\x80\r\n";
 
@@ -346,8 +346,8 @@ static void test_utf16_lone_surrogates(void **state)
 {
     (void)state;
     /* high+'x', lone low, U+0000 (kept, counted), valid pair, dangling high at EOF */
-    const unsigned char le[] = {0xFF, 0xFE, 0x3D, 0xD8, 'x', 0, 0x00, 0xDC, 'y', 0, 0, 0,
-                                0x3D, 0xD8, 0x00, 0xDE, 0x3D, 0xD8};
+    const unsigned char le[] = {0xFF, 0xFE, 0x3D, 0xD8, 'x',  0,    0x00, 0xDC, 'y',
+                                0,    0,    0,    0x3D, 0xD8, 0x00, 0xDE, 0x3D, 0xD8};
     check_decode(le, sizeof le, S("\xEF\xBF\xBDx\xEF\xBF\xBDy\0\xF0\x9F\x98\x80\xEF\xBF\xBD"), AH_ENC_UTF16LE_BOM, 0, 1,
                  "utf-16le (BOM)");
     /* two high surrogates in a row, then a low: the second pair is valid */

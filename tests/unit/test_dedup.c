@@ -255,14 +255,10 @@ static void test_sorted(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_insert_and_duplicates),
-        cmocka_unit_test(test_zero_digest),
-        cmocka_unit_test(test_many_random),
-        cmocka_unit_test(test_structured_digests),
-        cmocka_unit_test(test_memory_accounting),
-        cmocka_unit_test(test_null_handling),
-        cmocka_unit_test(test_limit_and_room),
-        cmocka_unit_test(test_sorted),
+        cmocka_unit_test(test_insert_and_duplicates), cmocka_unit_test(test_zero_digest),
+        cmocka_unit_test(test_many_random),           cmocka_unit_test(test_structured_digests),
+        cmocka_unit_test(test_memory_accounting),     cmocka_unit_test(test_null_handling),
+        cmocka_unit_test(test_limit_and_room),        cmocka_unit_test(test_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

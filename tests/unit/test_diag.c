@@ -32,8 +32,14 @@ static void test_controls_and_invalid_utf8(void **state)
     assert_string_equal(esc("caf\xc3\xa9", 5, false), "caf\xc3\xa9");
     assert_string_equal(esc("cut \xe2\x82", 6, false), "cut \\xe2\\x82");
     /* C1 CSI and bidi overrides */
-    assert_string_equal(esc("\xc2\x9b" "2J", 4, false), "\\u009b2J");
-    assert_string_equal(esc("a\xe2\x80\xae" "b", 5, false), "a\\u202eb");
+    assert_string_equal(esc("\xc2\x9b"
+                            "2J",
+                            4, false),
+                        "\\u009b2J");
+    assert_string_equal(esc("a\xe2\x80\xae"
+                            "b",
+                            5, false),
+                        "a\\u202eb");
     assert_string_equal(esc("\xf0\x9f\x98\x80", 4, false), "\xf0\x9f\x98\x80");
 }
 
@@ -41,7 +47,9 @@ static void test_cut_never_splits_an_escape(void **state)
 {
     (void)state;
     char out[6];
-    ah_escape_text("ab\x1b" "cd", 5, false, out, sizeof out);
+    ah_escape_text("ab\x1b"
+                   "cd",
+                   5, false, out, sizeof out);
     assert_string_equal(out, "ab"); /* "\x1b" does not fit whole */
     ah_escape_text("abcdefgh", 8, false, out, sizeof out);
     assert_string_equal(out, "abcde");

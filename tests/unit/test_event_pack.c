@@ -100,7 +100,7 @@ static void test_samples_round_trip(void **state)
         check_round_trip(ev, &buf, &members, &cap, &members_seen);
         events++;
     }
-    assert_true(events > 100);      /* the samples are there */
+    assert_true(events > 100);        /* the samples are there */
     assert_true(members_seen > 1000); /* and members were packed */
     free(members);
     ah_buf_free(&buf);

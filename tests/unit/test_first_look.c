@@ -30,16 +30,28 @@ static uint64_t next(void)
 
 #define PICK(a) (a)[next() % (sizeof(a) / sizeof((a)[0]))]
 
-static const char *const operands[] = {"user_agent", "user", "target", "operation", "app", "raw", "raw.Parameters[*].Value",
-                                       "raw.ModifiedProperties[*].NewValue", "raw[*]", "ip"};
-static const char *const words[] = {"mozilla", "Set-Mailbox", "contoso", "Forward", "admin", "python", "13.59",
-                                    "ServicePrincipal", "Kube", "sess", "Add member", "token", "Graph", "\\.com",
-                                    "inbox", "Mail", "powershell", "0000", "x-ms", "[a-z]+rule"};
+static const char *const operands[] = {"user_agent",
+                                       "user",
+                                       "target",
+                                       "operation",
+                                       "app",
+                                       "raw",
+                                       "raw.Parameters[*].Value",
+                                       "raw.ModifiedProperties[*].NewValue",
+                                       "raw[*]",
+                                       "ip"};
+static const char *const words[] = {"mozilla", "Set-Mailbox",      "contoso", "Forward", "admin",      "python",
+                                    "13.59",   "ServicePrincipal", "Kube",    "sess",    "Add member", "token",
+                                    "Graph",   "\\.com",           "inbox",   "Mail",    "powershell", "0000",
+                                    "x-ms",    "[a-z]+rule"};
 
 static void generated_rules(ah_buf *b, int count)
 {
     for (int i = 0; i < count; i++) {
-        ah_buf_printf(b, "rule gen-%03d {\n  title \"generated %d\"\n  severity low\n  sources     ual signin entra_audit\n  match       ", i, i);
+        ah_buf_printf(b,
+                      "rule gen-%03d {\n  title \"generated %d\"\n  severity low\n  sources     ual signin "
+                      "entra_audit\n  match       ",
+                      i, i);
         int terms = 1 + (int)(next() % 3);
         for (int t = 0; t < terms; t++) {
             if (t)
@@ -180,8 +192,9 @@ static void test_limits(void **state)
     const char *path = "build/tests/first_look_limits.jsonl";
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    const char *head = "{\"CreationTime\": \"2021-01-13T02:14:08\", \"Operation\": \"UserLoggedIn\", \"RecordType\": 15, "
-                       "\"Workload\": \"AzureActiveDirectory\", \"UserId\": \"a@contoso.com\"";
+    const char *head =
+        "{\"CreationTime\": \"2021-01-13T02:14:08\", \"Operation\": \"UserLoggedIn\", \"RecordType\": 15, "
+        "\"Workload\": \"AzureActiveDirectory\", \"UserId\": \"a@contoso.com\"";
     fprintf(f, "%s, \"Id\": \"r1\"", head); /* 200 members, the listed address last */
     for (int i = 0; i < 200; i++)
         fprintf(f, ", \"K%d\": \"v%d\"", i, i);
@@ -190,13 +203,16 @@ static void test_limits(void **state)
     for (int i = 0; i < 40; i++)
         fprintf(f, "\"198.51.100.%d\", ", i);
     fprintf(f, "[[\"13.59.205.66\"]]]}\n");
-    fprintf(f, "%s, \"Id\": \"r3\", \"Client\\u0049P\": \"13.59.205.66\"}\n", head);  /* escaped key */
+    fprintf(f, "%s, \"Id\": \"r3\", \"Client\\u0049P\": \"13.59.205.66\"}\n", head); /* escaped key */
     fprintf(f, "%s, \"Id\": \"r4\", \"X\": \"13.59.205.66\\u0000junk\"}\n", head);   /* cut at the NUL */
-    fprintf(f, "%s, \"Id\": \"r5\", \"X\": \"13.59.205.67\", \"Y\": {\"ip\": \"13.59.205.66\"}}\n", head); /* object: no */
+    fprintf(f, "%s, \"Id\": \"r5\", \"X\": \"13.59.205.67\", \"Y\": {\"ip\": \"13.59.205.66\"}}\n",
+            head); /* object: no */
     fclose(f);
     static const char rules[] =
-        "rule any-member {\n  title \"a\"\n  severity low\n  sources ual\n  match raw[*] in cidr [\"13.59.205.66/32\"]\n}\n"
-        "rule client-ip {\n  title \"b\"\n  severity low\n  sources ual\n  match raw.ClientIP in cidr [\"13.59.205.66/32\"]\n}\n"
+        "rule any-member {\n  title \"a\"\n  severity low\n  sources ual\n  match raw[*] in cidr "
+        "[\"13.59.205.66/32\"]\n}\n"
+        "rule client-ip {\n  title \"b\"\n  severity low\n  sources ual\n  match raw.ClientIP in cidr "
+        "[\"13.59.205.66/32\"]\n}\n"
         "rule late {\n  title \"c\"\n  severity low\n  sources ual\n  match raw.late == \"13.59.205.66\"\n}\n";
     expect_hits(path, rules, "r1:any-member r1:late r2:any-member r3:any-member r3:client-ip r4:any-member ");
 }

@@ -10,10 +10,13 @@
 static const char *const graph_5b =
     "{'id':'Directory_8e7a0000_XYZ12_123456789','category':'ApplicationManagement','correlationId':"
     "'8e7a0000-1111-2222-3333-444455556666','result':'success','resultReason':'','activityDisplayName':"
-    "'Add service principal credentials','activityDateTime':'2021-01-13T16:07:40.2712131Z','loggedByService':'Core Directory',"
-    "'operationType':'Update','initiatedBy':{'user':{'id':'7a8b0000','displayName':null,'userPrincipalName':'admin@contoso.com',"
+    "'Add service principal credentials','activityDateTime':'2021-01-13T16:07:40.2712131Z','loggedByService':'Core "
+    "Directory',"
+    "'operationType':'Update','initiatedBy':{'user':{'id':'7a8b0000','displayName':null,'userPrincipalName':'admin@"
+    "contoso.com',"
     "'ipAddress':'203.0.113.50','userType':null,'homeTenantId':null,'homeTenantName':null},'app':null},"
-    "'targetResources':[{'id':'0d3e6e97-0000','displayName':'MailSyncApp','type':'ServicePrincipal','userPrincipalName':null,"
+    "'targetResources':[{'id':'0d3e6e97-0000','displayName':'MailSyncApp','type':'ServicePrincipal','userPrincipalName'"
+    ":null,"
     "'groupType':null,'modifiedProperties':[{'displayName':'KeyDescription','oldValue':'[]','newValue':"
     "'[\\'[KeyIdentifier=0f0e, KeyType=AsymmetricX509Cert, KeyUsage=Verify, DisplayName=CN=svc]\\']'},"
     "{'displayName':'Included Updated Properties','oldValue':null,'newValue':'\\'KeyDescription\\''}]}],"
@@ -56,13 +59,14 @@ static void audit_graph_created_datetime_and_app(void **state)
     (void)state;
     fx *f = fx_new();
     assert_int_equal(
-        fx_json(f, "{'id': 'XXXXXXXX','category': 'Authorization','correlationId': 'XXXXXXXXXX','result': 'failure',"
-                   "'resultReason': 'User was granted access','activityDisplayName': 'Get Guest Usages resource',"
-                   "'createdDateTime': '2022-06-21T08:50:10.6708119Z','loggedByService': 'B2C','operationType': '',"
-                   "'initiatedBy': {'user': null,'app': {'appId': 'a9a9','displayName': 'Guest Usages Service',"
-                   "'servicePrincipalId': null,'servicePrincipalName': 'guest-usages'}},'targetResources': [{'id': null,"
-                   "'displayName': null,'type': 'Directory','userPrincipalName': 'target@contoso.com','groupType': null,"
-                   "'modifiedProperties': []}],'additionalDetails': []}"),
+        fx_json(f,
+                "{'id': 'XXXXXXXX','category': 'Authorization','correlationId': 'XXXXXXXXXX','result': 'failure',"
+                "'resultReason': 'User was granted access','activityDisplayName': 'Get Guest Usages resource',"
+                "'createdDateTime': '2022-06-21T08:50:10.6708119Z','loggedByService': 'B2C','operationType': '',"
+                "'initiatedBy': {'user': null,'app': {'appId': 'a9a9','displayName': 'Guest Usages Service',"
+                "'servicePrincipalId': null,'servicePrincipalName': 'guest-usages'}},'targetResources': [{'id': null,"
+                "'displayName': null,'type': 'Directory','userPrincipalName': 'target@contoso.com','groupType': null,"
+                "'modifiedProperties': []}],'additionalDetails': []}"),
         AH_OK);
     fx_expect_format(&f->ev, "entra_audit_graph", AH_SOURCE_ENTRA_AUDIT);
     fx_expect_time(&f->ev, "2022-06-21T08:50:10.6708119Z");
@@ -80,8 +84,9 @@ static void audit_graph_created_datetime_and_app(void **state)
     };
     fx_expect(&f->ev, want);
     assert_int_equal(f->ev.result, AH_RESULT_FAILURE);
-    assert_int_equal(fx_json(f, "{'id':'t','activityDisplayName':'x','activityDateTime':'2022-06-21T08:50:10Z','result':'timeout'}"),
-                     AH_OK);
+    assert_int_equal(
+        fx_json(f, "{'id':'t','activityDisplayName':'x','activityDateTime':'2022-06-21T08:50:10Z','result':'timeout'}"),
+        AH_OK);
     assert_int_equal(f->ev.result, AH_RESULT_UNKNOWN);
     fx_free(f);
 }
@@ -92,20 +97,26 @@ static void audit_azure_monitor(void **state)
     (void)state;
     fx *f = fx_new();
     const char *props =
-        "{'activityDateTime':'2022-01-22T18:15:02.3875429+00:00','activityDisplayName':'Add service principal credentials',"
+        "{'activityDateTime':'2022-01-22T18:15:02.3875429+00:00','activityDisplayName':'Add service principal "
+        "credentials',"
         "'additionalDetails':[{'key':'User-Agent','value':'Microsoft Azure Graph Client Library 2.1.17-internal'},"
         "{'key':'AppId','value':'a70a7931'}],'category':'ApplicationManagement','correlationId':'87979703-118b',"
-        "'id':'Directory_87979703-118b_ULAYA_144938566','initiatedBy':{'app':{'appId':null,'displayName':'Managed Service Identity',"
-        "'servicePrincipalId':'d5a4b6e0','servicePrincipalName':null}},'loggedByService':'Core Directory','operationType':'Update',"
+        "'id':'Directory_87979703-118b_ULAYA_144938566','initiatedBy':{'app':{'appId':null,'displayName':'Managed "
+        "Service Identity',"
+        "'servicePrincipalId':'d5a4b6e0','servicePrincipalName':null}},'loggedByService':'Core "
+        "Directory','operationType':'Update',"
         "'result':'success','resultReason':'','targetResources':[{'displayName':'billing-test-wus','id':'f8a71b53',"
-        "'modifiedProperties':[{'displayName':'KeyDescription','newValue':'[]','oldValue':'[]'}],'type':'ServicePrincipal'}]}";
+        "'modifiedProperties':[{'displayName':'KeyDescription','newValue':'[]','oldValue':'[]'}],'type':'"
+        "ServicePrincipal'}]}";
     char rec[2048];
-    snprintf(rec, sizeof rec,
-             "{'Level':4,'callerIpAddress':'[2a02:cf40:add:4002:91f2:a9b2:e09a:6fc6]','category':'AuditLogs','correlationId':"
-             "'87979703-118b','durationMs':0,'operationName':'Add service principal credentials','operationVersion':'1.0',"
-             "'properties':%s,'resourceId':'/tenants/c7f1e3ce-ba66-40a7-91bd-9594b36223fc/providers/Microsoft.aadiam',"
-             "'resultSignature':'None','time':'2022-01-22T18:15:02.3875429Z'}",
-             props);
+    snprintf(
+        rec, sizeof rec,
+        "{'Level':4,'callerIpAddress':'[2a02:cf40:add:4002:91f2:a9b2:e09a:6fc6]','category':'AuditLogs','correlationId'"
+        ":"
+        "'87979703-118b','durationMs':0,'operationName':'Add service principal credentials','operationVersion':'1.0',"
+        "'properties':%s,'resourceId':'/tenants/c7f1e3ce-ba66-40a7-91bd-9594b36223fc/providers/Microsoft.aadiam',"
+        "'resultSignature':'None','time':'2022-01-22T18:15:02.3875429Z'}",
+        props);
     assert_int_equal(fx_json(f, rec), AH_OK);
     fx_expect_format(&f->ev, "entra_audit_azure_monitor", AH_SOURCE_ENTRA_AUDIT);
     fx_expect_time(&f->ev, "2022-01-22T18:15:02.3875429Z");
@@ -130,10 +141,11 @@ static void audit_azure_monitor(void **state)
     fx_expect_json(&f->ev);
 
     /* a directory category in the envelope (corpus panther other_*): decided by the body */
-    assert_int_equal(fx_json(f, "{'time':'2024-05-01 10:00:00','category':'DirectoryManagement','tenantId':'t-7',"
-                                "'properties':{'activityDisplayName':'Set federation settings on domain','id':'d-1',"
-                                "'initiatedBy':{'user':{'userPrincipalName':'admin@contoso.com','ipAddress':'1.2.3.4'}},"
-                                "'result':'success'}}"),
+    assert_int_equal(fx_json(f,
+                             "{'time':'2024-05-01 10:00:00','category':'DirectoryManagement','tenantId':'t-7',"
+                             "'properties':{'activityDisplayName':'Set federation settings on domain','id':'d-1',"
+                             "'initiatedBy':{'user':{'userPrincipalName':'admin@contoso.com','ipAddress':'1.2.3.4'}},"
+                             "'result':'success'}}"),
                      AH_OK);
     fx_expect_format(&f->ev, "entra_audit_azure_monitor", AH_SOURCE_ENTRA_AUDIT);
     fx_expect_time(&f->ev, "2024-05-01T10:00:00.0000000Z");
@@ -156,16 +168,22 @@ static void audit_log_analytics(void **state)
     (void)state;
     fx *f = fx_new();
     const char *rec =
-        "{'TenantId':'00000000-0000-0000-0000-000000000000','SourceSystem':'Azure AD','TimeGenerated':'2021-08-02T13:29:25.983Z',"
+        "{'TenantId':'00000000-0000-0000-0000-000000000000','SourceSystem':'Azure "
+        "AD','TimeGenerated':'2021-08-02T13:29:25.983Z',"
         "'ResourceId':'/tenants/00000000-0000-0000-0000-000000000000/providers/Microsoft.aadiam','OperationName':"
         "'Update application \\u2013 Certificates and secrets management ','Category':'ApplicationManagement',"
-        "'CorrelationId':'10065ffb-8199-48bc-8ff5-912cb5b8295a','Level':'4','AdditionalDetails':'[{\\'key\\':\\'User-Agent\\',"
+        "'CorrelationId':'10065ffb-8199-48bc-8ff5-912cb5b8295a','Level':'4','AdditionalDetails':'[{\\'key\\':\\'User-"
+        "Agent\\',"
         "\\'value\\':\\'WindowsPowerShell/5.1.17763.1971\\'}]','Id':'Directory_10065ffb_AUMVX_13992832','InitiatedBy':"
-        "'{\\'user\\':{\\'id\\':\\'aead923d\\',\\'displayName\\':null,\\'userPrincipalName\\':\\'pgustavo@simulandlabs.com\\',"
-        "\\'ipAddress\\':null,\\'roles\\':[]}}','LoggedByService':'Core Directory','Result':'success','TargetResources':"
-        "'[{\\'id\\':\\'11b49e19\\',\\'displayName\\':\\'SimuLandApp\\',\\'type\\':\\'Application\\',\\'modifiedProperties\\':[]}]',"
+        "'{\\'user\\':{\\'id\\':\\'aead923d\\',\\'displayName\\':null,\\'userPrincipalName\\':\\'pgustavo@simulandlabs."
+        "com\\',"
+        "\\'ipAddress\\':null,\\'roles\\':[]}}','LoggedByService':'Core "
+        "Directory','Result':'success','TargetResources':"
+        "'[{\\'id\\':\\'11b49e19\\',\\'displayName\\':\\'SimuLandApp\\',\\'type\\':\\'Application\\',\\'"
+        "modifiedProperties\\':[]}]',"
         "'AADTenantId':'00000000-0000-0000-0000-000000000000','ActivityDisplayName':"
-        "'Update application \\u2013 Certificates and secrets management ','ActivityDateTime':'2021-08-02T13:29:25.983Z',"
+        "'Update application \\u2013 Certificates and secrets management "
+        "','ActivityDateTime':'2021-08-02T13:29:25.983Z',"
         "'AADOperationType':'Update','Type':'AuditLogs'}";
     assert_int_equal(fx_json(f, rec), AH_OK);
     fx_expect_format(&f->ev, "entra_audit_log_analytics", AH_SOURCE_ENTRA_AUDIT);
@@ -183,7 +201,8 @@ static void audit_log_analytics(void **state)
         [AH_F_TENANT_ID] = "00000000-0000-0000-0000-000000000000",
     };
     fx_expect(&f->ev, want);
-    fx_assert_span("operation_canon", f->ev.operation_canon, "update application - certificates and secrets management");
+    fx_assert_span("operation_canon", f->ev.operation_canon,
+                   "update application - certificates and secrets management");
     /* the same row twice (the corpus projection duplicates): one identity */
     uint64_t d[2] = {f->ev.digest[0], f->ev.digest[1]};
     assert_int_equal(fx_json(f, rec), AH_OK);
@@ -201,10 +220,23 @@ typedef struct audit_csv {
 /* The 86-column header: 17 actor/meta columns, 3 targets x (4 + 5 x 3), 6 details. */
 static void build_audit_header(audit_csv *h)
 {
-    static const char *const meta[] = {"Date (UTC)", "CorrelationId", "Service", "Category", "Activity", "Result",
-                                       "ResultReason", "User Agent", "ActorType", "ActorDisplayName", "ActorObjectId",
-                                       "ActorUserPrincipalName", "IPAddress", "ActorHomeTenantId", "ActorHomeTenantName",
-                                       "ActorServicePrincipalId", "ActorServicePrincipalName"};
+    static const char *const meta[] = {"Date (UTC)",
+                                       "CorrelationId",
+                                       "Service",
+                                       "Category",
+                                       "Activity",
+                                       "Result",
+                                       "ResultReason",
+                                       "User Agent",
+                                       "ActorType",
+                                       "ActorDisplayName",
+                                       "ActorObjectId",
+                                       "ActorUserPrincipalName",
+                                       "IPAddress",
+                                       "ActorHomeTenantId",
+                                       "ActorHomeTenantName",
+                                       "ActorServicePrincipalId",
+                                       "ActorServicePrincipalName"};
     size_t k = 0;
     for (size_t i = 0; i < AH_ARRAY_LEN(meta); i++)
         snprintf(h->store[k++], sizeof h->store[0], "%s", meta[i]);
@@ -291,15 +323,16 @@ static void audit_portal_csv(void **state)
     };
     fx_expect(&f->ev, want);
     assert_int_equal(f->ev.result, AH_RESULT_SUCCESS);
-    fx_expect_body(f, "{'activityDateTime':'2021-01-13T16:07:40.2712131Z','correlationId':'8e7a0000-1111',"
-                      "'loggedByService':'Core Directory','category':'ApplicationManagement','activityDisplayName':"
-                      "'Add service principal credentials','result':'success','initiatedBy':{'user':{'id':'7a8b0000',"
-                      "'displayName':'Admin One','userPrincipalName':'admin@contoso.com','ipAddress':'203.0.113.50'}},"
-                      "'targetResources':[{'type':'ServicePrincipal','displayName':'MailSyncApp','id':'0d3e6e97-0000',"
-                      "'modifiedProperties':[{'displayName':'KeyDescription','oldValue':'[]','newValue':"
-                      "'[\\'[KeyIdentifier=0f0e, KeyType=AsymmetricX509Cert]\\']'},{'displayName':'Included Updated Properties',"
-                      "'newValue':'KeyDescription'}]},{'type':'Other','displayName':'second'}],'additionalDetails':"
-                      "[{'key':'User-Agent','value':'Mozilla/5.0 (portal)'},{'key':'AppId','value':'c0ffee00'}]}");
+    fx_expect_body(
+        f, "{'activityDateTime':'2021-01-13T16:07:40.2712131Z','correlationId':'8e7a0000-1111',"
+           "'loggedByService':'Core Directory','category':'ApplicationManagement','activityDisplayName':"
+           "'Add service principal credentials','result':'success','initiatedBy':{'user':{'id':'7a8b0000',"
+           "'displayName':'Admin One','userPrincipalName':'admin@contoso.com','ipAddress':'203.0.113.50'}},"
+           "'targetResources':[{'type':'ServicePrincipal','displayName':'MailSyncApp','id':'0d3e6e97-0000',"
+           "'modifiedProperties':[{'displayName':'KeyDescription','oldValue':'[]','newValue':"
+           "'[\\'[KeyIdentifier=0f0e, KeyType=AsymmetricX509Cert]\\']'},{'displayName':'Included Updated Properties',"
+           "'newValue':'KeyDescription'}]},{'type':'Other','displayName':'second'}],'additionalDetails':"
+           "[{'key':'User-Agent','value':'Mozilla/5.0 (portal)'},{'key':'AppId','value':'c0ffee00'}]}");
     fx_expect_json(&f->ev);
     uint64_t d1[2] = {f->ev.digest[0], f->ev.digest[1]};
 
@@ -352,10 +385,8 @@ static void audit_portal_csv(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(audit_graph),
-        cmocka_unit_test(audit_graph_created_datetime_and_app),
-        cmocka_unit_test(audit_azure_monitor),
-        cmocka_unit_test(audit_log_analytics),
+        cmocka_unit_test(audit_graph),         cmocka_unit_test(audit_graph_created_datetime_and_app),
+        cmocka_unit_test(audit_azure_monitor), cmocka_unit_test(audit_log_analytics),
         cmocka_unit_test(audit_portal_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

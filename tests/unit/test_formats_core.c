@@ -125,8 +125,11 @@ static void unrecognised_shapes(void **state)
     assert_int_equal(fx_json(f, "{'x\\ny':1,'0123456789012345678901234567890123456789':2}"), AH_ERR_RECORD);
     assert_string_equal(f->why, "unrecognised record shape (keys: x\\ny, 01234567890123456789012345678901)");
     /* plaso's Defender for Cloud Apps activity log: an adjacent shape */
-    assert_int_equal(fx_json(f, "{'Event ID':'1','Category':'x','Description':'ListViewed','User':'u','Date':'2023-10-25 17:44:53 UTC'}"),
-                     AH_ERR_RECORD);
+    assert_int_equal(
+        fx_json(
+            f,
+            "{'Event ID':'1','Category':'x','Description':'ListViewed','User':'u','Date':'2023-10-25 17:44:53 UTC'}"),
+        AH_ERR_RECORD);
     assert_string_equal(f->why, "unrecognised record shape (keys: Event ID, Category, Description, User, Date)");
     fx_free(f);
 }
@@ -139,11 +142,23 @@ static void csv_binding_errors(void **state)
     const char *cells[] = {"a"};
     assert_int_equal(fx_row(f, cells, 1), AH_ERR_RECORD);
     assert_string_equal(f->why, "CSV header not bound to a format");
-    const char *plaso[] = {("\xEF\xBB\xBF" "Event ID"), "Category", "Description", "User", "User Principle Name", "App",
-                           "Device", "Location", "Date", "IP address", "User agent", "Organizations"};
+    const char *plaso[] = {("\xEF\xBB\xBF"
+                            "Event ID"),
+                           "Category",
+                           "Description",
+                           "User",
+                           "User Principle Name",
+                           "App",
+                           "Device",
+                           "Location",
+                           "Date",
+                           "IP address",
+                           "User agent",
+                           "Organizations"};
     assert_null(fx_bind(f, plaso, AH_ARRAY_LEN(plaso)));
-    assert_string_equal(f->bind_why,
-                        "unrecognised CSV header: Event ID,Category,Description,User,User Principle Name,App,Device,Location,...");
+    assert_string_equal(
+        f->bind_why,
+        "unrecognised CSV header: Event ID,Category,Description,User,User Principle Name,App,Device,Location,...");
     assert_int_equal(fx_row(f, cells, 1), AH_ERR_RECORD);
     assert_string_equal(f->why, "CSV header not bound to a format");
     assert_null(ah_normalizer_bind_csv(f->n, f->hdr, 0, f->bind_why, sizeof f->bind_why));
@@ -153,12 +168,14 @@ static void csv_binding_errors(void **state)
     assert_null(ah_normalizer_bind_csv(f->n, f->hdr, 3, tiny, sizeof tiny));
     assert_string_equal(tiny, "unrecognise");
     /* a localised (Italian) sign-in header is not guessed at */
-    const char *italian[] = {"Data (UTC)", "ID richiesta", "Agente utente", "Utente", "Nome utente", "Indirizzo IP", "Stato"};
+    const char *italian[] = {"Data (UTC)",  "ID richiesta", "Agente utente", "Utente",
+                             "Nome utente", "Indirizzo IP", "Stato"};
     assert_null(fx_bind(f, italian, AH_ARRAY_LEN(italian)));
     /* binding again replaces the previous binding */
     const char *classic[] = {"CreationDate", "UserIds", "Operations", "AuditData"};
     assert_non_null(fx_bind(f, classic, 4));
-    const char *row[] = {"2021-01-13T16:05:22.0000000Z", "u", "Op", "{'CreationTime':'2021-01-13T16:05:22','Id':'i1','Operation':'Op'}"};
+    const char *row[] = {"2021-01-13T16:05:22.0000000Z", "u", "Op",
+                         "{'CreationTime':'2021-01-13T16:05:22','Id':'i1','Operation':'Op'}"};
     assert_int_equal(fx_row(f, row, 4), AH_OK);
     /* the scanner frees its header array right after binding: nothing may point into it */
     ah_span *heap_hdr = malloc(4 * sizeof *heap_hdr);
@@ -179,13 +196,16 @@ static void digest_rules(void **state)
 {
     (void)state;
     fx *f = fx_new();
-    static const char *const ids[] = {"sanitized", "Not Available", "null", "<null>", "n/a", "None", "UNKNOWN", "-", " ",
-                                      "00000000-0000-0000-0000-000000000000"};
+    static const char *const ids[] = {
+        "sanitized", "Not Available", "null", "<null>", "n/a",
+        "None",      "UNKNOWN",       "-",    " ",      "00000000-0000-0000-0000-000000000000"};
     uint64_t first[2] = {0, 0};
     for (size_t i = 0; i < AH_ARRAY_LEN(ids); i++) {
         char a[256], b[256];
-        snprintf(a, sizeof a, "{'CreationTime':'2020-03-19T16:48:02','Id':'%s','Operation':'X','UserId':'a@b'}", ids[i]);
-        snprintf(b, sizeof b, "{'CreationTime':'2020-03-19T16:48:02','Id':'%s','Operation':'X','UserId':'c@d'}", ids[i]);
+        snprintf(a, sizeof a, "{'CreationTime':'2020-03-19T16:48:02','Id':'%s','Operation':'X','UserId':'a@b'}",
+                 ids[i]);
+        snprintf(b, sizeof b, "{'CreationTime':'2020-03-19T16:48:02','Id':'%s','Operation':'X','UserId':'c@d'}",
+                 ids[i]);
         assert_int_equal(fx_json(f, a), AH_OK);
         uint64_t da[2] = {f->ev.digest[0], f->ev.digest[1]};
         assert_int_equal(fx_json(f, b), AH_OK);
@@ -198,16 +218,20 @@ static void digest_rules(void **state)
             assert_false(fx_digest_eq(first, da)); /* the id text is part of the content */
     }
     /* a real id: the id alone decides */
-    assert_int_equal(fx_json(f, "{'CreationTime':'2020-03-19T16:48:02','Id':'ABC-1','Operation':'X','UserId':'a@b'}"), AH_OK);
+    assert_int_equal(fx_json(f, "{'CreationTime':'2020-03-19T16:48:02','Id':'ABC-1','Operation':'X','UserId':'a@b'}"),
+                     AH_OK);
     uint64_t id1[2] = {f->ev.digest[0], f->ev.digest[1]};
     assert_int_equal(fx_json(f, "{'Operation':'Other','Id':'abc-1','CreationTime':'2021-01-01T00:00:00'}"), AH_OK);
     assert_true(fx_digest_eq(id1, f->ev.digest));
     /* pretty and compact copies of an id-less record dedup; key order does not (documented) */
-    const char *compact = "{'CreationTime':'2020-03-19T16:48:02','Id':'sanitized','Operation':'X','Parameters':[{'Name':'a b','Value':' c '}]}";
+    const char *compact = "{'CreationTime':'2020-03-19T16:48:02','Id':'sanitized','Operation':'X','Parameters':[{'Name'"
+                          ":'a b','Value':' c '}]}";
     const char *pretty = "{\n  'CreationTime' : '2020-03-19T16:48:02',\r\n  'Id': 'sanitized',\n\t'Operation': 'X',\n"
                          "  'Parameters': [ { 'Name': 'a b', 'Value': ' c ' } ]\n}\n";
-    const char *reordered = "{'Id':'sanitized','CreationTime':'2020-03-19T16:48:02','Operation':'X','Parameters':[{'Name':'a b','Value':' c '}]}";
-    const char *inner_space = "{'CreationTime':'2020-03-19T16:48:02','Id':'sanitized','Operation':'X','Parameters':[{'Name':'a  b','Value':' c '}]}";
+    const char *reordered = "{'Id':'sanitized','CreationTime':'2020-03-19T16:48:02','Operation':'X','Parameters':[{'"
+                            "Name':'a b','Value':' c '}]}";
+    const char *inner_space = "{'CreationTime':'2020-03-19T16:48:02','Id':'sanitized','Operation':'X','Parameters':[{'"
+                              "Name':'a  b','Value':' c '}]}";
     assert_int_equal(fx_json(f, compact), AH_OK);
     uint64_t dc[2] = {f->ev.digest[0], f->ev.digest[1]};
     assert_int_equal(fx_json(f, pretty), AH_OK);
@@ -251,30 +275,37 @@ static void lookups(void **state)
 {
     (void)state;
     fx *f = fx_new();
-    assert_int_equal(fx_json(f, "{'CreationTime':'2020-03-19T16:48:02','Oper\\u0061tion':'Escaped key','Id':'e1',"
-                                "'ExtendedProperties':[1,'x',null,{'Name':'Other','Value':'no'},{'name':'useragent','value':'UA 1'}],"
-                                "'DeviceProperties':[{'Name':'SessionId','Value':42}],"
-                                "'UserId':'caf\\u00e9\\ud83d\\ude00'}"),
-                     AH_OK);
+    assert_int_equal(
+        fx_json(f,
+                "{'CreationTime':'2020-03-19T16:48:02','Oper\\u0061tion':'Escaped key','Id':'e1',"
+                "'ExtendedProperties':[1,'x',null,{'Name':'Other','Value':'no'},{'name':'useragent','value':'UA 1'}],"
+                "'DeviceProperties':[{'Name':'SessionId','Value':42}],"
+                "'UserId':'caf\\u00e9\\ud83d\\ude00'}"),
+        AH_OK);
     assert_true(fx_span_is(f->ev.field[AH_F_OPERATION], "Escaped key"));
     assert_true(fx_span_is(f->ev.field[AH_F_USER_AGENT], "UA 1"));
     assert_true(fx_span_is(f->ev.field[AH_F_SESSION_ID], "42"));
     assert_true(fx_span_is(f->ev.field[AH_F_USER], "caf\xC3\xA9\xF0\x9F\x98\x80"));
     /* ExtendedProperties as a parameter string (corpus o365_test-parameter-string.json) falls through */
-    assert_int_equal(fx_json(f, "{'CreationTime':'2020-03-19T16:48:02','Id':'e2','Operation':'UserLoggedIn','RecordType':'15',"
-                                "'ExtendedProperties':'-Name \\'foo\\' -Force \\'True\\'','ClientInfoString':'Client=OWA'}"),
-                     AH_OK);
+    assert_int_equal(
+        fx_json(f, "{'CreationTime':'2020-03-19T16:48:02','Id':'e2','Operation':'UserLoggedIn','RecordType':'15',"
+                   "'ExtendedProperties':'-Name \\'foo\\' -Force \\'True\\'','ClientInfoString':'Client=OWA'}"),
+        AH_OK);
     assert_true(fx_span_is(f->ev.field[AH_F_USER_AGENT], "Client=OWA"));
     /* JSON in a string in a Value in a string: three layers */
-    assert_int_equal(fx_json(f, "{'CreationTime':'2020-03-19T16:48:02','Id':'e3','Operation':'Consent to application.',"
-                                "'ExtendedProperties':'[{\\'Name\\':\\'additionalDetails\\',\\'Value\\':\\'{\\\\\\'User-Agent\\\\\\':"
-                                "\\\\\\'Deep/1.0\\\\\\',\\\\\\'AppId\\\\\\':\\\\\\'app-deep\\\\\\'}\\'}]'}"),
-                     AH_OK);
+    assert_int_equal(
+        fx_json(f,
+                "{'CreationTime':'2020-03-19T16:48:02','Id':'e3','Operation':'Consent to application.',"
+                "'ExtendedProperties':'[{\\'Name\\':\\'additionalDetails\\',\\'Value\\':\\'{\\\\\\'User-Agent\\\\\\':"
+                "\\\\\\'Deep/1.0\\\\\\',\\\\\\'AppId\\\\\\':\\\\\\'app-deep\\\\\\'}\\'}]'}"),
+        AH_OK);
     assert_true(fx_span_is(f->ev.field[AH_F_USER_AGENT], "Deep/1.0"));
     assert_true(fx_span_is(f->ev.field[AH_F_APP_ID], "app-deep"));
     /* values that are objects or arrays are not field text */
-    assert_int_equal(fx_json(f, "{'CreationTime':'2020-03-19T16:48:02','Id':'e4','Operation':{'x':1},'UserId':['a'],'Workload':true}"),
-                     AH_OK);
+    assert_int_equal(
+        fx_json(f,
+                "{'CreationTime':'2020-03-19T16:48:02','Id':'e4','Operation':{'x':1},'UserId':['a'],'Workload':true}"),
+        AH_OK);
     assert_null(f->ev.field[AH_F_OPERATION].p);
     assert_null(f->ev.field[AH_F_USER].p);
     assert_true(fx_span_is(f->ev.field[AH_F_WORKLOAD], "true"));
@@ -296,9 +327,10 @@ static void time_counters(void **state)
     assert_int_equal(s->ambiguous_dates, 0);
     assert_int_equal(s->unknown_zone, 0);
     /* a bad first candidate falls through to the next: envelope time */
-    assert_int_equal(fx_json(f, "{'time':'2019-10-18T15:30:51Z','category':'AuditLogs','properties':{'activityDateTime':'garbage',"
-                                "'activityDisplayName':'Update device'}}"),
-                     AH_OK);
+    assert_int_equal(
+        fx_json(f, "{'time':'2019-10-18T15:30:51Z','category':'AuditLogs','properties':{'activityDateTime':'garbage',"
+                   "'activityDisplayName':'Update device'}}"),
+        AH_OK);
     fx_expect_time(&f->ev, "2019-10-18T15:30:51.0000000Z");
     /* stats are per stream */
     ah_normalizer_begin(f->n, &f->origin);
@@ -379,16 +411,19 @@ static void many_records(void **state)
     for (int i = 0; i < 2000; i++) {
         char rec[512];
         if (i % 3 == 0)
-            snprintf(rec, sizeof rec, "{'CreationTime':'2020-01-01T00:00:%02d','Id':'id-%d','Operation':'Op\\u00e9%d',"
-                                      "'ExtendedProperties':'[{\\'Name\\':\\'UserAgent\\',\\'Value\\':\\'ua-%d\\'}]'}",
+            snprintf(rec, sizeof rec,
+                     "{'CreationTime':'2020-01-01T00:00:%02d','Id':'id-%d','Operation':'Op\\u00e9%d',"
+                     "'ExtendedProperties':'[{\\'Name\\':\\'UserAgent\\',\\'Value\\':\\'ua-%d\\'}]'}",
                      i % 60, i, i, i);
         else if (i % 3 == 1)
-            snprintf(rec, sizeof rec, "{'time':'2020-01-01T00:00:00Z','category':'SignInLogs','properties':{'id':'s-%d',"
-                                      "'userPrincipalName':'u%d@x','status':{'errorCode':%d}}}",
+            snprintf(rec, sizeof rec,
+                     "{'time':'2020-01-01T00:00:00Z','category':'SignInLogs','properties':{'id':'s-%d',"
+                     "'userPrincipalName':'u%d@x','status':{'errorCode':%d}}}",
                      i, i, i % 2);
         else
-            snprintf(rec, sizeof rec, "{'id':'a-%d','activityDisplayName':'Add user','activityDateTime':'2020-01-01T00:00:00Z',"
-                                      "'initiatedBy':'{\\'user\\':{\\'userPrincipalName\\':\\'adm%d@x\\'}}'}",
+            snprintf(rec, sizeof rec,
+                     "{'id':'a-%d','activityDisplayName':'Add user','activityDateTime':'2020-01-01T00:00:00Z',"
+                     "'initiatedBy':'{\\'user\\':{\\'userPrincipalName\\':\\'adm%d@x\\'}}'}",
                      i, i);
         assert_int_equal(fx_json(f, rec), AH_OK);
         char want[64];

@@ -16,31 +16,36 @@
 
 typedef struct expect_file {
     const char *path;
-    const char *format;  /* every event's format */
-    size_t events;       /* records that must normalize */
-    size_t rejected;     /* records that must be rejected */
-    size_t distinct;     /* distinct digests (0: not checked) */
+    const char *format; /* every event's format */
+    size_t events;      /* records that must normalize */
+    size_t rejected;    /* records that must be rejected */
+    size_t distinct;    /* distinct digests (0: not checked) */
 } expect_file;
 
 static const expect_file files[] = {
-    {"elastic_integrations/azure_auditlogs_test-audit-logs-duration-as-string.log", "entra_audit_azure_monitor", 1, 0, 0},
+    {"elastic_integrations/azure_auditlogs_test-audit-logs-duration-as-string.log", "entra_audit_azure_monitor", 1, 0,
+     0},
     {"elastic_integrations/azure_auditlogs_test-audit-logs-edgecases.log", "entra_audit_azure_monitor", 2, 0, 0},
     {"elastic_integrations/azure_auditlogs_test-audit-logs-sample.log", "entra_audit_azure_monitor", 3, 0, 3},
-    {"elastic_integrations/azure_auditlogs_test-audit-logs-tenant-from-resource-id.log", "entra_audit_azure_monitor", 1, 0, 0},
+    {"elastic_integrations/azure_auditlogs_test-audit-logs-tenant-from-resource-id.log", "entra_audit_azure_monitor", 1,
+     0, 0},
     {"elastic_integrations/azure_auditlogs_test-auditlogs-raw.log", "entra_audit_azure_monitor", 3, 0, 0},
-    {"elastic_integrations/azure_auditlogs_test-auditlogs-result-description.log", "entra_audit_azure_monitor", 2, 0, 0},
+    {"elastic_integrations/azure_auditlogs_test-auditlogs-result-description.log", "entra_audit_azure_monitor", 2, 0,
+     0},
     {"elastic_integrations/azure_auditlogs_test-auditlogs-result-reason.log", "entra_audit_azure_monitor", 1, 0, 0},
     {"elastic_integrations/azure_auditlogs_test-auditlogs.log", "entra_audit_azure_monitor", 1, 0, 0},
     {"elastic_integrations/azure_auditlogs_test-time-formats-corner-cases.log", "entra_audit_azure_monitor", 11, 0, 0},
     {"elastic_integrations/azure_signinlogs_test-adfs-signin.log", "signin_azure_monitor", 1, 0, 0},
-    {"elastic_integrations/azure_signinlogs_test-alternative-time-and-duration-as-string.log", "signin_azure_monitor", 1, 0, 0},
+    {"elastic_integrations/azure_signinlogs_test-alternative-time-and-duration-as-string.log", "signin_azure_monitor",
+     1, 0, 0},
     {"elastic_integrations/azure_signinlogs_test-created-datetime-timestamp.log", "signin_azure_monitor", 2, 0, 0},
     {"elastic_integrations/azure_signinlogs_test-invalid-time.log", "signin_log_analytics", 1, 0, 0},
     {"elastic_integrations/azure_signinlogs_test-managed-identity-sample.log", "signin_azure_monitor", 33, 0, 0},
     {"elastic_integrations/azure_signinlogs_test-non-interactive-user-sample.log", "signin_azure_monitor", 15, 0, 0},
     {"elastic_integrations/azure_signinlogs_test-non-interactive-user-signin.log", "signin_azure_monitor", 1, 0, 0},
     {"elastic_integrations/azure_signinlogs_test-non-interactive-user.log", "signin_azure_monitor", 1, 0, 0},
-    {"elastic_integrations/azure_signinlogs_test-service-principal-signinlogs-sample.log", "signin_azure_monitor", 7, 0, 0},
+    {"elastic_integrations/azure_signinlogs_test-service-principal-signinlogs-sample.log", "signin_azure_monitor", 7, 0,
+     0},
     {"elastic_integrations/azure_signinlogs_test-service-principal.log", "signin_azure_monitor", 1, 0, 0},
     {"elastic_integrations/azure_signinlogs_test-signinlogs-raw.log", "signin_azure_monitor", 5, 0, 0},
     {"elastic_integrations/azure_signinlogs_test-signinlogs-sample.log", "signin_azure_monitor", 2, 0, 0},
@@ -129,7 +134,8 @@ static void check_file(ah_normalizer *n, const char *root, const expect_file *e,
     ah_status st;
     while ((st = ah_jsplit_next(s, &rec)) != AH_END) {
         if (st != AH_OK) {
-            print_error("%s: record %llu: split error %s\n", e->path, (unsigned long long)rec.record_no, ah_jsplit_error(s));
+            print_error("%s: record %llu: split error %s\n", e->path, (unsigned long long)rec.record_no,
+                        ah_jsplit_error(s));
             fail();
         }
         ah_event ev;
@@ -138,11 +144,13 @@ static void check_file(ah_normalizer *n, const char *root, const expect_file *e,
             rejected++;
             /* rejected cleanly: an explicit shape reason, never a parse failure */
             if (!why || strncmp(why, "unrecognised record shape (keys: ", 33) != 0) {
-                print_error("%s: record %llu: %s\n", e->path, (unsigned long long)rec.record_no, why ? why : "(no reason)");
+                print_error("%s: record %llu: %s\n", e->path, (unsigned long long)rec.record_no,
+                            why ? why : "(no reason)");
                 fail();
             }
             if (rejected > e->rejected) {
-                print_error("%s: record %llu unexpectedly rejected: %s\n", e->path, (unsigned long long)rec.record_no, why);
+                print_error("%s: record %llu unexpectedly rejected: %s\n", e->path, (unsigned long long)rec.record_no,
+                            why);
                 fail();
             }
             continue;
@@ -258,7 +266,8 @@ static void corpus_adjacent_csv(void **state)
     ah_normalizer_begin(n, &origin);
     char why[200];
     assert_null(ah_normalizer_bind_csv(n, hdr, ncols, why, sizeof why));
-    assert_string_equal(why, "unrecognised CSV header: Event ID,Category,Description,User,User Principle Name,App,Device,Location,...");
+    assert_string_equal(
+        why, "unrecognised CSV header: Event ID,Category,Description,User,User Principle Name,App,Device,Location,...");
     ah_normalizer_free(n);
     ah_csv_free(c);
     fclose(fp);

@@ -33,8 +33,8 @@ static void test_smhasher_verification(void **state)
     }
     ah_hash128(hashes, sizeof hashes, 0, h);
     to_bytes(h, final);
-    uint32_t verification = (uint32_t)final[0] | (uint32_t)final[1] << 8 | (uint32_t)final[2] << 16 |
-                            (uint32_t)final[3] << 24;
+    uint32_t verification =
+        (uint32_t) final[0] | (uint32_t) final[1] << 8 | (uint32_t) final[2] << 16 | (uint32_t) final[3] << 24;
     assert_int_equal(verification, 0x6384BA69u);
 }
 
@@ -194,12 +194,9 @@ static void test_case_insensitive(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_smhasher_verification),
-        cmocka_unit_test(test_known_vectors),
-        cmocka_unit_test(test_hash64_is_low_half),
-        cmocka_unit_test(test_determinism_and_seeds),
-        cmocka_unit_test(test_tail_lengths),
-        cmocka_unit_test(test_avalanche),
+        cmocka_unit_test(test_smhasher_verification), cmocka_unit_test(test_known_vectors),
+        cmocka_unit_test(test_hash64_is_low_half),    cmocka_unit_test(test_determinism_and_seeds),
+        cmocka_unit_test(test_tail_lengths),          cmocka_unit_test(test_avalanche),
         cmocka_unit_test(test_case_insensitive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -389,13 +389,17 @@ static void test_not_a_log(void **state)
         const char *what; /* NULL: a log (or an unknown CSV layout: an error) */
         bool failed;
     } cases[] = {
-        {"a.bin", "\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0\x01\0\0\0", 24, "ELF executable", false},
+        {"a.bin",
+         "\x7f"
+         "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0\x01\0\0\0",
+         24, "ELF executable", false},
         {"Security.evtx", "ElfFile\0\0\0\0\0\0\0\0\0", 16, "Windows event log (EVTX)", false},
         {"ual.json", "ElfFile\0\0\0\0\0\0\0\0\0", 16, "Windows event log (EVTX)", true},
         {"pic.png", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16, "PNG image", false},
         {"report.pdf", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", 15, "PDF document", false},
         {"blob.dat", "\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11xyz", 15, "binary data", false},
-        {"README.md", "# Case notes\n\nThe tenant was exported on Monday.\n", 48, "text without a record structure", false},
+        {"README.md", "# Case notes\n\nThe tenant was exported on Monday.\n", 48, "text without a record structure",
+         false},
         {"config.yaml", "rules:\n  - name: x\n", 20, "text without a record structure", false},
         {"notes.csv", "just one line of prose\n", 23, "text without a record structure", true},
         {"other.csv", "Host,Severity,Message\nsrv1,high,disk full\n", 42, NULL, true},

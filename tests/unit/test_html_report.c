@@ -33,8 +33,12 @@ static void test_escape(void **state)
     escaped("a\"b&c", 5, "a&quot;b&amp;c");
     escaped("tab\tnl\nesc\x1b[2J\x7f", 15, "tab\tnl\nesc\\x1b[2J\\x7f");
     escaped("bad \xff\xc3", 6, "bad \\xff\\xc3");
-    escaped("\xe2\x80\xae" "exe.txt", 10, "\\u202e" "exe.txt"); /* bidirectional override */
-    escaped("\xc2\x85", 2, "\\u0085");                       /* C1 control */
+    escaped("\xe2\x80\xae"
+            "exe.txt",
+            10,
+            "\\u202e"
+            "exe.txt");                /* bidirectional override */
+    escaped("\xc2\x85", 2, "\\u0085"); /* C1 control */
     escaped("caf\xc3\xa9 \xf0\x9f\x98\x80", 10, "caf\xc3\xa9 \xf0\x9f\x98\x80");
     escaped("", 0, "");
 }
@@ -129,7 +133,8 @@ static void test_story_cap_and_chart(void **state)
     assert_int_equal(count(page, "<details class=\"row high\">"), 3);
     assert_non_null(strstr(page, "7 more hit rows are in the full timeline, <code>t&lt;1&gt;.csv</code>"));
     assert_null(strstr(page, "<script>"));
-    assert_non_null(strstr(page, "&lt;script&gt;b&lt;/script&gt;</td><td class=\"n\">5</td>")); /* pivot over all rows */
+    assert_non_null(
+        strstr(page, "&lt;script&gt;b&lt;/script&gt;</td><td class=\"n\">5</td>"));        /* pivot over all rows */
     assert_non_null(strstr(page, "&quot;UserId&quot;: &quot;&lt;b&gt;x&lt;/b&gt;&quot;")); /* record, indented */
     assert_true(count(page, "<rect") <= 2 * AH_HTML_CHART_COLUMNS);
     assert_non_null(strstr(page, "Events without a time are not shown."));

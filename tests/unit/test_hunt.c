@@ -35,9 +35,9 @@ static void make_events(fixture *f)
         const char *op, *user, *target;
     } spec[4] = {
         {1610557660, "Add service principal credentials.", "admin@contoso.com", "MailSync"}, /* hits r-high, r-low */
-        {1610557600, "Update user.", "admin@contoso.com", "bob"},                             /* hits r-low */
-        {1610557700, "Update user.", "eve@contoso.com", "bob"},                               /* no hit */
-        {1610557500, "Add service principal credentials", "eve@contoso.com", "Other"},        /* hits r-high */
+        {1610557600, "Update user.", "admin@contoso.com", "bob"},                            /* hits r-low */
+        {1610557700, "Update user.", "eve@contoso.com", "bob"},                              /* no hit */
+        {1610557500, "Add service principal credentials", "eve@contoso.com", "Other"},       /* hits r-high */
     };
     for (int i = 0; i < 4; i++) {
         ah_event *e = &f->ev[i];
@@ -169,8 +169,8 @@ static void test_filters(void **state)
     ah_hunt_free(h);
 
     /* window [600, 660]: both ends inclusive */
-    o = (ah_hunt_options){.min_level = AH_LEVEL_INFO, .has_from = true, .from = {1610557600, 0}, .has_to = true,
-                          .to = {1610557660, 0}};
+    o = (ah_hunt_options){
+        .min_level = AH_LEVEL_INFO, .has_from = true, .from = {1610557600, 0}, .has_to = true, .to = {1610557660, 0}};
     run(f, &o, out, sizeof out, &st, &h);
     assert_string_equal(out, "600 r-low|660 r-high; r-low|");
     assert_int_equal(st->events, 4);

@@ -227,8 +227,7 @@ static void test_depth_limit(void **state)
 static void test_every_prefix_is_rejected(void **state)
 {
     (void)state;
-    static const char doc[] =
-        "{\"a\":[1,-2.5e3,\"x\\u0041\\n\",true,false,null,{}],\"b\\\"\":{\"c\":[[],{\"d\":0}]}}";
+    static const char doc[] = "{\"a\":[1,-2.5e3,\"x\\u0041\\n\",true,false,null,{}],\"b\\\"\":{\"c\":[[],{\"d\":0}]}}";
     size_t n = sizeof doc - 1;
     assert_true(valid_of(doc, n));
     for (size_t i = 0; i < n; i++) {
@@ -418,7 +417,10 @@ static void test_unescape(void **state)
     unescape_case("\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", 4);
     unescape_case("\"\\uD83D\"", "\xef\xbf\xbd", 3);
     unescape_case("\"\\ud83dx\"", "\xef\xbf\xbdx", 4);
-    unescape_case("\"\\ud83d\\u0041\"", "\xef\xbf\xbd" "A", 4);
+    unescape_case("\"\\ud83d\\u0041\"",
+                  "\xef\xbf\xbd"
+                  "A",
+                  4);
     unescape_case("\"\\ud83d\\ud83d\\ude00\"", "\xef\xbf\xbd\xf0\x9f\x98\x80", 7);
     unescape_case("\"\\ude00x\"", "\xef\xbf\xbdx", 4);
     unescape_case("  \"ws\"  ", "ws", 2);

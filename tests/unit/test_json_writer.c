@@ -50,15 +50,17 @@ static void small_row(ah_row *r)
 }
 
 #define NULLS_AFTER_SEVERITY "\"rule_id\":null,\"rule_title\":null,\"tags\":null,\"source\":null,\"operation\":null,"
-#define ROW1                                                                                                     \
-    "{\"time\":\"2024-01-02T03:04:05.1234567Z\",\"severity\":\"high\"," NULLS_AFTER_SEVERITY                     \
-    "\"user\":\"a\\\"b\\\\c\\n\",\"ip\":null,\"app\":null,\"user_agent\":null,\"result\":null,\"target\":null,"  \
-    "\"details\":\"\",\"record_id\":null,\"input\":null,\"input_record\":42,\"app_id\":null,\"target_id\":null,\"related_ids\":null,\"rules\":[],"      \
+#define ROW1                                                                                                           \
+    "{\"time\":\"2024-01-02T03:04:05.1234567Z\",\"severity\":\"high\"," NULLS_AFTER_SEVERITY                           \
+    "\"user\":\"a\\\"b\\\\c\\n\",\"ip\":null,\"app\":null,\"user_agent\":null,\"result\":null,\"target\":null,"        \
+    "\"details\":\"\",\"record_id\":null,\"input\":null,\"input_record\":42,\"app_id\":null,\"target_id\":null,"       \
+    "\"related_ids\":null,\"rules\":[],"                                                                               \
     "\"raw\":{\"Id\":1},\"related_raw\":null}"
-#define ROW_EMPTY                                                                                                \
-    "{\"time\":null,\"severity\":null," NULLS_AFTER_SEVERITY                                                     \
-    "\"user\":null,\"ip\":null,\"app\":null,\"user_agent\":null,\"result\":null,\"target\":null,"                \
-    "\"details\":null,\"record_id\":null,\"input\":null,\"input_record\":null,\"app_id\":null,\"target_id\":null,\"related_ids\":null,\"rules\":[],"      \
+#define ROW_EMPTY                                                                                                      \
+    "{\"time\":null,\"severity\":null," NULLS_AFTER_SEVERITY                                                           \
+    "\"user\":null,\"ip\":null,\"app\":null,\"user_agent\":null,\"result\":null,\"target\":null,"                      \
+    "\"details\":null,\"record_id\":null,\"input\":null,\"input_record\":null,\"app_id\":null,\"target_id\":null,"     \
+    "\"related_ids\":null,\"rules\":[],"                                                                               \
     "\"raw\":null,\"related_raw\":null}"
 
 static void test_jsonl_exact(void **state)
@@ -195,8 +197,9 @@ static void test_escaping_roundtrip(void **state)
 {
     fixture *f = *state;
     static const char *const values[] = {
-        "plain", "quote\" backslash\\ slash/", "ctl\x01\x02\x1f\x7f", "nl\nCR\rTAB\t", "\xE2\x80\xA8 sep \xE2\x80\xA9",
-        "ümlaut 😀", "</script>",
+        "plain",         "quote\" backslash\\ slash/",    "ctl\x01\x02\x1f\x7f",
+        "nl\nCR\rTAB\t", "\xE2\x80\xA8 sep \xE2\x80\xA9", "ümlaut 😀",
+        "</script>",
     };
     ah_writer_options o;
     ah_writer_options_init(&o);
@@ -282,8 +285,9 @@ static void test_large_rows(void **state)
         cJSON *obj = cJSON_GetArrayItem(doc, i);
         assert_int_equal(cJSON_GetObjectItemCaseSensitive(obj, "input_record")->valueint, i + 1);
         assert_int_equal(strlen(cJSON_GetObjectItemCaseSensitive(obj, "details")->valuestring), big);
-        assert_int_equal(strlen(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "raw"), "k")->valuestring),
-                         big);
+        assert_int_equal(
+            strlen(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "raw"), "k")->valuestring),
+            big);
     }
     cJSON_Delete(doc);
     free(got);

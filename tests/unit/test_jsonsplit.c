@@ -41,8 +41,8 @@ static char *transcript(const char *data, size_t len, size_t chunk, size_t max_r
         ah_status st = ah_jsplit_next(s, &rec);
         if (st == AH_OK) {
             n++;
-            ah_buf_printf(&out, "%llu:%llu:%s:", (unsigned long long)rec.record_no,
-                          (unsigned long long)rec.line_no, rec.container ? rec.container : "-");
+            ah_buf_printf(&out, "%llu:%llu:%s:", (unsigned long long)rec.record_no, (unsigned long long)rec.line_no,
+                          rec.container ? rec.container : "-");
             ah_buf_append_span(&out, rec.text);
             ah_buf_putc(&out, '\n');
         } else if (st == AH_ERR_RECORD) {
@@ -98,17 +98,15 @@ static void test_single_pretty_array(void **state)
 static void test_concatenated_and_mixed(void **state)
 {
     (void)state;
-    CHECK("[{\"a\":1}]\n[{\"b\":2},{\"c\":3}]",
-          "1:1:array:{\"a\":1}\n"
-          "2:2:array:{\"b\":2}\n"
-          "3:2:array:{\"c\":3}\n"
-          "END\n");
-    CHECK("[{\"a\":1}]{\"b\":2}\n[{\"c\":3}]{\"d\":4}",
-          "1:1:array:{\"a\":1}\n"
-          "2:1:-:{\"b\":2}\n"
-          "3:2:array:{\"c\":3}\n"
-          "4:2:-:{\"d\":4}\n"
-          "END\n");
+    CHECK("[{\"a\":1}]\n[{\"b\":2},{\"c\":3}]", "1:1:array:{\"a\":1}\n"
+                                                "2:2:array:{\"b\":2}\n"
+                                                "3:2:array:{\"c\":3}\n"
+                                                "END\n");
+    CHECK("[{\"a\":1}]{\"b\":2}\n[{\"c\":3}]{\"d\":4}", "1:1:array:{\"a\":1}\n"
+                                                        "2:1:-:{\"b\":2}\n"
+                                                        "3:2:array:{\"c\":3}\n"
+                                                        "4:2:-:{\"d\":4}\n"
+                                                        "END\n");
     /* Objects concatenated without any separator. */
     CHECK("{\"a\":1}{\"b\":2}", "1:1:-:{\"a\":1}\n2:1:-:{\"b\":2}\nEND\n");
 }
@@ -126,12 +124,9 @@ static void test_bare_object(void **state)
 static void test_json_lines(void **state)
 {
     (void)state;
-    CHECK("{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n",
-          "1:1:-:{\"a\":1}\n2:2:-:{\"b\":2}\n3:3:-:{\"c\":3}\nEND\n");
-    CHECK("{\"a\":1}\n{\"b\":2}\n{\"c\":3}",
-          "1:1:-:{\"a\":1}\n2:2:-:{\"b\":2}\n3:3:-:{\"c\":3}\nEND\n");
-    CHECK("{\"a\":1}\r\n{\"b\":2}\r\n\r\n{\"c\":3}\r\n",
-          "1:1:-:{\"a\":1}\n2:2:-:{\"b\":2}\n3:4:-:{\"c\":3}\nEND\n");
+    CHECK("{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n", "1:1:-:{\"a\":1}\n2:2:-:{\"b\":2}\n3:3:-:{\"c\":3}\nEND\n");
+    CHECK("{\"a\":1}\n{\"b\":2}\n{\"c\":3}", "1:1:-:{\"a\":1}\n2:2:-:{\"b\":2}\n3:3:-:{\"c\":3}\nEND\n");
+    CHECK("{\"a\":1}\r\n{\"b\":2}\r\n\r\n{\"c\":3}\r\n", "1:1:-:{\"a\":1}\n2:2:-:{\"b\":2}\n3:4:-:{\"c\":3}\nEND\n");
     CHECK("", "END\n");
     CHECK(" \r\n\t\n", "END\n");
 }
@@ -201,8 +196,7 @@ static void test_not_wrappers(void **state)
     /* Elements of a top-level array are never unwrapped. */
     CHECK("[{\"value\":[{\"a\":1}]}]", "1:1:array:{\"value\":[{\"a\":1}]}\nEND\n");
     /* Malformed heads are records; the consumer rejects them. */
-    CHECK("{\"a\" 1}\n{1:2}\n{\"@a\":1 \"b\":2}\n",
-          "1:1:-:{\"a\" 1}\n2:2:-:{1:2}\n3:3:-:{\"@a\":1 \"b\":2}\nEND\n");
+    CHECK("{\"a\" 1}\n{1:2}\n{\"@a\":1 \"b\":2}\n", "1:1:-:{\"a\" 1}\n2:2:-:{1:2}\n3:3:-:{\"@a\":1 \"b\":2}\nEND\n");
 }
 
 static void test_strings_with_structure(void **state)
@@ -241,8 +235,7 @@ static void test_commas(void **state)
 static void test_truncated_final_record(void **state)
 {
     (void)state;
-    CHECK("{\"a\":1}\n{\"b\":[1,2",
-          "1:1:-:{\"a\":1}\n2:2:ERR:truncated record at end of input\nEND\n");
+    CHECK("{\"a\":1}\n{\"b\":[1,2", "1:1:-:{\"a\":1}\n2:2:ERR:truncated record at end of input\nEND\n");
     CHECK("[{\"a\":1},{\"b\":\"x", "1:1:array:{\"a\":1}\n2:1:ERR:truncated record at end of input\nEND\n");
     CHECK("{\"value\":[{\"a\":1},{\"b\":", "1:1:value:{\"a\":1}\n2:1:ERR:truncated record at end of input\nEND\n");
     CHECK("{\"@odata.context\":\"x", "1:1:ERR:truncated record at end of input\nEND\n");
@@ -268,8 +261,7 @@ static void test_garbage_and_resync(void **state)
           "1:1:-:{\"a\":1}\n2:1:ERR:unexpected '}' between JSON values\n3:2:-:{\"c\":3}\nEND\n");
     CHECK("42\n{\"a\":1}", "1:1:ERR:unexpected '4' between JSON values\n2:2:-:{\"a\":1}\nEND\n");
     CHECK("\"str\"\n[{\"a\":1}]", "1:1:ERR:unexpected '\"' between JSON values\n2:2:array:{\"a\":1}\nEND\n");
-    CHECK("\x01{\"a\":1}\n{\"b\":1}",
-          "1:1:ERR:unexpected byte 0x01 between JSON values\n2:2:-:{\"b\":1}\nEND\n");
+    CHECK("\x01{\"a\":1}\n{\"b\":1}", "1:1:ERR:unexpected byte 0x01 between JSON values\n2:2:-:{\"b\":1}\nEND\n");
     CHECK("junk without newline", "1:1:ERR:unexpected 'j' between JSON values\nEND\n");
 }
 
@@ -277,8 +269,7 @@ static void test_truncated_json_lines(void **state)
 {
     (void)state;
     /* Cut inside a string: the raw line feed ends the bad record. */
-    CHECK("{\"a\":\"abc\n{\"b\":2}\n",
-          "1:1:ERR:record is cut off inside a string at line 1\n2:2:-:{\"b\":2}\nEND\n");
+    CHECK("{\"a\":\"abc\n{\"b\":2}\n", "1:1:ERR:record is cut off inside a string at line 1\n2:2:-:{\"b\":2}\nEND\n");
     CHECK("{\"a\":1}\n{\"b\":\"x\r\n{\"c\":3}\r\n",
           "1:1:-:{\"a\":1}\n2:2:ERR:record is cut off inside a string at line 2\n3:3:-:{\"c\":3}\nEND\n");
     /* Cut inside a key. */
@@ -321,8 +312,8 @@ static void test_max_record(void **state)
               "\"big\":[[[[\"]]]]\"]]],{}]}\n{\"b\":2}",
               16, "1:1:value:{\"a\":1}\n2:2:-:{\"b\":2}\nEND\n");
     /* A wrapper head beyond the limit is taken as one too-big record. */
-    CHECK_MAX("{\"@odata.context\":\"0123456789012345678901234567890123456789\",\"value\":[{\"a\":1}]}\n{\"b\":2}",
-              16, "1:1:ERR:record exceeds --max-record (16 bytes)\n2:2:-:{\"b\":2}\nEND\n");
+    CHECK_MAX("{\"@odata.context\":\"0123456789012345678901234567890123456789\",\"value\":[{\"a\":1}]}\n{\"b\":2}", 16,
+              "1:1:ERR:record exceeds --max-record (16 bytes)\n2:2:-:{\"b\":2}\nEND\n");
 }
 
 static void test_large_limits(void **state)

@@ -147,11 +147,8 @@ static void test_no_tmpdir(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_in_memory),
-        cmocka_unit_test(test_runs),
-        cmocka_unit_test(test_merge_passes),
-        cmocka_unit_test(test_presorted_run),
-        cmocka_unit_test(test_no_tmpdir),
+        cmocka_unit_test(test_in_memory),     cmocka_unit_test(test_runs),      cmocka_unit_test(test_merge_passes),
+        cmocka_unit_test(test_presorted_run), cmocka_unit_test(test_no_tmpdir),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -139,7 +139,8 @@ static void test_no_routine_rules_learn_nothing(void **state)
     (void)state;
     tdiag td;
     tdiag_init(&td);
-    ah_ruleset *rs = trules(&td, NULL, "rule r { title \"t\"\n severity low\n sources ual\n match operation == \"x\" }\n", NULL);
+    ah_ruleset *rs =
+        trules(&td, NULL, "rule r { title \"t\"\n severity low\n sources ual\n match operation == \"x\" }\n", NULL);
     ah_knowledge *k = ah_knowledge_new(rs, 0);
     assert_false(ah_knowledge_wanted(k));
     learn(k, DAY, "a@b", "192.0.2.1", "ua", "app");
@@ -160,9 +161,11 @@ static void test_parser_checks(void **state)
         {"rule r { title \"t\"\n routine user+usr\n match operation == \"x\" }\n", "routine fact 'user+usr'"},
         {"rule r { title \"t\"\n routine user+user\n match operation == \"x\" }\n", "two different fields"},
         {"rule r { title \"t\"\n routine adminn\n match operation == \"x\" }\n", "routine fact 'adminn'"},
-        {"rule r { title \"t\"\n routine user+ip user+app_id ip+app_id user+user_agent ip+user_agent\n match operation == \"x\" }\n",
+        {"rule r { title \"t\"\n routine user+ip user+app_id ip+app_id user+user_agent ip+user_agent\n match operation "
+         "== \"x\" }\n",
          "at most 4 pairs"},
-        {"correlation c { title \"t\"\n routine user+ip\n match operation == \"x\"\n group user\n window 1h\n when count > 2 }\n",
+        {"correlation c { title \"t\"\n routine user+ip\n match operation == \"x\"\n group user\n window 1h\n when "
+         "count > 2 }\n",
          "'routine' belongs to single-event rules"},
     };
     for (size_t i = 0; i < AH_ARRAY_LEN(bad); i++) {

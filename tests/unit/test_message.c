@@ -68,8 +68,8 @@ static void test_actor(void **state)
 {
     (void)state;
     /* a service principal's sign-in: the application is the actor */
-    ah_row r = row_of("signin", NULL, "Service principal sign-in", "Microsoft Graph", "Contoso MailSync", "54.193.127.66",
-                      "success");
+    ah_row r = row_of("signin", NULL, "Service principal sign-in", "Microsoft Graph", "Contoso MailSync",
+                      "54.193.127.66", "success");
     expect(&r, "Contoso MailSync signed in to Microsoft Graph from 54.193.127.66");
     r = row_of("ual", "", "Set-Mailbox", "megan", "", "", "");
     expect(&r, "(unknown actor) performed \"Set-Mailbox\" on megan");

@@ -156,9 +156,10 @@ static void test_signins_graph_json(void **state)
     assert_string_equal(name_of(n, "00000002-0000-0ff1-ce00-000000000000", at(-1), NULL), "Office 365 Exchange Online");
     /* Log Analytics spelling: ResourceId is an Azure path, the resource's app id is ResourceIdentity */
     fake f;
-    fake_event(&f, AH_SOURCE_SIGNIN, 1000, NULL, NULL,
-               "{'TenantId':'x','ResourceId':'/tenants/cae660e6-b456-4b35-b35f-12f2ad07a0a4/providers/Microsoft.aadiam',"
-               "'ResourceDisplayName':'Contoso Billing API','ResourceIdentity':'8f0e6a3c-1b2d-4e5f-9a8b-7c6d5e4f3a2b'}");
+    fake_event(
+        &f, AH_SOURCE_SIGNIN, 1000, NULL, NULL,
+        "{'TenantId':'x','ResourceId':'/tenants/cae660e6-b456-4b35-b35f-12f2ad07a0a4/providers/Microsoft.aadiam',"
+        "'ResourceDisplayName':'Contoso Billing API','ResourceIdentity':'8f0e6a3c-1b2d-4e5f-9a8b-7c6d5e4f3a2b'}");
     ah_names_learn(n, &f.ev);
     char id[37];
     assert_true(ah_names_target_id(&f.ev, id));
@@ -309,7 +310,8 @@ static void test_target_ids(void **state)
         same++;
     }
     ah_session_free(s);
-    assert_true(by_source[AH_SOURCE_SIGNIN] > 0 && by_source[AH_SOURCE_ENTRA_AUDIT] > 0 && by_source[AH_SOURCE_UAL] > 0);
+    assert_true(by_source[AH_SOURCE_SIGNIN] > 0 && by_source[AH_SOURCE_ENTRA_AUDIT] > 0 &&
+                by_source[AH_SOURCE_UAL] > 0);
     assert_true(same >= 40);
     assert_true(named_guid >= 20); /* UAL logons: ObjectId is the resource's app id */
     assert_int_equal(same + named_guid, with_id);

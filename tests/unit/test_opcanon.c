@@ -36,13 +36,13 @@ static void test_certificates_spellings(void **state)
 {
     (void)state;
     static const char *const spellings[] = {
-        "Update application \xE2\x80\x93 Certificates and secrets management ",       /* U+2013 + trailing space */
-        "Update application \xE2\x80\x93 Certificates and secrets management",        /* SIGMA: no trailing space */
-        "Update application ? Certificates and secrets management",                   /* Sparrow */
-        "Update application \xEF\xBF\xBD Certificates and secrets management ",       /* M365D U+FFFD */
-        "Update application - Certificates and secrets management",                   /* MAADI */
-        "Update application \xE2\x80\x94 Certificates and secrets management",        /* U+2014 */
-        "Update application \xE2\x88\x92 Certificates and secrets management",        /* U+2212 */
+        "Update application \xE2\x80\x93 Certificates and secrets management ", /* U+2013 + trailing space */
+        "Update application \xE2\x80\x93 Certificates and secrets management",  /* SIGMA: no trailing space */
+        "Update application ? Certificates and secrets management",             /* Sparrow */
+        "Update application \xEF\xBF\xBD Certificates and secrets management ", /* M365D U+FFFD */
+        "Update application - Certificates and secrets management",             /* MAADI */
+        "Update application \xE2\x80\x94 Certificates and secrets management",  /* U+2014 */
+        "Update application \xE2\x88\x92 Certificates and secrets management",  /* U+2212 */
         "Update application \xC3\xA2\xE2\x82\xAC\xE2\x80\x9C Certificates and secrets management", /* cp1252 mojibake */
         "Update application \xC3\xA2\xE2\x82\xAC\xE2\x80\x9D Certificates and secrets management", /* em-dash mojibake */
         "Update application \xC3\xA2\xE2\x82\xAC\xE2\x80\x93 Certificates and secrets management", /* as the docs spell it */
@@ -90,13 +90,15 @@ static void test_question_and_hyphen(void **state)
     ASSERT_CANON("a\t?\nb", "a - b");
     ASSERT_CANON("a - b", "a - b");
     ASSERT_CANON("a -b", "a -b");
-    ASSERT_CANON("? a", "? a");       /* at the start: not between spaces */
-    ASSERT_CANON("a ?", "a ?");       /* at the end (after trim) */
+    ASSERT_CANON("? a", "? a"); /* at the start: not between spaces */
+    ASSERT_CANON("a ?", "a ?"); /* at the end (after trim) */
     ASSERT_CANON("a ?.", "a ?");
     ASSERT_CANON("a ?? b", "a ?? b"); /* not standing alone */
     ASSERT_CANON("a ? ? b", "a - - b");
     /* Unicode dashes map anywhere, not only between spaces */
-    ASSERT_CANON("a\xE2\x80\x93" "b", "a-b");
+    ASSERT_CANON("a\xE2\x80\x93"
+                 "b",
+                 "a-b");
     ASSERT_CANON("\xE2\x80\x94", "-");
     ASSERT_CANON("x\xEF\xBF\xBD", "x-");
 }
@@ -186,12 +188,9 @@ static void test_large_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_certificates_spellings),
-        cmocka_unit_test(test_trailing_period),
-        cmocka_unit_test(test_question_and_hyphen),
-        cmocka_unit_test(test_case_and_bytes),
-        cmocka_unit_test(test_appends_and_limits),
-        cmocka_unit_test(test_large_input),
+        cmocka_unit_test(test_certificates_spellings), cmocka_unit_test(test_trailing_period),
+        cmocka_unit_test(test_question_and_hyphen),    cmocka_unit_test(test_case_and_bytes),
+        cmocka_unit_test(test_appends_and_limits),     cmocka_unit_test(test_large_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

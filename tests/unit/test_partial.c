@@ -61,8 +61,8 @@ static void describe(ah_hunt *h, const ah_ruleset *rs, const ah_session *s, ah_b
     assert_int_equal(st, AH_END);
     const ah_hunt_stats *hs = ah_hunt_get_stats(h);
     ah_buf_printf(out, "events %llu outside %llu hits %llu rows %llu observations %llu joined %llu names %llu\n",
-                  (unsigned long long)hs->events, (unsigned long long)hs->events_outside,
-                  (unsigned long long)hs->hits, (unsigned long long)hs->rows, (unsigned long long)hs->observations,
+                  (unsigned long long)hs->events, (unsigned long long)hs->events_outside, (unsigned long long)hs->hits,
+                  (unsigned long long)hs->rows, (unsigned long long)hs->observations,
                   (unsigned long long)hs->twins_joined, (unsigned long long)hs->names_resolved);
     for (size_t i = 0; i < ah_ruleset_count(rs); i++)
         ah_buf_printf(out, "%llu ", (unsigned long long)hs->by_rule[i]);
@@ -70,8 +70,8 @@ static void describe(ah_hunt *h, const ah_ruleset *rs, const ah_session *s, ah_b
     for (size_t i = 0; i < ah_session_stream_count(s); i++) {
         const ah_stream_report *r = ah_session_stream(s, i);
         ah_buf_printf(out, "stream %s %s %llu = %llu + %llu + %llu\n", r->path, r->entry ? r->entry : "-",
-                      (unsigned long long)r->records, (unsigned long long)r->events,
-                      (unsigned long long)r->duplicates, (unsigned long long)r->errors);
+                      (unsigned long long)r->records, (unsigned long long)r->events, (unsigned long long)r->duplicates,
+                      (unsigned long long)r->errors);
     }
     for (int k = 0; k < AH_SOURCE_COUNT; k++) {
         ah_coverage c = ah_session_coverage(s, (ah_source_kind)k);
@@ -248,7 +248,8 @@ static void test_split_by_file(void **state)
     const char *all[] = {"samples/tenant"};
     const char *s1[] = {"samples/tenant/UAL-2021-01.jsonl", "samples/tenant/azure-monitor-PT1H.json",
                         "samples/tenant/signins-graph-page.json"};
-    const char *s2[] = {"samples/tenant/AuditLogs-portal.csv", "samples/tenant/InteractiveSignIns_2021-01-10_2021-01-17.csv",
+    const char *s2[] = {"samples/tenant/AuditLogs-portal.csv",
+                        "samples/tenant/InteractiveSignIns_2021-01-10_2021-01-17.csv",
                         "samples/tenant/ual-search-2021-01-13.csv"};
     const char *s3[] = {"samples/tenant/ApplicationSignIns_2021-01-10_2021-01-17.json",
                         "samples/tenant/directoryAudits.json", "samples/tenant/mgmt-api-content.json",

@@ -86,11 +86,13 @@ static void test_ecs_exact(void **state)
         "\"original\":\"{\\\"a\\\": \\\"x\\\\\\\"y\\\",\\n \\\"b\\\": [1, 2]}\"},"
         "\"user\":{\"name\":\"adele@contoso.com\"},\"source\":{\"address\":\"54.193.127.66\",\"ip\":\"54.193.127.66\"},"
         "\"related\":{\"ip\":[\"54.193.127.66\"],\"user\":[\"adele@contoso.com\"]},"
-        "\"rule\":{\"id\":[\"sw-d09\",\"sw-d51\"],\"name\":[\"Credential added to a service principal\",\"IOC address\"]},"
+        "\"rule\":{\"id\":[\"sw-d09\",\"sw-d51\"],\"name\":[\"Credential added to a service principal\",\"IOC "
+        "address\"]},"
         "\"threat\":{\"framework\":\"MITRE ATT&CK\",\"technique\":{\"id\":[\"T1098.001\",\"T1078\"]}},"
         "\"tags\":[\"solarwinds\",\"attack.persistence\",\"attack.t1098.001\",\"attack.t1078\"],"
         "\"log\":{\"file\":{\"path\":\"audit.json\"}},"
-        "\"audithound\":{\"time\":\"2021-01-13T03:12:45.8111269Z\",\"severity\":\"high\",\"rule_id\":\"sw-d09; sw-d51\","
+        "\"audithound\":{\"time\":\"2021-01-13T03:12:45.8111269Z\",\"severity\":\"high\",\"rule_id\":\"sw-d09; "
+        "sw-d51\","
         "\"rule_title\":\"Credential added to a service principal; IOC address\",\"source\":\"entra_audit+ual\","
         "\"operation\":\"Add service principal credentials\",\"user\":\"adele@contoso.com\",\"ip\":\"54.193.127.66\","
         "\"app\":\"Contoso MailSync\",\"result\":\"success\",\"target\":\"Contoso MailSync\",\"input\":\"audit.json\","
@@ -213,12 +215,13 @@ static void test_event_layout(void **state)
     memset(&r, 0, sizeof r);
     r.event_cells = ah_buf_span(&cells);
     char *out = write_rows(f->path, AH_PROFILE_NONE, AH_OUT_JSONL, &r, 1, AH_LAYOUT_EVENT);
-    assert_string_equal(out, "{\"time\":null,\"source\":\"signin\",\"format\":null,\"record_id\":null,"
-                             "\"operation\":\"Sign-in\",\"operation_canonical\":\"sign-in\",\"workload\":null,"
-                             "\"record_type\":null,\"user\":\"bob@contoso.com\",\"ip\":null,\"user_agent\":null,"
-                             "\"app_id\":null,\"app\":null,\"target\":null,\"result_code\":null,\"session_id\":null,"
-                             "\"correlation_id\":null,\"tenant_id\":null,\"token_id\":null,\"result\":\"failure\",\"input\":\"in.csv\","
-                             "\"entry\":\"a.zip\",\"input_record\":12,\"line\":null,\"raw\":null}\n");
+    assert_string_equal(
+        out, "{\"time\":null,\"source\":\"signin\",\"format\":null,\"record_id\":null,"
+             "\"operation\":\"Sign-in\",\"operation_canonical\":\"sign-in\",\"workload\":null,"
+             "\"record_type\":null,\"user\":\"bob@contoso.com\",\"ip\":null,\"user_agent\":null,"
+             "\"app_id\":null,\"app\":null,\"target\":null,\"result_code\":null,\"session_id\":null,"
+             "\"correlation_id\":null,\"tenant_id\":null,\"token_id\":null,\"result\":\"failure\",\"input\":\"in.csv\","
+             "\"entry\":\"a.zip\",\"input_record\":12,\"line\":null,\"raw\":null}\n");
     free(out);
     unlink(f->path);
     out = write_rows(f->path, AH_PROFILE_NONE, AH_OUT_CSV, &r, 1, AH_LAYOUT_EVENT);

@@ -56,9 +56,9 @@ static void test_derived(void **state)
         {"foo|bar|bazz", false, "bar|bazz|foo"},
         {"(?<![a-z0-9-])(thedoccloud\\.com|avsvmcloud\\.com)(?![a-z0-9-])", false, "avsvmcloud.com|thedoccloud.com"},
         {"^Set-Mailbox$", false, "set-mailbox"},
-        {"abc.*defgh", false, "defgh"},           /* the longer factor */
-        {"ab+cde", false, "bcde"},                /* b+: the last b starts the next run */
-        {"xyz(abc)?", false, "xyz"},              /* optional group: not required */
+        {"abc.*defgh", false, "defgh"}, /* the longer factor */
+        {"ab+cde", false, "bcde"},      /* b+: the last b starts the next run */
+        {"xyz(abc)?", false, "xyz"},    /* optional group: not required */
         {"(abc)+", false, "abc"},
         {"(?:abc|de)fghij", false, "fghij"},
         {"(?:abcd|efgh)", false, "abcd|efgh"},
@@ -74,15 +74,15 @@ static void test_derived(void **state)
         {"kubecloud", false, "kubecloud"},
         /* nothing required or outside the subset */
         {"a|b", false, "-"},
-        {"ab", false, "-"},                       /* shorter than three bytes */
+        {"ab", false, "-"}, /* shorter than three bytes */
         {"(abc|)", false, "-"},
-        {"abc?", false, "-"},                     /* c? ends the run: "ab" is too short */
+        {"abc?", false, "-"}, /* c? ends the run: "ab" is too short */
         {"(?i)abcdef", false, "-"},
         {"(abc)\\1", false, "-"},
         {"\\x41bcdef", false, "-"},
         {"\\Qabc\\E", false, "-"},
         {"abc{2}", false, "abc"},
-        {"abc{,2}", false, "-"},                  /* "{" as a literal or {0,2}: depends on the PCRE2 version */
+        {"abc{,2}", false, "-"}, /* "{" as a literal or {0,2}: depends on the PCRE2 version */
         {"(?=abc)", false, "-"},
         {".*", false, "-"},
         {"[abc]", false, "-"},
@@ -132,8 +132,25 @@ static uint64_t next(void)
  * (so partial matches are common), punctuation, and the two non-ASCII case
  * twins of ASCII letters. */
 static const char *const words[] = {"abc", "abd", "kube", "cloud", "Sess", "ion", "x", "yz", "de", "DEF", "abcabc"};
-static const char *const subject_bits[] = {"abc",  "ABD", "kube", "\xE2\x84\xAA" "ube", "clOUD", "\xC5\xBF" "ess", "ion",
-                                           "x",    "yz",  "de",   "def",   "-",   ".",    " ",     "ab",  "cd",   "\xC3\xA9"};
+static const char *const subject_bits[] = {"abc",
+                                           "ABD",
+                                           "kube",
+                                           "\xE2\x84\xAA"
+                                           "ube",
+                                           "clOUD",
+                                           "\xC5\xBF"
+                                           "ess",
+                                           "ion",
+                                           "x",
+                                           "yz",
+                                           "de",
+                                           "def",
+                                           "-",
+                                           ".",
+                                           " ",
+                                           "ab",
+                                           "cd",
+                                           "\xC3\xA9"};
 
 static void random_pattern(char *out, size_t size)
 {
@@ -168,9 +185,9 @@ static void test_exact_against_pcre2(void **state)
         bool caseless = next() % 2;
         int err;
         PCRE2_SIZE off;
-        pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-                                         PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (caseless ? PCRE2_CASELESS : 0), &err,
-                                         &off, NULL);
+        pcre2_code *code =
+            pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
+                          PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (caseless ? PCRE2_CASELESS : 0), &err, &off, NULL);
         if (!code)
             continue;
         const ahi_atoms *at = ahi_atoms_of_regex(&a, re, strlen(re), caseless, false);

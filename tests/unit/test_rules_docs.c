@@ -167,8 +167,7 @@ static void test_doc_operators(void **state)
             print_error("docs/rules.md operators table lacks `%s` (ops.def)\n", ahi_ops[op].spelling);
         assert_true(d.pos[op]);
         if (ahi_ops[op].negated && !d.neg[op])
-            print_error("docs/rules.md lacks `%s`: a row of the operators table, or `not` list\n",
-                        ahi_ops[op].negated);
+            print_error("docs/rules.md lacks `%s`: a row of the operators table, or `not` list\n", ahi_ops[op].negated);
         assert_true(!ahi_ops[op].negated || d.neg[op]);
     }
     /* every word of a spelling is a listed keyword */

@@ -64,15 +64,17 @@ static void test_expr_explain(void **state)
     ah_buf out;
     ah_buf_init(&out, 0);
     assert_int_equal(ah_expr_explain(e, &out), AH_OK);
-    assert_string_equal(ah_buf_cstr(&out), "raw: yes\n"
-                                           "and\n"
-                                           "  operation(canonical) == \"set domain authentication\"\n"
-                                           "  raw(body, then record).ModifiedProperties[Name=\"LiveType\"].NewValue contains "
-                                           "\"Federated\"\n");
+    assert_string_equal(ah_buf_cstr(&out),
+                        "raw: yes\n"
+                        "and\n"
+                        "  operation(canonical) == \"set domain authentication\"\n"
+                        "  raw(body, then record).ModifiedProperties[Name=\"LiveType\"].NewValue contains "
+                        "\"Federated\"\n");
     ah_buf_free(&out);
     ah_expr_free(e);
 
-    e = ah_expr_compile("user in [\"b\", \"a\", \"B\"] and not ip in cidr [\"10.0.0.0/9\", \"10.128.0.0/9\"]", NULL, NULL);
+    e = ah_expr_compile("user in [\"b\", \"a\", \"B\"] and not ip in cidr [\"10.0.0.0/9\", \"10.128.0.0/9\"]", NULL,
+                        NULL);
     assert_non_null(e);
     assert_false(ah_expr_needs_raw(e));
     ah_buf_init(&out, 0);

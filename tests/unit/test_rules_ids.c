@@ -17,9 +17,12 @@ static char *gen_file(int f, size_t *len)
     ah_buf_init(&b, 0);
     for (int i = 0; i < PER_FILE; i++) {
         int id = (f > 0 && i % 1000 == 0) ? i : f * PER_FILE + i;
-        assert_int_equal(ah_buf_printf(&b, "rule gen-%06d {\n  title \"t\"\n  severity low\n  sources ual\n  match operation == \"Op-%d\"\n}\n",
-                                       id, f * PER_FILE + i),
-                         AH_OK);
+        assert_int_equal(
+            ah_buf_printf(
+                &b,
+                "rule gen-%06d {\n  title \"t\"\n  severity low\n  sources ual\n  match operation == \"Op-%d\"\n}\n",
+                id, f * PER_FILE + i),
+            AH_OK);
     }
     *len = b.len;
     return b.data;

@@ -11,16 +11,17 @@
 
 #include "parsers/formats/timeparse.h"
 
-#define RULE(id, src, cond) \
-    "rule " id " {\n  title \"" id "\"\n  severity medium\n  sources " src "\n  match " cond "\n  test miss {\"a\": 1}\n}\n"
+#define RULE(id, src, cond)                                                                                            \
+    "rule " id " {\n  title \"" id "\"\n  severity medium\n  sources " src "\n  match " cond                           \
+    "\n  test miss {\"a\": 1}\n}\n"
 
 static const char *const index_rules =
     RULE("r1", "ual entra_audit", "operation == \"Add service principal credentials\"")
-    RULE("r2", "ual", "operation in [\"Consent to application.\", \"Add member to role.\"] and user == \"x\"")
-    RULE("r3", "ual", "user == \"admin@contoso.com\" or raw.Flag == 1")
-    RULE("r4", "signin", "ip in cidr [\"10.0.0.0/8\"]")
-    RULE("r5", "ual", "operation == \"X\" or user == \"y\"")
-    RULE("r6", "ual", "not operation == \"Y\"");
+        RULE("r2", "ual", "operation in [\"Consent to application.\", \"Add member to role.\"] and user == \"x\"")
+            RULE("r3", "ual", "user == \"admin@contoso.com\" or raw.Flag == 1")
+                RULE("r4", "signin", "ip in cidr [\"10.0.0.0/8\"]")
+                    RULE("r5", "ual", "operation == \"X\" or user == \"y\"")
+                        RULE("r6", "ual", "not operation == \"Y\"");
 
 static const char *ids(const ah_rule **hits, size_t n, char *buf, size_t size)
 {
@@ -106,8 +107,9 @@ static void test_first_look(void **state)
     ah_ruleset *rs = trules(&td, "i.rules", index_rules, &st);
     assert_int_equal(st, AH_OK);
     assert_true(ah_ruleset_needs_raw(rs));
-    assert_int_equal(ah_ruleset_first_look(rs, AH_SOURCE_ENTRA_AUDIT, ah_span_cstr("add service principal credentials")),
-                     AH_LOOK_CANDIDATE);
+    assert_int_equal(
+        ah_ruleset_first_look(rs, AH_SOURCE_ENTRA_AUDIT, ah_span_cstr("add service principal credentials")),
+        AH_LOOK_CANDIDATE);
     assert_int_equal(ah_ruleset_first_look(rs, AH_SOURCE_ENTRA_AUDIT, ah_span_cstr("consent to application")), 0);
     assert_int_equal(ah_ruleset_first_look(rs, AH_SOURCE_ENTRA_AUDIT, AH_SPAN_NULL), AH_LOOK_CANDIDATE);
     assert_int_equal(ah_ruleset_first_look(rs, AH_SOURCE_UAL, ah_span_cstr("userloggedin")),
@@ -118,8 +120,9 @@ static void test_first_look(void **state)
 
     /* Only pinned rules: anything else is skipped at first look. */
     rs = trules(&td, "p.rules",
-                RULE("p1", "ual", "operation == \"MailItemsAccessed\" and raw.AppId == \"00000003-0000-0000-c000-000000000000\"")
-                RULE("p2", "ual", "operation == \"New-InboxRule\" or operation == \"Set-InboxRule\""),
+                RULE("p1", "ual",
+                     "operation == \"MailItemsAccessed\" and raw.AppId == \"00000003-0000-0000-c000-000000000000\"")
+                    RULE("p2", "ual", "operation == \"New-InboxRule\" or operation == \"Set-InboxRule\""),
                 &st);
     assert_int_equal(st, AH_OK);
     assert_int_equal(ah_ruleset_first_look(rs, AH_SOURCE_UAL, ah_span_cstr("userloggedin")), 0);
@@ -139,7 +142,10 @@ static void test_many_rules_cost_little(void **state)
     ah_buf text;
     ah_buf_init(&text, 0);
     for (int i = 0; i < 300; i++)
-        ah_buf_printf(&text, "rule op-%d {\n title \"t\"\n severity low\n sources ual\n match operation == \"Operation number %d\" and user contains \"x\"\n test miss {\"a\":1}\n}\n", i, i);
+        ah_buf_printf(&text,
+                      "rule op-%d {\n title \"t\"\n severity low\n sources ual\n match operation == \"Operation number "
+                      "%d\" and user contains \"x\"\n test miss {\"a\":1}\n}\n",
+                      i, i);
     ah_buf_puts(&text, RULE("any-user", "ual", "user == \"nobody\""));
     tdiag td;
     tdiag_init(&td);
@@ -265,12 +271,11 @@ static void test_vars_file_errors(void **state)
 static void test_list_files(void **state)
 {
     (void)state;
-    const char *text =
-        RULE("ioc-ip", "signin ual", "ip in cidr list(\"lists/ioc-ips.txt\")")
+    const char *text = RULE("ioc-ip", "signin ual", "ip in cidr list(\"lists/ioc-ips.txt\")")
         RULE("ioc-ip-text", "signin", "ip in list(\"lists/ioc-ips.txt\")")
-        RULE("known-app", "signin", "app_id in list(\"lists/apps.txt\")")
-        RULE("known-app-cased", "signin", "app_id in list(\"lists/apps.txt\") cased")
-        RULE("ops", "ual", "operation in list(\"lists/ops.txt\")");
+            RULE("known-app", "signin", "app_id in list(\"lists/apps.txt\")")
+                RULE("known-app-cased", "signin", "app_id in list(\"lists/apps.txt\") cased")
+                    RULE("ops", "ual", "operation in list(\"lists/ops.txt\")");
     tdiag td;
     tdiag_init(&td);
     ah_status st;
@@ -288,8 +293,8 @@ static void test_list_files(void **state)
         const char *want;
     } ips[] = {
         {"13.57.184.217", "ioc-ip ioc-ip-text "},
-        {"3.87.182.149", "ioc-ip ioc-ip-text "},   /* U+200D stripped from the list */
-        {"54.193.127.66", "ioc-ip ioc-ip-text "},  /* BOM stripped */
+        {"3.87.182.149", "ioc-ip ioc-ip-text "},  /* U+200D stripped from the list */
+        {"54.193.127.66", "ioc-ip ioc-ip-text "}, /* BOM stripped */
         {"2001:db8:bad::5", "ioc-ip "},
         {"2001:db8:bae::5", ""},
         {"198.51.100.77", "ioc-ip "},
@@ -314,7 +319,8 @@ static void test_list_files(void **state)
     tevent_init(&u, AH_SOURCE_UAL);
     tevent_set(&u, AH_F_OPERATION, "Update application - Certificates and secrets management");
     assert_string_equal(ids(hits, ah_matcher_match(m, &u.ev, hits, 8), buf, sizeof buf), "ops ");
-    assert_int_equal(ah_ruleset_first_look(rs, AH_SOURCE_UAL, ah_span_cstr("consent to application")), AH_LOOK_CANDIDATE);
+    assert_int_equal(ah_ruleset_first_look(rs, AH_SOURCE_UAL, ah_span_cstr("consent to application")),
+                     AH_LOOK_CANDIDATE);
 
     tevent_free(&u);
     tevent_free(&e);
@@ -328,7 +334,8 @@ static void test_list_files(void **state)
     fclose(f);
     rs = trules(&td, "build/x.rules", RULE("bad", "ual", "ip in cidr list(\"test_rules_badlist.txt\")"), &st);
     assert_int_equal(st, AH_ERR_SYNTAX);
-    assert_diag_has(&td, "build/x.rules:5:25: error: bad CIDR prefix 'not-an-ip' in list file build/test_rules_badlist.txt");
+    assert_diag_has(&td,
+                    "build/x.rules:5:25: error: bad CIDR prefix 'not-an-ip' in list file build/test_rules_badlist.txt");
     ah_ruleset_free(rs);
     remove("build/test_rules_badlist.txt");
     tdiag_free(&td);
@@ -344,7 +351,8 @@ static void test_details(void **state)
         "{json(raw.ModifiedProperties[Name=\\\"KeyDescription\\\"].NewValue)} {raw.Actor[0]} {raw.RecordType} "
         "{raw.ExternalAccess} {session_id}\"\n"
         "  test miss {\"a\": 1}\n}\n"
-        "rule long {\n  title \"t\"\n  severity high\n  sources ual\n  match true\n  details \"<{raw.Long}>\"\n  test miss {\"a\": 1}\n}\n"
+        "rule long {\n  title \"t\"\n  severity high\n  sources ual\n  match true\n  details \"<{raw.Long}>\"\n  test "
+        "miss {\"a\": 1}\n}\n"
         "rule none {\n  title \"t\"\n  severity high\n  sources ual\n  match true\n  test miss {\"a\": 1}\n}\n";
     tdiag td;
     tdiag_init(&td);
@@ -373,12 +381,13 @@ static void test_details(void **state)
     ah_buf out;
     ah_buf_init(&out, 0);
     assert_int_equal(ah_rule_render_details(m, hits[0], &u.ev, &out), AH_OK);
-    assert_string_equal(ah_buf_cstr(&out),
-                        "admin@contoso.com added [    \"[KeyIdentifier=0f0e1d2c, KeyType=AsymmetricX509Cert, KeyUsage=Verify, "
-                        "DisplayName=CN=svc]\"  ] to MailSyncApp at 2021-01-13T16:07:40.5000000Z (Add service principal "
-                        "credentials.; ual; success) {literal} - [admin@contoso.com, User_7a8b] [KeyIdentifier=0f0e1d2c, "
-                        "KeyType=AsymmetricX509Cert, KeyUsage=Verify, DisplayName=CN=svc] {\"ID\":\"admin@contoso.com\",\"Type\":5} 8 "
-                        "false -");
+    assert_string_equal(
+        ah_buf_cstr(&out),
+        "admin@contoso.com added [    \"[KeyIdentifier=0f0e1d2c, KeyType=AsymmetricX509Cert, KeyUsage=Verify, "
+        "DisplayName=CN=svc]\"  ] to MailSyncApp at 2021-01-13T16:07:40.5000000Z (Add service principal "
+        "credentials.; ual; success) {literal} - [admin@contoso.com, User_7a8b] [KeyIdentifier=0f0e1d2c, "
+        "KeyType=AsymmetricX509Cert, KeyUsage=Verify, DisplayName=CN=svc] {\"ID\":\"admin@contoso.com\",\"Type\":5} 8 "
+        "false -");
     ah_buf_reset(&out);
     assert_int_equal(ah_rule_render_details(m, hits[2], &u.ev, &out), AH_OK);
     assert_string_equal(ah_buf_cstr(&out), "");
@@ -403,15 +412,20 @@ static void test_details(void **state)
     ah_matcher_free(m);
     ah_ruleset_free(rs);
 
-    rs = trules(&td, "d.rules", "rule b {\n  title \"t\"\n  severity high\n  sources ual\n  match true\n  details \"a {user\"\n}\n", &st);
+    rs = trules(&td, "d.rules",
+                "rule b {\n  title \"t\"\n  severity high\n  sources ual\n  match true\n  details \"a {user\"\n}\n",
+                &st);
     assert_int_equal(st, AH_ERR_SYNTAX);
     assert_diag_has(&td, "d.rules:6:11: error: details: '{' without a closing '}' (write {{ for a literal brace)");
     ah_ruleset_free(rs);
-    rs = trules(&td, "d.rules", "rule b {\n  title \"t\"\n  severity high\n  sources ual\n  match true\n  details \"a } b\"\n}\n", &st);
+    rs = trules(&td, "d.rules",
+                "rule b {\n  title \"t\"\n  severity high\n  sources ual\n  match true\n  details \"a } b\"\n}\n", &st);
     assert_int_equal(st, AH_ERR_SYNTAX);
     assert_diag_has(&td, "d.rules:6:11: error: details: stray '}' (write }} for a literal brace)");
     ah_ruleset_free(rs);
-    rs = trules(&td, "d.rules", "rule b {\n  title \"t\"\n  severity high\n  sources ual\n  match true\n  details \"{raw.A[}\"\n}\n", &st);
+    rs = trules(&td, "d.rules",
+                "rule b {\n  title \"t\"\n  severity high\n  sources ual\n  match true\n  details \"{raw.A[}\"\n}\n",
+                &st);
     assert_int_equal(st, AH_ERR_SYNTAX);
     assert_diag_has(&td, "d.rules:6:11: error: in details placeholder 'raw.A[': expected an index");
     ah_ruleset_free(rs);
@@ -469,9 +483,9 @@ static void *work(void *arg)
 static void test_threads_share_a_ruleset(void **state)
 {
     (void)state;
-    const char *text =
-        RULE("t1", "ual", "operation == \"Add service principal credentials\" and "
-                          "raw.ModifiedProperties[Name=\"KeyDescription\"].NewValue matches /KeyType=Asymmetric/")
+    const char *text = RULE("t1", "ual",
+                            "operation == \"Add service principal credentials\" and "
+                            "raw.ModifiedProperties[Name=\"KeyDescription\"].NewValue matches /KeyType=Asymmetric/")
         RULE("t2", "ual", "user matches /^admin@/ and any raw.Actor as a: a.Type == 2");
     tdiag td;
     tdiag_init(&td);

@@ -40,8 +40,8 @@ static void expect_tok(lexfix *f, ahi_lexmode mode, ahi_tok kind, size_t off, si
 {
     ahi_token t = next(f, mode);
     if (t.kind != kind || t.off != off || t.len != len) {
-        print_error("token: got %s @%zu+%zu, want %s @%zu+%zu\n", ahi_tok_name(t.kind), t.off, t.len, ahi_tok_name(kind), off,
-                    len);
+        print_error("token: got %s @%zu+%zu, want %s @%zu+%zu\n", ahi_tok_name(t.kind), t.off, t.len,
+                    ahi_tok_name(kind), off, len);
         fail();
     }
 }
@@ -279,16 +279,11 @@ static void test_operator_words_are_tokens(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_expression_tokens),
-        cmocka_unit_test(test_operator_words_are_tokens),
-        cmocka_unit_test(test_string_escapes),
-        cmocka_unit_test(test_triple_quoted),
-        cmocka_unit_test(test_word_mode),
-        cmocka_unit_test(test_regex_mode),
-        cmocka_unit_test(test_inline_json),
-        cmocka_unit_test(test_lexical_errors),
-        cmocka_unit_test(test_bad_operators),
-        cmocka_unit_test(test_columns_count_code_points),
+        cmocka_unit_test(test_expression_tokens), cmocka_unit_test(test_operator_words_are_tokens),
+        cmocka_unit_test(test_string_escapes),    cmocka_unit_test(test_triple_quoted),
+        cmocka_unit_test(test_word_mode),         cmocka_unit_test(test_regex_mode),
+        cmocka_unit_test(test_inline_json),       cmocka_unit_test(test_lexical_errors),
+        cmocka_unit_test(test_bad_operators),     cmocka_unit_test(test_columns_count_code_points),
     };
     return cmocka_run_group_tests_name("rules_lexer", tests, NULL, NULL);
 }

@@ -84,7 +84,8 @@ static void test_operation_canonical(void **state)
     tevent_init(&e, AH_SOURCE_UAL);
     tevent_set(&e, AH_F_OPERATION, "Update application \xE2\x80\x93 Certificates and secrets management ");
     assert_int_equal(texpr("operation == \"Update application - Certificates and secrets management\"", &e.ev), 1);
-    assert_int_equal(texpr("operation == \"Update application \xE2\x80\x94 certificates and secrets management.\"", &e.ev), 1);
+    assert_int_equal(
+        texpr("operation == \"Update application \xE2\x80\x94 certificates and secrets management.\"", &e.ev), 1);
     tevent_free(&e);
 }
 
@@ -141,7 +142,7 @@ static void test_cidr(void **state)
     F("ip in cidr [\"10.0.0.0/8\", \"2001:db9::/32\"]");
     T("ip in cidr [\"10.0.0.0/8\", \"2001:db8::10/128\"]");
     F("ip in cidr [\"2001:db8::11/128\"]");
-    T("raw.ClientIP in cidr [\"2001:db8::/64\"]");   /* "[2001:db8::10]:49152" */
+    T("raw.ClientIP in cidr [\"2001:db8::/64\"]"); /* "[2001:db8::10]:49152" */
     T("raw.ActorIpAddress in cidr [\"203.0.113.0/24\"]");
     T("raw.ActorIpAddress in cidr [\"203.0.113.50\"]");
     F("raw.ActorIpAddress in cidr [\"203.0.113.51/32\", \"203.0.112.0/24\"]");
@@ -242,7 +243,8 @@ static void test_selection_ual_and_graph(void **state)
     F("raw.ModifiedProperties[Name=\"Nope\"].NewValue exists");
     F("raw.Parameters[Name=\"Role\"].Value exists");
     T("raw.Actor[Type=2].ID == \"User_7a8b\"");
-    TG("raw.targetResources[*].modifiedProperties[displayName=\"KeyDescription\"].newValue contains \"AsymmetricX509Cert\"");
+    TG("raw.targetResources[*].modifiedProperties[displayName=\"KeyDescription\"].newValue contains "
+       "\"AsymmetricX509Cert\"");
     TG("raw.targetResources.modifiedProperties[displayName=\"KeyDescription\"].oldValue == \"[]\"");
     FG("raw.targetResources[*].modifiedProperties[displayName=\"KeyDescription\"].oldValue != \"[]\"");
     TG("raw.additionalDetails[key=\"AppId\"].value == \"c0ffee00-1234-5678-9abc-def012345678\"");
@@ -269,7 +271,7 @@ static void test_index_and_implicit_arrays(void **state)
     T("raw.Tags contains \"et\"");
     F("raw.Tags == \"gamma\"");
     T("raw[\"Date (UTC)\"] == \"x\"");
-    T("raw.Actor[0] contains \"\\\"Type\\\":5\"");  /* objects compare as compact JSON */
+    T("raw.Actor[0] contains \"\\\"Type\\\":5\""); /* objects compare as compact JSON */
     T("raw contains \"AsymmetricX509Cert\"");
     F("raw contains \"no-such-text\"");
 }
@@ -291,7 +293,8 @@ static void test_nested_json(void **state)
     F("json(raw.UserId) exists");
     T("json(raw.Tags)[1] == \"beta\""); /* already structured: json() is a no-op */
     F("raw.UserId.Anything exists");
-    TG("json(raw.targetResources[0].modifiedProperties[displayName=\"Included Updated Properties\"].newValue) == \"KeyDescription\"");
+    TG("json(raw.targetResources[0].modifiedProperties[displayName=\"Included Updated Properties\"].newValue) == "
+       "\"KeyDescription\"");
 }
 
 static void test_quantifiers(void **state)
@@ -299,8 +302,10 @@ static void test_quantifiers(void **state)
     (void)state;
     T("any raw.ModifiedProperties as p: (p.Name == \"KeyDescription\" and p.NewValue contains \"AsymmetricX509Cert\")");
     /* correlated: both conditions on the same element */
-    F("any raw.ModifiedProperties as p: (p.Name == \"Included Updated Properties\" and p.NewValue contains \"Asymmetric\")");
-    T("raw.ModifiedProperties.Name == \"Included Updated Properties\" and raw.ModifiedProperties.NewValue contains \"Asymmetric\"");
+    F("any raw.ModifiedProperties as p: (p.Name == \"Included Updated Properties\" and p.NewValue contains "
+      "\"Asymmetric\")");
+    T("raw.ModifiedProperties.Name == \"Included Updated Properties\" and raw.ModifiedProperties.NewValue contains "
+      "\"Asymmetric\"");
     T("all raw.Actor as a: a.Type > 1");
     F("all raw.Actor as a: a.Type == 5");
     F("all raw.EmptyList as x: x == \"a\"");
@@ -310,8 +315,10 @@ static void test_quantifiers(void **state)
     T("any raw.ModifiedProperties[Name=\"KeyDescription\"].NewValue as k: k contains \"Verify\"");
     F("any raw.Actor as a: a == \"x\"");
     T("not any raw.Actor as a: a.Type == 3");
-    TG("any raw.targetResources as t: (any t.modifiedProperties as mp: (mp.displayName == \"KeyDescription\" and mp.oldValue == \"[]\"))");
-    FG("any raw.targetResources as t: (t.type == \"User\" and any t.modifiedProperties as mp: mp.displayName == \"KeyDescription\")");
+    TG("any raw.targetResources as t: (any t.modifiedProperties as mp: (mp.displayName == \"KeyDescription\" and "
+       "mp.oldValue == \"[]\"))");
+    FG("any raw.targetResources as t: (t.type == \"User\" and any t.modifiedProperties as mp: mp.displayName == "
+       "\"KeyDescription\")");
     TG("all raw.additionalDetails as d: d.key exists");
 }
 
@@ -398,16 +405,19 @@ static void test_body_then_raw_fallback(void **state)
     (void)state;
     tevent e;
     tevent_init(&e, AH_SOURCE_UAL);
-    tevent_json(&e, "{\"Identity\":\"w-1\",\"Operations\":\"X\",\"AuditData\":\"{\\\"Operation\\\":\\\"X\\\",\\\"Id\\\":\\\"a-1\\\"}\"}",
+    tevent_json(&e,
+                "{\"Identity\":\"w-1\",\"Operations\":\"X\",\"AuditData\":\"{\\\"Operation\\\":\\\"X\\\",\\\"Id\\\":"
+                "\\\"a-1\\\"}\"}",
                 "{\"Operation\":\"X\",\"Id\":\"a-1\"}");
     assert_int_equal(texpr("raw.Id == \"a-1\"", &e.ev), 1);
-    assert_int_equal(texpr("raw.Identity == \"w-1\"", &e.ev), 1);   /* not in the body: the record */
+    assert_int_equal(texpr("raw.Identity == \"w-1\"", &e.ev), 1); /* not in the body: the record */
     assert_int_equal(texpr("raw.AuditData.Id == \"a-1\"", &e.ev), 1);
     assert_int_equal(texpr("raw contains \"Identity\"", &e.ev), 1);
     /* The first look parses only the members a path reads (Id and Operation
      * from the body, Identity from the record), each once per event; the
      * whole-tree path parses the body and the record once each. */
-    ah_expr *x = ah_expr_compile("raw.Id == \"a-1\" and raw.Identity == \"w-1\" and raw.Operation == \"X\"", NULL, NULL);
+    ah_expr *x =
+        ah_expr_compile("raw.Id == \"a-1\" and raw.Identity == \"w-1\" and raw.Operation == \"X\"", NULL, NULL);
     ah_matcher *m = ah_matcher_new(NULL);
     assert_true(ah_expr_eval(m, x, &e.ev));
     assert_int_equal(ah_matcher_get_stats(m)->json_parses, 3);

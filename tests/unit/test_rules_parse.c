@@ -119,13 +119,13 @@ static void test_has_tag(void **state)
     assert_true(ah_rule_has_tag(a, ah_span_cstr("attack.T1098.001")));
     assert_true(ah_rule_has_tag(a, ah_span_cstr("persistence")));
     assert_true(ah_rule_has_tag(a, ah_span_cstr("ref.d09")));
-    assert_false(ah_rule_has_tag(a, ah_span_cstr("t1098")));       /* whole tags only */
+    assert_false(ah_rule_has_tag(a, ah_span_cstr("t1098"))); /* whole tags only */
     assert_false(ah_rule_has_tag(a, ah_span_cstr("attack.")));
     assert_false(ah_rule_has_tag(a, ah_span_cstr("")));
     assert_false(ah_rule_has_tag(a, ah_span_cstr("bec")));
     assert_false(ah_rule_has_tag(NULL, ah_span_cstr("bec")));
     assert_true(ah_ruleset_has_tag(rs, ah_span_cstr("bec")));       /* rule b is skipped ($who), still loaded */
-    assert_true(ah_ruleset_has_tag(rs, ah_span_cstr("t1550.001")));  /* upper-case prefix and id */
+    assert_true(ah_ruleset_has_tag(rs, ah_span_cstr("t1550.001"))); /* upper-case prefix and id */
     assert_false(ah_ruleset_has_tag(rs, ah_span_make("d09 ref.D09", 11)));
     assert_true(ah_ruleset_has_tag(rs, ah_span_make("ref.D09 x", 7)));
     assert_false(ah_ruleset_has_tag(rs, ah_span_cstr("nosuch")));
@@ -160,9 +160,10 @@ static void test_error_unterminated_string(void **state)
 static void test_error_unknown_operator(void **state)
 {
     (void)state;
-    expect_error(HEAD "  match user equals \"a\"\n" TAIL,
-                 "E e.rules:5:14: error: unknown operator 'equals'; expected ==, !=, <, <=, >, >=, contains, startswith, "
-                 "endswith, matches, in, exists, is empty, sameas\n    match user equals \"a\"\n               ^^^^^^\n");
+    expect_error(
+        HEAD "  match user equals \"a\"\n" TAIL,
+        "E e.rules:5:14: error: unknown operator 'equals'; expected ==, !=, <, <=, >, >=, contains, startswith, "
+        "endswith, matches, in, exists, is empty, sameas\n    match user equals \"a\"\n               ^^^^^^\n");
     expect_error(HEAD "  match user = \"a\"\n" TAIL, "e.rules:5:14: error: unknown operator '=' (did you mean '=='?)");
     expect_error(HEAD "  match user containz \"a\"\n" TAIL,
                  "e.rules:5:14: error: unknown operator 'containz' (did you mean 'contains'?)");
@@ -197,7 +198,8 @@ static void test_error_sameas(void **state)
                  "user == \"x\")");
     expect_error(HEAD "  match user sameas 3\n" TAIL,
                  "e.rules:5:21: error: expected a field name (e.g. user, operation, raw.Key), found '3'");
-    expect_error(HEAD "  match user sameas usr\n" TAIL, "e.rules:5:21: error: unknown field 'usr' (did you mean 'user'?)");
+    expect_error(HEAD "  match user sameas usr\n" TAIL,
+                 "e.rules:5:21: error: unknown field 'usr' (did you mean 'user'?)");
     expect_error(HEAD "  match time sameas raw.CreationTime\n" TAIL,
                  "e.rules:5:14: error: time supports ==, !=, <, <=, >, >= and exists, not sameas");
     expect_error(HEAD "  match source not sameas user\n" TAIL,
@@ -240,10 +242,12 @@ static void test_error_duplicate_id(void **state)
 static void test_error_unknown_field(void **state)
 {
     (void)state;
-    expect_error(HEAD "  match usr == \"a\"\n" TAIL,
-                 "E e.rules:5:9: error: unknown field 'usr' (did you mean 'user'?)\n    match usr == \"a\"\n          ^^^\n");
+    expect_error(
+        HEAD "  match usr == \"a\"\n" TAIL,
+        "E e.rules:5:9: error: unknown field 'usr' (did you mean 'user'?)\n    match usr == \"a\"\n          ^^^\n");
     expect_error(HEAD "  match ModifiedProperties contains \"a\"\n" TAIL,
-                 "e.rules:5:9: error: unknown field 'ModifiedProperties' (keys of the record are written raw.ModifiedProperties)");
+                 "e.rules:5:9: error: unknown field 'ModifiedProperties' (keys of the record are written "
+                 "raw.ModifiedProperties)");
     expect_error(HEAD "  match user.name == \"a\"\n" TAIL,
                  "e.rules:5:13: error: 'user' is a normalized field and has no keys");
     expect_error(HEAD "  match any raw.A as user: true\n" TAIL,
@@ -258,8 +262,9 @@ static void test_error_unknown_source_and_metadata(void **state)
     expect_error("rule r {\n  title \"t\"\n  severity high\n  sources ual signn\n  match user == \"a\"\n" TAIL,
                  "E e.rules:4:15: error: unknown source 'signn' (expected ual, signin or entra_audit); did you mean "
                  "'signin'?\n    sources ual signn\n                ^^^^^\n");
-    expect_error("rule r {\n  title \"t\"\n  severity hihg\n  sources ual\n  match user == \"a\"\n" TAIL,
-                 "e.rules:3:12: error: severity must be info, low, medium, high or critical, not 'hihg' (did you mean 'high'?)");
+    expect_error(
+        "rule r {\n  title \"t\"\n  severity hihg\n  sources ual\n  match user == \"a\"\n" TAIL,
+        "e.rules:3:12: error: severity must be info, low, medium, high or critical, not 'hihg' (did you mean 'high'?)");
     expect_error("rule r {\n  titel \"t\"\n  severity high\n  sources ual\n  match user == \"a\"\n" TAIL,
                  "e.rules:2:3: error: unknown key 'titel' (did you mean 'title'?)");
     expect_error("rule r {\n  severity high\n  sources ual\n  match user == \"a\"\n" TAIL,
@@ -269,7 +274,8 @@ static void test_error_unknown_source_and_metadata(void **state)
     expect_error(HEAD "  status beta\n  match user == \"a\"\n" TAIL,
                  "e.rules:5:10: error: status must be stable, test or experimental, not 'beta'");
     expect_error(HEAD "  title \"again\"\n  match user == \"a\"\n" TAIL, "e.rules:5:3: error: duplicate key 'title'");
-    expect_error(HEAD "  status stable test\n  match user == \"a\"\n" TAIL, "e.rules:5:17: error: status takes one value");
+    expect_error(HEAD "  status stable test\n  match user == \"a\"\n" TAIL,
+                 "e.rules:5:17: error: status takes one value");
     expect_error("rule r {\n  title \"t\"\n  severity high\n  sources ual\n  match source == \"sigin\"\n" TAIL,
                  "e.rules:5:19: error: unknown source 'sigin'");
     expect_error("rule bad/id {\n  title \"t\"\n}\n",
@@ -291,8 +297,10 @@ static void test_error_values(void **state)
                  "e.rules:5:16: error: not a timestamp: 'yesterday' (use ISO 8601, e.g. \"2021-01-12T00:00:00Z\")");
     expect_error(HEAD "  match raw.Count > \"ten\"\n" TAIL,
                  "e.rules:5:21: error: 'ten' is neither a number nor a timestamp (numbers are written without quotes)");
-    expect_error(HEAD "  match result == \"ok\"\n" TAIL, "e.rules:5:19: error: result is success, failure or unknown, not 'ok'");
-    expect_error(HEAD "  match format == \"no_such_format\"\n" TAIL, "e.rules:5:19: error: unknown format 'no_such_format'");
+    expect_error(HEAD "  match result == \"ok\"\n" TAIL,
+                 "e.rules:5:19: error: result is success, failure or unknown, not 'ok'");
+    expect_error(HEAD "  match format == \"no_such_format\"\n" TAIL,
+                 "e.rules:5:19: error: unknown format 'no_such_format'");
     expect_error(HEAD "  match time contains \"2021\"\n" TAIL,
                  "e.rules:5:14: error: time supports ==, !=, <, <=, >, >= and exists, not contains");
 }
@@ -302,7 +310,8 @@ static void test_error_tests(void **state)
     (void)state;
     expect_error(HEAD "  match user == \"a\"\n  test {\"a\": 1}\n}\n",
                  "e.rules:6:8: error: expected hit, miss or set after test");
-    expect_error(HEAD "  match user == \"a\"\n  test hit {\"a\": 1,}\n}\n", "e.rules:6:20: error: invalid inline JSON in test");
+    expect_error(HEAD "  match user == \"a\"\n  test hit {\"a\": 1,}\n}\n",
+                 "e.rules:6:20: error: invalid inline JSON in test");
     /* a missing test file is a warning when the rules load (a hunt does not
      * need test fixtures); running the test then fails */
     tdiag td;
@@ -310,7 +319,9 @@ static void test_error_tests(void **state)
     ah_status st;
     ah_ruleset *rs = trules(&td, "m.rules", HEAD "  match user == \"a\"\n  test hit \"no/such/file.json\"\n}\n", &st);
     assert_int_equal(st, AH_OK);
-    assert_diag_has(&td, "W m.rules:6:12: warning: test file not found: no/such/file.json (looked in ./ and the current directory)");
+    assert_diag_has(
+        &td,
+        "W m.rules:6:12: warning: test file not found: no/such/file.json (looked in ./ and the current directory)");
     ah_rule_test_totals totals = {0};
     assert_int_equal(ah_ruleset_run_tests(rs, NULL, NULL, &totals), AH_ERR_RECORD);
     assert_int_equal(totals.failed, 1);
@@ -328,15 +339,21 @@ static void test_error_tests(void **state)
 static void test_error_expression_syntax(void **state)
 {
     (void)state;
-    expect_error(HEAD "  match (user == \"a\" or ip == \"b\"\n" TAIL, "e.rules:6:3: error: expected ')' or an operator (and, or)");
-    expect_error(HEAD "  match user == \"a\" and\n" TAIL, "e.rules:6:3: error: expected a condition, found the key 'test' (the condition above is incomplete)");
-    expect_error(HEAD "  match user contains\n" TAIL, "e.rules:6:3: error: expected a value (\"text\", a number, true/false or $variable), found 'test'");
+    expect_error(HEAD "  match (user == \"a\" or ip == \"b\"\n" TAIL,
+                 "e.rules:6:3: error: expected ')' or an operator (and, or)");
+    expect_error(HEAD "  match user == \"a\" and\n" TAIL,
+                 "e.rules:6:3: error: expected a condition, found the key 'test' (the condition above is incomplete)");
+    expect_error(HEAD "  match user contains\n" TAIL,
+                 "e.rules:6:3: error: expected a value (\"text\", a number, true/false or $variable), found 'test'");
     expect_error(HEAD "  match \"user\" == \"a\"\n" TAIL, "e.rules:5:9: error: expected a field name, found a string");
-    expect_error(HEAD "  match raw.A[Name \"x\"] exists\n" TAIL, "e.rules:5:20: error: expected '=' in an element selection");
+    expect_error(HEAD "  match raw.A[Name \"x\"] exists\n" TAIL,
+                 "e.rules:5:20: error: expected '=' in an element selection");
     expect_error(HEAD "  match raw.A.0 exists\n" TAIL, "e.rules:5:15: error: a key cannot start with a digit; use [0]");
-    expect_error(HEAD "  match any raw.A p: true\n" TAIL, "e.rules:5:19: error: expected 'as' (any PATH as NAME: condition)");
+    expect_error(HEAD "  match any raw.A p: true\n" TAIL,
+                 "e.rules:5:19: error: expected 'as' (any PATH as NAME: condition)");
     expect_error(HEAD "  match user is null\n" TAIL, "e.rules:5:17: error: expected 'empty' after 'is'");
-    expect_error(HEAD "  match user == unquoted\n" TAIL, "e.rules:5:17: error: expected a value (\"text\", a number, true/false or $variable), found 'unquoted' (quote text");
+    expect_error(HEAD "  match user == unquoted\n" TAIL, "e.rules:5:17: error: expected a value (\"text\", a number, "
+                                                         "true/false or $variable), found 'unquoted' (quote text");
     expect_error(HEAD "  match json(user) exists\n" TAIL, "e.rules:5:9: error: json() needs a raw path");
     expect_error(HEAD "  match any user as u: true\n" TAIL, "e.rules:5:13: error: any needs a raw path to iterate");
 }
@@ -414,15 +431,19 @@ static void test_warnings(void **state)
     tdiag td;
     tdiag_init(&td);
     ah_status st;
-    ah_ruleset *rs = trules(&td, "w.rules",
-                            HEAD "  match source == \"signin\" or format == \"signin_graph\" or operation == \"x\" cased\n"
-                                 "     or user in []\n  sources ual\n" TAIL,
-                            &st);
+    ah_ruleset *rs =
+        trules(&td, "w.rules",
+               HEAD "  match source == \"signin\" or format == \"signin_graph\" or operation == \"x\" cased\n"
+                    "     or user in []\n  sources ual\n" TAIL,
+               &st);
     assert_int_equal(st, AH_OK);
-    assert_diag_has(&td, "w.rules:5:19: warning: source 'signin' is not among the rule's sources: this comparison is never true");
-    assert_diag_has(&td, "w.rules:5:41: warning: format 'signin_graph' is a signin format, not among the rule's sources");
-    assert_diag_has(&td, "w.rules:5:59: warning: `cased` has no effect here (operation compares in canonical, case-folded form; "
-                         "use operation_raw)");
+    assert_diag_has(
+        &td, "w.rules:5:19: warning: source 'signin' is not among the rule's sources: this comparison is never true");
+    assert_diag_has(&td,
+                    "w.rules:5:41: warning: format 'signin_graph' is a signin format, not among the rule's sources");
+    assert_diag_has(
+        &td, "w.rules:5:59: warning: `cased` has no effect here (operation compares in canonical, case-folded form; "
+             "use operation_raw)");
     assert_diag_has(&td, "w.rules:6:14: warning: empty list: this comparison is never true");
     assert_diag_has(&td, "w.rules:7:11: warning: source 'ual' listed twice");
     assert_int_equal(td.d.count[AH_SEV_ERROR], 0);
@@ -435,8 +456,9 @@ static void test_warnings(void **state)
 static void test_corruption(void **state)
 {
     (void)state;
-    const char *seeds[] = {full_rule, HEAD "  match any raw.A[*] as p: (p.B[Name=\"x\"].C matches /a(b|c)+/m and "
-                                           "json(p.D).E in cidr [\"10.0.0.0/8\"])\n  details \"{raw.A[0]} {{x}}\"\n" TAIL};
+    const char *seeds[] = {full_rule,
+                           HEAD "  match any raw.A[*] as p: (p.B[Name=\"x\"].C matches /a(b|c)+/m and "
+                                "json(p.D).E in cidr [\"10.0.0.0/8\"])\n  details \"{raw.A[0]} {{x}}\"\n" TAIL};
     uint64_t rnd = 0x9E3779B97F4A7C15ull;
     static const char alphabet[] = "\"\\{}[]()=!<>$#/*.,: \n\tazAZ09-_~\xC3\xA9";
     ah_buf b;

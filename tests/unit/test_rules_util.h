@@ -44,12 +44,12 @@ static inline void tdiag_free(tdiag *t) { ah_buf_free(&t->text); }
 static inline const char *tdiag_str(const tdiag *t) { return ah_buf_cstr(&t->text); }
 
 /* Assert that the diagnostics contain `needle`, printing them otherwise. */
-#define assert_diag_has(td, needle)                                                                   \
-    do {                                                                                              \
-        if (!strstr(tdiag_str(td), (needle))) {                                                       \
-            print_error("diagnostics do not contain:\n%s\n--- got:\n%s\n", (needle), tdiag_str(td)); \
-            fail();                                                                                   \
-        }                                                                                             \
+#define assert_diag_has(td, needle)                                                                                    \
+    do {                                                                                                               \
+        if (!strstr(tdiag_str(td), (needle))) {                                                                        \
+            print_error("diagnostics do not contain:\n%s\n--- got:\n%s\n", (needle), tdiag_str(td));                   \
+            fail();                                                                                                    \
+        }                                                                                                              \
     } while (0)
 
 /* A hand-built event that owns its strings. */

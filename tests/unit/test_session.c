@@ -106,7 +106,8 @@ static void test_dedup_across_files_and_accounting(void **state)
     char p1[512], p2[512];
     snprintf(p1, sizeof p1, "%s", write_file("one.jsonl", text));
     /* the second file repeats id-2 and id-3 (an overlapping export) and adds a bad line */
-    snprintf(text, sizeof text, "%s%s{\"truncated\": \n%s", ual(a, sizeof a, "id-2", "2021-01-13T16:05:00", "Update user."),
+    snprintf(text, sizeof text, "%s%s{\"truncated\": \n%s",
+             ual(a, sizeof a, "id-2", "2021-01-13T16:05:00", "Update user."),
              ual(b, sizeof b, "id-3", "2021-01-13T16:06:00", "Delete user."),
              ual(c, sizeof c, "id-4", "2021-01-13T19:00:00", "Add user."));
     snprintf(p2, sizeof p2, "%s", write_file("two.jsonl", text));

@@ -115,22 +115,23 @@ static void test_metadata(void **state)
     conv c;
     assert_int_equal(convert(yaml, &c), AH_OK);
     assert_int_equal(c.converted, 1);
-    const char *want = "# Sigma rule 0b3c1a2e-1111-4222-8333-944455556666 (t.yml:1)\n"
-                       "rule 0b3c1a2e-1111-4222-8333-944455556666 {\n"
-                       "  title          \"Inbox rule by a script\"\n"
-                       "  description    \"Line one.\\n\"\n"
-                       "                 \"Line \\\"two\\\".\"\n"
-                       "  author         \"A. Analyst, B. Analyst\"\n"
-                       "  severity       info\n"
-                       "  status         experimental\n"
-                       "  date           2024-01-10\n"
-                       "  tags           sigma attack.collection attack.t1114.003\n"
-                       "  references     https://example.org/a\n"
-                       "  falsepositives \"Users filing their own mail\"\n"
-                       "  note           \"Sigma rule 0b3c1a2e-1111-4222-8333-944455556666 from t.yml, logsource m365/audit\"\n"
-                       "  sources        ual\n"
-                       "  match          operation == \"New-InboxRule\"\n"
-                       "}\n";
+    const char *want =
+        "# Sigma rule 0b3c1a2e-1111-4222-8333-944455556666 (t.yml:1)\n"
+        "rule 0b3c1a2e-1111-4222-8333-944455556666 {\n"
+        "  title          \"Inbox rule by a script\"\n"
+        "  description    \"Line one.\\n\"\n"
+        "                 \"Line \\\"two\\\".\"\n"
+        "  author         \"A. Analyst, B. Analyst\"\n"
+        "  severity       info\n"
+        "  status         experimental\n"
+        "  date           2024-01-10\n"
+        "  tags           sigma attack.collection attack.t1114.003\n"
+        "  references     https://example.org/a\n"
+        "  falsepositives \"Users filing their own mail\"\n"
+        "  note           \"Sigma rule 0b3c1a2e-1111-4222-8333-944455556666 from t.yml, logsource m365/audit\"\n"
+        "  sources        ual\n"
+        "  match          operation == \"New-InboxRule\"\n"
+        "}\n";
     assert_string_equal(ah_buf_cstr(&c.text), want);
     ah_buf_free(&c.text);
 
@@ -213,13 +214,15 @@ static void test_modifiers(void **state)
     expect_match(M365 "  keywords:\n    '|all':\n      - 'python'\n      - 'requests'\n  condition: keywords\n",
                  "(raw contains \"python\" and raw contains \"requests\")");
     /* azure: Azure Monitor prefix, listed first part with more steps */
-    expect_match(SIGNIN "  sel:\n    properties.appId: x\n    properties.deviceDetail.isCompliant: 'false'\n  condition: sel\n",
-                 "(app_id == \"x\" and raw.deviceDetail.isCompliant == \"false\")");
+    expect_match(
+        SIGNIN "  sel:\n    properties.appId: x\n    properties.deviceDetail.isCompliant: 'false'\n  condition: sel\n",
+        "(app_id == \"x\" and raw.deviceDetail.isCompliant == \"false\")");
     expect_match(SIGNIN "  sel:\n    ResultType: [50126, 50053]\n    Status: failure\n  condition: sel\n",
                  "(result_code in [50126, 50053] and result == \"failure\")");
     expect_match(SIGNIN "  sel:\n    Location: RU\n  condition: sel\n",
                  "(raw.location.countryOrRegion == \"RU\" or raw.LocationDetails.countryOrRegion == \"RU\")");
-    expect_match(AUDIT "  sel:\n    properties.message: Add member to role\n    Category: RoleManagement\n  condition: sel\n",
+    expect_match(AUDIT
+                 "  sel:\n    properties.message: Add member to role\n    Category: RoleManagement\n  condition: sel\n",
                  "(operation == \"Add member to role\" and record_type == \"RoleManagement\")");
     expect_match(AUDIT "  sel:\n    TargetResources.ModifiedProperties.DisplayName: StrongAuthenticationRequirement\n"
                        "  condition: sel\n",
@@ -266,7 +269,8 @@ static void test_unsupported(void **state)
         {M365 "  s:\n    Operation|windash: x\n  condition: s\n", "modifier |windash"},
         {M365 "  s:\n    Operation|utf16le: x\n  condition: s\n", "modifier |utf16le"},
         {M365 "  s:\n    Operation|fieldref|contains: UserId\n  condition: s\n", "|fieldref combined with a modifier"},
-        {SIGNIN "  s:\n    UserPrincipalName|fieldref: NoSuchField\n  condition: s\n", "field 'NoSuchField' is not mapped"},
+        {SIGNIN "  s:\n    UserPrincipalName|fieldref: NoSuchField\n  condition: s\n",
+         "field 'NoSuchField' is not mapped"},
         {M365 "  s:\n    Operation|frobnicate: x\n  condition: s\n", "unknown modifier |frobnicate"},
         {M365 "  s:\n    Operation|i: x\n  condition: s\n", "apply to |re only"},
         {M365 "  s:\n    Operation|contains|endswith: x\n  condition: s\n",
@@ -293,15 +297,19 @@ static void test_unsupported(void **state)
         {SIGNIN "  s:\n    Status: Sucess\n  condition: s\n", "takes success or failure only"},
         {SIGNIN "  s:\n    Status|contains: MFA\n  condition: s\n", "takes success or failure only"},
         {AUDIT "  s:\n    activityType: x\n  condition: s\n", "field 'activityType' is not mapped"},
-        {"title: t\nlogsource:\n  product: azure\n  service: activitylogs\ndetection:\n  s:\n    a: b\n  condition: s\n",
+        {"title: t\nlogsource:\n  product: azure\n  service: activitylogs\ndetection:\n  s:\n    a: b\n  condition: "
+         "s\n",
          "logsource azure/activitylogs"},
-        {"title: t\nlogsource:\n  product: azure\n  service: riskdetection\ndetection:\n  s:\n    a: b\n  condition: s\n",
+        {"title: t\nlogsource:\n  product: azure\n  service: riskdetection\ndetection:\n  s:\n    a: b\n  condition: "
+         "s\n",
          "logsource azure/riskdetection"},
-        {"title: t\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  s:\n    a: b\n  condition: s\n",
+        {"title: t\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  s:\n    a: b\n  "
+         "condition: s\n",
          "logsource category 'process_creation'"},
         {"title: t\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  s:\n    a: b\n  condition: s\n",
          "logsource product 'aws'"},
-        {"title: t\nstatus: unsupported\nlogsource:\n  product: m365\n  service: audit\ndetection:\n  s:\n    a: b\n  condition: s\n",
+        {"title: t\nstatus: unsupported\nlogsource:\n  product: m365\n  service: audit\ndetection:\n  s:\n    a: b\n  "
+         "condition: s\n",
          "status is unsupported"},
         {"title: f\nfilter:\n  rules: [x]\n  selection: {a: b}\n  condition: not selection\n", "a Sigma filter"},
     };
@@ -309,14 +317,14 @@ static void test_unsupported(void **state)
         expect_unsupported(cases[i].yaml, cases[i].why);
 }
 
-#define BASE_FAIL                                                                                                   \
+#define BASE_FAIL                                                                                                      \
     "title: Failed sign-in\nid: base-fail\nname: failed_signin\nlogsource:\n  product: azure\n  service: signinlogs\n" \
     "detection:\n  s:\n    ResultType: 50126\n  condition: s\n"
-#define BASE_OK                                                                                                  \
-    "title: Good sign-in\nid: base-ok\nname: good_signin\nlogsource:\n  product: azure\n  service: signinlogs\n" \
+#define BASE_OK                                                                                                        \
+    "title: Good sign-in\nid: base-ok\nname: good_signin\nlogsource:\n  product: azure\n  service: signinlogs\n"       \
     "detection:\n  s:\n    ResultType: 0\n  condition: s\n"
-#define BASE_UAL                                                                                                \
-    "title: UAL failed logon\nid: base-ual\nname: ual_fail\nlogsource:\n  product: m365\n  service: audit\n" \
+#define BASE_UAL                                                                                                       \
+    "title: UAL failed logon\nid: base-ual\nname: ual_fail\nlogsource:\n  product: m365\n  service: audit\n"           \
     "detection:\n  s:\n    Operation: UserLoginFailed\n  condition: s\n"
 
 static void test_correlation(void **state)
@@ -324,14 +332,16 @@ static void test_correlation(void **state)
     (void)state;
     conv c;
     /* event_count over one rule, generate: false (the default) */
-    assert_int_equal(convert(BASE_FAIL "---\ntitle: Spray\nid: spray-1\nlevel: high\ncorrelation:\n  type: event_count\n"
-                                       "  rules: [failed_signin]\n  group-by: [IPAddress]\n  timespan: 30m\n"
-                                       "  condition:\n    gte: 5\n",
+    assert_int_equal(convert(BASE_FAIL
+                             "---\ntitle: Spray\nid: spray-1\nlevel: high\ncorrelation:\n  type: event_count\n"
+                             "  rules: [failed_signin]\n  group-by: [IPAddress]\n  timespan: 30m\n"
+                             "  condition:\n    gte: 5\n",
                              &c),
                      AH_OK);
     assert_int_equal(c.converted, 2);
     const char *t = ah_buf_cstr(&c.text);
-    assert_non_null(strstr(t, "# Sigma rule base-fail (t.yml:1) is used by a correlation below only (generate: false)\n"));
+    assert_non_null(
+        strstr(t, "# Sigma rule base-fail (t.yml:1) is used by a correlation below only (generate: false)\n"));
     assert_null(strstr(t, "rule base-fail {"));
     assert_non_null(strstr(t, "correlation spray-1 {\n"));
     assert_non_null(strstr(t, "  sources        signin\n  match          (result_code == 50126)\n"
@@ -350,14 +360,16 @@ static void test_correlation(void **state)
     ah_buf_free(&c.text);
 
     /* rules of two sources: each condition keeps to its own source */
-    assert_int_equal(convert(BASE_FAIL "---\n" BASE_UAL "---\ntitle: Both\nid: both-1\ncorrelation:\n  type: event_count\n"
+    assert_int_equal(convert(BASE_FAIL "---\n" BASE_UAL
+                                       "---\ntitle: Both\nid: both-1\ncorrelation:\n  type: event_count\n"
                                        "  rules: [failed_signin, ual_fail]\n  timespan: 1d\n  condition:\n    eq: 2\n",
                              &c),
                      AH_OK);
     t = ah_buf_cstr(&c.text);
-    assert_non_null(strstr(t, "  sources        ual signin\n  match          (source == \"signin\" and (result_code == 50126))\n"
-                              "           or (source == \"ual\" and (operation == \"UserLoginFailed\"))\n"
-                              "  window         1d\n  when           count == 2\n"));
+    assert_non_null(
+        strstr(t, "  sources        ual signin\n  match          (source == \"signin\" and (result_code == 50126))\n"
+                  "           or (source == \"ual\" and (operation == \"UserLoginFailed\"))\n"
+                  "  window         1d\n  when           count == 2\n"));
     ah_buf_free(&c.text);
 
     /* temporal_ordered -> sequence */
@@ -368,8 +380,9 @@ static void test_correlation(void **state)
                      AH_OK);
     t = ah_buf_cstr(&c.text);
     assert_non_null(strstr(t, "sequence seq-1 {\n"));
-    assert_non_null(strstr(t, "  within         1h\n  step s1 {  # base-fail\n    match (result_code == 50126)\n"
-                              "    key   ip\n  }\n  step s2 {  # base-ok\n    match (result_code == 0)\n    key   ip\n  }\n}\n"));
+    assert_non_null(
+        strstr(t, "  within         1h\n  step s1 {  # base-fail\n    match (result_code == 50126)\n"
+                  "    key   ip\n  }\n  step s2 {  # base-ok\n    match (result_code == 0)\n    key   ip\n  }\n}\n"));
     /* it compiles */
     tdiag td;
     tdiag_init(&td);
@@ -392,7 +405,8 @@ static void test_correlation(void **state)
         {"  type: event_count\n  rules: [failed_signin]\n  timespan: 2M\n  condition: {gte: 1}\n", "timespan '2M'"},
         {"  type: event_count\n  rules: [failed_signin]\n  timespan: 40d\n  condition: {gte: 1}\n", "timespan '40d'"},
         {"  type: event_count\n  rules: [failed_signin]\n  timespan: 1h\n  condition: {gte: 1, lte: 9}\n", "range"},
-        {"  type: event_count\n  rules: [failed_signin]\n  group-by: [Location]\n  timespan: 1h\n  condition: {gte: 1}\n",
+        {"  type: event_count\n  rules: [failed_signin]\n  group-by: [Location]\n  timespan: 1h\n  condition: {gte: "
+         "1}\n",
          "several places"},
         {"  type: event_count\n  rules: [failed_signin]\n  group-by: [Nope]\n  timespan: 1h\n  condition: {gte: 1}\n",
          "group-by field 'Nope' is not mapped"},
@@ -407,10 +421,11 @@ static void test_correlation(void **state)
         expect_unsupported(yaml, bad[i].why);
     }
     /* a correlation over an unsupported rule is unsupported too */
-    expect_unsupported("title: b\nid: b\nlogsource: {product: azure, service: riskdetection}\n"
-                       "detection: {s: {riskEventType: x}, condition: s}\n---\n"
-                       "title: c\nid: c\ncorrelation: {type: event_count, rules: [b], timespan: 1h, condition: {gte: 2}}\n",
-                       "referenced rule 'b' is unsupported: logsource azure/riskdetection");
+    expect_unsupported(
+        "title: b\nid: b\nlogsource: {product: azure, service: riskdetection}\n"
+        "detection: {s: {riskEventType: x}, condition: s}\n---\n"
+        "title: c\nid: c\ncorrelation: {type: event_count, rules: [b], timespan: 1h, condition: {gte: 2}}\n",
+        "referenced rule 'b' is unsupported: logsource azure/riskdetection");
 }
 
 static void test_yaml(void **state)
@@ -531,55 +546,71 @@ static void test_runs(void **state)
 {
     (void)state;
     /* UAL: AuditData JSON (Management API) and a cmdlet export (AuditData string). */
-    run_with_tests(M365 "  sel:\n    Operation: New-InboxRule\n    ClientIP|cidr: 192.0.2.0/24\n"
-                        "    Parameters|contains: ForwardTo\n  condition: sel\n",
-                   "  test hit {\"CreationTime\": \"2021-01-13T03:58:06\", \"Id\": \"1\", \"RecordType\": 1, "
-                   "\"Operation\": \"New-InboxRule\", \"UserId\": \"a@contoso.com\", \"ClientIP\": \"192.0.2.77:5123\", "
-                   "\"Parameters\": [{\"Name\": \"ForwardTo\", \"Value\": \"x@evil.example\"}]}\n"
-                   "  test hit {\"CreationDate\": \"2021-01-13T03:58:06\", \"UserIds\": \"a@contoso.com\", "
-                   "\"Operations\": \"New-InboxRule\", \"ResultIndex\": 1, \"AuditData\": \"{\\\"CreationTime\\\": "
-                   "\\\"2021-01-13T03:58:06\\\", \\\"Id\\\": \\\"2\\\", \\\"Operation\\\": \\\"New-InboxRule\\\", "
-                   "\\\"ClientIP\\\": \\\"192.0.2.8\\\", \\\"Parameters\\\": [{\\\"Name\\\": \\\"ForwardTo\\\", "
-                   "\\\"Value\\\": \\\"x\\\"}]}\"}\n"
-                   "  test miss {\"CreationTime\": \"2021-01-13T03:58:06\", \"Id\": \"3\", \"RecordType\": 1, "
-                   "\"Operation\": \"New-InboxRule\", \"ClientIP\": \"198.51.100.1\", "
-                   "\"Parameters\": [{\"Name\": \"ForwardTo\", \"Value\": \"x\"}]}\n"
-                   "  test miss {\"CreationTime\": \"2021-01-13T03:58:06\", \"Id\": \"4\", \"RecordType\": 1, "
-                   "\"Operation\": \"New-InboxRule\", \"ClientIP\": \"192.0.2.7\", "
-                   "\"Parameters\": [{\"Name\": \"DeleteMessage\", \"Value\": \"True\"}]}\n",
-                   4);
+    run_with_tests(
+        M365 "  sel:\n    Operation: New-InboxRule\n    ClientIP|cidr: 192.0.2.0/24\n"
+             "    Parameters|contains: ForwardTo\n  condition: sel\n",
+        "  test hit {\"CreationTime\": \"2021-01-13T03:58:06\", \"Id\": \"1\", \"RecordType\": 1, "
+        "\"Operation\": \"New-InboxRule\", \"UserId\": \"a@contoso.com\", \"ClientIP\": \"192.0.2.77:5123\", "
+        "\"Parameters\": [{\"Name\": \"ForwardTo\", \"Value\": \"x@evil.example\"}]}\n"
+        "  test hit {\"CreationDate\": \"2021-01-13T03:58:06\", \"UserIds\": \"a@contoso.com\", "
+        "\"Operations\": \"New-InboxRule\", \"ResultIndex\": 1, \"AuditData\": \"{\\\"CreationTime\\\": "
+        "\\\"2021-01-13T03:58:06\\\", \\\"Id\\\": \\\"2\\\", \\\"Operation\\\": \\\"New-InboxRule\\\", "
+        "\\\"ClientIP\\\": \\\"192.0.2.8\\\", \\\"Parameters\\\": [{\\\"Name\\\": \\\"ForwardTo\\\", "
+        "\\\"Value\\\": \\\"x\\\"}]}\"}\n"
+        "  test miss {\"CreationTime\": \"2021-01-13T03:58:06\", \"Id\": \"3\", \"RecordType\": 1, "
+        "\"Operation\": \"New-InboxRule\", \"ClientIP\": \"198.51.100.1\", "
+        "\"Parameters\": [{\"Name\": \"ForwardTo\", \"Value\": \"x\"}]}\n"
+        "  test miss {\"CreationTime\": \"2021-01-13T03:58:06\", \"Id\": \"4\", \"RecordType\": 1, "
+        "\"Operation\": \"New-InboxRule\", \"ClientIP\": \"192.0.2.7\", "
+        "\"Parameters\": [{\"Name\": \"DeleteMessage\", \"Value\": \"True\"}]}\n",
+        4);
     /* Sign-ins: Graph, Azure Monitor and Log Analytics shapes. */
-    run_with_tests(SIGNIN "  sel:\n    ResultType: 50126\n    ResultDescription|contains: password\n"
-                          "    IPAddress|cidr: 13.59.205.0/24\n  condition: sel\n",
-                   "  test hit {\"id\": \"g1\", \"createdDateTime\": \"2021-01-13T02:14:07Z\", \"userPrincipalName\": \"m@contoso.com\", "
-                   "\"ipAddress\": \"13.59.205.66\", \"status\": {\"errorCode\": 50126, \"failureReason\": \"Invalid username or password.\"}}\n"
-                   "  test hit {\"time\": \"2021-01-13T02:14:07Z\", \"category\": \"SignInLogs\", \"resultType\": \"50126\", "
-                   "\"resultDescription\": \"Invalid username or password.\", \"callerIpAddress\": \"13.59.205.66\", "
-                   "\"properties\": {\"id\": \"a1\", \"createdDateTime\": \"2021-01-13T02:14:07Z\", \"userPrincipalName\": \"m@contoso.com\", "
-                   "\"ipAddress\": \"13.59.205.66\", \"status\": {\"errorCode\": 50126}}}\n"
-                   "  test hit {\"TimeGenerated\": \"2021-01-13T02:14:07Z\", \"Category\": \"SignInLogs\", \"Id\": \"l1\", "
-                   "\"ResultType\": \"50126\", \"ResultDescription\": \"Invalid username or password.\", "
-                   "\"UserPrincipalName\": \"m@contoso.com\", \"IPAddress\": \"13.59.205.66\"}\n"
-                   "  test miss {\"id\": \"g2\", \"createdDateTime\": \"2021-01-13T02:14:07Z\", \"userPrincipalName\": \"m@contoso.com\", "
-                   "\"ipAddress\": \"203.0.113.9\", \"status\": {\"errorCode\": 50126, \"failureReason\": \"Invalid username or password.\"}}\n"
-                   "  test miss {\"id\": \"g3\", \"createdDateTime\": \"2021-01-13T02:14:07Z\", \"userPrincipalName\": \"m@contoso.com\", "
-                   "\"ipAddress\": \"13.59.205.66\", \"status\": {\"errorCode\": 0}}\n",
-                   5);
+    run_with_tests(
+        SIGNIN "  sel:\n    ResultType: 50126\n    ResultDescription|contains: password\n"
+               "    IPAddress|cidr: 13.59.205.0/24\n  condition: sel\n",
+        "  test hit {\"id\": \"g1\", \"createdDateTime\": \"2021-01-13T02:14:07Z\", \"userPrincipalName\": "
+        "\"m@contoso.com\", "
+        "\"ipAddress\": \"13.59.205.66\", \"status\": {\"errorCode\": 50126, \"failureReason\": \"Invalid username or "
+        "password.\"}}\n"
+        "  test hit {\"time\": \"2021-01-13T02:14:07Z\", \"category\": \"SignInLogs\", \"resultType\": \"50126\", "
+        "\"resultDescription\": \"Invalid username or password.\", \"callerIpAddress\": \"13.59.205.66\", "
+        "\"properties\": {\"id\": \"a1\", \"createdDateTime\": \"2021-01-13T02:14:07Z\", \"userPrincipalName\": "
+        "\"m@contoso.com\", "
+        "\"ipAddress\": \"13.59.205.66\", \"status\": {\"errorCode\": 50126}}}\n"
+        "  test hit {\"TimeGenerated\": \"2021-01-13T02:14:07Z\", \"Category\": \"SignInLogs\", \"Id\": \"l1\", "
+        "\"ResultType\": \"50126\", \"ResultDescription\": \"Invalid username or password.\", "
+        "\"UserPrincipalName\": \"m@contoso.com\", \"IPAddress\": \"13.59.205.66\"}\n"
+        "  test miss {\"id\": \"g2\", \"createdDateTime\": \"2021-01-13T02:14:07Z\", \"userPrincipalName\": "
+        "\"m@contoso.com\", "
+        "\"ipAddress\": \"203.0.113.9\", \"status\": {\"errorCode\": 50126, \"failureReason\": \"Invalid username or "
+        "password.\"}}\n"
+        "  test miss {\"id\": \"g3\", \"createdDateTime\": \"2021-01-13T02:14:07Z\", \"userPrincipalName\": "
+        "\"m@contoso.com\", "
+        "\"ipAddress\": \"13.59.205.66\", \"status\": {\"errorCode\": 0}}\n",
+        5);
     /* Directory audit: Graph and Log Analytics (TargetResources as a JSON string). */
-    run_with_tests(AUDIT "  sel:\n    ActivityDisplayName: Update user\n"
-                         "    TargetResources.ModifiedProperties.DisplayName: StrongAuthenticationRequirement\n"
-                         "    Status: success\n  condition: sel\n",
-                   "  test hit {\"id\": \"d1\", \"activityDateTime\": \"2021-01-13T03:12:45Z\", \"activityDisplayName\": \"Update user\", "
-                   "\"category\": \"UserManagement\", \"result\": \"success\", \"loggedByService\": \"Core Directory\", "
-                   "\"targetResources\": [{\"type\": \"User\", \"modifiedProperties\": [{\"displayName\": \"StrongAuthenticationRequirement\", "
-                   "\"oldValue\": \"[]\", \"newValue\": \"[]\"}]}]}\n"
-                   "  test hit {\"TimeGenerated\": \"2021-01-13T03:12:45Z\", \"OperationName\": \"Update user\", \"Category\": \"UserManagement\", "
-                   "\"Result\": \"success\", \"Id\": \"d2\", \"AADOperationType\": \"Update\", \"LoggedByService\": \"Core Directory\", "
-                   "\"TargetResources\": \"[{\\\"modifiedProperties\\\": [{\\\"displayName\\\": \\\"StrongAuthenticationRequirement\\\"}]}]\"}\n"
-                   "  test miss {\"id\": \"d3\", \"activityDateTime\": \"2021-01-13T03:12:45Z\", \"activityDisplayName\": \"Update user\", "
-                   "\"category\": \"UserManagement\", \"result\": \"failure\", \"loggedByService\": \"Core Directory\", "
-                   "\"targetResources\": [{\"type\": \"User\", \"modifiedProperties\": [{\"displayName\": \"StrongAuthenticationRequirement\"}]}]}\n",
-                   3);
+    run_with_tests(
+        AUDIT "  sel:\n    ActivityDisplayName: Update user\n"
+              "    TargetResources.ModifiedProperties.DisplayName: StrongAuthenticationRequirement\n"
+              "    Status: success\n  condition: sel\n",
+        "  test hit {\"id\": \"d1\", \"activityDateTime\": \"2021-01-13T03:12:45Z\", \"activityDisplayName\": \"Update "
+        "user\", "
+        "\"category\": \"UserManagement\", \"result\": \"success\", \"loggedByService\": \"Core Directory\", "
+        "\"targetResources\": [{\"type\": \"User\", \"modifiedProperties\": [{\"displayName\": "
+        "\"StrongAuthenticationRequirement\", "
+        "\"oldValue\": \"[]\", \"newValue\": \"[]\"}]}]}\n"
+        "  test hit {\"TimeGenerated\": \"2021-01-13T03:12:45Z\", \"OperationName\": \"Update user\", \"Category\": "
+        "\"UserManagement\", "
+        "\"Result\": \"success\", \"Id\": \"d2\", \"AADOperationType\": \"Update\", \"LoggedByService\": \"Core "
+        "Directory\", "
+        "\"TargetResources\": \"[{\\\"modifiedProperties\\\": [{\\\"displayName\\\": "
+        "\\\"StrongAuthenticationRequirement\\\"}]}]\"}\n"
+        "  test miss {\"id\": \"d3\", \"activityDateTime\": \"2021-01-13T03:12:45Z\", \"activityDisplayName\": "
+        "\"Update user\", "
+        "\"category\": \"UserManagement\", \"result\": \"failure\", \"loggedByService\": \"Core Directory\", "
+        "\"targetResources\": [{\"type\": \"User\", \"modifiedProperties\": [{\"displayName\": "
+        "\"StrongAuthenticationRequirement\"}]}]}\n",
+        3);
 }
 
 /* -r FILE: translated rules load beside ours; unsupported ones are listed,

@@ -321,11 +321,13 @@ static void test_stdout(void **state)
     assert_int_equal(stats.files, 1);
     assert_int_equal(stats.rows, 2);
     char *got = ah_test_slurp(capture, NULL);
-    const char *row = "\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"u\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\r\n";
+    const char *row =
+        "\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"u\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\r\n";
     char want[2048];
     snprintf(want, sizeof want,
              "\"time\",\"severity\",\"rule_id\",\"rule_title\",\"tags\",\"source\",\"operation\",\"user\",\"ip\","
-             "\"app\",\"user_agent\",\"result\",\"target\",\"details\",\"record_id\",\"input\",\"input_record\",\"app_id\",\"target_id\",\"related_ids\"\r\n%s%s!",
+             "\"app\",\"user_agent\",\"result\",\"target\",\"details\",\"record_id\",\"input\",\"input_record\",\"app_"
+             "id\",\"target_id\",\"related_ids\"\r\n%s%s!",
              row, row);
     assert_string_equal(got, want);
     free(got);

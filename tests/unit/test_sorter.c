@@ -213,7 +213,7 @@ static void test_in_memory_order(void **state)
         uint64_t seq;
         const char *tag;
     } in[] = {
-        {true, 100, 5, 1, "c"}, {false, 0, 0, 9, "a2"}, {true, 100, 5, 0, "b"},  {true, -5, 0, 3, "neg"},
+        {true, 100, 5, 1, "c"},  {false, 0, 0, 9, "a2"},   {true, 100, 5, 0, "b"},  {true, -5, 0, 3, "neg"},
         {true, 100, 4, 7, "b0"}, {false, 999, 0, 2, "a1"}, {true, 100, 5, 1, "c2"}, {true, 200, 0, 0, "z"},
     };
     /* no time first (by seq), then time, then seq, then add order */
@@ -279,7 +279,7 @@ static void test_shuffled_input_same_output(void **state)
         rows[i].row.tie = (uint64_t)i * 7919 % 100003;
     size_t *perm = malloc(n * sizeof *perm);
     assert_non_null(perm);
-    char (*first)[160] = malloc(n * sizeof *first);
+    char(*first)[160] = malloc(n * sizeof *first);
     assert_non_null(first);
     uint64_t seed = 42;
     for (int round = 0; round < 3; round++) {

@@ -263,8 +263,8 @@ static void test_nested_archives(void **state)
     member tar_m[] = {{"s.json.gz", gz.p, gz.len, 0, false}};
     bytes tar = make_archive(FMT_TAR, ARCHIVE_FILTER_NONE, tar_m, 1);
     member outer_m[] = {
-        {"x.json.gz", gz.p, gz.len, 0, false},   {"inner.zip", inner.p, inner.len, 0, false},
-        {"logs.tar.gz", tgz.p, tgz.len, 0, false}, {"plain.tar", tar.p, tar.len, 0, false},
+        {"x.json.gz", gz.p, gz.len, 0, false},       {"inner.zip", inner.p, inner.len, 0, false},
+        {"logs.tar.gz", tgz.p, tgz.len, 0, false},   {"plain.tar", tar.p, tar.len, 0, false},
         {"last.csv", csv, sizeof csv - 1, 0, false},
     };
     bytes outer = make_archive(FMT_ZIP, ARCHIVE_FILTER_NONE, outer_m, 5);
@@ -368,8 +368,9 @@ static void test_7z_inside_zip_is_reported(void **state)
     assert_leaf(&ls.l[0], "b.csv", "zip", csv, sizeof csv - 1);
     assert_nmsgs(t, 1);
     assert_string_equal(t->msgs[0].entry, "in.7z");
-    assert_string_equal(t->msgs[0].msg, "7-Zip archive inside another archive, compressed or on a pipe is not supported "
-                                        "(7-Zip needs random access; skipped)");
+    assert_string_equal(t->msgs[0].msg,
+                        "7-Zip archive inside another archive, compressed or on a pipe is not supported "
+                        "(7-Zip needs random access; skipped)");
     assert_file(s, 0, p, zip.p, zip.len, 1, true);
     leaves_free(&ls);
     ah_source_free(s);
@@ -586,8 +587,8 @@ static void test_directory_walk_order(void **state)
     ah_source *s = ah_source_new(&t->diag);
     tpath(t, "in", q, sizeof q);
     assert_int_equal(ah_source_add(s, q), AH_OK);
-    const char *expect[] = {"in/.hidden.json", "in/A-upper/x.csv", "in/a.csv", "in/b.csv", "in/c-link.csv",
-                            "in/sub/c.json"};
+    const char *expect[] = {"in/.hidden.json", "in/A-upper/x.csv", "in/a.csv",
+                            "in/b.csv",        "in/c-link.csv",    "in/sub/c.json"};
     assert_int_equal(ah_source_file_count(s), AH_ARRAY_LEN(expect));
     for (size_t i = 0; i < AH_ARRAY_LEN(expect); i++)
         assert_string_equal(ah_source_file_at(s, i)->path, tpath(t, expect[i], p, sizeof p));
@@ -729,8 +730,9 @@ static void test_stdin_7z_pipe_is_reported(void **state)
     assert_nmsgs(t, 1);
     assert_string_equal(t->msgs[0].path, "-");
     assert_false(t->msgs[0].has_entry);
-    assert_string_equal(t->msgs[0].msg, "7-Zip archive inside another archive, compressed or on a pipe is not supported "
-                                        "(7-Zip needs random access; skipped)");
+    assert_string_equal(t->msgs[0].msg,
+                        "7-Zip archive inside another archive, compressed or on a pipe is not supported "
+                        "(7-Zip needs random access; skipped)");
     assert_file(s, 0, "-", sz.p, sz.len, 0, true);
     ah_source_free(s);
     bytes_free(&sz);
@@ -808,7 +810,8 @@ static void test_origins_outlive_inputs_and_free_mid_stream(void **state)
 {
     test_ctx *t = *state;
     char p[512];
-    member m[] = {{"a.json", json, sizeof json - 1, 0, false}, {"b.json", json, sizeof json - 1, 0, false},
+    member m[] = {{"a.json", json, sizeof json - 1, 0, false},
+                  {"b.json", json, sizeof json - 1, 0, false},
                   {"c.json", json, sizeof json - 1, 0, false}};
     bytes tgz = make_archive(FMT_TAR, ARCHIVE_FILTER_GZIP, m, 3);
     write_file(tpath(t, "o.tgz", p, sizeof p), tgz.p, tgz.len);
@@ -869,7 +872,8 @@ static void test_random_corruption(void **state)
     bytes gz = gzip_bytes(text.p, text.len);
     member im[] = {{"in.csv", csv, sizeof csv - 1, 0, false}, {"in.json.gz", gz.p, gz.len, 0, false}};
     bytes inner = make_archive(FMT_ZIP, ARCHIVE_FILTER_NONE, im, 2);
-    member om[] = {{"a.json.gz", gz.p, gz.len, 0, false}, {"inner.zip", inner.p, inner.len, 0, false},
+    member om[] = {{"a.json.gz", gz.p, gz.len, 0, false},
+                   {"inner.zip", inner.p, inner.len, 0, false},
                    {"b.json", text.p, 3000, 0, false}};
     bytes samples[4] = {
         make_archive(FMT_ZIP, ARCHIVE_FILTER_NONE, om, 3),
@@ -949,7 +953,8 @@ static void test_corpus_files_through_containers(void **state)
         fclose(f);
     }
     bytes gz = gzip_bytes(data[2], len[2]);
-    member m[] = {{names[0], data[0], len[0], 0, false}, {names[1], data[1], len[1], 0, false},
+    member m[] = {{names[0], data[0], len[0], 0, false},
+                  {names[1], data[1], len[1], 0, false},
                   {"o365.log.gz", gz.p, gz.len, 0, false}};
     bytes zip = make_archive(FMT_ZIP, ARCHIVE_FILTER_NONE, m, 3);
     bytes tgz = make_archive(FMT_TAR, ARCHIVE_FILTER_GZIP, m, 3);

@@ -327,7 +327,7 @@ static inline void assert_leaf(const leaf *l, const char *entry, const char *con
 }
 
 static inline void assert_file(const ah_source *s, size_t i, const char *path, const void *disk, size_t disk_len,
-                        uint32_t leaf_count, bool unreadable)
+                               uint32_t leaf_count, bool unreadable)
 {
     const ah_source_file *f = ah_source_file_at(s, i);
     assert_non_null(f);
@@ -340,7 +340,8 @@ static inline void assert_file(const ah_source *s, size_t i, const char *path, c
     assert_int_equal(f->unreadable, unreadable);
 }
 
-static const char csv[] __attribute__((unused)) = "RecordId,CreationDate,Operation\r\n1,2024-01-01T00:00:00Z,UserLoggedIn\r\n";
+static const char csv[] __attribute__((unused)) =
+    "RecordId,CreationDate,Operation\r\n1,2024-01-01T00:00:00Z,UserLoggedIn\r\n";
 static const char json[] __attribute__((unused)) = "{\"Id\":\"a\",\"Operation\":\"New-InboxRule\"}\n{\"Id\":\"b\"}\n";
 
 #endif

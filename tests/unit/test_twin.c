@@ -45,9 +45,11 @@ static void test_signin_near_misses(void **state)
 {
     (void)state;
     ah_twin_key a = signin_entra(), b = signin_ual();
-    b.time.sec = a.time.sec + 5; b.time.nsec = 1; /* 5 s and 1 ns apart */
+    b.time.sec = a.time.sec + 5;
+    b.time.nsec = 1; /* 5 s and 1 ns apart */
     assert_false(ah_twin_match(&a, &b));
-    b.time.sec = a.time.sec - 5; b.time.nsec = 0; /* exactly 5 s earlier: joined */
+    b.time.sec = a.time.sec - 5;
+    b.time.nsec = 0; /* exactly 5 s earlier: joined */
     assert_true(ah_twin_match(&a, &b));
     b = signin_ual();
     b.ip = ah_span_cstr("13.59.205.67");
@@ -99,8 +101,9 @@ static void test_directory_pair(void **state)
     b.op_canon = ah_span_cstr("update application");
     assert_false(ah_twin_match(&a, &b));
     /* a UAL change of another workload is never a twin */
-    assert_int_equal(ah_twin_class_of(AH_SOURCE_UAL, ah_span_cstr("Exchange"), ah_span_cstr("add service principal credentials")),
-                     AH_TWIN_NONE);
+    assert_int_equal(
+        ah_twin_class_of(AH_SOURCE_UAL, ah_span_cstr("Exchange"), ah_span_cstr("add service principal credentials")),
+        AH_TWIN_NONE);
     /* a sign-in never joins a directory change */
     ah_twin_key s = signin_ual();
     s.time = a.time;

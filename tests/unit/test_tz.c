@@ -56,12 +56,12 @@ static void header(image *im, char version, const zone_spec *z)
     put8(im, (unsigned char)version);
     for (int i = 0; i < 15; i++)
         put8(im, 0);
-    put32(im, 0);                  /* isutcnt */
-    put32(im, 0);                  /* isstdcnt */
-    put32(im, 0);                  /* leapcnt */
+    put32(im, 0); /* isutcnt */
+    put32(im, 0); /* isstdcnt */
+    put32(im, 0); /* leapcnt */
     put32(im, (uint32_t)z->ntrans);
     put32(im, (uint32_t)z->ntypes);
-    put32(im, 4);                  /* charcnt: "ABC\0" */
+    put32(im, 4); /* charcnt: "ABC\0" */
 }
 
 static void block(image *im, const zone_spec *z, bool wide)
@@ -143,7 +143,7 @@ static void test_footer_rules(void **state)
     assert_int_equal(ah_tz_offset(tz, 1711846800), 7200); /* 01:00Z: 02:00 CET -> 03:00 CEST */
     assert_int_equal(ah_tz_offset(tz, 1729990799), 7200); /* 2024-10-27T00:59:59Z */
     assert_int_equal(ah_tz_offset(tz, 1729990800), 3600);
-    assert_int_equal(ah_tz_offset(tz, 1704164645), 3600); /* January */
+    assert_int_equal(ah_tz_offset(tz, 1704164645), 3600);                 /* January */
     assert_int_equal(ah_tz_offset(tz, 4102444800LL + 180 * 86400), 7200); /* mid-2100 */
     ah_tz_free(tz);
 
@@ -193,9 +193,17 @@ static void test_footer_after_last_transition(void **state)
     ah_tz_free(tz);
 
     /* An unusable footer is ignored: the last offset continues. */
-    static const char *const bad[] = {"", "EST", "EST5EDT", "EST5EDT,M3.2.0", "EST5EDT,M13.1.0,M11.1.0",
-                                      "EST5EDT,M3.6.0,M11.1.0", "EST5EDT,J0,J100", "<EST5", "EST5EDT,M3.2.0/200,M11.1.0",
-                                      "E5", "EST5EDT,M3.2.0,M11.1.0x"};
+    static const char *const bad[] = {"",
+                                      "EST",
+                                      "EST5EDT",
+                                      "EST5EDT,M3.2.0",
+                                      "EST5EDT,M13.1.0,M11.1.0",
+                                      "EST5EDT,M3.6.0,M11.1.0",
+                                      "EST5EDT,J0,J100",
+                                      "<EST5",
+                                      "EST5EDT,M3.2.0/200,M11.1.0",
+                                      "E5",
+                                      "EST5EDT,M3.2.0,M11.1.0x"};
     for (size_t i = 0; i < AH_ARRAY_LEN(bad); i++) {
         zone_spec b = {1, trans, idx, 2, offs, bad[i]};
         tz = parse_spec(&b);
@@ -277,10 +285,11 @@ static void test_malformed(void **state)
 static void test_names(void **state)
 {
     (void)state;
-    static const char *const good[] = {"UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+5",
-                                       "Etc/GMT-14", "posixrules", "America/Port-au-Prince", "a.b"};
-    static const char *const bad[] = {"", "/etc/localtime", "../etc/passwd", "Europe/../../x", "Europe//Berlin",
-                                      "Europe/", ".hidden", "Europe/.x", "a b", "a\\b", "Zone\n", NULL};
+    static const char *const good[] = {"UTC",        "Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+5",
+                                       "Etc/GMT-14", "posixrules",    "America/Port-au-Prince",         "a.b"};
+    static const char *const bad[] = {
+        "",        "/etc/localtime", "../etc/passwd", "Europe/../../x", "Europe//Berlin", "Europe/",
+        ".hidden", "Europe/.x",      "a b",           "a\\b",           "Zone\n",         NULL};
     for (size_t i = 0; i < AH_ARRAY_LEN(good); i++)
         assert_true(ah_tz_name_valid(good[i]));
     for (size_t i = 0; i < AH_ARRAY_LEN(bad); i++)
@@ -321,9 +330,9 @@ static void test_load_builtin_and_errors(void **state)
 static void test_against_libc(void **state)
 {
     (void)state;
-    static const char *const zones[] = {"Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata",
-                                        "America/Sao_Paulo", "Pacific/Chatham", "Africa/Casablanca", "Europe/Dublin",
-                                        "America/St_Johns", "Asia/Tehran"};
+    static const char *const zones[] = {"Europe/Berlin",     "America/New_York", "Australia/Sydney",  "Asia/Kolkata",
+                                        "America/Sao_Paulo", "Pacific/Chatham",  "Africa/Casablanca", "Europe/Dublin",
+                                        "America/St_Johns",  "Asia/Tehran"};
     if (access("/usr/share/zoneinfo/Europe/Berlin", R_OK) != 0) {
         print_message("skipped: no /usr/share/zoneinfo\n");
         skip();

@@ -91,7 +91,8 @@ static void check_all_lengths(const unsigned char *p, size_t n)
 static void test_check_against_reference(void **state)
 {
     (void)state;
-    static const unsigned char later[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xE0, 0xF4, 0xFF};
+    static const unsigned char later[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F,
+                                          0xA0, 0xBF, 0xC0, 0xC2, 0xE0, 0xF4, 0xFF};
     unsigned char p[4];
     for (unsigned a = 0; a < 256; a++) {
         p[0] = (unsigned char)a;
@@ -127,14 +128,20 @@ static void test_known_cases(void **state)
     u = (const unsigned char *)"\xF0\x9F\x98\x80"; /* U+1F600 */
     assert_int_equal(ah_utf8_check(u, 4), 4);
     assert_int_equal(ah_utf8_check(u, 3), 0);
-    assert_int_equal(ah_utf8_check((const unsigned char *)"\xC0\xAF", 2), -1);     /* overlong lead */
-    assert_int_equal(ah_utf8_check((const unsigned char *)"\xE0\x80\x80", 3), -1); /* overlong */
-    assert_int_equal(ah_utf8_check((const unsigned char *)"\xED\xA0\x80", 3), -1); /* surrogate */
+    assert_int_equal(ah_utf8_check((const unsigned char *)"\xC0\xAF", 2), -1);         /* overlong lead */
+    assert_int_equal(ah_utf8_check((const unsigned char *)"\xE0\x80\x80", 3), -1);     /* overlong */
+    assert_int_equal(ah_utf8_check((const unsigned char *)"\xED\xA0\x80", 3), -1);     /* surrogate */
     assert_int_equal(ah_utf8_check((const unsigned char *)"\xF4\x90\x80\x80", 4), -1); /* > U+10FFFF */
     assert_int_equal(ah_utf8_check((const unsigned char *)"\xF5\x80", 2), -1);
-    assert_int_equal(ah_utf8_check((const unsigned char *)"\x80", 1), -1);         /* lone continuation */
-    assert_int_equal(ah_utf8_check((const unsigned char *)"\xE2\x82" "A", 3), -2); /* cut by ASCII */
-    assert_int_equal(ah_utf8_check((const unsigned char *)"\xF0\x9F\x98" "A", 4), -3);
+    assert_int_equal(ah_utf8_check((const unsigned char *)"\x80", 1), -1); /* lone continuation */
+    assert_int_equal(ah_utf8_check((const unsigned char *)"\xE2\x82"
+                                                          "A",
+                                   3),
+                     -2); /* cut by ASCII */
+    assert_int_equal(ah_utf8_check((const unsigned char *)"\xF0\x9F\x98"
+                                                          "A",
+                                   4),
+                     -3);
 }
 
 static void test_encode_round_trip(void **state)
@@ -164,7 +171,8 @@ static void test_cut_and_cont(void **state)
     assert_false(ah_utf8_is_cont(0xC3));
     assert_true(ah_utf8_is_cont(0x80));
     assert_true(ah_utf8_is_cont(0xBF));
-    const char *s = "a\xE2\x82\xAC" "b"; /* a € b */
+    const char *s = "a\xE2\x82\xAC"
+                    "b"; /* a € b */
     assert_int_equal(ah_utf8_cut(s, 0), 0);
     assert_int_equal(ah_utf8_cut(s, 1), 1);
     assert_int_equal(ah_utf8_cut(s, 2), 1);

@@ -85,7 +85,7 @@ static void row_of(ah_row *r, const char *user, const char *details)
     memset(r, 0, sizeof *r);
     r->has_time = true;
     r->time = (ah_time){1610553731, 987654321}; /* 2021-01-13T16:02:11.9876543Z */
-    r->level = 4;                                /* critical */
+    r->level = 4;                               /* critical */
     r->col[AH_COL_SEVERITY] = ah_span_cstr("critical");
     r->col[AH_COL_USER] = ah_span_cstr(user);
     r->col[AH_COL_DETAILS] = ah_span_cstr(details);
@@ -190,7 +190,7 @@ static void test_sheet_rows_and_extra_sheets(void **state)
     static const double widths[2] = {20, 10};
     assert_int_equal(ah_writer_sheet_begin(w, "Rules", widths, 2, true), AH_OK);
     assert_int_equal(ah_writer_sheet_row(w, cells, 2), AH_OK);
-    assert_int_equal(ah_writer_sheet_row(w, cells, 3), AH_ERR_USAGE); /* wider than the sheet */
+    assert_int_equal(ah_writer_sheet_row(w, cells, 3), AH_ERR_USAGE);                    /* wider than the sheet */
     assert_int_equal(ah_writer_sheet_begin(w, "Rules", widths, 2, false), AH_ERR_USAGE); /* name taken */
     assert_int_equal(ah_writer_close(w, NULL), AH_OK);
 

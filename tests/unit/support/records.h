@@ -188,9 +188,6 @@ static inline void fx_expect_json(const ah_event *ev)
 static inline bool fx_digest_eq(const uint64_t a[2], const uint64_t b[2]) { return a[0] == b[0] && a[1] == b[1]; }
 
 /* The body compared as text, expected in quote notation. */
-static inline void fx_expect_body(fx *f, const char *quoted)
-{
-    fx_assert_span("body", f->ev.body, fx_q(f, quoted));
-}
+static inline void fx_expect_body(fx *f, const char *quoted) { fx_assert_span("body", f->ev.body, fx_q(f, quoted)); }
 
 #endif
