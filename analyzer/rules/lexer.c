@@ -350,39 +350,15 @@ static ahi_token lex_string(ahi_lexer *lx)
             continue;
         }
         char e = t[i + 1];
+        /* JSON's one-character escapes, and what each stands for */
+        static const char simple[] = "\"\\/nrtbf", meaning[] = "\"\\/\n\r\t\b\f";
+        const char *k = e ? strchr(simple, e) : NULL;
+        if (k) {
+            out[n++] = meaning[k - simple];
+            i++;
+            continue;
+        }
         switch (e) {
-        case '"':
-            out[n++] = '"';
-            i++;
-            break;
-        case '\\':
-            out[n++] = '\\';
-            i++;
-            break;
-        case '/':
-            out[n++] = '/';
-            i++;
-            break;
-        case 'n':
-            out[n++] = '\n';
-            i++;
-            break;
-        case 'r':
-            out[n++] = '\r';
-            i++;
-            break;
-        case 't':
-            out[n++] = '\t';
-            i++;
-            break;
-        case 'b':
-            out[n++] = '\b';
-            i++;
-            break;
-        case 'f':
-            out[n++] = '\f';
-            i++;
-            break;
         case 'u': {
             int v = hex4(lx, i + 2);
             if (v < 0 || i + 6 > end) {
