@@ -466,9 +466,9 @@ struct ah_partial {
     char **opt;
     size_t nopt;
     pstream *streams;
-    size_t nstreams;
+    size_t nstreams, streams_cap;
     pfile_rep *files;
-    size_t nfiles;
+    size_t nfiles, files_cap;
 };
 
 void ah_partial_free(ah_partial *p)
@@ -614,119 +614,124 @@ static ah_status parse_manifest(ah_partial *p, const char *text, size_t len, ah_
     return AH_OK;
 }
 
-static ah_status load_streams(ah_partial *p, ah_diag *diag)
+static FILE *open_part_file(const ah_partial *p, int k)
 {
-    char *path = path_join(p->dir, file_names[F_STREAMS]);
+    char *path = path_join(p->dir, file_names[k]);
     FILE *f = path ? fopen(path, "rb") : NULL;
     free(path);
+    return f;
+}
+
+/* Every record of the partial's file k, in order, to fn (which may stop the
+ * walk with a status); AH_ERR_IO when the file cannot be opened. */
+static ah_status each_record(ah_partial *p, int k, ah_status (*fn)(ah_partial *, ah_span, void *), void *ctx)
+{
+    FILE *f = open_part_file(p, k);
     if (!f)
-        return refuse(diag, AH_ERR_IO, p->dir, "streams cannot be read");
+        return AH_ERR_IO;
     ah_buf rec;
     ah_buf_init(&rec, 0);
     ah_span r;
     ah_status st;
-    size_t cap = 0;
-    while ((st = read_record(f, &rec, &r)) == AH_OK) {
-        if (p->nstreams == cap) {
-            pstream *ns = ah_grow_array(p->streams, &cap, 16, sizeof *ns);
-            if (!ns) {
-                st = AH_ERR_NOMEM;
-                break;
-            }
-            p->streams = ns;
-        }
-        pstream *s = &p->streams[p->nstreams++];
-        memset(s, 0, sizeof *s);
-        ah_vcursor c = {(const unsigned char *)r.p, (const unsigned char *)r.p + r.n, true};
-        for (int k = 0; k < 8; k++)
-            s->str[k] = get_str(&c);
-        ah_stream_report *rep = &s->rep;
-        rep->path = s->str[0];
-        rep->entry = s->str[1];
-        rep->container = s->str[2];
-        rep->encoding = s->str[3];
-        rep->framing = s->str[4];
-        rep->format = s->str[5];
-        rep->failure = s->str[6];
-        rep->not_a_log = s->str[7];
-        rep->source = (ah_source_kind)ah_get_uvarint(&c);
-        rep->member_order = ah_get_uvarint(&c);
-        s->file_index = (size_t)ah_get_uvarint(&c);
-        rep->records = ah_get_uvarint(&c);
-        rep->errors = ah_get_uvarint(&c);
-        uint64_t flags = ah_get_uvarint(&c);
-        rep->has_time = flags & 1;
-        rep->failed = flags & 2;
-        rep->truncated_hint = flags & 4;
-        rep->no_record = flags & 8;
-        rep->first = get_time(&c);
-        rep->last = get_time(&c);
-        rep->ambiguous_dates = ah_get_uvarint(&c);
-        rep->no_time = ah_get_uvarint(&c);
-        rep->unknown_zone = ah_get_uvarint(&c);
-        rep->nul_chars = ah_get_uvarint(&c);
-        rep->control_events = ah_get_uvarint(&c);
-        if (!c.ok || c.p != c.end || !rep->path || (unsigned)rep->source >= AH_SOURCE_COUNT) {
-            st = AH_ERR_RECORD;
-            break;
-        }
-    }
+    while ((st = read_record(f, &rec, &r)) == AH_OK && (st = fn(p, r, ctx)) == AH_OK)
+        ;
     fclose(f);
     ah_buf_free(&rec);
-    if (st == AH_END)
-        st = AH_OK;
+    return st == AH_END ? AH_OK : st;
+}
+
+/* A failed walk over one of the partial's files, reported: unreadable, or
+ * holding what this binary cannot take (out of memory is only returned). */
+static ah_status partial_fault(ah_partial *p, ah_status st, ah_diag *diag, const char *unreadable, const char *corrupt)
+{
+    if (st == AH_ERR_IO)
+        return refuse(diag, st, p->dir, unreadable);
+    if (st == AH_ERR_RECORD)
+        return refuse(diag, st, p->dir, corrupt);
+    return st;
+}
+
+static ah_status one_stream(ah_partial *p, ah_span r, void *ctx)
+{
+    (void)ctx;
+    if (p->nstreams == p->streams_cap) {
+        pstream *ns = ah_grow_array(p->streams, &p->streams_cap, 16, sizeof *ns);
+        if (!ns)
+            return AH_ERR_NOMEM;
+        p->streams = ns;
+    }
+    pstream *s = &p->streams[p->nstreams++];
+    memset(s, 0, sizeof *s);
+    ah_vcursor c = {(const unsigned char *)r.p, (const unsigned char *)r.p + r.n, true};
+    for (int k = 0; k < 8; k++)
+        s->str[k] = get_str(&c);
+    ah_stream_report *rep = &s->rep;
+    rep->path = s->str[0];
+    rep->entry = s->str[1];
+    rep->container = s->str[2];
+    rep->encoding = s->str[3];
+    rep->framing = s->str[4];
+    rep->format = s->str[5];
+    rep->failure = s->str[6];
+    rep->not_a_log = s->str[7];
+    rep->source = (ah_source_kind)ah_get_uvarint(&c);
+    rep->member_order = ah_get_uvarint(&c);
+    s->file_index = (size_t)ah_get_uvarint(&c);
+    rep->records = ah_get_uvarint(&c);
+    rep->errors = ah_get_uvarint(&c);
+    uint64_t flags = ah_get_uvarint(&c);
+    rep->has_time = flags & 1;
+    rep->failed = flags & 2;
+    rep->truncated_hint = flags & 4;
+    rep->no_record = flags & 8;
+    rep->first = get_time(&c);
+    rep->last = get_time(&c);
+    rep->ambiguous_dates = ah_get_uvarint(&c);
+    rep->no_time = ah_get_uvarint(&c);
+    rep->unknown_zone = ah_get_uvarint(&c);
+    rep->nul_chars = ah_get_uvarint(&c);
+    rep->control_events = ah_get_uvarint(&c);
+    if (!c.ok || c.p != c.end || !rep->path || (unsigned)rep->source >= AH_SOURCE_COUNT)
+        return AH_ERR_RECORD;
+    return AH_OK;
+}
+
+static ah_status load_streams(ah_partial *p, ah_diag *diag)
+{
+    ah_status st = each_record(p, F_STREAMS, one_stream, NULL);
     /* the stream's ordinal in its file: streams of a file come together */
     for (size_t i = 0; st == AH_OK && i < p->nstreams; i++)
         p->streams[i].ordinal =
             i && p->streams[i - 1].file_index == p->streams[i].file_index ? p->streams[i - 1].ordinal + 1 : 0;
-    if (st == AH_ERR_RECORD)
-        return refuse(diag, st, p->dir, "streams is not a stream table");
-    return st;
+    return st == AH_OK ? AH_OK : partial_fault(p, st, diag, "streams cannot be read", "streams is not a stream table");
+}
+
+static ah_status one_file(ah_partial *p, ah_span r, void *ctx)
+{
+    (void)ctx;
+    if (p->nfiles == p->files_cap) {
+        pfile_rep *nf = ah_grow_array(p->files, &p->files_cap, 16, sizeof *nf);
+        if (!nf)
+            return AH_ERR_NOMEM;
+        p->files = nf;
+    }
+    pfile_rep *fr = &p->files[p->nfiles++];
+    memset(fr, 0, sizeof *fr);
+    ah_vcursor c = {(const unsigned char *)r.p, (const unsigned char *)r.p + r.n, true};
+    fr->path = get_str(&c);
+    fr->size = ah_get_uvarint(&c);
+    fr->sha256 = get_str(&c);
+    fr->unreadable = ah_get_uvarint(&c) != 0;
+    return c.ok && c.p == c.end && fr->path && fr->sha256 ? AH_OK : AH_ERR_RECORD;
 }
 
 static ah_status load_files(ah_partial *p, ah_diag *diag)
 {
-    char *path = path_join(p->dir, file_names[F_FILES]);
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    free(path);
-    if (!f)
-        return refuse(diag, AH_ERR_IO, p->dir, "files cannot be read");
-    ah_buf rec;
-    ah_buf_init(&rec, 0);
-    ah_span r;
-    ah_status st;
-    size_t cap = 0;
-    while ((st = read_record(f, &rec, &r)) == AH_OK) {
-        if (p->nfiles == cap) {
-            pfile_rep *nf = ah_grow_array(p->files, &cap, 16, sizeof *nf);
-            if (!nf) {
-                st = AH_ERR_NOMEM;
-                break;
-            }
-            p->files = nf;
-        }
-        pfile_rep *fr = &p->files[p->nfiles++];
-        memset(fr, 0, sizeof *fr);
-        ah_vcursor c = {(const unsigned char *)r.p, (const unsigned char *)r.p + r.n, true};
-        fr->path = get_str(&c);
-        fr->size = ah_get_uvarint(&c);
-        fr->sha256 = get_str(&c);
-        fr->unreadable = ah_get_uvarint(&c) != 0;
-        if (!c.ok || c.p != c.end || !fr->path || !fr->sha256) {
-            st = AH_ERR_RECORD;
-            break;
-        }
-    }
-    fclose(f);
-    ah_buf_free(&rec);
-    if (st == AH_END)
-        st = AH_OK;
+    ah_status st = each_record(p, F_FILES, one_file, NULL);
     for (size_t i = 0; st == AH_OK && i < p->nstreams; i++)
         if (p->streams[i].file_index >= p->nfiles)
             st = AH_ERR_RECORD;
-    if (st == AH_ERR_RECORD)
-        return refuse(diag, st, p->dir, "files is not a file table");
-    return st;
+    return st == AH_OK ? AH_OK : partial_fault(p, st, diag, "files cannot be read", "files is not a file table");
 }
 
 ah_partial *ah_partial_open(const char *dir, ah_diag *diag, ah_status *st)
@@ -989,13 +994,6 @@ static int cmp_global(const void *a, const void *b)
     return g < h ? -1 : g > h;
 }
 
-static FILE *open_part_file(const ah_partial *p, int k)
-{
-    char *path = path_join(p->dir, file_names[k]);
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    free(path);
-    return f;
-}
 
 /* Every event of every kept stream, in canonical order, decided as one
  * session decides it (session.c): in one set of keys while the set fits its
@@ -1197,62 +1195,55 @@ static bool remap(const ah_partial *p, size_t part, const posset *losers, uint64
     return true;
 }
 
+typedef struct feed {
+    size_t part;
+    const posset *losers;
+    ah_hunt *h;
+    ah_buf rules; /* a decoded row's rule indices */
+} feed;
+
+static ah_status feed_row(ah_partial *p, ah_span r, void *ctx)
+{
+    feed *fd = ctx;
+    ah_row row;
+    if (!ah_row_decode(r, &row, &fd->rules))
+        return AH_ERR_RECORD;
+    if (!remap(p, fd->part, fd->losers, row.seq, &row.seq))
+        return AH_OK;
+    return ah_hunt_add_row(fd->h, &row);
+}
+
+static ah_status feed_observation(ah_partial *p, ah_span r, void *ctx)
+{
+    feed *fd = ctx;
+    ah_vcursor c = {(const unsigned char *)r.p, (const unsigned char *)r.p + r.n, true};
+    uint64_t seq = ah_get_uvarint(&c), global;
+    ah_observation obs;
+    if (!c.ok || ah_observation_decode(ah_span_make((const char *)c.p, (size_t)(c.end - c.p)), &obs) != AH_OK)
+        return AH_ERR_RECORD;
+    if (!remap(p, fd->part, fd->losers, seq, &global))
+        return AH_OK;
+    ah_status st = ah_hunt_add_observation(fd->h, &obs, global);
+    return st == AH_ERR_USAGE ? AH_ERR_RECORD : st; /* no correlation rule to replay it */
+}
+
 static ah_status feed_rows(ah_partial *p, size_t part, const posset *losers, ah_hunt *h, ah_diag *diag)
 {
-    FILE *f = open_part_file(p, F_ROWS);
-    if (!f)
-        return refuse(diag, AH_ERR_IO, p->dir, "rows cannot be read");
-    ah_buf rec, rules;
-    ah_buf_init(&rec, 0);
-    ah_buf_init(&rules, 0);
-    ah_span r;
-    ah_status st;
-    while ((st = read_record(f, &rec, &r)) == AH_OK) {
-        ah_row row;
-        if (!ah_row_decode(r, &row, &rules)) {
-            st = AH_ERR_RECORD;
-            break;
-        }
-        if (!remap(p, part, losers, row.seq, &row.seq))
-            continue;
-        if ((st = ah_hunt_add_row(h, &row)) != AH_OK)
-            break;
-    }
-    fclose(f);
-    ah_buf_free(&rec);
-    ah_buf_free(&rules);
-    if (st == AH_ERR_RECORD)
-        return refuse(diag, st, p->dir, "rows holds a row this binary cannot read");
-    return st == AH_END ? AH_OK : st;
+    feed fd = {part, losers, h, {0}};
+    ah_buf_init(&fd.rules, 0);
+    ah_status st = each_record(p, F_ROWS, feed_row, &fd);
+    ah_buf_free(&fd.rules);
+    return st == AH_OK ? AH_OK
+                       : partial_fault(p, st, diag, "rows cannot be read", "rows holds a row this binary cannot read");
 }
 
 static ah_status feed_observations(ah_partial *p, size_t part, const posset *losers, ah_hunt *h, ah_diag *diag)
 {
-    FILE *f = open_part_file(p, F_OBSERVATIONS);
-    if (!f)
-        return refuse(diag, AH_ERR_IO, p->dir, "observations cannot be read");
-    ah_buf rec;
-    ah_buf_init(&rec, 0);
-    ah_span r;
-    ah_status st;
-    while ((st = read_record(f, &rec, &r)) == AH_OK) {
-        ah_vcursor c = {(const unsigned char *)r.p, (const unsigned char *)r.p + r.n, true};
-        uint64_t seq = ah_get_uvarint(&c), global;
-        ah_observation obs;
-        if (!c.ok || ah_observation_decode(ah_span_make((const char *)c.p, (size_t)(c.end - c.p)), &obs) != AH_OK) {
-            st = AH_ERR_RECORD;
-            break;
-        }
-        if (!remap(p, part, losers, seq, &global))
-            continue;
-        if ((st = ah_hunt_add_observation(h, &obs, global)) != AH_OK)
-            break;
-    }
-    fclose(f);
-    ah_buf_free(&rec);
-    if (st == AH_ERR_RECORD || st == AH_ERR_USAGE)
-        return refuse(diag, st, p->dir, "observations holds one this binary and rule set cannot replay");
-    return st == AH_END ? AH_OK : st;
+    feed fd = {part, losers, h, {0}};
+    ah_status st = each_record(p, F_OBSERVATIONS, feed_observation, &fd);
+    return st == AH_OK ? AH_OK
+                       : partial_fault(p, st, diag, "observations cannot be read",
+                                       "observations holds one this binary and rule set cannot replay");
 }
 
 /* A store file: one record, or none. */
