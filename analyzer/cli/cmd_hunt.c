@@ -59,17 +59,38 @@ enum {
     OPT_PARTIAL,
 };
 
+/* The options that only shape the output: hunt and merge take them alike. */
+#define SHAPE_OPTS_FIRST                                                                                               \
+    {OPT_OUTPUT, 'o', "output", "FILE|-", "write the timeline to FILE (default: standard output)"},                    \
+        {OPT_FORMAT, 'f', "format", "csv|jsonl|json|xlsx|story",                                                       \
+         "timeline format (default csv; jsonl with --profile ecs; xlsx: a workbook, needs -o FILE; "                   \
+         "story on a terminal when neither -o nor -f is given)"},                                                      \
+        {OPT_PROFILE, 0, "profile", "timesketch|ecs",                                                                  \
+         "fields for an importer: Timesketch (csv or jsonl) or Elastic ECS (jsonl); docs/output.md"},                  \
+        {OPT_HTML, 0, "html", "FILE", "also write the HTML report to FILE (self-contained, opens offline)"},           \
+    {                                                                                                                  \
+        OPT_COLOR, 0, "color", "auto|always|never",                                                                    \
+            "colours of the story view (default auto: on a terminal, unless NO_COLOR is set)"                          \
+    }
+
+#define SHAPE_OPTS_LAST                                                                                                \
+    {OPT_FORCE, 0, "force", NULL, "overwrite existing output and summary files"},                                      \
+        {OPT_DELIMITER, 0, "delimiter", "CHAR", "CSV delimiter (default ','; 'tab' for TAB)"},                         \
+        {OPT_BOM, 0, "bom", NULL, "start CSV output with a UTF-8 byte order mark, also on standard output"},           \
+        {OPT_NO_BOM, 0, "no-bom", NULL,                                                                                \
+         "no byte order mark in CSV files (by default -o FILE gets one, for spreadsheets)"},                           \
+        {OPT_NO_EXCEL_SAFE, 0, "no-excel-safe", NULL, "do not neutralise cells starting with = + - @ TAB CR"},         \
+        {OPT_EXCEL_DATES, 0, "excel-dates", NULL, "add a time_excel column (YYYY-MM-DD HH:MM:SS, UTC)"},               \
+        {OPT_TZ, 0, "tz", "ZONE", "add a time_local column in the IANA zone ZONE (time stays UTC)"},                   \
+        {OPT_SPLIT_ROWS, 0, "split-rows", "N",                                                                         \
+         "CSV: start a new numbered file after N data rows; xlsx: a new Timeline sheet (default 1048575)"},            \
+    {                                                                                                                  \
+        OPT_NO_RAW, 0, "no-raw", NULL, "JSON formats: leave out the raw record"                                        \
+    }
+
 static const ah_cli_opt hunt_opts[] = {
     AH_CLI_RULE_OPTS,
-    {OPT_OUTPUT, 'o', "output", "FILE|-", "write the timeline to FILE (default: standard output)"},
-    {OPT_FORMAT, 'f', "format", "csv|jsonl|json|xlsx|story",
-     "timeline format (default csv; jsonl with --profile ecs; xlsx: a workbook, needs -o FILE; story on a terminal "
-     "when neither -o nor -f is given)"},
-    {OPT_PROFILE, 0, "profile", "timesketch|ecs",
-     "fields for an importer: Timesketch (csv or jsonl) or Elastic ECS (jsonl); docs/output.md"},
-    {OPT_HTML, 0, "html", "FILE", "also write the HTML report to FILE (self-contained, opens offline)"},
-    {OPT_COLOR, 0, "color", "auto|always|never",
-     "colours of the story view (default auto: on a terminal, unless NO_COLOR is set)"},
+    SHAPE_OPTS_FIRST,
     {OPT_ALL, 'a', "all", NULL, "super-timeline: every event, rule columns filled where rules hit"},
     {OPT_ROWS, 0, "rows", "event|per-rule",
      "one row per event with every rule that hit it (default), or one per rule hit"},
@@ -87,16 +108,7 @@ static const ah_cli_opt hunt_opts[] = {
     {OPT_SUMMARY, 0, "summary", "FILE", "also write the run summary as JSON (inputs with SHA-256, rules, counts)"},
     {OPT_THREADS, 0, "threads", "N",
      "threads matching events beside the reader (default: the online CPUs; 1: none); the output does not change"},
-    {OPT_FORCE, 0, "force", NULL, "overwrite existing output and summary files"},
-    {OPT_DELIMITER, 0, "delimiter", "CHAR", "CSV delimiter (default ','; 'tab' for TAB)"},
-    {OPT_BOM, 0, "bom", NULL, "start CSV output with a UTF-8 byte order mark, also on standard output"},
-    {OPT_NO_BOM, 0, "no-bom", NULL, "no byte order mark in CSV files (by default -o FILE gets one, for spreadsheets)"},
-    {OPT_NO_EXCEL_SAFE, 0, "no-excel-safe", NULL, "do not neutralise cells starting with = + - @ TAB CR"},
-    {OPT_EXCEL_DATES, 0, "excel-dates", NULL, "add a time_excel column (YYYY-MM-DD HH:MM:SS, UTC)"},
-    {OPT_TZ, 0, "tz", "ZONE", "add a time_local column in the IANA zone ZONE (time stays UTC)"},
-    {OPT_SPLIT_ROWS, 0, "split-rows", "N",
-     "CSV: start a new numbered file after N data rows; xlsx: a new Timeline sheet (default 1048575)"},
-    {OPT_NO_RAW, 0, "no-raw", NULL, "JSON formats: leave out the raw record"},
+    SHAPE_OPTS_LAST,
     {OPT_PARTIAL, 0, "partial", "DIR",
      "write a partial result into DIR (created; must be new or empty) for `audithound merge`, instead of a timeline"},
     AH_CLI_INPUT_OPTS,
@@ -106,26 +118,11 @@ static const ah_cli_opt hunt_opts[] = {
 /* `merge` takes the options that only shape the output; the others come
  * from the partials (recorded_option). */
 static const ah_cli_opt merge_opts[] = {
-    {OPT_OUTPUT, 'o', "output", "FILE|-", "write the timeline to FILE (default: standard output)"},
-    {OPT_FORMAT, 'f', "format", "csv|jsonl|json|xlsx|story",
-     "timeline format (default csv; jsonl with --profile ecs; xlsx needs -o FILE; story on a terminal when neither -o "
-     "nor -f is given)"},
-    {OPT_PROFILE, 0, "profile", "timesketch|ecs",
-     "fields for an importer: Timesketch (csv or jsonl) or Elastic ECS (jsonl)"},
-    {OPT_HTML, 0, "html", "FILE", "also write the HTML report to FILE"},
-    {OPT_COLOR, 0, "color", "auto|always|never", "colours of the story view (default auto)"},
+    SHAPE_OPTS_FIRST,
     {OPT_SUMMARY, 0, "summary", "FILE", "also write the run summary as JSON (with the partials merged)"},
     {OPT_THREADS, 0, "threads", "N",
      "threads replaying the correlation (default: the online CPUs); the output does not change"},
-    {OPT_FORCE, 0, "force", NULL, "overwrite existing output and summary files"},
-    {OPT_DELIMITER, 0, "delimiter", "CHAR", "CSV delimiter (default ','; 'tab' for TAB)"},
-    {OPT_BOM, 0, "bom", NULL, "start CSV output with a UTF-8 byte order mark, also on standard output"},
-    {OPT_NO_BOM, 0, "no-bom", NULL, "no byte order mark in CSV files"},
-    {OPT_NO_EXCEL_SAFE, 0, "no-excel-safe", NULL, "do not neutralise cells starting with = + - @ TAB CR"},
-    {OPT_EXCEL_DATES, 0, "excel-dates", NULL, "add a time_excel column (YYYY-MM-DD HH:MM:SS, UTC)"},
-    {OPT_TZ, 0, "tz", "ZONE", "add a time_local column in the IANA zone ZONE (time stays UTC)"},
-    {OPT_SPLIT_ROWS, 0, "split-rows", "N", "CSV: a new numbered file after N data rows; xlsx: a new Timeline sheet"},
-    {OPT_NO_RAW, 0, "no-raw", NULL, "JSON formats: leave out the raw record"},
+    SHAPE_OPTS_LAST,
     {AH_OPT_MEMORY, 0, "memory", "SIZE",
      "memory for the duplicate set, sorting and correlation state before spilling to disk (default 64M)"},
     {AH_OPT_TMPDIR, 0, "tmpdir", "DIR", "where sorted runs are spilled (default $TMPDIR or /tmp)"},
