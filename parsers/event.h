@@ -11,6 +11,7 @@
 
 #include "util/buf.h"
 #include "util/common.h"
+#include "util/varint.h"
 
 typedef enum ah_source_kind {
     AH_SOURCE_UNKNOWN = 0,
@@ -47,6 +48,28 @@ typedef struct ah_time {
     int64_t sec;  /* seconds since 1970-01-01T00:00:00Z */
     int32_t nsec; /* 0..999999999 */
 } ah_time;
+
+/* An instant in the compact byte forms (sorted rows, partials, saved
+ * stores): seconds, then nanoseconds, as zigzag varints. */
+static inline unsigned char *ah_time_put(unsigned char *p, ah_time t)
+{
+    p = ah_put_uvarint(p, ah_zigzag(t.sec));
+    return ah_put_uvarint(p, ah_zigzag(t.nsec));
+}
+
+static inline void ah_buf_put_time(ah_buf *b, ah_time t)
+{
+    unsigned char tmp[2 * AH_VARINT_MAX];
+    ah_buf_append(b, tmp, (size_t)(ah_time_put(tmp, t) - tmp));
+}
+
+static inline ah_time ah_time_get(ah_vcursor *c)
+{
+    ah_time t;
+    t.sec = ah_unzigzag(ah_get_uvarint(c));
+    t.nsec = (int32_t)ah_unzigzag(ah_get_uvarint(c));
+    return t;
+}
 
 /* Where a record came from. Owned by the input stage; lives as long as the
  * session (events keep a pointer to it). */

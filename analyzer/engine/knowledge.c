@@ -248,8 +248,7 @@ static void save_table(const table *t, ah_buf *out)
         if (!s->key)
             continue;
         unsigned char *p = ah_put_uvarint(tmp, s->key);
-        p = ah_put_uvarint(p, ah_zigzag(s->first.sec));
-        p = ah_put_uvarint(p, ah_zigzag(s->first.nsec));
+        p = ah_time_put(p, s->first);
         ah_buf_append(out, tmp, (size_t)(p - tmp));
     }
     unsigned char *p = ah_put_uvarint(tmp, 0);
@@ -264,9 +263,7 @@ static bool load_table(ah_knowledge *k, table *t, ah_vcursor *c)
             return false;
         if (!key)
             return true;
-        ah_time when;
-        when.sec = ah_unzigzag(ah_get_uvarint(c));
-        when.nsec = (int32_t)ah_unzigzag(ah_get_uvarint(c));
+        ah_time when = ah_time_get(c);
         if (!c->ok)
             return false;
         if (!put(k, t, key, when)) /* the earliest time wins: a union in any order */

@@ -1948,22 +1948,10 @@ ah_status ah_names_load_directory(ah_names *n, const char *path, ah_diag *d)
 
 /* --- saved stores (hunt --partial) --------------------------------------------------- */
 
-static void put_u(ah_buf *b, uint64_t v)
-{
-    unsigned char tmp[AH_VARINT_MAX];
-    ah_buf_append(b, tmp, (size_t)(ah_put_uvarint(tmp, v) - tmp));
-}
-
 static void put_s(ah_buf *b, ah_span s)
 {
-    put_u(b, s.n);
+    ah_buf_put_uvarint(b, s.n);
     ah_buf_append(b, s.p, s.n);
-}
-
-static void put_t(ah_buf *b, ah_time t)
-{
-    put_u(b, ah_zigzag(t.sec));
-    put_u(b, ah_zigzag(t.nsec));
 }
 
 ah_status ah_names_save(const ah_names *n, ah_buf *out)
@@ -1972,27 +1960,27 @@ ah_status ah_names_save(const ah_names *n, ah_buf *out)
         const entry *e = &n->ents[i];
         if (!e->first_rec && !e->more && !(e->flags & E_DIRECTORY))
             continue; /* only listed: the merge loads the lists itself */
-        put_u(out, 1);
-        put_u(out, e->id.hi);
-        put_u(out, e->id.lo);
-        put_u(out, e->kind);
-        put_u(out, e->flags);
-        put_u(out, e->link.hi);
-        put_u(out, e->link.lo);
+        ah_buf_put_uvarint(out, 1);
+        ah_buf_put_uvarint(out, e->id.hi);
+        ah_buf_put_uvarint(out, e->id.lo);
+        ah_buf_put_uvarint(out, e->kind);
+        ah_buf_put_uvarint(out, e->flags);
+        ah_buf_put_uvarint(out, e->link.hi);
+        ah_buf_put_uvarint(out, e->link.lo);
         put_s(out, (e->flags & (E_REFERENCE | E_DIRECTORY)) ? fixed_name(n, e) : AH_SPAN_NULL);
-        put_u(out, e->more);
+        ah_buf_put_uvarint(out, e->more);
         for (uint32_t r = e->first_rec; r; r = n->recs[r - 1].next) {
             const rec *x = &n->recs[r - 1];
-            put_u(out, 1);
+            ah_buf_put_uvarint(out, 1);
             put_s(out, rec_name(n, x));
-            put_t(out, x->first);
-            put_t(out, x->last);
+            ah_buf_put_time(out, x->first);
+            ah_buf_put_time(out, x->last);
         }
-        put_u(out, 0);
+        ah_buf_put_uvarint(out, 0);
     }
-    put_u(out, 0);
-    put_u(out, n->dropped_ids);
-    put_u(out, n->dropped_names);
+    ah_buf_put_uvarint(out, 0);
+    ah_buf_put_uvarint(out, n->dropped_ids);
+    ah_buf_put_uvarint(out, n->dropped_names);
     return ah_buf_status(out);
 }
 
@@ -2006,14 +1994,6 @@ static ah_span get_s(ah_vcursor *c)
     ah_span s = ah_span_make((const char *)c->p, (size_t)len);
     c->p += len;
     return s;
-}
-
-static ah_time get_t(ah_vcursor *c)
-{
-    ah_time t;
-    t.sec = ah_unzigzag(ah_get_uvarint(c));
-    t.nsec = (int32_t)ah_unzigzag(ah_get_uvarint(c));
-    return t;
 }
 
 ah_status ah_names_load_saved(ah_names *n, ah_span saved)
@@ -2036,7 +2016,7 @@ ah_status ah_names_load_saved(ah_names *n, ah_span saved)
             set_fixed(n, id, kind, fixed, (flags & E_REFERENCE) != 0, lp);
         while (c.ok && ah_get_uvarint(&c) == 1) {
             ah_span name = get_s(&c);
-            ah_time first = get_t(&c), last = get_t(&c);
+            ah_time first = ah_time_get(&c), last = ah_time_get(&c);
             if (!c.ok)
                 return AH_ERR_RECORD;
             learn_name(n, id, kind, name, first, lp);

@@ -52,12 +52,6 @@ static char *str_dup(const char *s)
 
 /* --- encoding helpers ------------------------------------------------------ */
 
-static void put_u(ah_buf *b, uint64_t v)
-{
-    unsigned char tmp[AH_VARINT_MAX];
-    ah_buf_append(b, tmp, (size_t)(ah_put_uvarint(tmp, v) - tmp));
-}
-
 static void put_u64(ah_buf *b, uint64_t v)
 {
     unsigned char tmp[8];
@@ -70,18 +64,12 @@ static void put_u64(ah_buf *b, uint64_t v)
 static void put_str(ah_buf *b, const char *s)
 {
     if (!s) {
-        put_u(b, 0);
+        ah_buf_put_uvarint(b, 0);
         return;
     }
     size_t n = strlen(s);
-    put_u(b, (uint64_t)n + 1);
+    ah_buf_put_uvarint(b, (uint64_t)n + 1);
     ah_buf_append(b, s, n);
-}
-
-static void put_time(ah_buf *b, ah_time t)
-{
-    put_u(b, ah_zigzag(t.sec));
-    put_u(b, ah_zigzag(t.nsec));
 }
 
 static uint64_t get_u64(ah_vcursor *c)
@@ -117,14 +105,6 @@ static char *get_str(ah_vcursor *c)
     s[n] = '\0';
     c->p += n;
     return s;
-}
-
-static ah_time get_time(ah_vcursor *c)
-{
-    ah_time t;
-    t.sec = ah_unzigzag(ah_get_uvarint(c));
-    t.nsec = (int32_t)ah_unzigzag(ah_get_uvarint(c));
-    return t;
 }
 
 /* --- files of records -------------------------------------------------------- */
@@ -269,12 +249,12 @@ void ah_partial_identity(void *ud, const ah_session_identity *id)
     ah_partial_writer *w = ud;
     ah_buf *b = &w->rec;
     ah_buf_reset(b);
-    put_u(b, id->stream);
-    put_u(b, id->record_no);
-    put_u(b, (id->duplicate ? 1u : 0u) | (id->has_time ? 2u : 0u));
-    put_u(b, (uint64_t)id->source);
-    put_time(b, id->time);
-    put_u(b, id->nkeys);
+    ah_buf_put_uvarint(b, id->stream);
+    ah_buf_put_uvarint(b, id->record_no);
+    ah_buf_put_uvarint(b, (id->duplicate ? 1u : 0u) | (id->has_time ? 2u : 0u));
+    ah_buf_put_uvarint(b, (uint64_t)id->source);
+    ah_buf_put_time(b, id->time);
+    ah_buf_put_uvarint(b, id->nkeys);
     for (size_t i = 0; i < id->nkeys && i < 2; i++) {
         put_u64(b, id->keys[i][0]);
         put_u64(b, id->keys[i][1]);
@@ -296,20 +276,20 @@ static void put_stream(ah_buf *b, const ah_stream_report *r, size_t file_index)
     put_str(b, r->format);
     put_str(b, r->failure);
     put_str(b, r->not_a_log);
-    put_u(b, (uint64_t)r->source);
-    put_u(b, r->member_order);
-    put_u(b, file_index);
-    put_u(b, r->records);
-    put_u(b, r->errors);
-    put_u(b,
-          (r->has_time ? 1u : 0u) | (r->failed ? 2u : 0u) | (r->truncated_hint ? 4u : 0u) | (r->no_record ? 8u : 0u));
-    put_time(b, r->first);
-    put_time(b, r->last);
-    put_u(b, r->ambiguous_dates);
-    put_u(b, r->no_time);
-    put_u(b, r->unknown_zone);
-    put_u(b, r->nul_chars);
-    put_u(b, r->control_events);
+    ah_buf_put_uvarint(b, (uint64_t)r->source);
+    ah_buf_put_uvarint(b, r->member_order);
+    ah_buf_put_uvarint(b, file_index);
+    ah_buf_put_uvarint(b, r->records);
+    ah_buf_put_uvarint(b, r->errors);
+    ah_buf_put_uvarint(b, (r->has_time ? 1u : 0u) | (r->failed ? 2u : 0u) | (r->truncated_hint ? 4u : 0u) |
+                              (r->no_record ? 8u : 0u));
+    ah_buf_put_time(b, r->first);
+    ah_buf_put_time(b, r->last);
+    ah_buf_put_uvarint(b, r->ambiguous_dates);
+    ah_buf_put_uvarint(b, r->no_time);
+    ah_buf_put_uvarint(b, r->unknown_zone);
+    ah_buf_put_uvarint(b, r->nul_chars);
+    ah_buf_put_uvarint(b, r->control_events);
 }
 
 ah_status ah_partial_finish(ah_partial_writer *w, const ah_session *s, ah_hunt *h, const ah_names *names,
@@ -337,9 +317,9 @@ ah_status ah_partial_finish(ah_partial_writer *w, const ah_session *s, ah_hunt *
             ah_file_report f = ah_session_file(s, i);
             ah_buf_reset(b);
             put_str(b, f.path);
-            put_u(b, f.size);
+            ah_buf_put_uvarint(b, f.size);
             put_str(b, f.sha256 ? f.sha256 : "");
-            put_u(b, f.unreadable);
+            ah_buf_put_uvarint(b, f.unreadable);
             pf_record(&pf, b->data, b->len);
         }
         st = ah_buf_status(b);
@@ -365,7 +345,7 @@ ah_status ah_partial_finish(ah_partial_writer *w, const ah_session *s, ah_hunt *
         uint64_t seq;
         while ((st = ah_hunt_partial_observation(h, &obs, &seq)) == AH_OK) {
             ah_buf_reset(b);
-            put_u(b, seq);
+            ah_buf_put_uvarint(b, seq);
             if ((st = ah_observation_encode(&obs, b)) != AH_OK)
                 break;
             pf_record(&pf, b->data, b->len);
@@ -684,8 +664,8 @@ static ah_status one_stream(ah_partial *p, ah_span r, void *ctx)
     rep->failed = flags & 2;
     rep->truncated_hint = flags & 4;
     rep->no_record = flags & 8;
-    rep->first = get_time(&c);
-    rep->last = get_time(&c);
+    rep->first = ah_time_get(&c);
+    rep->last = ah_time_get(&c);
     rep->ambiguous_dates = ah_get_uvarint(&c);
     rep->no_time = ah_get_uvarint(&c);
     rep->unknown_zone = ah_get_uvarint(&c);
@@ -976,7 +956,7 @@ static ah_status ireader_next(ireader *r)
     e->dup = flags & 1;
     e->has_time = flags & 2;
     e->source = (ah_source_kind)ah_get_uvarint(&c);
-    e->time = get_time(&c);
+    e->time = ah_time_get(&c);
     e->nkeys = (size_t)ah_get_uvarint(&c);
     if (e->nkeys > 2)
         c.ok = false;

@@ -154,8 +154,7 @@ static size_t encode(unsigned char *p, const ah_row *row, uint64_t ordinal)
     *p++ = (unsigned char)row->level;
     *p++ = row->join_class;
     *p++ = row->result;
-    p = ah_put_uvarint(p, ah_zigzag(row->time.sec));
-    p = ah_put_uvarint(p, ah_zigzag(row->time.nsec));
+    p = ah_time_put(p, row->time);
     p = ah_put_uvarint(p, row->tie);
     p = ah_put_uvarint(p, ordinal);
     p = ah_put_uvarint(p, row->input_record);
@@ -200,8 +199,7 @@ static bool decode(const unsigned char *p, size_t n, sort_key *key, ah_row *row,
     row->level = (int8_t)*c.p++;
     row->join_class = *c.p++;
     row->result = *c.p++;
-    row->time.sec = ah_unzigzag(ah_get_uvarint(&c));
-    row->time.nsec = (int32_t)ah_unzigzag(ah_get_uvarint(&c));
+    row->time = ah_time_get(&c);
     row->tie = ah_get_uvarint(&c);
     key->ordinal = ah_get_uvarint(&c);
     row->input_record = ah_get_uvarint(&c);

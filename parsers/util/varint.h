@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 #define AH_VARINT_MAX 10 /* bytes of the largest uint64_t */
 
 static inline size_t ah_uvarint_size(uint64_t v)
@@ -30,6 +32,13 @@ static inline unsigned char *ah_put_uvarint(unsigned char *p, uint64_t v)
     }
     *p++ = (unsigned char)v;
     return p;
+}
+
+/* Append one varint to a buffer (its sticky error remembers a failure). */
+static inline void ah_buf_put_uvarint(ah_buf *b, uint64_t v)
+{
+    unsigned char tmp[AH_VARINT_MAX];
+    ah_buf_append(b, tmp, (size_t)(ah_put_uvarint(tmp, v) - tmp));
 }
 
 static inline uint64_t ah_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
