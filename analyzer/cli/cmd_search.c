@@ -144,10 +144,15 @@ static int run_search(int argc, char **argv)
         c.wo.include_raw = true; /* event.original is the record */
     ah_diag diag = {.fn = ah_cli_diag_fn, .ud = &c.diag, .temp_fn = ah_cli_temp_hook};
     vars = ah_ruleset_new(&diag);
-    if (!vars)
+    if (!vars) {
+        ah_cli_errorf("out of memory");
+        status = AH_EXIT_NOMEM;
         goto done;
-    if (c.rules.vars_file && ah_ruleset_load_vars_file(vars, c.rules.vars_file) != AH_OK)
+    }
+    if (c.rules.vars_file && ah_ruleset_load_vars_file(vars, c.rules.vars_file) != AH_OK) {
+        status = ah_cli_fail_status(ah_ruleset_status(vars), AH_EXIT_USAGE);
         goto done;
+    }
     for (size_t i = 0; i < c.rules.nsets; i++)
         if (ah_ruleset_set_var_arg(vars, c.rules.sets[i]) != AH_OK) {
             ah_cli_errorf("--set %s: not a valid variable assignment", c.rules.sets[i]);
@@ -155,9 +160,15 @@ static int run_search(int argc, char **argv)
         }
     ah_cli_diag bare = {.bare = true}; /* compile messages carry their own caret display */
     ah_diag expr_diag = {.fn = ah_cli_diag_fn, .ud = &bare};
-    e = ah_expr_compile(argv[first], vars, &expr_diag);
-    if (!e)
+    ah_status est;
+    e = ah_expr_compile(argv[first], vars, &expr_diag, &est);
+    if (!e) {
+        if (est == AH_ERR_NOMEM) {
+            ah_cli_errorf("out of memory");
+            status = AH_EXIT_NOMEM;
+        }
         goto done;
+    }
     if (c.explain) {
         if (ah_expr_explain(e, &explain) == AH_ERR_NOMEM) {
             ah_cli_errorf("out of memory");
@@ -176,8 +187,12 @@ static int run_search(int argc, char **argv)
     m = ah_matcher_new(NULL);
     sorter = ah_sorter_new(ah_cli_memory_split(&c.so, 2), c.so.tmpdir, &diag); /* half for the duplicate set */
     s = ah_cli_open_session(&c.so, &c.diag, argc, argv, first + 1);
-    if (!m || !sorter || !s)
+    if (!m || !sorter || !s) { /* each fails only for want of memory (the session says so itself) */
+        if (s)
+            ah_cli_errorf("out of memory");
+        status = AH_EXIT_NOMEM;
         goto done;
+    }
     const ah_event *ev;
     uint64_t matched = 0;
     status = AH_EXIT_PARTIAL;

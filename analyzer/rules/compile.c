@@ -188,7 +188,12 @@ static bool canon_op(ahi_cctx *cx, const char *s, size_t n, const char **out, si
 {
     ah_buf b;
     ah_buf_init(&b, 1u << 20);
-    bool ok = ah_opcanon(ah_span_make(s, n), &b) == AH_OK;
+    ah_status st = ah_opcanon(ah_span_make(s, n), &b);
+    if (st == AH_ERR_NOMEM) {
+        ah_buf_free(&b);
+        return ahi_nomem(&cx->store->arena);
+    }
+    bool ok = st == AH_OK;
     if (ok) {
         *out = ahi_strndup(&cx->store->arena, ah_buf_cstr(&b), b.len);
         *on = b.len;

@@ -394,8 +394,10 @@ ah_status ah_rule_test_format(const ah_rule_test_case *tc, ah_buf *out);
 /* Compile a match expression (the language of a rule's `match`). Variables
  * come from vars (may be NULL); list("file") paths are relative to the
  * current directory. Errors go to diag with path "<expr>", line 1, and a
- * caret under the offending text. Returns NULL on error. */
-ah_expr *ah_expr_compile(const char *text, const ah_ruleset *vars, ah_diag *diag);
+ * caret under the offending text. Returns NULL on error; then *st (when
+ * st is not NULL) says AH_ERR_NOMEM for an allocation that failed, else
+ * AH_ERR_USAGE (the errors are reported). */
+ah_expr *ah_expr_compile(const char *text, const ah_ruleset *vars, ah_diag *diag, ah_status *st);
 void ah_expr_free(ah_expr *e);
 bool ah_expr_eval(ah_matcher *m, const ah_expr *e, const ah_event *ev);
 bool ah_expr_needs_raw(const ah_expr *e);

@@ -789,13 +789,18 @@ unsigned ah_ruleset_first_look(const ah_ruleset *rs, ah_source_kind source, ah_s
 
 /* --- expressions ------------------------------------------------------- */
 
-ah_expr *ah_expr_compile(const char *text, const ah_ruleset *vars, ah_diag *diag)
+ah_expr *ah_expr_compile(const char *text, const ah_ruleset *vars, ah_diag *diag, ah_status *st)
 {
+    ah_status dummy;
+    st = st ? st : &dummy;
+    *st = AH_ERR_USAGE;
     if (!text)
         return NULL;
     ah_expr *e = calloc(1, sizeof *e);
-    if (!e)
+    if (!e) {
+        *st = AH_ERR_NOMEM;
         return NULL;
+    }
     ahi_store_init(&e->store);
     uint64_t errors = 0;
     e->src = ahi_src_new(&e->store.arena, "<expr>", text, strlen(text));
@@ -821,8 +826,11 @@ ah_expr *ah_expr_compile(const char *text, const ah_ruleset *vars, ah_diag *diag
         goto fail;
     }
     e->needs_raw = cx.needs_raw;
+    *st = AH_OK;
     return e;
 fail:
+    if (!e->src || e->store.arena.nomem)
+        *st = AH_ERR_NOMEM; /* not a fault of the expression */
     ah_expr_free(e);
     return NULL;
 }

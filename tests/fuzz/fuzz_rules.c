@@ -85,7 +85,7 @@ static void run_rules(const char *text, size_t len, const ah_event *ev)
 static void run_expr(const char *text, const ah_event *ev)
 {
     ah_diag diag = {0};
-    ah_expr *e = ah_expr_compile(text, NULL, &diag);
+    ah_expr *e = ah_expr_compile(text, NULL, &diag, NULL);
     FUZZ_CHECK((e != NULL) == (diag.count[AH_SEV_ERROR] == 0));
     if (!e)
         return;

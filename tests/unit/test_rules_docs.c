@@ -53,7 +53,7 @@ static void test_doc_examples(void **state)
             expr_blocks++;
             tdiag td;
             tdiag_init(&td);
-            ah_expr *e = ah_expr_compile(text, NULL, &td.d);
+            ah_expr *e = ah_expr_compile(text, NULL, &td.d, NULL);
             if (!e) {
                 print_error("docs/rules.md expr block at line %d does not compile:\n%s\n", line, tdiag_str(&td));
                 fail();

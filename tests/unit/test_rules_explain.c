@@ -58,7 +58,7 @@ static void test_expr_explain(void **state)
     (void)state;
     ah_expr *e = ah_expr_compile("operation == \"Set domain authentication.\" and "
                                  "raw.ModifiedProperties[Name=\"LiveType\"].NewValue contains \"Federated\"",
-                                 NULL, NULL);
+                                 NULL, NULL, NULL);
     assert_non_null(e);
     assert_true(ah_expr_needs_raw(e));
     ah_buf out;
@@ -74,7 +74,7 @@ static void test_expr_explain(void **state)
     ah_expr_free(e);
 
     e = ah_expr_compile("user in [\"b\", \"a\", \"B\"] and not ip in cidr [\"10.0.0.0/9\", \"10.128.0.0/9\"]", NULL,
-                        NULL);
+                        NULL, NULL);
     assert_non_null(e);
     assert_false(ah_expr_needs_raw(e));
     ah_buf_init(&out, 0);
@@ -88,7 +88,7 @@ static void test_expr_explain(void **state)
     ah_buf_free(&out);
     ah_expr_free(e);
     /* sameas: the other operand as an accessor; a path makes raw needed */
-    e = ah_expr_compile("raw.MailboxOwnerUPN not sameas user cased and user sameas raw.Actor[*].ID", NULL, NULL);
+    e = ah_expr_compile("raw.MailboxOwnerUPN not sameas user cased and user sameas raw.Actor[*].ID", NULL, NULL, NULL);
     assert_non_null(e);
     assert_true(ah_expr_needs_raw(e));
     ah_buf_init(&out, 0);

@@ -220,11 +220,11 @@ static void test_variables(void **state)
     assert_int_equal(ah_ruleset_set_var(rs, "late", "x"), AH_ERR_USAGE); /* after compile */
 
     /* expressions take the variables of a ruleset */
-    ah_expr *x = ah_expr_compile("app_id == $mimecast_app_id", rs, &td.d);
+    ah_expr *x = ah_expr_compile("app_id == $mimecast_app_id", rs, &td.d, NULL);
     assert_non_null(x);
     assert_true(ah_expr_eval(m, x, &e.ev));
     ah_expr_free(x);
-    assert_null(ah_expr_compile("app_id == $nope", rs, &td.d));
+    assert_null(ah_expr_compile("app_id == $nope", rs, &td.d, NULL));
     assert_diag_has(&td, "<expr>:1:1: error: variable nope is not set (--set nope=VALUE)");
     ah_matcher_free(m);
     ah_ruleset_free(rs);

@@ -390,7 +390,7 @@ static void test_no_raw(void **state)
     assert_int_equal(texpr("raw contains \"x\"", &e.ev), 0);
     assert_int_equal(texpr("raw.A != \"b\"", &e.ev), 1);
     tevent_json(&e, "{\"A\": [1, 2", NULL); /* malformed */
-    ah_expr *x = ah_expr_compile("raw.A exists", NULL, NULL);
+    ah_expr *x = ah_expr_compile("raw.A exists", NULL, NULL, NULL);
     ah_matcher *m = ah_matcher_new(NULL);
     assert_false(ah_expr_eval(m, x, &e.ev));
     assert_int_equal(ah_matcher_get_stats(m)->json_errors, 1);
@@ -417,7 +417,7 @@ static void test_body_then_raw_fallback(void **state)
      * from the body, Identity from the record), each once per event; the
      * whole-tree path parses the body and the record once each. */
     ah_expr *x =
-        ah_expr_compile("raw.Id == \"a-1\" and raw.Identity == \"w-1\" and raw.Operation == \"X\"", NULL, NULL);
+        ah_expr_compile("raw.Id == \"a-1\" and raw.Identity == \"w-1\" and raw.Operation == \"X\"", NULL, NULL, NULL);
     ah_matcher *m = ah_matcher_new(NULL);
     assert_true(ah_expr_eval(m, x, &e.ev));
     assert_int_equal(ah_matcher_get_stats(m)->json_parses, 3);

@@ -501,7 +501,7 @@ static void test_corruption(void **state)
         ah_ruleset_explain(rs, NULL, &ex);
         ah_buf_free(&ex);
         ah_ruleset_free(rs);
-        ah_expr_free(ah_expr_compile(b.data, NULL, NULL));
+        ah_expr_free(ah_expr_compile(b.data, NULL, NULL, NULL));
     }
     ah_buf_free(&b);
 }

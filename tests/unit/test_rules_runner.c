@@ -269,7 +269,7 @@ static long count_hits(const char *file, const char *expr)
     assert_non_null(f);
     tdiag td;
     tdiag_init(&td);
-    ah_expr *e = ah_expr_compile(expr, NULL, &td.d);
+    ah_expr *e = ah_expr_compile(expr, NULL, &td.d, NULL);
     if (!e)
         print_error("%s", tdiag_str(&td));
     assert_non_null(e);

@@ -119,7 +119,7 @@ static inline int texpr(const char *expr, const ah_event *ev)
 {
     tdiag td;
     tdiag_init(&td);
-    ah_expr *e = ah_expr_compile(expr, NULL, &td.d);
+    ah_expr *e = ah_expr_compile(expr, NULL, &td.d, NULL);
     if (!e) {
         print_message("compile error for %s:\n%s", expr, tdiag_str(&td));
         tdiag_free(&td);
@@ -138,7 +138,7 @@ static inline char *texpr_error(const char *expr)
 {
     tdiag td;
     tdiag_init(&td);
-    ah_expr *e = ah_expr_compile(expr, NULL, &td.d);
+    ah_expr *e = ah_expr_compile(expr, NULL, &td.d, NULL);
     char *r = strdup(tdiag_str(&td));
     ah_expr_free(e);
     tdiag_free(&td);
