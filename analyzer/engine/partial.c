@@ -14,6 +14,7 @@
 
 #include "../../parsers/util/hash.h"
 #include "../../parsers/util/sha256.h"
+#include "../../parsers/util/tempdir.h"
 #include "../../parsers/util/varint.h"
 #include "dedup.h"
 #include "keysort.h"
@@ -604,11 +605,21 @@ static FILE *open_part_file(const ah_partial *p, int k)
 
 /* Every record of the partial's file k, in order, to fn (which may stop the
  * walk with a status); AH_ERR_IO when the file cannot be opened. */
-static ah_status each_record(ah_partial *p, int k, ah_status (*fn)(ah_partial *, ah_span, void *), void *ctx)
+typedef ah_status (*record_fn)(ah_partial *p, ah_span rec, void *ctx);
+
+/* The same over an open file of records (closed here): the merge's filtered copies. */
+static ah_status each_record_in(FILE *f, ah_partial *p, record_fn fn, void *ctx);
+
+static ah_status each_record(ah_partial *p, int k, record_fn fn, void *ctx)
 {
     FILE *f = open_part_file(p, k);
     if (!f)
         return AH_ERR_IO;
+    return each_record_in(f, p, fn, ctx);
+}
+
+static ah_status each_record_in(FILE *f, ah_partial *p, record_fn fn, void *ctx)
+{
     ah_buf rec;
     ah_buf_init(&rec, 0);
     ah_span r;
@@ -803,6 +814,82 @@ static bool posset_add(posset *s, uint64_t a, uint64_t b)
 
 static bool posset_has(const posset *s, uint64_t a, uint64_t b) { return s->cap && s->v[posset_slot(s, a, b)][0] != 0; }
 
+/* The losers within a budget: past it the set is written out as a chunk
+ * (pairs of 64-bit words) to a spill directory and emptied, and each chunk
+ * later filters the rows and observations in a pass of its own (the rows
+ * are in time order, the losers in position order: no walk in step). */
+typedef struct loser_store {
+    posset mem; /* the losers since the last chunk */
+    size_t budget;
+    const char *tmpdir;
+    ah_diag *diag;
+    char *dir; /* made at the first chunk */
+    size_t nchunks;
+} loser_store;
+
+static char *chunk_path(const loser_store *ls, const char *what, size_t a, size_t b)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s-%zu-%zu", what, a, b);
+    return path_join(ls->dir, name);
+}
+
+static ah_status losers_flush(loser_store *ls)
+{
+    ah_status st = AH_OK;
+    if (!ls->dir && !(ls->dir = ah_spill_dir_new(ls->tmpdir, "merge", ls->diag, &st)))
+        return st;
+    char *path = chunk_path(ls, "losers", ls->nchunks, 0);
+    FILE *f = path ? fopen(path, "wb") : NULL;
+    free(path);
+    if (!f)
+        return path ? AH_ERR_IO : AH_ERR_NOMEM;
+    for (size_t i = 0; i < ls->mem.cap; i++)
+        if (ls->mem.v[i][0] && fwrite(ls->mem.v[i], sizeof ls->mem.v[i], 1, f) != 1)
+            st = AH_ERR_IO;
+    if (fclose(f) != 0)
+        st = AH_ERR_IO;
+    free(ls->mem.v);
+    ls->mem = (posset){0};
+    ls->nchunks++;
+    return st;
+}
+
+static ah_status losers_add(loser_store *ls, uint64_t a, uint64_t b)
+{
+    if (!posset_add(&ls->mem, a, b))
+        return AH_ERR_NOMEM;
+    return ls->mem.cap * sizeof *ls->mem.v > ls->budget ? losers_flush(ls) : AH_OK;
+}
+
+/* Chunk c's losers of partial `part` (1-based) into set. */
+static ah_status losers_load(const loser_store *ls, size_t c, uint64_t part, posset *set)
+{
+    char *path = chunk_path(ls, "losers", c, 0);
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    free(path);
+    if (!f)
+        return AH_ERR_IO;
+    uint64_t pair[2];
+    ah_status st = AH_OK;
+    while (st == AH_OK && fread(pair, sizeof pair, 1, f) == 1)
+        if (pair[0] == part && !posset_add(set, pair[0], pair[1]))
+            st = AH_ERR_NOMEM;
+    if (ferror(f))
+        st = AH_ERR_IO;
+    fclose(f);
+    return st;
+}
+
+static void losers_free(loser_store *ls)
+{
+    free(ls->mem.v);
+    if (ls->dir) {
+        ah_spill_dir_remove(ls->diag, ls->dir);
+        free(ls->dir);
+    }
+}
+
 static int cmp_part_hash(const void *a, const void *b)
 {
     return strcmp((*(ah_partial *const *)a)->hash, (*(ah_partial *const *)b)->hash);
@@ -984,7 +1071,7 @@ typedef struct replay {
     size_t n;
     ah_session *acct;
     ah_hunt *h;
-    posset *losers;
+    loser_store *losers;
     ah_partial_event_fn event_fn;
     void *event_ud;
     ah_diag *diag;
@@ -1056,8 +1143,9 @@ static ah_status walk(replay *rp, visit_fn fn)
 static ah_status settle(replay *rp, size_t part, size_t g, size_t local, const ident *e, bool dup)
 {
     uint64_t pos = ((uint64_t)local << POS_STREAM_SHIFT) | (e->record_no & POS_RECORD_MASK);
-    if (dup && !e->dup && !posset_add(rp->losers, part + 1, pos))
-        return AH_ERR_NOMEM;
+    ah_status st;
+    if (dup && !e->dup && (st = losers_add(rp->losers, part + 1, pos)) != AH_OK)
+        return st;
     if (!dup && e->dup)
         return refuse(rp->diag, AH_ERR_USAGE, rp->parts[part]->dir,
                       "a record it dropped as a duplicate is the first of its kind over all partials: "
@@ -1207,21 +1295,103 @@ static ah_status feed_observation(ah_partial *p, ah_span r, void *ctx)
     return st == AH_ERR_USAGE ? AH_ERR_RECORD : st; /* no correlation rule to replay it */
 }
 
-static ah_status feed_rows(ah_partial *p, size_t part, const posset *losers, ah_hunt *h, ah_diag *diag)
+/* The position a record of the rows or observations file belongs to. */
+static bool record_seq(int k, ah_span r, ah_buf *rules, uint64_t *seq)
 {
-    feed fd = {part, losers, h, {0}};
-    ah_buf_init(&fd.rules, 0);
-    ah_status st = each_record(p, F_ROWS, feed_row, &fd);
-    ah_buf_free(&fd.rules);
-    return st == AH_OK ? AH_OK
-                       : partial_fault(p, st, diag, "rows cannot be read", "rows holds a row this binary cannot read");
+    if (k == F_ROWS) {
+        ah_row row;
+        if (!ah_row_decode(r, &row, rules))
+            return false;
+        *seq = row.seq;
+        return true;
+    }
+    ah_vcursor c = {(const unsigned char *)r.p, (const unsigned char *)r.p + r.n, true};
+    *seq = ah_get_uvarint(&c);
+    return c.ok;
 }
 
-static ah_status feed_observations(ah_partial *p, size_t part, const posset *losers, ah_hunt *h, ah_diag *diag)
+/* One pass of a spilled chunk of losers: copy the records it does not drop. */
+typedef struct sieve {
+    int k;
+    uint64_t part; /* 1-based, as the losers name partials */
+    const posset *drop;
+    FILE *out;
+    ah_buf rules;
+} sieve;
+
+static ah_status sieve_record(ah_partial *p, ah_span r, void *ctx)
 {
-    feed fd = {part, losers, h, {0}};
-    ah_status st = each_record(p, F_OBSERVATIONS, feed_observation, &fd);
-    return st == AH_OK ? AH_OK
+    (void)p;
+    sieve *sv = ctx;
+    uint64_t seq;
+    if (!record_seq(sv->k, r, &sv->rules, &seq))
+        return AH_ERR_RECORD;
+    if (posset_has(sv->drop, sv->part, seq))
+        return AH_OK;
+    unsigned char tmp[AH_VARINT_MAX];
+    size_t n = (size_t)(ah_put_uvarint(tmp, r.n) - tmp);
+    return fwrite(tmp, 1, n, sv->out) == n && fwrite(r.p, 1, r.n, sv->out) == r.n ? AH_OK : AH_ERR_IO;
+}
+
+/* Feed partial `part`'s rows or observations (k) to the merge hunt, without
+ * the losers: first one filtering pass per spilled chunk that names any of
+ * this partial's records (each writes a copy the next pass reads), then the
+ * feed itself against the losers still in memory. */
+static ah_status feed_file(ah_partial *p, size_t part, int k, loser_store *ls, ah_hunt *h, ah_diag *diag)
+{
+    FILE *f = open_part_file(p, k);
+    char *prev = NULL; /* the filtered copy f reads, removed once read */
+    ah_status st = f ? AH_OK : AH_ERR_IO;
+    bool spill_failed = false;
+    for (size_t c = 0; st == AH_OK && c < ls->nchunks; c++) {
+        posset drop = {0};
+        if ((st = losers_load(ls, c, part + 1, &drop)) == AH_OK && drop.n) {
+            char *next = chunk_path(ls, k == F_ROWS ? "rows" : "observations", part, c);
+            FILE *out = next ? fopen(next, "w+b") : NULL;
+            if (!out) {
+                st = next ? AH_ERR_IO : AH_ERR_NOMEM;
+                spill_failed = true;
+            } else {
+                sieve sv = {k, part + 1, &drop, out, {0}};
+                ah_buf_init(&sv.rules, 0);
+                st = each_record_in(f, p, sieve_record, &sv);
+                ah_buf_free(&sv.rules);
+                if (st == AH_OK && (fflush(out) != 0 || fseek(out, 0, SEEK_SET) != 0))
+                    st = AH_ERR_IO;
+                spill_failed = st == AH_ERR_IO;
+                f = out;
+            }
+            if (prev) {
+                unlink(prev);
+                free(prev);
+            }
+            prev = next;
+        } else if (st == AH_ERR_IO) {
+            spill_failed = true;
+        }
+        free(drop.v);
+    }
+    if (st == AH_OK) {
+        feed fd = {part, &ls->mem, h, {0}};
+        ah_buf_init(&fd.rules, 0);
+        st = each_record_in(f, p, k == F_ROWS ? feed_row : feed_observation, &fd);
+        f = NULL;
+        ah_buf_free(&fd.rules);
+    }
+    if (f)
+        fclose(f);
+    if (prev) {
+        unlink(prev);
+        free(prev);
+    }
+    if (st == AH_OK)
+        return AH_OK;
+    if (spill_failed) {
+        ah_diag_report(diag, AH_SEV_ERROR, NULL, "the merge's temporary files under %s could not be written",
+                       ls->dir ? ls->dir : "--tmpdir");
+        return st;
+    }
+    return k == F_ROWS ? partial_fault(p, st, diag, "rows cannot be read", "rows holds a row this binary cannot read")
                        : partial_fault(p, st, diag, "observations cannot be read",
                                        "observations holds one this binary and rule set cannot replay");
 }
@@ -1265,7 +1435,7 @@ ah_status ah_partial_merge(ah_partial **given, size_t n, bool keep_duplicates, s
         if (!kept || strcmp(parts[i]->hash, parts[kept - 1]->hash) != 0)
             parts[kept++] = parts[i];
     n = kept;
-    posset losers = {0};
+    loser_store losers = {.budget = key_budget ? key_budget : AH_SESSION_DEDUP_MEMORY, .tmpdir = tmpdir, .diag = diag};
     ah_status st = place_streams(parts, n, acct, diag);
     if (st == AH_OK) {
         replay rp = {.parts = parts,
@@ -1287,10 +1457,10 @@ ah_status ah_partial_merge(ah_partial **given, size_t n, bool keep_duplicates, s
     for (size_t i = 0; i < n && st == AH_OK; i++)
         st = load_store(parts[i], F_KNOWLEDGE, NULL, ah_hunt_knowledge(h), diag);
     for (size_t i = 0; i < n && st == AH_OK; i++)
-        st = feed_rows(parts[i], i, &losers, h, diag);
+        st = feed_file(parts[i], i, F_ROWS, &losers, h, diag);
     for (size_t i = 0; i < n && st == AH_OK; i++)
-        st = feed_observations(parts[i], i, &losers, h, diag);
-    free(losers.v);
+        st = feed_file(parts[i], i, F_OBSERVATIONS, &losers, h, diag);
+    losers_free(&losers);
     free(parts);
     return st;
 }
