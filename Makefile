@@ -157,12 +157,14 @@ oom-check: $(BUILD)/oom/audithound
 
 # Arrows between layers point down only and no files use each other in a
 # circle, read from the objects' symbols (tests/tools/check-layers.py, which
-# test-check-layers.sh checks on a tiny tree first).
+# test-check-layers.sh checks on a tiny tree first); a file over 800 lines
+# says why it is one file (check-size.sh).
 layers-check: $(BUILD)/audithound
 	@p=0; f=0; \
 	 if sh tests/tools/test-check-layers.sh; then p=$$((p + 1)); else f=$$((f + 1)); fi; \
 	 if python3 tests/tools/check-layers.py $(BUILD)/obj; then p=$$((p + 1)); echo "  PASS    layers"; \
 	 else f=$$((f + 1)); echo "  FAIL    layers"; fi; \
+	 if sh tests/tools/check-size.sh; then p=$$((p + 1)); else f=$$((f + 1)); fi; \
 	 mkdir -p build; echo "layers $$p $$f" >> build/.results; [ $$f -eq 0 ]
 
 # Everything the tests run, built first on every core.

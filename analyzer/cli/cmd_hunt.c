@@ -7,6 +7,9 @@
  * the external sorter (bounded by --memory, spilling to disk) -> sorted rows
  * streamed to the writer -> commit the file -> summary on stderr and, with
  * --summary, as JSON for the case file.
+ *
+ * Size: hunt and merge share their options, output setup, summary and exit
+ * statuses: merge is hunt's output stage fed by partials.
  */
 #include <limits.h>
 #include <stdlib.h>

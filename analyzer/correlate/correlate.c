@@ -41,6 +41,10 @@
  *  - first-seen: the set of value hashes seen for the group.
  * Every byte held is counted against the budget; an evicted group reports
  * its open burst first.
+ *
+ * Size: the correlation engine's three kinds (aggregation windows,
+ * sequences, first-seen baselines) share the group table, the LRU eviction
+ * and the hit builder.
  */
 #include "correlate.h"
 

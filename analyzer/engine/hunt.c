@@ -5,6 +5,12 @@
  * turned into spans only when the row is complete, because the buffer may
  * move while it grows); the sorter copies each row, so nothing here grows
  * with the input.
+ *
+ * Size: the hunt's three stages share its state: worker lanes (match, rows,
+ * observations), the correlation replay in fixed parts, and the ordered
+ * output stage (twin join, names, routine demotion, rule rendering); the
+ * partial/merge entry points reuse all three. A split would move the twin-
+ * join window to a file of its own.
  */
 #include "hunt.h"
 

@@ -15,6 +15,12 @@
  * the directory audit's initiatedBy/targetResources, and for the UAL only
  * directory records (RecordType 8) and records that carry an application
  * name at all (a plain substring search before any JSON work).
+ *
+ * Size: the store, the learning from every export shape (sign-ins,
+ * directory audits, UAL app-access and target fields), the shipped
+ * reference lists, the --directory reader and save/load for partials; they
+ * share the entry layout and its arena. A split would move the --directory
+ * reader (CSV and JSON) to a file of its own.
  */
 #include "names.h"
 

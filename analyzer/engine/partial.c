@@ -1,6 +1,10 @@
 /*
  * partial.c: write and merge partial hunts (see partial.h and
  * docs/scale-out.md).
+ *
+ * Size: the partial format has one writer and one reader that must agree
+ * byte for byte, and the merge walks what the reader reads; keeping them
+ * together keeps the format in one place (docs/scale-out.md).
  */
 #include "partial.h"
 

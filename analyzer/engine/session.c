@@ -19,6 +19,10 @@
  * reset: before P0 the set decides as in the first pass and nothing is
  * delivered or reported a second time (PHASE_REPLAY); from P0 on, an event
  * is a duplicate iff its P is in L, walked in step (PHASE_LATE).
+ *
+ * Size: the ingest account (streams, files, coverage) and deduplication
+ * within a budget (its four phases) work on the same positions and must
+ * stay in step; the account-only session of the merge reuses them.
  */
 #include "../audithound.h"
 

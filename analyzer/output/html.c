@@ -8,6 +8,9 @@
  * records open with <details>, the chart is inline SVG with <title>
  * tooltips, and the Content-Security-Policy allows nothing but the one
  * stylesheet, by its SHA-256.
+ *
+ * Size: one self-contained page (no script): the story, chart, pivots and
+ * correlation section share the page writer and its escaping.
  */
 #include "html.h"
 

@@ -11,6 +11,10 @@
  * CSV files longer than split_rows data rows continue in numbered files
  * (sink.h names them). Finished parts stay under their temporary names
  * until ah_writer_close, so an aborted run leaves no partial timeline.
+ *
+ * Size: the CSV, JSON Lines and JSON writers share the row formatting, the
+ * column table, the bounded buffer and roll-back of a row that does not
+ * fit.
  */
 #include "timeline.h"
 

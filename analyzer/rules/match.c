@@ -20,6 +20,11 @@
  * the way); a comparison is true when any value satisfies it. Arrays at the
  * end of a path compare element by element; objects compare as their
  * compact JSON text; JSON null counts as absent.
+ *
+ * Size: the evaluator: operand fetching (normalized fields, raw paths over
+ * cJSON, decoded JSON strings), every operator's evaluation and the regex
+ * prefilter share the per-event caches. The hot-path issue replaces the
+ * cJSON walk with the span walker.
  */
 #include "rules_private.h"
 

@@ -33,6 +33,12 @@
  *            | operand predicate ['cased']
  *   operand := 'json' '(' operand ')' step* | name step*
  *   step    := '.' key | '[' (N | '*' | '' | string | key ('='|'==') value) ']'
+ *
+ * Size: one recursive-descent parser for the whole rule language (rules,
+ * the three correlation kinds, tests, expressions): the productions share
+ * the token cursor, error recovery and metadata helpers, and the grammar
+ * reads best in one place. A split would follow the rule kinds (correlation
+ * keys to a corr_parse.c).
  */
 #include "rules_private.h"
 

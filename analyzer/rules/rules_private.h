@@ -11,6 +11,9 @@
  * (or per expression), freed at once; only PCRE2 codes need their own free
  * and are listed in the store. Nothing here is mutable after compile; the
  * per-thread state is struct ah_matcher.
+ *
+ * Size: the rule engine's internal types, shared by its dozen files; one
+ * header keeps the AST, compiled tree and index in step.
  */
 #ifndef AH_RULES_PRIVATE_H
 #define AH_RULES_PRIVATE_H

@@ -6,6 +6,9 @@
  * A rule pins its operations when its condition is operation == X,
  * operation in [...], or an `or` of those, at the top level or as one term
  * of a top-level `and`; opindex.c files it under each of them.
+ *
+ * Size: the driver: loading, variables, compiling, the skip index and ad-
+ * hoc expressions share the ruleset handle.
  */
 #include "rules_private.h"
 

@@ -5,6 +5,10 @@
  * what runs. Anything that cannot be expressed faithfully makes the whole
  * document unsupported, with the first reason found: a Sigma rule is never
  * run half-translated.
+ *
+ * Size: one translator from a Sigma document to rule text: YAML walking,
+ * the field map, modifiers (from ops.def), conditions and the correlation
+ * kinds share one document state and its first-reason-wins refusal.
  */
 #include "sigma.h"
 

@@ -16,6 +16,10 @@
  * Scratch buffers are reset per record and keep their capacity, so after
  * warm-up a record costs no allocation. Values that live in buffers which
  * may still grow are offsets until the event is complete (view.h).
+ *
+ * Size: the generic normalization driver for every format (CSV binding,
+ * JSON views, field picking, identities); the format-specific parts are
+ * data in formats.def and the norm_*.c tables.
  */
 #include "formats.h"
 

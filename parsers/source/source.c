@@ -22,6 +22,10 @@
  * Memory: one 64 KiB buffer for the file and one per member layer, plus what
  * libarchive keeps per reader. Origins are kept for the session, one per leaf
  * (capped, see MAX_LEAVES).
+ *
+ * Size: one state machine over the archive stack (file, member, nested
+ * member) with the directory walk, ARCHIVE!MEMBER selection and the
+ * accounting that every layer reports through.
  */
 #include "source.h"
 
