@@ -246,11 +246,11 @@ format-check:
 
 # --- demo and bench -------------------------------------------------------
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@sh samples/demo.sh $(BUILD)/audithound
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@sh tests/bench/bench.sh $(BUILD)/audithound
 
 # peak memory at 10 million records (issue 13); generates about 1.4 GB once
