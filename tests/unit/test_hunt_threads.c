@@ -20,6 +20,7 @@
 
 #include "analyzer/audithound.h"
 #include "analyzer/engine/hunt.h"
+#include "support/hunt_rows.h"
 
 static ah_ruleset *load_rules(void)
 {
@@ -29,15 +30,6 @@ static ah_ruleset *load_rules(void)
     assert_int_equal(ah_ruleset_load_path(rs, "rules"), AH_OK);
     assert_int_equal(ah_ruleset_compile(rs), AH_OK);
     return rs;
-}
-
-static void append_span(ah_buf *b, ah_span s)
-{
-    if (s.p)
-        ah_buf_append_span(b, s);
-    else
-        ah_buf_puts(b, "<null>");
-    ah_buf_putc(b, '\t');
 }
 
 /* Every row as text, in order, then the counts. */
@@ -56,19 +48,7 @@ static void run(const ah_ruleset *rs, const ah_hunt_options *o, ah_buf *out)
     while (ah_session_next(s, &ev) == AH_OK)
         assert_int_equal(ah_hunt_add(h, ev), AH_OK);
     assert_int_equal(ah_hunt_finish(h), AH_OK);
-    ah_row row;
-    ah_status st;
-    while ((st = ah_hunt_next(h, &row)) == AH_OK) {
-        ah_buf_printf(out, "%lld.%09d %d %d %llu\t", (long long)row.time.sec, (int)row.time.nsec, row.kind, row.level,
-                      (unsigned long long)row.input_record);
-        for (int c = 0; c < AH_COL_COUNT; c++)
-            append_span(out, row.col[c]);
-        append_span(out, row.raw);
-        for (size_t i = 0; i < row.nrule_info; i++)
-            ah_buf_printf(out, "%s/%s/%d ", row.rule_info[i].id, row.rule_info[i].severity, row.rule_info[i].routine);
-        ah_buf_putc(out, '\n');
-    }
-    assert_int_equal(st, AH_END);
+    assert_int_equal(hunt_rows_text(h, out), AH_END);
     const ah_hunt_stats *hs = ah_hunt_get_stats(h);
     ah_buf_printf(out, "events %llu hits %llu rows %llu observations %llu joined %llu routine %llu\n",
                   (unsigned long long)hs->events, (unsigned long long)hs->hits, (unsigned long long)hs->rows,
